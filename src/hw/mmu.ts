@@ -1,0 +1,297 @@
+// Models the i386 two-level paging unit and a per-process software TLB (spec/vm.md §4).
+// Entry points: walk, translate, checkRange (kernel walks, no TLB); userRead, userWrite (process access via Tlb); mapPage (test/boot helper).
+// DIVERGES: supervisor writes also need W (as with CR0.WP); no accessed/dirty bits; user accesses never wrap past 4 GiB (panic).
+
+import { assert, panic } from '../lib/assert.ts';
+import { ADDRESS_SPACE_BYTES, PAGE_MASK as UNITS_PAGE_MASK, PAGE_SHIFT as UNITS_PAGE_SHIFT, PAGE_SIZE as UNITS_PAGE_SIZE } from '../lib/units.ts';
+import type { PhysMem } from './physmem.ts';
+
+// Module-level copies for the hot loops: a transpiled (CJS) import binding is a getter call on every read.
+const PAGE_SIZE = UNITS_PAGE_SIZE;
+const PAGE_MASK = UNITS_PAGE_MASK;
+const PAGE_SHIFT = UNITS_PAGE_SHIFT;
+
+export const PTE = { P: 0x001, W: 0x002, U: 0x004, PS: 0x080, G: 0x100 } as const;
+export const PTE_FRAME_MASK = 0xfffff000;
+/** Frame bits of a 4 MiB page-directory entry, and the offset bits inside such a page. */
+const BIG_FRAME_MASK = 0xffc00000;
+const BIG_OFFSET_MASK = 0x003fffff;
+/** Flags a PTE may carry (spec/vm.md §4). */
+const PTE_FLAGS = PTE.P | PTE.W | PTE.U | PTE.G;
+
+export const pdeIndex = (v: number): number => v >>> 22;
+export const pteIndex = (v: number): number => (v >>> 12) & 0x3ff;
+
+/** A page fault as the CPU reports it. present: the P bit of the i386 error code (protection, not absence). */
+export type Fault = { vaddr: number; present: boolean; write: boolean };
+
+/**
+ * The effective 4 KiB entry for v: page frame address | P | (U and W where both levels grant them), or 0 when
+ * the PDE or PTE is not present. A PS directory entry is a 4 MiB page; the 4 KiB slice holding v is returned.
+ * As on i386, absence at either level outranks protection: that decides the fault's present bit.
+ */
+function resolve(mem: PhysMem, dirFrame: number, v: number): number {
+  const pde = mem.pteRead(dirFrame, v >>> 22);
+  if ((pde & PTE.P) === 0) return 0;
+  if ((pde & PTE.PS) !== 0) {
+    return ((pde & BIG_FRAME_MASK) | (v & BIG_OFFSET_MASK & PTE_FRAME_MASK) | (pde & (PTE.P | PTE.W | PTE.U))) >>> 0;
+  }
+  const pte = mem.pteRead(pde >>> PAGE_SHIFT, (v >>> 12) & 0x3ff);
+  if ((pte & PTE.P) === 0) return 0;
+  return ((pte & PTE_FRAME_MASK) | (pte & pde & (PTE.W | PTE.U)) | PTE.P) >>> 0;
+}
+
+/** Whether an effective entry allows the access. */
+function permits(e: number, write: boolean, user: boolean): boolean {
+  return (e & PTE.P) !== 0 && (!user || (e & PTE.U) !== 0) && (!write || (e & PTE.W) !== 0);
+}
+
+/** Frame number of an effective entry. */
+const entryFrame = (e: number): number => e >>> PAGE_SHIFT;
+
+/**
+ * Walk without TLB (the kernel's walk for copies). Returns the physical byte address, or -1 on any fault.
+ * user requires U on PDE and PTE; write requires W on both. A PS directory entry maps a 4 MiB page (needs U too).
+ */
+export function walk(mem: PhysMem, dirFrame: number, v: number, write: boolean, user: boolean): number {
+  checkVaddr(v);
+  const e = resolve(mem, dirFrame, v);
+  return permits(e, write, user) ? entryFrame(e) * PAGE_SIZE + (v & PAGE_MASK) : -1;
+}
+
+/** Like walk, but a failure says why: present=false when a level is missing, true when protection forbade it. */
+export function translate(
+  mem: PhysMem,
+  dirFrame: number,
+  v: number,
+  write: boolean,
+  user: boolean,
+): { ok: true; pa: number } | { ok: false; fault: Fault } {
+  checkVaddr(v);
+  const e = resolve(mem, dirFrame, v);
+  if (permits(e, write, user)) return { ok: true, pa: entryFrame(e) * PAGE_SIZE + (v & PAGE_MASK) };
+  return { ok: false, fault: { vaddr: v, present: (e & PTE.P) !== 0, write } };
+}
+
+/**
+ * Kernel-side range check before a copy. Returns -1 if every page of [v, v+length) is accessible to user mode
+ * (present, U, and W if write), else the first inaccessible address in the range: v itself when the first page
+ * fails, otherwise the base of the failing page.
+ */
+export function checkRange(mem: PhysMem, dirFrame: number, v: number, length: number, write: boolean): number {
+  checkUserRange(v, length);
+  const end = v + length;
+  for (let a = v; a < end; a = a - (a & PAGE_MASK) + PAGE_SIZE) {
+    if (!permits(resolve(mem, dirFrame, a), write, true)) return a;
+  }
+  return -1;
+}
+
+/**
+ * Per-process software TLB: `capacity` entries {virtual page → frame, writable}, FIFO eviction.
+ * VM flushes it after rewriting the process's tables; until then a stale entry keeps translating (as on i386).
+ */
+export class Tlb {
+  readonly capacity: number;
+  readonly stats = { hits: 0, misses: 0, flushes: 0 };
+  /** vpage → slot in the ring below. */
+  private readonly slotOf = new Map<number, number>();
+  private readonly vpages: Int32Array;
+  private readonly frames: Int32Array;
+  private readonly writable: Uint8Array;
+  /** Next slot to fill; once the ring is full it is also the oldest entry. */
+  private next = 0;
+
+  constructor(capacity = 64) {
+    assert(Number.isInteger(capacity) && capacity > 0, () => `tlb: capacity ${capacity} must be a positive integer`);
+    this.capacity = capacity;
+    this.vpages = new Int32Array(capacity).fill(-1);
+    this.frames = new Int32Array(capacity);
+    this.writable = new Uint8Array(capacity);
+  }
+
+  /** Frame number for vpage, or -1 on a miss. An entry without W is a miss for a write. */
+  lookup(vpage: number, write: boolean): number {
+    const slot = this.slotOf.get(vpage);
+    if (slot === undefined || (write && this.writable[slot] === 0)) {
+      this.stats.misses++;
+      return -1;
+    }
+    this.stats.hits++;
+    return this.frames[slot] ?? -1;
+  }
+
+  /** Caches a successful walk. A vpage already cached is updated in place (it keeps its FIFO position). */
+  insert(vpage: number, frameNo: number, writable: boolean): void {
+    let slot = this.slotOf.get(vpage);
+    if (slot === undefined) {
+      slot = this.next;
+      this.next = slot + 1 === this.capacity ? 0 : slot + 1;
+      const evicted = this.vpages[slot] ?? -1;
+      if (evicted >= 0) this.slotOf.delete(evicted);
+      this.vpages[slot] = vpage;
+      this.slotOf.set(vpage, slot);
+    }
+    this.frames[slot] = frameNo;
+    this.writable[slot] = writable ? 1 : 0;
+  }
+
+  flush(): void {
+    this.slotOf.clear();
+    this.vpages.fill(-1);
+    this.next = 0;
+    this.stats.flushes++;
+  }
+
+  get size(): number {
+    return this.slotOf.size;
+  }
+
+  /** The cached translations, oldest first (for sanity check F22 and inspection). */
+  entries(): Array<{ vpage: number; frame: number; writable: boolean }> {
+    const out: Array<{ vpage: number; frame: number; writable: boolean }> = [];
+    for (let i = 0; i < this.capacity; i++) {
+      const slot = (this.next + i) % this.capacity;
+      const vpage = this.vpages[slot] ?? -1;
+      if (vpage >= 0) out.push({ vpage, frame: this.frames[slot] ?? -1, writable: this.writable[slot] === 1 });
+    }
+    return out;
+  }
+}
+
+/** Frame of the page holding va for a user access: TLB, then a walk that refills the TLB; -1 on a fault. */
+function userFrame(mem: PhysMem, dirFrame: number, tlb: Tlb, va: number, write: boolean): number {
+  const vpage = va >>> PAGE_SHIFT;
+  const hit = tlb.lookup(vpage, write);
+  if (hit >= 0) return hit;
+  const e = resolve(mem, dirFrame, va);
+  if (!permits(e, write, true)) return -1;
+  tlb.insert(vpage, entryFrame(e), (e & PTE.W) !== 0);
+  return entryFrame(e);
+}
+
+/**
+ * Page-by-page user access. Physically contiguous pages are merged into one run so each run is one TypedArray
+ * copy. Stops before the first faulting page: earlier pages are already transferred, as on real hardware.
+ */
+function userAccess(
+  mem: PhysMem,
+  dirFrame: number,
+  tlb: Tlb,
+  v: number,
+  buf: Uint8Array,
+  bufOffset: number,
+  length: number,
+  write: boolean,
+): null | { fault: Fault; done: number } {
+  checkUserRange(v, length);
+  let done = 0;
+  let runPa = 0;
+  let runAt = 0;
+  let runLen = 0;
+  while (done < length) {
+    const va = v + done;
+    const off = va & PAGE_MASK;
+    const n = Math.min(length - done, PAGE_SIZE - off);
+    const f = userFrame(mem, dirFrame, tlb, va, write);
+    if (f < 0) {
+      moveRun(mem, runPa, buf, bufOffset + runAt, runLen, write);
+      const t = translate(mem, dirFrame, va, write, true);
+      assert(!t.ok, () => `mmu: user access at 0x${va.toString(16)} faulted but translates`);
+      return { fault: t.fault, done };
+    }
+    const pa = f * PAGE_SIZE + off;
+    if (runLen > 0 && pa === runPa + runLen) {
+      runLen += n;
+    } else {
+      moveRun(mem, runPa, buf, bufOffset + runAt, runLen, write);
+      runPa = pa;
+      runAt = done;
+      runLen = n;
+    }
+    done += n;
+  }
+  moveRun(mem, runPa, buf, bufOffset + runAt, runLen, write);
+  return null;
+}
+
+/** One TypedArray copy between a host buffer and a physically contiguous run. */
+function moveRun(mem: PhysMem, pa: number, buf: Uint8Array, bufOffset: number, length: number, write: boolean): void {
+  if (length === 0) return;
+  if (write) mem.write(pa, buf, bufOffset, length);
+  else mem.read(pa, buf, bufOffset, length);
+}
+
+/**
+ * User-mode read of [v, v+length) into dst[dstOffset...] through TLB then walk. Returns null on success, or the
+ * fault and the bytes transferred before the faulting page. Successful walks fill the TLB.
+ */
+export function userRead(
+  mem: PhysMem,
+  dirFrame: number,
+  tlb: Tlb,
+  v: number,
+  dst: Uint8Array,
+  dstOffset: number,
+  length: number,
+): null | { fault: Fault; done: number } {
+  checkHostBuffer(dst, dstOffset, length, 'userRead');
+  return userAccess(mem, dirFrame, tlb, v, dst, dstOffset, length, false);
+}
+
+/** User-mode write of src[srcOffset, +length) to [v, v+length); same contract as userRead. */
+export function userWrite(
+  mem: PhysMem,
+  dirFrame: number,
+  tlb: Tlb,
+  v: number,
+  src: Uint8Array,
+  srcOffset: number,
+  length: number,
+): null | { fault: Fault; done: number } {
+  checkHostBuffer(src, srcOffset, length, 'userWrite');
+  return userAccess(mem, dirFrame, tlb, v, src, srcOffset, length, true);
+}
+
+/**
+ * Test/boot helper, not VM's pt_writemap: maps the 4 KiB page at v to frameNo with flags ⊆ {P, W, U, G}.
+ * A missing page table is taken from allocTableFrame(), zeroed, and entered as `table | P|W|U`. Overwrites any PTE.
+ */
+export function mapPage(
+  mem: PhysMem,
+  dirFrame: number,
+  v: number,
+  frameNo: number,
+  flags: number,
+  allocTableFrame: () => number,
+): void {
+  checkVaddr(v);
+  assert((flags & ~PTE_FLAGS) === 0, () => `mapPage: flags 0x${flags.toString(16)} outside P|W|U|G`);
+  assert(Number.isInteger(frameNo) && frameNo >= 0 && frameNo < mem.nFrames, () => `mapPage: frame ${frameNo} outside RAM`);
+  let pde = mem.pteRead(dirFrame, pdeIndex(v));
+  assert((pde & PTE.PS) === 0 || (pde & PTE.P) === 0, () => `mapPage: 0x${v.toString(16)} lies in a 4 MiB page`);
+  if ((pde & PTE.P) === 0) {
+    const table = allocTableFrame();
+    mem.zero(table * PAGE_SIZE, PAGE_SIZE);
+    pde = (table * PAGE_SIZE + (PTE.P | PTE.W | PTE.U)) >>> 0;
+    mem.pteWrite(dirFrame, pdeIndex(v), pde);
+  }
+  mem.pteWrite(pde >>> PAGE_SHIFT, pteIndex(v), (frameNo * PAGE_SIZE + flags) >>> 0);
+}
+
+function checkVaddr(v: number): void {
+  if ((v >>> 0) !== v) panic(`mmu: ${v} is not a 32-bit virtual address`);
+}
+
+function checkUserRange(v: number, length: number): void {
+  checkVaddr(v);
+  if (!(Number.isInteger(length) && length >= 0 && v + length <= ADDRESS_SPACE_BYTES)) {
+    panic(`mmu: range 0x${v.toString(16)} +${length} bytes leaves the 32-bit address space`);
+  }
+}
+
+function checkHostBuffer(buf: Uint8Array, offset: number, length: number, what: string): void {
+  if (!(Number.isInteger(offset) && Number.isInteger(length) && offset >= 0 && length >= 0 && offset + length <= buf.length)) {
+    panic(`mmu ${what}: host buffer range [${offset}, +${length}) outside buffer of ${buf.length} bytes`);
+  }
+}

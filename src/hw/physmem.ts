@@ -1,0 +1,273 @@
+// Models the machine's physical RAM: 4 KiB frames in lazily allocated ArrayBuffer chunks (DESIGN.md §3).
+// Entry points: PhysMem (read/write/copy/zero/poison, readU32/writeU32, pteRead/pteWrite for table walks).
+// DIVERGES: untouched memory reads as zero and costs no host memory; any access outside RAM panics (no bus error).
+
+import { assert, panic } from '../lib/assert.ts';
+import { ADDRESS_SPACE_BYTES, MiB, PAGE_SHIFT, PAGE_SIZE } from '../lib/units.ts';
+
+/** The byte sanity mode writes over freed frames (xv6's kfree junk, MINIX's poisoning). */
+export const POISON_BYTE = 0xdb;
+
+/** Largest chunk we allocate as one ArrayBuffer. */
+const MAX_CHUNK_BYTES = 1024 * MiB;
+/** u32 entries per page-table frame. */
+const ENTRIES_PER_TABLE = PAGE_SIZE / 4;
+
+/** Page tables are little-endian u32 words read through Uint32Array views: the host must match. */
+const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+const hex = (n: number): string => `0x${n.toString(16)}`;
+
+/**
+ * A view of a[start, start+n) for TypedArray.set. The whole array needs no new object; otherwise the view is
+ * built from the buffer directly, about twice as cheap as subarray() (no species lookup).
+ */
+function view(a: Uint8Array, start: number, n: number): Uint8Array {
+  return start === 0 && n === a.length ? a : new Uint8Array(a.buffer, a.byteOffset + start, n);
+}
+
+/** Panics unless [offset, offset+length) lies inside `buf`: a host-side buffer, not simulated RAM. */
+function checkHostBuffer(buf: Uint8Array, offset: number, length: number, what: string): void {
+  if (!(Number.isInteger(offset) && Number.isInteger(length) && offset >= 0 && length >= 0 && offset + length <= buf.length)) {
+    panic(`physmem ${what}: host buffer range [${offset}, +${length}) outside buffer of ${buf.length} bytes`);
+  }
+}
+
+export class PhysMem {
+  readonly ramBytes: number;
+  readonly nFrames: number;
+  readonly chunkBytes: number;
+  private readonly chunkShift: number;
+  private readonly chunkMask: number;
+  private readonly framesPerChunkShift: number;
+  private readonly framesPerChunkMask: number;
+  /** Byte view of each chunk; undefined until the chunk is first written. */
+  private readonly u8s: Array<Uint8Array | undefined>;
+  /** u32 view over the same buffer, for entries and readU32/writeU32. */
+  private readonly u32s: Array<Uint32Array | undefined>;
+  private allocated = 0;
+
+  constructor(ramBytes: number, options?: { chunkBytes?: number }) {
+    assert(HOST_IS_LITTLE_ENDIAN, 'physmem: host is not little-endian; page-table words would be misread');
+    assert(
+      Number.isInteger(ramBytes) && ramBytes > 0 && ramBytes % PAGE_SIZE === 0 && ramBytes <= ADDRESS_SPACE_BYTES,
+      () => `physmem: ramBytes ${ramBytes} must be a positive multiple of ${PAGE_SIZE} of at most 4 GiB`,
+    );
+    const chunkBytes = options?.chunkBytes ?? MiB;
+    assert(
+      Number.isInteger(chunkBytes) && chunkBytes >= PAGE_SIZE && chunkBytes <= MAX_CHUNK_BYTES && (chunkBytes & (chunkBytes - 1)) === 0,
+      () => `physmem: chunkBytes ${chunkBytes} must be a power of two between ${PAGE_SIZE} and ${MAX_CHUNK_BYTES}`,
+    );
+    this.ramBytes = ramBytes;
+    this.nFrames = ramBytes / PAGE_SIZE;
+    this.chunkBytes = chunkBytes;
+    this.chunkShift = Math.log2(chunkBytes);
+    this.chunkMask = chunkBytes - 1;
+    this.framesPerChunkShift = this.chunkShift - PAGE_SHIFT;
+    this.framesPerChunkMask = (1 << this.framesPerChunkShift) - 1;
+    const nChunks = Math.ceil(ramBytes / chunkBytes);
+    this.u8s = new Array<Uint8Array | undefined>(nChunks).fill(undefined);
+    this.u32s = new Array<Uint32Array | undefined>(nChunks).fill(undefined);
+  }
+
+  /** Host bytes held by the chunks allocated so far. */
+  hostBytesAllocated(): number {
+    return this.allocated;
+  }
+
+  readU32(pa: number): number {
+    this.checkWord(pa, 'readU32');
+    const u32 = this.u32s[pa >>> this.chunkShift];
+    return u32 === undefined ? 0 : (u32[(pa & this.chunkMask) >>> 2] ?? 0);
+  }
+
+  writeU32(pa: number, v: number): void {
+    this.checkWord(pa, 'writeU32');
+    this.chunk32(pa >>> this.chunkShift)[(pa & this.chunkMask) >>> 2] = v;
+  }
+
+  /** Copies RAM [pa, pa+length) into dst[dstOffset...]; may span chunks. */
+  read(pa: number, dst: Uint8Array, dstOffset: number, length: number): void {
+    this.checkRange(pa, length, 'read');
+    checkHostBuffer(dst, dstOffset, length, 'read');
+    let done = 0;
+    while (done < length) {
+      const a = pa + done;
+      const off = a & this.chunkMask;
+      const n = Math.min(length - done, this.chunkBytes - off);
+      const u8 = this.u8s[a >>> this.chunkShift];
+      if (u8 === undefined) dst.fill(0, dstOffset + done, dstOffset + done + n);
+      else dst.set(view(u8, off, n), dstOffset + done);
+      done += n;
+    }
+  }
+
+  /** Copies src[srcOffset, +length) into RAM at pa; may span chunks. */
+  write(pa: number, src: Uint8Array, srcOffset: number, length: number): void {
+    this.checkRange(pa, length, 'write');
+    checkHostBuffer(src, srcOffset, length, 'write');
+    let done = 0;
+    while (done < length) {
+      const a = pa + done;
+      const off = a & this.chunkMask;
+      const n = Math.min(length - done, this.chunkBytes - off);
+      this.chunk8(a >>> this.chunkShift).set(view(src, srcOffset + done, n), off);
+      done += n;
+    }
+  }
+
+  /** memmove within RAM: overlap-safe, one copyWithin/set per chunk span. */
+  copy(dstPa: number, srcPa: number, length: number): void {
+    this.checkRange(dstPa, length, 'copy destination');
+    this.checkRange(srcPa, length, 'copy source');
+    if (length === 0 || dstPa === srcPa) return;
+    if (dstPa < srcPa) {
+      let done = 0;
+      while (done < length) done += this.copySpan(dstPa + done, srcPa + done, length - done, false);
+    } else {
+      // Destination above source: copy from the top down so no source byte is overwritten before it is read.
+      let left = length;
+      while (left > 0) left -= this.copySpan(dstPa + left, srcPa + left, left, true);
+    }
+  }
+
+  /** Zeroes [pa, pa+length); chunks never written stay unallocated (they already read as zero). */
+  zero(pa: number, length: number): void {
+    this.checkRange(pa, length, 'zero');
+    let done = 0;
+    while (done < length) {
+      const a = pa + done;
+      const off = a & this.chunkMask;
+      const n = Math.min(length - done, this.chunkBytes - off);
+      this.u8s[a >>> this.chunkShift]?.fill(0, off, off + n);
+      done += n;
+    }
+  }
+
+  /** Fills [pa, pa+length) with POISON_BYTE (sanity mode marks freed frames this way). */
+  poison(pa: number, length: number): void {
+    this.checkRange(pa, length, 'poison');
+    let done = 0;
+    while (done < length) {
+      const a = pa + done;
+      const off = a & this.chunkMask;
+      const n = Math.min(length - done, this.chunkBytes - off);
+      this.chunk8(a >>> this.chunkShift).fill(POISON_BYTE, off, off + n);
+      done += n;
+    }
+  }
+
+  /** True when every byte of [pa, pa+length) is POISON_BYTE. A scan, not a copy: used by sanity checks and tests. */
+  isPoisoned(pa: number, length: number): boolean {
+    this.checkRange(pa, length, 'isPoisoned');
+    let done = 0;
+    while (done < length) {
+      const a = pa + done;
+      const off = a & this.chunkMask;
+      const n = Math.min(length - done, this.chunkBytes - off);
+      const c = a >>> this.chunkShift;
+      const u8 = this.u8s[c];
+      const u32 = this.u32s[c];
+      if (u8 === undefined || u32 === undefined || !spanIsPoisoned(u8, u32, off, n)) return false;
+      done += n;
+    }
+    return true;
+  }
+
+  /** u32 entry `index` (0..1023) of frame `frameNo`: the hot path of page-table walks. */
+  pteRead(frameNo: number, index: number): number {
+    if ((frameNo >>> 0) !== frameNo || frameNo >= this.nFrames || (index & 0x3ff) !== index) this.badEntry(frameNo, index, 'pteRead');
+    const u32 = this.u32s[frameNo >>> this.framesPerChunkShift];
+    return u32 === undefined ? 0 : (u32[((frameNo & this.framesPerChunkMask) << 10) | index] ?? 0);
+  }
+
+  pteWrite(frameNo: number, index: number, v: number): void {
+    if ((frameNo >>> 0) !== frameNo || frameNo >= this.nFrames || (index & 0x3ff) !== index) this.badEntry(frameNo, index, 'pteWrite');
+    this.chunk32(frameNo >>> this.framesPerChunkShift)[((frameNo & this.framesPerChunkMask) << 10) | index] = v;
+  }
+
+  /**
+   * Copies one span that stays inside one source chunk and one destination chunk; returns its length.
+   * Forward: the span starts at dst/src. Backward: the span ends at dst/src (exclusive) and is at most `max` long.
+   */
+  private copySpan(dst: number, src: number, max: number, backward: boolean): number {
+    let n: number;
+    if (backward) {
+      n = Math.min(max, ((dst - 1) & this.chunkMask) + 1, ((src - 1) & this.chunkMask) + 1);
+      dst -= n;
+      src -= n;
+    } else {
+      n = Math.min(max, this.chunkBytes - (dst & this.chunkMask), this.chunkBytes - (src & this.chunkMask));
+    }
+    const dc = dst >>> this.chunkShift;
+    const sc = src >>> this.chunkShift;
+    const doff = dst & this.chunkMask;
+    const soff = src & this.chunkMask;
+    const from = this.u8s[sc];
+    if (from === undefined) {
+      this.u8s[dc]?.fill(0, doff, doff + n);
+    } else if (dc === sc) {
+      from.copyWithin(doff, soff, soff + n);
+    } else {
+      this.chunk8(dc).set(view(from, soff, n), doff);
+    }
+    return n;
+  }
+
+  /** The byte view of chunk c, allocating the chunk on first use. */
+  private chunk8(c: number): Uint8Array {
+    const u8 = this.u8s[c];
+    return u8 === undefined ? this.allocChunk(c) : u8;
+  }
+
+  private chunk32(c: number): Uint32Array {
+    const u32 = this.u32s[c];
+    if (u32 !== undefined) return u32;
+    this.allocChunk(c);
+    const fresh = this.u32s[c];
+    assert(fresh !== undefined, () => `physmem: chunk ${c} has no u32 view after allocation`);
+    return fresh;
+  }
+
+  private allocChunk(c: number): Uint8Array {
+    assert(c >= 0 && c < this.u8s.length && this.u8s[c] === undefined, () => `physmem: bad chunk allocation ${c}`);
+    const bytes = Math.min(this.chunkBytes, this.ramBytes - c * this.chunkBytes);
+    const buf = new ArrayBuffer(bytes);
+    const u8 = new Uint8Array(buf);
+    this.u8s[c] = u8;
+    this.u32s[c] = new Uint32Array(buf);
+    this.allocated += bytes;
+    return u8;
+  }
+
+  private checkRange(pa: number, length: number, what: string): void {
+    if (!(Number.isInteger(pa) && Number.isInteger(length) && pa >= 0 && length >= 0 && pa + length <= this.ramBytes)) {
+      panic(`physmem ${what}: physical range ${hex(pa)} +${length} bytes outside RAM [0, ${hex(this.ramBytes)})`);
+    }
+  }
+
+  private checkWord(pa: number, what: string): void {
+    this.checkRange(pa, 4, what);
+    if (pa % 4 !== 0) panic(`physmem ${what}: physical address ${hex(pa)} not 4-byte aligned`);
+  }
+
+  private badEntry(frameNo: number, index: number, what: string): never {
+    return panic(
+      `physmem ${what}: entry ${index} of frame ${frameNo} (physical ${hex(frameNo * PAGE_SIZE + index * 4)}) ` +
+        `outside RAM or table (${this.nFrames} frames, ${ENTRIES_PER_TABLE} entries)`,
+    );
+  }
+}
+
+const POISON_WORD = POISON_BYTE * 0x01010101;
+
+/** Byte scan of the unaligned edges, word scan of the aligned middle. */
+function spanIsPoisoned(u8: Uint8Array, u32: Uint32Array, off: number, n: number): boolean {
+  const end = off + n;
+  let i = off;
+  for (; i < end && (i & 3) !== 0; i++) if (u8[i] !== POISON_BYTE) return false;
+  const wordEnd = end & ~3;
+  for (let w = i >>> 2; w < wordEnd >>> 2; w++) if (u32[w] !== POISON_WORD) return false;
+  for (i = Math.max(i, wordEnd); i < end; i++) if (u8[i] !== POISON_BYTE) return false;
+  return true;
+}

@@ -1,0 +1,134 @@
+// Message types and call numbers (include/minix/com.h, callnr.h): kernel calls, VM calls, PM calls,
+// notifications. Entry points: the constants below. Fields of messages are named, not m1_i1.
+
+/** Kernel calls: KERNEL_CALL + n. */
+export const KERNEL_CALL = 0x600;
+export const SYS_FORK = KERNEL_CALL + 0;
+export const SYS_EXEC = KERNEL_CALL + 1;
+export const SYS_EXIT = KERNEL_CALL + 2;
+export const SYS_PRIVCTL = KERNEL_CALL + 4;
+export const SYS_KILL = KERNEL_CALL + 6;
+export const SYS_GETKSIG = KERNEL_CALL + 7;
+export const SYS_ENDKSIG = KERNEL_CALL + 8;
+export const SYS_UMAP = KERNEL_CALL + 14;
+export const SYS_VIRCOPY = KERNEL_CALL + 15;
+export const SYS_SETALARM = KERNEL_CALL + 24;
+export const SYS_TIMES = KERNEL_CALL + 25;
+export const SYS_GETINFO = KERNEL_CALL + 26;
+export const SYS_SAFECOPYFROM = KERNEL_CALL + 31;
+export const SYS_SAFECOPYTO = KERNEL_CALL + 32;
+export const SYS_VSAFECOPY = KERNEL_CALL + 33;
+export const SYS_SETGRANT = KERNEL_CALL + 34;
+export const SYS_VMCTL = KERNEL_CALL + 43;
+export const SYS_SYSCTL = KERNEL_CALL + 44;
+export const SYS_RUNCTL = KERNEL_CALL + 46;
+export const SYS_SAFEMAP = KERNEL_CALL + 47;
+export const SYS_SAFEREVMAP = KERNEL_CALL + 48;
+export const SYS_SAFEUNMAP = KERNEL_CALL + 49;
+export const NR_SYS_CALLS = 50;
+
+/** Names of the kernel calls, for traces and inspection. */
+export const kernelCallNames: Readonly<Record<number, string>> = {
+  [SYS_FORK]: 'SYS_FORK',
+  [SYS_EXEC]: 'SYS_EXEC',
+  [SYS_EXIT]: 'SYS_EXIT',
+  [SYS_PRIVCTL]: 'SYS_PRIVCTL',
+  [SYS_KILL]: 'SYS_KILL',
+  [SYS_GETKSIG]: 'SYS_GETKSIG',
+  [SYS_ENDKSIG]: 'SYS_ENDKSIG',
+  [SYS_UMAP]: 'SYS_UMAP',
+  [SYS_VIRCOPY]: 'SYS_VIRCOPY',
+  [SYS_SETALARM]: 'SYS_SETALARM',
+  [SYS_TIMES]: 'SYS_TIMES',
+  [SYS_GETINFO]: 'SYS_GETINFO',
+  [SYS_SAFECOPYFROM]: 'SYS_SAFECOPYFROM',
+  [SYS_SAFECOPYTO]: 'SYS_SAFECOPYTO',
+  [SYS_VSAFECOPY]: 'SYS_VSAFECOPY',
+  [SYS_SETGRANT]: 'SYS_SETGRANT',
+  [SYS_VMCTL]: 'SYS_VMCTL',
+  [SYS_SYSCTL]: 'SYS_SYSCTL',
+  [SYS_RUNCTL]: 'SYS_RUNCTL',
+  [SYS_SAFEMAP]: 'SYS_SAFEMAP',
+  [SYS_SAFEREVMAP]: 'SYS_SAFEREVMAP',
+  [SYS_SAFEUNMAP]: 'SYS_SAFEUNMAP',
+};
+
+/** sys_privctl requests. */
+export const SYS_PRIV_ALLOW = 1;
+export const SYS_PRIV_DISALLOW = 2;
+export const SYS_PRIV_SET_SYS = 3;
+export const SYS_PRIV_SET_USER = 4;
+
+/** sys_getinfo requests. */
+export const GET_WHOAMI = 1;
+export const GET_PROC = 2;
+export const GET_PRIV = 3;
+export const GET_MONOTONIC = 4;
+
+/** sys_vmctl requests (VM only). */
+export const VMCTL_CLEAR_PAGEFAULT = 12;
+export const VMCTL_GET_PAGEFAULT = 13;
+export const VMCTL_MEMREQ_GET = 14;
+export const VMCTL_MEMREQ_REPLY = 15;
+export const VMCTL_INCSP = 16;
+export const VMCTL_NOPAGEZERO = 18;
+export const VMCTL_I386_SETCR3 = 10;
+export const VMCTL_I386_PAGEDIRS = 19;
+export const VMCTL_FLUSHTLB = 20;
+export const VMCTL_VMINHIBIT_SET = 30;
+export const VMCTL_VMINHIBIT_CLEAR = 31;
+
+/** Kernel → VM memory request types (kernel/vm.h). */
+export const VMPTYPE_NONE = 0;
+export const VMPTYPE_CHECK = 1;
+export const VMPTYPE_COWMAP = 2;
+export const VMPTYPE_SMAP = 3;
+export const VMPTYPE_SUNMAP = 4;
+
+/** A notification arrives as a message of this type; its source is the notifier. */
+export const NOTIFY_MESSAGE = 0x1000;
+
+/** VM calls: VM_RQ_BASE + n (spec/vm.md §8.1). */
+export const VM_RQ_BASE = 0xc00;
+export const VM_EXIT = VM_RQ_BASE + 0;
+export const VM_FORK = VM_RQ_BASE + 1;
+export const VM_BRK = VM_RQ_BASE + 2;
+export const VM_EXEC_NEWMEM = VM_RQ_BASE + 3;
+export const VM_PUSH_SIG = VM_RQ_BASE + 4;
+export const VM_WILLEXIT = VM_RQ_BASE + 5;
+export const VM_MMAP = VM_RQ_BASE + 10;
+export const VM_UMAP = VM_RQ_BASE + 11;
+export const VM_MAP_PHYS = VM_RQ_BASE + 15;
+export const VM_UNMAP_PHYS = VM_RQ_BASE + 16;
+export const VM_MUNMAP = VM_RQ_BASE + 17;
+export const VM_MUNMAP_TEXT = VM_RQ_BASE + 19;
+export const VM_REMAP = VM_RQ_BASE + 33;
+export const VM_SHM_UNMAP = VM_RQ_BASE + 34;
+export const VM_GETPHYS = VM_RQ_BASE + 35;
+export const VM_GETREF = VM_RQ_BASE + 36;
+export const VM_RS_SET_PRIV = VM_RQ_BASE + 37;
+export const VM_QUERY_EXIT = VM_RQ_BASE + 38;
+export const VM_NOTIFY_SIG = VM_RQ_BASE + 39;
+export const VM_CTL = VM_RQ_BASE + 40;
+export const NR_VM_CALLS = 41;
+
+/** PM calls (include/minix/callnr.h numbers). */
+export const PM_EXIT = 1;
+export const PM_FORK = 2;
+export const PM_WAIT = 7;
+export const PM_BRK = 17;
+export const PM_GETPID = 20;
+export const PM_KILL = 37;
+export const PM_EXEC = 59;
+/** Host → init: start a user program (grantvm's stand-in for a shell). */
+export const INIT_SPAWN = 0x1f00;
+
+/** RS requests. */
+export const RS_RQ_BASE = 0x700;
+export const RS_UP = RS_RQ_BASE + 0;
+export const RS_DOWN = RS_RQ_BASE + 1;
+
+/** getsysinfo selectors. */
+export const GETSYSINFO = 0x1f10;
+export const SI_DATA_STORE = 5;
+export const SI_SUBSCRIPTION = 6;

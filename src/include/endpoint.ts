@@ -1,0 +1,47 @@
+// Endpoints (include/minix/endpoint.h): endpoint = generation * ENDPOINT_GENERATION_SIZE + slot, so a dead
+// process's endpoint never reaches the slot's next occupant. Entry points: makeEndpoint, endpointSlot,
+// endpointGeneration, nextGeneration, the magic values and the fixed slots of the boot image.
+import type { Brand } from '../lib/units.ts';
+
+export type Endpoint = Brand<number, 'Endpoint'>;
+export const endpoint = (n: number): Endpoint => n as Endpoint;
+
+export const MAX_NR_TASKS = 1023;
+export const ANY = endpoint(0x7ace);
+export const NONE = endpoint(0x6ace);
+export const SELF = endpoint(0x8ace);
+/** MAX_NR_TASKS + SELF + 1 = 36558: the distance between two generations of one slot. */
+export const ENDPOINT_GENERATION_SIZE = MAX_NR_TASKS + 0x8ace + 1;
+/** Largest generation before wrapping back to 1: INT_MAX / 36558 - 1 = 58740. */
+export const MAX_GENERATION = Math.floor(0x7fffffff / ENDPOINT_GENERATION_SIZE) - 1;
+
+export const makeEndpoint = (generation: number, slot: number): Endpoint =>
+  endpoint(generation * ENDPOINT_GENERATION_SIZE + slot);
+export const endpointSlot = (e: number): number =>
+  (((e + MAX_NR_TASKS) % ENDPOINT_GENERATION_SIZE) + ENDPOINT_GENERATION_SIZE) % ENDPOINT_GENERATION_SIZE -
+  MAX_NR_TASKS;
+export const endpointGeneration = (e: number): number => Math.floor((e + MAX_NR_TASKS) / ENDPOINT_GENERATION_SIZE);
+/** The generation a slot's next occupant gets: one more than the last, wrapping to 1. */
+export const nextGeneration = (g: number): number => (g + 1 > MAX_GENERATION ? 1 : g + 1);
+
+/** Kernel tasks, in negative slots. */
+export const IDLE = endpoint(-4);
+export const CLOCK = endpoint(-3);
+export const SYSTEM = endpoint(-2);
+export const KERNEL = endpoint(-1);
+export const HARDWARE = KERNEL;
+export const NR_TASKS = 4;
+
+/** Boot processes at MINIX's fixed slots (generation 0, so endpoint = slot). */
+export const PM_PROC_NR = endpoint(0);
+export const VFS_PROC_NR = endpoint(1);
+export const FS_PROC_NR = VFS_PROC_NR;
+export const RS_PROC_NR = endpoint(2);
+export const MEM_PROC_NR = endpoint(3);
+export const LOG_PROC_NR = endpoint(4);
+export const TTY_PROC_NR = endpoint(5);
+export const DS_PROC_NR = endpoint(6);
+export const MFS_PROC_NR = endpoint(7);
+export const VM_PROC_NR = endpoint(8);
+export const PFS_PROC_NR = endpoint(9);
+export const INIT_PROC_NR = endpoint(10);

@@ -1,0 +1,265 @@
+// Models MINIX IPC (kernel/proc.c: mini_send, mini_receive, mini_notify, mini_senda, deadlock): rendezvous
+// send/receive, sendrec, coalescing notify and non-blocking senda, with privilege checks at the boundary.
+// Entry points: ipcSend, ipcReceive, ipcSendrec, ipcNotify, ipcSenda, kernelNotify, dropIpcState.
+// DIVERGES: senda queues whole messages in the receiver instead of a table in the sender's memory.
+import { EDEADSRCDST, ECALLDENIED, EINVAL, ELOCKED, ENOMEM, OK } from '../include/errno.ts';
+import { ANY, NONE, SELF } from '../include/endpoint.ts';
+import type { Endpoint } from '../include/endpoint.ts';
+import { NOTIFY_MESSAGE } from '../include/com.ts';
+import type { Message, Payload } from '../include/ipc.ts';
+import { assert } from '../lib/assert.ts';
+import type { Kernel } from './kernel.ts';
+import { RTS } from './proc.ts';
+import type { KProc } from './proc.ts';
+
+/** May `from` send to or notify `to`? (may_send_to) */
+export function maySendTo(k: Kernel, from: KProc, to: KProc): boolean {
+  if (from.slot < 0 || to.slot < 0) return true;
+  const spec = from.priv.spec.ipcTo;
+  if (spec === 'all') return true;
+  if (spec === 'system') return to.priv.system;
+  return spec.includes(to.slot) || (to.priv.system && k.procAt(to.slot) === to && spec.includes(-1));
+}
+
+/** Resolves a destination endpoint: SELF → caller; ANY/NONE → EINVAL; not live → EDEADSRCDST. */
+function target(k: Kernel, caller: KProc, e: number): KProc | number {
+  if (e === SELF) return caller;
+  if (e === ANY || e === NONE) return EINVAL;
+  return k.liveProc(e) ?? EDEADSRCDST;
+}
+
+/** Is `p` waiting in receive for a message (or notification) from `src`? (WILLRECEIVE) */
+function willReceive(p: KProc, src: Endpoint, isNotify: boolean): boolean {
+  if ((p.rts & RTS.RECEIVING) === 0 || (p.rts & RTS.SENDING) !== 0) return false;
+  if (isNotify && p.replyFrom !== null) return false;
+  return p.recvFrom === ANY || p.recvFrom === src;
+}
+
+function deliver(k: Kernel, to: KProc, m: Message): void {
+  to.recvFrom = null;
+  to.replyFrom = null;
+  k.wake(to, RTS.RECEIVING, m);
+}
+
+function trace(k: Kernel, op: 'send' | 'receive' | 'notify' | 'senda', from: number, to: number, mtype: number, result: number): void {
+  if (k.tracing) k.emit({ step: k.step, kind: 'ipc', op, from, to, mtype, result });
+}
+
+/** Would `caller` blocking on a send to `dst` close a cycle of blocked processes? (deadlock) */
+function wouldDeadlock(k: Kernel, caller: KProc, dst: KProc): boolean {
+  let xp: KProc | null = dst;
+  let groupSize = 1;
+  for (let hops = 0; xp !== null && hops <= k.procs.length; hops++) {
+    let next: Endpoint | null;
+    if ((xp.rts & RTS.SENDING) !== 0) next = xp.sendTo;
+    else if ((xp.rts & RTS.RECEIVING) !== 0) next = xp.recvFrom;
+    else return false;
+    if (next === null || next === ANY) return false;
+    groupSize++;
+    if (next === caller.endpoint) {
+      // A pair where the other side receives from us is a normal sendrec, not a deadlock.
+      return !(groupSize === 2 && (xp.rts & RTS.SENDING) === 0);
+    }
+    xp = k.liveProc(next);
+  }
+  return false;
+}
+
+/** send: deliver if the receiver waits for us, else block until it receives (or dies). */
+export async function ipcSend(k: Kernel, caller: KProc, dstE: number, payload: Payload): Promise<number> {
+  const y = k.enter(caller);
+  if (y !== null) await y;
+  const r = sendCommon(k, caller, dstE, payload, false);
+  if (r !== null) return r;
+  return k.block<number>(caller);
+}
+
+/** The send half shared by send and sendrec. Returns a result, or null when the caller must block. */
+function sendCommon(k: Kernel, caller: KProc, dstE: number, payload: Payload, isSendrec: boolean): number | null {
+  const dst = target(k, caller, dstE);
+  if (typeof dst === 'number') return traced(k, 'send', caller, dstE, payload.type, dst);
+  if (dst === caller) return traced(k, 'send', caller, dstE, payload.type, EINVAL);
+  if (!maySendTo(k, caller, dst)) return traced(k, 'send', caller, dstE, payload.type, ECALLDENIED);
+  const m: Message = { ...payload, source: caller.endpoint };
+  if (willReceive(dst, caller.endpoint, false)) {
+    deliver(k, dst, m);
+    trace(k, 'send', caller.endpoint, dst.endpoint, payload.type, OK);
+    return OK;
+  }
+  if (wouldDeadlock(k, caller, dst)) return traced(k, 'send', caller, dstE, payload.type, ELOCKED);
+  caller.sendTo = dst.endpoint;
+  caller.sendMsg = m;
+  if (isSendrec) {
+    caller.recvFrom = dst.endpoint;
+    caller.replyFrom = dst.endpoint;
+    caller.rts |= RTS.RECEIVING;
+  }
+  k.setRts(caller, RTS.SENDING);
+  dst.callers.push(caller);
+  trace(k, 'send', caller.endpoint, dst.endpoint, payload.type, OK);
+  return null;
+}
+
+function traced(k: Kernel, op: 'send' | 'senda' | 'notify', caller: KProc, to: number, mtype: number, r: number): number {
+  trace(k, op, caller.endpoint, to, mtype, r);
+  return r;
+}
+
+/** receive: a pending notification first, then a queued sender, then a senda message; else block. */
+export async function ipcReceive(k: Kernel, caller: KProc, srcE: number): Promise<Message> {
+  const y = k.enter(caller);
+  if (y !== null) await y;
+  if (srcE !== ANY && srcE !== SELF && k.liveProc(srcE) === null && srcE >= 0) {
+    return { type: EDEADSRCDST, source: srcE as Endpoint, ipcError: true };
+  }
+  const src = srcE === SELF ? caller.endpoint : (srcE as Endpoint);
+  const m = takePending(k, caller, src, false);
+  if (m !== null) return m;
+  caller.recvFrom = src;
+  k.setRts(caller, RTS.RECEIVING);
+  return k.block<Message>(caller);
+}
+
+/** A message `caller` can receive from `src` right now, removed from where it waited; else null. */
+function takePending(k: Kernel, caller: KProc, src: Endpoint, replyOnly: boolean): Message | null {
+  if (!replyOnly) {
+    const n = caller.notifyFrom.findIndex((e) => src === ANY || e === src);
+    if (n >= 0) {
+      const from = lowestNotifier(caller.notifyFrom, src);
+      caller.notifyFrom.splice(caller.notifyFrom.indexOf(from), 1);
+      trace(k, 'receive', from, caller.endpoint, NOTIFY_MESSAGE, OK);
+      return { type: NOTIFY_MESSAGE, source: from };
+    }
+  }
+  const i = caller.callers.findIndex((s) => src === ANY || s.endpoint === src);
+  if (i >= 0) {
+    const sender = caller.callers[i];
+    assert(sender !== undefined && sender.sendMsg !== null, 'receive: queued sender without a message');
+    caller.callers.splice(i, 1);
+    const m = sender.sendMsg;
+    sender.sendMsg = null;
+    sender.sendTo = null;
+    sender.wakeValue = OK;
+    k.clearRts(sender, RTS.SENDING);
+    trace(k, 'receive', m.source, caller.endpoint, m.type, OK);
+    return m;
+  }
+  const a = caller.asyncQueue.findIndex((m) => src === ANY || m.source === src);
+  if (a >= 0) {
+    const m = caller.asyncQueue[a];
+    assert(m !== undefined, 'receive: async queue hole');
+    caller.asyncQueue.splice(a, 1);
+    trace(k, 'receive', m.source, caller.endpoint, m.type, OK);
+    return m;
+  }
+  return null;
+}
+
+/** Pending notifications are taken lowest slot first, as MINIX scans its notify bitmap by priv id. */
+function lowestNotifier(list: readonly Endpoint[], src: Endpoint): Endpoint {
+  let best: Endpoint | null = null;
+  for (const e of list) {
+    if (src !== ANY && e !== src) continue;
+    if (best === null || slotKey(e) < slotKey(best)) best = e;
+  }
+  assert(best !== null, 'lowestNotifier: none');
+  return best;
+}
+
+const slotKey = (e: number): number => (e < 0 ? e : e % 36558);
+
+/** sendrec: send, then receive only the reply from the same endpoint; notifications wait meanwhile. */
+export async function ipcSendrec(k: Kernel, caller: KProc, dstE: number, payload: Payload): Promise<Message> {
+  const y = k.enter(caller);
+  if (y !== null) await y;
+  const r = sendCommon(k, caller, dstE, payload, true);
+  if (r !== null && r !== OK) return { type: r, source: dstE as Endpoint, ipcError: true };
+  if (r === null) {
+    const res = await k.block<number | Message>(caller);
+    if (typeof res !== 'number') return res;
+    if (res !== OK) return { type: res, source: dstE as Endpoint, ipcError: true };
+    // The destination took the message; we still wait for its reply (RECEIVING stays set).
+    if ((caller.rts & RTS.RECEIVING) !== 0) return k.block<Message>(caller);
+  }
+  const dst = dstE === SELF ? caller.endpoint : (dstE as Endpoint);
+  const m = takePending(k, caller, dst, true);
+  if (m !== null) return m;
+  caller.recvFrom = dst;
+  caller.replyFrom = dst;
+  k.setRts(caller, RTS.RECEIVING);
+  return k.block<Message>(caller);
+}
+
+/** notify: never blocks; delivered at once if the receiver waits for it, else one pending bit per sender. */
+export async function ipcNotify(k: Kernel, caller: KProc, dstE: number): Promise<number> {
+  const y = k.enter(caller);
+  if (y !== null) await y;
+  const dst = target(k, caller, dstE);
+  if (typeof dst === 'number') return traced(k, 'notify', caller, dstE, NOTIFY_MESSAGE, dst);
+  if (!maySendTo(k, caller, dst)) return traced(k, 'notify', caller, dstE, NOTIFY_MESSAGE, ECALLDENIED);
+  kernelNotify(k, caller.endpoint, dst);
+  return OK;
+}
+
+/** A notification from `from` (a process, or a kernel task: HARDWARE, SYSTEM, CLOCK) to `dst`. */
+export function kernelNotify(k: Kernel, from: Endpoint, dst: KProc): void {
+  trace(k, 'notify', from, dst.endpoint, NOTIFY_MESSAGE, OK);
+  if (willReceive(dst, from, true)) {
+    deliver(k, dst, { type: NOTIFY_MESSAGE, source: from });
+    return;
+  }
+  if (!dst.notifyFrom.includes(from)) dst.notifyFrom.push(from);
+}
+
+/** senda: deliver now if the receiver waits for us, else queue it; never blocks. */
+export async function ipcSenda(k: Kernel, caller: KProc, dstE: number, payload: Payload): Promise<number> {
+  const y = k.enter(caller);
+  if (y !== null) await y;
+  const dst = target(k, caller, dstE);
+  if (typeof dst === 'number') return traced(k, 'senda', caller, dstE, payload.type, dst);
+  if (!maySendTo(k, caller, dst)) return traced(k, 'senda', caller, dstE, payload.type, ECALLDENIED);
+  const m: Message = { ...payload, source: caller.endpoint };
+  if (willReceive(dst, caller.endpoint, false)) {
+    deliver(k, dst, m);
+    return traced(k, 'senda', caller, dst.endpoint, payload.type, OK);
+  }
+  if (dst.asyncQueue.length >= k.config.maxAsyncMessages) return traced(k, 'senda', caller, dstE, payload.type, ENOMEM);
+  dst.asyncQueue.push(m);
+  return traced(k, 'senda', caller, dst.endpoint, payload.type, OK);
+}
+
+/**
+ * Process teardown: everyone blocked on `p` gets EDEADSRCDST; `p` leaves every queue it was in. Its senda
+ * messages vanish (MINIX keeps them in the sender's memory); its pending notifications stay, naming its
+ * dead endpoint.
+ */
+export function dropIpcState(k: Kernel, p: KProc): void {
+  for (const s of p.callers) {
+    s.sendMsg = null;
+    s.sendTo = null;
+    s.recvFrom = null;
+    s.replyFrom = null;
+    s.rts &= ~RTS.RECEIVING;
+    k.wake(s, RTS.SENDING, EDEADSRCDST);
+  }
+  p.callers = [];
+  if (p.sendTo !== null) {
+    const dst = k.liveProc(p.sendTo);
+    if (dst !== null) dst.callers = dst.callers.filter((c) => c !== p);
+  }
+  for (const q of k.procs) {
+    if (!q.inUse || q === p) continue;
+    if ((q.rts & RTS.RECEIVING) !== 0 && (q.rts & RTS.SENDING) === 0 && q.recvFrom === p.endpoint) {
+      q.recvFrom = null;
+      q.replyFrom = null;
+      k.wake(q, RTS.RECEIVING, { type: EDEADSRCDST, source: p.endpoint, ipcError: true } satisfies Message);
+    }
+    if (q.asyncQueue.length > 0) q.asyncQueue = q.asyncQueue.filter((m) => m.source !== p.endpoint);
+  }
+  p.sendTo = null;
+  p.sendMsg = null;
+  p.recvFrom = null;
+  p.replyFrom = null;
+  p.notifyFrom = [];
+  p.asyncQueue = [];
+}

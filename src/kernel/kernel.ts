@@ -1,0 +1,498 @@
+// Models the MINIX microkernel core (kernel/proc.c, main.c, clock.c): the process table, the switch from one
+// process to the next, kernel entries counted as steps, the clock, signals and process teardown.
+// Entry points: Kernel (createProcess, enter, block, run, causeSig, terminate, kernelNotify, liveProc).
+// DIVERGES: processes are async functions; a switch resolves the next process's pending promise directly.
+import { SIGABRT, SIGKILL } from '../include/errno.ts';
+import {
+  CLOCK,
+  NONE,
+  NR_TASKS,
+  PM_PROC_NR,
+  SYSTEM,
+  VM_PROC_NR,
+  endpointGeneration,
+  endpointSlot,
+  makeEndpoint,
+  nextGeneration,
+} from '../include/endpoint.ts';
+import type { Endpoint } from '../include/endpoint.ts';
+import type { TraceEvent, TraceSink } from '../include/trace.ts';
+import { Panic, assert } from '../lib/assert.ts';
+import { Rng } from '../lib/rng.ts';
+import { Tlb } from '../hw/mmu.ts';
+import type { PhysMem } from '../hw/physmem.ts';
+import { KProc, RTS, isRunnable } from './proc.ts';
+import type { ProgramFn } from './proc.ts';
+import { makeUserPriv } from './priv.ts';
+import type { Priv } from './priv.ts';
+import { Scheduler } from './scheduler.ts';
+import type { Chooser } from './scheduler.ts';
+import { dropIpcState, kernelNotify } from './ipc.ts';
+import type { VmRequestQueue } from './vmrequest.ts';
+import { createVmRequestQueue, dropVmRequests } from './vmrequest.ts';
+
+export interface KernelConfig {
+  nrProcs: number;
+  /** Kernel entries a process may make before it is preempted. */
+  quantum: number;
+  tlbEntries: number;
+  /** 'priority': priority queues, round robin. 'random': a seeded choice among all runnable processes. */
+  schedule: 'priority' | 'random';
+  seed: number;
+  /** A test's own choice among the runnable processes (overrides `schedule`). */
+  chooser?: Chooser;
+  /** Pending senda messages a process may hold. */
+  maxAsyncMessages: number;
+  /** Signals are handled by PM (full system) or by the kernel itself (a bare kernel in unit tests). */
+  signalsToPm: boolean;
+  trace: TraceSink | null;
+}
+
+export const defaultKernelConfig: KernelConfig = {
+  nrProcs: 100,
+  quantum: 500,
+  tlbEntries: 64,
+  schedule: 'priority',
+  seed: 1,
+  maxAsyncMessages: 64,
+  signalsToPm: true,
+  trace: null,
+};
+
+export type StopReason = 'idle' | 'steps' | 'until';
+export interface RunResult {
+  reason: StopReason;
+  steps: number;
+}
+
+export interface CreateProcessOptions {
+  slot: number;
+  name: string;
+  program: ProgramFn<KProc>;
+  priv?: Priv;
+  priority?: number;
+  /** Explicit endpoint generation (boot processes: 0); otherwise the slot's next generation. */
+  generation?: number;
+  parent?: Endpoint | null;
+  /** Extra RTS flags the process starts with (NO_PRIV, PROC_STOP). */
+  rts?: number;
+}
+
+interface HostRun {
+  resolve: (r: RunResult) => void;
+  reject: (e: unknown) => void;
+  stopAtStep: number;
+  until: (() => boolean) | null;
+}
+
+interface Timer {
+  at: number;
+  proc: KProc;
+  endpoint: Endpoint;
+}
+
+export class Kernel {
+  readonly config: KernelConfig;
+  readonly procs: KProc[];
+  readonly scheduler: Scheduler;
+  readonly userPriv: Priv = makeUserPriv();
+  readonly vmRequests: VmRequestQueue = createVmRequestQueue();
+  /** Processes waiting for VM to handle their page fault, in arrival order. */
+  readonly pagefaults: KProc[] = [];
+  /** Kernel entries so far: the step numbers of the trace. */
+  step = 0;
+  /** Simulated time in milliseconds; advances only when every process waits for the clock. */
+  now = 0;
+  current: KProc | null = null;
+  /** Frame of the page-directory pointer page VM gave the kernel (VMCTL_I386_PAGEDIRS); -1 before. */
+  pagedirsFrame = -1;
+  panicked: Panic | null = null;
+  private host: HostRun | null = null;
+  private stopReason: StopReason | null = null;
+  private readonly timers: Timer[] = [];
+  private readonly rng: Rng;
+  private nextPrivId = 1;
+  private readonly lastGeneration: number[];
+
+  constructor(
+    readonly mem: PhysMem,
+    config: Partial<KernelConfig> = {},
+  ) {
+    this.config = { ...defaultKernelConfig, ...config };
+    this.rng = new Rng(this.config.seed);
+    const chooser =
+      this.config.chooser ?? (this.config.schedule === 'random' ? (all: readonly KProc[]) => this.rng.int(all.length) : null);
+    this.scheduler = new Scheduler(chooser);
+    const n = this.config.nrProcs + NR_TASKS;
+    this.procs = Array.from({ length: n }, (_, i) => {
+      const slot = i - NR_TASKS;
+      return new KProc(slot, makeEndpoint(0, slot), this.userPriv, new Tlb(this.config.tlbEntries));
+    });
+    this.lastGeneration = new Array<number>(n).fill(-1);
+  }
+
+  // ---------------------------------------------------------------- process table
+
+  procAt(slot: number): KProc {
+    const p = this.procs[slot + NR_TASKS];
+    assert(p !== undefined, () => `no process slot ${slot}`);
+    return p;
+  }
+
+  isOkSlot(slot: number): boolean {
+    return Number.isInteger(slot) && slot >= -NR_TASKS && slot < this.config.nrProcs;
+  }
+
+  /** The process holding endpoint `e`, or null if `e` is not live (bad slot, free slot, stale generation). */
+  liveProc(e: number): KProc | null {
+    if (!Number.isInteger(e)) return null;
+    const slot = endpointSlot(e);
+    if (!this.isOkSlot(slot)) return null;
+    const p = this.procAt(slot);
+    return p.inUse && p.endpoint === e ? p : null;
+  }
+
+  newPrivId(): number {
+    return this.nextPrivId++;
+  }
+
+  createProcess(o: CreateProcessOptions): KProc {
+    const p = this.procAt(o.slot);
+    assert(!p.inUse, () => `createProcess: slot ${o.slot} in use by ${p.name}`);
+    const i = o.slot + NR_TASKS;
+    const generation = o.generation ?? nextGeneration(Math.max(this.lastGeneration[i] ?? 0, 0));
+    this.lastGeneration[i] = generation;
+    p.generation = generation;
+    p.endpoint = makeEndpoint(generation, o.slot);
+    p.name = o.name;
+    p.priv = o.priv ?? this.userPriv;
+    p.priority = o.priority ?? 7;
+    p.parent = o.parent ?? null;
+    p.dirFrame = -1;
+    p.extent = null;
+    p.tlb.flush();
+    p.exitStatus = null;
+    p.pendingSignals = 0;
+    p.fault = null;
+    p.userState = new Map();
+    p.incarnation++;
+    this.setProgram(p, o.program);
+    p.rts = o.rts ?? 0;
+    p.vmHolds = 0;
+    this.makeReady(p);
+    this.emit({ step: this.step, kind: 'proc', op: 'start', ep: p.endpoint, name: p.name, parent: o.parent ?? NONE });
+    return p;
+  }
+
+  /** Points the process at a (new) program; it starts when next scheduled (boot, fork, exec). */
+  setProgram(p: KProc, program: ProgramFn<KProc>): void {
+    p.program = program;
+    const incarnation = p.incarnation;
+    p.waiter = () => {
+      void Promise.resolve().then(() => this.runProgram(p, program, incarnation));
+    };
+  }
+
+  private async runProgram(p: KProc, program: ProgramFn<KProc>, incarnation: number): Promise<void> {
+    let status: number | void;
+    try {
+      status = await program(p);
+    } catch (err) {
+      if (p.incarnation !== incarnation) return;
+      if (err instanceof Panic) {
+        this.systemPanic(err);
+        return;
+      }
+      // A program that throws crashes its process, as a MINIX server that panics: SIGABRT through PM.
+      this.emit({ step: this.step, kind: 'panic', message: `${p.name}: ${String(err)}` });
+      this.causeSig(p, SIGABRT);
+      if (p.inUse && p.incarnation === incarnation) await this.switchFrom(p);
+      if (p.incarnation === incarnation) this.endProgram(p, { code: 0, signal: SIGABRT });
+      return;
+    }
+    // A program that returns without calling exit is terminated by the kernel with its status.
+    if (p.incarnation === incarnation) this.endProgram(p, { code: typeof status === 'number' ? status : 0, signal: 0 });
+  }
+
+  private endProgram(p: KProc, status: { code: number; signal: number }): void {
+    assert(this.current === p || this.current === null, () => `endProgram: ${p.name} is not running`);
+    this.terminate(p, status);
+    this.switchAway();
+  }
+
+  // ---------------------------------------------------------------- scheduling
+
+  makeReady(p: KProc): void {
+    if (p !== this.current && isRunnable(p) && !this.scheduler.isQueued(p)) this.scheduler.enqueue(p);
+  }
+
+  setRts(p: KProc, flag: number): void {
+    p.rts |= flag;
+    this.scheduler.dequeue(p);
+  }
+
+  clearRts(p: KProc, flag: number): void {
+    p.rts &= ~flag;
+    this.makeReady(p);
+  }
+
+  /** Makes a blocked process runnable with `value` as the result of the call it waits in. */
+  wake(p: KProc, flag: number, value: unknown): void {
+    p.wakeValue = value;
+    this.clearRts(p, flag);
+  }
+
+  addHold(p: KProc): void {
+    p.vmHolds++;
+    this.scheduler.dequeue(p);
+  }
+
+  dropHold(p: KProc): void {
+    assert(p.vmHolds > 0, () => `dropHold: ${p.name} holds no VM request`);
+    p.vmHolds--;
+    this.makeReady(p);
+  }
+
+  /**
+   * Every trap from a process starts here: counts the step, and preempts the caller when its quantum is used
+   * up, a higher-priority process is ready, or the host asked to stop. Returns a promise to await, or null.
+   */
+  enter(p: KProc): Promise<unknown> | null {
+    assert(this.current === p, () => `enter: ${p.name} is not the running process`);
+    this.step++;
+    const host = this.host;
+    if (host !== null && (this.step >= host.stopAtStep || (host.until !== null && host.until()))) {
+      this.stopReason = this.step >= host.stopAtStep ? 'steps' : 'until';
+      p.keepQuantum = true;
+      this.scheduler.enqueue(p, true);
+      return this.switchFrom(p);
+    }
+    if (--p.quantumLeft <= 0) {
+      this.scheduler.enqueue(p);
+      return this.switchFrom(p);
+    }
+    if (this.scheduler.higherReady(p.priority)) {
+      p.keepQuantum = true;
+      this.scheduler.enqueue(p, true);
+      return this.switchFrom(p);
+    }
+    return null;
+  }
+
+  /** The running process `p` has just become blocked: run someone else until `p` is woken. */
+  block<T>(p: KProc): Promise<T> {
+    assert(this.current === p, () => `block: ${p.name} is not the running process`);
+    assert(!isRunnable(p) || this.scheduler.isQueued(p), () => `block: ${p.name} would never be woken`);
+    return this.switchFrom(p) as Promise<T>;
+  }
+
+  private switchFrom(p: KProc): Promise<unknown> {
+    const promise = new Promise<unknown>((resolve) => {
+      p.waiter = resolve;
+    });
+    this.switchAway();
+    return promise;
+  }
+
+  /** The current process stops running (blocked, preempted or gone): hand the CPU to the next one. */
+  switchAway(): void {
+    this.current = null;
+    if (this.host === null) return;
+    if (this.stopReason !== null) {
+      this.finishHost(this.stopReason);
+      return;
+    }
+    let next = this.scheduler.pick();
+    if (next === null && this.fireTimers()) next = this.scheduler.pick();
+    if (next === null) {
+      this.finishHost('idle');
+      return;
+    }
+    this.resume(next);
+  }
+
+  private resume(next: KProc): void {
+    this.current = next;
+    if (!next.keepQuantum) next.quantumLeft = this.config.quantum;
+    next.keepQuantum = false;
+    const waiter = next.waiter;
+    assert(waiter !== null, () => `resume: ${next.name} has no continuation`);
+    next.waiter = null;
+    const value = next.wakeValue;
+    next.wakeValue = undefined;
+    waiter(value);
+  }
+
+  private finishHost(reason: StopReason): void {
+    const host = this.host;
+    this.host = null;
+    this.stopReason = null;
+    if (host !== null) host.resolve({ reason, steps: this.step });
+  }
+
+  /**
+   * Host side: run processes until none is runnable (and no timer is pending), until `maxSteps` more kernel
+   * entries, or until `until()` holds at a kernel entry. Rejects with the Panic if the system panicked.
+   */
+  run(options: { maxSteps?: number; until?: () => boolean } = {}): Promise<RunResult> {
+    if (this.panicked !== null) return Promise.reject(this.panicked);
+    assert(this.host === null && this.current === null, 'run: the system is already running');
+    return new Promise<RunResult>((resolve, reject) => {
+      this.host = {
+        resolve,
+        reject,
+        stopAtStep: this.step + (options.maxSteps ?? Number.POSITIVE_INFINITY),
+        until: options.until ?? null,
+      };
+      this.switchAway();
+    });
+  }
+
+  get running(): boolean {
+    return this.host !== null;
+  }
+
+  systemPanic(err: Panic): void {
+    if (this.panicked === null) {
+      this.panicked = err;
+      this.emit({ step: this.step, kind: 'panic', message: err.message });
+    }
+    const host = this.host;
+    this.host = null;
+    this.current = null;
+    if (host !== null) host.reject(err);
+  }
+
+  // ---------------------------------------------------------------- clock
+
+  /** Arms a one-shot alarm: a CLOCK notification to `p` after `ms` simulated milliseconds. */
+  setAlarm(p: KProc, ms: number): void {
+    this.timers.push({ at: this.now + Math.max(0, ms), proc: p, endpoint: p.endpoint });
+    this.timers.sort((a, b) => a.at - b.at);
+  }
+
+  /** Nothing can run: advance the clock to the earliest alarm and deliver every alarm due then. */
+  private fireTimers(): boolean {
+    const first = this.timers[0];
+    if (first === undefined) return false;
+    this.now = Math.max(this.now, first.at);
+    while (this.timers.length > 0 && (this.timers[0]?.at ?? Infinity) <= this.now) {
+      const t = this.timers.shift();
+      if (t !== undefined && t.proc.inUse && t.proc.endpoint === t.endpoint) kernelNotify(this, CLOCK, t.proc);
+    }
+    return true;
+  }
+
+  // ---------------------------------------------------------------- signals and teardown
+
+  /** A signal for `p` (cause_sig): PM is told and handles it; a bare kernel terminates the process. */
+  causeSig(p: KProc, sig: number): void {
+    this.emit({ step: this.step, kind: 'signal', ep: p.endpoint, sig });
+    const pm = this.liveProc(PM_PROC_NR);
+    if (!this.config.signalsToPm || pm === null || p === pm) {
+      this.terminate(p, { code: 0, signal: sig });
+      return;
+    }
+    p.pendingSignals |= 1 << sig;
+    if ((p.rts & RTS.SIGNALED) === 0) {
+      this.setRts(p, RTS.SIGNALED);
+      kernelNotify(this, SYSTEM, pm);
+    }
+  }
+
+  /**
+   * The running process signals itself (a bad access): it stops here for good, or until PM ends the
+   * signal, in which case it is terminated anyway since the access cannot complete.
+   */
+  async selfSignal(p: KProc, sig: number): Promise<never> {
+    this.causeSig(p, sig);
+    if (p.inUse) await this.switchFrom(p);
+    if (p.inUse) this.terminate(p, { code: 0, signal: sig });
+    this.switchAway();
+    return new Promise<never>(() => undefined);
+  }
+
+  /** True when PM manages processes (exit, signals); a bare kernel in unit tests handles them itself. */
+  get hasPm(): boolean {
+    return this.config.signalsToPm && this.liveProc(PM_PROC_NR) !== null;
+  }
+
+  /** The running process ends without PM (bare kernel): clear its slot and run someone else. */
+  exitSelf(p: KProc, status: { code: number; signal: number }): Promise<never> {
+    this.endProgram(p, status);
+    return new Promise<never>(() => undefined);
+  }
+
+  /** The next process with a pending kernel signal, for PM's SYS_GETKSIG. */
+  nextSignaled(): KProc | null {
+    for (const p of this.procs) if (p.inUse && p.pendingSignals !== 0) return p;
+    return null;
+  }
+
+  /**
+   * Clears a process slot (clear_endpoint): callers blocked on it get EDEADSRCDST, its requests to VM are
+   * dropped, its continuation is abandoned. Memory is VM's business and must already be released.
+   */
+  terminate(p: KProc, status: { code: number; signal: number }): void {
+    if (!p.inUse) return;
+    this.emit({
+      step: this.step,
+      kind: 'proc',
+      op: status.signal !== 0 ? 'kill' : 'exit',
+      ep: p.endpoint,
+      name: p.name,
+      status: status.signal !== 0 ? status.signal : status.code,
+    });
+    this.scheduler.dequeue(p);
+    dropIpcState(this, p);
+    dropVmRequests(this, p);
+    const i = this.pagefaults.indexOf(p);
+    if (i >= 0) this.pagefaults.splice(i, 1);
+    p.rts = RTS.SLOT_FREE;
+    p.vmHolds = 0;
+    p.waiter = null;
+    p.wakeValue = undefined;
+    p.program = null;
+    p.incarnation++;
+    p.exitStatus = status.signal !== 0 ? status.signal : status.code << 8;
+    p.pendingSignals = 0;
+    p.fault = null;
+    p.dirFrame = -1;
+    p.extent = null;
+    p.tlb.flush();
+    p.priv = this.userPriv;
+    for (let j = this.timers.length - 1; j >= 0; j--) if (this.timers[j]?.proc === p) this.timers.splice(j, 1);
+    for (const hook of this.exitHooks) hook(p);
+    if (this.current === p) this.current = null;
+  }
+
+  /** Kernel parts that keep per-process records (safemap records) register here to purge them on exit. */
+  readonly exitHooks: ((p: KProc) => void)[] = [];
+
+  /** Host-side kill (fault injection): SIGKILL through PM as MINIX's kill would do. */
+  hostKill(p: KProc, sig = SIGKILL): void {
+    this.causeSig(p, sig);
+  }
+
+  // ---------------------------------------------------------------- trace
+
+  emit(event: TraceEvent): void {
+    const sink = this.config.trace;
+    if (sink !== null) sink(event);
+  }
+
+  get tracing(): boolean {
+    return this.config.trace !== null;
+  }
+
+  /** Notification to VM that work is waiting (page faults from HARDWARE, memory requests from SYSTEM). */
+  notifyVm(from: Endpoint): void {
+    const vm = this.liveProc(VM_PROC_NR);
+    if (vm !== null) kernelNotify(this, from, vm);
+  }
+
+  /** Endpoint generation bookkeeping for inspection. */
+  generationOf(e: number): number {
+    return endpointGeneration(e);
+  }
+}

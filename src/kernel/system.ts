@@ -1,0 +1,64 @@
+// Models the SYSTEM task's kernel-call dispatch (kernel/system.c): the call number is checked, then the
+// caller's kernel-call mask, then the handler runs on the caller's behalf and may suspend it (VM requests).
+// Entry points: kernelCall, KcallHandler, KcallReply, registerKernelCall.
+import { ECALLDENIED, EBADREQUEST, OK, errnoName } from '../include/errno.ts';
+import { KERNEL_CALL, NR_SYS_CALLS, kernelCallNames } from '../include/com.ts';
+import { SYSTEM } from '../include/endpoint.ts';
+import type { Message, Payload } from '../include/ipc.ts';
+import { assert } from '../lib/assert.ts';
+import type { Kernel } from './kernel.ts';
+import type { KProc } from './proc.ts';
+import { doExec, doExit, doFork, doRunctl } from './system/do_fork.ts';
+import { doGetinfo, doSetalarm, doTimes } from './system/do_getinfo.ts';
+import { doPrivctl } from './system/do_privctl.ts';
+import { doEndksig, doGetksig, doKill } from './system/do_kill.ts';
+import { doVircopy } from './system/do_vircopy.ts';
+import { doVmctl } from './system/do_vmctl.ts';
+
+/** A handler's answer: a result code, or a result code with reply fields. */
+export type KcallReply = number | { result: number; [field: string]: unknown };
+export type KcallHandler = (k: Kernel, caller: KProc, m: Payload) => KcallReply | Promise<KcallReply>;
+
+const handlers: (KcallHandler | undefined)[] = new Array<KcallHandler | undefined>(NR_SYS_CALLS);
+
+/** Installs the handler of kernel call `callNr` (KERNEL_CALL + n). Each call's file registers itself once. */
+export function registerKernelCall(callNr: number, h: KcallHandler): void {
+  const n = callNr - KERNEL_CALL;
+  assert(n >= 0 && n < NR_SYS_CALLS && handlers[n] === undefined, () => `registerKernelCall: bad or duplicate ${callNr}`);
+  handlers[n] = h;
+}
+
+registerKernelCall(KERNEL_CALL + 0, doFork);
+registerKernelCall(KERNEL_CALL + 1, doExec);
+registerKernelCall(KERNEL_CALL + 2, doExit);
+registerKernelCall(KERNEL_CALL + 4, doPrivctl);
+registerKernelCall(KERNEL_CALL + 6, doKill);
+registerKernelCall(KERNEL_CALL + 7, doGetksig);
+registerKernelCall(KERNEL_CALL + 8, doEndksig);
+registerKernelCall(KERNEL_CALL + 15, doVircopy);
+registerKernelCall(KERNEL_CALL + 24, doSetalarm);
+registerKernelCall(KERNEL_CALL + 25, doTimes);
+registerKernelCall(KERNEL_CALL + 26, doGetinfo);
+registerKernelCall(KERNEL_CALL + 43, doVmctl);
+registerKernelCall(KERNEL_CALL + 46, doRunctl);
+
+/** A kernel call from `caller`: the reply message carries the result in `type`. */
+export async function kernelCall(k: Kernel, caller: KProc, m: Payload): Promise<Message> {
+  const y = k.enter(caller);
+  if (y !== null) await y;
+  const n = m.type - KERNEL_CALL;
+  let reply: KcallReply;
+  if (!Number.isInteger(n) || n < 0 || n >= NR_SYS_CALLS) reply = EBADREQUEST;
+  else if (caller.priv.kcallMask[n] !== 1) reply = ECALLDENIED;
+  else {
+    const h = handlers[n];
+    reply = h === undefined ? EBADREQUEST : await h(k, caller, m);
+  }
+  const out: Message = typeof reply === 'number' ? { type: reply, source: SYSTEM } : { ...reply, type: reply.result, source: SYSTEM };
+  if (k.tracing) {
+    k.emit({ step: k.step, kind: 'kcall', caller: caller.endpoint, call: kernelCallNames[m.type] ?? `KCALL_${n}`, result: out.type });
+  }
+  return out;
+}
+
+export const kcallResultName = (r: number): string => (r === OK ? 'OK' : errnoName(r));

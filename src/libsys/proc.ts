@@ -1,0 +1,159 @@
+// What a process's code calls: its libc and libsys in one object (lib/libc ipc stubs, lib/syslib). IPC,
+// kernel calls, its own memory through the MMU, the clock. Services, grants, DS and VM wrappers hang off it.
+// Entry points: Proc, Program, toProgram.
+// DIVERGES: a process is `(p: Proc) => Promise<number | void>`; returning from it is exit(status).
+import { ANY, CLOCK } from '../include/endpoint.ts';
+import type { Endpoint } from '../include/endpoint.ts';
+import type { Message, Payload } from '../include/ipc.ts';
+import { SYS_SETALARM } from '../include/com.ts';
+import type { Kernel } from '../kernel/kernel.ts';
+import type { KProc, ProgramFn } from '../kernel/proc.ts';
+import { ipcNotify, ipcReceive, ipcSend, ipcSenda, ipcSendrec } from '../kernel/ipc.ts';
+import { userAccess } from '../kernel/memory.ts';
+import { kernelCall } from '../kernel/system.ts';
+
+/** A program: the code a process runs. Its return value is its exit status. */
+export type Program = (p: Proc) => Promise<number | void>;
+
+/** Turns a program into the kernel's entry function: a fresh Proc, and exit(status) when it returns. */
+export function toProgram(kernel: Kernel, main: Program): ProgramFn<KProc> {
+  return async (kp: KProc) => {
+    const p = new Proc(kernel, kp);
+    const status = await main(p);
+    return p.exit(typeof status === 'number' ? status : 0);
+  };
+}
+
+/** Hooks the process-management layer installs so that Proc.exit/fork/... reach PM (see libsys/pm.ts). */
+export interface ProcessCalls {
+  exit(p: Proc, status: number): Promise<never>;
+}
+
+let processCalls: ProcessCalls | null = null;
+/** Installed once by libsys/pm.ts; a bare kernel (no PM) exits through the kernel directly. */
+export function installProcessCalls(calls: ProcessCalls): void {
+  processCalls = calls;
+}
+
+export class Proc {
+  private readonly scratch4 = new Uint8Array(4);
+  private readonly scratchView = new DataView(this.scratch4.buffer);
+
+  constructor(
+    readonly kernel: Kernel,
+    readonly kp: KProc,
+  ) {}
+
+  get endpoint(): Endpoint {
+    return this.kp.endpoint;
+  }
+
+  get name(): string {
+    return this.kp.name;
+  }
+
+  /** Per-process library state (grant library, DS client), reset by exec and absent in a forked child. */
+  state<T>(key: string, create: () => T): T {
+    const m = this.kp.userState;
+    if (!m.has(key)) m.set(key, create());
+    return m.get(key) as T;
+  }
+
+  // ------------------------------------------------------------------ IPC
+
+  send(dst: number, m: Payload): Promise<number> {
+    return ipcSend(this.kernel, this.kp, dst, m);
+  }
+
+  receive(src: number = ANY): Promise<Message> {
+    return ipcReceive(this.kernel, this.kp, src);
+  }
+
+  /** Send a request and wait for the reply. An IPC failure comes back as a message with `ipcError`. */
+  sendrec(dst: number, m: Payload): Promise<Message> {
+    return ipcSendrec(this.kernel, this.kp, dst, m);
+  }
+
+  notify(dst: number): Promise<number> {
+    return ipcNotify(this.kernel, this.kp, dst);
+  }
+
+  senda(dst: number, m: Payload): Promise<number> {
+    return ipcSenda(this.kernel, this.kp, dst, m);
+  }
+
+  /** A kernel call (trap to SYSTEM); the reply's `type` is the result. */
+  kernelCall(m: Payload): Promise<Message> {
+    return kernelCall(this.kernel, this.kp, m);
+  }
+
+  /** Sleeps `ms` simulated milliseconds: an alarm, then a wait for CLOCK's notification. */
+  async sleep(ms: number): Promise<void> {
+    this.kernel.setAlarm(this.kp, ms);
+    await this.receive(CLOCK);
+  }
+
+  /** sys_setalarm for system processes that want a CLOCK notification in their message loop. */
+  async setAlarm(ms: number): Promise<number> {
+    return (await this.kernelCall({ type: SYS_SETALARM, ms })).type;
+  }
+
+  // ------------------------------------------------------------------ memory
+
+  /** Reads `length` bytes of this process's memory at `vaddr`. */
+  async read(vaddr: number, length: number): Promise<Uint8Array> {
+    const buf = new Uint8Array(length);
+    await userAccess(this.kernel, this.kp, vaddr, buf, 0, length, false);
+    return buf;
+  }
+
+  readInto(vaddr: number, buf: Uint8Array, offset = 0, length = buf.length - offset): Promise<void> {
+    return userAccess(this.kernel, this.kp, vaddr, buf, offset, length, false);
+  }
+
+  write(vaddr: number, bytes: Uint8Array, offset = 0, length = bytes.length - offset): Promise<void> {
+    return userAccess(this.kernel, this.kp, vaddr, bytes, offset, length, true);
+  }
+
+  async readU32(vaddr: number): Promise<number> {
+    await userAccess(this.kernel, this.kp, vaddr, this.scratch4, 0, 4, false);
+    return this.scratchView.getUint32(0, true);
+  }
+
+  async writeU32(vaddr: number, value: number): Promise<void> {
+    this.scratchView.setUint32(0, value >>> 0, true);
+    await userAccess(this.kernel, this.kp, vaddr, this.scratch4, 0, 4, true);
+  }
+
+  async readU8(vaddr: number): Promise<number> {
+    await userAccess(this.kernel, this.kp, vaddr, this.scratch4, 0, 1, false);
+    return this.scratch4[0] ?? 0;
+  }
+
+  async writeU8(vaddr: number, value: number): Promise<void> {
+    this.scratch4[0] = value;
+    await userAccess(this.kernel, this.kp, vaddr, this.scratch4, 0, 1, true);
+  }
+
+  /** Writes a NUL-terminated string; returns the bytes written including the NUL. */
+  async writeString(vaddr: number, s: string): Promise<number> {
+    const bytes = new TextEncoder().encode(`${s}\0`);
+    await this.write(vaddr, bytes);
+    return bytes.length;
+  }
+
+  /** Reads a NUL-terminated string of at most `max` bytes. */
+  async readString(vaddr: number, max: number): Promise<string> {
+    const bytes = await this.read(vaddr, max);
+    const end = bytes.indexOf(0);
+    return new TextDecoder().decode(end >= 0 ? bytes.subarray(0, end) : bytes);
+  }
+
+  // ------------------------------------------------------------------ process
+
+  /** Ends this process with `status`. Never returns. */
+  exit(status = 0): Promise<never> {
+    if (processCalls !== null && this.kernel.hasPm) return processCalls.exit(this, status);
+    return this.kernel.exitSelf(this.kp, { code: status, signal: 0 });
+  }
+}

@@ -1,0 +1,140 @@
+import { describe, expect, it } from 'vitest';
+import { bareKernel } from '../../helpers/bare.ts';
+import { ANY, makeEndpoint } from '../../../src/include/endpoint.ts';
+import { ECALLDENIED, EDEADSRCDST, EINVAL, ELOCKED, OK } from '../../../src/include/errno.ts';
+import { NOTIFY_MESSAGE } from '../../../src/include/com.ts';
+
+describe('IPC', () => {
+  it('rendezvous: send blocks until the receiver receives, in order', async () => {
+    const { k, spawn } = bareKernel();
+    const log: string[] = [];
+    spawn(20, 'server', async (p) => {
+      for (let i = 0; i < 3; i++) {
+        const m = await p.receive(ANY);
+        log.push(`got ${String(m.value)} from ${m.source}`);
+      }
+    });
+    spawn(21, 'a', async (p) => {
+      log.push(`a sent ${await p.send(20, { type: 1, value: 'a1' })}`);
+      log.push(`a sent ${await p.send(20, { type: 1, value: 'a2' })}`);
+    });
+    spawn(22, 'b', async (p) => {
+      log.push(`b sent ${await p.send(20, { type: 1, value: 'b1' })}`);
+    });
+    const r = await k.run();
+    expect(r.reason).toBe('idle');
+    // a1 is delivered at once and a goes on; a2 and b1 queue in the order they were sent.
+    expect(log.filter((l) => l.startsWith('got'))).toEqual(['got a1 from 21', 'got a2 from 21', 'got b1 from 22']);
+    expect(log).toContain('a sent 0');
+  });
+
+  it('sendrec gets the reply; notifications wait until after it', async () => {
+    const { k, spawn } = bareKernel();
+    const got: number[] = [];
+    spawn(20, 'server', async (p) => {
+      const m = await p.receive(ANY);
+      await p.notify(21);
+      await p.send(m.source, { type: OK, answer: 42 });
+    });
+    spawn(21, 'client', async (p) => {
+      const r = await p.sendrec(20, { type: 7 });
+      got.push(Number(r.answer));
+      const n = await p.receive(ANY);
+      got.push(n.type, n.source);
+    });
+    await k.run();
+    expect(got).toEqual([42, NOTIFY_MESSAGE, 20]);
+  });
+
+  it('notify coalesces: one pending per sender', async () => {
+    const { k, spawn } = bareKernel();
+    const got: number[] = [];
+    spawn(21, 'sink', async (p) => {
+      await p.sleep(10);
+      for (;;) {
+        const m = await p.receive(ANY);
+        got.push(m.source);
+      }
+    });
+    spawn(20, 'src', async (p) => {
+      for (let i = 0; i < 5; i++) expect(await p.notify(21)).toBe(OK);
+    });
+    spawn(22, 'src2', async (p) => {
+      await p.notify(21);
+    });
+    await k.run();
+    expect(got).toEqual([20, 22]);
+  });
+
+  it('detects a send cycle with ELOCKED', async () => {
+    const { k, spawn } = bareKernel();
+    const res: number[] = [];
+    spawn(20, 'a', async (p) => {
+      res.push(await p.send(21, { type: 1 }));
+    });
+    spawn(21, 'b', async (p) => {
+      res.push(await p.send(20, { type: 1 }));
+    });
+    await k.run();
+    expect(res).toContain(ELOCKED);
+  });
+
+  it('dead and stale endpoints give EDEADSRCDST; ANY as target EINVAL', async () => {
+    const { k, spawn } = bareKernel();
+    const res: number[] = [];
+    spawn(20, 'short', async () => 0);
+    await k.run();
+    spawn(21, 'a', async (p) => {
+      res.push(await p.send(20, { type: 1 }));
+      res.push(await p.send(makeEndpoint(3, 22), { type: 1 }));
+      res.push(await p.send(ANY, { type: 1 }));
+      res.push((await p.sendrec(20, { type: 1 })).type);
+    });
+    await k.run();
+    expect(res).toEqual([EDEADSRCDST, EDEADSRCDST, EINVAL, EDEADSRCDST]);
+  });
+
+  it('a sender blocked on a process that dies is woken with EDEADSRCDST', async () => {
+    const { k, spawn } = bareKernel();
+    const res: number[] = [];
+    const victim = spawn(20, 'victim', async (p) => {
+      await p.sleep(100);
+    });
+    spawn(21, 'a', async (p) => {
+      res.push(await p.send(20, { type: 1 }));
+    });
+    await k.run({ maxSteps: 3 });
+    k.terminate(victim.kp, { code: 0, signal: 9 });
+    await k.run();
+    expect(res).toEqual([EDEADSRCDST]);
+  });
+
+  it('privileges: a target outside ipcTo gives ECALLDENIED', async () => {
+    const { k, spawn } = bareKernel();
+    const res: number[] = [];
+    spawn(20, 'server', async (p) => {
+      await p.receive(ANY);
+    });
+    spawn(21, 'limited', async (p) => {
+      res.push(await p.send(20, { type: 1 }));
+      res.push(await p.notify(20));
+    }, { ipcTo: [22], kernelCalls: [], vmCalls: [] });
+    await k.run();
+    expect(res).toEqual([ECALLDENIED, ECALLDENIED]);
+  });
+
+  it('senda does not block and is received later', async () => {
+    const { k, spawn } = bareKernel();
+    const got: unknown[] = [];
+    spawn(21, 'sink', async (p) => {
+      await p.sleep(5);
+      got.push((await p.receive(ANY)).v);
+    });
+    spawn(20, 'src', async (p) => {
+      got.push(await p.senda(21, { type: 3, v: 'x' }));
+      await p.sleep(50);
+    });
+    await k.run();
+    expect(got).toEqual([OK, 'x']);
+  });
+});
