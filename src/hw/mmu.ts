@@ -1,12 +1,16 @@
-// Models the i386 two-level paging unit and a per-process software TLB (spec/vm.md §4).
-// Entry points: walk, translate, checkRange (kernel walks, no TLB); userRead, userWrite (process access via Tlb); mapPage (test/boot helper).
-// DIVERGES: supervisor writes also need W (as with CR0.WP); no accessed/dirty bits; user accesses never wrap past 4 GiB (panic).
-
+// Models the i386 two-level paging unit and a per-process software TLB (spec/vm.md §4). Entry points: walk,
+// translate, checkRange (kernel, no TLB); userRead, userWrite (process, via Tlb); mapPage (test/boot helper).
+// DIVERGES: supervisor writes need W (CR0.WP set); no A/D bits; ranges past 4 GiB panic, never wrap.
 import { assert, panic } from '../lib/assert.ts';
-import { ADDRESS_SPACE_BYTES, PAGE_MASK as UNITS_PAGE_MASK, PAGE_SHIFT as UNITS_PAGE_SHIFT, PAGE_SIZE as UNITS_PAGE_SIZE } from '../lib/units.ts';
+import {
+  ADDRESS_SPACE_BYTES,
+  PAGE_MASK as UNITS_PAGE_MASK,
+  PAGE_SHIFT as UNITS_PAGE_SHIFT,
+  PAGE_SIZE as UNITS_PAGE_SIZE,
+} from '../lib/units.ts';
 import type { PhysMem } from './physmem.ts';
 
-// Module-level copies for the hot loops: a transpiled (CJS) import binding is a getter call on every read.
+// Module-level copies for the hot loops: a transpiled import (CJS, vitest) is a getter call on every read.
 const PAGE_SIZE = UNITS_PAGE_SIZE;
 const PAGE_MASK = UNITS_PAGE_MASK;
 const PAGE_SHIFT = UNITS_PAGE_SHIFT;
@@ -34,7 +38,10 @@ function resolve(mem: PhysMem, dirFrame: number, v: number): number {
   const pde = mem.pteRead(dirFrame, v >>> 22);
   if ((pde & PTE.P) === 0) return 0;
   if ((pde & PTE.PS) !== 0) {
-    return ((pde & BIG_FRAME_MASK) | (v & BIG_OFFSET_MASK & PTE_FRAME_MASK) | (pde & (PTE.P | PTE.W | PTE.U))) >>> 0;
+    return (
+      ((pde & BIG_FRAME_MASK) | (v & BIG_OFFSET_MASK & PTE_FRAME_MASK) | (pde & (PTE.P | PTE.W | PTE.U))) >>>
+      0
+    );
   }
   const pte = mem.pteRead(pde >>> PAGE_SHIFT, (v >>> 12) & 0x3ff);
   if ((pte & PTE.P) === 0) return 0;
@@ -78,7 +85,13 @@ export function translate(
  * (present, U, and W if write), else the first inaccessible address in the range: v itself when the first page
  * fails, otherwise the base of the failing page.
  */
-export function checkRange(mem: PhysMem, dirFrame: number, v: number, length: number, write: boolean): number {
+export function checkRange(
+  mem: PhysMem,
+  dirFrame: number,
+  v: number,
+  length: number,
+  write: boolean,
+): number {
   checkUserRange(v, length);
   const end = v + length;
   for (let a = v; a < end; a = a - (a & PAGE_MASK) + PAGE_SIZE) {
@@ -101,9 +114,15 @@ export class Tlb {
   private readonly writable: Uint8Array;
   /** Next slot to fill; once the ring is full it is also the oldest entry. */
   private next = 0;
+  /** The last hit, checked before the Map: successive small accesses mostly touch the same page. */
+  private lastVpage = -1;
+  private lastSlot = 0;
 
   constructor(capacity = 64) {
-    assert(Number.isInteger(capacity) && capacity > 0, () => `tlb: capacity ${capacity} must be a positive integer`);
+    assert(
+      Number.isInteger(capacity) && capacity > 0,
+      () => `tlb: capacity ${capacity} must be a positive integer`,
+    );
     this.capacity = capacity;
     this.vpages = new Int32Array(capacity).fill(-1);
     this.frames = new Int32Array(capacity);
@@ -112,17 +131,21 @@ export class Tlb {
 
   /** Frame number for vpage, or -1 on a miss. An entry without W is a miss for a write. */
   lookup(vpage: number, write: boolean): number {
-    const slot = this.slotOf.get(vpage);
+    const slot = vpage === this.lastVpage ? this.lastSlot : this.slotOf.get(vpage);
     if (slot === undefined || (write && this.writable[slot] === 0)) {
       this.stats.misses++;
       return -1;
     }
     this.stats.hits++;
+    this.lastVpage = vpage;
+    this.lastSlot = slot;
     return this.frames[slot] ?? -1;
   }
 
   /** Caches a successful walk. A vpage already cached is updated in place (it keeps its FIFO position). */
   insert(vpage: number, frameNo: number, writable: boolean): void {
+    assert(vpage >>> 0 === vpage && vpage < 1 << 20, () => `tlb: virtual page ${vpage} out of range`);
+    this.lastVpage = -1;
     let slot = this.slotOf.get(vpage);
     if (slot === undefined) {
       slot = this.next;
@@ -137,6 +160,7 @@ export class Tlb {
   }
 
   flush(): void {
+    this.lastVpage = -1;
     this.slotOf.clear();
     this.vpages.fill(-1);
     this.next = 0;
@@ -153,7 +177,8 @@ export class Tlb {
     for (let i = 0; i < this.capacity; i++) {
       const slot = (this.next + i) % this.capacity;
       const vpage = this.vpages[slot] ?? -1;
-      if (vpage >= 0) out.push({ vpage, frame: this.frames[slot] ?? -1, writable: this.writable[slot] === 1 });
+      if (vpage >= 0)
+        out.push({ vpage, frame: this.frames[slot] ?? -1, writable: this.writable[slot] === 1 });
     }
     return out;
   }
@@ -185,6 +210,17 @@ function userAccess(
   write: boolean,
 ): null | { fault: Fault; done: number } {
   checkUserRange(v, length);
+  if (length <= PAGE_SIZE - (v & PAGE_MASK)) {
+    // Inside one page (the common small access): no run bookkeeping.
+    if (length === 0) return null;
+    const f = userFrame(mem, dirFrame, tlb, v, write);
+    if (f < 0) return faultAt(mem, dirFrame, v, write, 0);
+    moveRun(mem, f * PAGE_SIZE + (v & PAGE_MASK), buf, bufOffset, length, write, null, 0);
+    return null;
+  }
+  // A write of several pages takes views of the source per run: read its buffer once here, not per page.
+  const src = write ? buf.buffer : null;
+  const srcBase = src === null ? 0 : buf.byteOffset + bufOffset;
   let done = 0;
   let runPa = 0;
   let runAt = 0;
@@ -195,31 +231,52 @@ function userAccess(
     const n = Math.min(length - done, PAGE_SIZE - off);
     const f = userFrame(mem, dirFrame, tlb, va, write);
     if (f < 0) {
-      moveRun(mem, runPa, buf, bufOffset + runAt, runLen, write);
-      const t = translate(mem, dirFrame, va, write, true);
-      assert(!t.ok, () => `mmu: user access at 0x${va.toString(16)} faulted but translates`);
-      return { fault: t.fault, done };
+      moveRun(mem, runPa, buf, bufOffset + runAt, runLen, write, src, srcBase + runAt);
+      return faultAt(mem, dirFrame, va, write, done);
     }
     const pa = f * PAGE_SIZE + off;
     if (runLen > 0 && pa === runPa + runLen) {
       runLen += n;
     } else {
-      moveRun(mem, runPa, buf, bufOffset + runAt, runLen, write);
+      moveRun(mem, runPa, buf, bufOffset + runAt, runLen, write, src, srcBase + runAt);
       runPa = pa;
       runAt = done;
       runLen = n;
     }
     done += n;
   }
-  moveRun(mem, runPa, buf, bufOffset + runAt, runLen, write);
+  moveRun(mem, runPa, buf, bufOffset + runAt, runLen, write, src, srcBase + runAt);
   return null;
 }
 
-/** One TypedArray copy between a host buffer and a physically contiguous run. */
-function moveRun(mem: PhysMem, pa: number, buf: Uint8Array, bufOffset: number, length: number, write: boolean): void {
+/** The fault report for a user access that failed at va after `done` bytes. */
+function faultAt(
+  mem: PhysMem,
+  dirFrame: number,
+  va: number,
+  write: boolean,
+  done: number,
+): { fault: Fault; done: number } {
+  const t = translate(mem, dirFrame, va, write, true);
+  assert(!t.ok, () => `mmu: user access at 0x${va.toString(16)} faulted but translates`);
+  return { fault: t.fault, done };
+}
+
+/** One TypedArray copy between the host buffer and a physically contiguous run (src: buf's buffer, if resolved). */
+function moveRun(
+  mem: PhysMem,
+  pa: number,
+  buf: Uint8Array,
+  bufOffset: number,
+  length: number,
+  write: boolean,
+  src: ArrayBufferLike | null,
+  srcByteOffset: number,
+): void {
   if (length === 0) return;
-  if (write) mem.write(pa, buf, bufOffset, length);
-  else mem.read(pa, buf, bufOffset, length);
+  if (!write) mem.read(pa, buf, bufOffset, length);
+  else if (src === null) mem.write(pa, buf, bufOffset, length);
+  else mem.writeFromBuffer(pa, src, srcByteOffset, length);
 }
 
 /**
@@ -267,9 +324,15 @@ export function mapPage(
 ): void {
   checkVaddr(v);
   assert((flags & ~PTE_FLAGS) === 0, () => `mapPage: flags 0x${flags.toString(16)} outside P|W|U|G`);
-  assert(Number.isInteger(frameNo) && frameNo >= 0 && frameNo < mem.nFrames, () => `mapPage: frame ${frameNo} outside RAM`);
+  assert(
+    Number.isInteger(frameNo) && frameNo >= 0 && frameNo < mem.nFrames,
+    () => `mapPage: frame ${frameNo} outside RAM`,
+  );
   let pde = mem.pteRead(dirFrame, pdeIndex(v));
-  assert((pde & PTE.PS) === 0 || (pde & PTE.P) === 0, () => `mapPage: 0x${v.toString(16)} lies in a 4 MiB page`);
+  assert(
+    (pde & PTE.PS) === 0 || (pde & PTE.P) === 0,
+    () => `mapPage: 0x${v.toString(16)} lies in a 4 MiB page`,
+  );
   if ((pde & PTE.P) === 0) {
     const table = allocTableFrame();
     mem.zero(table * PAGE_SIZE, PAGE_SIZE);
@@ -280,7 +343,7 @@ export function mapPage(
 }
 
 function checkVaddr(v: number): void {
-  if ((v >>> 0) !== v) panic(`mmu: ${v} is not a 32-bit virtual address`);
+  if (v >>> 0 !== v) panic(`mmu: ${v} is not a 32-bit virtual address`);
 }
 
 function checkUserRange(v: number, length: number): void {
@@ -291,7 +354,13 @@ function checkUserRange(v: number, length: number): void {
 }
 
 function checkHostBuffer(buf: Uint8Array, offset: number, length: number, what: string): void {
-  if (!(Number.isInteger(offset) && Number.isInteger(length) && offset >= 0 && length >= 0 && offset + length <= buf.length)) {
+  if (!(
+    Number.isInteger(offset) &&
+    Number.isInteger(length) &&
+    offset >= 0 &&
+    length >= 0 &&
+    offset + length <= buf.length
+  )) {
     panic(`mmu ${what}: host buffer range [${offset}, +${length}) outside buffer of ${buf.length} bytes`);
   }
 }

@@ -1,9 +1,19 @@
 // Models the machine's physical RAM: 4 KiB frames in lazily allocated ArrayBuffer chunks (DESIGN.md §3).
 // Entry points: PhysMem (read/write/copy/zero/poison, readU32/writeU32, pteRead/pteWrite for table walks).
-// DIVERGES: untouched memory reads as zero and costs no host memory; any access outside RAM panics (no bus error).
-
+// DIVERGES: untouched RAM reads as zero and costs no host memory; access outside RAM panics (no bus error).
 import { assert, panic } from '../lib/assert.ts';
-import { ADDRESS_SPACE_BYTES, MiB, PAGE_SHIFT, PAGE_SIZE } from '../lib/units.ts';
+import {
+  ADDRESS_SPACE_BYTES,
+  MiB,
+  PAGE_MASK as UNITS_PAGE_MASK,
+  PAGE_SHIFT as UNITS_PAGE_SHIFT,
+  PAGE_SIZE as UNITS_PAGE_SIZE,
+} from '../lib/units.ts';
+
+// Module-level copies for the hot paths: a transpiled import (CJS, vitest) is a getter call on every read.
+const PAGE_SIZE = UNITS_PAGE_SIZE;
+const PAGE_MASK = UNITS_PAGE_MASK;
+const PAGE_SHIFT = UNITS_PAGE_SHIFT;
 
 /** The byte sanity mode writes over freed frames (xv6's kfree junk, MINIX's poisoning). */
 export const POISON_BYTE = 0xdb;
@@ -18,17 +28,15 @@ const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] ===
 
 const hex = (n: number): string => `0x${n.toString(16)}`;
 
-/**
- * A view of a[start, start+n) for TypedArray.set. The whole array needs no new object; otherwise the view is
- * built from the buffer directly, about twice as cheap as subarray() (no species lookup).
- */
-function view(a: Uint8Array, start: number, n: number): Uint8Array {
-  return start === 0 && n === a.length ? a : new Uint8Array(a.buffer, a.byteOffset + start, n);
-}
-
 /** Panics unless [offset, offset+length) lies inside `buf`: a host-side buffer, not simulated RAM. */
 function checkHostBuffer(buf: Uint8Array, offset: number, length: number, what: string): void {
-  if (!(Number.isInteger(offset) && Number.isInteger(length) && offset >= 0 && length >= 0 && offset + length <= buf.length)) {
+  if (!(
+    Number.isInteger(offset) &&
+    Number.isInteger(length) &&
+    offset >= 0 &&
+    length >= 0 &&
+    offset + length <= buf.length
+  )) {
     panic(`physmem ${what}: host buffer range [${offset}, +${length}) outside buffer of ${buf.length} bytes`);
   }
 }
@@ -45,18 +53,29 @@ export class PhysMem {
   private readonly u8s: Array<Uint8Array | undefined>;
   /** u32 view over the same buffer, for entries and readU32/writeU32. */
   private readonly u32s: Array<Uint32Array | undefined>;
+  /** The chunk's ArrayBuffer: `new Uint8Array(buf, off, n)` from a held buffer is the cheapest view V8 makes. */
+  private readonly bufs: Array<ArrayBuffer | undefined>;
+  /** Per chunk, lazily made 4 KiB views of its frames: a whole-page read then allocates nothing. */
+  private readonly frameViews: Array<Array<Uint8Array | undefined> | undefined>;
   private allocated = 0;
 
   constructor(ramBytes: number, options?: { chunkBytes?: number }) {
     assert(HOST_IS_LITTLE_ENDIAN, 'physmem: host is not little-endian; page-table words would be misread');
     assert(
-      Number.isInteger(ramBytes) && ramBytes > 0 && ramBytes % PAGE_SIZE === 0 && ramBytes <= ADDRESS_SPACE_BYTES,
+      Number.isInteger(ramBytes) &&
+        ramBytes > 0 &&
+        ramBytes % PAGE_SIZE === 0 &&
+        ramBytes <= ADDRESS_SPACE_BYTES,
       () => `physmem: ramBytes ${ramBytes} must be a positive multiple of ${PAGE_SIZE} of at most 4 GiB`,
     );
     const chunkBytes = options?.chunkBytes ?? MiB;
     assert(
-      Number.isInteger(chunkBytes) && chunkBytes >= PAGE_SIZE && chunkBytes <= MAX_CHUNK_BYTES && (chunkBytes & (chunkBytes - 1)) === 0,
-      () => `physmem: chunkBytes ${chunkBytes} must be a power of two between ${PAGE_SIZE} and ${MAX_CHUNK_BYTES}`,
+      Number.isInteger(chunkBytes) &&
+        chunkBytes >= PAGE_SIZE &&
+        chunkBytes <= MAX_CHUNK_BYTES &&
+        (chunkBytes & (chunkBytes - 1)) === 0,
+      () =>
+        `physmem: chunkBytes ${chunkBytes} must be a power of two between ${PAGE_SIZE} and ${MAX_CHUNK_BYTES}`,
     );
     this.ramBytes = ramBytes;
     this.nFrames = ramBytes / PAGE_SIZE;
@@ -68,6 +87,8 @@ export class PhysMem {
     const nChunks = Math.ceil(ramBytes / chunkBytes);
     this.u8s = new Array<Uint8Array | undefined>(nChunks).fill(undefined);
     this.u32s = new Array<Uint32Array | undefined>(nChunks).fill(undefined);
+    this.bufs = new Array<ArrayBuffer | undefined>(nChunks).fill(undefined);
+    this.frameViews = new Array<Array<Uint8Array | undefined> | undefined>(nChunks).fill(undefined);
   }
 
   /** Host bytes held by the chunks allocated so far. */
@@ -86,7 +107,7 @@ export class PhysMem {
     this.chunk32(pa >>> this.chunkShift)[(pa & this.chunkMask) >>> 2] = v;
   }
 
-  /** Copies RAM [pa, pa+length) into dst[dstOffset...]; may span chunks. */
+  /** Copies RAM [pa, pa+length) into dst[dstOffset...]; may span chunks. One TypedArray set per chunk span. */
   read(pa: number, dst: Uint8Array, dstOffset: number, length: number): void {
     this.checkRange(pa, length, 'read');
     checkHostBuffer(dst, dstOffset, length, 'read');
@@ -95,23 +116,45 @@ export class PhysMem {
       const a = pa + done;
       const off = a & this.chunkMask;
       const n = Math.min(length - done, this.chunkBytes - off);
-      const u8 = this.u8s[a >>> this.chunkShift];
-      if (u8 === undefined) dst.fill(0, dstOffset + done, dstOffset + done + n);
-      else dst.set(view(u8, off, n), dstOffset + done);
+      const c = a >>> this.chunkShift;
+      const buf = this.bufs[c];
+      if (buf === undefined) dst.fill(0, dstOffset + done, dstOffset + done + n);
+      else if (n === PAGE_SIZE && (off & PAGE_MASK) === 0)
+        dst.set(this.frameView(c, buf, off), dstOffset + done);
+      else dst.set(new Uint8Array(buf, off, n), dstOffset + done);
       done += n;
     }
   }
 
-  /** Copies src[srcOffset, +length) into RAM at pa; may span chunks. */
+  /** Copies src[srcOffset, +length) into RAM at pa; may span chunks. One TypedArray set per chunk span. */
   write(pa: number, src: Uint8Array, srcOffset: number, length: number): void {
     this.checkRange(pa, length, 'write');
     checkHostBuffer(src, srcOffset, length, 'write');
+    const off = pa & this.chunkMask;
+    if (srcOffset === 0 && length === src.length && length > 0 && off + length <= this.chunkBytes) {
+      // The whole source into one chunk (a page-sized write): no view at all.
+      this.chunk8(pa >>> this.chunkShift).set(src, off);
+      return;
+    }
+    this.writeSpans(pa, src.buffer, src.byteOffset + srcOffset, length);
+  }
+
+  /**
+   * write() for the MMU's page loop: the source is given as its ArrayBuffer and byte offset, so the caller reads
+   * the (slow) `.buffer` getter once per access instead of once per page. The caller has bounds-checked the source.
+   */
+  writeFromBuffer(pa: number, src: ArrayBufferLike, srcByteOffset: number, length: number): void {
+    this.checkRange(pa, length, 'write');
+    this.writeSpans(pa, src, srcByteOffset, length);
+  }
+
+  private writeSpans(pa: number, src: ArrayBufferLike, srcByteOffset: number, length: number): void {
     let done = 0;
     while (done < length) {
       const a = pa + done;
       const off = a & this.chunkMask;
       const n = Math.min(length - done, this.chunkBytes - off);
-      this.chunk8(a >>> this.chunkShift).set(view(src, srcOffset + done, n), off);
+      this.chunk8(a >>> this.chunkShift).set(new Uint8Array(src, srcByteOffset + done, n), off);
       done += n;
     }
   }
@@ -176,14 +219,17 @@ export class PhysMem {
 
   /** u32 entry `index` (0..1023) of frame `frameNo`: the hot path of page-table walks. */
   pteRead(frameNo: number, index: number): number {
-    if ((frameNo >>> 0) !== frameNo || frameNo >= this.nFrames || (index & 0x3ff) !== index) this.badEntry(frameNo, index, 'pteRead');
+    if (frameNo >>> 0 !== frameNo || frameNo >= this.nFrames || (index & 0x3ff) !== index)
+      this.badEntry(frameNo, index, 'pteRead');
     const u32 = this.u32s[frameNo >>> this.framesPerChunkShift];
     return u32 === undefined ? 0 : (u32[((frameNo & this.framesPerChunkMask) << 10) | index] ?? 0);
   }
 
   pteWrite(frameNo: number, index: number, v: number): void {
-    if ((frameNo >>> 0) !== frameNo || frameNo >= this.nFrames || (index & 0x3ff) !== index) this.badEntry(frameNo, index, 'pteWrite');
-    this.chunk32(frameNo >>> this.framesPerChunkShift)[((frameNo & this.framesPerChunkMask) << 10) | index] = v;
+    if (frameNo >>> 0 !== frameNo || frameNo >= this.nFrames || (index & 0x3ff) !== index)
+      this.badEntry(frameNo, index, 'pteWrite');
+    this.chunk32(frameNo >>> this.framesPerChunkShift)[((frameNo & this.framesPerChunkMask) << 10) | index] =
+      v;
   }
 
   /**
@@ -204,14 +250,30 @@ export class PhysMem {
     const doff = dst & this.chunkMask;
     const soff = src & this.chunkMask;
     const from = this.u8s[sc];
-    if (from === undefined) {
+    const fromBuf = this.bufs[sc];
+    if (from === undefined || fromBuf === undefined) {
       this.u8s[dc]?.fill(0, doff, doff + n);
     } else if (dc === sc) {
       from.copyWithin(doff, soff, soff + n);
     } else {
-      this.chunk8(dc).set(view(from, soff, n), doff);
+      this.chunk8(dc).set(new Uint8Array(fromBuf, soff, n), doff);
     }
     return n;
+  }
+
+  /** The cached view of the frame at offset `off` (page-aligned) of chunk c. */
+  private frameView(c: number, buf: ArrayBuffer, off: number): Uint8Array {
+    let views = this.frameViews[c];
+    if (views === undefined) {
+      views = new Array<Uint8Array | undefined>(buf.byteLength / PAGE_SIZE).fill(undefined);
+      this.frameViews[c] = views;
+    }
+    let v = views[off >>> PAGE_SHIFT];
+    if (v === undefined) {
+      v = new Uint8Array(buf, off, PAGE_SIZE);
+      views[off >>> PAGE_SHIFT] = v;
+    }
+    return v;
   }
 
   /** The byte view of chunk c, allocating the chunk on first use. */
@@ -230,19 +292,31 @@ export class PhysMem {
   }
 
   private allocChunk(c: number): Uint8Array {
-    assert(c >= 0 && c < this.u8s.length && this.u8s[c] === undefined, () => `physmem: bad chunk allocation ${c}`);
+    assert(
+      c >= 0 && c < this.u8s.length && this.u8s[c] === undefined,
+      () => `physmem: bad chunk allocation ${c}`,
+    );
     const bytes = Math.min(this.chunkBytes, this.ramBytes - c * this.chunkBytes);
     const buf = new ArrayBuffer(bytes);
     const u8 = new Uint8Array(buf);
     this.u8s[c] = u8;
     this.u32s[c] = new Uint32Array(buf);
+    this.bufs[c] = buf;
     this.allocated += bytes;
     return u8;
   }
 
   private checkRange(pa: number, length: number, what: string): void {
-    if (!(Number.isInteger(pa) && Number.isInteger(length) && pa >= 0 && length >= 0 && pa + length <= this.ramBytes)) {
-      panic(`physmem ${what}: physical range ${hex(pa)} +${length} bytes outside RAM [0, ${hex(this.ramBytes)})`);
+    if (!(
+      Number.isInteger(pa) &&
+      Number.isInteger(length) &&
+      pa >= 0 &&
+      length >= 0 &&
+      pa + length <= this.ramBytes
+    )) {
+      panic(
+        `physmem ${what}: physical range ${hex(pa)} +${length} bytes outside RAM [0, ${hex(this.ramBytes)})`,
+      );
     }
   }
 

@@ -1,7 +1,7 @@
 // Endpoints (include/minix/endpoint.h): endpoint = generation * ENDPOINT_GENERATION_SIZE + slot, so a dead
 // process's endpoint never reaches the slot's next occupant. Entry points: makeEndpoint, endpointSlot,
 // endpointGeneration, nextGeneration, the magic values and the fixed slots of the boot image.
-import type { Brand } from '../lib/units.ts';
+import type { Brand } from './types.ts';
 
 export type Endpoint = Brand<number, 'Endpoint'>;
 export const endpoint = (n: number): Endpoint => n as Endpoint;

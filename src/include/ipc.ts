@@ -19,3 +19,13 @@ export function numField(m: Payload, field: string): number {
   const v = m[field];
   return typeof v === 'number' ? v : Number.NaN;
 }
+
+/**
+ * The kernel's copy of a message on delivery (MINIX copies the 36-byte message): the sender's fields plus
+ * `source`. Object.assign, not spread: spread with an added key is an order of magnitude slower in V8.
+ */
+export function copyMessage(payload: Payload, source: Endpoint): Message {
+  const m = Object.assign({}, payload) as Message;
+  m.source = source;
+  return m;
+}

@@ -7,6 +7,7 @@ import { ANY, NONE, SELF } from '../include/endpoint.ts';
 import type { Endpoint } from '../include/endpoint.ts';
 import { NOTIFY_MESSAGE } from '../include/com.ts';
 import type { Message, Payload } from '../include/ipc.ts';
+import { copyMessage } from '../include/ipc.ts';
 import { assert } from '../lib/assert.ts';
 import type { Kernel } from './kernel.ts';
 import { RTS } from './proc.ts';
@@ -66,12 +67,15 @@ function wouldDeadlock(k: Kernel, caller: KProc, dst: KProc): boolean {
 }
 
 /** send: deliver if the receiver waits for us, else block until it receives (or dies). */
-export async function ipcSend(k: Kernel, caller: KProc, dstE: number, payload: Payload): Promise<number> {
+export function ipcSend(k: Kernel, caller: KProc, dstE: number, payload: Payload): Promise<number> {
   const y = k.enter(caller);
-  if (y !== null) await y;
+  if (y !== null) return y.then(() => sendNow(k, caller, dstE, payload));
+  return sendNow(k, caller, dstE, payload);
+}
+
+function sendNow(k: Kernel, caller: KProc, dstE: number, payload: Payload): Promise<number> {
   const r = sendCommon(k, caller, dstE, payload, false);
-  if (r !== null) return r;
-  return k.block<number>(caller);
+  return r !== null ? Promise.resolve(r) : k.block<number>(caller);
 }
 
 /** The send half shared by send and sendrec. Returns a result, or null when the caller must block. */
@@ -80,7 +84,7 @@ function sendCommon(k: Kernel, caller: KProc, dstE: number, payload: Payload, is
   if (typeof dst === 'number') return traced(k, 'send', caller, dstE, payload.type, dst);
   if (dst === caller) return traced(k, 'send', caller, dstE, payload.type, EINVAL);
   if (!maySendTo(k, caller, dst)) return traced(k, 'send', caller, dstE, payload.type, ECALLDENIED);
-  const m: Message = { ...payload, source: caller.endpoint };
+  const m = copyMessage(payload, caller.endpoint);
   if (willReceive(dst, caller.endpoint, false)) {
     deliver(k, dst, m);
     trace(k, 'send', caller.endpoint, dst.endpoint, payload.type, OK);
@@ -106,15 +110,19 @@ function traced(k: Kernel, op: 'send' | 'senda' | 'notify', caller: KProc, to: n
 }
 
 /** receive: a pending notification first, then a queued sender, then a senda message; else block. */
-export async function ipcReceive(k: Kernel, caller: KProc, srcE: number): Promise<Message> {
+export function ipcReceive(k: Kernel, caller: KProc, srcE: number): Promise<Message> {
   const y = k.enter(caller);
-  if (y !== null) await y;
+  if (y !== null) return y.then(() => receiveNow(k, caller, srcE));
+  return receiveNow(k, caller, srcE);
+}
+
+function receiveNow(k: Kernel, caller: KProc, srcE: number): Promise<Message> {
   if (srcE !== ANY && srcE !== SELF && k.liveProc(srcE) === null && srcE >= 0) {
-    return { type: EDEADSRCDST, source: srcE as Endpoint, ipcError: true };
+    return Promise.resolve({ type: EDEADSRCDST, source: srcE as Endpoint, ipcError: true });
   }
   const src = srcE === SELF ? caller.endpoint : (srcE as Endpoint);
   const m = takePending(k, caller, src, false);
-  if (m !== null) return m;
+  if (m !== null) return Promise.resolve(m);
   caller.recvFrom = src;
   k.setRts(caller, RTS.RECEIVING);
   return k.block<Message>(caller);
@@ -122,20 +130,20 @@ export async function ipcReceive(k: Kernel, caller: KProc, srcE: number): Promis
 
 /** A message `caller` can receive from `src` right now, removed from where it waited; else null. */
 function takePending(k: Kernel, caller: KProc, src: Endpoint, replyOnly: boolean): Message | null {
-  if (!replyOnly) {
-    const n = caller.notifyFrom.findIndex((e) => src === ANY || e === src);
-    if (n >= 0) {
-      const from = lowestNotifier(caller.notifyFrom, src);
+  if (!replyOnly && caller.notifyFrom.length > 0) {
+    const from = lowestNotifier(caller.notifyFrom, src);
+    if (from !== null) {
       caller.notifyFrom.splice(caller.notifyFrom.indexOf(from), 1);
       trace(k, 'receive', from, caller.endpoint, NOTIFY_MESSAGE, OK);
       return { type: NOTIFY_MESSAGE, source: from };
     }
   }
-  const i = caller.callers.findIndex((s) => src === ANY || s.endpoint === src);
-  if (i >= 0) {
-    const sender = caller.callers[i];
-    assert(sender !== undefined && sender.sendMsg !== null, 'receive: queued sender without a message');
-    caller.callers.splice(i, 1);
+  const callers = caller.callers;
+  for (let i = 0; i < callers.length; i++) {
+    const sender = callers[i];
+    if (sender === undefined || (src !== ANY && sender.endpoint !== src)) continue;
+    assert(sender.sendMsg !== null, 'receive: queued sender without a message');
+    callers.splice(i, 1);
     const m = sender.sendMsg;
     sender.sendMsg = null;
     sender.sendTo = null;
@@ -144,11 +152,11 @@ function takePending(k: Kernel, caller: KProc, src: Endpoint, replyOnly: boolean
     trace(k, 'receive', m.source, caller.endpoint, m.type, OK);
     return m;
   }
-  const a = caller.asyncQueue.findIndex((m) => src === ANY || m.source === src);
-  if (a >= 0) {
-    const m = caller.asyncQueue[a];
-    assert(m !== undefined, 'receive: async queue hole');
-    caller.asyncQueue.splice(a, 1);
+  const queue = caller.asyncQueue;
+  for (let i = 0; i < queue.length; i++) {
+    const m = queue[i];
+    if (m === undefined || (src !== ANY && m.source !== src)) continue;
+    queue.splice(i, 1);
     trace(k, 'receive', m.source, caller.endpoint, m.type, OK);
     return m;
   }
@@ -156,37 +164,42 @@ function takePending(k: Kernel, caller: KProc, src: Endpoint, replyOnly: boolean
 }
 
 /** Pending notifications are taken lowest slot first, as MINIX scans its notify bitmap by priv id. */
-function lowestNotifier(list: readonly Endpoint[], src: Endpoint): Endpoint {
+function lowestNotifier(list: readonly Endpoint[], src: Endpoint): Endpoint | null {
   let best: Endpoint | null = null;
   for (const e of list) {
     if (src !== ANY && e !== src) continue;
     if (best === null || slotKey(e) < slotKey(best)) best = e;
   }
-  assert(best !== null, 'lowestNotifier: none');
   return best;
 }
 
 const slotKey = (e: number): number => (e < 0 ? e : e % 36558);
 
 /** sendrec: send, then receive only the reply from the same endpoint; notifications wait meanwhile. */
-export async function ipcSendrec(k: Kernel, caller: KProc, dstE: number, payload: Payload): Promise<Message> {
+export function ipcSendrec(k: Kernel, caller: KProc, dstE: number, payload: Payload): Promise<Message> {
   const y = k.enter(caller);
-  if (y !== null) await y;
+  if (y !== null) return y.then(() => sendrecNow(k, caller, dstE, payload));
+  return sendrecNow(k, caller, dstE, payload);
+}
+
+function sendrecNow(k: Kernel, caller: KProc, dstE: number, payload: Payload): Promise<Message> {
   const r = sendCommon(k, caller, dstE, payload, true);
-  if (r !== null && r !== OK) return { type: r, source: dstE as Endpoint, ipcError: true };
-  if (r === null) {
-    const res = await k.block<number | Message>(caller);
-    if (typeof res !== 'number') return res;
-    if (res !== OK) return { type: res, source: dstE as Endpoint, ipcError: true };
-    // The destination took the message; we still wait for its reply (RECEIVING stays set).
-    if ((caller.rts & RTS.RECEIVING) !== 0) return k.block<Message>(caller);
-  }
+  if (r === null) return k.block<number | Message>(caller).then((res) => afterBlockedSend(k, caller, dstE, res));
+  if (r !== OK) return Promise.resolve({ type: r, source: dstE as Endpoint, ipcError: true });
   const dst = dstE === SELF ? caller.endpoint : (dstE as Endpoint);
   const m = takePending(k, caller, dst, true);
-  if (m !== null) return m;
+  if (m !== null) return Promise.resolve(m);
   caller.recvFrom = dst;
   caller.replyFrom = dst;
   k.setRts(caller, RTS.RECEIVING);
+  return k.block<Message>(caller);
+}
+
+/** The sendrec's send had to wait: it ended in failure, or the reply came, or we still wait for it. */
+function afterBlockedSend(k: Kernel, caller: KProc, dstE: number, res: number | Message): Message | Promise<Message> {
+  if (typeof res !== 'number') return res;
+  if (res !== OK) return { type: res, source: dstE as Endpoint, ipcError: true };
+  assert((caller.rts & RTS.RECEIVING) !== 0, 'sendrec: send completed but the receive half is gone');
   return k.block<Message>(caller);
 }
 
@@ -218,7 +231,7 @@ export async function ipcSenda(k: Kernel, caller: KProc, dstE: number, payload: 
   const dst = target(k, caller, dstE);
   if (typeof dst === 'number') return traced(k, 'senda', caller, dstE, payload.type, dst);
   if (!maySendTo(k, caller, dst)) return traced(k, 'senda', caller, dstE, payload.type, ECALLDENIED);
-  const m: Message = { ...payload, source: caller.endpoint };
+  const m = copyMessage(payload, caller.endpoint);
   if (willReceive(dst, caller.endpoint, false)) {
     deliver(k, dst, m);
     return traced(k, 'senda', caller, dst.endpoint, payload.type, OK);

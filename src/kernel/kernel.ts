@@ -16,8 +16,9 @@ import {
   nextGeneration,
 } from '../include/endpoint.ts';
 import type { Endpoint } from '../include/endpoint.ts';
+import type { GrantIdScheme } from '../include/safecopies.ts';
 import type { TraceEvent, TraceSink } from '../include/trace.ts';
-import { Panic, assert } from '../lib/assert.ts';
+import { Panic, assert, panic } from '../lib/assert.ts';
 import { Rng } from '../lib/rng.ts';
 import { Tlb } from '../hw/mmu.ts';
 import type { PhysMem } from '../hw/physmem.ts';
@@ -46,6 +47,13 @@ export interface KernelConfig {
   /** Signals are handled by PM (full system) or by the kernel itself (a bare kernel in unit tests). */
   signalsToPm: boolean;
   trace: TraceSink | null;
+  // Grant machinery (spec/grants.md §1), read by kernel/grant.ts, system/do_safecopy.ts, do_safemap.ts and libsys/grant.ts.
+  /** 'generational': ids are (seq << 20) | slot; 'legacy': id = slot, reused at once (the 2010 hazard). */
+  grantIds: GrantIdScheme;
+  /** Copy-on-write path of safecopy (§5.5); off, every safecopy copies bytes. */
+  cowSafecopy: boolean;
+  /** Capacity of the system-wide safemap record table (MAX_MAP_INFO, §6.2). */
+  maxMapInfo: number;
 }
 
 export const defaultKernelConfig: KernelConfig = {
@@ -57,6 +65,9 @@ export const defaultKernelConfig: KernelConfig = {
   maxAsyncMessages: 64,
   signalsToPm: true,
   trace: null,
+  grantIds: 'generational',
+  cowSafecopy: true,
+  maxMapInfo: 20,
 };
 
 export type StopReason = 'idle' | 'steps' | 'until';
@@ -109,6 +120,8 @@ export class Kernel {
   panicked: Panic | null = null;
   private host: HostRun | null = null;
   private stopReason: StopReason | null = null;
+  /** Interrupted by a host stop in the middle of its quantum; not in a ready queue. */
+  private stopped: KProc | null = null;
   private readonly timers: Timer[] = [];
   private readonly rng: Rng;
   private nextPrivId = 1;
@@ -135,7 +148,7 @@ export class Kernel {
 
   procAt(slot: number): KProc {
     const p = this.procs[slot + NR_TASKS];
-    assert(p !== undefined, () => `no process slot ${slot}`);
+    if (p === undefined) panic(`no process slot ${slot}`);
     return p;
   }
 
@@ -223,7 +236,7 @@ export class Kernel {
   // ---------------------------------------------------------------- scheduling
 
   makeReady(p: KProc): void {
-    if (p !== this.current && isRunnable(p) && !this.scheduler.isQueued(p)) this.scheduler.enqueue(p);
+    if (p !== this.current && p !== this.stopped && isRunnable(p) && !this.scheduler.isQueued(p)) this.scheduler.enqueue(p);
   }
 
   setRts(p: KProc, flag: number): void {
@@ -258,16 +271,19 @@ export class Kernel {
    * up, a higher-priority process is ready, or the host asked to stop. Returns a promise to await, or null.
    */
   enter(p: KProc): Promise<unknown> | null {
-    assert(this.current === p, () => `enter: ${p.name} is not the running process`);
+    if (this.current !== p) panic(`enter: ${p.name} is not the running process`);
     this.step++;
+    const expired = --p.quantumLeft <= 0;
     const host = this.host;
     if (host !== null && (this.step >= host.stopAtStep || (host.until !== null && host.until()))) {
+      // The host stops here. The schedule must not notice: on the next run() this process goes on exactly
+      // as it would have (preempted if its quantum ran out, else resumed first with the quantum it has).
       this.stopReason = this.step >= host.stopAtStep ? 'steps' : 'until';
-      p.keepQuantum = true;
-      this.scheduler.enqueue(p, true);
+      if (expired) this.scheduler.enqueue(p);
+      else this.stopped = p;
       return this.switchFrom(p);
     }
-    if (--p.quantumLeft <= 0) {
+    if (expired) {
       this.scheduler.enqueue(p);
       return this.switchFrom(p);
     }
@@ -281,8 +297,8 @@ export class Kernel {
 
   /** The running process `p` has just become blocked: run someone else until `p` is woken. */
   block<T>(p: KProc): Promise<T> {
-    assert(this.current === p, () => `block: ${p.name} is not the running process`);
-    assert(!isRunnable(p) || this.scheduler.isQueued(p), () => `block: ${p.name} would never be woken`);
+    if (this.current !== p) panic(`block: ${p.name} is not the running process`);
+    if (isRunnable(p) && !this.scheduler.isQueued(p)) panic(`block: ${p.name} would never be woken`);
     return this.switchFrom(p) as Promise<T>;
   }
 
@@ -302,7 +318,7 @@ export class Kernel {
       this.finishHost(this.stopReason);
       return;
     }
-    let next = this.scheduler.pick();
+    let next = this.takeStopped() ?? this.scheduler.pick();
     if (next === null && this.fireTimers()) next = this.scheduler.pick();
     if (next === null) {
       this.finishHost('idle');
@@ -311,12 +327,22 @@ export class Kernel {
     this.resume(next);
   }
 
+  /** The process a host stop interrupted, if it can go on: it runs first, with the quantum it had. */
+  private takeStopped(): KProc | null {
+    const p = this.stopped;
+    this.stopped = null;
+    if (p === null || !p.inUse || !isRunnable(p)) return null;
+    this.scheduler.dequeue(p);
+    p.keepQuantum = true;
+    return p;
+  }
+
   private resume(next: KProc): void {
     this.current = next;
     if (!next.keepQuantum) next.quantumLeft = this.config.quantum;
     next.keepQuantum = false;
     const waiter = next.waiter;
-    assert(waiter !== null, () => `resume: ${next.name} has no continuation`);
+    if (waiter === null) panic(`resume: ${next.name} has no continuation`);
     next.waiter = null;
     const value = next.wakeValue;
     next.wakeValue = undefined;

@@ -1,11 +1,11 @@
 // Models the kernel's access to process memory: a process's own loads and stores through its MMU and TLB,
 // with page faults handed to VM (arch/i386/pagefault, kernel/arch/i386/memory.c), and the kernel's own
 // walks for copies through the page-directory pointer page (spec/vm.md §4). Entry points: userAccess,
-// kwalk, kcheckRange, kcopy, kwrite, kread.
+// kwalk, kcheckRange, kcopy, kwrite, kread, hasPageTable.
 // DIVERGES: a process's accesses are not kernel entries (no step) unless they fault.
 import { SIGSEGV } from '../include/errno.ts';
 import { HARDWARE } from '../include/endpoint.ts';
-import { assert } from '../lib/assert.ts';
+import { panic } from '../lib/assert.ts';
 import { ADDRESS_SPACE_BYTES, PAGE_SIZE } from '../lib/units.ts';
 import { PTE, userRead, userWrite, walk } from '../hw/mmu.ts';
 import type { Fault } from '../hw/mmu.ts';
@@ -73,6 +73,11 @@ function kernelDir(k: Kernel, p: KProc): number {
   return (e & PTE.P) === 0 ? -1 : e >>> 12;
 }
 
+/** True when the kernel reaches p's memory through a page table; false: identity inside its boot extent. */
+export function hasPageTable(k: Kernel, p: KProc): boolean {
+  return kernelDir(k, p) >= 0;
+}
+
 /** Physical address of byte v of p for a kernel access (P and U; W for writes), or -1. */
 export function kwalk(k: Kernel, p: KProc, v: number, write: boolean): number {
   if (v < 0 || v >= ADDRESS_SPACE_BYTES) return -1;
@@ -87,7 +92,7 @@ export function kwalk(k: Kernel, p: KProc, v: number, write: boolean): number {
 /** -1 if every page of [v, v+length) of p is accessible to a kernel copy, else the first bad address. */
 export function kcheckRange(k: Kernel, p: KProc, v: number, length: number, write: boolean): number {
   if (length === 0) return -1;
-  if (rangeWraps(v, length)) return v;
+  if (rangeWraps(v, length)) return Number.isInteger(v) && v >= 0 ? v : 0;
   for (let a = v; a < v + length; a = a - (a % PAGE_SIZE) + PAGE_SIZE) {
     if (kwalk(k, p, a, write) < 0) return a;
   }
@@ -112,7 +117,7 @@ export function kcopy(k: Kernel, src: KProc, sv: number, dst: KProc, dv: number,
     const d0 = backward ? d - n + 1 : d;
     const ps = kwalk(k, src, s0, false);
     const pd = kwalk(k, dst, d0, true);
-    assert(ps >= 0 && pd >= 0, () => `kcopy: unchecked page (${src.name}@${s0} → ${dst.name}@${d0})`);
+    if (ps < 0 || pd < 0) panic(`kcopy: unchecked page (${src.name}@${s0} → ${dst.name}@${d0})`);
     k.mem.copy(pd, ps, n);
     left -= n;
   }
@@ -125,7 +130,7 @@ export function kwrite(k: Kernel, p: KProc, v: number, bytes: Uint8Array): void 
     const a = v + done;
     const n = Math.min(PAGE_SIZE - (a % PAGE_SIZE), bytes.length - done);
     const pa = kwalk(k, p, a, true);
-    assert(pa >= 0, () => `kwrite: unchecked page ${a} of ${p.name}`);
+    if (pa < 0) panic(`kwrite: unchecked page ${a} of ${p.name}`);
     k.mem.write(pa, bytes, done, n);
     done += n;
   }
@@ -139,7 +144,7 @@ export function kread(k: Kernel, p: KProc, v: number, length: number): Uint8Arra
     const a = v + done;
     const n = Math.min(PAGE_SIZE - (a % PAGE_SIZE), length - done);
     const pa = kwalk(k, p, a, false);
-    assert(pa >= 0, () => `kread: unchecked page ${a} of ${p.name}`);
+    if (pa < 0) panic(`kread: unchecked page ${a} of ${p.name}`);
     k.mem.read(pa, out, done, n);
     done += n;
   }

@@ -46,6 +46,8 @@ export class KProc {
   vmHolds = 0;
   priv: Priv;
   priority = 7;
+  /** In a scheduler ready queue (kept by the Scheduler). */
+  queued = false;
   quantumLeft = 0;
   /** Page directory frame once VM bound one (pt_bind); -1 when the process has no page table. */
   dirFrame = -1;

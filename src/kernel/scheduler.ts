@@ -1,7 +1,7 @@
 // Models the kernel scheduler (kernel/proc.c: enqueue, dequeue, pick_proc): priority queues with round
 // robin. With a chooser (seeded RNG or a test's script) it picks among all runnable processes instead, so
 // tests can explore interleavings. Entry points: Scheduler (enqueue, dequeue, pick, higherReady).
-import { assert } from '../lib/assert.ts';
+import { assert, panic } from '../lib/assert.ts';
 import type { KProc } from './proc.ts';
 
 export const NR_SCHED_QUEUES = 16;
@@ -11,40 +11,44 @@ export type Chooser = (runnable: readonly KProc[]) => number;
 
 export class Scheduler {
   private readonly queues: KProc[][] = Array.from({ length: NR_SCHED_QUEUES }, () => []);
-  private readonly queued = new Set<KProc>();
+  private count = 0;
 
   constructor(private readonly chooser: Chooser | null) {}
 
   isQueued(p: KProc): boolean {
-    return this.queued.has(p);
+    return p.queued;
   }
 
   enqueue(p: KProc, front = false): void {
-    assert(!this.queued.has(p), () => `enqueue: ${p.name} already queued`);
+    if (p.queued) panic(`enqueue: ${p.name} already queued`);
     const q = this.queues[p.priority];
-    assert(q !== undefined, () => `enqueue: bad priority ${p.priority}`);
+    if (q === undefined) panic(`enqueue: bad priority ${p.priority}`);
     if (front) q.unshift(p);
     else q.push(p);
-    this.queued.add(p);
+    p.queued = true;
+    this.count++;
   }
 
   dequeue(p: KProc): void {
-    if (!this.queued.delete(p)) return;
+    if (!p.queued) return;
+    p.queued = false;
+    this.count--;
     const q = this.queues[p.priority];
     assert(q !== undefined, 'dequeue: bad priority');
     const i = q.indexOf(p);
-    assert(i >= 0, () => `dequeue: ${p.name} not in its queue`);
+    if (i < 0) panic(`dequeue: ${p.name} not in its queue`);
     q.splice(i, 1);
   }
 
   /** Removes and returns the next process to run, or null when none is runnable. */
   pick(): KProc | null {
-    if (this.queued.size === 0) return null;
+    if (this.count === 0) return null;
     if (this.chooser !== null) return this.pickChosen(this.chooser);
     for (const q of this.queues) {
       const p = q.shift();
       if (p !== undefined) {
-        this.queued.delete(p);
+        p.queued = false;
+        this.count--;
         return p;
       }
     }

@@ -2,9 +2,21 @@
 // caller's kernel-call mask, then the handler runs on the caller's behalf and may suspend it (VM requests).
 // Entry points: kernelCall, KcallHandler, KcallReply, registerKernelCall.
 import { ECALLDENIED, EBADREQUEST, OK, errnoName } from '../include/errno.ts';
-import { KERNEL_CALL, NR_SYS_CALLS, kernelCallNames } from '../include/com.ts';
+import {
+  KERNEL_CALL,
+  NR_SYS_CALLS,
+  SYS_SAFECOPYFROM,
+  SYS_SAFECOPYTO,
+  SYS_SAFEMAP,
+  SYS_SAFEREVMAP,
+  SYS_SAFEUNMAP,
+  SYS_SETGRANT,
+  SYS_VSAFECOPY,
+  kernelCallNames,
+} from '../include/com.ts';
 import { SYSTEM } from '../include/endpoint.ts';
 import type { Message, Payload } from '../include/ipc.ts';
+import { copyMessage } from '../include/ipc.ts';
 import { assert } from '../lib/assert.ts';
 import type { Kernel } from './kernel.ts';
 import type { KProc } from './proc.ts';
@@ -13,6 +25,9 @@ import { doGetinfo, doSetalarm, doTimes } from './system/do_getinfo.ts';
 import { doPrivctl } from './system/do_privctl.ts';
 import { doEndksig, doGetksig, doKill } from './system/do_kill.ts';
 import { doVircopy } from './system/do_vircopy.ts';
+import { doSafecopyFrom, doSafecopyTo, doVsafecopy } from './system/do_safecopy.ts';
+import { doSafemap, doSaferevmap, doSafeunmap } from './system/do_safemap.ts';
+import { doSetgrant } from './system/do_setgrant.ts';
 import { doVmctl } from './system/do_vmctl.ts';
 
 /** A handler's answer: a result code, or a result code with reply fields. */
@@ -39,8 +54,15 @@ registerKernelCall(KERNEL_CALL + 15, doVircopy);
 registerKernelCall(KERNEL_CALL + 24, doSetalarm);
 registerKernelCall(KERNEL_CALL + 25, doTimes);
 registerKernelCall(KERNEL_CALL + 26, doGetinfo);
+registerKernelCall(SYS_SAFECOPYFROM, doSafecopyFrom);
+registerKernelCall(SYS_SAFECOPYTO, doSafecopyTo);
+registerKernelCall(SYS_VSAFECOPY, doVsafecopy);
+registerKernelCall(SYS_SETGRANT, doSetgrant);
 registerKernelCall(KERNEL_CALL + 43, doVmctl);
 registerKernelCall(KERNEL_CALL + 46, doRunctl);
+registerKernelCall(SYS_SAFEMAP, doSafemap);
+registerKernelCall(SYS_SAFEREVMAP, doSaferevmap);
+registerKernelCall(SYS_SAFEUNMAP, doSafeunmap);
 
 /** A kernel call from `caller`: the reply message carries the result in `type`. */
 export async function kernelCall(k: Kernel, caller: KProc, m: Payload): Promise<Message> {
@@ -54,7 +76,12 @@ export async function kernelCall(k: Kernel, caller: KProc, m: Payload): Promise<
     const h = handlers[n];
     reply = h === undefined ? EBADREQUEST : await h(k, caller, m);
   }
-  const out: Message = typeof reply === 'number' ? { type: reply, source: SYSTEM } : { ...reply, type: reply.result, source: SYSTEM };
+  let out: Message;
+  if (typeof reply === 'number') out = { type: reply, source: SYSTEM };
+  else {
+    out = copyMessage(reply as unknown as Payload, SYSTEM);
+    out.type = reply.result;
+  }
   if (k.tracing) {
     k.emit({ step: k.step, kind: 'kcall', caller: caller.endpoint, call: kernelCallNames[m.type] ?? `KCALL_${n}`, result: out.type });
   }

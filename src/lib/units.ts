@@ -2,9 +2,9 @@
 // Entry points: PAGE_SIZE, pageOf, pageBase, roundUpPage, roundDownPage, isPageAligned, pagesFor.
 // All page arithmetic lives here so the rest of the code never shifts by 12 by hand.
 
-declare const brand: unique symbol;
-/** A number that the compiler keeps apart from other numbers. */
-export type Brand<T, B extends string> = T & { readonly [brand]: B };
+import type { Brand } from '../include/types.ts';
+
+export type { Brand };
 
 /** A virtual address in a process's 32-bit address space. */
 export type Vaddr = Brand<number, 'Vaddr'>;

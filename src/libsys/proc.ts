@@ -2,15 +2,20 @@
 // kernel calls, its own memory through the MMU, the clock. Services, grants, DS and VM wrappers hang off it.
 // Entry points: Proc, Program, toProgram.
 // DIVERGES: a process is `(p: Proc) => Promise<number | void>`; returning from it is exit(status).
-import { ANY, CLOCK } from '../include/endpoint.ts';
+import { ANY, CLOCK, PM_PROC_NR } from '../include/endpoint.ts';
 import type { Endpoint } from '../include/endpoint.ts';
 import type { Message, Payload } from '../include/ipc.ts';
-import { SYS_SETALARM } from '../include/com.ts';
+import { numField } from '../include/ipc.ts';
+import { PM_BRK, PM_EXEC, PM_EXIT, PM_FORK, PM_GETPID, PM_KILL, PM_WAIT, SYS_SETALARM } from '../include/com.ts';
+import { OK } from '../include/errno.ts';
+import type { ExecImage } from '../include/vm.ts';
 import type { Kernel } from '../kernel/kernel.ts';
 import type { KProc, ProgramFn } from '../kernel/proc.ts';
 import { ipcNotify, ipcReceive, ipcSend, ipcSenda, ipcSendrec } from '../kernel/ipc.ts';
 import { userAccess } from '../kernel/memory.ts';
 import { kernelCall } from '../kernel/system.ts';
+import { cpfApi, sysGrantApi } from './grant.ts';
+import type { CpfApi, SysGrantApi } from './grant.ts';
 
 /** A program: the code a process runs. Its return value is its exit status. */
 export type Program = (p: Proc) => Promise<number | void>;
@@ -24,15 +29,12 @@ export function toProgram(kernel: Kernel, main: Program): ProgramFn<KProc> {
   };
 }
 
-/** Hooks the process-management layer installs so that Proc.exit/fork/... reach PM (see libsys/pm.ts). */
-export interface ProcessCalls {
-  exit(p: Proc, status: number): Promise<never>;
-}
-
-let processCalls: ProcessCalls | null = null;
-/** Installed once by libsys/pm.ts; a bare kernel (no PM) exits through the kernel directly. */
-export function installProcessCalls(calls: ProcessCalls): void {
-  processCalls = calls;
+/** What wait() reports about a child that ended. */
+export interface WaitResult {
+  /** The child's endpoint, or a negative errno (ECHILD: no children). */
+  endpoint: number;
+  code: number;
+  signal: number;
 }
 
 export class Proc {
@@ -50,6 +52,16 @@ export class Proc {
 
   get name(): string {
     return this.kp.name;
+  }
+
+  /** The grant library (cpf_*, spec/grants.md §3.4), e.g. `p.cpf.grantDirect(to, addr, len, CPF_READ)`. */
+  get cpf(): CpfApi {
+    return cpfApi(this);
+  }
+
+  /** The grant kernel calls (sys_safecopy*, sys_setgrant, sys_safemap*), e.g. `p.sys.safecopyFrom(...)`. */
+  get sys(): SysGrantApi {
+    return sysGrantApi(this);
   }
 
   /** Per-process library state (grant library, DS client), reset by exec and absent in a forked child. */
@@ -151,9 +163,48 @@ export class Proc {
 
   // ------------------------------------------------------------------ process
 
-  /** Ends this process with `status`. Never returns. */
-  exit(status = 0): Promise<never> {
-    if (processCalls !== null && this.kernel.hasPm) return processCalls.exit(this, status);
+  /** Ends this process with `status` (through PM; a bare kernel ends it itself). Never returns. */
+  async exit(status = 0): Promise<never> {
+    if (this.kernel.hasPm) await this.sendrec(PM_PROC_NR, { type: PM_EXIT, status });
     return this.kernel.exitSelf(this.kp, { code: status, signal: 0 });
+  }
+
+  /**
+   * fork: a new process whose address space is a copy-on-write copy of this one, running `childMain`.
+   * Returns the child's endpoint (which serves as its pid) or a negative errno.
+   * DIVERGES: a JS continuation cannot be duplicated, so the child runs the function it is given.
+   */
+  async fork(childMain: Program, name = this.name): Promise<number> {
+    const r = await this.sendrec(PM_PROC_NR, { type: PM_FORK, program: toProgram(this.kernel, childMain), name });
+    return r.type === OK ? numField(r, 'child') : r.type;
+  }
+
+  /** exec: replace this process's image; on success `main` runs in the new image and this never returns. */
+  async exec(image: ExecImage, main: Program): Promise<number> {
+    const r = await this.sendrec(PM_PROC_NR, { type: PM_EXEC, image, program: toProgram(this.kernel, main) });
+    return r.type;
+  }
+
+  /** wait: the next child to end (blocks until one does); endpoint ECHILD when there are no children. */
+  async wait(options: { nohang?: boolean } = {}): Promise<WaitResult> {
+    const r = await this.sendrec(PM_PROC_NR, { type: PM_WAIT, nohang: options.nohang === true });
+    if (r.type !== OK) return { endpoint: r.type, code: 0, signal: 0 };
+    return { endpoint: numField(r, 'child'), code: numField(r, 'code'), signal: numField(r, 'signal') };
+  }
+
+  /** kill: send signal `sig` to process `endpoint` through PM. */
+  async kill(endpoint: number, sig: number): Promise<number> {
+    return (await this.sendrec(PM_PROC_NR, { type: PM_KILL, endpoint, sig })).type;
+  }
+
+  /** getpid: this process's endpoint (grantvm uses endpoints as pids) and its parent's. */
+  async getpid(): Promise<{ pid: number; parent: number }> {
+    const r = await this.sendrec(PM_PROC_NR, { type: PM_GETPID });
+    return { pid: numField(r, 'pid'), parent: numField(r, 'parent') };
+  }
+
+  /** brk: move the end of the heap to `addr`; OK or a negative errno. */
+  async brk(addr: number): Promise<number> {
+    return (await this.sendrec(PM_PROC_NR, { type: PM_BRK, addr })).type;
   }
 }

@@ -2,7 +2,7 @@
 import { Kernel } from '../../src/kernel/kernel.ts';
 import type { KernelConfig } from '../../src/kernel/kernel.ts';
 import { makeSystemPriv } from '../../src/kernel/priv.ts';
-import type { PrivSpec } from '../../src/kernel/priv.ts';
+import type { PrivSpec } from '../../src/include/priv.ts';
 import { PhysMem } from '../../src/hw/physmem.ts';
 import { Proc, toProgram } from '../../src/libsys/proc.ts';
 import type { Program } from '../../src/libsys/proc.ts';

@@ -5,8 +5,9 @@ import { SYS_PRIV_ALLOW, SYS_PRIV_DISALLOW, SYS_PRIV_SET_SYS, SYS_PRIV_SET_USER 
 import type { Payload } from '../../include/ipc.ts';
 import { numField } from '../../include/ipc.ts';
 import type { Kernel } from '../kernel.ts';
-import { DEFAULT_SERVICE_SPEC, makeSystemPriv } from '../priv.ts';
-import type { PrivSpec } from '../priv.ts';
+import { makeSystemPriv } from '../priv.ts';
+import { DEFAULT_SERVICE_SPEC } from '../../include/priv.ts';
+import type { PrivSpec } from '../../include/priv.ts';
 import { RTS } from '../proc.ts';
 import type { KProc } from '../proc.ts';
 

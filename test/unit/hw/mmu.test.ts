@@ -1,7 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { PhysMem } from '../../../src/hw/physmem.ts';
-import { PTE, Tlb, checkRange, mapPage, pdeIndex, pteIndex, translate, userRead, userWrite, walk } from '../../../src/hw/mmu.ts';
+import {
+  PTE,
+  Tlb,
+  checkRange,
+  mapPage,
+  pdeIndex,
+  pteIndex,
+  translate,
+  userRead,
+  userWrite,
+  walk,
+} from '../../../src/hw/mmu.ts';
 import { Panic } from '../../../src/lib/assert.ts';
 import { MiB, PAGE_SIZE } from '../../../src/lib/units.ts';
 
@@ -36,20 +47,29 @@ describe('walk and translate', () => {
   it('reports a missing PDE as a not-present fault', () => {
     const { mem, dir } = machine();
     expect(walk(mem, dir, V, false, true)).toBe(-1);
-    expect(translate(mem, dir, V + 5, true, true)).toEqual({ ok: false, fault: { vaddr: V + 5, present: false, write: true } });
+    expect(translate(mem, dir, V + 5, true, true)).toEqual({
+      ok: false,
+      fault: { vaddr: V + 5, present: false, write: true },
+    });
   });
 
   it('reports a missing PTE in a present table as a not-present fault', () => {
     const { mem, dir, map } = machine();
     map(V, 0x500, URW);
     expect(walk(mem, dir, V + PAGE_SIZE, false, false)).toBe(-1);
-    expect(translate(mem, dir, V + PAGE_SIZE, false, true)).toEqual({ ok: false, fault: { vaddr: V + PAGE_SIZE, present: false, write: false } });
+    expect(translate(mem, dir, V + PAGE_SIZE, false, true)).toEqual({
+      ok: false,
+      fault: { vaddr: V + PAGE_SIZE, present: false, write: false },
+    });
   });
 
   it('faults user access to a page without U as a protection fault; the kernel may access it', () => {
     const { mem, dir, map } = machine();
     map(V, 0x500, PTE.P | PTE.W);
-    expect(translate(mem, dir, V, false, true)).toEqual({ ok: false, fault: { vaddr: V, present: true, write: false } });
+    expect(translate(mem, dir, V, false, true)).toEqual({
+      ok: false,
+      fault: { vaddr: V, present: true, write: false },
+    });
     expect(walk(mem, dir, V, true, false)).toBe(0x500000);
   });
 
@@ -58,16 +78,25 @@ describe('walk and translate', () => {
     map(V, 0x500, URW);
     const pde = mem.pteRead(dir, pdeIndex(V));
     mem.pteWrite(dir, pdeIndex(V), pde & ~PTE.U);
-    expect(translate(mem, dir, V, false, true)).toEqual({ ok: false, fault: { vaddr: V, present: true, write: false } });
+    expect(translate(mem, dir, V, false, true)).toEqual({
+      ok: false,
+      fault: { vaddr: V, present: true, write: false },
+    });
     // Absence outranks protection, as in the i386 error code.
-    expect(translate(mem, dir, V + PAGE_SIZE, false, true)).toEqual({ ok: false, fault: { vaddr: V + PAGE_SIZE, present: false, write: false } });
+    expect(translate(mem, dir, V + PAGE_SIZE, false, true)).toEqual({
+      ok: false,
+      fault: { vaddr: V + PAGE_SIZE, present: false, write: false },
+    });
   });
 
   it('faults a write to a read-only PTE as a present write fault; reads succeed', () => {
     const { mem, dir, map } = machine();
     map(V, 0x500, UR);
     expect(walk(mem, dir, V, false, true)).toBe(0x500000);
-    expect(translate(mem, dir, V + 8, true, true)).toEqual({ ok: false, fault: { vaddr: V + 8, present: true, write: true } });
+    expect(translate(mem, dir, V + 8, true, true)).toEqual({
+      ok: false,
+      fault: { vaddr: V + 8, present: true, write: true },
+    });
     expect(walk(mem, dir, V, true, false)).toBe(-1); // DIVERGES note: supervisor writes honour W
   });
 
@@ -76,7 +105,10 @@ describe('walk and translate', () => {
     map(V, 0x500, URW);
     mem.pteWrite(dir, pdeIndex(V), mem.pteRead(dir, pdeIndex(V)) & ~PTE.W);
     expect(walk(mem, dir, V, false, true)).toBe(0x500000);
-    expect(translate(mem, dir, V, true, true)).toEqual({ ok: false, fault: { vaddr: V, present: true, write: true } });
+    expect(translate(mem, dir, V, true, true)).toEqual({
+      ok: false,
+      fault: { vaddr: V, present: true, write: true },
+    });
   });
 
   it('translates 4 MiB pages and requires U on a big-page PDE for user access', () => {
@@ -84,15 +116,24 @@ describe('walk and translate', () => {
     // PDE 0: the kernel's identity big page, no U (spec/vm.md §2).
     mem.pteWrite(dir, 0, 0x00000000 | PTE.P | PTE.W | PTE.PS | PTE.G);
     expect(walk(mem, dir, 0x123456, true, false)).toBe(0x123456);
-    expect(translate(mem, dir, 0x123456, false, true)).toEqual({ ok: false, fault: { vaddr: 0x123456, present: true, write: false } });
+    expect(translate(mem, dir, 0x123456, false, true)).toEqual({
+      ok: false,
+      fault: { vaddr: 0x123456, present: true, write: false },
+    });
     // PDE 5 maps physical 8 MiB with U, read-only.
     mem.pteWrite(dir, 5, 0x00800000 | PTE.P | PTE.U | PTE.PS);
     const v = (5 << 22) | 0x3fffff;
     expect(walk(mem, dir, v, false, true)).toBe(0x800000 + 0x3fffff);
-    expect(translate(mem, dir, v, true, true)).toEqual({ ok: false, fault: { vaddr: v, present: true, write: true } });
+    expect(translate(mem, dir, v, true, true)).toEqual({
+      ok: false,
+      fault: { vaddr: v, present: true, write: true },
+    });
     // A PS entry without P is simply absent.
     mem.pteWrite(dir, 6, 0x00800000 | PTE.U | PTE.PS);
-    expect(translate(mem, dir, 6 << 22, false, true)).toEqual({ ok: false, fault: { vaddr: 6 << 22, present: false, write: false } });
+    expect(translate(mem, dir, 6 << 22, false, true)).toEqual({
+      ok: false,
+      fault: { vaddr: 6 << 22, present: false, write: false },
+    });
   });
 
   it('handles addresses in the top of the address space', () => {
@@ -127,7 +168,7 @@ describe('mapPage', () => {
     mapPage(mem, dir, V, 0x500, URW, alloc);
     mapPage(mem, dir, V + PAGE_SIZE, 0x501, UR | PTE.G, alloc);
     expect(tables).toBe(1);
-    expect(mem.pteRead(dir, pdeIndex(V))).toBe(table * PAGE_SIZE | URW);
+    expect(mem.pteRead(dir, pdeIndex(V))).toBe((table * PAGE_SIZE) | URW);
     expect(mem.pteRead(table, pteIndex(V + PAGE_SIZE))).toBe(0x501000 | UR | PTE.G);
     expect(mem.pteRead(table, 2)).toBe(0);
     expect(() => map(V, 0x500, PTE.PS | PTE.P)).toThrow(Panic);
@@ -183,9 +224,11 @@ describe('Tlb', () => {
     expect(tlb.entries()).toEqual([{ vpage: 7, frame: 8, writable: false }]);
   });
 
-  it('rejects a bad capacity', () => {
+  it('rejects a bad capacity and out-of-range pages', () => {
     expect(() => new Tlb(0)).toThrow(Panic);
     expect(() => new Tlb(1.5)).toThrow(Panic);
+    expect(() => new Tlb(4).insert(-1, 5, true)).toThrow(Panic);
+    expect(() => new Tlb(4).insert(1 << 20, 5, true)).toThrow(Panic);
   });
 });
 
@@ -227,7 +270,10 @@ describe('userRead and userWrite', () => {
     const tlb = new Tlb();
     const src = new Uint8Array(4 * PAGE_SIZE).fill(0xab);
     const r = userWrite(mem, dir, tlb, V + 100, src, 0, 3 * PAGE_SIZE);
-    expect(r).toEqual({ fault: { vaddr: V + 2 * PAGE_SIZE, present: false, write: true }, done: 2 * PAGE_SIZE - 100 });
+    expect(r).toEqual({
+      fault: { vaddr: V + 2 * PAGE_SIZE, present: false, write: true },
+      done: 2 * PAGE_SIZE - 100,
+    });
     expect(bytesAt(mem, 0x500000 + 100, PAGE_SIZE - 100).every((b) => b === 0xab)).toBe(true);
     expect(bytesAt(mem, 0x600000, PAGE_SIZE).every((b) => b === 0xab)).toBe(true);
     expect(bytesAt(mem, 0x500000, 100).every((b) => b === 0)).toBe(true);
@@ -243,8 +289,26 @@ describe('userRead and userWrite', () => {
   it('reports a fault on the first page with done 0 and the exact address', () => {
     const { mem, dir } = machine();
     const tlb = new Tlb();
-    expect(userRead(mem, dir, tlb, V + 3, new Uint8Array(8), 0, 8)).toEqual({ fault: { vaddr: V + 3, present: false, write: false }, done: 0 });
+    expect(userRead(mem, dir, tlb, V + 3, new Uint8Array(8), 0, 8)).toEqual({
+      fault: { vaddr: V + 3, present: false, write: false },
+      done: 0,
+    });
     expect(tlb.size).toBe(0);
+  });
+
+  it('copies from and to views with a byteOffset across several pages', () => {
+    const { mem, dir, map } = machine();
+    for (let i = 0; i < 4; i++) map(V + i * PAGE_SIZE, 0x900 - 3 * i, URW);
+    const backing = Uint8Array.from({ length: 5 * PAGE_SIZE }, (_, i) => (i * 5 + 1) & 0xff);
+    const src = backing.subarray(123);
+    const tlb = new Tlb();
+    expect(userWrite(mem, dir, tlb, V + 77, src, 11, 3 * PAGE_SIZE + 5)).toBeNull();
+    const dst = new Uint8Array(6 * PAGE_SIZE).subarray(999);
+    expect(userRead(mem, dir, tlb, V + 77, dst, 2, 3 * PAGE_SIZE + 5)).toBeNull();
+    expect(dst.subarray(2, 3 * PAGE_SIZE + 7)).toEqual(src.subarray(11, 3 * PAGE_SIZE + 16));
+    expect(bytesAt(mem, (0x900 - 3) * PAGE_SIZE, PAGE_SIZE)).toEqual(
+      src.subarray(11 + PAGE_SIZE - 77, 11 + 2 * PAGE_SIZE - 77),
+    );
   });
 
   it('transfers nothing for length 0', () => {
@@ -266,7 +330,10 @@ describe('userRead and userWrite', () => {
     expect([...bytesAt(mem, 0x500000, 2)]).toEqual([1, 2]);
     expect(tlb.entries()).toEqual([{ vpage: V / PAGE_SIZE, frame: 0x500, writable: true }]);
     tlb.flush();
-    expect(userWrite(mem, dir, tlb, V + 2, new Uint8Array([3]), 0, 1)).toEqual({ fault: { vaddr: V + 2, present: true, write: true }, done: 0 });
+    expect(userWrite(mem, dir, tlb, V + 2, new Uint8Array([3]), 0, 1)).toEqual({
+      fault: { vaddr: V + 2, present: true, write: true },
+      done: 0,
+    });
     expect(bytesAt(mem, 0x500002, 1)[0]).toBe(0);
   });
 
@@ -284,7 +351,15 @@ describe('userRead and userWrite', () => {
     fc.assert(
       fc.property(
         fc.uniqueArray(fc.integer({ min: 0x200, max: 0x220 }), { minLength: PAGES, maxLength: PAGES }),
-        fc.array(fc.tuple(fc.boolean(), fc.nat({ max: PAGES * PAGE_SIZE }), fc.nat({ max: 5 * PAGE_SIZE }), fc.integer()), { maxLength: 10 }),
+        fc.array(
+          fc.tuple(
+            fc.boolean(),
+            fc.nat({ max: PAGES * PAGE_SIZE }),
+            fc.nat({ max: 5 * PAGE_SIZE }),
+            fc.integer(),
+          ),
+          { maxLength: 10 },
+        ),
         fc.integer({ min: 1, max: 8 }),
         (frames, accesses, tlbSize) => {
           const { mem, dir, map } = machine();
@@ -304,7 +379,12 @@ describe('userRead and userWrite', () => {
             }
           }
           frames.forEach((f, i) => {
-            expect(Buffer.compare(bytesAt(mem, f * PAGE_SIZE, PAGE_SIZE), ref.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE))).toBe(0);
+            expect(
+              Buffer.compare(
+                bytesAt(mem, f * PAGE_SIZE, PAGE_SIZE),
+                ref.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE),
+              ),
+            ).toBe(0);
           });
         },
       ),

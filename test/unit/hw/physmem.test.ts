@@ -106,6 +106,29 @@ describe('PhysMem bounds', () => {
   });
 });
 
+describe('PhysMem host buffers', () => {
+  it('accepts zero-length accesses at the end of RAM without allocating', () => {
+    const mem = new PhysMem(64 * KiB);
+    mem.write(64 * KiB, new Uint8Array(0), 0, 0);
+    mem.read(64 * KiB, new Uint8Array(0), 0, 0);
+    mem.copy(64 * KiB, 0, 0);
+    expect(mem.hostBytesAllocated()).toBe(0);
+  });
+
+  it('honours the byteOffset of views passed as source and destination', () => {
+    const mem = new PhysMem(64 * KiB, { chunkBytes: 8 * KiB });
+    const backing = Uint8Array.from({ length: 20000 }, (_, i) => (i * 13) & 0xff);
+    const src = backing.subarray(1000, 19000);
+    mem.write(5000, src, 7, 12000); // crosses chunks: the view path
+    mem.write(0, src.subarray(0, 4096), 0, 4096); // whole source in one chunk: the direct path
+    const out = new Uint8Array(30000).subarray(500);
+    mem.read(5000, out, 3, 12000);
+    expect(out.subarray(3, 12003)).toEqual(src.subarray(7, 12007));
+    mem.read(0, out, 0, 4096); // one whole page: the cached frame view path
+    expect(out.subarray(0, 4096)).toEqual(backing.subarray(1000, 5096));
+  });
+});
+
 describe('PhysMem zero and poison', () => {
   it('poisons and recognises poisoned ranges at any alignment', () => {
     const mem = new PhysMem(64 * KiB, { chunkBytes: 8 * KiB });
@@ -157,13 +180,24 @@ const range = fc
   .tuple(fc.nat({ max: RAM }), fc.nat({ max: 20 * KiB }))
   .map(([pa, length]) => ({ pa, length: Math.min(length, RAM - pa) }));
 const op: fc.Arbitrary<Op> = fc.oneof(
-  fc.tuple(range, fc.integer()).map(([{ pa, length }, seed]) => ({ kind: 'write' as const, pa, length, seed })),
+  fc
+    .tuple(range, fc.integer())
+    .map(([{ pa, length }, seed]) => ({ kind: 'write' as const, pa, length, seed })),
   fc
     .tuple(fc.nat({ max: RAM }), fc.nat({ max: RAM }), fc.nat({ max: 20 * KiB }))
-    .map(([dst, src, length]) => ({ kind: 'copy' as const, dst, src, length: Math.min(length, RAM - dst, RAM - src) })),
+    .map(([dst, src, length]) => ({
+      kind: 'copy' as const,
+      dst,
+      src,
+      length: Math.min(length, RAM - dst, RAM - src),
+    })),
   // Short overlapping copies inside one chunk and across a boundary.
   fc
-    .tuple(fc.integer({ min: 8 * KiB - 600, max: 8 * KiB + 600 }), fc.integer({ min: -500, max: 500 }), fc.nat({ max: 1000 }))
+    .tuple(
+      fc.integer({ min: 8 * KiB - 600, max: 8 * KiB + 600 }),
+      fc.integer({ min: -500, max: 500 }),
+      fc.nat({ max: 1000 }),
+    )
     .map(([src, delta, length]) => ({ kind: 'copy' as const, dst: src + delta, src, length })),
   range.map(({ pa, length }) => ({ kind: 'zero' as const, pa, length })),
   range.map(({ pa, length }) => ({ kind: 'poison' as const, pa, length })),
@@ -183,26 +217,34 @@ function applyMem(mem: PhysMem, o: Op): void {
 }
 
 describe('PhysMem against a reference Uint8Array', () => {
-  it.each([8 * KiB, 4 * KiB, 64 * KiB])('agrees after random write/copy/zero/poison (chunk %i)', (chunkBytes) => {
-    fc.assert(
-      fc.property(fc.array(op, { maxLength: 12 }), fc.nat({ max: RAM }), fc.nat({ max: RAM }), (ops, a, b) => {
-        const mem = new PhysMem(RAM, { chunkBytes });
-        const ref = new Uint8Array(RAM);
-        for (const o of ops) {
-          applyMem(mem, o);
-          applyRef(ref, o);
-        }
-        const all = new Uint8Array(RAM);
-        mem.read(0, all, 0, RAM);
-        expect(firstDiff(all, ref)).toBe(-1);
-        // A partial read into an offset of the destination.
-        const [lo, hi] = a <= b ? [a, b] : [b, a];
-        const part = new Uint8Array(hi - lo + 3);
-        mem.read(lo, part, 3, hi - lo);
-        expect(firstDiff(part.subarray(3), ref.subarray(lo, hi))).toBe(-1);
-        expect(mem.isPoisoned(lo, hi - lo)).toBe(ref.subarray(lo, hi).every((x) => x === POISON_BYTE));
-      }),
-      { numRuns: 150 },
-    );
-  });
+  it.each([8 * KiB, 4 * KiB, 64 * KiB])(
+    'agrees after random write/copy/zero/poison (chunk %i)',
+    (chunkBytes) => {
+      fc.assert(
+        fc.property(
+          fc.array(op, { maxLength: 12 }),
+          fc.nat({ max: RAM }),
+          fc.nat({ max: RAM }),
+          (ops, a, b) => {
+            const mem = new PhysMem(RAM, { chunkBytes });
+            const ref = new Uint8Array(RAM);
+            for (const o of ops) {
+              applyMem(mem, o);
+              applyRef(ref, o);
+            }
+            const all = new Uint8Array(RAM);
+            mem.read(0, all, 0, RAM);
+            expect(firstDiff(all, ref)).toBe(-1);
+            // A partial read into an offset of the destination.
+            const [lo, hi] = a <= b ? [a, b] : [b, a];
+            const part = new Uint8Array(hi - lo + 3);
+            mem.read(lo, part, 3, hi - lo);
+            expect(firstDiff(part.subarray(3), ref.subarray(lo, hi))).toBe(-1);
+            expect(mem.isPoisoned(lo, hi - lo)).toBe(ref.subarray(lo, hi).every((x) => x === POISON_BYTE));
+          },
+        ),
+        { numRuns: 150 },
+      );
+    },
+  );
 });

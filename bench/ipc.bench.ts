@@ -1,0 +1,73 @@
+// Benchmark: a sendrec round trip through the model's kernel against a bare async ping-pong between two
+// coroutines with direct hand-over, measured in the same run. Goal (issue 2): ratio ≤ 2.
+import { ANY } from '../src/include/endpoint.ts';
+import { Kernel } from '../src/kernel/kernel.ts';
+import { makeSystemPriv } from '../src/kernel/priv.ts';
+import { PhysMem } from '../src/hw/physmem.ts';
+import { toProgram } from '../src/libsys/proc.ts';
+import type { Program } from '../src/libsys/proc.ts';
+import type { BenchResult } from './report.ts';
+import { bestOf, printResults } from './report.ts';
+
+/** Two coroutines handing a value back and forth, one promise resolution per switch. */
+async function bareMsPerRoundTrip(n: number): Promise<number> {
+  const none: (v: number) => void = () => undefined;
+  const ch = { toServer: none, toClient: none };
+  const server = (async () => {
+    for (;;) {
+      const v = await new Promise<number>((r) => (ch.toServer = r));
+      if (v < 0) return;
+      ch.toClient(v + 1);
+    }
+  })();
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const reply = new Promise<number>((r) => (ch.toClient = r));
+    ch.toServer(i);
+    await reply;
+  }
+  const t = performance.now() - t0;
+  ch.toServer(-1);
+  await server;
+  return t;
+}
+
+async function sendrecMs(n: number): Promise<number> {
+  const k = new Kernel(new PhysMem(16 * 1024 * 1024), { signalsToPm: false, trace: null, quantum: 1_000_000_000 });
+  const spec = { ipcTo: 'all', kernelCalls: 'all', vmCalls: 'all' } as const;
+  const spawn = (slot: number, main: Program): void => {
+    k.createProcess({ slot, name: `p${slot}`, program: toProgram(k, main), priv: makeSystemPriv(k.newPrivId(), spec), priority: 4, generation: 0 });
+  };
+  let elapsed = 0;
+  spawn(20, async (p) => {
+    for (;;) {
+      const m = await p.receive(ANY);
+      if (m.type < 0) return;
+      await p.send(m.source, { type: 0, v: m.v });
+    }
+  });
+  spawn(21, async (p) => {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) await p.sendrec(20, { type: 1, v: i });
+    elapsed = performance.now() - t0;
+    await p.send(20, { type: -1 });
+  });
+  await k.run();
+  return elapsed;
+}
+
+export async function runIpcBench(): Promise<BenchResult[]> {
+  const n = 200_000;
+  await bareMsPerRoundTrip(20_000);
+  await sendrecMs(20_000);
+  const bare = await bestOf(5, () => bareMsPerRoundTrip(n));
+  const model = await bestOf(5, () => sendrecMs(n));
+  const bareNs = (bare * 1e6) / n;
+  const modelNs = (model * 1e6) / n;
+  return [
+    { name: 'bare async ping-pong (baseline)', nsPerOp: bareNs, ratio: 1 },
+    { name: 'sendrec round trip (model)', nsPerOp: modelNs, ratio: modelNs / bareNs, goal: 2 },
+  ];
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) printResults('IPC', await runIpcBench());

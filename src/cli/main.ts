@@ -1,0 +1,55 @@
+// The grantvm command (the only code that may touch node:*): run, inspect, and the commands the other
+// layers add. Bad options give one line and exit code 2; a failed run exits 1.
+import { Command, CommanderError, Option } from 'commander';
+import { runCommand } from './commands/run.ts';
+import { inspectCommand } from './commands/inspect.ts';
+import { UsageError, parseSeed, parseSize } from './options.ts';
+import { ConfigError } from '../sim/system.ts';
+
+/** Options every command that boots a system accepts. */
+export function withSystemOptions(cmd: Command): Command {
+  return cmd
+    .option('--seed <n>', 'seed of every random choice', parseSeed)
+    .option('--memory <size>', 'simulated RAM (e.g. 64M, 1G)', parseSize)
+    .addOption(new Option('--sanity <level>', 'VM sanity checks').choices(['off', 'top', 'functions', 'detail']))
+    .option('--no-cow', 'turn the copy-on-write safecopy optimisation off')
+    .addOption(new Option('--grant-ids <scheme>', 'grant id scheme').choices(['generational', 'legacy']))
+    .addOption(new Option('--schedule <mode>', 'scheduler').choices(['priority', 'random']));
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('grantvm')
+    .description('An executable model of MINIX 3 memory grants, safecopy, safemap, DS and VM (2009-2010).')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  withSystemOptions(program.command('run').description('boot a system and run scenarios, printing a report'))
+    .argument('[scenarios...]', 'built-in scenario names (default: the standard report)')
+    .option('--list', 'list the built-in scenarios')
+    .option('--trace <file>', 'write the trace as JSON Lines')
+    .option('-v, --verbose', 'print every line of every scenario')
+    .action(runCommand);
+  withSystemOptions(program.command('inspect').description('boot a system and dump its state, as MINIX IS does'))
+    .argument('[scenario]', 'run this scenario first')
+    .option('--json', 'print the snapshot as JSON')
+    .action(inspectCommand);
+  return program;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    if (err instanceof UsageError || err instanceof ConfigError) {
+      process.stderr.write(`grantvm: ${err.message.split('\n').join('\ngrantvm: ')}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

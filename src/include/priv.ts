@@ -1,0 +1,24 @@
+// Privilege records as RS and the boot image state them (kernel/priv.h, servers/rs table): IPC targets,
+// kernel calls, VM calls, physical ranges. Entry points: PrivSpec, USER_PRIV_SPEC, DEFAULT_SERVICE_SPEC.
+
+/** What RS or the boot image says a process may do. */
+export interface PrivSpec {
+  /** Slots this process may send to / notify, or 'all', or 'system' (every process with a private priv). */
+  ipcTo: 'all' | 'system' | readonly number[];
+  /** Kernel call numbers (0..NR_SYS_CALLS-1, i.e. without KERNEL_CALL) or 'all'. */
+  kernelCalls: 'all' | readonly number[];
+  /** VM call numbers (0..NR_VM_CALLS-1) or 'all'; VM keeps the mask (spec/vm.md §8.1). */
+  vmCalls: 'all' | readonly number[];
+  /** May map physical memory (memory, tty) — and which ranges, for VM_MAP_PHYS. */
+  physRanges?: readonly { base: number; length: number }[];
+}
+
+/** User processes may talk to system processes, make no kernel calls, and use the user VM calls. */
+export const USER_PRIV_SPEC: PrivSpec = { ipcTo: 'system', kernelCalls: [], vmCalls: [10, 17, 19] };
+
+/** What a service started without an explicit record gets: the reference test services' kernel calls. */
+export const DEFAULT_SERVICE_SPEC: PrivSpec = {
+  ipcTo: 'all',
+  kernelCalls: [4, 14, 24, 25, 26, 31, 32, 33, 34, 44, 47, 48, 49],
+  vmCalls: 'all',
+};

@@ -1,0 +1,92 @@
+// VM constants and message shapes (include/minix/vm.h, servers/vm/vm.h, sys/mman.h) shared by VM, PM,
+// libsys and the boot code. Entry points: the constants, VmBootInfo, ExecImage, the request interfaces.
+import type { Endpoint } from './endpoint.ts';
+
+export const VM_PROCSTART = 0x19000000;
+export const VM_STACKTOP = 0x80000000;
+export const VM_DATATOP = 0xfffff000;
+export const MINSTACKREGION = 64 * 1024 * 1024;
+export const NO_MEM = 0;
+export const MAP_NONE = 0xfffffffe;
+/** PDE index of the first user page table (VM_PROCSTART / 4 MiB). */
+export const USER_PDE_FIRST = 100;
+
+/** Region flags (spec/vm.md §5). */
+export const VR_WRITABLE = 0x001;
+export const VR_NOPF = 0x002;
+export const VR_PHYS64K = 0x004;
+export const VR_LOWER16MB = 0x008;
+export const VR_LOWER1MB = 0x010;
+export const VR_SHARED = 0x040;
+export const VR_ANON = 0x100;
+export const VR_DIRECT = 0x200;
+export const VRT_NONE = 0xbeef0000;
+export const VRT_HEAP = 0xbeef0001;
+
+/** Physical allocation flags (alloc.c). */
+export const PAF_CLEAR = 0x01;
+export const PAF_CONTIG = 0x02;
+export const PAF_ALIGN64K = 0x04;
+export const PAF_LOWER16MB = 0x08;
+export const PAF_LOWER1MB = 0x10;
+
+/** mmap flags (sys/mman.h) and the fd value for anonymous memory. */
+export const MAP_SHARED = 0x01;
+export const MAP_PRIVATE = 0x02;
+export const MAP_ANON = 0x04;
+export const MAP_PREALLOC = 0x08;
+export const MAP_CONTIG = 0x10;
+export const MAP_LOWER16M = 0x20;
+export const MAP_ALIGN64K = 0x40;
+export const MAP_LOWER1M = 0x80;
+export const MAP_FIXED = 0x100;
+export const PROT_READ = 0x1;
+export const PROT_WRITE = 0x2;
+export const MAP_FAILED = -1;
+
+/** VM_EXEC_NEWMEM reply flag: the loader must copy the text. */
+export const EXC_NM_RF_LOAD_TEXT = 0x01;
+
+/** VM_CTL selectors. */
+export const VCTL_MEMSTATS = 1;
+
+/**
+ * An executable image for exec: sizes in bytes, the initial text and data bytes, and the entry function
+ * (model-only) that runs once the new address space is in place.
+ */
+export interface ExecImage {
+  name: string;
+  text: number;
+  data: number;
+  bss: number;
+  /** Total size of data + bss + gap + stack (raised to MINSTACKREGION by VM). */
+  tot: number;
+  /** Bytes of arguments placed at the top of the stack. */
+  args: number;
+  textBytes?: Uint8Array;
+  dataBytes?: Uint8Array;
+}
+
+/** One boot process as VM sees it at boot (spec/vm.md §9): where its image lies in physical memory. */
+export interface BootProcImage {
+  slot: number;
+  endpoint: Endpoint;
+  name: string;
+  fullVm: boolean;
+  /** First physical byte of the image (page-aligned); text, then data, then stack pages. */
+  base: number;
+  textPages: number;
+  dataPages: number;
+  stackPages: number;
+  /** Boot processes' VM call masks (system processes: 'all'). */
+  vmCalls: 'all' | readonly number[];
+}
+
+/** What the boot code hands VM: the machine, the kernel image and the boot processes. */
+export interface VmBootInfo {
+  ramBytes: number;
+  kernelBase: number;
+  kernelBytes: number;
+  procs: readonly BootProcImage[];
+  nrProcs: number;
+}

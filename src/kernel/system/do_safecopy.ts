@@ -1,0 +1,227 @@
+// Models sys_safecopyfrom, sys_safecopyto and sys_vsafecopy (kernel/system/do_safecopy.c): copies between the
+// caller and memory another process granted it, with CHECK requests to VM for absent pages and the
+// copy-on-write path of the 2009 GSOC work (spec/grants.md §5). Entry points: doSafecopyFrom, doSafecopyTo, doVsafecopy.
+// DIVERGES: a CHECK asks for write access only on the destination; the one COWMAP is posted after the head
+// and tail pages are known good and before any byte is copied; a COWMAP answered EDEADSRCDST restarts the call
+// like a CHECK does (§5.3), so the result (EINVAL / EDEADSRCDST from the re-run) does not depend on the COW switch.
+import { EDEADSRCDST, EDOM, EFAULT, EINVAL, EPERM, OK } from '../../include/errno.ts';
+import { SELF } from '../../include/endpoint.ts';
+import type { Endpoint } from '../../include/endpoint.ts';
+import { VMPTYPE_CHECK, VMPTYPE_COWMAP } from '../../include/com.ts';
+import type { Payload } from '../../include/ipc.ts';
+import { numField } from '../../include/ipc.ts';
+import { CPF_READ, CPF_WRITE, SCPVEC_ELEMENT_BYTES, SCPVEC_NR, decodeScpVector } from '../../include/safecopies.ts';
+import type { ScpVecElement } from '../../include/safecopies.ts';
+import { assert } from '../../lib/assert.ts';
+import { PAGE_SIZE, pageOffset } from '../../lib/units.ts';
+import { usableGrantTable, verifyGrant } from '../grant.ts';
+import type { Kernel } from '../kernel.ts';
+import { hasPageTable, kcheckRange, kcopy, kread, rangeWraps } from '../memory.ts';
+import type { KProc } from '../proc.ts';
+import { postVmRequest } from '../vmrequest.ts';
+
+/** One copy: `bytes` between the caller's `addr` and `offset` into grant `gid` of `granter`. */
+interface CopyArgs {
+  dir: 'from' | 'to';
+  granter: number;
+  gid: number;
+  offset: number;
+  addr: number;
+  bytes: number;
+}
+
+/** One side of a copy: a process as it was when the copy was (re)started, and its start address. */
+interface Side {
+  proc: KProc;
+  endpoint: Endpoint;
+  addr: number;
+}
+
+/** A range the copy cannot touch yet: VM is asked to make it present (and writable if `write`). */
+interface CheckNeed {
+  side: Side;
+  start: number;
+  length: number;
+  write: boolean;
+}
+
+/** Restarts one copy may take before we conclude VM answers CHECK OK without making the range accessible. */
+const MAX_RESTARTS = 64;
+
+export const doSafecopyFrom = (k: Kernel, caller: KProc, m: Payload): Promise<number> => safecopyCall(k, caller, m, 'from');
+export const doSafecopyTo = (k: Kernel, caller: KProc, m: Payload): Promise<number> => safecopyCall(k, caller, m, 'to');
+
+async function safecopyCall(k: Kernel, caller: KProc, m: Payload, dir: 'from' | 'to'): Promise<number> {
+  const c: CopyArgs = {
+    dir,
+    granter: numField(m, 'granter'),
+    gid: numField(m, 'gid'),
+    offset: numField(m, 'offset'),
+    addr: numField(m, 'address'),
+    bytes: numField(m, 'bytes'),
+  };
+  const result = await safecopy(k, caller, c);
+  if (k.tracing) {
+    const op = dir === 'from' ? 'safecopyfrom' : 'safecopyto';
+    k.emit({ step: k.step, kind: 'grant', op, caller: caller.endpoint, granter: c.granter, gid: c.gid, result });
+  }
+  return result;
+}
+
+/** sys_vsafecopy: up to SCPVEC_NR copies in order; stops at the first error, earlier copies stay done. */
+export async function doVsafecopy(k: Kernel, caller: KProc, m: Payload): Promise<number> {
+  const vecAddr = numField(m, 'vecAddr');
+  const n = numField(m, 'count');
+  if (n <= 0) return EDOM;
+  if (!Number.isInteger(n) || n > SCPVEC_NR) return EINVAL;
+  const length = n * SCPVEC_ELEMENT_BYTES;
+  if (rangeWraps(vecAddr, length) || kcheckRange(k, caller, vecAddr, length, false) >= 0) return EFAULT;
+  for (const el of decodeScpVector(kread(k, caller, vecAddr, length), n)) {
+    const c = vectorCopy(el);
+    const result = c === null ? EINVAL : await safecopy(k, caller, c);
+    if (k.tracing) {
+      const granter = c?.granter ?? el.from;
+      k.emit({ step: k.step, kind: 'grant', op: 'vsafecopy', caller: caller.endpoint, granter, gid: el.gid, result });
+    }
+    if (result !== OK) return result;
+  }
+  return OK;
+}
+
+/** A vector element as a copy: from SELF is a copy TO granter v_to, to SELF a copy FROM granter v_from. */
+function vectorCopy(el: ScpVecElement): CopyArgs | null {
+  const base = { gid: el.gid, offset: el.offset, addr: el.addr, bytes: el.bytes };
+  if (el.from === SELF) return { dir: 'to', granter: el.to, ...base };
+  if (el.to === SELF) return { dir: 'from', granter: el.from, ...base };
+  return null;
+}
+
+/** One copy, restarted from the first check (grant verification included) after every CHECK VM answered. */
+async function safecopy(k: Kernel, caller: KProc, c: CopyArgs): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    assert(attempt <= MAX_RESTARTS, () => `safecopy: ${caller.name} restarted ${attempt} times: VM's CHECK OK left the range inaccessible`);
+    const sides = resolveCopy(k, caller, c);
+    if (typeof sides === 'number') return sides;
+    const [src, dst] = sides;
+    const cow = cowEligible(k, src, dst, c.bytes);
+    const pieces = cow ? headAndTail(src.addr, dst.addr, c.bytes) : [{ s: src.addr, d: dst.addr, n: c.bytes }];
+    const need = firstNeed(k, src, dst, pieces);
+    if (need !== null) {
+      const r = await checkRange(k, caller, need);
+      if (r !== null) return r;
+      continue;
+    }
+    if (cow) {
+      const r = await cowCopy(k, caller, src, dst, c.bytes, pieces);
+      if (r === null) continue;
+      return r;
+    }
+    kcopy(k, src.proc, src.addr, dst.proc, dst.addr, c.bytes);
+    return OK;
+  }
+}
+
+/** §5.2 steps 1-3: the two sides of the copy (source first), or the error. */
+function resolveCopy(k: Kernel, caller: KProc, c: CopyArgs): [Side, Side] | number {
+  const granter = k.liveProc(c.granter);
+  if (granter === null) return EINVAL;
+  if (usableGrantTable(granter) === null) return EPERM;
+  const access = c.dir === 'from' ? CPF_READ : CPF_WRITE;
+  const v = verifyGrant(k, c.granter, caller.endpoint, c.gid, c.bytes, access, c.offset);
+  if (!v.ok) return v.err;
+  if (c.bytes === 0) return EDOM;
+  if (rangeWraps(c.addr, c.bytes)) return EFAULT;
+  const owner = k.liveProc(v.owner);
+  if (owner === null) return EDEADSRCDST;
+  const mine: Side = { proc: caller, endpoint: caller.endpoint, addr: c.addr };
+  const theirs: Side = { proc: owner, endpoint: owner.endpoint, addr: v.addr };
+  return c.dir === 'from' ? [theirs, mine] : [mine, theirs];
+}
+
+/** §5.5: COW on, two processes with page tables, congruent offsets, at least one whole page in the range. */
+function cowEligible(k: Kernel, src: Side, dst: Side, n: number): boolean {
+  if (!k.config.cowSafecopy || src.proc === dst.proc) return false;
+  if (!hasPageTable(k, src.proc) || !hasPageTable(k, dst.proc)) return false;
+  if (pageOffset(src.addr) !== pageOffset(dst.addr)) return false;
+  const head = (PAGE_SIZE - pageOffset(src.addr)) % PAGE_SIZE;
+  return n - head >= PAGE_SIZE;
+}
+
+/** A byte run copied plainly: n bytes from source address s to destination address d. */
+interface Piece {
+  s: number;
+  d: number;
+  n: number;
+}
+
+/** The head and tail runs of a COW copy (either may be empty); the whole pages between go by COWMAP. */
+function headAndTail(s: number, d: number, n: number): Piece[] {
+  const h = (PAGE_SIZE - pageOffset(s)) % PAGE_SIZE;
+  const mid = Math.floor((n - h) / PAGE_SIZE) * PAGE_SIZE;
+  const t = n - h - mid;
+  return [
+    { s, d, n: h },
+    { s: s + h + mid, d: d + h + mid, n: t },
+  ];
+}
+
+/** The first run the kernel cannot copy yet, all source runs before the destination's, or null. */
+function firstNeed(k: Kernel, src: Side, dst: Side, pieces: readonly Piece[]): CheckNeed | null {
+  for (const p of pieces) {
+    if (p.n > 0 && kcheckRange(k, src.proc, p.s, p.n, false) >= 0) return { side: src, start: p.s, length: p.n, write: false };
+  }
+  for (const p of pieces) {
+    if (p.n > 0 && kcheckRange(k, dst.proc, p.d, p.n, true) >= 0) return { side: dst, start: p.d, length: p.n, write: true };
+  }
+  return null;
+}
+
+/**
+ * Posts CHECK for `need` and waits. Returns the call's result, or null when the copy must restart (VM said OK,
+ * or EDEADSRCDST: the target died meanwhile). A process without a page table cannot be helped: EFAULT.
+ */
+async function checkRange(k: Kernel, caller: KProc, need: CheckNeed): Promise<number | null> {
+  if (!hasPageTable(k, need.side.proc)) return EFAULT;
+  const r = await postVmRequest(k, {
+    reqType: VMPTYPE_CHECK,
+    requestor: caller,
+    target: need.side.proc,
+    targetEndpoint: need.side.endpoint,
+    start: need.start,
+    length: need.length,
+    write: need.write,
+    source: null,
+    sourceEndpoint: null,
+    sourceAddr: 0,
+  });
+  return r === OK || r === EDEADSRCDST ? null : r;
+}
+
+const sideLive = (s: Side): boolean => s.proc.inUse && s.proc.endpoint === s.endpoint;
+
+/**
+ * §5.5 steps 2-4, the head and tail pages already checked: one COWMAP for the whole pages, then the head and
+ * tail bytes. Returns the result, or null to restart (a side died, or a head/tail page went away meanwhile).
+ */
+async function cowCopy(k: Kernel, caller: KProc, src: Side, dst: Side, n: number, pieces: readonly Piece[]): Promise<number | null> {
+  const [head, tail] = pieces;
+  assert(head !== undefined && tail !== undefined, 'cowCopy: head and tail runs');
+  const r = await postVmRequest(k, {
+    reqType: VMPTYPE_COWMAP,
+    requestor: caller,
+    target: dst.proc,
+    targetEndpoint: dst.endpoint,
+    start: dst.addr + head.n,
+    length: n - head.n - tail.n,
+    write: false,
+    source: src.proc,
+    sourceEndpoint: src.endpoint,
+    sourceAddr: src.addr + head.n,
+  });
+  if (r === EDEADSRCDST || (r === OK && (!sideLive(src) || !sideLive(dst)))) return null;
+  if (r !== OK) return r;
+  const need = firstNeed(k, src, dst, pieces);
+  if (need !== null) return checkRange(k, caller, need);
+  for (const p of pieces) if (p.n > 0) kcopy(k, src.proc, p.s, dst.proc, p.d, p.n);
+  return OK;
+}

@@ -1,0 +1,115 @@
+// Models VM's part of fork (servers/vm/fork.c): the child's address space as a COW copy of the parent's, then
+// sys_fork and the child's page-table binding. Entry points: forkAddressSpace, doFork.
+// DIVERGES: any failure undoes everything (slot free, refcounts restored, parent unchanged); an smap reference
+// gives the child a private snapshot; the parent's PTEs are write-protected only once the fork cannot fail.
+import { EINVAL, ENOMEM, ENXIO, OK } from '../../include/errno.ts';
+import { SYS_FORK, VMCTL_I386_SETCR3, SYS_VMCTL } from '../../include/com.ts';
+import type { Message } from '../../include/ipc.ts';
+import { NO_MEM, VR_PHYS64K } from '../../include/vm.ts';
+import { PAGE_SIZE } from '../../lib/units.ts';
+import type { Proc } from '../../libsys/proc.ts';
+import type { Vm, VmProc, VmReply } from './glo.ts';
+import { VMF_HASPT, VMF_INUSE, vmTrace, vmpOf } from './glo.ts';
+import { clearSlot, freeAddressSpace } from './exit.ts';
+import { memtypeOf } from './memtypes.ts';
+import { ptBindEntry, ptNew } from './pagetable.ts';
+import { linkRef, mapRef, newRegion } from './region.ts';
+import type { PhysBlock, PhysRegion, Region } from './region.ts';
+import { PAF_ALIGN64K } from '../../include/vm.ts';
+import { sanityAt } from './sanity.ts';
+
+/**
+ * Builds child's address space from parent's (spec/vm.md §8.5 steps 1–3, child side). ENOMEM leaves the slot
+ * free and the parent untouched.
+ */
+export function forkAddressSpace(vm: Vm, parent: VmProc, child: VmProc): number {
+  child.flags = VMF_INUSE | VMF_HASPT;
+  child.endpoint = -1;
+  child.name = parent.name;
+  child.callMask = parent.callMask.slice();
+  child.physRanges = parent.physRanges;
+  child.stacktop = parent.stacktop;
+  child.regions = [];
+  child.heap = null;
+  if (ptNew(vm, child) !== OK || !copyRegions(vm, parent, child)) {
+    freeAddressSpace(vm, child);
+    clearSlot(vm, child);
+    return ENOMEM;
+  }
+  return OK;
+}
+
+function copyRegions(vm: Vm, parent: VmProc, child: VmProc): boolean {
+  for (const pr of parent.regions) {
+    const cr = newRegion(vm, child, pr.vaddr, pr.length, pr.flags, pr.tag);
+    if (cr === null) return false;
+    if (pr === parent.heap) child.heap = cr;
+    const share = memtypeOf(pr.flags).fork === 'share';
+    for (const [off, ref] of pr.refs.entries()) {
+      const ok = ref.mode === 'smap' && !share ? snapshotRef(vm, cr, ref) : linkRef(vm, cr, ref.block, off, 'private', false);
+      if (ok === null || ok === false) return false;
+      if (ok !== true) mapRef(vm, ok);
+    }
+  }
+  return true;
+}
+
+/** The child's private copy of an smap-shared block (a snapshot at fork time). */
+function snapshotRef(vm: Vm, cr: Region, ref: PhysRegion): boolean {
+  const old = ref.block;
+  const pages = old.length / PAGE_SIZE;
+  const frame = vm.alloc.allocPages(pages, (cr.flags & VR_PHYS64K) !== 0 ? PAF_ALIGN64K : 0);
+  if (frame === NO_MEM) return false;
+  const b = vm.slab.alloc<PhysBlock>('physBlock', { _slab: null, phys: frame * PAGE_SIZE, length: old.length, refcount: 0, refs: [] });
+  const nref = b === null ? null : linkRef(vm, cr, b, ref.offset, 'private', false);
+  if (nref === null) {
+    if (b !== null) vm.slab.free(b);
+    vm.alloc.freePages(frame, pages);
+    return false;
+  }
+  vm.mem.copy(b?.phys ?? 0, old.phys, old.length);
+  mapRef(vm, nref);
+  return true;
+}
+
+/** Step 3, parent side: private references in COW regions become read-only (refcount now > 1). */
+function protectParent(vm: Vm, parent: VmProc): void {
+  for (const r of parent.regions) {
+    if (memtypeOf(r.flags).fork !== 'cow') continue;
+    for (const [, ref] of r.refs.entries()) if (ref.mode === 'private') mapRef(vm, ref);
+  }
+}
+
+/** After sys_fork succeeded: the child's endpoint and pointer-page entry, and the parent's PTEs write-protected. */
+export function forkCommit(vm: Vm, parent: VmProc, child: VmProc, endpoint: number, name?: unknown): void {
+  child.endpoint = endpoint;
+  if (typeof name === 'string') child.name = name;
+  ptBindEntry(vm, child);
+  protectParent(vm, parent);
+}
+
+/** VM_FORK {endpoint (parent), slot, program, name} → {child}. */
+export async function doFork(vm: Vm, p: Proc, m: Message): Promise<VmReply> {
+  const parent = vmpOf(vm, m.endpoint);
+  if (parent === null) return EINVAL;
+  const slot = m.slot;
+  if (typeof slot !== 'number' || !Number.isInteger(slot) || slot < 0 || slot >= vm.config.nrProcs) return EINVAL;
+  const child = vm.procs[slot];
+  if (child === undefined || (child.flags & VMF_INUSE) !== 0) return EINVAL;
+  if ((parent.flags & VMF_HASPT) === 0) return ENXIO;
+  const built = forkAddressSpace(vm, parent, child);
+  if (built !== OK) return built;
+  sanityAt(vm, 'detail', 'fork: child built');
+  const r = await p.kernelCall({ type: SYS_FORK, parent: parent.endpoint, slot, program: m.program, name: m.name });
+  if (r.type !== OK) {
+    freeAddressSpace(vm, child);
+    clearSlot(vm, child);
+    return r.type;
+  }
+  forkCommit(vm, parent, child, r.child as number, m.name);
+  const bound = await p.kernelCall({ type: SYS_VMCTL, request: VMCTL_I386_SETCR3, endpoint: child.endpoint, frame: child.pt.dir });
+  if (bound.type !== OK) return bound.type;
+  vm.dirty.delete(child);
+  vmTrace(vm, 'fork', parent.endpoint, { result: child.endpoint });
+  return { result: OK, child: child.endpoint };
+}

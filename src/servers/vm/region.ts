@@ -1,0 +1,454 @@
+// Models VM's regions, physical blocks and references (servers/vm/region.c): the writability rule, the revert
+// rule, newBlock, unreference, copyBlock, split, the page-fault handler (map_pf) and handleMemory (CHECK).
+// Entry points: findRegion, newRegion, removeRegion, newBlock, linkRef, unreference, copyBlock, splitAt, pageFault,
+// handleMemory, fillRange, writable, mapRef, physAddrOf.
+// DIVERGES: handleMemory returns a result and walks several regions (spec/vm.md §6); the share state is kept per
+// reference (mode), not per block.
+import { EFAULT, ENOMEM, OK } from '../../include/errno.ts';
+import {
+  MAP_NONE,
+  NO_MEM,
+  PAF_ALIGN64K,
+  PAF_CLEAR,
+  PAF_LOWER16MB,
+  PAF_LOWER1MB,
+  VR_LOWER16MB,
+  VR_LOWER1MB,
+  VR_PHYS64K,
+  VR_WRITABLE,
+} from '../../include/vm.ts';
+import { assert, panic } from '../../lib/assert.ts';
+import { AvlSearch, AvlTree } from '../../lib/avl.ts';
+import { PAGE_SIZE } from '../../lib/units.ts';
+import { PTE } from '../../hw/mmu.ts';
+import type { Vm, VmProc } from './glo.ts';
+import { vmTrace } from './glo.ts';
+import { memtypeOf } from './memtypes.ts';
+import { ptClearRun, ptEnsureTables, ptReadPte, ptWriteRun } from './pagetable.ts';
+import type { SlabObj } from './slab.ts';
+
+/** phys_block: one physically contiguous run of frames. refcount = refs.length. */
+export interface PhysBlock extends SlabObj {
+  phys: number;
+  length: number;
+  refcount: number;
+  refs: PhysRegion[];
+}
+
+export type RefMode = 'private' | 'smap';
+
+/** phys_region: a block mapped into a region at `offset`. */
+export interface PhysRegion extends SlabObj {
+  block: PhysBlock;
+  region: Region;
+  offset: number;
+  mode: RefMode;
+  smapWritable: boolean;
+}
+
+export interface Region extends SlabObj {
+  vaddr: number;
+  length: number;
+  flags: number;
+  tag: number;
+  /** The process whose page table maps this region. */
+  owner: VmProc;
+  /** References keyed by offset. */
+  readonly refs: AvlTree<PhysRegion>;
+}
+
+const USER_PTE = PTE.P | PTE.U;
+
+// ------------------------------------------------------------------ lookups
+
+/** Index of the region containing v in vmp.regions, or -1. */
+export function regionIndex(vmp: VmProc, v: number): number {
+  const rs = vmp.regions;
+  let lo = 0;
+  let hi = rs.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const r = rs[mid];
+    assert(r !== undefined, 'regionIndex: hole in region list');
+    if (v < r.vaddr) hi = mid - 1;
+    else if (v >= r.vaddr + r.length) lo = mid + 1;
+    else return mid;
+  }
+  return -1;
+}
+
+/** map_lookup: the region containing v, or null (also for a process without regions). */
+export function findRegion(vmp: VmProc, v: number): Region | null {
+  const i = regionIndex(vmp, v);
+  return i < 0 ? null : (vmp.regions[i] ?? null);
+}
+
+/** The reference covering region offset `off`, or null. */
+export function refAt(r: Region, off: number): PhysRegion | null {
+  const e = r.refs.search(off, AvlSearch.LESS_EQUAL);
+  if (e === undefined) return null;
+  return off < e.key + e.value.block.length ? e.value : null;
+}
+
+/** The references intersecting region offsets [off, end), in offset order. */
+export function refsIn(r: Region, off: number, end: number): PhysRegion[] {
+  const out: PhysRegion[] = [];
+  const e = r.refs.search(off, AvlSearch.LESS_EQUAL);
+  const from = e !== undefined && e.key + e.value.block.length > off ? e.key : off;
+  for (const [o, ref] of r.refs.entries(from)) {
+    if (o >= end) break;
+    out.push(ref);
+  }
+  return out;
+}
+
+/** Physical byte address behind v of vmp according to VM's metadata, or -1. */
+export function physAddrOf(vmp: VmProc, v: number): number {
+  const r = findRegion(vmp, v);
+  if (r === null) return -1;
+  const off = v - r.vaddr;
+  const ref = refAt(r, off);
+  return ref === null ? -1 : ref.block.phys + (off - ref.offset);
+}
+
+// ------------------------------------------------------------------ the rules
+
+/** WRITABLE(ref), spec/vm.md §5. */
+export function writable(ref: PhysRegion): boolean {
+  const r = ref.region;
+  if (memtypeOf(r.flags).alwaysWritable) return true;
+  if ((r.flags & VR_WRITABLE) === 0) return false;
+  if (ref.mode === 'smap') return ref.smapWritable;
+  return ref.block.refcount === 1;
+}
+
+/** Writes every PTE of ref by the rule: phys + i·4096 | P | U | (W iff WRITABLE). Tables must exist. */
+export function mapRef(vm: Vm, ref: PhysRegion): void {
+  const r = ref.region;
+  const b = ref.block;
+  ptWriteRun(vm.mem, r.owner.pt, r.vaddr + ref.offset, b.phys / PAGE_SIZE, b.length / PAGE_SIZE, USER_PTE | (writable(ref) ? PTE.W : 0));
+  vm.dirty.add(r.owner);
+}
+
+/** Is the block COW-shared (≥ 2 private references from regions that COW-share)? */
+export function cowShared(b: PhysBlock): boolean {
+  let n = 0;
+  for (const ref of b.refs) if (ref.mode === 'private' && memtypeOf(ref.region.flags).cowSharable) n++;
+  return n >= 2;
+}
+
+/** Physical allocation flags for a region's blocks. */
+export function pafFlags(regionFlags: number): number {
+  return (
+    ((regionFlags & VR_PHYS64K) !== 0 ? PAF_ALIGN64K : 0) |
+    ((regionFlags & VR_LOWER16MB) !== 0 ? PAF_LOWER16MB : 0) |
+    ((regionFlags & VR_LOWER1MB) !== 0 ? PAF_LOWER1MB : 0)
+  );
+}
+
+// ------------------------------------------------------------------ regions
+
+/** A new empty region in vmp's sorted list; null = ENOMEM. The range must be free (panic otherwise). */
+export function newRegion(vm: Vm, vmp: VmProc, vaddr: number, length: number, flags: number, tag: number): Region | null {
+  const r = allocRegion(vm, vmp, vaddr, length, flags, tag);
+  if (r !== null) insertRegion(vmp, r);
+  return r;
+}
+
+/** A region object not yet in any list (munmap's upper part); null = ENOMEM. */
+export function allocRegion(vm: Vm, vmp: VmProc, vaddr: number, length: number, flags: number, tag: number): Region | null {
+  assert(vaddr % PAGE_SIZE === 0 && length > 0 && length % PAGE_SIZE === 0, () => `newRegion: bad range 0x${vaddr.toString(16)}+${length}`);
+  const slab = vm.slab;
+  const r = slab.alloc<Region>('region', {
+    _slab: null,
+    vaddr,
+    length,
+    flags,
+    tag,
+    owner: vmp,
+    refs: new AvlTree<PhysRegion>({ alloc: () => slab.allocNode(), free: () => { slab.freeNode(); } }),
+  });
+  return r;
+}
+
+/** Puts r into vmp's list at its place; panics on overlap. */
+export function insertRegion(vmp: VmProc, r: Region): void {
+  const rs = vmp.regions;
+  let i = rs.length;
+  while (i > 0 && (rs[i - 1]?.vaddr ?? 0) > r.vaddr) i--;
+  const prev = rs[i - 1];
+  const next = rs[i];
+  assert(prev === undefined || prev.vaddr + prev.length <= r.vaddr, () => `newRegion: 0x${r.vaddr.toString(16)} overlaps a region`);
+  assert(next === undefined || r.vaddr + r.length <= next.vaddr, () => `newRegion: 0x${r.vaddr.toString(16)} overlaps a region`);
+  rs.splice(i, 0, r);
+}
+
+/** Removes a whole region: every reference unreferenced, its PTEs cleared, the object freed. */
+export function removeRegion(vm: Vm, vmp: VmProc, r: Region): void {
+  for (const ref of refsIn(r, 0, r.length)) unreference(vm, ref);
+  ptClearRun(vm.mem, vmp.pt, r.vaddr, r.length / PAGE_SIZE);
+  vm.dirty.add(vmp);
+  const i = vmp.regions.indexOf(r);
+  assert(i >= 0, 'removeRegion: region not in its process');
+  vmp.regions.splice(i, 1);
+  if (vmp.heap === r) vmp.heap = null;
+  vm.slab.free(r);
+}
+
+// ------------------------------------------------------------------ blocks and references
+
+/**
+ * Adds a reference to `block` at region offset `off` (tables for it made first); refcount + 1. No PTEs written.
+ * null = ENOMEM, nothing changed (tables made stay).
+ */
+export function linkRef(vm: Vm, region: Region, block: PhysBlock, off: number, mode: RefMode, smapWritable: boolean): PhysRegion | null {
+  if (ptEnsureTables(vm, region.owner.pt, region.vaddr + off, block.length) !== OK) return null;
+  const ref = vm.slab.alloc<PhysRegion>('physRegion', { _slab: null, block, region, offset: off, mode, smapWritable });
+  if (ref === null) return null;
+  if (!region.refs.insert(off, ref)) {
+    vm.slab.free(ref);
+    return null;
+  }
+  vm.slab.use(block, () => {
+    block.refcount++;
+    block.refs.push(ref);
+  });
+  return ref;
+}
+
+/**
+ * newBlock(r, off, len, what): a block of len bytes at region offset off — fresh zeroed pages (what = MAP_NONE,
+ * with the region's PHYS64K/LOWER flags) or the physical address `what` — with one private reference and its
+ * PTEs. Any failure undoes everything: ENOMEM.
+ */
+export function newBlock(vm: Vm, r: Region, off: number, len: number, what: number): number {
+  const pages = len / PAGE_SIZE;
+  assert(Number.isInteger(pages) && pages >= 1 && off % PAGE_SIZE === 0 && off + len <= r.length, () => `newBlock: bad range ${off}+${len}`);
+  let frame: number;
+  if (what === MAP_NONE) {
+    frame = vm.alloc.allocPages(pages, PAF_CLEAR | pafFlags(r.flags));
+    if (frame === NO_MEM) return ENOMEM;
+  } else {
+    frame = what / PAGE_SIZE;
+  }
+  const block = vm.slab.alloc<PhysBlock>('physBlock', { _slab: null, phys: frame * PAGE_SIZE, length: len, refcount: 0, refs: [] });
+  const ref = block === null ? null : linkRef(vm, r, block, off, 'private', false);
+  if (ref === null) {
+    if (block !== null) vm.slab.free(block);
+    if (what === MAP_NONE) vm.alloc.freePages(frame, pages);
+    return ENOMEM;
+  }
+  mapRef(vm, ref);
+  if (vm.trace !== null) vmTrace(vm, 'alloc', r.owner.endpoint, { vaddr: r.vaddr + off, pages });
+  return OK;
+}
+
+/** Detaches ref from its block: refcount − 1; at 0 the block (and its frames, if owned) is freed; else revert rule. */
+function detachFromBlock(vm: Vm, ref: PhysRegion): void {
+  const b = ref.block;
+  const i = b.refs.indexOf(ref);
+  assert(i >= 0, 'unreference: reference missing from its block');
+  vm.slab.use(b, () => {
+    b.refs.splice(i, 1);
+    b.refcount--;
+  });
+  if (b.refcount === 0) {
+    if (memtypeOf(ref.region.flags).ownsMemory) vm.alloc.freePages(b.phys / PAGE_SIZE, b.length / PAGE_SIZE);
+    vm.slab.free(b);
+    return;
+  }
+  revert(vm, b);
+}
+
+/** Revert rule: a block left with a single smap reference makes it private (metadata only). */
+function revert(vm: Vm, b: PhysBlock): void {
+  const only = b.refs.length === 1 ? b.refs[0] : undefined;
+  if (only !== undefined && only.mode === 'smap') {
+    vm.slab.use(only, () => {
+      only.mode = 'private';
+      only.smapWritable = false;
+    });
+  }
+}
+
+/** unreference: unlinks ref from its region and block and frees it. PTEs are the caller's business. */
+export function unreference(vm: Vm, ref: PhysRegion): void {
+  const removed = ref.region.refs.remove(ref.offset);
+  assert(removed === ref, 'unreference: reference not at its offset');
+  detachFromBlock(vm, ref);
+  vm.slab.free(ref);
+}
+
+/** Converts an smap reference to private (SUNMAP of a sole reference), then applies the revert rule. */
+export function makePrivate(vm: Vm, ref: PhysRegion): void {
+  vm.slab.use(ref, () => {
+    ref.mode = 'private';
+    ref.smapWritable = false;
+  });
+  revert(vm, ref.block);
+}
+
+/**
+ * copyBlock (break sharing): ref gets a private copy of its whole block (same length, PHYS64K only); its PTEs are
+ * rewritten. ENOMEM with nothing changed.
+ */
+export function copyBlock(vm: Vm, ref: PhysRegion): number {
+  const old = ref.block;
+  const pages = old.length / PAGE_SIZE;
+  const frame = vm.alloc.allocPages(pages, (ref.region.flags & VR_PHYS64K) !== 0 ? PAF_ALIGN64K : 0);
+  if (frame === NO_MEM) return ENOMEM;
+  const nb = vm.slab.alloc<PhysBlock>('physBlock', { _slab: null, phys: frame * PAGE_SIZE, length: old.length, refcount: 1, refs: [ref] });
+  if (nb === null) {
+    vm.alloc.freePages(frame, pages);
+    return ENOMEM;
+  }
+  vm.mem.copy(nb.phys, old.phys, old.length);
+  detachFromBlock(vm, ref);
+  vm.slab.use(ref, () => {
+    ref.block = nb;
+    ref.mode = 'private';
+    ref.smapWritable = false;
+  });
+  mapRef(vm, ref);
+  if (vm.trace !== null) vmTrace(vm, 'cow-break', ref.region.owner.endpoint, { vaddr: ref.region.vaddr + ref.offset, pages });
+  return OK;
+}
+
+/**
+ * split(ref, point): if region offset `point` falls strictly inside ref's block, splits the block in two for all
+ * its references (same modes; frames and PTEs unchanged). ENOMEM with nothing changed.
+ */
+export function splitAt(vm: Vm, r: Region, point: number): number {
+  const ref = refAt(r, point);
+  if (ref === null || ref.offset === point) return OK;
+  const b = ref.block;
+  const k = point - ref.offset;
+  const slab = vm.slab;
+  const nb = slab.alloc<PhysBlock>('physBlock', { _slab: null, phys: b.phys + k, length: b.length - k, refcount: 0, refs: [] });
+  if (nb === null) return ENOMEM;
+  const sharers = b.refs.slice();
+  const halves: PhysRegion[] = [];
+  for (const s of sharers) {
+    const h = slab.alloc<PhysRegion>('physRegion', {
+      _slab: null,
+      block: nb,
+      region: s.region,
+      offset: s.offset + k,
+      mode: s.mode,
+      smapWritable: s.smapWritable,
+    });
+    if (h === null) break;
+    halves.push(h);
+  }
+  if (halves.length < sharers.length || !slab.reserveNodes(sharers.length)) {
+    for (const h of halves) slab.free(h);
+    slab.free(nb);
+    return ENOMEM;
+  }
+  slab.use(b, () => {
+    b.length = k;
+  });
+  slab.use(nb, () => {
+    for (const h of halves) {
+      const ok = h.region.refs.insert(h.offset, h);
+      assert(ok, 'split: reserved node missing');
+      nb.refs.push(h);
+      nb.refcount++;
+    }
+  });
+  return OK;
+}
+
+// ------------------------------------------------------------------ faults and CHECK
+
+/**
+ * map_pf: handles a fault at addr of vmp. OK, EFAULT (no region, write to a read-only region or smap read-only
+ * page: SIGSEGV) or ENOMEM (SIGSEGV).
+ */
+export function pageFault(vm: Vm, vmp: VmProc, addr: number, write: boolean): number {
+  const r = findRegion(vmp, addr);
+  if (r === null) return EFAULT;
+  if (!memtypeOf(r.flags).faults) panic(`VM: page fault at 0x${addr.toString(16)} in a ${memtypeOf(r.flags).name} region`);
+  if (write && (r.flags & VR_WRITABLE) === 0) return EFAULT;
+  const page = addr - (addr % PAGE_SIZE);
+  const off = page - r.vaddr;
+  const ref = refAt(r, off);
+  if (ref === null) return newBlock(vm, r, off, PAGE_SIZE, MAP_NONE);
+  const pte = ptReadPte(vm.mem, vmp.pt, page);
+  if ((pte & PTE.P) !== 0 && (!write || (pte & PTE.W) !== 0)) {
+    vm.dirty.add(vmp);
+    return OK;
+  }
+  if (!write) {
+    mapRef(vm, ref);
+    return OK;
+  }
+  return makeWritable(vm, ref);
+}
+
+/** A write needs ref writable: smap read-only → EFAULT; WRITABLE → set W; private shared → copyBlock. */
+function makeWritable(vm: Vm, ref: PhysRegion): number {
+  if (ref.mode === 'smap' && !ref.smapWritable) return EFAULT;
+  if (writable(ref)) {
+    mapRef(vm, ref);
+    return OK;
+  }
+  return copyBlock(vm, ref);
+}
+
+/** Fills every hole of region offsets [off, end) with one contiguous zeroed block each. */
+export function fillRange(vm: Vm, r: Region, off: number, end: number): number {
+  const holes: number[] = [];
+  let cur = off;
+  for (const ref of refsIn(r, off, end)) {
+    if (ref.offset > cur) holes.push(cur, ref.offset);
+    cur = Math.max(cur, ref.offset + ref.block.length);
+  }
+  if (cur < end) holes.push(cur, end);
+  for (let i = 0; i < holes.length; i += 2) {
+    const a = holes[i] ?? 0;
+    const b = holes[i + 1] ?? 0;
+    const res = newBlock(vm, r, a, b - a, MAP_NONE);
+    if (res !== OK) return res;
+  }
+  return OK;
+}
+
+/**
+ * handleMemory (CHECK): makes [start, start+len) of vmp present, and writable if `write`, region by region.
+ * EFAULT for a gap or a write to read-only memory; the first failure returns, earlier changes stay.
+ */
+export function handleMemory(vm: Vm, vmp: VmProc, start: number, len: number, write: boolean): number {
+  let v = start - (start % PAGE_SIZE);
+  const end = Math.ceil((start + len) / PAGE_SIZE) * PAGE_SIZE;
+  while (v < end) {
+    const r = findRegion(vmp, v);
+    if (r === null) return EFAULT;
+    if (write && (r.flags & VR_WRITABLE) === 0) return EFAULT;
+    const segEnd = Math.min(end, r.vaddr + r.length);
+    if (memtypeOf(r.flags).populate) {
+      const off = v - r.vaddr;
+      const offEnd = segEnd - r.vaddr;
+      let res = fillRange(vm, r, off, offEnd);
+      if (res !== OK) return res;
+      if (write) {
+        for (const ref of refsIn(r, off, offEnd)) {
+          res = fixWritable(vm, vmp, ref);
+          if (res !== OK) return res;
+        }
+      }
+    }
+    v = segEnd;
+  }
+  return OK;
+}
+
+/** CHECK with write: a reference whose PTEs lack W is made writable (copy if shared). */
+function fixWritable(vm: Vm, vmp: VmProc, ref: PhysRegion): number {
+  if (writable(ref)) {
+    const pte = ptReadPte(vm.mem, vmp.pt, ref.region.vaddr + ref.offset);
+    if ((pte & PTE.W) === 0) mapRef(vm, ref);
+    return OK;
+  }
+  return makeWritable(vm, ref);
+}

@@ -1,0 +1,222 @@
+// Models VM's sanity checks (servers/vm/sanitycheck.h, SANITYCHECK(SCL_*)): the full check of spec/vm.md §10 rules
+// A–G in the order slab, page tables, regions, memory, panicking with the first failed rule.
+// Entry points: sanityAt (level-gated), fullCheck.
+// DIVERGES: H25/H26 are kernel-side facts VM cannot see; they are left to the kernel's own checks. E14's
+// "used and free" check (promised by 32fbbd370, never written there) is done.
+import { VR_ANON, VR_DIRECT, VR_NOPF, VR_SHARED, VRT_HEAP, USER_PDE_FIRST } from '../../include/vm.ts';
+import { assert, panic } from '../../lib/assert.ts';
+import { PAGE_SIZE } from '../../lib/units.ts';
+import { PTE } from '../../hw/mmu.ts';
+import type { SanityLevel, Vm, VmProc } from './glo.ts';
+import { VMF_HASPT, VMF_INUSE } from './glo.ts';
+import { memtypeOf } from './memtypes.ts';
+import { PAGEDIR_FLAGS, PDE0_BIGPAGE, PDE_ENTRIES, USER_PDE_FLAGS, ptReadPte } from './pagetable.ts';
+import type { PhysBlock, Region } from './region.ts';
+import { cowShared, writable } from './region.ts';
+
+const RANK: Record<SanityLevel, number> = { off: 0, top: 1, functions: 2, detail: 3 };
+
+/** Runs the full check if the configured level reaches `level`. */
+export function sanityAt(vm: Vm, level: Exclude<SanityLevel, 'off'>, where: string): void {
+  if (RANK[vm.config.sanity] >= RANK[level]) fullCheck(vm, where);
+}
+
+/** Every process holding regions: the in-use slots, plus EXECTMP while an exec is under way. */
+function holders(vm: Vm): VmProc[] {
+  const out = vm.procs.filter((p) => (p.flags & VMF_INUSE) !== 0);
+  if ((vm.exectmp.flags & VMF_INUSE) !== 0) out.push(vm.exectmp);
+  return out;
+}
+
+/** The full check (rules A–G). `where` names the checkpoint in the panic message. */
+export function fullCheck(vm: Vm, where = 'on demand'): void {
+  try {
+    vm.slab.check();
+    const hs = holders(vm);
+    checkProcesses(vm, hs);
+    const blocks = checkRegions(vm, hs);
+    checkPageTables(vm, hs);
+    checkMemory(vm, hs, blocks);
+  } catch (e) {
+    if (e instanceof Error) e.message = `${e.message} [at ${where}]`;
+    throw e;
+  }
+}
+
+function checkProcesses(vm: Vm, hs: VmProc[]): void {
+  const seen = new Set<number>();
+  for (const p of hs) {
+    if (p === vm.exectmp) continue;
+    if (p.endpoint >= 0) {
+      assert(!seen.has(p.endpoint), () => `VM sanity A1: endpoint ${p.endpoint} in use twice`);
+      seen.add(p.endpoint);
+    }
+    assert((p.flags & VMF_HASPT) !== 0 || p.regions.length === 0, () => `VM sanity A2: slot ${p.slot} has regions but no page table`);
+    const heap = p.heap;
+    assert(heap === null || (p.regions.includes(heap) && heap.tag === VRT_HEAP), () => `VM sanity A4: heap of slot ${p.slot} is not a HEAP region of it`);
+  }
+  assert(vm.busy || (vm.exectmp.flags & VMF_INUSE) === 0, 'VM sanity A3: EXECTMP in use between requests');
+}
+
+/** Rules B, C, D (and G24); returns every block with the number of references found to it. */
+function checkRegions(vm: Vm, hs: VmProc[]): Map<PhysBlock, number> {
+  const blocks = new Map<PhysBlock, number>();
+  const sane = vm.config.sanity !== 'off';
+  for (const p of hs) {
+    let prevEnd = -1;
+    for (const r of p.regions) {
+      if (sane) assert(vm.slab.isLive(r, 'region'), () => `VM sanity G24: slot ${p.slot} holds a dead region`);
+      checkRegionShape(r, prevEnd, p.slot);
+      prevEnd = r.vaddr + r.length;
+      let refEnd = 0;
+      let populated = 0;
+      for (const [off, ref] of r.refs.entries()) {
+        if (sane) {
+          assert(vm.slab.isLive(ref, 'physRegion'), () => `VM sanity G24: dead reference in region 0x${r.vaddr.toString(16)}`);
+          assert(vm.slab.isLive(ref.block, 'physBlock'), () => `VM sanity G24: reference to a dead block in region 0x${r.vaddr.toString(16)}`);
+        }
+        const len = ref.block.length;
+        assert(ref.region === r && ref.offset === off, () => `VM sanity C9: reference at offset ${off} of region 0x${r.vaddr.toString(16)} names another region/offset`);
+        assert(off % PAGE_SIZE === 0 && len > 0 && len % PAGE_SIZE === 0, () => `VM sanity C9: reference at ${off} unaligned or block length ${len}`);
+        assert(off >= refEnd && off + len <= r.length, () => `VM sanity C10: reference at ${off}+${len} overlaps or leaves region 0x${r.vaddr.toString(16)}`);
+        refEnd = off + len;
+        populated += len;
+        blocks.set(ref.block, (blocks.get(ref.block) ?? 0) + 1);
+      }
+      if ((r.flags & VR_SHARED) !== 0) {
+        assert(populated === r.length, () => `VM sanity B8: SHARED region 0x${r.vaddr.toString(16)} not fully populated`);
+      }
+    }
+  }
+  for (const [b, n] of blocks) checkBlock(vm, b, n);
+  return blocks;
+}
+
+function checkRegionShape(r: Region, prevEnd: number, slot: number): void {
+  const at = `region 0x${r.vaddr.toString(16)} of slot ${slot}`;
+  assert(r.vaddr % PAGE_SIZE === 0 && r.length > 0 && r.length % PAGE_SIZE === 0, () => `VM sanity B5: ${at} length ${r.length}`);
+  assert(r.vaddr >= prevEnd, () => `VM sanity B6: ${at} overlaps or is out of order`);
+  assert(r.vaddr >= USER_PDE_FIRST * 0x400000 && r.vaddr + r.length <= 0xfffff000, () => `VM sanity B7: ${at} outside user space`);
+  const anon = (r.flags & VR_ANON) !== 0;
+  const direct = (r.flags & VR_DIRECT) !== 0;
+  assert(anon !== direct, () => `VM sanity B8: ${at} must be exactly one of ANON/DIRECT`);
+  assert(((r.flags & VR_NOPF) !== 0) === direct, () => `VM sanity B8: ${at} NOPF without DIRECT or vice versa`);
+  assert((r.flags & VR_SHARED) === 0 || anon, () => `VM sanity B8: ${at} SHARED but not ANON`);
+}
+
+function checkBlock(vm: Vm, b: PhysBlock, found: number): void {
+  const at = `block at 0x${b.phys.toString(16)}`;
+  assert(b.refcount >= 1 && b.refcount === b.refs.length && b.refcount === found, () => `VM sanity D11: ${at} refcount ${b.refcount}, list ${b.refs.length}, references found ${found}`);
+  let smaps = 0;
+  for (const ref of b.refs) {
+    assert(ref.block === b, () => `VM sanity D11: ${at} lists a reference to another block`);
+    if (ref.mode === 'smap') smaps++;
+  }
+  if (smaps > 0) {
+    assert(!cowShared(b), () => `VM sanity D12: ${at} both COW- and SMAP-shared`);
+    for (const ref of b.refs) {
+      assert(ref.mode === 'smap' || !memtypeOf(ref.region.flags).cowSharable, () => `VM sanity D12: ${at} has an smap reference and a private one from an anonymous region`);
+    }
+  }
+  assert(b.refcount > 1 || b.refs[0]?.mode === 'private', () => `VM sanity D12: ${at} has one reference, in smap mode`);
+  const direct = b.refs.length > 0 && !memtypeOf(b.refs[0]?.region.flags ?? 0).ownsMemory;
+  if (!direct) {
+    assert(b.phys >= PAGE_SIZE && b.phys + b.length <= vm.nPages * PAGE_SIZE, () => `VM sanity D13: ${at}+${b.length} outside RAM pages [1, ${vm.nPages})`);
+  }
+}
+
+/** Rules F19–F22. */
+function checkPageTables(vm: Vm, hs: VmProc[]): void {
+  const mem = vm.mem;
+  for (const p of hs) {
+    if ((p.flags & VMF_HASPT) === 0) continue;
+    const pt = p.pt;
+    if (p !== vm.exectmp) checkDirectory(vm, p);
+    let mappedPages = 0;
+    for (const r of p.regions) {
+      for (const [, ref] of r.refs.entries()) {
+        const base = r.vaddr + ref.offset;
+        const pages = ref.block.length / PAGE_SIZE;
+        const w = writable(ref);
+        for (let i = 0; i < pages; i++) {
+          const pte = ptReadPte(mem, pt, base + i * PAGE_SIZE);
+          const want = (ref.block.phys + i * PAGE_SIZE) | PTE.P | PTE.U;
+          if ((pte & ~PTE.W) >>> 0 !== want >>> 0 || ((pte & PTE.W) !== 0 && !w)) {
+            panic(`VM sanity F20: slot ${p.slot} PTE of 0x${(base + i * PAGE_SIZE).toString(16)} is 0x${(pte >>> 0).toString(16)}, want 0x${want.toString(16)}${w ? '' : ' without W'}`);
+          }
+        }
+        mappedPages += pages;
+      }
+    }
+    let present = 0;
+    for (let i = USER_PDE_FIRST; i < PDE_ENTRIES; i++) {
+      const t = pt.tables[i] ?? 0;
+      if (t === 0) continue;
+      for (let j = 0; j < PDE_ENTRIES; j++) if ((mem.pteRead(t, j) & PTE.P) !== 0) present++;
+    }
+    assert(present === mappedPages, () => `VM sanity F21: slot ${p.slot} has ${present} present PTEs for ${mappedPages} referenced pages`);
+    if (p !== vm.exectmp && !vm.dirty.has(p)) checkTlb(vm, p);
+  }
+}
+
+function checkDirectory(vm: Vm, p: VmProc): void {
+  const mem = vm.mem;
+  const dir = p.pt.dir;
+  assert(dir !== 0 && dir === vm.slotDirs[p.slot], () => `VM sanity F19: slot ${p.slot} directory ${dir} is not its slot's directory`);
+  if (p.endpoint >= 0) {
+    const e = mem.pteRead(vm.pagedirs, p.slot);
+    assert(e === (dir * PAGE_SIZE + PAGEDIR_FLAGS) >>> 0, () => `VM sanity F19: page_directories[${p.slot}] = 0x${e.toString(16)}`);
+  }
+  assert(mem.pteRead(dir, 0) === PDE0_BIGPAGE, () => `VM sanity F19: slot ${p.slot} PDE 0 wrong`);
+  assert(mem.pteRead(dir, 1) === (vm.pagedirs * PAGE_SIZE + PAGEDIR_FLAGS) >>> 0, () => `VM sanity F19: slot ${p.slot} PDE 1 wrong`);
+  for (let i = 2; i < USER_PDE_FIRST; i++) assert(mem.pteRead(dir, i) === 0, () => `VM sanity F19: slot ${p.slot} PDE ${i} not zero`);
+  for (let i = USER_PDE_FIRST; i < PDE_ENTRIES; i++) {
+    const t = p.pt.tables[i] ?? 0;
+    const pde = mem.pteRead(dir, i);
+    const want = t === 0 ? 0 : (t * PAGE_SIZE + USER_PDE_FLAGS) >>> 0;
+    assert(pde === want, () => `VM sanity F19: slot ${p.slot} PDE ${i} = 0x${pde.toString(16)}, want 0x${want.toString(16)}`);
+  }
+}
+
+/** F22: each TLB entry matches the current PTE (frame; W only if the PTE has W). */
+function checkTlb(vm: Vm, p: VmProc): void {
+  const entries = vm.view?.tlbEntries?.(p.slot);
+  if (entries === null || entries === undefined) return;
+  for (const e of entries) {
+    const pte = ptReadPte(vm.mem, p.pt, e.vpage * PAGE_SIZE);
+    const ok = (pte & PTE.P) !== 0 && pte >>> 12 === e.frame && (!e.writable || (pte & PTE.W) !== 0);
+    assert(ok, () => `VM sanity F22: slot ${p.slot} TLB entry for 0x${(e.vpage * PAGE_SIZE).toString(16)} (frame ${e.frame}${e.writable ? ', W' : ''}) does not match PTE 0x${(pte >>> 0).toString(16)}`);
+  }
+}
+
+/** Rules E14–E18. */
+function checkMemory(vm: Vm, hs: VmProc[], blocks: Map<PhysBlock, number>): void {
+  const n = vm.nPages;
+  const used = new Uint8Array(n);
+  let count = 0;
+  const mark = (page: number, pages: number, what: string): void => {
+    assert(page >= 0 && page + pages <= n, () => `VM sanity E14: ${what} pages ${page}+${pages} outside RAM`);
+    for (let i = page; i < page + pages; i++) {
+      if (used[i] !== 0) panic(`VM sanity E14: page ${i} counted twice (${what})`);
+      used[i] = 1;
+    }
+    count += pages;
+  };
+  for (const f of vm.slab.frames()) mark(f, 1, 'slab page');
+  mark(vm.pagedirs, 1, 'pointer page');
+  for (const d of vm.slotDirs) if (d !== 0) mark(d, 1, 'directory');
+  for (const p of hs) for (let i = USER_PDE_FIRST; i < PDE_ENTRIES; i++) {
+    const t = p.pt.tables[i] ?? 0;
+    if (t !== 0) mark(t, 1, `page table of slot ${p.slot}`);
+  }
+  for (const f of vm.spares) mark(f, 1, 'spare page');
+  for (const [b] of blocks) {
+    if (memtypeOf(b.refs[0]?.region.flags ?? 0).ownsMemory) mark(b.phys / PAGE_SIZE, b.length / PAGE_SIZE, `block at 0x${b.phys.toString(16)}`);
+  }
+  for (const r of vm.reserved) mark(r.page, r.pages, 'reserved boot memory');
+  for (const { addr, size } of vm.alloc.ranges()) {
+    for (let i = addr; i < addr + size; i++) if (used[i] !== 0) panic(`VM sanity E15: page ${i} used and free`);
+  }
+  vm.alloc.check();
+  assert(vm.alloc.freeCount + count === n, () => `VM sanity E16: free ${vm.alloc.freeCount} + used ${count} ≠ RAM ${n} pages`);
+}

@@ -1,0 +1,331 @@
+// Models VM's slab allocator (servers/vm/slaballoc.c) for its metadata: regions, physRegions, physBlocks and AVL
+// nodes, each class on pages taken from the physical pool (then the spares) and never returned. With sanity on,
+// objects are write-protected (MINIX's read-only slab pages): writes only inside use(obj, fn).
+// Entry points: Slab (alloc, free, use, allocNode, freeNode, reserveNodes, check, stats).
+// DIVERGES: objects are host objects; a Proxy plays the read-only page. AVL nodes are counted, not materialised.
+import { assert, panic } from '../../lib/assert.ts';
+import { PAGE_SIZE } from '../../lib/units.ts';
+
+export type SlabClass = 'region' | 'physRegion' | 'physBlock' | 'avlNode';
+export const SLAB_CLASSES: readonly SlabClass[] = ['region', 'physRegion', 'physBlock', 'avlNode'];
+
+/** Bytes of each slab page kept for the page header. */
+const SLAB_HEADER_BYTES = 64;
+
+/** Per-object slab bookkeeping, reachable from the object as `_slab`. */
+export interface SlabMeta {
+  readonly cls: SlabClass;
+  readonly page: SlabPage;
+  readonly slot: number;
+  live: boolean;
+}
+
+/** Every slab object carries its bookkeeping. */
+export interface SlabObj {
+  _slab: SlabMeta | null;
+}
+
+type ListName = 'free' | 'used' | 'full';
+
+export interface SlabPage {
+  readonly cls: SlabClass;
+  readonly frame: number;
+  used: number;
+  list: ListName;
+  /** Free slot numbers (a stack). */
+  readonly freeSlots: number[];
+  /** Live object per slot (null for avlNode slots, which are only counted). */
+  readonly objs: (object | null)[];
+  readonly slotUsed: Uint8Array;
+  /** The object of this page currently inside use(), if any. */
+  open: SlabObj | null;
+}
+
+interface ClassState {
+  readonly perPage: number;
+  readonly pages: SlabPage[];
+  readonly lists: Record<ListName, Set<SlabPage>>;
+  live: number;
+}
+
+export interface SlabOptions {
+  sanity: boolean;
+  objectBytes: Readonly<Record<SlabClass, number>>;
+  /** A page for a new slab page: pool then spares; 0 when none. */
+  getPage: () => number;
+  /** Fault injection: true = this allocation must fail. */
+  shouldFail: () => boolean;
+}
+
+export interface SlabStats {
+  pages: number;
+  byClass: Record<SlabClass, { pages: number; live: number; perPage: number }>;
+}
+
+export class Slab {
+  private readonly classes: Record<SlabClass, ClassState>;
+  /** (page, slot) of each live AVL node, most recent last: node frees release the latest slot (LIFO). */
+  private readonly nodePages: SlabPage[] = [];
+  private readonly nodeSlots: number[] = [];
+  /** Node slots allocated ahead of inserts (reserveNodes); the tree hooks consume them first. */
+  private reservedNodes = 0;
+  private readonly handler: ProxyHandler<SlabObj> | null;
+
+  constructor(private readonly opts: SlabOptions) {
+    const mk = (cls: SlabClass): ClassState => {
+      const perPage = Math.floor((PAGE_SIZE - SLAB_HEADER_BYTES) / opts.objectBytes[cls]);
+      assert(perPage >= 1, () => `slab: object size of ${cls} too large`);
+      return { perPage, pages: [], lists: { free: new Set(), used: new Set(), full: new Set() }, live: 0 };
+    };
+    this.classes = { region: mk('region'), physRegion: mk('physRegion'), physBlock: mk('physBlock'), avlNode: mk('avlNode') };
+    this.handler = opts.sanity ? makeHandler() : null;
+  }
+
+  /** Allocates an object initialised from `init` (whose _slab is ignored); null = ENOMEM. */
+  alloc<T extends SlabObj>(cls: Exclude<SlabClass, 'avlNode'>, init: T): T | null {
+    if (this.opts.shouldFail()) return null;
+    const slot = this.takeSlot(cls);
+    if (slot === null) return null;
+    const [page, n] = slot;
+    const meta: SlabMeta = { cls, page, slot: n, live: true };
+    init._slab = meta;
+    const obj = this.handler === null ? init : (new Proxy(init, this.handler) as T);
+    page.objs[n] = obj;
+    return obj;
+  }
+
+  /** Frees an object; any later access to it panics (sanity on). */
+  free(obj: SlabObj): void {
+    const meta = this.metaOf(obj, null, 'free');
+    const page = meta.page;
+    assert(page.open === null || page.open !== obj, () => `slab: free of a ${meta.cls} inside use()`);
+    page.objs[meta.slot] = null;
+    meta.live = false;
+    this.releaseSlot(page, meta.slot);
+  }
+
+  /**
+   * Runs fn with obj writable (MINIX's USE()). Panics if obj is not a live object of its class, or another object
+   * of the same slab page is already open (no nesting per page).
+   */
+  use<R>(obj: SlabObj, fn: () => R): R {
+    if (this.handler === null) return fn();
+    const meta = this.metaOf(obj, null, 'use');
+    const page = meta.page;
+    if (page.open !== null) panic(`slab: nested use() on one ${meta.cls} slab page (frame ${page.frame})`);
+    page.open = obj;
+    const r = fn();
+    page.open = null;
+    return r;
+  }
+
+  /** Is obj a live object of class cls (G24)? */
+  isLive(obj: unknown, cls: SlabClass): boolean {
+    if (typeof obj !== 'object' || obj === null) return false;
+    const meta = (obj as SlabObj)._slab;
+    return meta !== null && meta !== undefined && meta.live && meta.cls === cls && meta.page.objs[meta.slot] === obj;
+  }
+
+  /** One AVL node slot (a tree insert); false = ENOMEM. Reserved slots are consumed first. */
+  allocNode(): boolean {
+    if (this.reservedNodes > 0) {
+      this.reservedNodes--;
+      return true;
+    }
+    if (this.opts.shouldFail()) return false;
+    return this.takeNode();
+  }
+
+  /** One AVL node slot freed (a tree remove). */
+  freeNode(): void {
+    const page = this.nodePages.pop();
+    const slot = this.nodeSlots.pop();
+    assert(page !== undefined && slot !== undefined, 'slab: AVL node freed but none allocated');
+    this.releaseSlot(page, slot);
+  }
+
+  /** Takes k node slots ahead of inserts that must not fail; false (nothing taken) = ENOMEM. */
+  reserveNodes(k: number): boolean {
+    for (let i = 0; i < k; i++) {
+      if (this.opts.shouldFail() || !this.takeNode()) {
+        for (let j = 0; j < i; j++) this.freeNode();
+        return false;
+      }
+    }
+    this.reservedNodes += k;
+    return true;
+  }
+
+  /** Gives back reserved node slots that were not used. */
+  unreserveNodes(k: number): void {
+    assert(k <= this.reservedNodes, 'slab: unreserving more nodes than reserved');
+    this.reservedNodes -= k;
+    for (let i = 0; i < k; i++) this.freeNode();
+  }
+
+  /** A node slot for the free list, without fault injection (freeing must not fail). */
+  nodeForFreeList(): boolean {
+    return this.takeNode();
+  }
+
+  /** Makes `frame` a new avlNode page (freePages' last resort). */
+  adoptNodePage(frame: number): void {
+    this.addPage('avlNode', frame);
+  }
+
+  private takeNode(): boolean {
+    const slot = this.takeSlot('avlNode');
+    if (slot === null) return false;
+    this.nodePages.push(slot[0]);
+    this.nodeSlots.push(slot[1]);
+    return true;
+  }
+
+  private takeSlot(cls: SlabClass): [SlabPage, number] | null {
+    const c = this.classes[cls];
+    let page = first(c.lists.used) ?? first(c.lists.free);
+    if (page === undefined) {
+      const frame = this.opts.getPage();
+      if (frame === 0) return null;
+      page = this.addPage(cls, frame);
+    }
+    const slot = page.freeSlots.pop();
+    assert(slot !== undefined, () => `slab: ${cls} page on list ${page.list} has no free slot`);
+    page.slotUsed[slot] = 1;
+    page.used++;
+    c.live++;
+    this.relist(c, page);
+    return [page, slot];
+  }
+
+  private releaseSlot(page: SlabPage, slot: number): void {
+    const c = this.classes[page.cls];
+    assert(page.slotUsed[slot] === 1, () => `slab: double free of ${page.cls} slot ${slot}`);
+    page.slotUsed[slot] = 0;
+    page.freeSlots.push(slot);
+    page.used--;
+    c.live--;
+    this.relist(c, page);
+  }
+
+  private addPage(cls: SlabClass, frame: number): SlabPage {
+    const c = this.classes[cls];
+    const freeSlots: number[] = [];
+    for (let i = c.perPage - 1; i >= 0; i--) freeSlots.push(i);
+    const page: SlabPage = {
+      cls,
+      frame,
+      used: 0,
+      list: 'free',
+      freeSlots,
+      objs: new Array<object | null>(c.perPage).fill(null),
+      slotUsed: new Uint8Array(c.perPage),
+      open: null,
+    };
+    c.pages.push(page);
+    c.lists.free.add(page);
+    return page;
+  }
+
+  private relist(c: ClassState, page: SlabPage): void {
+    const want: ListName = page.used === 0 ? 'free' : page.used === c.perPage ? 'full' : 'used';
+    if (want === page.list) return;
+    c.lists[page.list].delete(page);
+    c.lists[want].add(page);
+    page.list = want;
+  }
+
+  private metaOf(obj: SlabObj, cls: SlabClass | null, what: string): SlabMeta {
+    const meta = obj._slab;
+    if (meta === null || meta === undefined || !meta.live || meta.page.objs[meta.slot] !== obj) {
+      panic(`slab: ${what} of an object that is not a live slab object`);
+    }
+    if (cls !== null && meta.cls !== cls) panic(`slab: ${what}: a ${meta.cls} where a ${cls} was expected`);
+    return meta;
+  }
+
+  /** Frames of every slab page (E14). */
+  frames(): number[] {
+    const out: number[] = [];
+    for (const cls of SLAB_CLASSES) for (const p of this.classes[cls].pages) out.push(p.frame);
+    return out;
+  }
+
+  stats(): SlabStats {
+    let pages = 0;
+    const byClass = {} as SlabStats['byClass'];
+    for (const cls of SLAB_CLASSES) {
+      const c = this.classes[cls];
+      pages += c.pages.length;
+      byClass[cls] = { pages: c.pages.length, live: c.live, perPage: c.perPage };
+    }
+    return { pages, byClass };
+  }
+
+  /** G23: per class, page used counts match their slots and lists; no open object between operations. */
+  check(): void {
+    for (const cls of SLAB_CLASSES) {
+      const c = this.classes[cls];
+      let live = 0;
+      for (const p of c.pages) {
+        let n = 0;
+        for (let i = 0; i < c.perPage; i++) {
+          if (p.slotUsed[i] === 1) n++;
+          if (cls !== 'avlNode') {
+            assert((p.objs[i] !== null) === (p.slotUsed[i] === 1), () => `VM sanity G23: ${cls} page ${p.frame} slot ${i} object/used mismatch`);
+          }
+        }
+        assert(n === p.used, () => `VM sanity G23: ${cls} page ${p.frame} counts ${p.used} used, ${n} slots in use`);
+        assert(n + p.freeSlots.length === c.perPage, () => `VM sanity G23: ${cls} page ${p.frame} free slots inconsistent`);
+        const want: ListName = n === 0 ? 'free' : n === c.perPage ? 'full' : 'used';
+        assert(p.list === want && c.lists[want].has(p), () => `VM sanity G23: ${cls} page ${p.frame} on list ${p.list}, should be ${want}`);
+        assert(p.open === null, () => `VM sanity G24: ${cls} object on page ${p.frame} left open after use()`);
+        live += n;
+      }
+      assert(live === c.live, () => `VM sanity G23: ${cls} counts ${c.live} live objects, pages hold ${live}`);
+      const listed = c.lists.free.size + c.lists.used.size + c.lists.full.size;
+      assert(listed === c.pages.length, () => `VM sanity G23: ${cls} lists hold ${listed} pages of ${c.pages.length}`);
+    }
+    assert(this.nodePages.length === this.classes.avlNode.live, 'VM sanity G23: AVL node accounting mismatch');
+    assert(this.reservedNodes === 0, () => `VM sanity G23: ${this.reservedNodes} AVL nodes reserved between operations`);
+  }
+
+  /** Live avlNode slots (for the checker's node count). */
+  get liveNodes(): number {
+    return this.classes.avlNode.live;
+  }
+}
+
+function first<T>(s: Set<T>): T | undefined {
+  for (const v of s) return v;
+  return undefined;
+}
+
+/** The read-only page: reads of freed objects and writes outside use() panic. */
+function makeHandler(): ProxyHandler<SlabObj> {
+  return {
+    get(target, key, receiver) {
+      if (key !== '_slab') {
+        const meta = target._slab;
+        if (meta === null || !meta.live) panic(`slab: use after free: read of ${String(key)} of a freed ${meta?.cls ?? 'object'}`);
+      }
+      return Reflect.get(target, key, receiver) as unknown;
+    },
+    set(target, key, value) {
+      const meta = target._slab;
+      if (meta === null || !meta.live) panic(`slab: use after free: write of ${String(key)} of a freed ${meta?.cls ?? 'object'}`);
+      const open = meta.page.open;
+      if (open === null || open._slab !== meta) {
+        panic(`slab: stray write of ${String(key)} to a ${meta.cls} outside use()`);
+      }
+      (target as unknown as Record<string | symbol, unknown>)[key] = value;
+      return true;
+    },
+    defineProperty(target, key) {
+      panic(`slab: defineProperty ${String(key)} on a ${target._slab?.cls ?? 'object'}`);
+    },
+    deleteProperty(target, key) {
+      panic(`slab: delete ${String(key)} from a ${target._slab?.cls ?? 'object'}`);
+    },
+  };
+}

@@ -1,0 +1,73 @@
+// Every capacity and switch of a grantvm system in one record, with the reference's defaults
+// (DESIGN.md §5, spec/vm.md §1, spec/grants.md §1, spec/ds.md §1). Entry points: SystemConfig,
+// defaultConfig, resolveConfig.
+import type { TraceSink } from '../include/trace.ts';
+import type { Chooser } from '../kernel/scheduler.ts';
+import { KiB, MiB } from '../lib/units.ts';
+
+export type SanityLevel = 'off' | 'top' | 'functions' | 'detail';
+
+export interface SystemConfig {
+  /** Simulated RAM in bytes (a multiple of 4096, at most 4 GiB). */
+  ramBytes: number;
+  nrProcs: number;
+  kernelBytes: number;
+  /** Seed of every random choice (the 'random' scheduler). */
+  seed: number;
+  schedule: 'priority' | 'random';
+  /** A test's own scheduling choice among runnable processes. */
+  chooser?: Chooser;
+  quantum: number;
+  sanity: SanityLevel;
+  tlbEntries: number;
+  sparePages: number;
+  grantIds: 'generational' | 'legacy';
+  cowSafecopy: boolean;
+  maxMapInfo: number;
+  dsMaxKeys: number;
+  dsMaxSubs: number;
+  dsLabelPolicy: 'any' | 'rs-only';
+  /** Where trace events go: kept in memory ('memory'), a sink of the host's, or nowhere (null). */
+  trace: 'memory' | TraceSink | null;
+}
+
+export const defaultConfig: SystemConfig = {
+  ramBytes: 64 * MiB,
+  nrProcs: 100,
+  kernelBytes: 128 * KiB,
+  seed: 1,
+  schedule: 'priority',
+  quantum: 500,
+  sanity: 'off',
+  tlbEntries: 64,
+  sparePages: 25,
+  grantIds: 'generational',
+  cowSafecopy: true,
+  maxMapInfo: 20,
+  dsMaxKeys: 64,
+  dsMaxSubs: 128,
+  dsLabelPolicy: 'any',
+  trace: 'memory',
+};
+
+/** A complete config from a partial one; bad values panic-free: they come back as a list of problems. */
+export function resolveConfig(partial: Partial<SystemConfig> = {}): { config: SystemConfig; problems: string[] } {
+  const config: SystemConfig = { ...defaultConfig, ...partial };
+  const problems: string[] = [];
+  const intIn = (name: keyof SystemConfig, lo: number, hi: number): void => {
+    const v = config[name];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) problems.push(`${name} must be an integer in [${lo}, ${hi}], got ${String(v)}`);
+  };
+  intIn('ramBytes', 4 * MiB, 4 * 1024 * MiB);
+  if (config.ramBytes % 4096 !== 0) problems.push('ramBytes must be a multiple of 4096');
+  intIn('nrProcs', 16, 1024);
+  intIn('kernelBytes', 4096, 2 * MiB);
+  intIn('quantum', 1, 1_000_000);
+  intIn('tlbEntries', 1, 4096);
+  intIn('sparePages', 0, 4096);
+  intIn('maxMapInfo', 0, 100_000);
+  intIn('dsMaxKeys', 16, 100_000);
+  intIn('dsMaxSubs', 1, 100_000);
+  if (!Number.isInteger(config.seed)) problems.push('seed must be an integer');
+  return { config, problems };
+}

@@ -1,0 +1,62 @@
+// Inspection in the spirit of MINIX's IS server: a plain, serialisable snapshot of the process table,
+// privileges and memory. Entry points: snapshot, Snapshot, ProcInfo.
+import { kernelCallNames, KERNEL_CALL } from '../include/com.ts';
+import { rtsString } from '../kernel/proc.ts';
+import type { KProc } from '../kernel/proc.ts';
+import type { System } from './system.ts';
+
+export interface ProcInfo {
+  slot: number;
+  endpoint: number;
+  generation: number;
+  name: string;
+  state: string;
+  priority: number;
+  system: boolean;
+  ipcTo: string;
+  kernelCalls: string[];
+  pageDirectory: number | null;
+  grantTable: { addr: number; entries: number } | null;
+  pendingNotifications: number[];
+  vmHolds: number;
+}
+
+export interface Snapshot {
+  step: number;
+  now: number;
+  processes: ProcInfo[];
+  vm: ReturnType<System['vm']['snapshot']>;
+}
+
+function procInfo(p: KProc): ProcInfo {
+  const spec = p.priv.spec;
+  const calls: string[] = [];
+  p.priv.kcallMask.forEach((bit, n) => {
+    if (bit === 1) calls.push(kernelCallNames[KERNEL_CALL + n] ?? `#${n}`);
+  });
+  return {
+    slot: p.slot,
+    endpoint: p.endpoint,
+    generation: p.generation,
+    name: p.name,
+    state: rtsString(p.rts),
+    priority: p.priority,
+    system: p.priv.system,
+    ipcTo: typeof spec.ipcTo === 'string' ? spec.ipcTo : spec.ipcTo.join(','),
+    kernelCalls: calls,
+    pageDirectory: p.dirFrame >= 0 ? p.dirFrame : null,
+    grantTable: p.priv.grantTable === null ? null : { addr: p.priv.grantTable.addr, entries: p.priv.grantTable.entries },
+    pendingNotifications: [...p.notifyFrom],
+    vmHolds: p.vmHolds,
+  };
+}
+
+export function snapshot(sys: System): Snapshot {
+  const k = sys.kernel;
+  return {
+    step: k.step,
+    now: k.now,
+    processes: k.procs.filter((p) => p.inUse).map(procInfo),
+    vm: sys.vm.snapshot(),
+  };
+}

@@ -1,0 +1,82 @@
+// Scenarios: a named piece of work run on a fresh system, reporting checks (passed/failed) and narrative
+// lines, with the seed that replays it. The conformance programs, the demo workloads and user-written
+// scenario files all take this shape. Entry points: Scenario, ScenarioOutput, runScenario, ScenarioResult.
+import { errnoName } from '../include/errno.ts';
+import { Panic } from '../lib/assert.ts';
+import { createSystem } from './system.ts';
+import type { System } from './system.ts';
+import type { SystemConfig } from './config.ts';
+
+export interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface Scenario {
+  name: string;
+  title: string;
+  /** Config the scenario needs; the caller's overrides (seed, memory, ...) are applied on top. */
+  config?: Partial<SystemConfig>;
+  run(sys: System, out: ScenarioOutput): Promise<void>;
+}
+
+/** What a scenario writes: checks and narrative lines, in order. */
+export class ScenarioOutput {
+  readonly checks: Check[] = [];
+  readonly lines: string[] = [];
+
+  line(text: string): void {
+    this.lines.push(text);
+  }
+
+  check(name: string, ok: boolean, detail = ''): boolean {
+    this.checks.push({ name, ok, detail });
+    this.lines.push(`${ok ? 'PASS' : 'FAIL'} ${name}${detail !== '' ? ` — ${detail}` : ''}`);
+    return ok;
+  }
+
+  /** A check that a call returned `expected` (errno values named in the detail). */
+  expectResult(name: string, got: number, expected: number): boolean {
+    return this.check(name, got === expected, got === expected ? errnoName(got) : `got ${errnoName(got)}, expected ${errnoName(expected)}`);
+  }
+}
+
+export interface ScenarioResult {
+  name: string;
+  title: string;
+  seed: number;
+  checks: Check[];
+  lines: string[];
+  steps: number;
+  traceHash: string;
+  /** A panic or an exception that stopped the scenario. */
+  error: string | null;
+  system: System | null;
+}
+
+export async function runScenario(s: Scenario, overrides: Partial<SystemConfig> = {}): Promise<ScenarioResult> {
+  const config = { ...s.config, ...overrides };
+  const out = new ScenarioOutput();
+  let sys: System | null = null;
+  let error: string | null = null;
+  try {
+    sys = await createSystem(config);
+    await s.run(sys, out);
+  } catch (err) {
+    error = err instanceof Panic ? `panic: ${err.message}` : err instanceof Error ? err.message : String(err);
+  }
+  return {
+    name: s.name,
+    title: s.title,
+    seed: config.seed ?? 1,
+    checks: out.checks,
+    lines: out.lines,
+    steps: sys?.kernel.step ?? 0,
+    traceHash: sys?.traceHash() ?? '',
+    error,
+    system: sys,
+  };
+}
+
+export const scenarioPassed = (r: ScenarioResult): boolean => r.error === null && r.checks.every((c) => c.ok) && r.checks.length > 0;

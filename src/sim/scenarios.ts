@@ -1,0 +1,58 @@
+// The built-in scenarios: what `grantvm run` lists and runs, and what the tests run too.
+// Entry points: builtinScenarios, defaultReport, findScenario.
+import { NR_TASKS } from '../include/endpoint.ts';
+import { vmDemo } from '../user/vmdemo.ts';
+import { bootTable } from './boot.ts';
+import type { Scenario } from './scenario.ts';
+
+const boot: Scenario = {
+  name: 'boot',
+  title: 'boot the system: the boot processes at their slots, memory accounted, sanity checks pass',
+  run(sys, out) {
+    const snap = sys.inspect();
+    for (const e of bootTable()) {
+      const p = snap.processes.find((x) => x.slot === e.slot);
+      out.check(`${e.name} at slot ${e.slot}, endpoint ${e.slot}`, p?.name === e.name && p.endpoint === e.slot);
+    }
+    const full = snap.processes.filter((p) => bootTable().find((e) => e.slot === p.slot)?.fullVm === true);
+    out.check('every full-VM boot process has a page directory', full.every((p) => p.pageDirectory !== null));
+    out.check('every boot process waits for work (nothing runnable)', snap.processes.every((p) => p.state !== 'RUNNABLE'));
+    const m = snap.vm.memory;
+    out.check('free + used = RAM pages', m.freePages + m.usedPages === m.totalPages, `${m.freePages} + ${m.usedPages} of ${m.totalPages}`);
+    sys.sanityCheck();
+    out.check('VM sanity check (all invariants)', true);
+    out.line(`${snap.processes.length} processes (+${NR_TASKS} kernel tasks), ${m.freePages} of ${m.totalPages} pages free`);
+    return Promise.resolve();
+  },
+};
+
+const vmDemoScenario: Scenario = {
+  name: 'vm-demo',
+  title: 'a process uses its heap, mmaps, forks (COW), munmaps, grows with brk and execs',
+  config: { sanity: 'functions' },
+  async run(sys, out) {
+    const before = sys.inspect().vm.memory;
+    const h = sys.spawn(vmDemo(out), { name: 'vm-demo' });
+    await sys.run();
+    out.check('vm-demo ended with status 0', h.exit?.code === 0 && h.exit.signal === 0, JSON.stringify(h.exit));
+    const after = sys.inspect().vm.memory;
+    sys.sanityCheck();
+    const kept = after.internalPages - before.internalPages;
+    out.check(
+      'every page comes back once the workload has exited',
+      before.freePages - after.freePages === kept,
+      `free ${before.freePages} → ${after.freePages}; kept by VM: ${kept} (the new slots' directories and slab pages)`,
+    );
+  },
+};
+
+export const builtinScenarios: readonly Scenario[] = [boot, vmDemoScenario];
+
+export function findScenario(name: string): Scenario | undefined {
+  return builtinScenarios.find((s) => s.name === name);
+}
+
+/** What `grantvm run` (and `npm start`) runs by default. */
+export function defaultReport(): Scenario[] {
+  return [...builtinScenarios];
+}

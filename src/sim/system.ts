@@ -1,0 +1,224 @@
+// The host-side API (DESIGN.md §5): createSystem boots a kernel with its boot processes and returns a
+// System to start programs on, run, stop, fault-inject, inspect and sanity-check. The CLI, the tests, the
+// benchmarks and the browser view use this and nothing else. Entry points: createSystem, System, SpawnHandle.
+import { INIT_PROC_NR, KERNEL, RS_PROC_NR } from '../include/endpoint.ts';
+import { SIGKILL } from '../include/errno.ts';
+import type { TraceEvent, TraceSink } from '../include/trace.ts';
+import type { ExecImage } from '../include/vm.ts';
+import { MINSTACKREGION } from '../include/vm.ts';
+import { PhysMem } from '../hw/physmem.ts';
+import { kernelNotify } from '../kernel/ipc.ts';
+import { grantSanityCheck } from '../kernel/system/do_safemap.ts';
+import { Kernel } from '../kernel/kernel.ts';
+import type { RunResult } from '../kernel/kernel.ts';
+import { makeSystemPriv } from '../kernel/priv.ts';
+import { RTS } from '../kernel/proc.ts';
+import type { KProc } from '../kernel/proc.ts';
+import type { Panic } from '../lib/assert.ts';
+import { toProgram } from '../libsys/proc.ts';
+import type { Program } from '../libsys/proc.ts';
+import { createDs } from '../servers/ds/main.ts';
+import type { DsState } from '../servers/ds/main.ts';
+import { createInit } from '../servers/init.ts';
+import type { SpawnRequest } from '../servers/init.ts';
+import { createPm } from '../servers/pm/main.ts';
+import type { PmState } from '../servers/pm/main.ts';
+import { createRs } from '../servers/rs/main.ts';
+import type { RsRequest, RsState, ServiceRecord } from '../servers/rs/main.ts';
+import { standInServer } from '../servers/standin.ts';
+import { createVm } from '../servers/vm/main.ts';
+import type { VmState } from '../servers/vm/main.ts';
+import { bootTable, layoutBootImage } from './boot.ts';
+import type { BootEntry } from './boot.ts';
+import { resolveConfig } from './config.ts';
+import type { SystemConfig } from './config.ts';
+import { traceHash } from './trace.ts';
+import { snapshot } from './inspect.ts';
+import type { Snapshot } from './inspect.ts';
+
+/** A user program started with spawn(): its endpoint once init forked it, and how it ended. */
+export interface SpawnHandle {
+  readonly name: string;
+  endpoint: number | null;
+  exit: { code: number; signal: number } | null;
+}
+
+export interface SpawnOptions {
+  name?: string;
+  /** Image sizes and initial bytes; defaults: 4 pages of text, 4 of data, no bss, 64 MiB total. */
+  image?: Partial<ExecImage>;
+}
+
+/** Thrown by createSystem for a config it cannot boot: one line per problem. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export class System {
+  readonly kernel: Kernel;
+  readonly mem: PhysMem;
+  readonly vm: VmState;
+  readonly pm: PmState;
+  /** Trace events, when config.trace is 'memory'. */
+  readonly trace: TraceEvent[] = [];
+  readonly exits: { endpoint: number; name: string; code: number; signal: number }[] = [];
+  readonly ds: DsState;
+  readonly rs: RsState;
+  private readonly spawnQueue: SpawnRequest[] = [];
+  private readonly rsQueue: RsRequest[] = [];
+  private readonly handles = new Map<number, SpawnHandle>();
+
+  constructor(readonly config: SystemConfig) {
+    const sink: TraceSink | null =
+      config.trace === 'memory'
+        ? (e) => {
+            this.trace.push(e);
+          }
+        : config.trace;
+    this.mem = new PhysMem(config.ramBytes);
+    this.kernel = new Kernel(this.mem, {
+      nrProcs: config.nrProcs,
+      quantum: config.quantum,
+      tlbEntries: config.tlbEntries,
+      schedule: config.schedule,
+      seed: config.seed,
+      ...(config.chooser !== undefined ? { chooser: config.chooser } : {}),
+      signalsToPm: true,
+      grantIds: config.grantIds,
+      cowSafecopy: config.cowSafecopy,
+      maxMapInfo: config.maxMapInfo,
+      trace: sink,
+    });
+    const table = bootTable();
+    const boot = layoutBootImage(table, config.ramBytes, config.kernelBytes, config.nrProcs);
+    const vm = createVm(
+      { sanity: config.sanity, sparePages: config.sparePages, nrProcs: config.nrProcs, tlbEntries: config.tlbEntries },
+      boot,
+      this.mem,
+      sink,
+    );
+    this.vm = vm.state;
+    vm.state.setMachineView({ tlbEntries: (slot) => this.kernel.procAt(slot).tlb.entries(), step: () => this.kernel.step });
+    const pm = createPm(
+      table.map((e) => ({ endpoint: this.kernel.procAt(e.slot).endpoint, name: e.name, system: e.priv !== null })),
+      config.nrProcs,
+      (x) => {
+        this.recordExit(x);
+      },
+    );
+    this.pm = pm.state;
+    const ds = createDs(
+      { maxKeys: config.dsMaxKeys, maxSubs: config.dsMaxSubs, labelPolicy: config.dsLabelPolicy, sanity: config.sanity !== 'off', trace: sink },
+      table.map((e) => ({ label: e.name, endpoint: this.kernel.procAt(e.slot).endpoint })),
+    );
+    this.ds = ds.state;
+    const rs = createRs(this.rsQueue, sink);
+    this.rs = rs.state;
+    const programs: Record<BootEntry['role'], Program> = {
+      pm: pm.program,
+      vm: vm.program,
+      rs: rs.program,
+      ds: ds.program,
+      init: createInit(this.spawnQueue),
+      standin: standInServer,
+    };
+    for (const e of table) this.bootProcess(e, programs[e.role], boot.procs.find((b) => b.slot === e.slot));
+  }
+
+  private bootProcess(e: BootEntry, program: Program, image: { base: number } | undefined): void {
+    const k = this.kernel;
+    const p = k.createProcess({
+      slot: e.slot,
+      name: e.name,
+      program: toProgram(k, program),
+      priority: e.priority,
+      generation: 0,
+      ...(e.priv !== null ? { priv: makeSystemPriv(k.newPrivId(), e.priv) } : {}),
+      rts: e.fullVm ? RTS.VMINHIBIT : 0,
+    });
+    if (!e.fullVm && image !== undefined) {
+      p.extent = { base: image.base, length: (e.textPages + e.dataPages + e.stackPages) * 4096 };
+    }
+  }
+
+  private recordExit(x: { endpoint: number; name: string; code: number; signal: number }): void {
+    this.exits.push(x);
+    const h = this.handles.get(x.endpoint);
+    if (h !== undefined) h.exit = { code: x.code, signal: x.signal };
+  }
+
+  /** Starts a user program: init forks a child that execs an image running `main`. Runs when next run. */
+  spawn(main: Program, options: SpawnOptions = {}): SpawnHandle {
+    const name = options.name ?? options.image?.name ?? 'user';
+    const image: ExecImage = { name, text: 4 * 4096, data: 4 * 4096, bss: 0, tot: MINSTACKREGION, args: 0, ...options.image };
+    const handle: SpawnHandle = { name, endpoint: null, exit: null };
+    this.spawnQueue.push({
+      image,
+      main,
+      started: (ep) => {
+        handle.endpoint = ep;
+        if (ep >= 0) this.handles.set(ep, handle);
+        else handle.exit = { code: ep, signal: 0 };
+      },
+    });
+    kernelNotify(this.kernel, KERNEL, this.kernel.procAt(INIT_PROC_NR));
+    return handle;
+  }
+
+  /** RS_UP: RS starts a service from its record (label published in DS first). Runs when next run. */
+  startService(service: ServiceRecord, done?: (result: number, endpoint: number) => void): void {
+    this.rsQueue.push({ op: 'up', service, done });
+    kernelNotify(this.kernel, KERNEL, this.kernel.procAt(RS_PROC_NR));
+  }
+
+  /** RS_DOWN: RS stops a service for good and deletes its label (DS purges its entries). */
+  stopService(label: string, done?: (result: number) => void): void {
+    this.rsQueue.push({ op: 'down', label, done });
+    kernelNotify(this.kernel, KERNEL, this.kernel.procAt(RS_PROC_NR));
+  }
+
+  /** Runs until idle (default), for maxSteps kernel entries, or until a condition holds. */
+  run(options: { maxSteps?: number; until?: () => boolean } = {}): Promise<RunResult> {
+    return this.kernel.run(options);
+  }
+
+  /** Fault injection: signal a process (default SIGKILL); PM ends it when the system next runs. */
+  kill(endpoint: number, sig = SIGKILL): boolean {
+    const p = this.kernel.liveProc(endpoint);
+    if (p === null) return false;
+    this.kernel.hostKill(p, sig);
+    return true;
+  }
+
+  /** The live process named `name` (first match), or null. */
+  proc(name: string): KProc | null {
+    return this.kernel.procs.find((p) => p.inUse && p.name === name) ?? null;
+  }
+
+  /** Runs every checker the system has (VM, and the kernel's own records); panics on the first violation. */
+  sanityCheck(): void {
+    this.vm.sanityCheck();
+    this.ds.sanityCheck();
+  }
+
+  inspect(): Snapshot {
+    return snapshot(this);
+  }
+
+  traceHash(): string {
+    return traceHash(this.trace);
+  }
+
+  get panicked(): Panic | null {
+    return this.kernel.panicked;
+  }
+}
+
+/** Boots a system and runs it until every boot process waits for work. */
+export async function createSystem(partial: Partial<SystemConfig> = {}): Promise<System> {
+  const { config, problems } = resolveConfig(partial);
+  if (problems.length > 0) throw new ConfigError(problems.join('\n'));
+  const sys = new System(config);
+  await sys.run();
+  return sys;
+}

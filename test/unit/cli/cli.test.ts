@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const bin = fileURLToPath(new URL('../../../bin/grantvm.js', import.meta.url));
+
+function grantvm(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('grantvm CLI', () => {
+  it('bad options give one clear line and exit status 2, never a stack trace', () => {
+    for (const args of [['run', '--memory', 'lots'], ['run', '--seed', 'x'], ['run', 'no-such-scenario'], ['run', '--memory', '3M'], ['frobnicate']]) {
+      const r = grantvm(...args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(r.stderr.trim().length).toBeGreaterThan(0);
+    }
+  });
+
+  it('run --list names the built-in scenarios', () => {
+    const r = grantvm('run', '--list');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/boot/);
+    expect(r.stdout).toMatch(/vm-demo/);
+  });
+
+  it('run boot passes and prints the summary line', () => {
+    const r = grantvm('run', 'boot', '--seed', '5', '--memory', '32M');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/\d+ passed, 0 failed/);
+  });
+
+  it('inspect prints the process table and the memory map', () => {
+    const r = grantvm('inspect');
+    expect(r.status).toBe(0);
+    for (const s of ['Process table', 'Privileges', 'Physical memory', 'pm', 'vm', 'init']) expect(r.stdout).toContain(s);
+  });
+});

@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { ENOMEM } from '../../../../src/include/errno.ts';
+import { MAP_ANON, MAP_PREALLOC, NO_MEM } from '../../../../src/include/vm.ts';
+import { Slab } from '../../../../src/servers/vm/slab.ts';
+import type { SlabObj } from '../../../../src/servers/vm/slab.ts';
+import { mmapRegion, munmapRange } from '../../../../src/servers/vm/mmap.ts';
+import { defaultVmConfig } from '../../../../src/servers/vm/glo.ts';
+import { PAGE, unitVm } from './helpers.ts';
+
+interface Obj extends SlabObj {
+  x: number;
+}
+
+function slab(pages: number, sanity = true): Slab {
+  let next = 100;
+  return new Slab({
+    sanity,
+    objectBytes: defaultVmConfig.slabObjectBytes,
+    getPage: () => (pages-- > 0 ? next++ : 0),
+    shouldFail: () => false,
+  });
+}
+
+describe('VM slab allocator (slaballoc.c)', () => {
+  it('packs ⌊(4096 − 64) / size⌋ objects per page and keeps the lists right', () => {
+    const s = slab(10);
+    const objs: Obj[] = [];
+    for (let i = 0; i < 84; i++) {
+      const o = s.alloc<Obj>('region', { _slab: null, x: i });
+      if (o === null) throw new Error('ENOMEM');
+      objs.push(o);
+    }
+    expect(s.stats().byClass.region).toEqual({ pages: 1, live: 84, perPage: 84 });
+    s.alloc<Obj>('region', { _slab: null, x: 0 });
+    expect(s.stats().byClass.region.pages).toBe(2);
+    s.check();
+    for (const o of objs) s.free(o);
+    s.check();
+    expect(s.stats().byClass.region.pages).toBe(2); // never returned
+  });
+
+  it('no page left → ENOMEM (null)', () => {
+    const s = slab(0);
+    expect(s.alloc<Obj>('physBlock', { _slab: null, x: 1 })).toBeNull();
+    expect(s.allocNode()).toBe(false);
+  });
+
+  it('§11.44 a write outside use() panics; use() allows it; nested use() on one page panics; use after free panics', () => {
+    const s = slab(4);
+    const a = s.alloc<Obj>('region', { _slab: null, x: 1 });
+    const b = s.alloc<Obj>('region', { _slab: null, x: 2 });
+    const c = s.alloc<Obj>('physBlock', { _slab: null, x: 3 });
+    if (a === null || b === null || c === null) throw new Error('ENOMEM');
+    expect(() => {
+      a.x = 5;
+    }).toThrow(/stray write/);
+    s.use(a, () => {
+      a.x = 5;
+    });
+    expect(a.x).toBe(5);
+    // Objects of different pages may be open together.
+    s.use(a, () => s.use(c, () => (c.x = 9)));
+    expect(c.x).toBe(9);
+    const d = s.alloc<Obj>('region', { _slab: null, x: 4 });
+    if (d === null) throw new Error('ENOMEM');
+    s.free(d);
+    expect(() => d.x).toThrow(/use after free/);
+    expect(() => s.use(d, () => undefined)).toThrow(/not a live slab object/);
+    // A panic stops the system: the page stays open, so this comes last.
+    expect(() => s.use(a, () => s.use(b, () => undefined))).toThrow(/nested use/);
+  });
+
+  it('with sanity off objects are plain and writable', () => {
+    const s = slab(1, false);
+    const a = s.alloc<Obj>('region', { _slab: null, x: 1 });
+    if (a === null) throw new Error('ENOMEM');
+    a.x = 2;
+    expect(a.x).toBe(2);
+  });
+
+  it('§11.43 with the pool drained an mmap needing a region object → ENOMEM; munmap returns no slab page', () => {
+    const u = unitVm({ sparePages: 0 });
+    const p = u.proc(1);
+    const slabBefore = u.state.slabStats().pages;
+    // Fill the region class's current page so the next region needs a new slab page.
+    const maps: number[] = [];
+    const perPage = u.state.slabStats().byClass.region.perPage;
+    while (u.state.slabStats().byClass.region.live % perPage !== 0) maps.push(mmapRegion(u.vm, p, 0, PAGE, MAP_ANON, -1));
+    const taken: number[] = [];
+    for (let f = u.vm.alloc.allocPages(1, 0); f !== NO_MEM; f = u.vm.alloc.allocPages(1, 0)) taken.push(f);
+    expect(mmapRegion(u.vm, p, 0, PAGE, MAP_ANON, -1)).toBe(ENOMEM);
+    for (const f of taken) u.vm.alloc.freePages(f, 1);
+    const a = mmapRegion(u.vm, p, 0, 4 * PAGE, MAP_ANON | MAP_PREALLOC, -1);
+    expect(a).toBeGreaterThan(0);
+    const slabPages = u.state.slabStats().pages;
+    expect(slabPages).toBeGreaterThan(slabBefore);
+    expect(munmapRange(u.vm, p, a, 4 * PAGE)).toBe(0);
+    for (const m of maps) expect(munmapRange(u.vm, p, m, PAGE)).toBe(0);
+    expect(u.state.slabStats().pages).toBe(slabPages);
+    u.state.sanityCheck();
+  });
+});

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { createSystem, ConfigError } from '../../../src/sim/system.ts';
+import { VM_PROCSTART } from '../../../src/include/vm.ts';
+import { SIGSEGV, ECHILD, OK } from '../../../src/include/errno.ts';
+
+const HEAP = VM_PROCSTART + 4 * 4096;
+
+describe('createSystem', () => {
+  it('boots every boot process at its slot and goes idle', async () => {
+    const sys = await createSystem({ sanity: 'functions' });
+    const names = sys.inspect().processes.map((p) => `${p.slot}:${p.name}`);
+    expect(names).toEqual(['0:pm', '1:vfs', '2:rs', '3:memory', '4:log', '5:tty', '6:ds', '7:mfs', '8:vm', '9:pfs', '10:init']);
+    sys.sanityCheck();
+  });
+
+  it('rejects a bad config with one line per problem', async () => {
+    await expect(createSystem({ ramBytes: 1000 })).rejects.toThrow(ConfigError);
+    await expect(createSystem({ nrProcs: 5 })).rejects.toThrow(/nrProcs/);
+  });
+
+  it('runs a user program: demand-zero heap, exit status reaches the host', async () => {
+    const sys = await createSystem({ sanity: 'functions' });
+    const h = sys.spawn(async (p) => {
+      const zero = await p.readU32(HEAP);
+      await p.writeU32(HEAP, 1234);
+      return zero === 0 && (await p.readU32(HEAP)) === 1234 ? 5 : 1;
+    });
+    await sys.run();
+    expect(h.endpoint).toBeGreaterThan(0);
+    expect(h.exit).toEqual({ code: 5, signal: 0 });
+    sys.sanityCheck();
+  });
+
+  it('a process touching an unmapped address is killed with SIGSEGV and its parent sees it in wait', async () => {
+    const sys = await createSystem({ sanity: 'functions' });
+    let seen: unknown = null;
+    const h = sys.spawn(async (p) => {
+      const child = await p.fork(async (c) => {
+        await c.readU32(0x10000000);
+        return 0;
+      });
+      const w = await p.wait();
+      seen = { same: w.endpoint === child, signal: w.signal };
+      const none = await p.wait();
+      return none.endpoint === ECHILD ? 0 : 1;
+    });
+    await sys.run();
+    expect(seen).toEqual({ same: true, signal: SIGSEGV });
+    expect(h.exit).toEqual({ code: 0, signal: 0 });
+  });
+
+  it('the same seed and scenario give the same trace; stopping every step changes nothing', async () => {
+    const run = async (slice?: number): Promise<string> => {
+      const sys = await createSystem({ seed: 3, schedule: 'random' });
+      for (let i = 0; i < 3; i++) {
+        sys.spawn(async (p) => {
+          for (let j = 0; j < 4; j++) await p.writeU32(HEAP + j * 4096, j);
+          const c = await p.fork(async (q) => {
+            await q.writeU32(HEAP, 9);
+          });
+          await p.wait();
+          return c > 0 ? OK : 1;
+        });
+      }
+      if (slice === undefined) await sys.run();
+      else while ((await sys.run({ maxSteps: slice })).reason !== 'idle');
+      return sys.traceHash();
+    };
+    const a = await run();
+    expect(await run()).toBe(a);
+    expect(await run(1)).toBe(a);
+  });
+});
