@@ -198,6 +198,7 @@ export class System {
   /** Runs every checker the system has (VM, and the kernel's own records); panics on the first violation. */
   sanityCheck(): void {
     this.vm.sanityCheck();
+    grantSanityCheck(this.kernel);
     this.ds.sanityCheck();
   }
 

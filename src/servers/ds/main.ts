@@ -45,8 +45,11 @@ export interface DsState {
   readonly store: DsStore;
   /** True once the boot labels are in. */
   readonly booted: boolean;
+  /** True while DS is between receiving a request and replying: its tables are legitimately in flux. */
+  readonly busy: boolean;
   entries(): DsEntryInfo[];
   subscriptions(): DsSubscriptionInfo[];
+  /** The §9 checks, at a point where DS waits for work (as MINIX checks at the top of its loop); no-op while busy. */
   sanityCheck(): void;
 }
 
@@ -141,28 +144,39 @@ export function createDs(config: DsServerConfig, bootLabels: readonly DsBootLabe
   const store = new DsStore(
     { maxKeys: config.maxKeys, maxSubs: config.maxSubs, labelPolicy: config.labelPolicy },
     mem,
-    sink === null ? null : (op, caller, key, result) => sink({ step: step(), kind: 'ds', op, caller, key, result }),
+    sink === null
+      ? null
+      : (op, caller, key, result) => {
+          sink({ step: step(), kind: 'ds', op, caller, key, result });
+        },
   );
   let booted = false;
+  let busy = false;
   const state: DsState = {
     store,
     get booted() {
       return booted;
     },
+    get busy() {
+      return busy;
+    },
     entries: () => store.entries(),
     subscriptions: () => store.subscriptions(),
     sanityCheck: () => {
-      store.sanityCheck();
+      if (!busy) store.sanityCheck();
     },
   };
   const program: Program = async (p) => {
     mem.bind(p);
     step = () => p.kernel.step;
+    busy = true;
     await store.boot(bootLabels);
     booted = true;
     for (;;) {
+      busy = false;
       const m = await p.receive(ANY);
       if (m.type === NOTIFY_MESSAGE) continue;
+      busy = true;
       const reply = await store.handle(m);
       if (config.sanity === true) store.sanityCheck();
       const out: Payload = Object.assign({}, m, reply);
