@@ -3,6 +3,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import { runCommand } from './commands/run.ts';
 import { inspectCommand } from './commands/inspect.ts';
+import { traceCommand } from './commands/trace.ts';
+import { testCommand } from './commands/test.ts';
 import { UsageError, parseSeed, parseSize } from './options.ts';
 import { ConfigError } from '../sim/system.ts';
 
@@ -34,6 +36,15 @@ export function buildProgram(): Command {
     .argument('[scenario]', 'run this scenario first')
     .option('--json', 'print the snapshot as JSON')
     .action(inspectCommand);
+  withSystemOptions(program.command('test').description('run the conformance suites and print every check as passed or failed'))
+    .argument('[suite]', 'safecopy, safemap, safeperf, any other tagged suite, or all (the default)')
+    .option('-v, --verbose', "also print the test services' output")
+    .action(testCommand);
+  withSystemOptions(program.command('trace').description('run a scenario and write its trace (JSON Lines or Chrome trace-event format)'))
+    .argument('<scenario>', 'built-in scenario name')
+    .requiredOption('-o, --output <file>', 'where to write the trace')
+    .addOption(new Option('--format <format>', 'jsonl, or chrome for chrome://tracing and Perfetto').choices(['jsonl', 'chrome']).default('jsonl'))
+    .action(traceCommand);
   return program;
 }
 

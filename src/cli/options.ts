@@ -47,7 +47,8 @@ export function configFromOptions(o: CommonOptions): Partial<SystemConfig> {
     if (level === undefined) throw new UsageError(`--sanity must be one of ${sanityLevels.join(', ')}`);
     c.sanity = level;
   }
-  if (o.cow !== undefined) c.cowSafecopy = o.cow;
+  // commander gives cow = true unless --no-cow: only an explicit --no-cow overrides a scenario's setting.
+  if (o.cow === false) c.cowSafecopy = false;
   if (o.grantIds !== undefined) {
     if (o.grantIds !== 'generational' && o.grantIds !== 'legacy') throw new UsageError('--grant-ids must be generational or legacy');
     c.grantIds = o.grantIds;

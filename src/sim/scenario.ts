@@ -1,6 +1,6 @@
 // Scenarios: a named piece of work run on a fresh system, reporting checks (passed/failed) and narrative
 // lines, with the seed that replays it. The conformance programs, the demo workloads and user-written
-// scenario files all take this shape. Entry points: Scenario, ScenarioOutput, runScenario, ScenarioResult.
+// scenario files all take this shape. Entry points: Scenario, ScenarioHost, ScenarioOutput, runScenario, ScenarioResult.
 import { errnoName } from '../include/errno.ts';
 import { Panic } from '../lib/assert.ts';
 import { createSystem } from './system.ts';
@@ -18,7 +18,17 @@ export interface Scenario {
   title: string;
   /** Config the scenario needs; the caller's overrides (seed, memory, ...) are applied on top. */
   config?: Partial<SystemConfig>;
-  run(sys: System, out: ScenarioOutput): Promise<void>;
+  /** The conformance suite this scenario belongs to (`grantvm test <suite>`), if any. */
+  suite?: string;
+  run(sys: System, out: ScenarioOutput, host: ScenarioHost): Promise<void>;
+}
+
+/**
+ * What the host lends a scenario. Core code never reads the host's clock: a timed test uses `clockNs` when the
+ * host passes one (the CLI passes performance.now), else the model's own count of kernel entries.
+ */
+export interface ScenarioHost {
+  clockNs?: () => number;
 }
 
 /** What a scenario writes: checks and narrative lines, in order. */
@@ -55,14 +65,14 @@ export interface ScenarioResult {
   system: System | null;
 }
 
-export async function runScenario(s: Scenario, overrides: Partial<SystemConfig> = {}): Promise<ScenarioResult> {
+export async function runScenario(s: Scenario, overrides: Partial<SystemConfig> = {}, host: ScenarioHost = {}): Promise<ScenarioResult> {
   const config = { ...s.config, ...overrides };
   const out = new ScenarioOutput();
   let sys: System | null = null;
   let error: string | null = null;
   try {
     sys = await createSystem(config);
-    await s.run(sys, out);
+    await s.run(sys, out, host);
   } catch (err) {
     error = err instanceof Panic ? `panic: ${err.message}` : err instanceof Error ? err.message : String(err);
   }

@@ -1,8 +1,9 @@
 // The built-in scenarios: what `grantvm run` lists and runs, and what the tests run too.
-// Entry points: builtinScenarios, defaultReport, findScenario.
+// Entry points: builtinScenarios, defaultReport, findScenario, conformanceSuites.
 import { NR_TASKS } from '../include/endpoint.ts';
 import { vmDemo } from '../user/vmdemo.ts';
 import { bootTable } from './boot.ts';
+import { safecopySuite, safemapSuite, safeperfSuite } from './grantsuites.ts';
 import type { Scenario } from './scenario.ts';
 
 const boot: Scenario = {
@@ -46,7 +47,7 @@ const vmDemoScenario: Scenario = {
   },
 };
 
-export const builtinScenarios: readonly Scenario[] = [boot, vmDemoScenario];
+export const builtinScenarios: readonly Scenario[] = [boot, vmDemoScenario, safecopySuite, safemapSuite, safeperfSuite()];
 
 export function findScenario(name: string): Scenario | undefined {
   return builtinScenarios.find((s) => s.name === name);
@@ -55,4 +56,11 @@ export function findScenario(name: string): Scenario | undefined {
 /** What `grantvm run` (and `npm start`) runs by default. */
 export function defaultReport(): Scenario[] {
   return [...builtinScenarios];
+}
+
+/** The conformance suites (`grantvm test`): every scenario tagged with a suite, by suite name. */
+export function conformanceSuites(): Map<string, Scenario[]> {
+  const suites = new Map<string, Scenario[]>();
+  for (const s of builtinScenarios) if (s.suite !== undefined) suites.set(s.suite, [...(suites.get(s.suite) ?? []), s]);
+  return suites;
 }

@@ -20,7 +20,7 @@ export async function inspectCommand(name: string | undefined, o: InspectOptions
   const { problems } = resolveConfig(overrides);
   if (problems.length > 0) throw new UsageError(problems.join('\n'));
   const sys = await createSystem({ ...scenario?.config, ...overrides });
-  if (scenario !== undefined) await scenario.run(sys, new ScenarioOutput());
+  if (scenario !== undefined) await scenario.run(sys, new ScenarioOutput(), {});
   const snap = sys.inspect();
   if (o.json === true) {
     console.log(JSON.stringify(snap, null, 2));

@@ -9,6 +9,7 @@ import { resolveConfig } from '../../sim/config.ts';
 import { configFromOptions, UsageError } from '../options.ts';
 import type { CommonOptions } from '../options.ts';
 import { color, table } from '../format.ts';
+import { hostClockNs } from './test.ts';
 
 interface RunOptions extends CommonOptions {
   list?: boolean;
@@ -29,7 +30,7 @@ export async function runCommand(names: string[], o: RunOptions): Promise<void> 
   const traceLines: string[] = [];
   console.log(color.bold('grantvm') + color.dim(' — MINIX 3 grants, safecopy, safemap, DS and VM, 2009-2010'));
   for (const s of scenarios) {
-    const r = await runScenario(s, overrides);
+    const r = await runScenario(s, overrides, { clockNs: hostClockNs });
     results.push(r);
     printResult(r, o.verbose === true);
     if (o.trace !== undefined && r.system !== null) traceLines.push(toJsonLines(r.system.trace));

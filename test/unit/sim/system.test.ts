@@ -71,3 +71,14 @@ describe('createSystem', () => {
     expect(await run(1)).toBe(a);
   });
 });
+
+describe('fatal deaths', () => {
+  it('DS cannot be restarted: its death stops the system with a panic', async () => {
+    const sys = await createSystem();
+    const ds = sys.proc('ds');
+    expect(ds).not.toBeNull();
+    sys.kill(ds?.endpoint ?? -1);
+    await expect(sys.run()).rejects.toThrow(/DS died/);
+    expect(sys.panicked?.message).toMatch(/DS died/);
+  });
+});

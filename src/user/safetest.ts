@@ -1,0 +1,192 @@
+// The harness shared by the ported grant test services (test/safecopy, test/safemap, test/safeperf): the
+// grantor/requestor handshake, page-aligned buffers, the report callback and the elapsed-time clock.
+// Entry points: TestReport, ElapsedClock, sendEndpoint, receiveEndpoint, sendGrant, receiveGrant, fifoNotify,
+// fifoWait, waitForDeath, peerByLabel, mapBuffer, checkTest, runTest, GRANT_TEST_PRIV.
+// DIVERGES: MINIX exchanges endpoints and grant ids through two FIFOs; here they travel in IPC messages, and
+// FIFO_NOTIFY/FIFO_WAIT become a token sent with a blocking send and received from that peer only (a kernel
+// notify would coalesce two tokens sent back to back, which a FIFO does not). Buffers are mmapped pages: a
+// service runs in a fork of RS, whose data area is 4 pages.
+import {
+  KERNEL_CALL,
+  SYS_GETINFO,
+  SYS_PRIVCTL,
+  SYS_PRIV_ALLOW,
+  SYS_PRIV_SET_USER,
+  SYS_SAFECOPYFROM,
+  SYS_SAFECOPYTO,
+  SYS_SAFEMAP,
+  SYS_SAFEREVMAP,
+  SYS_SAFEUNMAP,
+  SYS_SETGRANT,
+  SYS_SYSCTL,
+  SYS_UMAP,
+} from '../include/com.ts';
+import { EDEADSRCDST, OK, errnoName } from '../include/errno.ts';
+import type { PrivSpec } from '../include/priv.ts';
+import { MAP_ANON, MAP_PRIVATE } from '../include/vm.ts';
+import { dsRetrieveLabelNum } from '../libsys/ds.ts';
+import type { Proc } from '../libsys/proc.ts';
+import { vmMmap } from '../libsys/vm.ts';
+
+export const PAGE = 4096;
+
+/** The privileges of the reference test services (their system.conf): these kernel calls, any IPC, every VM call. */
+export const GRANT_TEST_PRIV: PrivSpec = {
+  ipcTo: 'all',
+  kernelCalls: [
+    SYS_SAFECOPYFROM,
+    SYS_SAFECOPYTO,
+    SYS_SAFEMAP,
+    SYS_SAFEREVMAP,
+    SYS_SAFEUNMAP,
+    SYS_UMAP,
+    SYS_PRIVCTL,
+    SYS_SETGRANT,
+    SYS_GETINFO,
+    SYS_SYSCTL,
+  ].map((c) => c - KERNEL_CALL),
+  vmCalls: 'all',
+};
+
+/** Where a test program writes: its stdout lines, and the checks the scenario collects. */
+export interface TestReport {
+  line(text: string): void;
+  check(name: string, ok: boolean, detail?: string): void;
+}
+
+/**
+ * The time source of the timed tests: `now()` in `unit`s. The CLI passes the host's clock (ns); without one
+ * the scenario counts kernel entries (deterministic, 'step').
+ */
+export interface ElapsedClock {
+  now(): number;
+  readonly unit: 'ns' | 'step';
+}
+
+/** Message types of the handshake (private to the test services). */
+export const TEST_ENDPOINT = 0x7e00;
+export const TEST_GRANT = 0x7e01;
+export const TEST_TOKEN = 0x7e02;
+
+/** A failure that ends the test program (exit 1), as CHECK_TEST's exit(1) or a failed setup call. */
+export class TestFailed extends Error {}
+
+/** Ends the program unless `r` is OK: the reference prints the error and returns 1. */
+export function mustOk(r: number, who: string, what: string): void {
+  if (r !== OK) throw new TestFailed(`${who}: error in ${what}: ${errnoName(r)}`);
+}
+
+/** The endpoint of the service RS started under `label` (RS publishes labels in DS before starting it). */
+export async function peerByLabel(p: Proc, label: string): Promise<number> {
+  const r = await dsRetrieveLabelNum(p, label);
+  if (r.result !== OK)
+    throw new TestFailed(`${p.name}: no service '${label}' in DS (${errnoName(r.result)})`);
+  return r.endpoint;
+}
+
+/** The requestor's first step: its own endpoint to the grantor. */
+export async function sendEndpoint(p: Proc, to: number): Promise<void> {
+  mustOk(await p.send(to, { type: TEST_ENDPOINT, endpoint: p.endpoint }), p.name, 'send endpoint');
+}
+
+/** The grantor's first step: wait for a requestor's endpoint. */
+export async function receiveEndpoint(p: Proc): Promise<number> {
+  for (;;) {
+    const m = await p.receive();
+    if (m.type === TEST_ENDPOINT && typeof m.endpoint === 'number') return m.endpoint;
+  }
+}
+
+/** The grantor's answer: its endpoint and the grant ids (the reference writes ep_self, then gid). */
+export async function sendGrant(p: Proc, to: number, gids: readonly number[]): Promise<void> {
+  mustOk(await p.send(to, { type: TEST_GRANT, endpoint: p.endpoint, gids: [...gids] }), p.name, 'send grant');
+}
+
+export async function receiveGrant(p: Proc, from: number): Promise<{ granter: number; gids: number[] }> {
+  const m = await p.receive(from);
+  const gids = m.gids;
+  if (m.type !== TEST_GRANT || typeof m.endpoint !== 'number' || !Array.isArray(gids)) {
+    throw new TestFailed(`${p.name}: expected the grant message, got type ${m.type}`);
+  }
+  return { granter: m.endpoint, gids: gids.filter((g): g is number => typeof g === 'number') };
+}
+
+/** FIFO_NOTIFY: one token to the peer (blocks until the peer takes it). */
+export async function fifoNotify(p: Proc, peer: number): Promise<void> {
+  mustOk(await p.send(peer, { type: TEST_TOKEN }), p.name, 'FIFO_NOTIFY');
+}
+
+/** FIFO_WAIT: the peer's next token. */
+export async function fifoWait(p: Proc, peer: number): Promise<void> {
+  const m = await p.receive(peer);
+  if (m.type !== TEST_TOKEN) throw new TestFailed(`${p.name}: FIFO_WAIT failed (${errnoName(m.type)})`);
+}
+
+/** Waits until `peer` is gone: a receive from it that ends with EDEADSRCDST. */
+export async function waitForDeath(p: Proc, peer: number): Promise<boolean> {
+  for (;;) {
+    const m = await p.receive(peer);
+    if (m.type === EDEADSRCDST) return true;
+    if (m.type !== TEST_TOKEN) return false;
+  }
+}
+
+/** `pages` fresh page-aligned pages of the process's own (anonymous, private) memory. */
+export async function mapBuffer(p: Proc, pages: number): Promise<number> {
+  const a = await vmMmap(p, 0, pages * PAGE, MAP_ANON | MAP_PRIVATE);
+  if (a < 0) throw new TestFailed(`${p.name}: mmap of ${pages} pages failed (${errnoName(a)})`);
+  return a;
+}
+
+/**
+ * CHECK_TEST: prints `<WHO>: test <name> succeeded|failed`, records the check, and on failure ends the program
+ * with status 1.
+ */
+export function checkTest(r: TestReport, who: string, got: number, expected: number, name: string): void {
+  const ok = got === expected;
+  const text = `${who}: test ${name} ${ok ? 'succeeded' : 'failed'}`;
+  r.line(text);
+  r.check(text, ok, ok ? '' : `got ${got}, expected ${expected}`);
+  if (!ok) throw new TestFailed('');
+}
+
+/** Runs a test program's body: a TestFailed is printed and becomes exit status 1. */
+export async function runTest(r: TestReport, body: () => Promise<void>): Promise<number> {
+  try {
+    await body();
+    return 0;
+  } catch (e) {
+    if (!(e instanceof TestFailed)) throw e;
+    if (e.message !== '') {
+      r.line(e.message);
+      r.check(e.message, false);
+    }
+    return 1;
+  }
+}
+
+/** An elapsed time as the tests print it: whole nanoseconds, or kernel entries with their unit. */
+export function formatElapsed(clock: ElapsedClock, delta: number): string {
+  return clock.unit === 'ns' ? `${Math.round(delta)}` : `${delta} steps`;
+}
+
+/** True iff `a` and `b` hold the same bytes. */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Lets a child forked by this system process run: sys_privctl SET_USER, then ALLOW (it starts held, NO_PRIV). */
+export async function releaseChild(p: Proc, child: number): Promise<void> {
+  mustOk(
+    (await p.kernelCall({ type: SYS_PRIVCTL, endpoint: child, request: SYS_PRIV_SET_USER })).type,
+    p.name,
+    'privctl SET_USER',
+  );
+  mustOk(
+    (await p.kernelCall({ type: SYS_PRIVCTL, endpoint: child, request: SYS_PRIV_ALLOW })).type,
+    p.name,
+    'privctl ALLOW',
+  );
+}
