@@ -1,5 +1,5 @@
 // Models the i386 two-level paging unit and a per-process software TLB (spec/vm.md §4). Entry points: walk,
-// translate, checkRange (kernel, no TLB); userRead, userWrite (process, via Tlb); mapPage (test/boot helper).
+// translate, checkRange, translateRange (kernel, no TLB); userRead, userWrite (process, via Tlb); mapPage (test/boot helper).
 // DIVERGES: supervisor writes need W (CR0.WP set); no A/D bits; ranges past 4 GiB panic, never wrap.
 import { assert, panic } from '../lib/assert.ts';
 import {
@@ -35,7 +35,11 @@ export type Fault = { vaddr: number; present: boolean; write: boolean };
  * As on i386, absence at either level outranks protection: that decides the fault's present bit.
  */
 function resolve(mem: PhysMem, dirFrame: number, v: number): number {
-  const pde = mem.pteRead(dirFrame, v >>> 22);
+  return resolveUnder(mem, mem.pteRead(dirFrame, v >>> 22), v);
+}
+
+/** resolve() with the directory entry of v already read: range walks read it once per 4 MiB. */
+function resolveUnder(mem: PhysMem, pde: number, v: number): number {
   if ((pde & PTE.P) === 0) return 0;
   if ((pde & PTE.PS) !== 0) {
     return (
@@ -92,12 +96,83 @@ export function checkRange(
   length: number,
   write: boolean,
 ): number {
+  return translateRange(mem, dirFrame, v, length, write, null);
+}
+
+/** Physically contiguous runs of a virtual range, in order: run i is `bytes[i]` bytes at physical `pa[i]`. */
+export interface PhysRuns {
+  pa: number[];
+  bytes: number[];
+  count: number;
+}
+
+/**
+ * checkRange that also records, when `out` is given and every page is accessible, the range's physically
+ * contiguous runs in `out` (reused: its arrays only grow). Each 4 MiB slice reads its directory entry once and
+ * then its page table's words directly.
+ */
+export function translateRange(
+  mem: PhysMem,
+  dirFrame: number,
+  v: number,
+  length: number,
+  write: boolean,
+  out: PhysRuns | null,
+): number {
   checkUserRange(v, length);
+  const runs = out ?? scratchRuns;
+  const need = write ? PTE.P | PTE.W | PTE.U : PTE.P | PTE.U;
   const end = v + length;
-  for (let a = v; a < end; a = a - (a & PAGE_MASK) + PAGE_SIZE) {
-    if (!permits(resolve(mem, dirFrame, a), write, true)) return a;
+  let count = 0;
+  let runPa = 0;
+  let runLen = 0;
+  let a = v;
+  while (a < end) {
+    const pdeIndex = a >>> 22;
+    const pde = mem.pteRead(dirFrame, pdeIndex);
+    const sliceEnd = Math.min(end, (pdeIndex + 1) * BIG_PAGE_SIZE);
+    // The page table under this directory entry, as words (null: a 4 MiB page, no table, or never written).
+    const table = (pde & (PTE.P | PTE.PS)) === PTE.P ? mem.frameWords(pde >>> PAGE_SHIFT) : null;
+    // U and W count where both levels grant them; P is the PTE's (the PDE's is known set when there is a table).
+    const pdeBits = pde & (PTE.W | PTE.U);
+    while (a < sliceEnd) {
+      let pa: number;
+      if (table !== null) {
+        const pte = table[(a >>> PAGE_SHIFT) & 0x3ff] ?? 0;
+        if ((((pte & PTE.P) | (pte & pdeBits)) & need) !== need) return a;
+        pa = ((pte & PTE_FRAME_MASK) >>> 0) + (a & PAGE_MASK);
+      } else {
+        const e = resolveUnder(mem, pde, a);
+        if (!permits(e, write, true)) return a;
+        pa = entryFrame(e) * PAGE_SIZE + (a & PAGE_MASK);
+      }
+      const n = Math.min(PAGE_SIZE - (a & PAGE_MASK), sliceEnd - a);
+      if (pa === runPa + runLen && runLen > 0) runLen += n;
+      else {
+        if (runLen > 0) count = pushRun(runs, count, runPa, runLen);
+        runPa = pa;
+        runLen = n;
+      }
+      a += n;
+    }
   }
+  runs.count = runLen > 0 ? pushRun(runs, count, runPa, runLen) : count;
   return -1;
+}
+
+/** Where checkRange's runs go (nobody reads them). */
+const scratchRuns: PhysRuns = { pa: [], bytes: [], count: 0 };
+const BIG_PAGE_SIZE = 0x400000;
+
+function pushRun(out: PhysRuns, i: number, pa: number, bytes: number): number {
+  if (i < out.pa.length) {
+    out.pa[i] = pa;
+    out.bytes[i] = bytes;
+  } else {
+    out.pa.push(pa);
+    out.bytes.push(bytes);
+  }
+  return i + 1;
 }
 
 /**

@@ -1,5 +1,5 @@
 // Models the machine's physical RAM: 4 KiB frames in lazily allocated ArrayBuffer chunks (DESIGN.md §3).
-// Entry points: PhysMem (read/write/copy/zero/poison, readU32/writeU32, pteRead/pteWrite for table walks).
+// Entry points: PhysMem (read/write/copy/zero/poison, readU32/writeU32, pteRead/pteWrite/frameWords for table walks).
 // DIVERGES: untouched RAM reads as zero and costs no host memory; access outside RAM panics (no bus error).
 import { assert, panic } from '../lib/assert.ts';
 import {
@@ -57,6 +57,8 @@ export class PhysMem {
   private readonly bufs: Array<ArrayBuffer | undefined>;
   /** Per chunk, lazily made 4 KiB views of its frames: a whole-page read then allocates nothing. */
   private readonly frameViews: Array<Array<Uint8Array | undefined> | undefined>;
+  /** Per chunk, lazily made u32 views of its frames (frameWords). */
+  private readonly frameWordViews: Array<Array<Uint32Array | undefined> | undefined>;
   private allocated = 0;
 
   constructor(ramBytes: number, options?: { chunkBytes?: number }) {
@@ -89,6 +91,7 @@ export class PhysMem {
     this.u32s = new Array<Uint32Array | undefined>(nChunks).fill(undefined);
     this.bufs = new Array<ArrayBuffer | undefined>(nChunks).fill(undefined);
     this.frameViews = new Array<Array<Uint8Array | undefined> | undefined>(nChunks).fill(undefined);
+    this.frameWordViews = new Array<Array<Uint32Array | undefined> | undefined>(nChunks).fill(undefined);
   }
 
   /** Host bytes held by the chunks allocated so far. */
@@ -97,7 +100,8 @@ export class PhysMem {
   }
 
   readU32(pa: number): number {
-    this.checkWord(pa, 'readU32');
+    // The aligned in-RAM word (every caller's case) passes with three comparisons; anything else is checked in full.
+    if (pa >>> 0 !== pa || (pa & 3) !== 0 || pa + 4 > this.ramBytes) this.checkWord(pa, 'readU32');
     const u32 = this.u32s[pa >>> this.chunkShift];
     return u32 === undefined ? 0 : (u32[(pa & this.chunkMask) >>> 2] ?? 0);
   }
@@ -161,8 +165,10 @@ export class PhysMem {
 
   /** memmove within RAM: overlap-safe, one copyWithin/set per chunk span. */
   copy(dstPa: number, srcPa: number, length: number): void {
-    this.checkRange(dstPa, length, 'copy destination');
-    this.checkRange(srcPa, length, 'copy source');
+    if (!(dstPa >>> 0 === dstPa && srcPa >>> 0 === srcPa && length >>> 0 === length && dstPa + length <= this.ramBytes && srcPa + length <= this.ramBytes)) {
+      this.checkRange(dstPa, length, 'copy destination');
+      this.checkRange(srcPa, length, 'copy source');
+    }
     if (length === 0 || dstPa === srcPa) return;
     if (dstPa < srcPa) {
       let done = 0;
@@ -225,11 +231,36 @@ export class PhysMem {
     return u32 === undefined ? 0 : (u32[((frameNo & this.framesPerChunkMask) << 10) | index] ?? 0);
   }
 
+  /**
+   * The 1024 u32 words of frame `frameNo` as a cached view into RAM, for loops over a page table or a grant
+   * table that would otherwise call pteRead/readU32 per word; null while the frame's chunk was never written
+   * (it reads as zero). Read-only by convention, and not to be kept: a later write may allocate the chunk.
+   */
+  frameWords(frameNo: number): Uint32Array | null {
+    if (frameNo >>> 0 !== frameNo || frameNo >= this.nFrames) this.badEntry(frameNo, 0, 'frameWords');
+    const c = frameNo >>> this.framesPerChunkShift;
+    const buf = this.bufs[c];
+    if (buf === undefined) return null;
+    let views = this.frameWordViews[c];
+    if (views === undefined) {
+      views = new Array<Uint32Array | undefined>(1 << this.framesPerChunkShift).fill(undefined);
+      this.frameWordViews[c] = views;
+    }
+    const i = frameNo & this.framesPerChunkMask;
+    let v = views[i];
+    if (v === undefined) {
+      v = new Uint32Array(buf, i * PAGE_SIZE, ENTRIES_PER_TABLE);
+      views[i] = v;
+    }
+    return v;
+  }
+
   pteWrite(frameNo: number, index: number, v: number): void {
     if (frameNo >>> 0 !== frameNo || frameNo >= this.nFrames || (index & 0x3ff) !== index)
       this.badEntry(frameNo, index, 'pteWrite');
-    this.chunk32(frameNo >>> this.framesPerChunkShift)[((frameNo & this.framesPerChunkMask) << 10) | index] =
-      v;
+    const c = frameNo >>> this.framesPerChunkShift;
+    const u32 = this.u32s[c] ?? this.chunk32(c);
+    u32[((frameNo & this.framesPerChunkMask) << 10) | index] = v;
   }
 
   /**

@@ -6,9 +6,14 @@ import { EINVAL, ELOOP, EPERM } from '../include/errno.ts';
 import { ANY, VFS_PROC_NR } from '../include/endpoint.ts';
 import type { Endpoint } from '../include/endpoint.ts';
 import {
+  CPF_DIRECT,
+  CPF_INDIRECT,
+  CPF_MAGIC,
   CPF_USED,
   CPF_VALID,
   GRANT_ENTRY_BYTES,
+  GRANT_OFF,
+  GRANT_SEQ_MASK,
   MAX_INDIRECT_DEPTH,
   decodeGrantEntry,
   grantIdSeq,
@@ -16,9 +21,9 @@ import {
   isGrantIdValid,
 } from '../include/safecopies.ts';
 import type { GrantEntry, GrantIdScheme } from '../include/safecopies.ts';
-import { ADDRESS_SPACE_BYTES } from '../lib/units.ts';
+import { ADDRESS_SPACE_BYTES, PAGE_MASK, PAGE_SHIFT, PAGE_SIZE } from '../lib/units.ts';
 import type { Kernel } from './kernel.ts';
-import { kcheckRange, kread, rangeWraps } from './memory.ts';
+import { kcheckRange, kread, kreadInto, kwalk, rangeWraps } from './memory.ts';
 import { RTS } from './proc.ts';
 import type { KProc } from './proc.ts';
 import type { GrantTableRef } from './priv.ts';
@@ -42,9 +47,59 @@ export function usableGrantTable(p: KProc): GrantTableRef | null {
 }
 
 /**
- * Reads entry `slot` of p's table from p's memory with a plain kernel walk (no VM help): a fresh copy at
- * every use, so nothing checked here can change before it is used. Unreadable → null.
+ * An entry's words as verify_grant reads them, meaning per kind (spec/grants.md §3.2): flags @0, w4 @4, w8 @8,
+ * w12 @12, w16 @16, seq @28. Raw u32 values; the interpreter casts endpoints and ids to i32.
  */
+interface EntryWords {
+  flags: number;
+  w4: number;
+  w8: number;
+  w12: number;
+  w16: number;
+  seq: number;
+}
+
+/** The one record verifyGrant reads entries into: verification is synchronous, so one is enough. */
+const words: EntryWords = { flags: 0, w4: 0, w8: 0, w12: 0, w16: 0, seq: 0 };
+/** Staging for an entry that is unaligned or crosses a page: bytes, with an aligned word view over them. */
+const staging = new Uint8Array(GRANT_ENTRY_BYTES);
+const stagingWords = new Uint32Array(staging.buffer);
+
+/**
+ * Reads entry `slot` of p's table from p's memory with a plain kernel walk (no VM help) into `out`: a fresh read
+ * at every use, so nothing checked here can change before it is used. False when the entry is unreadable.
+ * An aligned entry inside one page (every entry of a page-aligned table but those straddling a page end) is read
+ * word by word after one walk; any other goes through a byte copy.
+ */
+function readEntryWords(k: Kernel, p: KProc, table: GrantTableRef, slot: number, out: EntryWords): boolean {
+  const a = table.addr + GRANT_ENTRY_BYTES * slot;
+  if (rangeWraps(a, GRANT_ENTRY_BYTES)) return false;
+  const mem = k.mem;
+  if ((a & 3) === 0 && (a & PAGE_MASK) <= PAGE_SIZE - GRANT_ENTRY_BYTES) {
+    const pa = kwalk(k, p, a, false);
+    if (pa < 0) return false;
+    const frame = mem.frameWords(pa >>> PAGE_SHIFT);
+    const w = (pa & PAGE_MASK) >>> 2;
+    out.flags = frame === null ? 0 : (frame[w] ?? 0);
+    out.w4 = frame === null ? 0 : (frame[w + (GRANT_OFF.directWhoTo >>> 2)] ?? 0);
+    out.w8 = frame === null ? 0 : (frame[w + (GRANT_OFF.directStart >>> 2)] ?? 0);
+    out.w12 = frame === null ? 0 : (frame[w + (GRANT_OFF.directLen >>> 2)] ?? 0);
+    out.w16 = frame === null ? 0 : (frame[w + (GRANT_OFF.magicLen >>> 2)] ?? 0);
+    out.seq = frame === null ? 0 : (frame[w + (GRANT_OFF.seq >>> 2)] ?? 0);
+    return true;
+  }
+  if (kcheckRange(k, p, a, GRANT_ENTRY_BYTES, false) >= 0) return false;
+  kreadInto(k, p, a, staging);
+  out.flags = stagingWords[GRANT_OFF.flags >>> 2] ?? 0;
+  out.w4 = stagingWords[GRANT_OFF.directWhoTo >>> 2] ?? 0;
+  out.w8 = stagingWords[GRANT_OFF.directStart >>> 2] ?? 0;
+  out.w12 = stagingWords[GRANT_OFF.directLen >>> 2] ?? 0;
+  out.w16 = stagingWords[GRANT_OFF.magicLen >>> 2] ?? 0;
+  out.seq = stagingWords[GRANT_OFF.seq >>> 2] ?? 0;
+  return true;
+}
+
+/** The entry `slot` of p's table as decodeGrantEntry would give it, or null when unreadable (for inspection). */
 export function readGrantEntry(k: Kernel, p: KProc, table: GrantTableRef, slot: number): GrantEntry | null {
   const a = table.addr + GRANT_ENTRY_BYTES * slot;
   if (rangeWraps(a, GRANT_ENTRY_BYTES) || kcheckRange(k, p, a, GRANT_ENTRY_BYTES, false) >= 0) return null;
@@ -65,6 +120,8 @@ function rangeOk(start: number, len: number, offset: number, bytes: number): boo
 /**
  * verify_grant: may `granteeE` (or ANY) access `bytes` at `offset` of grant `gid` in `granterE`'s table with
  * `access` (CPF_* bits)? Errors in the order of spec/grants.md §4: EINVAL, EPERM, ELOOP.
+ * Entries are read as words (the kind by the kernel's precedence: INDIRECT, DIRECT, MAGIC), never decoded
+ * into objects: this runs once per hop of every safecopy.
  */
 export function verifyGrant(
   k: Kernel,
@@ -80,33 +137,32 @@ export function verifyGrant(
   let grantee = granteeE;
   let id = gid;
   let depth = 0;
-  let entry: GrantEntry;
+  const e = words;
   for (;;) {
     const granter = k.liveProc(granterEp);
     if (granter === null || !isGrantIdValid(id)) return { ok: false, err: EINVAL };
     const table = usableGrantTable(granter);
     const slot = grantIdSlot(scheme, id);
     if (table === null || slot >= table.entries) return { ok: false, err: EPERM };
-    const e = readGrantEntry(k, granter, table, slot);
-    if (e === null || (e.flags & (CPF_USED | CPF_VALID)) !== (CPF_USED | CPF_VALID)) return { ok: false, err: EPERM };
-    if (scheme === 'generational' && e.seq !== grantIdSeq(scheme, id)) return { ok: false, err: EPERM };
-    if (e.kind !== 'indirect') {
-      entry = e;
-      break;
+    if (!readEntryWords(k, granter, table, slot, e) || (e.flags & (CPF_USED | CPF_VALID)) !== (CPF_USED | CPF_VALID)) {
+      return { ok: false, err: EPERM };
     }
+    if (scheme === 'generational' && (e.seq & GRANT_SEQ_MASK) !== grantIdSeq(scheme, id)) return { ok: false, err: EPERM };
+    if ((e.flags & CPF_INDIRECT) === 0) break;
     if (depth === MAX_INDIRECT_DEPTH) return { ok: false, err: ELOOP };
     depth++;
-    if (!granteeMatches(e.whoTo, grantee)) return { ok: false, err: EPERM };
+    // Indirect: who_to @4, who_from @8, grant @12.
+    if (!granteeMatches((e.w4 | 0) as Endpoint, grantee)) return { ok: false, err: EPERM };
     grantee = granterEp;
-    granterEp = e.whoFrom;
-    id = e.grant;
+    granterEp = e.w8 | 0;
+    id = e.w12 | 0;
   }
-  return finalEntry(entry, granterEp as Endpoint, id, grantee, bytes, access, offset);
+  return finalEntry(e, granterEp as Endpoint, id, grantee, bytes, access, offset);
 }
 
-/** Steps 2-5 of §4 on the entry the chain ended on, found in `granter`'s table under `id`. */
+/** Steps 2-5 of §4 on the entry the chain ended on (not indirect), found in `granter`'s table under `id`. */
 function finalEntry(
-  e: GrantEntry,
+  e: EntryWords,
   granter: Endpoint,
   id: number,
   grantee: number,
@@ -115,18 +171,22 @@ function finalEntry(
   offset: number,
 ): VerifyResult {
   if ((e.flags & access) !== access) return { ok: false, err: EPERM };
-  switch (e.kind) {
-    case 'direct':
-      if (e.start + e.len > ADDRESS_SPACE_BYTES || !granteeMatches(e.whoTo, grantee)) return { ok: false, err: EPERM };
-      if (!rangeOk(e.start, e.len, offset, bytes)) return { ok: false, err: EPERM };
-      return { ok: true, owner: granter, addr: e.start + offset, finalOwner: granter, finalId: id };
-    case 'magic':
-      // Only VFS may name another process's memory; the ANY wildcard is who_to's (MINIX tested who_from).
-      if (granter !== VFS_PROC_NR || !granteeMatches(e.whoTo, grantee)) return { ok: false, err: EPERM };
-      if (!rangeOk(e.start, e.len, offset, bytes)) return { ok: false, err: EPERM };
-      return { ok: true, owner: e.whoFrom, addr: e.start + offset, finalOwner: granter, finalId: id };
-    case 'indirect':
-    case 'none':
-      return { ok: false, err: EPERM };
+  if ((e.flags & CPF_DIRECT) !== 0) {
+    // Direct: who_to @4, start @8, len @12.
+    const start = e.w8 >>> 0;
+    const len = e.w12 >>> 0;
+    if (start + len > ADDRESS_SPACE_BYTES || !granteeMatches((e.w4 | 0) as Endpoint, grantee)) return { ok: false, err: EPERM };
+    if (!rangeOk(start, len, offset, bytes)) return { ok: false, err: EPERM };
+    return { ok: true, owner: granter, addr: start + offset, finalOwner: granter, finalId: id };
   }
+  if ((e.flags & CPF_MAGIC) !== 0) {
+    // Magic: who_from @4, who_to @8, start @12, len @16. Only VFS may name another process's memory; the ANY
+    // wildcard is who_to's (MINIX tested who_from).
+    const start = e.w12 >>> 0;
+    const len = e.w16 >>> 0;
+    if (granter !== VFS_PROC_NR || !granteeMatches((e.w8 | 0) as Endpoint, grantee)) return { ok: false, err: EPERM };
+    if (!rangeOk(start, len, offset, bytes)) return { ok: false, err: EPERM };
+    return { ok: true, owner: (e.w4 | 0) as Endpoint, addr: start + offset, finalOwner: granter, finalId: id };
+  }
+  return { ok: false, err: EPERM };
 }

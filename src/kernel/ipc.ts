@@ -43,7 +43,7 @@ function deliver(k: Kernel, to: KProc, m: Message): void {
 }
 
 function trace(k: Kernel, op: 'send' | 'receive' | 'notify' | 'senda', from: number, to: number, mtype: number, result: number): void {
-  if (k.tracing) k.emit({ step: k.step, kind: 'ipc', op, from, to, mtype, result });
+  if (k.config.trace !== null) k.emit({ step: k.step, kind: 'ipc', op, from, to, mtype, result });
 }
 
 /** Would `caller` blocking on a send to `dst` close a cycle of blocked processes? (deadlock) */
@@ -73,9 +73,13 @@ export function ipcSend(k: Kernel, caller: KProc, dstE: number, payload: Payload
   return sendNow(k, caller, dstE, payload);
 }
 
+/** One settled promise for every send that completes at once: a settled promise may be awaited any number of times. */
+const SENT_OK: Promise<number> = Promise.resolve(OK);
+
 function sendNow(k: Kernel, caller: KProc, dstE: number, payload: Payload): Promise<number> {
   const r = sendCommon(k, caller, dstE, payload, false);
-  return r !== null ? Promise.resolve(r) : k.block<number>(caller);
+  if (r === null) return k.block<number>(caller);
+  return r === OK ? SENT_OK : Promise.resolve(r);
 }
 
 /** The send half shared by send and sendrec. Returns a result, or null when the caller must block. */
@@ -121,8 +125,10 @@ function receiveNow(k: Kernel, caller: KProc, srcE: number): Promise<Message> {
     return Promise.resolve({ type: EDEADSRCDST, source: srcE as Endpoint, ipcError: true });
   }
   const src = srcE === SELF ? caller.endpoint : (srcE as Endpoint);
-  const m = takePending(k, caller, src, false);
-  if (m !== null) return Promise.resolve(m);
+  if (caller.notifyFrom.length !== 0 || caller.callers.length !== 0 || caller.asyncQueue.length !== 0) {
+    const m = takePending(k, caller, src, false);
+    if (m !== null) return Promise.resolve(m);
+  }
   caller.recvFrom = src;
   k.setRts(caller, RTS.RECEIVING);
   return k.block<Message>(caller);
@@ -187,8 +193,11 @@ function sendrecNow(k: Kernel, caller: KProc, dstE: number, payload: Payload): P
   if (r === null) return k.block<number | Message>(caller).then((res) => afterBlockedSend(k, caller, dstE, res));
   if (r !== OK) return Promise.resolve({ type: r, source: dstE as Endpoint, ipcError: true });
   const dst = dstE === SELF ? caller.endpoint : (dstE as Endpoint);
-  const m = takePending(k, caller, dst, true);
-  if (m !== null) return Promise.resolve(m);
+  // Only a queued sender or a senda message can be the reply already (notifications wait): skip the scan when none is.
+  if (caller.callers.length !== 0 || caller.asyncQueue.length !== 0) {
+    const m = takePending(k, caller, dst, true);
+    if (m !== null) return Promise.resolve(m);
+  }
   caller.recvFrom = dst;
   caller.replyFrom = dst;
   k.setRts(caller, RTS.RECEIVING);

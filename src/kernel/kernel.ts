@@ -5,6 +5,8 @@
 import { SIGABRT, SIGKILL } from '../include/errno.ts';
 import {
   CLOCK,
+  ENDPOINT_GENERATION_SIZE,
+  MAX_NR_TASKS,
   NONE,
   NR_TASKS,
   PM_PROC_NR,
@@ -158,11 +160,13 @@ export class Kernel {
 
   /** The process holding endpoint `e`, or null if `e` is not live (bad slot, free slot, stale generation). */
   liveProc(e: number): KProc | null {
-    if (!Number.isInteger(e)) return null;
-    const slot = endpointSlot(e);
-    if (!this.isOkSlot(slot)) return null;
-    const p = this.procAt(slot);
-    return p.inUse && p.endpoint === e ? p : null;
+    // Endpoints are i32; the slot is endpointSlot(e) without its second modulo for the usual e ≥ -MAX_NR_TASKS.
+    if ((e | 0) !== e) return null;
+    const t = e + MAX_NR_TASKS;
+    const slot = t >= 0 ? (t % ENDPOINT_GENERATION_SIZE) - MAX_NR_TASKS : endpointSlot(e);
+    if (slot < -NR_TASKS || slot >= this.config.nrProcs) return null;
+    const p = this.procs[slot + NR_TASKS];
+    return p !== undefined && p.inUse && p.endpoint === e ? p : null;
   }
 
   newPrivId(): number {
@@ -303,12 +307,20 @@ export class Kernel {
   }
 
   private switchFrom(p: KProc): Promise<unknown> {
-    const promise = new Promise<unknown>((resolve) => {
-      p.waiter = resolve;
-    });
+    this.suspending = p;
+    const promise = new Promise<unknown>(this.captureWaiter);
     this.switchAway();
     return promise;
   }
+
+  /** The process switchFrom is suspending: read by captureWaiter, so no closure is made per switch. */
+  private suspending: KProc | null = null;
+  private readonly captureWaiter = (resolve: (value: unknown) => void): void => {
+    const p = this.suspending;
+    if (p === null) panic('switchFrom: no process to suspend');
+    this.suspending = null;
+    p.waiter = resolve;
+  };
 
   /** The current process stops running (blocked, preempted or gone): hand the CPU to the next one. */
   switchAway(): void {
@@ -318,7 +330,8 @@ export class Kernel {
       this.finishHost(this.stopReason);
       return;
     }
-    let next = this.takeStopped() ?? this.scheduler.pick();
+    let next = this.stopped !== null ? this.takeStopped() : null;
+    if (next === null) next = this.scheduler.pick();
     if (next === null && this.fireTimers()) next = this.scheduler.pick();
     if (next === null) {
       this.finishHost('idle');

@@ -1,14 +1,14 @@
 // Models the kernel's access to process memory: a process's own loads and stores through its MMU and TLB,
 // with page faults handed to VM (arch/i386/pagefault, kernel/arch/i386/memory.c), and the kernel's own
 // walks for copies through the page-directory pointer page (spec/vm.md §4). Entry points: userAccess,
-// kwalk, kcheckRange, kcopy, kwrite, kread, hasPageTable.
+// kwalk, kcheckRange, kcheckRuns, kcopy, kcopyRuns, kcopyInPage, kwrite, kread, kreadInto, hasPageTable.
 // DIVERGES: a process's accesses are not kernel entries (no step) unless they fault.
 import { SIGSEGV } from '../include/errno.ts';
 import { HARDWARE } from '../include/endpoint.ts';
 import { panic } from '../lib/assert.ts';
-import { ADDRESS_SPACE_BYTES, PAGE_SIZE } from '../lib/units.ts';
-import { PTE, userRead, userWrite, walk } from '../hw/mmu.ts';
-import type { Fault } from '../hw/mmu.ts';
+import { ADDRESS_SPACE_BYTES, PAGE_MASK, PAGE_SIZE } from '../lib/units.ts';
+import { PTE, translateRange, userRead, userWrite, walk } from '../hw/mmu.ts';
+import type { Fault, PhysRuns } from '../hw/mmu.ts';
 import type { Kernel } from './kernel.ts';
 import { RTS } from './proc.ts';
 import type { KProc } from './proc.ts';
@@ -81,55 +81,132 @@ export function hasPageTable(k: Kernel, p: KProc): boolean {
 /** Physical address of byte v of p for a kernel access (P and U; W for writes), or -1. */
 export function kwalk(k: Kernel, p: KProc, v: number, write: boolean): number {
   if (v < 0 || v >= ADDRESS_SPACE_BYTES) return -1;
-  const dir = kernelDir(k, p);
-  if (dir < 0) {
-    const e = p.extent;
-    return e !== null && v >= e.base && v < e.base + e.length ? v : -1;
-  }
-  return walk(k.mem, dir, v, write, true);
+  return walkIn(k, p, kernelDir(k, p), v, write);
+}
+
+/** kwalk with the directory already looked up (-1: identity inside p's extent). v MUST be a 32-bit address. */
+function walkIn(k: Kernel, p: KProc, dir: number, v: number, write: boolean): number {
+  if (dir >= 0) return walk(k.mem, dir, v, write, true);
+  const e = p.extent;
+  return e !== null && v >= e.base && v < e.base + e.length ? v : -1;
 }
 
 /** -1 if every page of [v, v+length) of p is accessible to a kernel copy, else the first bad address. */
 export function kcheckRange(k: Kernel, p: KProc, v: number, length: number, write: boolean): number {
+  return kcheckRuns(k, p, v, length, write, null);
+}
+
+/** The physical runs of a copy's source and destination: filled by kcheckRuns, consumed at once by kcopyRuns. */
+export const copySourceRuns: PhysRuns = { pa: [], bytes: [], count: 0 };
+export const copyDestRuns: PhysRuns = { pa: [], bytes: [], count: 0 };
+
+/**
+ * kcheckRange that also records, when every page is accessible and `out` is given, the physically contiguous
+ * runs of the range in `out` (one walk per page, the directory entry read once per 4 MiB).
+ */
+export function kcheckRuns(k: Kernel, p: KProc, v: number, length: number, write: boolean, out: PhysRuns | null): number {
+  if (out !== null) out.count = 0;
   if (length === 0) return -1;
   if (rangeWraps(v, length)) return Number.isInteger(v) && v >= 0 ? v : 0;
+  const dir = kernelDir(k, p);
+  if (dir >= 0) return translateRange(k.mem, dir, v, length, write, out);
   for (let a = v; a < v + length; a = a - (a % PAGE_SIZE) + PAGE_SIZE) {
-    if (kwalk(k, p, a, write) < 0) return a;
+    if (walkIn(k, p, dir, a, write) < 0) return a;
+  }
+  if (out !== null) {
+    // Identity inside the boot extent: one run.
+    out.pa[0] = v;
+    out.bytes[0] = length;
+    out.count = 1;
   }
   return -1;
 }
 
 /**
- * Copies `length` bytes from src's `sv` to dst's `dv` in runs bounded by page ends on both sides. Both
- * ranges MUST have passed kcheckRange. Within one process overlapping ranges copy as memmove.
+ * Copies between two ranges of equal length given as physical runs (kcheckRuns), one memmove per piece where
+ * both sides are contiguous. `backward`: the pieces go from the last to the first (an overlapping copy inside
+ * one process with the destination above the source).
+ */
+export function kcopyRuns(k: Kernel, src: PhysRuns, dst: PhysRuns, backward: boolean): void {
+  if (backward) {
+    copyRunsBackward(k, src, dst);
+    return;
+  }
+  let i = 0;
+  let j = 0;
+  let si = 0;
+  let dj = 0;
+  while (i < src.count && j < dst.count) {
+    const sLeft = (src.bytes[i] ?? 0) - si;
+    const dLeft = (dst.bytes[j] ?? 0) - dj;
+    const n = Math.min(sLeft, dLeft);
+    k.mem.copy((dst.pa[j] ?? 0) + dj, (src.pa[i] ?? 0) + si, n);
+    si += n;
+    dj += n;
+    if (si === src.bytes[i]) {
+      i++;
+      si = 0;
+    }
+    if (dj === dst.bytes[j]) {
+      j++;
+      dj = 0;
+    }
+  }
+  if (i !== src.count || j !== dst.count) panic('kcopyRuns: source and destination differ in length');
+}
+
+function copyRunsBackward(k: Kernel, src: PhysRuns, dst: PhysRuns): void {
+  let i = src.count - 1;
+  let j = dst.count - 1;
+  // Bytes of run i (j) not copied yet, counted from its start.
+  let sLeft = src.bytes[i] ?? 0;
+  let dLeft = dst.bytes[j] ?? 0;
+  while (i >= 0 && j >= 0) {
+    const n = Math.min(sLeft, dLeft);
+    sLeft -= n;
+    dLeft -= n;
+    k.mem.copy((dst.pa[j] ?? 0) + dLeft, (src.pa[i] ?? 0) + sLeft, n);
+    if (sLeft === 0 && --i >= 0) sLeft = src.bytes[i] ?? 0;
+    if (dLeft === 0 && --j >= 0) dLeft = dst.bytes[j] ?? 0;
+  }
+  if (i >= 0 || j >= 0) panic('kcopyRuns: source and destination differ in length');
+}
+
+/**
+ * Copies `length` bytes from src's `sv` to dst's `dv`, one memmove per piece physically contiguous on both
+ * sides. Both ranges MUST have passed kcheckRange. Within one process overlapping ranges copy as memmove.
  */
 export function kcopy(k: Kernel, src: KProc, sv: number, dst: KProc, dv: number, length: number): void {
-  const backward = src === dst && dv > sv && dv < sv + length;
-  let left = length;
-  while (left > 0) {
-    const s = backward ? sv + left - 1 : sv + length - left;
-    const d = backward ? dv + left - 1 : dv + length - left;
-    const room = backward
-      ? Math.min((s % PAGE_SIZE) + 1, (d % PAGE_SIZE) + 1)
-      : Math.min(PAGE_SIZE - (s % PAGE_SIZE), PAGE_SIZE - (d % PAGE_SIZE));
-    const n = Math.min(room, left);
-    const s0 = backward ? s - n + 1 : s;
-    const d0 = backward ? d - n + 1 : d;
-    const ps = kwalk(k, src, s0, false);
-    const pd = kwalk(k, dst, d0, true);
-    if (ps < 0 || pd < 0) panic(`kcopy: unchecked page (${src.name}@${s0} → ${dst.name}@${d0})`);
-    k.mem.copy(pd, ps, n);
-    left -= n;
+  if (length === 0) return;
+  if (kcheckRuns(k, src, sv, length, false, copySourceRuns) >= 0 || kcheckRuns(k, dst, dv, length, true, copyDestRuns) >= 0) {
+    panic(`kcopy: unchecked range (${src.name}@${sv} → ${dst.name}@${dv}, ${length} bytes)`);
   }
+  kcopyRuns(k, copySourceRuns, copyDestRuns, src === dst && dv > sv && dv < sv + length);
+}
+
+/**
+ * The common small copy: when [sv, sv+length) and [dv, dv+length) each lie inside one page and both pages are
+ * accessible (source P|U, destination P|U|W), copies them with one walk per side and returns true. Otherwise
+ * copies nothing and returns false: the caller checks the ranges (kcheckRange) and copies with kcopy.
+ */
+export function kcopyInPage(k: Kernel, src: KProc, sv: number, dst: KProc, dv: number, length: number): boolean {
+  if ((sv & PAGE_MASK) + length > PAGE_SIZE || (dv & PAGE_MASK) + length > PAGE_SIZE) return false;
+  const ps = kwalk(k, src, sv, false);
+  if (ps < 0) return false;
+  const pd = kwalk(k, dst, dv, true);
+  if (pd < 0) return false;
+  k.mem.copy(pd, ps, length);
+  return true;
 }
 
 /** Kernel write of host bytes into p's memory; every page MUST be accessible (kcheckRange). */
 export function kwrite(k: Kernel, p: KProc, v: number, bytes: Uint8Array): void {
+  const dir = kernelDir(k, p);
   let done = 0;
   while (done < bytes.length) {
     const a = v + done;
-    const n = Math.min(PAGE_SIZE - (a % PAGE_SIZE), bytes.length - done);
-    const pa = kwalk(k, p, a, true);
+    const n = Math.min(PAGE_SIZE - (a & PAGE_MASK), bytes.length - done);
+    const pa = walkIn(k, p, dir, a, true);
     if (pa < 0) panic(`kwrite: unchecked page ${a} of ${p.name}`);
     k.mem.write(pa, bytes, done, n);
     done += n;
@@ -139,14 +216,21 @@ export function kwrite(k: Kernel, p: KProc, v: number, bytes: Uint8Array): void 
 /** Kernel read of p's memory into a new buffer; every page MUST be accessible (kcheckRange). */
 export function kread(k: Kernel, p: KProc, v: number, length: number): Uint8Array {
   const out = new Uint8Array(length);
+  kreadInto(k, p, v, out);
+  return out;
+}
+
+/** Kernel read of `out.length` bytes of p's memory at v into `out`; every page MUST be accessible (kcheckRange). */
+export function kreadInto(k: Kernel, p: KProc, v: number, out: Uint8Array): void {
+  const dir = kernelDir(k, p);
+  const length = out.length;
   let done = 0;
   while (done < length) {
     const a = v + done;
-    const n = Math.min(PAGE_SIZE - (a % PAGE_SIZE), length - done);
-    const pa = kwalk(k, p, a, false);
+    const n = Math.min(PAGE_SIZE - (a & PAGE_MASK), length - done);
+    const pa = walkIn(k, p, dir, a, false);
     if (pa < 0) panic(`kread: unchecked page ${a} of ${p.name}`);
     k.mem.read(pa, out, done, n);
     done += n;
   }
-  return out;
 }

@@ -46,8 +46,10 @@ export class KProc {
   vmHolds = 0;
   priv: Priv;
   priority = 7;
-  /** In a scheduler ready queue (kept by the Scheduler). */
+  /** In a scheduler ready queue (kept by the Scheduler), linked through prevReady/nextReady. */
   queued = false;
+  prevReady: KProc | null = null;
+  nextReady: KProc | null = null;
   quantumLeft = 0;
   /** Page directory frame once VM bound one (pt_bind); -1 when the process has no page table. */
   dirFrame = -1;

@@ -64,18 +64,38 @@ registerKernelCall(SYS_SAFEMAP, doSafemap);
 registerKernelCall(SYS_SAFEREVMAP, doSaferevmap);
 registerKernelCall(SYS_SAFEUNMAP, doSafeunmap);
 
-/** A kernel call from `caller`: the reply message carries the result in `type`. */
-export async function kernelCall(k: Kernel, caller: KProc, m: Payload): Promise<Message> {
+/**
+ * A kernel call from `caller`: the reply message carries the result in `type`. A handler that answers at once
+ * costs no promise of its own; one that suspends the caller (VM requests) is awaited.
+ */
+export function kernelCall(k: Kernel, caller: KProc, m: Payload): Promise<Message> {
   const y = k.enter(caller);
-  if (y !== null) await y;
+  if (y !== null) return y.then(() => dispatch(k, caller, m));
+  return dispatch(k, caller, m);
+}
+
+function dispatch(k: Kernel, caller: KProc, m: Payload): Promise<Message> {
   const n = m.type - KERNEL_CALL;
-  let reply: KcallReply;
-  if (!Number.isInteger(n) || n < 0 || n >= NR_SYS_CALLS) reply = EBADREQUEST;
-  else if (caller.priv.kcallMask[n] !== 1) reply = ECALLDENIED;
-  else {
-    const h = handlers[n];
-    reply = h === undefined ? EBADREQUEST : await h(k, caller, m);
+  let reply: KcallReply | Promise<KcallReply>;
+  try {
+    if (!Number.isInteger(n) || n < 0 || n >= NR_SYS_CALLS) reply = EBADREQUEST;
+    else if (caller.priv.kcallMask[n] !== 1) reply = ECALLDENIED;
+    else {
+      const h = handlers[n];
+      reply = h === undefined ? EBADREQUEST : h(k, caller, m);
+    }
+  } catch (err) {
+    // As from an async function: a handler's panic rejects the call, it never throws at the caller.
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
   }
+  if (reply instanceof Promise) return reply.then((r) => replyMessage(k, caller, m, r));
+  // A handler that switched the caller away (it ended or stopped it) answers after the processes it let run
+  // have started, as an awaited handler would.
+  if (k.current !== caller) return Promise.resolve(reply).then((r) => replyMessage(k, caller, m, r));
+  return Promise.resolve(replyMessage(k, caller, m, reply));
+}
+
+function replyMessage(k: Kernel, caller: KProc, m: Payload, reply: KcallReply): Message {
   let out: Message;
   if (typeof reply === 'number') out = { type: reply, source: SYSTEM };
   else {
@@ -83,7 +103,8 @@ export async function kernelCall(k: Kernel, caller: KProc, m: Payload): Promise<
     out.type = reply.result;
   }
   if (k.tracing) {
-    k.emit({ step: k.step, kind: 'kcall', caller: caller.endpoint, call: kernelCallNames[m.type] ?? `KCALL_${n}`, result: out.type });
+    const call = kernelCallNames[m.type] ?? `KCALL_${m.type - KERNEL_CALL}`;
+    k.emit({ step: k.step, kind: 'kcall', caller: caller.endpoint, call, result: out.type });
   }
   return out;
 }

@@ -12,11 +12,22 @@ import type { Payload } from '../../include/ipc.ts';
 import { numField } from '../../include/ipc.ts';
 import { CPF_READ, CPF_WRITE, SCPVEC_ELEMENT_BYTES, SCPVEC_NR, decodeScpVector } from '../../include/safecopies.ts';
 import type { ScpVecElement } from '../../include/safecopies.ts';
-import { assert } from '../../lib/assert.ts';
+import { assert, panic } from '../../lib/assert.ts';
 import { PAGE_SIZE, pageOffset } from '../../lib/units.ts';
 import { usableGrantTable, verifyGrant } from '../grant.ts';
 import type { Kernel } from '../kernel.ts';
-import { hasPageTable, kcheckRange, kcopy, kread, rangeWraps } from '../memory.ts';
+import {
+  copyDestRuns,
+  copySourceRuns,
+  hasPageTable,
+  kcheckRange,
+  kcheckRuns,
+  kcopy,
+  kcopyInPage,
+  kcopyRuns,
+  kread,
+  rangeWraps,
+} from '../memory.ts';
 import type { KProc } from '../proc.ts';
 import { postVmRequest } from '../vmrequest.ts';
 
@@ -48,21 +59,30 @@ interface CheckNeed {
 /** Restarts one copy may take before we conclude VM answers CHECK OK without making the range accessible. */
 const MAX_RESTARTS = 64;
 
-export const doSafecopyFrom = (k: Kernel, caller: KProc, m: Payload): Promise<number> => safecopyCall(k, caller, m, 'from');
-export const doSafecopyTo = (k: Kernel, caller: KProc, m: Payload): Promise<number> => safecopyCall(k, caller, m, 'to');
+export const doSafecopyFrom = (k: Kernel, caller: KProc, m: Payload): number | Promise<number> => safecopyCall(k, caller, m, 'from');
+export const doSafecopyTo = (k: Kernel, caller: KProc, m: Payload): number | Promise<number> => safecopyCall(k, caller, m, 'to');
 
-async function safecopyCall(k: Kernel, caller: KProc, m: Payload, dir: 'from' | 'to'): Promise<number> {
+/** A message field as a number (NaN when absent or not a number): a constant-name load at each use, not m[field]. */
+const num = (v: unknown): number => (typeof v === 'number' ? v : Number.NaN);
+
+/** One sys_safecopyfrom/to. A copy that needs no VM help completes without a promise of its own. */
+function safecopyCall(k: Kernel, caller: KProc, m: Payload, dir: 'from' | 'to'): number | Promise<number> {
   const c: CopyArgs = {
     dir,
-    granter: numField(m, 'granter'),
-    gid: numField(m, 'gid'),
-    offset: numField(m, 'offset'),
-    addr: numField(m, 'address'),
-    bytes: numField(m, 'bytes'),
+    granter: num(m['granter']),
+    gid: num(m['gid']),
+    offset: num(m['offset']),
+    addr: num(m['address']),
+    bytes: num(m['bytes']),
   };
-  const result = await safecopy(k, caller, c);
+  const r = safecopy(k, caller, c, 0);
+  if (typeof r === 'number') return traceCopy(k, caller, c, r);
+  return r.then((result) => traceCopy(k, caller, c, result));
+}
+
+function traceCopy(k: Kernel, caller: KProc, c: CopyArgs, result: number): number {
   if (k.tracing) {
-    const op = dir === 'from' ? 'safecopyfrom' : 'safecopyto';
+    const op = c.dir === 'from' ? 'safecopyfrom' : 'safecopyto';
     k.emit({ step: k.step, kind: 'grant', op, caller: caller.endpoint, granter: c.granter, gid: c.gid, result });
   }
   return result;
@@ -78,7 +98,7 @@ export async function doVsafecopy(k: Kernel, caller: KProc, m: Payload): Promise
   if (rangeWraps(vecAddr, length) || kcheckRange(k, caller, vecAddr, length, false) >= 0) return EFAULT;
   for (const el of decodeScpVector(kread(k, caller, vecAddr, length), n)) {
     const c = vectorCopy(el);
-    const result = c === null ? EINVAL : await safecopy(k, caller, c);
+    const result = c === null ? EINVAL : await safecopy(k, caller, c, 0);
     if (k.tracing) {
       const granter = c?.granter ?? el.from;
       k.emit({ step: k.step, kind: 'grant', op: 'vsafecopy', caller: caller.endpoint, granter, gid: el.gid, result });
@@ -96,29 +116,37 @@ function vectorCopy(el: ScpVecElement): CopyArgs | null {
   return null;
 }
 
-/** One copy, restarted from the first check (grant verification included) after every CHECK VM answered. */
-async function safecopy(k: Kernel, caller: KProc, c: CopyArgs): Promise<number> {
-  for (let attempt = 0; ; attempt++) {
-    assert(attempt <= MAX_RESTARTS, () => `safecopy: ${caller.name} restarted ${attempt} times: VM's CHECK OK left the range inaccessible`);
-    const sides = resolveCopy(k, caller, c);
-    if (typeof sides === 'number') return sides;
-    const [src, dst] = sides;
-    const cow = cowEligible(k, src, dst, c.bytes);
-    const pieces = cow ? headAndTail(src.addr, dst.addr, c.bytes) : [{ s: src.addr, d: dst.addr, n: c.bytes }];
-    const need = firstNeed(k, src, dst, pieces);
-    if (need !== null) {
-      const r = await checkRange(k, caller, need);
-      if (r !== null) return r;
-      continue;
-    }
-    if (cow) {
-      const r = await cowCopy(k, caller, src, dst, c.bytes, pieces);
-      if (r === null) continue;
-      return r;
-    }
-    kcopy(k, src.proc, src.addr, dst.proc, dst.addr, c.bytes);
-    return OK;
+/**
+ * One copy, restarted from the first check (grant verification included) after every CHECK VM answered.
+ * `attempt` counts the restarts so far. Synchronous (a number) unless VM must be asked.
+ */
+function safecopy(k: Kernel, caller: KProc, c: CopyArgs, attempt: number): number | Promise<number> {
+  if (attempt > MAX_RESTARTS) panic(`safecopy: ${caller.name} restarted ${attempt} times: VM's CHECK OK left the range inaccessible`);
+  const sides = resolveCopy(k, caller, c);
+  if (typeof sides === 'number') return sides;
+  const [src, dst] = sides;
+  if (!cowEligible(k, src, dst, c.bytes)) {
+    const need = plainCopy(k, src, dst, c.bytes);
+    if (need === null) return OK;
+    return checkRange(k, caller, need).then((r) => (r === null ? safecopy(k, caller, c, attempt + 1) : r));
   }
+  const pieces = headAndTail(src.addr, dst.addr, c.bytes);
+  const need = firstNeed(k, src, dst, pieces);
+  if (need !== null) return checkRange(k, caller, need).then((r) => (r === null ? safecopy(k, caller, c, attempt + 1) : r));
+  return cowCopy(k, caller, src, dst, c.bytes, pieces).then((r) => (r === null ? safecopy(k, caller, c, attempt + 1) : r));
+}
+
+/**
+ * The plain copy (§5.3): the whole source, then the whole destination, checked before any byte moves; null when
+ * copied, else the range VM must make accessible. One walk per page and side: the checks record the physical
+ * runs the copy then moves (a copy inside one page on each side is done with one walk per side).
+ */
+function plainCopy(k: Kernel, src: Side, dst: Side, n: number): CheckNeed | null {
+  if (kcopyInPage(k, src.proc, src.addr, dst.proc, dst.addr, n)) return null;
+  if (kcheckRuns(k, src.proc, src.addr, n, false, copySourceRuns) >= 0) return { side: src, start: src.addr, length: n, write: false };
+  if (kcheckRuns(k, dst.proc, dst.addr, n, true, copyDestRuns) >= 0) return { side: dst, start: dst.addr, length: n, write: true };
+  kcopyRuns(k, copySourceRuns, copyDestRuns, src.proc === dst.proc && dst.addr > src.addr && dst.addr < src.addr + n);
+  return null;
 }
 
 /** §5.2 steps 1-3: the two sides of the copy (source first), or the error. */
@@ -141,10 +169,9 @@ function resolveCopy(k: Kernel, caller: KProc, c: CopyArgs): [Side, Side] | numb
 /** §5.5: COW on, two processes with page tables, congruent offsets, at least one whole page in the range. */
 function cowEligible(k: Kernel, src: Side, dst: Side, n: number): boolean {
   if (!k.config.cowSafecopy || src.proc === dst.proc) return false;
-  if (!hasPageTable(k, src.proc) || !hasPageTable(k, dst.proc)) return false;
   if (pageOffset(src.addr) !== pageOffset(dst.addr)) return false;
   const head = (PAGE_SIZE - pageOffset(src.addr)) % PAGE_SIZE;
-  return n - head >= PAGE_SIZE;
+  return n - head >= PAGE_SIZE && hasPageTable(k, src.proc) && hasPageTable(k, dst.proc);
 }
 
 /** A byte run copied plainly: n bytes from source address s to destination address d. */

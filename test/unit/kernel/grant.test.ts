@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { grantWorld } from '../../helpers/grantworld.ts';
 import type { Actor, World } from '../../helpers/grantworld.ts';
+import { MiB } from '../../helpers/grantworld.ts';
 import { ANY, SELF, VFS_PROC_NR, makeEndpoint } from '../../../src/include/endpoint.ts';
 import { ECALLDENIED, EDEADSRCDST, EDOM, EFAULT, EINVAL, ELOOP, EPERM, OK } from '../../../src/include/errno.ts';
 import {
@@ -21,6 +22,7 @@ import { SYS_EXEC } from '../../../src/include/com.ts';
 import { verifyGrant } from '../../../src/kernel/grant.ts';
 import { safemapRecords } from '../../../src/kernel/system/do_safemap.ts';
 import { toProgram } from '../../../src/libsys/proc.ts';
+import { cpfSetAllocator, extentGrantAllocator } from '../../../src/libsys/grant.ts';
 
 const fill = (n: number, byte: number): Uint8Array => new Uint8Array(n).fill(byte);
 const seqBytes = (n: number, from = 1): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (from + i) & 0xff);
@@ -230,6 +232,35 @@ describe('verify_grant through safecopy', () => {
     // copyto: source = base+8, destination = grant offset 0 (lower).
     expect(await g.do((p) => p.sys.safecopyTo(g.ep, id, 0, g.base + 8, 32))).toBe(OK);
     expect([...g.peek(g.base, 40)]).toEqual([...seqBytes(32, 9), ...seqBytes(8, 33)]);
+  });
+});
+
+describe('grant tables anywhere in memory', () => {
+  it('entries that straddle a page, and tables at an address that is not word-aligned, verify like any other', async () => {
+    for (const misalign of [0, 2]) {
+      const w = grantWorld();
+      const g = w.actor(20, 'G', { paged: true });
+      const r = w.actor(21, 'R', { paged: true });
+      g.mapPage(g.base);
+      r.mapPage(r.base);
+      g.poke(g.base, seqBytes(160));
+      const half = MiB / 2;
+      await g.do(async (p) => {
+        cpfSetAllocator(p, extentGrantAllocator(g.base + half + misalign, half - misalign));
+        return Promise.resolve();
+      });
+      // 160 grants: the table grows to 254 entries (9144 bytes), so several entries cross a page end.
+      const ids: number[] = [];
+      for (let i = 0; i < 160; i++) ids.push(await grant(g, r.ep, g.base + i, 1, CPF_READ));
+      const table = g.kp.priv.grantTable;
+      expect(table?.entries).toBe(254);
+      expect((table?.addr ?? 0) % 4).toBe(misalign);
+      for (const [i, id] of ids.entries()) expect(await copyFrom(r, g.ep, id, 0, 1, r.base + i)).toBe(OK);
+      expect([...r.peek(r.base, 160)]).toEqual([...seqBytes(160)]);
+      const last = ids[159] ?? -1;
+      expect(verifyGrant(w.k, g.ep, r.ep, last, 1, CPF_READ, 0)).toEqual({ ok: true, owner: g.ep, addr: g.base + 159, finalOwner: g.ep, finalId: last });
+      expect(verifyGrant(w.k, g.ep, r.ep, last, 1, CPF_WRITE, 0)).toEqual({ ok: false, err: EPERM });
+    }
   });
 });
 

@@ -3,6 +3,7 @@ import { bareKernel } from '../../helpers/bare.ts';
 import { ANY, makeEndpoint } from '../../../src/include/endpoint.ts';
 import { ECALLDENIED, EDEADSRCDST, EINVAL, ELOCKED, OK } from '../../../src/include/errno.ts';
 import { NOTIFY_MESSAGE } from '../../../src/include/com.ts';
+import type { Message, Payload } from '../../../src/include/ipc.ts';
 
 describe('IPC', () => {
   it('rendezvous: send blocks until the receiver receives, in order', async () => {
@@ -26,6 +27,50 @@ describe('IPC', () => {
     // a1 is delivered at once and a goes on; a2 and b1 queue in the order they were sent.
     expect(log.filter((l) => l.startsWith('got'))).toEqual(['got a1 from 21', 'got a2 from 21', 'got b1 from 22']);
     expect(log).toContain('a sent 0');
+  });
+
+  it('copy on delivery: a sender reusing its message object never changes what a receiver got', async () => {
+    const { k, spawn } = bareKernel();
+    const got: Message[] = [];
+    const sent: Payload[] = [];
+    spawn(20, 'server', async (p) => {
+      got.push(await p.receive(ANY));
+      await p.sleep(10);
+      got.push(await p.receive(ANY));
+      const req = await p.receive(ANY);
+      got.push(req);
+      const reply: Payload = { type: OK, answer: 1 };
+      sent.push(reply);
+      await p.send(req.source, reply);
+      reply.answer = 2;
+      reply.type = -1;
+    });
+    spawn(21, 'client', async (p) => {
+      const m: Payload = { type: 1, value: 'a' };
+      sent.push(m);
+      // The server waits: delivered at once. Then it sleeps: the second send waits in the queue.
+      expect(await p.send(20, m)).toBe(OK);
+      m.value = 'b';
+      expect(await p.send(20, m)).toBe(OK);
+      m.value = 'c';
+      m.type = 2;
+      const r = await p.sendrec(20, m);
+      m.value = 'd';
+      got.push(r);
+      await p.sleep(1);
+      got.push(r);
+    });
+    await k.run();
+    expect(got.map((m) => [m.type, m.source, m.value ?? m.answer])).toEqual([
+      [1, 21, 'a'],
+      [1, 21, 'b'],
+      [2, 21, 'c'],
+      [OK, 20, 1],
+      [OK, 20, 1],
+    ]);
+    // The kernel stamps `source` on its copies only; no delivered message is a sender's object.
+    for (const m of sent) expect('source' in m).toBe(false);
+    for (const m of got) expect(sent).not.toContain(m);
   });
 
   it('sendrec gets the reply; notifications wait until after it', async () => {
