@@ -1,6 +1,7 @@
 // Models MINIX's generic AVL tree (servers/vm/cavl_impl.h), used for the VM free list keyed by address and
 // for each region's physical references keyed by offset. Entry points: AvlTree (insert, remove, get, search,
-// entries, rekey, check). DIVERGES: one generic class instead of a macro-instantiated C template.
+// entries, rekey, check; first/last/find/next/prev cursors and buildSorted for allocation-free hot paths).
+// DIVERGES: one generic class instead of a macro-instantiated C template.
 
 import { assert, panic } from './assert.ts';
 
@@ -42,6 +43,15 @@ export const AVL_MAX_KEY = 0x1_0000_0000;
  * would need more than 10^13 nodes. Every descent asserts it, so a corrupted (cyclic) tree panics.
  */
 const MAX_HEIGHT = 64;
+
+/**
+ * A position in a tree (MINIX's avl_iter without the iterator object): read `key` and `value`, step with
+ * next()/prev(). No allocation per step. The tree must not change structurally while a cursor is used.
+ */
+export interface AvlCursor<V> {
+  readonly key: number;
+  readonly value: V;
+}
 
 const NO_HOOKS: AvlNodeHooks = { alloc: () => true, free: () => undefined };
 
@@ -106,6 +116,17 @@ function predecessor<V>(n: AvlNode<V>): AvlNode<V> | null {
     p = p.parent;
   }
   return p;
+}
+
+/** The balanced subtree of keys[lo, hi) (recursion depth log2 n). */
+function buildRange<V>(keys: readonly number[], values: readonly V[], lo: number, hi: number, parent: AvlNode<V> | null): AvlNode<V> | null {
+  if (lo >= hi) return null;
+  const mid = (lo + hi) >>> 1;
+  const n = new AvlNode(keys[mid] ?? 0, values[mid] as V, parent);
+  n.left = buildRange(keys, values, lo, mid, n);
+  n.right = buildRange(keys, values, mid + 1, hi, n);
+  updateHeight(n);
+  return n;
 }
 
 function checkKey(key: number, what: string): void {
@@ -256,6 +277,77 @@ export class AvlTree<V> {
       if (this.mods !== mods) panic('avl: entries: tree modified during iteration');
       node = up ? successor(node) : predecessor(node);
     }
+  }
+
+  /** Cursor at the smallest key, or null when empty. */
+  first(): AvlCursor<V> | null {
+    return this.root === null ? null : leftmost(this.root);
+  }
+
+  /** Cursor at the largest key, or null when empty. */
+  last(): AvlCursor<V> | null {
+    return this.root === null ? null : rightmost(this.root);
+  }
+
+  /** Cursor at the entry equal to, nearest below or nearest above `key` per `mode` (search without allocating). */
+  find(key: number, mode: AvlSearchMode): AvlCursor<V> | null {
+    return this.findNode(key, mode);
+  }
+
+  /** The cursor after c in key order, or null. */
+  next(c: AvlCursor<V>): AvlCursor<V> | null {
+    return successor(this.own(c));
+  }
+
+  /** The cursor before c in key order, or null. */
+  prev(c: AvlCursor<V>): AvlCursor<V> | null {
+    return predecessor(this.own(c));
+  }
+
+  /** setValue through a cursor (no search). */
+  setValueAt(c: AvlCursor<V>, value: V): void {
+    this.own(c).value = value;
+  }
+
+  /** Every value in key order, appended to `out` (default a new array). */
+  values(out: V[] = []): V[] {
+    let n = this.root === null ? null : leftmost(this.root);
+    let steps = 0;
+    while (n !== null) {
+      if (++steps > this.count) panic('avl: values: more steps than nodes');
+      out.push(n.value);
+      n = successor(n);
+    }
+    return out;
+  }
+
+  /**
+   * Fills an empty tree from `keys` (strictly increasing) and `values` in O(n), perfectly balanced, calling
+   * hooks.alloc() once per node first. Returns false, leaving the tree empty, when alloc() refuses.
+   */
+  buildSorted(keys: readonly number[], values: readonly V[]): boolean {
+    assert(this.root === null, 'avl: buildSorted into a non-empty tree');
+    const n = keys.length;
+    assert(values.length === n, 'avl: buildSorted: keys and values differ in length');
+    for (let i = 0; i < n; i++) {
+      const k = keys[i] ?? -1;
+      checkKey(k, 'buildSorted');
+      if (i > 0 && k <= (keys[i - 1] ?? -1)) panic(`avl: buildSorted: key ${k} out of order`);
+    }
+    for (let i = 0; i < n; i++) {
+      if (this.hooks.alloc()) continue;
+      for (let j = 0; j < i; j++) this.hooks.free();
+      return false;
+    }
+    this.root = buildRange(keys, values, 0, n, null);
+    this.count = n;
+    this.mods++;
+    return true;
+  }
+
+  private own(c: AvlCursor<V>): AvlNode<V> {
+    if (!(c instanceof AvlNode)) panic('avl: cursor from elsewhere');
+    return c as AvlNode<V>;
   }
 
   [Symbol.iterator](): IterableIterator<[number, V]> {

@@ -81,7 +81,7 @@ export class PhysAlloc {
    * fits. LOWER16MB/LOWER1MB: the bottom of the lowest range that fits, never crossing the boundary.
    */
   allocPages(n: number, flags: number, injectable = true): number {
-    assert(Number.isInteger(n) && n >= 1, () => `allocPages: bad page count ${n}`);
+    if (!(Number.isInteger(n) && n >= 1)) panic(`allocPages: bad page count ${n}`);
     if (injectable && this.opts.shouldFail()) return NO_MEM;
     let page: number;
     if ((flags & PAF_ALIGN64K) !== 0) {
@@ -104,18 +104,23 @@ export class PhysAlloc {
   private carve(n: number, flags: number): number {
     const boundary =
       (flags & PAF_LOWER1MB) !== 0 ? LOWER1MB_PAGES : (flags & PAF_LOWER16MB) !== 0 ? LOWER16MB_PAGES : 0;
+    const tree = this.tree;
     if (boundary === 0) {
-      for (const [addr, size] of this.tree.entries(undefined, 'down')) {
+      for (let c = tree.last(); c !== null; c = tree.prev(c)) {
+        const size = c.value;
         if (size < n) continue;
-        if (size === n) this.tree.remove(addr);
-        else this.tree.setValue(addr, size - n);
+        const addr = c.key;
+        if (size === n) tree.remove(addr);
+        else tree.setValueAt(c, size - n);
         this.freeCount -= n;
         return addr + size - n;
       }
       return this.failed(n, 0);
     }
-    for (const [addr, size] of this.tree.entries()) {
+    for (let c = tree.first(); c !== null; c = tree.next(c)) {
+      const size = c.value;
       if (size < n) continue;
+      const addr = c.key;
       if (addr + n > boundary) return this.failed(n, boundary);
       if (size === n) this.tree.remove(addr);
       else {
@@ -142,8 +147,8 @@ export class PhysAlloc {
 
   /** freePages(p, n): returns [p, p+n) to the free list, coalescing. Never fails; panics on a bad or double free. */
   freePages(p: number, n: number): void {
-    assert(Number.isInteger(p) && Number.isInteger(n) && n >= 1, () => `freePages: bad range ${p}+${n}`);
-    assert(p >= 1 && p + n <= this.nPages, () => `freePages: range ${p}+${n} outside RAM pages [1, ${this.nPages})`);
+    if (!(Number.isInteger(p) && Number.isInteger(n) && n >= 1)) panic(`freePages: bad range ${p}+${n}`);
+    if (!(p >= 1 && p + n <= this.nPages)) panic(`freePages: range ${p}+${n} outside RAM pages [1, ${this.nPages})`);
     this.checkNotFree(p, n);
     if (this.opts.sanity) this.mem.poison(p * PAGE_SIZE, n * PAGE_SIZE);
     const nodes = this.nodes;

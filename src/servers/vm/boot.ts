@@ -51,13 +51,15 @@ export function bootVm(config: VmConfig, boot: VmBootInfo, mem: PhysMem, trace: 
   assert(boot.nrProcs === config.nrProcs && config.nrProcs <= 1024, () => `VM boot: nrProcs ${boot.nrProcs} / ${config.nrProcs}`);
   const sane = config.sanity !== 'off';
   const inject = { count: 0, failAt: 0 };
-  const alloc = new PhysAlloc(nPages, mem, { sanity: sane, shouldFail: () => injectFail({ inject }) });
+  const injector = { inject };
+  const shouldFail = (): boolean => injectFail(injector);
+  const alloc = new PhysAlloc(nPages, mem, { sanity: sane, shouldFail });
   const vmRef: { vm: Vm | null } = { vm: null };
   const slab = new Slab({
     sanity: sane,
     objectBytes: config.slabObjectBytes,
     getPage: () => (vmRef.vm === null ? alloc.allocPages(1, 0, false) : vmAllocPage(vmRef.vm)),
-    shouldFail: () => injectFail({ inject }),
+    shouldFail,
   });
   const reserved = reservedRanges(boot, nPages);
   addFreeRanges(alloc, boot, nPages);

@@ -12,8 +12,7 @@ import type { Region } from './region.ts';
 /** Unreferences every reference of every region of vmp and frees the region objects (no PTE work). */
 export function freeRegions(vm: Vm, regions: readonly Region[]): void {
   for (const r of regions) {
-    const refs = [...r.refs.entries()].map(([, ref]) => ref);
-    for (const ref of refs) unreference(vm, ref);
+    for (const ref of r.refs.values()) unreference(vm, ref);
     vm.slab.free(r);
   }
 }

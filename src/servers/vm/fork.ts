@@ -1,11 +1,13 @@
 // Models VM's part of fork (servers/vm/fork.c): the child's address space as a COW copy of the parent's, then
 // sys_fork and the child's page-table binding. Entry points: forkAddressSpace, doFork.
 // DIVERGES: any failure undoes everything (slot free, refcounts restored, parent unchanged); an smap reference
-// gives the child a private snapshot; the parent's PTEs are write-protected only once the fork cannot fail.
+// gives the child a private snapshot; the parent's PTEs are write-protected only once the fork cannot fail; each
+// child region's reference tree is built at once from the parent's (sorted) references.
 import { EINVAL, ENOMEM, ENXIO, OK } from '../../include/errno.ts';
 import { SYS_FORK, VMCTL_I386_SETCR3, SYS_VMCTL } from '../../include/com.ts';
 import type { Message } from '../../include/ipc.ts';
 import { NO_MEM, VR_PHYS64K } from '../../include/vm.ts';
+import { assert } from '../../lib/assert.ts';
 import { PAGE_SIZE } from '../../lib/units.ts';
 import type { Proc } from '../../libsys/proc.ts';
 import type { Vm, VmProc, VmReply } from './glo.ts';
@@ -13,7 +15,7 @@ import { VMF_HASPT, VMF_INUSE, vmTrace, vmpOf } from './glo.ts';
 import { clearSlot, freeAddressSpace } from './exit.ts';
 import { memtypeOf } from './memtypes.ts';
 import { ptBindEntry, ptNew } from './pagetable.ts';
-import { linkRef, mapRef, newRegion } from './region.ts';
+import { dropRef, linkRefUnindexed, mapRegionRefs, newRegion, writeRefPtes } from './region.ts';
 import type { PhysBlock, PhysRegion, Region } from './region.ts';
 import { PAF_ALIGN64K } from '../../include/vm.ts';
 import { sanityAt } from './sanity.ts';
@@ -44,39 +46,61 @@ function copyRegions(vm: Vm, parent: VmProc, child: VmProc): boolean {
     const cr = newRegion(vm, child, pr.vaddr, pr.length, pr.flags, pr.tag);
     if (cr === null) return false;
     if (pr === parent.heap) child.heap = cr;
-    const share = memtypeOf(pr.flags).fork === 'share';
-    for (const [off, ref] of pr.refs.entries()) {
-      const ok = ref.mode === 'smap' && !share ? snapshotRef(vm, cr, ref) : linkRef(vm, cr, ref.block, off, 'private', false);
-      if (ok === null || ok === false) return false;
-      if (ok !== true) mapRef(vm, ok);
-    }
+    if (!copyRefs(vm, pr, cr)) return false;
   }
   return true;
 }
 
-/** The child's private copy of an smap-shared block (a snapshot at fork time). */
-function snapshotRef(vm: Vm, cr: Region, ref: PhysRegion): boolean {
+/**
+ * The child region's references, one per parent reference, built into its tree at once (nodes reserved first;
+ * one balanced build instead of an insert per block). ENOMEM unwinds this region's references.
+ */
+function copyRefs(vm: Vm, pr: Region, cr: Region): boolean {
+  const n = pr.refs.size;
+  if (n === 0) return true;
+  if (!vm.slab.reserveNodes(n)) return false;
+  const share = memtypeOf(pr.flags).fork === 'share';
+  const offs: number[] = [];
+  const made: PhysRegion[] = [];
+  for (let c = pr.refs.first(); c !== null; c = pr.refs.next(c)) {
+    const ref = c.value;
+    const nref = ref.mode === 'smap' && !share ? snapshotRef(vm, cr, ref) : linkRefUnindexed(vm, cr, ref.block, c.key, 'private', false);
+    if (nref === null) {
+      for (const m of made) dropRef(vm, m);
+      vm.slab.unreserveNodes(n);
+      return false;
+    }
+    writeRefPtes(vm, nref);
+    offs.push(c.key);
+    made.push(nref);
+  }
+  const built = cr.refs.buildSorted(offs, made);
+  assert(built, 'fork: reserved tree nodes missing');
+  vm.dirty.add(cr.owner);
+  return true;
+}
+
+/** The child's private copy of an smap-shared block (a snapshot at fork time), not yet in cr's tree. */
+function snapshotRef(vm: Vm, cr: Region, ref: PhysRegion): PhysRegion | null {
   const old = ref.block;
   const pages = old.length / PAGE_SIZE;
   const frame = vm.alloc.allocPages(pages, (cr.flags & VR_PHYS64K) !== 0 ? PAF_ALIGN64K : 0);
-  if (frame === NO_MEM) return false;
+  if (frame === NO_MEM) return null;
   const b = vm.slab.alloc<PhysBlock>('physBlock', { _slab: null, phys: frame * PAGE_SIZE, length: old.length, refcount: 0, refs: [] });
-  const nref = b === null ? null : linkRef(vm, cr, b, ref.offset, 'private', false);
-  if (nref === null) {
+  const nref = b === null ? null : linkRefUnindexed(vm, cr, b, ref.offset, 'private', false);
+  if (b === null || nref === null) {
     if (b !== null) vm.slab.free(b);
     vm.alloc.freePages(frame, pages);
-    return false;
+    return null;
   }
-  vm.mem.copy(b?.phys ?? 0, old.phys, old.length);
-  mapRef(vm, nref);
-  return true;
+  vm.mem.copy(b.phys, old.phys, old.length);
+  return nref;
 }
 
 /** Step 3, parent side: private references in COW regions become read-only (refcount now > 1). */
 function protectParent(vm: Vm, parent: VmProc): void {
   for (const r of parent.regions) {
-    if (memtypeOf(r.flags).fork !== 'cow') continue;
-    for (const [, ref] of r.refs.entries()) if (ref.mode === 'private') mapRef(vm, ref);
+    if (memtypeOf(r.flags).fork === 'cow') mapRegionRefs(vm, r, true);
   }
 }
 

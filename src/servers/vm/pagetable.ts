@@ -60,7 +60,8 @@ export function ptNew(vm: Vm, vmp: VmProc): number {
 
 /** pt_writemap pass 1: a zeroed table for every PDE of [v, v+bytes) that lacks one. Tables made stay on ENOMEM. */
 export function ptEnsureTables(vm: Vm, pt: PageTable, v: number, bytes: number): number {
-  assert(bytes > 0 && v >= USER_PDE_FIRST * 4 * 1024 * 1024, () => `pt: tables for 0x${v.toString(16)}+${bytes} outside user space`);
+  // if/panic, not assert(…, () => …): this runs per reference, and a closure per call is not free.
+  if (!(bytes > 0 && v >= USER_PDE_FIRST * 4 * 1024 * 1024)) panic(`pt: tables for 0x${v.toString(16)}+${bytes} outside user space`);
   const last = (v + bytes - 1) >>> 22;
   for (let i = v >>> 22; i <= last; i++) {
     if ((pt.tables[i] ?? 0) !== 0) continue;

@@ -1,7 +1,8 @@
 // Models VM's regions, physical blocks and references (servers/vm/region.c): the writability rule, the revert
 // rule, newBlock, unreference, copyBlock, split, the page-fault handler (map_pf) and handleMemory (CHECK).
-// Entry points: findRegion, newRegion, removeRegion, newBlock, linkRef, unreference, copyBlock, splitAt, pageFault,
-// handleMemory, fillRange, writable, mapRef, physAddrOf.
+// Entry points: findRegion, newRegion, removeRegion, newBlock, linkRef (linkRefUnindexed/dropRef for bulk builds),
+// unreference, copyBlock, splitAt, pageFault, handleMemory, fillRange, writable/writableBy, mapRef (writeRefPtes,
+// mapRegionRefs for many at once), physAddrOf. Hot paths use cursors and slab open/close: no generator, no closure.
 // DIVERGES: handleMemory returns a result and walks several regions (spec/vm.md §6); the share state is kept per
 // reference (mode), not per block.
 import { EFAULT, ENOMEM, OK } from '../../include/errno.ts';
@@ -85,20 +86,18 @@ export function findRegion(vmp: VmProc, v: number): Region | null {
 
 /** The reference covering region offset `off`, or null. */
 export function refAt(r: Region, off: number): PhysRegion | null {
-  const e = r.refs.search(off, AvlSearch.LESS_EQUAL);
-  if (e === undefined) return null;
-  return off < e.key + e.value.block.length ? e.value : null;
+  const c = r.refs.find(off, AvlSearch.LESS_EQUAL);
+  if (c === null) return null;
+  return off < c.key + c.value.block.length ? c.value : null;
 }
 
 /** The references intersecting region offsets [off, end), in offset order. */
 export function refsIn(r: Region, off: number, end: number): PhysRegion[] {
   const out: PhysRegion[] = [];
-  const e = r.refs.search(off, AvlSearch.LESS_EQUAL);
-  const from = e !== undefined && e.key + e.value.block.length > off ? e.key : off;
-  for (const [o, ref] of r.refs.entries(from)) {
-    if (o >= end) break;
-    out.push(ref);
-  }
+  const refs = r.refs;
+  let c = refs.find(off, AvlSearch.LESS_EQUAL);
+  if (c === null || c.key + c.value.block.length <= off) c = refs.find(off, AvlSearch.GREATER_EQUAL);
+  for (; c !== null && c.key < end; c = refs.next(c)) out.push(c.value);
   return out;
 }
 
@@ -115,18 +114,39 @@ export function physAddrOf(vmp: VmProc, v: number): number {
 
 /** WRITABLE(ref), spec/vm.md §5. */
 export function writable(ref: PhysRegion): boolean {
-  const r = ref.region;
-  if (memtypeOf(r.flags).alwaysWritable) return true;
-  if ((r.flags & VR_WRITABLE) === 0) return false;
-  if (ref.mode === 'smap') return ref.smapWritable;
-  return ref.block.refcount === 1;
+  return writableBy(ref.region.flags, ref.mode, ref.smapWritable, ref.block.refcount);
+}
+
+/** WRITABLE from its inputs: region flags, reference mode and smapWritable, block refcount. */
+export function writableBy(regionFlags: number, mode: RefMode, smapWritable: boolean, refcount: number): boolean {
+  if (memtypeOf(regionFlags).alwaysWritable) return true;
+  if ((regionFlags & VR_WRITABLE) === 0) return false;
+  if (mode === 'smap') return smapWritable;
+  return refcount === 1;
 }
 
 /** Writes every PTE of ref by the rule: phys + i·4096 | P | U | (W iff WRITABLE). Tables must exist. */
 export function mapRef(vm: Vm, ref: PhysRegion): void {
+  writeRefPtes(vm, ref);
+  vm.dirty.add(ref.region.owner);
+}
+
+/** mapRef without marking the owner's TLB dirty: for callers that mark it once for many references. */
+export function writeRefPtes(vm: Vm, ref: PhysRegion): void {
   const r = ref.region;
   const b = ref.block;
-  ptWriteRun(vm.mem, r.owner.pt, r.vaddr + ref.offset, b.phys / PAGE_SIZE, b.length / PAGE_SIZE, USER_PTE | (writable(ref) ? PTE.W : 0));
+  const w = writableBy(r.flags, ref.mode, ref.smapWritable, b.refcount);
+  ptWriteRun(vm.mem, r.owner.pt, r.vaddr + ref.offset, b.phys / PAGE_SIZE, b.length / PAGE_SIZE, USER_PTE | (w ? PTE.W : 0));
+}
+
+/**
+ * mapRef for every reference of r (only the private ones if privateOnly), one TLB-flush mark for the lot: fork's
+ * child and parent sides.
+ */
+export function mapRegionRefs(vm: Vm, r: Region, privateOnly: boolean): void {
+  for (let c = r.refs.first(); c !== null; c = r.refs.next(c)) {
+    if (!privateOnly || c.value.mode === 'private') writeRefPtes(vm, c.value);
+  }
   vm.dirty.add(r.owner);
 }
 
@@ -157,7 +177,7 @@ export function newRegion(vm: Vm, vmp: VmProc, vaddr: number, length: number, fl
 
 /** A region object not yet in any list (munmap's upper part); null = ENOMEM. */
 export function allocRegion(vm: Vm, vmp: VmProc, vaddr: number, length: number, flags: number, tag: number): Region | null {
-  assert(vaddr % PAGE_SIZE === 0 && length > 0 && length % PAGE_SIZE === 0, () => `newRegion: bad range 0x${vaddr.toString(16)}+${length}`);
+  if (!(vaddr % PAGE_SIZE === 0 && length > 0 && length % PAGE_SIZE === 0)) panic(`newRegion: bad range 0x${vaddr.toString(16)}+${length}`);
   const slab = vm.slab;
   const r = slab.alloc<Region>('region', {
     _slab: null,
@@ -178,8 +198,8 @@ export function insertRegion(vmp: VmProc, r: Region): void {
   while (i > 0 && (rs[i - 1]?.vaddr ?? 0) > r.vaddr) i--;
   const prev = rs[i - 1];
   const next = rs[i];
-  assert(prev === undefined || prev.vaddr + prev.length <= r.vaddr, () => `newRegion: 0x${r.vaddr.toString(16)} overlaps a region`);
-  assert(next === undefined || r.vaddr + r.length <= next.vaddr, () => `newRegion: 0x${r.vaddr.toString(16)} overlaps a region`);
+  if (!(prev === undefined || prev.vaddr + prev.length <= r.vaddr)) panic(`newRegion: 0x${r.vaddr.toString(16)} overlaps a region`);
+  if (!(next === undefined || r.vaddr + r.length <= next.vaddr)) panic(`newRegion: 0x${r.vaddr.toString(16)} overlaps a region`);
   rs.splice(i, 0, r);
 }
 
@@ -202,18 +222,45 @@ export function removeRegion(vm: Vm, vmp: VmProc, r: Region): void {
  * null = ENOMEM, nothing changed (tables made stay).
  */
 export function linkRef(vm: Vm, region: Region, block: PhysBlock, off: number, mode: RefMode, smapWritable: boolean): PhysRegion | null {
-  if (ptEnsureTables(vm, region.owner.pt, region.vaddr + off, block.length) !== OK) return null;
-  const ref = vm.slab.alloc<PhysRegion>('physRegion', { _slab: null, block, region, offset: off, mode, smapWritable });
+  const ref = allocRef(vm, region, block, off, mode, smapWritable);
   if (ref === null) return null;
   if (!region.refs.insert(off, ref)) {
     vm.slab.free(ref);
     return null;
   }
-  vm.slab.use(block, () => {
-    block.refcount++;
-    block.refs.push(ref);
-  });
+  attach(vm, block, ref);
   return ref;
+}
+
+/**
+ * linkRef without the insert into the region's tree, for callers that build the tree at once (fork). The caller
+ * inserts the reference, or gives it up with dropRef. null = ENOMEM, nothing changed (tables made stay).
+ */
+export function linkRefUnindexed(vm: Vm, region: Region, block: PhysBlock, off: number, mode: RefMode, smapWritable: boolean): PhysRegion | null {
+  const ref = allocRef(vm, region, block, off, mode, smapWritable);
+  if (ref !== null) attach(vm, block, ref);
+  return ref;
+}
+
+/** Unreferences a reference that never made it into its region's tree (an unwound linkRefUnindexed). */
+export function dropRef(vm: Vm, ref: PhysRegion): void {
+  detachFromBlock(vm, ref);
+  vm.slab.free(ref);
+}
+
+/** A reference object, with the page tables it needs; null = ENOMEM. */
+function allocRef(vm: Vm, region: Region, block: PhysBlock, off: number, mode: RefMode, smapWritable: boolean): PhysRegion | null {
+  if (ptEnsureTables(vm, region.owner.pt, region.vaddr + off, block.length) !== OK) return null;
+  return vm.slab.alloc<PhysRegion>('physRegion', { _slab: null, block, region, offset: off, mode, smapWritable });
+}
+
+/** Puts ref on its block's list: refcount + 1. */
+function attach(vm: Vm, block: PhysBlock, ref: PhysRegion): void {
+  const slab = vm.slab;
+  slab.open(block);
+  block.refcount++;
+  block.refs.push(ref);
+  slab.close(block);
 }
 
 /**
@@ -223,7 +270,7 @@ export function linkRef(vm: Vm, region: Region, block: PhysBlock, off: number, m
  */
 export function newBlock(vm: Vm, r: Region, off: number, len: number, what: number): number {
   const pages = len / PAGE_SIZE;
-  assert(Number.isInteger(pages) && pages >= 1 && off % PAGE_SIZE === 0 && off + len <= r.length, () => `newBlock: bad range ${off}+${len}`);
+  if (!(Number.isInteger(pages) && pages >= 1 && off % PAGE_SIZE === 0 && off + len <= r.length)) panic(`newBlock: bad range ${off}+${len}`);
   let frame: number;
   if (what === MAP_NONE) {
     frame = vm.alloc.allocPages(pages, PAF_CLEAR | pafFlags(r.flags));
@@ -248,10 +295,12 @@ function detachFromBlock(vm: Vm, ref: PhysRegion): void {
   const b = ref.block;
   const i = b.refs.indexOf(ref);
   assert(i >= 0, 'unreference: reference missing from its block');
-  vm.slab.use(b, () => {
-    b.refs.splice(i, 1);
-    b.refcount--;
-  });
+  const slab = vm.slab;
+  slab.open(b);
+  if (i === b.refs.length - 1) b.refs.pop();
+  else b.refs.splice(i, 1);
+  b.refcount--;
+  slab.close(b);
   if (b.refcount === 0) {
     if (memtypeOf(ref.region.flags).ownsMemory) vm.alloc.freePages(b.phys / PAGE_SIZE, b.length / PAGE_SIZE);
     vm.slab.free(b);
@@ -304,11 +353,12 @@ export function copyBlock(vm: Vm, ref: PhysRegion): number {
   }
   vm.mem.copy(nb.phys, old.phys, old.length);
   detachFromBlock(vm, ref);
-  vm.slab.use(ref, () => {
-    ref.block = nb;
-    ref.mode = 'private';
-    ref.smapWritable = false;
-  });
+  const slab = vm.slab;
+  slab.open(ref);
+  ref.block = nb;
+  ref.mode = 'private';
+  ref.smapWritable = false;
+  slab.close(ref);
   mapRef(vm, ref);
   if (vm.trace !== null) vmTrace(vm, 'cow-break', ref.region.owner.endpoint, { vaddr: ref.region.vaddr + ref.offset, pages });
   return OK;

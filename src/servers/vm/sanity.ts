@@ -2,7 +2,9 @@
 // A–G in the order slab, page tables, regions, memory, panicking with the first failed rule.
 // Entry points: sanityAt (level-gated), fullCheck.
 // DIVERGES: H25/H26 are kernel-side facts VM cannot see; they are left to the kernel's own checks. E14's
-// "used and free" check (promised by 32fbbd370, never written there) is done.
+// "used and free" check (promised by 32fbbd370, never written there) is done. One walk over regions and references
+// reads each object unprotected once it is found live (slab.liveMeta/raw: no Proxy trap per field) and feeds the
+// page-table and memory rules; blocks are counted with a sweep stamp in their slab bookkeeping, not a Map.
 import { VR_ANON, VR_DIRECT, VR_NOPF, VR_SHARED, VRT_HEAP, USER_PDE_FIRST } from '../../include/vm.ts';
 import { assert, panic } from '../../lib/assert.ts';
 import { PAGE_SIZE } from '../../lib/units.ts';
@@ -11,8 +13,9 @@ import type { SanityLevel, Vm, VmProc } from './glo.ts';
 import { VMF_HASPT, VMF_INUSE } from './glo.ts';
 import { memtypeOf } from './memtypes.ts';
 import { PAGEDIR_FLAGS, PDE0_BIGPAGE, PDE_ENTRIES, USER_PDE_FLAGS, ptReadPte } from './pagetable.ts';
-import type { PhysBlock, Region } from './region.ts';
-import { cowShared, writable } from './region.ts';
+import type { PhysBlock, PhysRegion, Region } from './region.ts';
+import type { SlabClass, SlabMeta, SlabObj } from './slab.ts';
+import { cowShared, writableBy } from './region.ts';
 
 const RANK: Record<SanityLevel, number> = { off: 0, top: 1, functions: 2, detail: 3 };
 
@@ -34,9 +37,9 @@ export function fullCheck(vm: Vm, where = 'on demand'): void {
     vm.slab.check();
     const hs = holders(vm);
     checkProcesses(vm, hs);
-    const blocks = checkRegions(vm, hs);
-    checkPageTables(vm, hs);
-    checkMemory(vm, hs, blocks);
+    const walk = checkRegions(vm, hs);
+    checkPageTables(vm, hs, walk);
+    checkMemory(vm, hs, walk);
   } catch (e) {
     if (e instanceof Error) e.message = `${e.message} [at ${where}]`;
     throw e;
@@ -58,38 +61,96 @@ function checkProcesses(vm: Vm, hs: VmProc[]): void {
   assert(vm.busy || (vm.exectmp.flags & VMF_INUSE) === 0, 'VM sanity A3: EXECTMP in use between requests');
 }
 
-/** Rules B, C, D (and G24); returns every block with the number of references found to it. */
-function checkRegions(vm: Vm, hs: VmProc[]): Map<PhysBlock, number> {
-  const blocks = new Map<PhysBlock, number>();
-  const sane = vm.config.sanity !== 'off';
+/**
+ * What the region walk found, so that the later rules need no second walk through protected objects. Objects
+ * here are unprotected (slab.raw): the checker reads every field and must not pay a Proxy trap per read.
+ */
+interface Walk {
+  /** This walk's stamp: a block whose SlabMeta.sweep holds it was seen, at index SlabMeta.sweepIndex. */
+  readonly sweep: number;
+  /** Each distinct block, in the order first seen (unprotected). */
+  readonly blocks: PhysBlock[];
+  /** Per block: does its memory belong to the pool (not DIRECT)? Filled by checkBlock. */
+  readonly owns: boolean[];
+  /** References found to each block across all holders, and how many of them are smap. */
+  readonly found: number[];
+  readonly smaps: number[];
+  /** Per holder (in the order of hs): each reference, its block and its region. */
+  readonly refs: PhysRegion[][];
+  readonly refBlocks: PhysBlock[][];
+  readonly refRegions: Region[][];
+}
+
+/** Numbers the full checks, for the blocks' sweep stamps (SlabMeta.sweep). */
+let sweeps = 0;
+
+/** Rules B, C, D (and G24, checked as each object is first read). */
+function checkRegions(vm: Vm, hs: VmProc[]): Walk {
+  const walk: Walk = { sweep: ++sweeps, blocks: [], owns: [], found: [], smaps: [], refs: [], refBlocks: [], refRegions: [] };
   for (const p of hs) {
+    const refs: PhysRegion[] = [];
+    const refBlocks: PhysBlock[] = [];
+    const refRegions: Region[] = [];
+    walk.refs.push(refs);
+    walk.refBlocks.push(refBlocks);
+    walk.refRegions.push(refRegions);
     let prevEnd = -1;
-    for (const r of p.regions) {
-      if (sane) assert(vm.slab.isLive(r, 'region'), () => `VM sanity G24: slot ${p.slot} holds a dead region`);
+    for (const pr of p.regions) {
+      const r = liveRaw(vm, pr, 'region');
+      if (r === null) panic(`VM sanity G24: slot ${p.slot} holds a dead region`);
       checkRegionShape(r, prevEnd, p.slot);
       prevEnd = r.vaddr + r.length;
       let refEnd = 0;
       let populated = 0;
-      for (const [off, ref] of r.refs.entries()) {
-        if (sane) {
-          assert(vm.slab.isLive(ref, 'physRegion'), () => `VM sanity G24: dead reference in region 0x${r.vaddr.toString(16)}`);
-          assert(vm.slab.isLive(ref.block, 'physBlock'), () => `VM sanity G24: reference to a dead block in region 0x${r.vaddr.toString(16)}`);
-        }
-        const len = ref.block.length;
-        assert(ref.region === r && ref.offset === off, () => `VM sanity C9: reference at offset ${off} of region 0x${r.vaddr.toString(16)} names another region/offset`);
-        assert(off % PAGE_SIZE === 0 && len > 0 && len % PAGE_SIZE === 0, () => `VM sanity C9: reference at ${off} unaligned or block length ${len}`);
-        assert(off >= refEnd && off + len <= r.length, () => `VM sanity C10: reference at ${off}+${len} overlaps or leaves region 0x${r.vaddr.toString(16)}`);
+      for (let c = r.refs.first(); c !== null; c = r.refs.next(c)) {
+        const off = c.key;
+        const ref = liveRaw(vm, c.value, 'physRegion');
+        if (ref === null) panic(`VM sanity G24: dead reference in region 0x${r.vaddr.toString(16)}`);
+        const bm = vm.config.sanity === 'off' ? ref.block._slab : vm.slab.liveMeta(ref.block, 'physBlock');
+        if (bm === null) panic(`VM sanity G24: reference to a dead block in region 0x${r.vaddr.toString(16)}`);
+        const b = bm.target as PhysBlock;
+        const len = b.length;
+        if (!(ref.region === pr && ref.offset === off)) panic(`VM sanity C9: reference at offset ${off} of region 0x${r.vaddr.toString(16)} names another region/offset`);
+        if (!(off % PAGE_SIZE === 0 && len > 0 && len % PAGE_SIZE === 0)) panic(`VM sanity C9: reference at ${off} unaligned or block length ${len}`);
+        if (!(off >= refEnd && off + len <= r.length)) panic(`VM sanity C10: reference at ${off}+${len} overlaps or leaves region 0x${r.vaddr.toString(16)}`);
         refEnd = off + len;
         populated += len;
-        blocks.set(ref.block, (blocks.get(ref.block) ?? 0) + 1);
+        // D11: found ≤ listed, both = refcount (checkBlock), so the list is exactly the references found.
+        if (!b.refs.includes(c.value)) panic(`VM sanity D11: block at 0x${b.phys.toString(16)} does not list its reference at offset ${off} of region 0x${r.vaddr.toString(16)}`);
+        const k = countBlock(walk, bm, b);
+        if (ref.mode === 'smap') walk.smaps[k] = (walk.smaps[k] ?? 0) + 1;
+        refs.push(ref);
+        refBlocks.push(b);
+        refRegions.push(r);
       }
       if ((r.flags & VR_SHARED) !== 0) {
         assert(populated === r.length, () => `VM sanity B8: SHARED region 0x${r.vaddr.toString(16)} not fully populated`);
       }
     }
   }
-  for (const [b, n] of blocks) checkBlock(vm, b, n);
-  return blocks;
+  for (let i = 0; i < walk.blocks.length; i++) walk.owns.push(checkBlock(vm, walk.blocks[i], walk.found[i] ?? 0, walk.smaps[i] ?? 0));
+  return walk;
+}
+
+/** G24 with sanity on (obj live and of class cls, else null); the object to read, unprotected. */
+function liveRaw<T extends SlabObj>(vm: Vm, obj: T, cls: SlabClass): T | null {
+  if (vm.config.sanity === 'off') return obj;
+  const meta = vm.slab.liveMeta(obj, cls);
+  return meta === null ? null : (meta.target as T);
+}
+
+/** One more reference found to the block with bookkeeping bm (b: the block, unprotected); its index in walk. */
+function countBlock(walk: Walk, bm: SlabMeta, b: PhysBlock): number {
+  if (bm.sweep === walk.sweep) {
+    walk.found[bm.sweepIndex] = (walk.found[bm.sweepIndex] ?? 0) + 1;
+    return bm.sweepIndex;
+  }
+  bm.sweep = walk.sweep;
+  bm.sweepIndex = walk.blocks.length;
+  walk.blocks.push(b);
+  walk.found.push(1);
+  walk.smaps.push(0);
+  return bm.sweepIndex;
 }
 
 function checkRegionShape(r: Region, prevEnd: number, slot: number): void {
@@ -99,54 +160,64 @@ function checkRegionShape(r: Region, prevEnd: number, slot: number): void {
   assert(r.vaddr >= USER_PDE_FIRST * 0x400000 && r.vaddr + r.length <= 0xfffff000, () => `VM sanity B7: ${at} outside user space`);
   const anon = (r.flags & VR_ANON) !== 0;
   const direct = (r.flags & VR_DIRECT) !== 0;
-  assert(anon !== direct, () => `VM sanity B8: ${at} must be exactly one of ANON/DIRECT`);
+  if (anon === direct) panic(`VM sanity B8: ${at} must be exactly one of ANON/DIRECT`);
   assert(((r.flags & VR_NOPF) !== 0) === direct, () => `VM sanity B8: ${at} NOPF without DIRECT or vice versa`);
   assert((r.flags & VR_SHARED) === 0 || anon, () => `VM sanity B8: ${at} SHARED but not ANON`);
 }
 
-function checkBlock(vm: Vm, b: PhysBlock, found: number): void {
-  const at = `block at 0x${b.phys.toString(16)}`;
-  assert(b.refcount >= 1 && b.refcount === b.refs.length && b.refcount === found, () => `VM sanity D11: ${at} refcount ${b.refcount}, list ${b.refs.length}, references found ${found}`);
-  let smaps = 0;
-  for (const ref of b.refs) {
-    assert(ref.block === b, () => `VM sanity D11: ${at} lists a reference to another block`);
-    if (ref.mode === 'smap') smaps++;
-  }
+/**
+ * D11–D13 for one block (b unprotected; its list holds protected references, each one found by the walk, of which
+ * `smaps` are smap). Returns whether its memory belongs to the pool (E14).
+ */
+function checkBlock(vm: Vm, b: PhysBlock | undefined, found: number, smaps: number): boolean {
+  if (b === undefined) panic('VM sanity: block walk out of step');
+  const slab = vm.slab;
+  const refs = b.refs;
+  if (!(b.refcount >= 1 && b.refcount === refs.length && b.refcount === found)) panic(`VM sanity D11: block at 0x${b.phys.toString(16)} refcount ${b.refcount}, list ${refs.length}, references found ${found}`);
+  const first = refs[0];
+  const firstRef = first === undefined ? undefined : slab.raw(first);
   if (smaps > 0) {
-    assert(!cowShared(b), () => `VM sanity D12: ${at} both COW- and SMAP-shared`);
-    for (const ref of b.refs) {
-      assert(ref.mode === 'smap' || !memtypeOf(ref.region.flags).cowSharable, () => `VM sanity D12: ${at} has an smap reference and a private one from an anonymous region`);
+    if (cowShared(b)) panic(`VM sanity D12: block at 0x${b.phys.toString(16)} both COW- and SMAP-shared`);
+    for (const ref of refs) {
+      if (!(ref.mode === 'smap' || !memtypeOf(ref.region.flags).cowSharable)) panic(`VM sanity D12: block at 0x${b.phys.toString(16)} has an smap reference and a private one from an anonymous region`);
     }
   }
-  assert(b.refcount > 1 || b.refs[0]?.mode === 'private', () => `VM sanity D12: ${at} has one reference, in smap mode`);
-  const direct = b.refs.length > 0 && !memtypeOf(b.refs[0]?.region.flags ?? 0).ownsMemory;
-  if (!direct) {
-    assert(b.phys >= PAGE_SIZE && b.phys + b.length <= vm.nPages * PAGE_SIZE, () => `VM sanity D13: ${at}+${b.length} outside RAM pages [1, ${vm.nPages})`);
+  if (!(b.refcount > 1 || firstRef?.mode === 'private')) panic(`VM sanity D12: block at 0x${b.phys.toString(16)} has one reference, in smap mode`);
+  const owns = firstRef === undefined || memtypeOf(slab.raw(firstRef.region).flags).ownsMemory;
+  if (owns && !(b.phys >= PAGE_SIZE && b.phys + b.length <= vm.nPages * PAGE_SIZE)) {
+    panic(`VM sanity D13: block at 0x${b.phys.toString(16)}+${b.length} outside RAM pages [1, ${vm.nPages})`);
   }
+  return owns;
 }
 
 /** Rules F19–F22. */
-function checkPageTables(vm: Vm, hs: VmProc[]): void {
+function checkPageTables(vm: Vm, hs: VmProc[], walk: Walk): void {
   const mem = vm.mem;
-  for (const p of hs) {
-    if ((p.flags & VMF_HASPT) === 0) continue;
+  for (let h = 0; h < hs.length; h++) {
+    const p = hs[h];
+    if (p === undefined || (p.flags & VMF_HASPT) === 0) continue;
     const pt = p.pt;
     if (p !== vm.exectmp) checkDirectory(vm, p);
     let mappedPages = 0;
-    for (const r of p.regions) {
-      for (const [, ref] of r.refs.entries()) {
-        const base = r.vaddr + ref.offset;
-        const pages = ref.block.length / PAGE_SIZE;
-        const w = writable(ref);
-        for (let i = 0; i < pages; i++) {
-          const pte = ptReadPte(mem, pt, base + i * PAGE_SIZE);
-          const want = (ref.block.phys + i * PAGE_SIZE) | PTE.P | PTE.U;
-          if ((pte & ~PTE.W) >>> 0 !== want >>> 0 || ((pte & PTE.W) !== 0 && !w)) {
-            panic(`VM sanity F20: slot ${p.slot} PTE of 0x${(base + i * PAGE_SIZE).toString(16)} is 0x${(pte >>> 0).toString(16)}, want 0x${want.toString(16)}${w ? '' : ' without W'}`);
-          }
+    const refs = walk.refs[h] ?? [];
+    const refBlocks = walk.refBlocks[h] ?? [];
+    const refRegions = walk.refRegions[h] ?? [];
+    for (let k = 0; k < refs.length; k++) {
+      const ref = refs[k];
+      const b = refBlocks[k];
+      const r = refRegions[k];
+      if (ref === undefined || b === undefined || r === undefined) panic('VM sanity: region walk out of step');
+      const base = r.vaddr + ref.offset;
+      const pages = b.length / PAGE_SIZE;
+      const w = writableBy(r.flags, ref.mode, ref.smapWritable, b.refcount);
+      for (let i = 0; i < pages; i++) {
+        const pte = ptReadPte(mem, pt, base + i * PAGE_SIZE);
+        const want = (b.phys + i * PAGE_SIZE) | PTE.P | PTE.U;
+        if ((pte & ~PTE.W) >>> 0 !== want >>> 0 || ((pte & PTE.W) !== 0 && !w)) {
+          panic(`VM sanity F20: slot ${p.slot} PTE of 0x${(base + i * PAGE_SIZE).toString(16)} is 0x${(pte >>> 0).toString(16)}, want 0x${want.toString(16)}${w ? '' : ' without W'}`);
         }
-        mappedPages += pages;
       }
+      mappedPages += pages;
     }
     let present = 0;
     for (let i = USER_PDE_FIRST; i < PDE_ENTRIES; i++) {
@@ -154,7 +225,7 @@ function checkPageTables(vm: Vm, hs: VmProc[]): void {
       if (t === 0) continue;
       for (let j = 0; j < PDE_ENTRIES; j++) if ((mem.pteRead(t, j) & PTE.P) !== 0) present++;
     }
-    assert(present === mappedPages, () => `VM sanity F21: slot ${p.slot} has ${present} present PTEs for ${mappedPages} referenced pages`);
+    if (present !== mappedPages) panic(`VM sanity F21: slot ${p.slot} has ${present} present PTEs for ${mappedPages} referenced pages`);
     if (p !== vm.exectmp && !vm.dirty.has(p)) checkTlb(vm, p);
   }
 }
@@ -169,12 +240,12 @@ function checkDirectory(vm: Vm, p: VmProc): void {
   }
   assert(mem.pteRead(dir, 0) === PDE0_BIGPAGE, () => `VM sanity F19: slot ${p.slot} PDE 0 wrong`);
   assert(mem.pteRead(dir, 1) === (vm.pagedirs * PAGE_SIZE + PAGEDIR_FLAGS) >>> 0, () => `VM sanity F19: slot ${p.slot} PDE 1 wrong`);
-  for (let i = 2; i < USER_PDE_FIRST; i++) assert(mem.pteRead(dir, i) === 0, () => `VM sanity F19: slot ${p.slot} PDE ${i} not zero`);
+  for (let i = 2; i < USER_PDE_FIRST; i++) if (mem.pteRead(dir, i) !== 0) panic(`VM sanity F19: slot ${p.slot} PDE ${i} not zero`);
   for (let i = USER_PDE_FIRST; i < PDE_ENTRIES; i++) {
     const t = p.pt.tables[i] ?? 0;
     const pde = mem.pteRead(dir, i);
     const want = t === 0 ? 0 : (t * PAGE_SIZE + USER_PDE_FLAGS) >>> 0;
-    assert(pde === want, () => `VM sanity F19: slot ${p.slot} PDE ${i} = 0x${pde.toString(16)}, want 0x${want.toString(16)}`);
+    if (pde !== want) panic(`VM sanity F19: slot ${p.slot} PDE ${i} = 0x${pde.toString(16)}, want 0x${want.toString(16)}`);
   }
 }
 
@@ -190,12 +261,12 @@ function checkTlb(vm: Vm, p: VmProc): void {
 }
 
 /** Rules E14–E18. */
-function checkMemory(vm: Vm, hs: VmProc[], blocks: Map<PhysBlock, number>): void {
+function checkMemory(vm: Vm, hs: VmProc[], walk: Walk): void {
   const n = vm.nPages;
   const used = new Uint8Array(n);
   let count = 0;
   const mark = (page: number, pages: number, what: string): void => {
-    assert(page >= 0 && page + pages <= n, () => `VM sanity E14: ${what} pages ${page}+${pages} outside RAM`);
+    if (!(page >= 0 && page + pages <= n)) panic(`VM sanity E14: ${what} pages ${page}+${pages} outside RAM`);
     for (let i = page; i < page + pages; i++) {
       if (used[i] !== 0) panic(`VM sanity E14: page ${i} counted twice (${what})`);
       used[i] = 1;
@@ -210,13 +281,14 @@ function checkMemory(vm: Vm, hs: VmProc[], blocks: Map<PhysBlock, number>): void
     if (t !== 0) mark(t, 1, `page table of slot ${p.slot}`);
   }
   for (const f of vm.spares) mark(f, 1, 'spare page');
-  for (const [b] of blocks) {
-    if (memtypeOf(b.refs[0]?.region.flags ?? 0).ownsMemory) mark(b.phys / PAGE_SIZE, b.length / PAGE_SIZE, `block at 0x${b.phys.toString(16)}`);
+  for (let i = 0; i < walk.blocks.length; i++) {
+    const b = walk.blocks[i];
+    if (b !== undefined && walk.owns[i] === true) mark(b.phys / PAGE_SIZE, b.length / PAGE_SIZE, 'a block');
   }
   for (const r of vm.reserved) mark(r.page, r.pages, 'reserved boot memory');
   for (const { addr, size } of vm.alloc.ranges()) {
     for (let i = addr; i < addr + size; i++) if (used[i] !== 0) panic(`VM sanity E15: page ${i} used and free`);
   }
   vm.alloc.check();
-  assert(vm.alloc.freeCount + count === n, () => `VM sanity E16: free ${vm.alloc.freeCount} + used ${count} ≠ RAM ${n} pages`);
+  if (vm.alloc.freeCount + count !== n) panic(`VM sanity E16: free ${vm.alloc.freeCount} + used ${count} ≠ RAM ${n} pages`);
 }

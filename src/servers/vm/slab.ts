@@ -1,8 +1,9 @@
 // Models VM's slab allocator (servers/vm/slaballoc.c) for its metadata: regions, physRegions, physBlocks and AVL
 // nodes, each class on pages taken from the physical pool (then the spares) and never returned. With sanity on,
 // objects are write-protected (MINIX's read-only slab pages): writes only inside use(obj, fn).
-// Entry points: Slab (alloc, free, use, allocNode, freeNode, reserveNodes, check, stats).
+// Entry points: Slab (alloc, free, use/open/close, raw, allocNode, freeNode, reserveNodes, check, stats).
 // DIVERGES: objects are host objects; a Proxy plays the read-only page. AVL nodes are counted, not materialised.
+// The FREE/USED/FULL lists are intrusive doubly linked lists, as in slaballoc.c (O(1), no iterator objects).
 import { assert, panic } from '../../lib/assert.ts';
 import { PAGE_SIZE } from '../../lib/units.ts';
 
@@ -18,6 +19,11 @@ export interface SlabMeta {
   readonly page: SlabPage;
   readonly slot: number;
   live: boolean;
+  /** The unprotected object behind the Proxy (itself when sanity is off): for raw(), read-only use. */
+  target: SlabObj;
+  /** Scratch of whole-structure checkers (the sweep that last saw the object, and its index there); VM never reads it. */
+  sweep: number;
+  sweepIndex: number;
 }
 
 /** Every slab object carries its bookkeeping. */
@@ -36,16 +42,63 @@ export interface SlabPage {
   readonly freeSlots: number[];
   /** Live object per slot (null for avlNode slots, which are only counted). */
   readonly objs: (object | null)[];
+  /**
+   * Sanity off: one bookkeeping record per slot, reused by each object put there (no allocation per object; a
+   * stale object is still told apart by objs[slot]). Sanity on: every object gets its own, which stays dead.
+   */
+  readonly metas: (SlabMeta | undefined)[];
   readonly slotUsed: Uint8Array;
   /** The object of this page currently inside use(), if any. */
   open: SlabObj | null;
+  /** Neighbours on its list. */
+  prev: SlabPage | null;
+  next: SlabPage | null;
+}
+
+/** One of a class's page lists: appended at the tail, allocated from the head (a Set's order). */
+interface PageList {
+  head: SlabPage | null;
+  tail: SlabPage | null;
+  size: number;
 }
 
 interface ClassState {
   readonly perPage: number;
   readonly pages: SlabPage[];
-  readonly lists: Record<ListName, Set<SlabPage>>;
+  readonly lists: Record<ListName, PageList>;
   live: number;
+}
+
+const emptyList = (): PageList => ({ head: null, tail: null, size: 0 });
+
+function listAdd(l: PageList, p: SlabPage): void {
+  p.prev = l.tail;
+  p.next = null;
+  if (l.tail === null) l.head = p;
+  else l.tail.next = p;
+  l.tail = p;
+  l.size++;
+}
+
+function listDelete(l: PageList, p: SlabPage): void {
+  if (p.prev === null) l.head = p.next;
+  else p.prev.next = p.next;
+  if (p.next === null) l.tail = p.prev;
+  else p.next.prev = p.prev;
+  p.prev = p.next = null;
+  l.size--;
+}
+
+/** G23: the list's links are consistent, it holds `size` pages, each marked as on it. */
+function checkList(l: PageList, name: ListName, cls: SlabClass): void {
+  let prev: SlabPage | null = null;
+  let n = 0;
+  for (let p = l.head; p !== null; p = p.next) {
+    if (++n > l.size) panic(`VM sanity G23: ${cls} ${name} list longer than its count ${l.size}`);
+    if (!(p.list === name && p.prev === prev)) panic(`VM sanity G23: ${cls} page ${p.frame} badly linked on list ${name}`);
+    prev = p;
+  }
+  if (!(n === l.size && l.tail === prev)) panic(`VM sanity G23: ${cls} ${name} list holds ${n} pages, counts ${l.size}`);
 }
 
 export interface SlabOptions {
@@ -69,13 +122,15 @@ export class Slab {
   private readonly nodeSlots: number[] = [];
   /** Node slots allocated ahead of inserts (reserveNodes); the tree hooks consume them first. */
   private reservedNodes = 0;
+  /** The page of the last takeSlot (its second result, without allocating a tuple). */
+  private lastPage: SlabPage = NO_PAGE;
   private readonly handler: ProxyHandler<SlabObj> | null;
 
   constructor(private readonly opts: SlabOptions) {
     const mk = (cls: SlabClass): ClassState => {
       const perPage = Math.floor((PAGE_SIZE - SLAB_HEADER_BYTES) / opts.objectBytes[cls]);
       assert(perPage >= 1, () => `slab: object size of ${cls} too large`);
-      return { perPage, pages: [], lists: { free: new Set(), used: new Set(), full: new Set() }, live: 0 };
+      return { perPage, pages: [], lists: { free: emptyList(), used: emptyList(), full: emptyList() }, live: 0 };
     };
     this.classes = { region: mk('region'), physRegion: mk('physRegion'), physBlock: mk('physBlock'), avlNode: mk('avlNode') };
     this.handler = opts.sanity ? makeHandler() : null;
@@ -85,12 +140,19 @@ export class Slab {
   alloc<T extends SlabObj>(cls: Exclude<SlabClass, 'avlNode'>, init: T): T | null {
     if (this.opts.shouldFail()) return null;
     const slot = this.takeSlot(cls);
-    if (slot === null) return null;
-    const [page, n] = slot;
-    const meta: SlabMeta = { cls, page, slot: n, live: true };
+    if (slot < 0) return null;
+    const page = this.lastPage;
+    let meta = this.handler === null ? page.metas[slot] : undefined;
+    if (meta === undefined) {
+      meta = { cls, page, slot, live: true, target: init, sweep: 0, sweepIndex: 0 };
+      if (this.handler === null) page.metas[slot] = meta;
+    } else {
+      meta.live = true;
+      meta.target = init;
+    }
     init._slab = meta;
     const obj = this.handler === null ? init : (new Proxy(init, this.handler) as T);
-    page.objs[n] = obj;
+    page.objs[slot] = obj;
     return obj;
   }
 
@@ -98,7 +160,7 @@ export class Slab {
   free(obj: SlabObj): void {
     const meta = this.metaOf(obj, null, 'free');
     const page = meta.page;
-    assert(page.open === null || page.open !== obj, () => `slab: free of a ${meta.cls} inside use()`);
+    if (page.open === obj) panic(`slab: free of a ${meta.cls} inside use()`);
     page.objs[meta.slot] = null;
     meta.live = false;
     this.releaseSlot(page, meta.slot);
@@ -109,14 +171,49 @@ export class Slab {
    * of the same slab page is already open (no nesting per page).
    */
   use<R>(obj: SlabObj, fn: () => R): R {
-    if (this.handler === null) return fn();
+    this.open(obj);
+    const r = fn();
+    this.close(obj);
+    return r;
+  }
+
+  /** use() in two halves for hot paths (no closure): open(obj), the writes, close(obj). No-ops with sanity off. */
+  open(obj: SlabObj): void {
+    if (this.handler === null) return;
     const meta = this.metaOf(obj, null, 'use');
     const page = meta.page;
     if (page.open !== null) panic(`slab: nested use() on one ${meta.cls} slab page (frame ${page.frame})`);
     page.open = obj;
-    const r = fn();
-    page.open = null;
-    return r;
+  }
+
+  close(obj: SlabObj): void {
+    if (this.handler === null) return;
+    const meta = this.metaOf(obj, null, 'use');
+    if (meta.page.open !== obj) panic(`slab: close of a ${meta.cls} that is not open`);
+    meta.page.open = null;
+  }
+
+  /** True when objects are write-protected (sanity on). */
+  get isProtected(): boolean {
+    return this.handler !== null;
+  }
+
+  /** isLive and the bookkeeping in one read of the protected object: obj's meta if live of class cls, else null. */
+  liveMeta(obj: SlabObj, cls: SlabClass): SlabMeta | null {
+    const meta = obj._slab;
+    if (meta === null || meta === undefined || !meta.live || meta.cls !== cls || meta.page.objs[meta.slot] !== obj) return null;
+    return meta;
+  }
+
+  /**
+   * The object behind the protection, for reading only (the sanity checker reads every object and must not pay a
+   * Proxy trap per field). Panics unless obj is a live slab object. With sanity off, obj itself.
+   */
+  raw<T extends SlabObj>(obj: T): T {
+    if (this.handler === null) return obj;
+    const meta = obj._slab;
+    if (meta === null || !meta.live) panic('slab: raw() of an object that is not a live slab object');
+    return meta.target as T;
   }
 
   /** Is obj a live object of class cls (G24)? */
@@ -175,32 +272,34 @@ export class Slab {
 
   private takeNode(): boolean {
     const slot = this.takeSlot('avlNode');
-    if (slot === null) return false;
-    this.nodePages.push(slot[0]);
-    this.nodeSlots.push(slot[1]);
+    if (slot < 0) return false;
+    this.nodePages.push(this.lastPage);
+    this.nodeSlots.push(slot);
     return true;
   }
 
-  private takeSlot(cls: SlabClass): [SlabPage, number] | null {
+  /** A free slot of class cls (page in lastPage), or -1 = no page left. */
+  private takeSlot(cls: SlabClass): number {
     const c = this.classes[cls];
-    let page = first(c.lists.used) ?? first(c.lists.free);
-    if (page === undefined) {
+    let page = c.lists.used.head ?? c.lists.free.head;
+    if (page === null) {
       const frame = this.opts.getPage();
-      if (frame === 0) return null;
+      if (frame === 0) return -1;
       page = this.addPage(cls, frame);
     }
     const slot = page.freeSlots.pop();
-    assert(slot !== undefined, () => `slab: ${cls} page on list ${page.list} has no free slot`);
+    if (slot === undefined) panic(`slab: ${cls} page on list ${page.list} has no free slot`);
     page.slotUsed[slot] = 1;
     page.used++;
     c.live++;
     this.relist(c, page);
-    return [page, slot];
+    this.lastPage = page;
+    return slot;
   }
 
   private releaseSlot(page: SlabPage, slot: number): void {
     const c = this.classes[page.cls];
-    assert(page.slotUsed[slot] === 1, () => `slab: double free of ${page.cls} slot ${slot}`);
+    if (page.slotUsed[slot] !== 1) panic(`slab: double free of ${page.cls} slot ${slot}`);
     page.slotUsed[slot] = 0;
     page.freeSlots.push(slot);
     page.used--;
@@ -220,18 +319,21 @@ export class Slab {
       freeSlots,
       objs: new Array<object | null>(c.perPage).fill(null),
       slotUsed: new Uint8Array(c.perPage),
+      metas: [],
       open: null,
+      prev: null,
+      next: null,
     };
     c.pages.push(page);
-    c.lists.free.add(page);
+    listAdd(c.lists.free, page);
     return page;
   }
 
   private relist(c: ClassState, page: SlabPage): void {
     const want: ListName = page.used === 0 ? 'free' : page.used === c.perPage ? 'full' : 'used';
     if (want === page.list) return;
-    c.lists[page.list].delete(page);
-    c.lists[want].add(page);
+    listDelete(c.lists[page.list], page);
+    listAdd(c.lists[want], page);
     page.list = want;
   }
 
@@ -272,22 +374,23 @@ export class Slab {
         for (let i = 0; i < c.perPage; i++) {
           if (p.slotUsed[i] === 1) n++;
           if (cls !== 'avlNode') {
-            assert((p.objs[i] !== null) === (p.slotUsed[i] === 1), () => `VM sanity G23: ${cls} page ${p.frame} slot ${i} object/used mismatch`);
+            if ((p.objs[i] !== null) !== (p.slotUsed[i] === 1)) panic(`VM sanity G23: ${cls} page ${p.frame} slot ${i} object/used mismatch`);
           }
         }
-        assert(n === p.used, () => `VM sanity G23: ${cls} page ${p.frame} counts ${p.used} used, ${n} slots in use`);
-        assert(n + p.freeSlots.length === c.perPage, () => `VM sanity G23: ${cls} page ${p.frame} free slots inconsistent`);
+        if (n !== p.used) panic(`VM sanity G23: ${cls} page ${p.frame} counts ${p.used} used, ${n} slots in use`);
+        if (n + p.freeSlots.length !== c.perPage) panic(`VM sanity G23: ${cls} page ${p.frame} free slots inconsistent`);
         const want: ListName = n === 0 ? 'free' : n === c.perPage ? 'full' : 'used';
-        assert(p.list === want && c.lists[want].has(p), () => `VM sanity G23: ${cls} page ${p.frame} on list ${p.list}, should be ${want}`);
-        assert(p.open === null, () => `VM sanity G24: ${cls} object on page ${p.frame} left open after use()`);
+        if (p.list !== want) panic(`VM sanity G23: ${cls} page ${p.frame} on list ${p.list}, should be ${want}`);
+        if (p.open !== null) panic(`VM sanity G24: ${cls} object on page ${p.frame} left open after use()`);
         live += n;
       }
-      assert(live === c.live, () => `VM sanity G23: ${cls} counts ${c.live} live objects, pages hold ${live}`);
+      if (live !== c.live) panic(`VM sanity G23: ${cls} counts ${c.live} live objects, pages hold ${live}`);
+      for (const name of ['free', 'used', 'full'] as const) checkList(c.lists[name], name, cls);
       const listed = c.lists.free.size + c.lists.used.size + c.lists.full.size;
-      assert(listed === c.pages.length, () => `VM sanity G23: ${cls} lists hold ${listed} pages of ${c.pages.length}`);
+      if (listed !== c.pages.length) panic(`VM sanity G23: ${cls} lists hold ${listed} pages of ${c.pages.length}`);
     }
     assert(this.nodePages.length === this.classes.avlNode.live, 'VM sanity G23: AVL node accounting mismatch');
-    assert(this.reservedNodes === 0, () => `VM sanity G23: ${this.reservedNodes} AVL nodes reserved between operations`);
+    if (this.reservedNodes !== 0) panic(`VM sanity G23: ${this.reservedNodes} AVL nodes reserved between operations`);
   }
 
   /** Live avlNode slots (for the checker's node count). */
@@ -296,20 +399,31 @@ export class Slab {
   }
 }
 
-function first<T>(s: Set<T>): T | undefined {
-  for (const v of s) return v;
-  return undefined;
-}
+/** Placeholder for Slab.lastPage before the first allocation. */
+const NO_PAGE: SlabPage = {
+  cls: 'avlNode',
+  frame: 0,
+  used: 0,
+  list: 'free',
+  freeSlots: [],
+  objs: [],
+  metas: [],
+  slotUsed: new Uint8Array(0),
+  open: null,
+  prev: null,
+  next: null,
+};
 
 /** The read-only page: reads of freed objects and writes outside use() panic. */
 function makeHandler(): ProxyHandler<SlabObj> {
   return {
-    get(target, key, receiver) {
+    get(target, key) {
       if (key !== '_slab') {
         const meta = target._slab;
         if (meta === null || !meta.live) panic(`slab: use after free: read of ${String(key)} of a freed ${meta?.cls ?? 'object'}`);
       }
-      return Reflect.get(target, key, receiver) as unknown;
+      // Plain data objects: a direct read is Reflect.get without the receiver plumbing.
+      return (target as unknown as Record<string | symbol, unknown>)[key];
     },
     set(target, key, value) {
       const meta = target._slab;

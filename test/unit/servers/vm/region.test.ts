@@ -161,6 +161,37 @@ describe('page faults and COW (region.c map_pf)', () => {
   });
 });
 
+describe('fork unwinding with snapshots', () => {
+  it('§11.26 fork of a parent holding smap and COW blocks, each allocation failing in turn → ENOMEM, no leak', () => {
+    const u = unitVm({ slots: [1, 2] });
+    const p = u.proc(1);
+    poke(u, p, HEAP, fill(PAGE, 3));
+    expect(smap(u.vm, p, HEAP + PAGE, u.proc(2), HEAP, PAGE, true)).toBe(OK);
+    pageFault(u.vm, p, STACK, true);
+    let total = 0;
+    for (let i = 0; i < 2; i++) {
+      const before = u.state.allocCount;
+      expect(fork(u, 1, 4)).toBe(OK);
+      total = u.state.allocCount - before;
+      expect(u.state.refAt(u.proc(4).endpoint, HEAP + PAGE)?.mode).toBe('private'); // the snapshot
+      freeAddressSpace(u.vm, u.proc(4));
+      clearSlot(u.vm, u.proc(4));
+    }
+    for (let n = 1; n <= total; n++) {
+      const pages = u.state.conservedPages();
+      const snap = JSON.stringify(u.state.process(p.endpoint));
+      u.state.failAfter(n);
+      expect(forkAddressSpace(u.vm, p, u.proc(4))).toBe(ENOMEM);
+      u.state.failAfter(null);
+      expect(u.proc(4).flags).toBe(0);
+      expect(JSON.stringify(u.state.process(p.endpoint))).toBe(snap);
+      expect(u.state.conservedPages()).toBe(pages);
+      u.vm.dirty.clear();
+      u.state.sanityCheck();
+    }
+  });
+});
+
 describe('CHECK (handleMemory)', () => {
   it('§11.32 across two adjacent regions → OK; across a hole → EFAULT', () => {
     const u = unitVm();

@@ -78,6 +78,52 @@ describe('VM slab allocator (slaballoc.c)', () => {
     expect(a.x).toBe(2);
   });
 
+  it('open/close is use() in two halves: writes between them, nesting on one page and a stray close panic', () => {
+    const s = slab(2);
+    const a = s.alloc<Obj>('region', { _slab: null, x: 1 });
+    const b = s.alloc<Obj>('region', { _slab: null, x: 2 });
+    if (a === null || b === null) throw new Error('ENOMEM');
+    s.open(a);
+    a.x = 7;
+    s.close(a);
+    expect(a.x).toBe(7);
+    expect(() => {
+      a.x = 8;
+    }).toThrow(/stray write/);
+    expect(() => s.close(b)).toThrow(/not open/);
+    s.open(a);
+    expect(() => s.open(b)).toThrow(/nested use/);
+  });
+
+  it('raw() and liveMeta() give the object behind the protection, for live objects only', () => {
+    const s = slab(2);
+    const a = s.alloc<Obj>('region', { _slab: null, x: 1 });
+    if (a === null) throw new Error('ENOMEM');
+    const r = s.raw(a);
+    expect(r).not.toBe(a);
+    expect(r.x).toBe(1);
+    expect(s.liveMeta(a, 'region')?.target).toBe(r);
+    expect(s.liveMeta(a, 'physBlock')).toBeNull();
+    s.free(a);
+    expect(s.liveMeta(a, 'region')).toBeNull();
+    expect(() => s.raw(a)).toThrow(/not a live slab object/);
+  });
+
+  it('with sanity off a slot reuses its bookkeeping, yet a stale object is still told apart', () => {
+    const s = slab(1, false);
+    const a = s.alloc<Obj>('region', { _slab: null, x: 1 });
+    if (a === null) throw new Error('ENOMEM');
+    s.free(a);
+    const b = s.alloc<Obj>('region', { _slab: null, x: 2 });
+    if (b === null) throw new Error('ENOMEM');
+    expect(b._slab).toBe(a._slab); // the same slot, the same record
+    expect(s.isLive(b, 'region')).toBe(true);
+    expect(s.isLive(a, 'region')).toBe(false);
+    expect(() => s.free(a)).toThrow(/not a live slab object/);
+    expect(s.raw(b)).toBe(b);
+    s.check();
+  });
+
   it('§11.43 with the pool drained an mmap needing a region object → ENOMEM; munmap returns no slab page', () => {
     const u = unitVm({ sparePages: 0 });
     const p = u.proc(1);

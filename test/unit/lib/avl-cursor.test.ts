@@ -1,0 +1,86 @@
+// Tests the allocation-free parts of the AVL tree (src/lib/avl.ts) used on VM hot paths: cursors (first, last,
+// find, next, prev, setValueAt), values() and buildSorted, against a sorted-array oracle, plus the hooks of
+// buildSorted on refusal and its panics on misuse.
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { AvlSearch, AvlTree } from '../../../src/lib/avl.ts';
+import type { AvlCursor, AvlSearchMode } from '../../../src/lib/avl.ts';
+import { Panic } from '../../../src/lib/assert.ts';
+
+const sortedKeys = fc.uniqueArray(fc.integer({ min: 0, max: 5000 }), { maxLength: 200 }).map((a) => a.sort((x, y) => x - y));
+
+function walk<V>(t: AvlTree<V>, c: AvlCursor<V> | null, step: (c: AvlCursor<V>) => AvlCursor<V> | null): number[] {
+  const out: number[] = [];
+  for (; c !== null; c = step(c)) out.push(c.key);
+  return out;
+}
+
+describe('AVL cursors and buildSorted', () => {
+  it('buildSorted gives a balanced tree equal to one built by inserts; cursors walk it both ways', () => {
+    fc.assert(
+      fc.property(sortedKeys, (keys) => {
+        const t = new AvlTree<number>();
+        expect(t.buildSorted(keys, keys.map((k) => k * 2))).toBe(true);
+        t.check();
+        expect(t.size).toBe(keys.length);
+        expect(walk(t, t.first(), (c) => t.next(c))).toEqual(keys);
+        expect(walk(t, t.last(), (c) => t.prev(c))).toEqual([...keys].reverse());
+        expect(t.values()).toEqual(keys.map((k) => k * 2));
+        expect([...t.entries()].map(([k]) => k)).toEqual(keys);
+      }),
+    );
+  });
+
+  it('find matches search in every mode; setValueAt changes the value in place', () => {
+    const modes: AvlSearchMode[] = [AvlSearch.EQUAL, AvlSearch.LESS, AvlSearch.LESS_EQUAL, AvlSearch.GREATER, AvlSearch.GREATER_EQUAL];
+    fc.assert(
+      fc.property(sortedKeys, fc.integer({ min: 0, max: 5001 }), (keys, probe) => {
+        const t = new AvlTree<number>();
+        for (const k of keys) t.insert(k, k);
+        for (const m of modes) {
+          const c = t.find(probe, m);
+          const e = t.search(probe, m);
+          expect(c === null ? undefined : { key: c.key, value: c.value }).toEqual(e);
+          if (c !== null) {
+            t.setValueAt(c, -1);
+            expect(t.get(c.key)).toBe(-1);
+            t.setValueAt(c, c.key);
+          }
+        }
+      }),
+    );
+  });
+
+  it('buildSorted calls alloc once per node; a refusal frees what it took and leaves the tree empty', () => {
+    let live = 0;
+    let budget = 3;
+    const t = new AvlTree<number>({
+      alloc: () => {
+        if (budget-- <= 0) return false;
+        live++;
+        return true;
+      },
+      free: () => {
+        live--;
+      },
+    });
+    expect(t.buildSorted([1, 2, 3, 4], [1, 2, 3, 4])).toBe(false);
+    expect(live).toBe(0);
+    expect(t.size).toBe(0);
+    budget = 4;
+    expect(t.buildSorted([1, 2, 3, 4], [1, 2, 3, 4])).toBe(true);
+    expect(live).toBe(4);
+    t.clear();
+    expect(live).toBe(0);
+  });
+
+  it('buildSorted panics on unsorted or duplicate keys, a non-empty tree, or a length mismatch; foreign cursors panic', () => {
+    expect(() => new AvlTree<number>().buildSorted([2, 1], [0, 0])).toThrow(Panic);
+    expect(() => new AvlTree<number>().buildSorted([1, 1], [0, 0])).toThrow(Panic);
+    expect(() => new AvlTree<number>().buildSorted([1], [])).toThrow(Panic);
+    const t = new AvlTree<number>();
+    t.insert(1, 1);
+    expect(() => t.buildSorted([2], [2])).toThrow(Panic);
+    expect(() => t.next({ key: 1, value: 1 })).toThrow(Panic);
+  });
+});
