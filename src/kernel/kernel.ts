@@ -112,6 +112,11 @@ export class Kernel {
   readonly vmRequests: VmRequestQueue = createVmRequestQueue();
   /** Processes waiting for VM to handle their page fault, in arrival order. */
   readonly pagefaults: KProc[] = [];
+  /**
+   * Run at every kernel entry when set: the checkers of records that any step may change (grant mapping
+   * records, DS tables). Sanity mode sets it; VM checks itself at the end of every request and fault.
+   */
+  stepCheck: (() => void) | null = null;
   /** Kernel entries so far: the step numbers of the trace. */
   step = 0;
   /** Simulated time in milliseconds; advances only when every process waits for the clock. */
@@ -277,6 +282,7 @@ export class Kernel {
   enter(p: KProc): Promise<unknown> | null {
     if (this.current !== p) panic(`enter: ${p.name} is not the running process`);
     this.step++;
+    if (this.stepCheck !== null) this.stepCheck();
     const expired = --p.quantumLeft <= 0;
     const host = this.host;
     if (host !== null && (this.step >= host.stopAtStep || (host.until !== null && host.until()))) {

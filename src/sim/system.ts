@@ -123,6 +123,12 @@ export class System {
       init: createInit(this.spawnQueue),
       standin: standInServer,
     };
+    if (config.sanity !== 'off') {
+      this.kernel.stepCheck = () => {
+        grantSanityCheck(this.kernel);
+        this.ds.sanityCheck();
+      };
+    }
     for (const e of table) this.bootProcess(e, programs[e.role], boot.procs.find((b) => b.slot === e.slot));
   }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createSystem, ConfigError } from '../../../src/sim/system.ts';
 import { VM_PROCSTART } from '../../../src/include/vm.ts';
 import { SIGSEGV, ECHILD, OK } from '../../../src/include/errno.ts';
+import { Panic } from '../../../src/lib/assert.ts';
 
 const HEAP = VM_PROCSTART + 4 * 4096;
 
@@ -80,5 +81,34 @@ describe('fatal deaths', () => {
     sys.kill(ds?.endpoint ?? -1);
     await expect(sys.run()).rejects.toThrow(/DS died/);
     expect(sys.panicked?.message).toMatch(/DS died/);
+  });
+});
+
+describe('sanity after every step', () => {
+  it('with sanity on, the grant and DS checkers run at every kernel entry and a violation stops the system', async () => {
+    const sys = await createSystem({ sanity: 'top' });
+    const check = sys.kernel.stepCheck;
+    expect(check).not.toBeNull();
+    let calls = 0;
+    sys.kernel.stepCheck = () => {
+      calls++;
+      check?.();
+    };
+    const before = sys.kernel.step;
+    sys.spawn(async (p) => {
+      await p.writeU32(HEAP, 1);
+    });
+    await sys.run();
+    expect(calls).toBe(sys.kernel.step - before);
+    sys.kernel.stepCheck = () => {
+      throw new Panic('grant sanity: broken on purpose');
+    };
+    sys.spawn(async () => 0);
+    await expect(sys.run()).rejects.toThrow(/broken on purpose/);
+  });
+
+  it('with sanity off no per-step checker is installed (benchmarks pay nothing)', async () => {
+    const sys = await createSystem({ sanity: 'off' });
+    expect(sys.kernel.stepCheck).toBeNull();
   });
 });
