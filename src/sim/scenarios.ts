@@ -5,6 +5,7 @@ import { vmDemo } from '../user/vmdemo.ts';
 import { bootTable } from './boot.ts';
 import { safecopySuite, safemapSuite, safeperfSuite } from './grantsuites.ts';
 import type { Scenario } from './scenario.ts';
+import { dsSuite } from './dssuite.ts';
 
 const boot: Scenario = {
   name: 'boot',
@@ -47,7 +48,7 @@ const vmDemoScenario: Scenario = {
   },
 };
 
-export const builtinScenarios: readonly Scenario[] = [boot, vmDemoScenario, safecopySuite, safemapSuite, safeperfSuite()];
+export const builtinScenarios: readonly Scenario[] = [boot, vmDemoScenario, safecopySuite, safemapSuite, dsSuite, safeperfSuite()];
 
 export function findScenario(name: string): Scenario | undefined {
   return builtinScenarios.find((s) => s.name === name);

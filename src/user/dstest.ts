@@ -37,12 +37,17 @@ const PAGE = 4096;
 
 class AssertionFailed extends Error {}
 
-/** The failing assertion ends the test program, as assert() does in C. */
-function check(cond: boolean, what: string): void {
-  if (!cond) throw new AssertionFailed(what);
+/** An assertion: the failing one ends the test program, as assert() does in C. */
+type Check = (cond: boolean, what: string) => void;
+
+function makeCheck(onPass: ((what: string) => void) | undefined): Check {
+  return (cond, what) => {
+    if (!cond) throw new AssertionFailed(what);
+    onPass?.(what);
+  };
 }
 
-async function testU32(p: Proc): Promise<void> {
+async function testU32(p: Proc, check: Check): Promise<void> {
   check((await dsPublishU32(p, 'test_u32', 1234, 0)) === OK, 'publish_u32 1234');
   const a = await dsRetrieveU32(p, 'test_u32');
   check(a.result === OK && a.value === 1234, 'retrieve_u32 == 1234');
@@ -56,7 +61,7 @@ async function testU32(p: Proc): Promise<void> {
   check((await dsRetrieveU32(p, 'test_u32')).result === ESRCH, 'retrieve_u32 after delete == ESRCH');
 }
 
-async function testStr(p: Proc): Promise<void> {
+async function testStr(p: Proc, check: Check): Promise<void> {
   check((await dsPublishStr(p, 'test_str', 'little', 0)) === OK, 'publish_str');
   const s = await dsRetrieveStr(p, 'test_str');
   check(s.result === OK && s.value === 'little', 'retrieve_str == "little"');
@@ -64,7 +69,7 @@ async function testStr(p: Proc): Promise<void> {
   check((await dsPublishStr(p, 'test_str', 'verylooooooongstring', 0)) === EINVAL, 'publish_str of 20 chars == EINVAL');
 }
 
-async function testMem(p: Proc, buf: number): Promise<void> {
+async function testMem(p: Proc, check: Check, buf: number): Promise<void> {
   const s1 = 'ok, this is a string';
   const s2 = 'ok, this is a very looooong string';
   const len1 = await p.writeString(buf, s1);
@@ -83,7 +88,7 @@ async function testMem(p: Proc, buf: number): Promise<void> {
   check((await dsDeleteMem(p, 'test_mem')) === OK, 'delete_mem');
 }
 
-async function testMap(p: Proc, buf: number, buf2: number, getBuf: number): Promise<void> {
+async function testMap(p: Proc, check: Check, buf: number, buf2: number, getBuf: number): Promise<void> {
   await p.writeU32(buf, 1);
   check((await dsPublishMap(p, 'test_map', buf, PAGE, 0)) === OK, 'publish_map');
   const snap = await dsSnapshotMap(p, 'test_map');
@@ -100,7 +105,7 @@ async function testMap(p: Proc, buf: number, buf2: number, getBuf: number): Prom
   check((await dsDeleteMap(p, 'test_map')) === OK, 'delete_map');
 }
 
-async function testLabel(p: Proc, rsOnly: boolean): Promise<void> {
+async function testLabel(p: Proc, check: Check, rsOnly: boolean): Promise<void> {
   const first = await dsPublishLabel(p, 'test_label', 1234, 0);
   if (rsOnly) {
     check(first === EPERM, 'publish_label by a non-RS process == EPERM (rs-only)');
@@ -116,23 +121,24 @@ async function testLabel(p: Proc, rsOnly: boolean): Promise<void> {
 }
 
 /** dstest: the five sequences in order; exit 0 when all pass, 1 at the first failed assertion. */
-export function dstest(out: DsTestOutput, options: { rsOnly?: boolean } = {}): Program {
+export function dstest(out: DsTestOutput, options: { rsOnly?: boolean; onPass?: (what: string) => void } = {}): Program {
   return async (p) => {
+    const check = makeCheck(options.onPass);
     const base = await vmMmap(p, 0, 4 * PAGE, MAP_ANON | MAP_PRIVATE);
     if (base < 0) {
       out(`DSTEST: mmap failed: ${base}`);
       return 1;
     }
     try {
-      await testU32(p);
+      await testU32(p, check);
       out('DSTEST: U32 test successful!');
-      await testStr(p);
+      await testStr(p, check);
       out('DSTEST: STRING test successful!');
-      await testMem(p, base);
+      await testMem(p, check, base);
       out('DSTEST: MEM test successful!');
-      await testMap(p, base + PAGE, base + 2 * PAGE, base + 3 * PAGE);
+      await testMap(p, check, base + PAGE, base + 2 * PAGE, base + 3 * PAGE);
       out('DSTEST: MAP test successful!');
-      await testLabel(p, options.rsOnly === true);
+      await testLabel(p, check, options.rsOnly === true);
       out('DSTEST: LABEL test successful!');
     } catch (err) {
       if (!(err instanceof AssertionFailed)) throw err;

@@ -1,0 +1,65 @@
+// The DS conformance suite as a scenario (spec/ds.md §10): RS starts `subs` and then `dstest` as services,
+// as test/ds's run script does; every assertion of dstest becomes a check, then the subscriber's reports, the
+// success lines, and a clean shutdown. A second boot repeats dstest under the hardened 'rs-only' label policy.
+// Entry point: dsSuite.
+import { DEFAULT_SERVICE_SPEC } from '../include/priv.ts';
+import { OK } from '../include/errno.ts';
+import type { Program } from '../libsys/proc.ts';
+import { dstest, subs } from '../user/dstest.ts';
+import type { Scenario, ScenarioOutput } from './scenario.ts';
+import { createSystem } from './system.ts';
+import type { System } from './system.ts';
+
+async function startService(sys: System, label: string, program: Program): Promise<number> {
+  let ep: number = OK;
+  sys.startService({ label, program, priv: DEFAULT_SERVICE_SPEC, restart: { maxRestarts: 0 } }, (r, e) => {
+    ep = r === OK ? e : r;
+  });
+  await sys.run();
+  return ep;
+}
+
+const SUCCESS = ['U32', 'STRING', 'MEM', 'MAP', 'LABEL'].map((t) => `DSTEST: ${t} test successful!`);
+
+async function runDstest(sys: System, out: ScenarioOutput, prefix: string, rsOnly: boolean): Promise<string[]> {
+  const lines: string[] = [];
+  const ep = await startService(
+    sys,
+    'dstest',
+    dstest((l) => lines.push(l), { rsOnly, onPass: (what) => out.check(`${prefix}dstest: ${what}`, true) }),
+  );
+  out.check(`${prefix}RS started dstest`, ep > 0, `endpoint ${ep}`);
+  for (const l of lines) out.line(l);
+  const failed = lines.find((l) => l.includes('assertion failed'));
+  if (failed !== undefined) out.check(`${prefix}dstest`, false, failed);
+  const d = sys.rs.services.get('dstest')?.deaths[0];
+  out.check(`${prefix}dstest exited with status 0`, d !== undefined && d.code === 0 && d.signal === 0, JSON.stringify(d ?? null));
+  return lines;
+}
+
+export const dsSuite: Scenario = {
+  name: 'ds',
+  title: 'test/ds: dstest (u32, str, mem, map, label) and the subs subscriber; again under rs-only labels',
+  suite: 'ds',
+  config: { sanity: 'functions' },
+  async run(sys, out) {
+    const subsLines: string[] = [];
+    const subsEp = await startService(sys, 'subs', subs((l) => subsLines.push(l), { drain: true }));
+    out.check('RS started subs', subsEp > 0, `endpoint ${subsEp}`);
+    const lines = await runDstest(sys, out, '', false);
+    for (const s of SUCCESS) out.check(s, lines.includes(s));
+    for (const l of subsLines) out.line(l);
+    out.check("subs reports test_u32 = 1234 first", subsLines[0] === 'SUBSCRIBER: key: test_u32, U32: 1234', subsLines[0] ?? 'nothing');
+    out.check('subs reports the deletion last', subsLines.at(-1) === 'SUBSCRIBER: the key test_u32 was deleted.', subsLines.at(-1) ?? 'nothing');
+    sys.stopService('subs');
+    await sys.run();
+    out.check('RS took subs down; its label is gone from DS', sys.rs.services.get('subs')?.status === 'down' && !sys.ds.entries().some((e) => e.key === 'subs'));
+    sys.sanityCheck();
+    out.check('sanity checks (VM, grants, DS) hold at the end', true);
+
+    const hardened = await createSystem({ ...sys.config, dsLabelPolicy: 'rs-only' });
+    const h = await runDstest(hardened, out, 'rs-only: ', true);
+    out.check('rs-only: LABEL sequence ends at the EPERM publish', h.at(-1) === 'DSTEST: LABEL test successful!');
+    hardened.sanityCheck();
+  },
+};
