@@ -235,11 +235,12 @@ export class Tlb {
   }
 
   flush(): void {
+    this.stats.flushes++;
+    if (this.slotOf.size === 0) return;
     this.lastVpage = -1;
     this.slotOf.clear();
     this.vpages.fill(-1);
     this.next = 0;
-    this.stats.flushes++;
   }
 
   get size(): number {

@@ -1,5 +1,5 @@
 // Models the machine's physical RAM: 4 KiB frames in lazily allocated ArrayBuffer chunks (DESIGN.md §3).
-// Entry points: PhysMem (read/write/copy/zero/poison, readU32/writeU32, pteRead/pteWrite/frameWords for table walks).
+// Entry points: PhysMem (read/write/copy/zero/poison, readU32/writeU32, pteRead/pteWrite/frameWords/frameWordsForWrite for table walks).
 // DIVERGES: untouched RAM reads as zero and costs no host memory; access outside RAM panics (no bus error).
 import { assert, panic } from '../lib/assert.ts';
 import {
@@ -253,6 +253,19 @@ export class PhysMem {
       views[i] = v;
     }
     return v;
+  }
+
+  /**
+   * frameWords for writing runs of words (page-table entries): the frame's chunk is allocated if it was never
+   * written, so the view is never null. Not to be kept across other PhysMem calls.
+   */
+  frameWordsForWrite(frameNo: number): Uint32Array {
+    const v = this.frameWords(frameNo);
+    if (v !== null) return v;
+    this.chunk32(frameNo >>> this.framesPerChunkShift);
+    const fresh = this.frameWords(frameNo);
+    assert(fresh !== null, 'physmem: frame has no view after allocation');
+    return fresh;
   }
 
   pteWrite(frameNo: number, index: number, v: number): void {

@@ -2,7 +2,7 @@
 // send/receive, sendrec, coalescing notify and non-blocking senda, with privilege checks at the boundary.
 // Entry points: ipcSend, ipcReceive, ipcSendrec, ipcNotify, ipcSenda, kernelNotify, dropIpcState.
 // DIVERGES: senda queues whole messages in the receiver instead of a table in the sender's memory.
-import { EDEADSRCDST, ECALLDENIED, EINVAL, ELOCKED, ENOMEM, OK } from '../include/errno.ts';
+import { EDEADSRCDST, ECALLDENIED, EINVAL, ELOCKED, ENOMEM, ENOTREADY, OK } from '../include/errno.ts';
 import { ANY, NONE, SELF } from '../include/endpoint.ts';
 import type { Endpoint } from '../include/endpoint.ts';
 import { NOTIFY_MESSAGE } from '../include/com.ts';
@@ -80,6 +80,23 @@ function sendNow(k: Kernel, caller: KProc, dstE: number, payload: Payload): Prom
   const r = sendCommon(k, caller, dstE, payload, false);
   if (r === null) return k.block<number>(caller);
   return r === OK ? SENT_OK : Promise.resolve(r);
+}
+
+/**
+ * sendnb: deliver only if the receiver waits for us right now, else ENOTREADY; never blocks and never
+ * switches, so it returns a number, not a promise. Servers reply with it (a client that stopped waiting cannot
+ * hold a server up).
+ */
+export function ipcSendnb(k: Kernel, caller: KProc, dstE: number, payload: Payload): number {
+  k.enterNoSwitch(caller);
+  const dst = target(k, caller, dstE);
+  if (typeof dst === 'number') return traced(k, 'send', caller, dstE, payload.type, dst);
+  if (dst === caller) return traced(k, 'send', caller, dstE, payload.type, EINVAL);
+  if (!maySendTo(k, caller, dst)) return traced(k, 'send', caller, dstE, payload.type, ECALLDENIED);
+  if (!willReceive(dst, caller.endpoint, false)) return traced(k, 'send', caller, dstE, payload.type, ENOTREADY);
+  deliver(k, dst, copyMessage(payload, caller.endpoint));
+  trace(k, 'send', caller.endpoint, dst.endpoint, payload.type, OK);
+  return OK;
 }
 
 /** The send half shared by send and sendrec. Returns a result, or null when the caller must block. */

@@ -305,6 +305,17 @@ export class Kernel {
     return null;
   }
 
+  /**
+   * A kernel entry that never switches (sendnb): it counts as a step like any other, but a quantum that runs
+   * out or a host stop takes effect at the caller's next entry, which then sees the same conditions.
+   */
+  enterNoSwitch(p: KProc): void {
+    if (this.current !== p) panic(`enter: ${p.name} is not the running process`);
+    this.step++;
+    if (this.stepCheck !== null) this.stepCheck();
+    if (p.quantumLeft > 1) p.quantumLeft--;
+  }
+
   /** The running process `p` has just become blocked: run someone else until `p` is woken. */
   block<T>(p: KProc): Promise<T> {
     if (this.current !== p) panic(`block: ${p.name} is not the running process`);

@@ -19,7 +19,7 @@ import {
 import { EINVAL, ENOMEM, ENOSPC, OK } from '../include/errno.ts';
 import { SELF } from '../include/endpoint.ts';
 import type { Endpoint } from '../include/endpoint.ts';
-import type { Payload } from '../include/ipc.ts';
+import type { Message, Payload } from '../include/ipc.ts';
 import {
   CPF_ACCESS_MASK,
   CPF_DIRECT,
@@ -307,8 +307,19 @@ export async function cpfReload(p: Proc): Promise<number> {
 
 // ---------------------------------------------------------------- sys_* wrappers
 
-async function kcall(p: Proc, m: Payload): Promise<number> {
-  return (await p.kernelCall(m)).type;
+/** The result of a kernel call's reply. */
+const replyType = (r: Message): number => r.type;
+
+/**
+ * A kernel call's result: one `then` on the kernel's promise, no async-function layer of its own (the wrappers
+ * below are on every safecopy's path). A synchronous throw becomes a rejection, as from an async function.
+ */
+function kcall(p: Proc, m: Payload): Promise<number> {
+  try {
+    return p.kernelCall(m).then(replyType);
+  } catch (err) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+  }
 }
 
 /** sys_safecopyfrom: `bytes` at offset gOff of granter's grant gid → myAddr here. */
@@ -373,50 +384,39 @@ export interface SysGrantApi {
   safeunmap(myAddr: number): Promise<number>;
 }
 
-const cpfApis = new WeakMap<Proc, CpfApi>();
-const sysApis = new WeakMap<Proc, SysGrantApi>();
-
+/** A new cpf_* binding for p; Proc makes it once and keeps it (no per-call lookup). */
 export function cpfApi(p: Proc): CpfApi {
-  let api = cpfApis.get(p);
-  if (api === undefined) {
-    /* eslint-disable @typescript-eslint/no-deprecated -- the binding exposes the deprecated calls as deprecated */
-    api = {
-      grantDirect: (to, addr, len, access) => cpfGrantDirect(p, to, addr, len, access),
-      grantIndirect: (to, from, hisGid) => cpfGrantIndirect(p, to, from, hisGid),
-      grantMagic: (to, from, addr, len, access) => cpfGrantMagic(p, to, from, addr, len, access),
-      revoke: (g) => cpfRevoke(p, g),
-      lookup: (g) => cpfLookup(p, g),
-      getgrants: (n) => cpfGetgrants(p, n),
-      setgrantDirect: (g, to, addr, len, access) => cpfSetgrantDirect(p, g, to, addr, len, access),
-      setgrantIndirect: (g, to, from, hisGid) => cpfSetgrantIndirect(p, g, to, from, hisGid),
-      setgrantMagic: (g, to, from, addr, len, access) => cpfSetgrantMagic(p, g, to, from, addr, len, access),
-      setgrantDisable: (g) => cpfSetgrantDisable(p, g),
-      reload: () => cpfReload(p),
-      setAllocator: (a) => {
-        cpfSetAllocator(p, a);
-      },
-      table: () => cpfTable(p),
-    };
-    /* eslint-enable @typescript-eslint/no-deprecated */
-    cpfApis.set(p, api);
-  }
-  return api;
+  /* eslint-disable @typescript-eslint/no-deprecated -- the binding exposes the deprecated calls as deprecated */
+  return {
+    grantDirect: (to, addr, len, access) => cpfGrantDirect(p, to, addr, len, access),
+    grantIndirect: (to, from, hisGid) => cpfGrantIndirect(p, to, from, hisGid),
+    grantMagic: (to, from, addr, len, access) => cpfGrantMagic(p, to, from, addr, len, access),
+    revoke: (g) => cpfRevoke(p, g),
+    lookup: (g) => cpfLookup(p, g),
+    getgrants: (n) => cpfGetgrants(p, n),
+    setgrantDirect: (g, to, addr, len, access) => cpfSetgrantDirect(p, g, to, addr, len, access),
+    setgrantIndirect: (g, to, from, hisGid) => cpfSetgrantIndirect(p, g, to, from, hisGid),
+    setgrantMagic: (g, to, from, addr, len, access) => cpfSetgrantMagic(p, g, to, from, addr, len, access),
+    setgrantDisable: (g) => cpfSetgrantDisable(p, g),
+    reload: () => cpfReload(p),
+    setAllocator: (a) => {
+      cpfSetAllocator(p, a);
+    },
+    table: () => cpfTable(p),
+  };
+  /* eslint-enable @typescript-eslint/no-deprecated */
 }
 
+/** A new sys_* binding for p; Proc makes it once and keeps it (no per-call lookup). */
 export function sysGrantApi(p: Proc): SysGrantApi {
-  let api = sysApis.get(p);
-  if (api === undefined) {
-    api = {
-      safecopyFrom: (granter, gid, gOff, myAddr, bytes) => sysSafecopyFrom(p, granter, gid, gOff, myAddr, bytes),
-      safecopyTo: (granter, gid, gOff, myAddr, bytes) => sysSafecopyTo(p, granter, gid, gOff, myAddr, bytes),
-      vsafecopy: (vecAddr, count) => sysVsafecopy(p, vecAddr, count),
-      setgrant: (addr, size) => sysSetgrant(p, addr, size),
-      safemap: (granter, gid, gOff, myAddr, bytes, writable) => sysSafemap(p, granter, gid, gOff, myAddr, bytes, writable),
-      saferevmapGid: (gid) => sysSaferevmapGid(p, gid),
-      saferevmapAddr: (addr) => sysSaferevmapAddr(p, addr),
-      safeunmap: (myAddr) => sysSafeunmap(p, myAddr),
-    };
-    sysApis.set(p, api);
-  }
-  return api;
+  return {
+    safecopyFrom: (granter, gid, gOff, myAddr, bytes) => sysSafecopyFrom(p, granter, gid, gOff, myAddr, bytes),
+    safecopyTo: (granter, gid, gOff, myAddr, bytes) => sysSafecopyTo(p, granter, gid, gOff, myAddr, bytes),
+    vsafecopy: (vecAddr, count) => sysVsafecopy(p, vecAddr, count),
+    setgrant: (addr, size) => sysSetgrant(p, addr, size),
+    safemap: (granter, gid, gOff, myAddr, bytes, writable) => sysSafemap(p, granter, gid, gOff, myAddr, bytes, writable),
+    saferevmapGid: (gid) => sysSaferevmapGid(p, gid),
+    saferevmapAddr: (addr) => sysSaferevmapAddr(p, addr),
+    safeunmap: (myAddr) => sysSafeunmap(p, myAddr),
+  };
 }

@@ -11,7 +11,7 @@ import { OK } from '../include/errno.ts';
 import type { ExecImage } from '../include/vm.ts';
 import type { Kernel } from '../kernel/kernel.ts';
 import type { KProc, ProgramFn } from '../kernel/proc.ts';
-import { ipcNotify, ipcReceive, ipcSend, ipcSenda, ipcSendrec } from '../kernel/ipc.ts';
+import { ipcNotify, ipcReceive, ipcSend, ipcSenda, ipcSendnb, ipcSendrec } from '../kernel/ipc.ts';
 import { userAccess } from '../kernel/memory.ts';
 import { kernelCall } from '../kernel/system.ts';
 import { cpfApi, sysGrantApi } from './grant.ts';
@@ -40,6 +40,9 @@ export interface WaitResult {
 export class Proc {
   private readonly scratch4 = new Uint8Array(4);
   private readonly scratchView = new DataView(this.scratch4.buffer);
+  /** p.cpf and p.sys, bound on first use and kept: a field read per call, no lookup. */
+  private cpfBinding: CpfApi | null = null;
+  private sysBinding: SysGrantApi | null = null;
 
   constructor(
     readonly kernel: Kernel,
@@ -56,12 +59,12 @@ export class Proc {
 
   /** The grant library (cpf_*, spec/grants.md §3.4), e.g. `p.cpf.grantDirect(to, addr, len, CPF_READ)`. */
   get cpf(): CpfApi {
-    return cpfApi(this);
+    return this.cpfBinding ?? (this.cpfBinding = cpfApi(this));
   }
 
   /** The grant kernel calls (sys_safecopy*, sys_setgrant, sys_safemap*), e.g. `p.sys.safecopyFrom(...)`. */
   get sys(): SysGrantApi {
-    return sysGrantApi(this);
+    return this.sysBinding ?? (this.sysBinding = sysGrantApi(this));
   }
 
   /** Per-process library state (grant library, DS client), reset by exec and absent in a forked child. */
@@ -75,6 +78,14 @@ export class Proc {
 
   send(dst: number, m: Payload): Promise<number> {
     return ipcSend(this.kernel, this.kp, dst, m);
+  }
+
+  /**
+   * sendnb: deliver only if the receiver waits right now, else ENOTREADY. Never blocks or switches, so it
+   * returns the result directly; servers reply with it.
+   */
+  sendnb(dst: number, m: Payload): number {
+    return ipcSendnb(this.kernel, this.kp, dst, m);
   }
 
   receive(src: number = ANY): Promise<Message> {

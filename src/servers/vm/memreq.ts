@@ -13,7 +13,9 @@ import type { Proc } from '../../libsys/proc.ts';
 import type { Vm, VmProc } from './glo.ts';
 import { VMF_HASPT, vmTrace, vmpOf } from './glo.ts';
 import { memtypeOf } from './memtypes.ts';
-import { ptClearRun } from './pagetable.ts';
+import { ptClearRun, ptWriteRun } from './pagetable.ts';
+import { AvlSearch } from '../../lib/avl.ts';
+import { PTE } from '../../hw/mmu.ts';
 import {
   copyBlock,
   cowShared,
@@ -27,9 +29,12 @@ import {
   refsIn,
   splitAt,
   unreference,
+  writable,
 } from './region.ts';
 import type { Region } from './region.ts';
 import { sanityAt } from './sanity.ts';
+
+const USER_PTE = PTE.P | PTE.U;
 import { flushDirty } from './utility.ts';
 
 /** The regions covering [start, start+len) in order, or null when a page lies outside every region. */
@@ -74,46 +79,102 @@ function byteCopy(vm: Vm, dst: VmProc, d: number, src: VmProc, s: number, len: n
 
 const NO_COW_FLAGS = VR_LOWER16MB | VR_LOWER1MB | VR_PHYS64K;
 
+/** The region holding all of [start, start+len), or null (a page outside every region, or several regions). */
+function regionHolding(vmp: VmProc, start: number, len: number): Region | null {
+  const r = findRegion(vmp, start);
+  return r !== null && start + len <= r.vaddr + r.length ? r : null;
+}
+
+/** Does a reference of r intersecting offsets [off, end) have mode smap? */
+function hasSmapRef(r: Region, off: number, end: number): boolean {
+  const refs = r.refs;
+  let c = refs.find(off, AvlSearch.LESS_EQUAL);
+  if (c === null || c.key + c.value.block.length <= off) c = refs.find(off, AvlSearch.GREATER_EQUAL);
+  for (; c !== null && c.key < end; c = refs.next(c)) if (c.value.mode === 'smap') return true;
+  return false;
+}
+
+/**
+ * Unreferences r's references in [off, end) (split at both ends first, so each starts inside); PTEs are the
+ * caller's business.
+ */
+function unreferenceIn(vm: Vm, r: Region, off: number, end: number): void {
+  const refs = r.refs;
+  for (let c = refs.find(off, AvlSearch.GREATER_EQUAL); c !== null && c.key < end; c = refs.find(off, AvlSearch.GREATER_EQUAL)) {
+    unreference(vm, c.value);
+  }
+}
+
 /** COWMAP(dst, d, src, s, len): the destination range references the source's blocks copy-on-write. */
 export function cowmap(vm: Vm, dst: VmProc, d: number, src: VmProc, s: number, len: number): number {
   if (len <= 0) return OK;
-  const sRegs = rangeRegions(src, s, len);
-  const dRegs = rangeRegions(dst, d, len);
-  if (sRegs === null || dRegs === null) return EFAULT;
-  if (dRegs.some((r) => (r.flags & VR_WRITABLE) === 0)) return EFAULT;
-  const sr = sRegs[0];
-  const dr = dRegs[0];
-  assert(sr !== undefined && dr !== undefined, 'cowmap: empty range');
+  const sr = regionHolding(src, s, len);
+  const dr = regionHolding(dst, d, len);
+  if (sr === null || dr === null) {
+    // A gap (EFAULT) or several regions on a side (byte copy): the rare case, with the general walk.
+    const sRegs = rangeRegions(src, s, len);
+    const dRegs = rangeRegions(dst, d, len);
+    if (sRegs === null || dRegs === null) return EFAULT;
+    if (dRegs.some((r) => (r.flags & VR_WRITABLE) === 0)) return EFAULT;
+    return byteCopy(vm, dst, d, src, s, len);
+  }
+  if ((dr.flags & VR_WRITABLE) === 0) return EFAULT;
   const soff = s - sr.vaddr;
   const doff = d - dr.vaddr;
-  const fallback =
-    src === dst ||
-    sRegs.length > 1 ||
-    dRegs.length > 1 ||
-    !memtypeOf(dr.flags).cowmapDestination ||
-    (dr.flags & NO_COW_FLAGS) !== 0 ||
-    refsIn(dr, doff, doff + len).some((ref) => ref.mode === 'smap');
-  if (fallback) return byteCopy(vm, dst, d, src, s, len);
+  const dend = doff + len;
+  if (src === dst || !memtypeOf(dr.flags).cowmapDestination || (dr.flags & NO_COW_FLAGS) !== 0 || hasSmapRef(dr, doff, dend)) {
+    return byteCopy(vm, dst, d, src, s, len);
+  }
   const smt = memtypeOf(sr.flags);
   let res = smt.populate ? fillRange(vm, sr, soff, soff + len) : OK;
   if (res === OK) res = splitEnds(vm, sr, soff, len);
   if (res === OK) res = splitEnds(vm, dr, doff, len);
   if (res !== OK) return res;
-  dropRange(vm, dr, doff, len);
-  for (const sref of refsIn(sr, soff, soff + len)) {
-    const nref = linkRef(vm, dr, sref.block, doff + (sref.offset - soff), 'private', false);
-    if (nref === null) return ENOMEM;
-    if (sref.mode === 'smap' || smt.cowmapCopiesSource) {
+  // The destination's old references go; its PTEs are rewritten below, run by run, and every page of the range
+  // not given a new reference (a gap in the source, or after a failure) is cleared.
+  unreferenceIn(vm, dr, doff, dend);
+  vm.dirty.add(dst);
+  const mem = vm.mem;
+  const dpt = dst.pt;
+  const spt = src.pt;
+  const sBase = sr.vaddr;
+  const dBase = dr.vaddr;
+  const copies = smt.cowmapCopiesSource;
+  /** Destination offset up to which PTEs are written. */
+  let cur = doff;
+  res = OK;
+  const srefs = sr.refs;
+  let c = srefs.find(soff, AvlSearch.GREATER_EQUAL);
+  for (; c !== null && c.key < soff + len; c = srefs.next(c)) {
+    const sref = c.value;
+    const b = sref.block;
+    const at = doff + (sref.offset - soff);
+    if (at > cur) ptClearRun(mem, dpt, dBase + cur, (at - cur) / PAGE_SIZE);
+    cur = at;
+    const nref = linkRef(vm, dr, b, at, 'private', false);
+    if (nref === null) {
+      res = ENOMEM;
+      break;
+    }
+    if (sref.mode === 'smap' || copies) {
       if (copyBlock(vm, nref) !== OK) {
         unreference(vm, nref);
-        return ENOMEM;
+        res = ENOMEM;
+        break;
       }
-      continue;
+    } else {
+      // Now COW-shared (refcount ≥ 2): read-only on both sides, unless the rule says otherwise.
+      const flags = USER_PTE | (writable(nref) ? PTE.W : 0);
+      const frame = b.phys / PAGE_SIZE;
+      const pages = b.length / PAGE_SIZE;
+      ptWriteRun(mem, dpt, dBase + at, frame, pages, flags);
+      ptWriteRun(mem, spt, sBase + sref.offset, frame, pages, USER_PTE | (writable(sref) ? PTE.W : 0));
+      vm.dirty.add(src);
     }
-    mapRef(vm, nref);
-    mapRef(vm, sref);
+    cur = at + b.length;
   }
-  return OK;
+  if (cur < dend) ptClearRun(mem, dpt, dBase + cur, (dend - cur) / PAGE_SIZE);
+  return res;
 }
 
 /** SMAP(dst, d, src, s, len, writable): the destination range shares the source's pages (safemap). */

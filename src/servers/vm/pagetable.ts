@@ -113,19 +113,26 @@ function tableOf(pt: PageTable, va: number): number {
   return t;
 }
 
-/** Hot path: PTEs of `pages` pages at v → frames firstFrame.. with `flags` (tables must exist; overwrites). */
+/**
+ * Hot path: PTEs of `pages` pages at v → frames firstFrame.. with `flags` (tables must exist; overwrites). One
+ * typed-array loop per table.
+ */
 export function ptWriteRun(mem: PhysMem, pt: PageTable, v: number, firstFrame: number, pages: number, flags: number): void {
   let vp = v >>> 12;
-  let f = firstFrame;
+  let pte = firstFrame * PAGE_SIZE + flags;
   let left = pages;
   while (left > 0) {
-    const table = tableOf(pt, vp * PAGE_SIZE);
+    const table = pt.tables[vp >>> 10] ?? 0;
+    if (table === 0) panic(`pt: no page table for 0x${(vp * PAGE_SIZE).toString(16)}`);
     const idx = vp & 0x3ff;
-    const n = Math.min(left, PDE_ENTRIES - idx);
-    for (let i = 0; i < n; i++) mem.pteWrite(table, idx + i, ((f + i) * PAGE_SIZE + flags) >>> 0);
-    vp += n;
-    f += n;
-    left -= n;
+    const end = Math.min(PDE_ENTRIES, idx + left);
+    const words = mem.frameWordsForWrite(table);
+    for (let i = idx; i < end; i++) {
+      words[i] = pte;
+      pte += PAGE_SIZE;
+    }
+    vp += end - idx;
+    left -= end - idx;
   }
 }
 
@@ -135,11 +142,13 @@ export function ptClearRun(mem: PhysMem, pt: PageTable, v: number, pages: number
   let left = pages;
   while (left > 0) {
     const idx = vp & 0x3ff;
-    const n = Math.min(left, PDE_ENTRIES - idx);
+    const end = Math.min(PDE_ENTRIES, idx + left);
     const table = pt.tables[vp >>> 10] ?? 0;
-    if (table !== 0) for (let i = 0; i < n; i++) mem.pteWrite(table, idx + i, 0);
-    vp += n;
-    left -= n;
+    // A table frame whose chunk was never written reads as zero: nothing to clear.
+    const words = table === 0 ? null : mem.frameWords(table);
+    if (words !== null) words.fill(0, idx, end);
+    vp += end - idx;
+    left -= end - idx;
   }
 }
 

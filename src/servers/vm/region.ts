@@ -446,8 +446,23 @@ function makeWritable(vm: Vm, ref: PhysRegion): number {
   return copyBlock(vm, ref);
 }
 
+/** Does some page of region offsets [off, end) lack a reference? One cursor walk, no allocation. */
+export function hasHole(r: Region, off: number, end: number): boolean {
+  const refs = r.refs;
+  let cur = off;
+  let c = refs.find(off, AvlSearch.LESS_EQUAL);
+  if (c === null || c.key + c.value.block.length <= off) c = refs.find(off, AvlSearch.GREATER_EQUAL);
+  for (; c !== null && c.key < end; c = refs.next(c)) {
+    if (c.key > cur) return true;
+    const e = c.key + c.value.block.length;
+    if (e > cur) cur = e;
+  }
+  return cur < end;
+}
+
 /** Fills every hole of region offsets [off, end) with one contiguous zeroed block each. */
 export function fillRange(vm: Vm, r: Region, off: number, end: number): number {
+  if (!hasHole(r, off, end)) return OK;
   const holes: number[] = [];
   let cur = off;
   for (const ref of refsIn(r, off, end)) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bareKernel } from '../../helpers/bare.ts';
 import { ANY, makeEndpoint } from '../../../src/include/endpoint.ts';
-import { ECALLDENIED, EDEADSRCDST, EINVAL, ELOCKED, OK } from '../../../src/include/errno.ts';
+import { ECALLDENIED, EDEADSRCDST, EINVAL, ELOCKED, ENOTREADY, OK } from '../../../src/include/errno.ts';
 import { NOTIFY_MESSAGE } from '../../../src/include/com.ts';
 import type { Message, Payload } from '../../../src/include/ipc.ts';
 
@@ -181,5 +181,23 @@ describe('IPC', () => {
     });
     await k.run();
     expect(got).toEqual([OK, 'x']);
+  });
+
+  it('sendnb delivers only to a waiting receiver, else ENOTREADY, and never blocks', async () => {
+    const { k, spawn } = bareKernel();
+    const got: unknown[] = [];
+    spawn(20, 'server', async (p) => {
+      const m = await p.receive(ANY);
+      got.push(`server got ${String(m.v)}`);
+      got.push(p.sendnb(m.source, { type: OK, v: 'reply' }));
+      got.push(p.sendnb(21, { type: OK, v: 'nobody waits' }));
+      got.push(p.sendnb(makeEndpoint(7, 30), { type: OK }));
+    });
+    spawn(21, 'client', async (p) => {
+      const r = await p.sendrec(20, { type: 1, v: 'req' });
+      got.push(`client got ${String(r.v)}`);
+    });
+    await k.run();
+    expect(got).toEqual(['server got req', OK, ENOTREADY, EDEADSRCDST, 'client got reply']);
   });
 });
