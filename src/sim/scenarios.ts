@@ -2,6 +2,7 @@
 // Entry points: builtinScenarios, defaultReport, findScenario, conformanceSuites.
 import { NR_TASKS } from '../include/endpoint.ts';
 import { vmDemo } from '../user/vmdemo.ts';
+import { PICTURE_LEGEND, memoryPicture } from './picture.ts';
 import { bootTable } from './boot.ts';
 import { safecopySuite, safemapSuite, safeperfSuite } from './grantsuites.ts';
 import type { Scenario } from './scenario.ts';
@@ -34,7 +35,18 @@ const vmDemoScenario: Scenario = {
   config: { sanity: 'functions' },
   async run(sys, out) {
     const before = sys.inspect().vm.memory;
-    const h = sys.spawn(vmDemo(out), { name: 'vm-demo' });
+    const report = {
+      check: (name: string, ok: boolean, detail?: string) => out.check(name, ok, detail),
+      line: (text: string) => {
+        out.line(text);
+      },
+      picture: (title: string, ep: number) => {
+        out.line(`memory of ${ep}, ${title}:`);
+        for (const l of memoryPicture(sys, ep)) out.line(l);
+      },
+    };
+    out.line(PICTURE_LEGEND);
+    const h = sys.spawn(vmDemo(report), { name: 'vm-demo' });
     await sys.run();
     out.check('vm-demo ended with status 0', h.exit?.code === 0 && h.exit.signal === 0, JSON.stringify(h.exit));
     const after = sys.inspect().vm.memory;

@@ -10,6 +10,8 @@ import type { Program, Proc } from '../libsys/proc.ts';
 export interface DemoReport {
   check(name: string, ok: boolean, detail?: string): void;
   line(text: string): void;
+  /** The host draws this process's memory picture here (like running IS's memory dump). */
+  picture?(title: string, endpoint: number): void;
 }
 
 const PAGE = 4096;
@@ -52,6 +54,7 @@ export function vmDemo(r: DemoReport): Program {
       return sawParent && ownWrite ? 7 : 1;
     }, 'vm-demo-child');
     r.check('fork returns the child endpoint', child > 0, `child ${child}`);
+    r.picture?.('parent right after fork: its written pages are now copy-on-write shared', p.endpoint);
     const w = await p.wait();
     r.check('child saw the parent data and wrote its own copy (exit 7)', w.endpoint === child && w.code === 7, `exit ${w.code}`);
     r.check("parent's page unchanged by the child's write (COW)", await pageIs(p, a, 0x41));
@@ -63,6 +66,7 @@ export function vmDemo(r: DemoReport): Program {
     r.check('brk grows the heap by two pages', (await p.brk(end + 2 * PAGE)) === OK);
     await p.writeU32(end + PAGE, 99);
     r.check('the new heap page is usable', (await p.readU32(end + PAGE)) === 99);
+    r.picture?.('after the child exited, munmap of the middle page and brk', p.endpoint);
 
     r.line('exec vm-demo-2 …');
     const e = await p.exec(demoImage2, async (q) => {

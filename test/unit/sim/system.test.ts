@@ -112,3 +112,20 @@ describe('sanity after every step', () => {
     expect(sys.kernel.stepCheck).toBeNull();
   });
 });
+
+describe('the vm-demo scenario', () => {
+  it('passes and draws the memory picture: COW-shared pages after fork, the munmap hole and the brk page after', async () => {
+    const { runScenario } = await import('../../../src/sim/scenario.ts');
+    const { findScenario } = await import('../../../src/sim/scenarios.ts');
+    const s = findScenario('vm-demo');
+    expect(s).toBeDefined();
+    if (s === undefined) return;
+    const r = await runScenario(s);
+    expect(r.error).toBeNull();
+    expect(r.checks.filter((c) => !c.ok)).toEqual([]);
+    const pics = r.lines.filter((l) => l.startsWith('  0x'));
+    expect(pics.some((l) => l.includes('heap [CCCC]'))).toBe(true);
+    expect(pics.some((l) => /heap \[rrrr\.w\]/.test(l))).toBe(true);
+    expect(pics.some((l) => l.startsWith('  0x80000000     1p'))).toBe(true);
+  });
+});
