@@ -34,10 +34,13 @@ import {
 } from '../src/libsys/ds.ts';
 import type { Program, Proc } from '../src/libsys/proc.ts';
 import { vmMmap } from '../src/libsys/vm.ts';
+import { startTestService } from '../src/sim/grantsuites.ts';
 import { createSystem } from '../src/sim/system.ts';
 import type { System } from '../src/sim/system.ts';
 import type { BenchResult } from './report.ts';
 import { printResults } from './report.ts';
+import { drivenActor } from '../test/helpers/driven.ts';
+import type { Driven } from '../test/helpers/driven.ts';
 
 const PAGE = 4096;
 const now = (): number => performance.now();
@@ -52,11 +55,7 @@ function boot(): Promise<System> {
 
 /** RS_UP of `label` running `program`; runs until idle; the endpoint. */
 async function startService(sys: System, label: string, program: Program, maxRestarts = 0): Promise<number> {
-  let ep = -1;
-  sys.startService({ label, program, priv: DEFAULT_SERVICE_SPEC, restart: { maxRestarts } }, (r, e) => {
-    ep = r === OK ? e : r;
-  });
-  await sys.run();
+  const ep = await startTestService(sys, label, program, { priv: DEFAULT_SERVICE_SPEC, maxRestarts });
   must(ep >= 0 && sys.panicked === null, `${label} did not start (${ep})`);
   return ep;
 }
@@ -69,37 +68,12 @@ function poke(sys: System, ep: number): void {
 }
 
 /** A service that runs host-queued actions, one per go-ahead, with a 4-page buffer. */
-interface Worker {
-  buf: number;
-  do<T>(fn: (p: Proc, buf: number) => Promise<T>): Promise<T>;
-}
-
-async function worker(sys: System, label: string): Promise<Worker> {
-  const queue: ((p: Proc) => Promise<void>)[] = [];
-  let buf = -1;
-  const ep = await startService(sys, label, async (p) => {
-    buf = await vmMmap(p, 0, 4 * PAGE, MAP_ANON | MAP_PRIVATE);
-    for (;;) {
-      await p.receive(KERNEL);
-      const a = queue.shift();
-      if (a !== undefined) await a(p);
-    }
+function worker(sys: System, label: string): Promise<Driven> {
+  return drivenActor(sys, label, {
+    priv: DEFAULT_SERVICE_SPEC,
+    pages: 4,
+    afterRun: () => must(sys.panicked === null, `${label}: panic ${sys.panicked?.message ?? ''}`),
   });
-  must(buf > 0, `${label}: mmap`);
-  return {
-    buf,
-    async do<T>(fn: (p: Proc, b: number) => Promise<T>): Promise<T> {
-      let out: { v: T } | null = null;
-      queue.push(async (p) => {
-        out = { v: await fn(p, buf) };
-      });
-      poke(sys, ep);
-      await sys.run();
-      must(sys.panicked === null, `${label}: panic ${sys.panicked?.message ?? ''}`);
-      if (out === null) throw new Error(`ds bench: ${label}: action did not complete`);
-      return (out as { v: T }).v;
-    },
-  };
 }
 
 // ---------------------------------------------------------------- 1. round trips

@@ -4,17 +4,16 @@
 // the time per call against a 1 µs budget); an indirect chain of depth 5 ≤ 2× a direct grant; a COW safecopy of
 // ≥ 16 pages never written ≤ 0.1× the plain copy; and the number of write-touched destination pages from which
 // COW is slower than the plain copy (the crossover).
-import { ANY, SYSTEM } from '../src/include/endpoint.ts';
 import { OK } from '../src/include/errno.ts';
 import { CPF_READ, CPF_WRITE } from '../src/include/safecopies.ts';
 import { VM_PROCSTART } from '../src/include/vm.ts';
-import { kernelNotify } from '../src/kernel/ipc.ts';
-import { makeSystemPriv } from '../src/kernel/priv.ts';
 import type { Proc } from '../src/libsys/proc.ts';
 import { createSystem } from '../src/sim/system.ts';
 import type { System } from '../src/sim/system.ts';
 import type { BenchResult } from './report.ts';
 import { printResults } from './report.ts';
+import { drivenActor } from '../test/helpers/driven.ts';
+import type { Driven } from '../test/helpers/driven.ts';
 
 const PAGE = 4096;
 const KiB = 1024;
@@ -27,47 +26,15 @@ const MAX_COPY = MiB;
 const DST = HEAP + MAX_COPY + 16 * PAGE;
 
 /** A user program promoted to a system process, run one action (in the process) at a time. */
-interface Actor {
-  ep: number;
-  do<T>(fn: (p: Proc) => Promise<T>): Promise<T>;
-}
-
-async function actor(sys: System, name: string): Promise<Actor> {
-  const queue: ((p: Proc) => Promise<void>)[] = [];
-  const h = sys.spawn(
-    async (p) => {
-      for (;;) {
-        await p.receive(ANY);
-        const a = queue.shift();
-        if (a !== undefined) await a(p);
-      }
-    },
-    { name, image: { data: 2 * MAX_COPY + 32 * PAGE } },
-  );
-  await sys.run();
-  const kp = sys.kernel.liveProc(h.endpoint ?? -1);
-  if (kp === null) throw new Error(`bench: ${name} did not start`);
-  kp.priv = makeSystemPriv(sys.kernel.newPrivId(), { ipcTo: 'all', kernelCalls: 'all', vmCalls: 'all' });
-  return {
-    ep: kp.endpoint,
-    async do<T>(fn: (p: Proc) => Promise<T>): Promise<T> {
-      let out: { v: T } | null = null;
-      queue.push(async (p) => {
-        out = { v: await fn(p) };
-      });
-      kernelNotify(sys.kernel, SYSTEM, kp);
-      await sys.run();
-      if (out === null) throw new Error(`bench: ${name}: action did not complete`);
-      return (out as { v: T }).v;
-    },
-  };
+function actor(sys: System, name: string): Promise<Driven> {
+  return drivenActor(sys, name, { spawn: { image: { data: 2 * MAX_COPY + 32 * PAGE }, system: true } });
 }
 
 /** A booted system with a granter G (source bytes written, one READ|WRITE grant over its data) and a grantee R. */
 interface World {
   sys: System;
-  g: Actor;
-  r: Actor;
+  g: Driven;
+  r: Driven;
   gid: number;
 }
 
@@ -164,7 +131,7 @@ async function smallCopies(w: World): Promise<BenchResult[]> {
 
 /** Depth-5 chain: G → I1 (direct), I1 → I2 … I5 → R (indirect), against R using G's direct grant. */
 async function indirectChain(w: World): Promise<BenchResult[]> {
-  const links: Actor[] = [];
+  const links: Driven[] = [];
   for (let i = 1; i <= 5; i++) links.push(await actor(w.sys, `I${i}`));
   const first = links[0];
   if (first === undefined) throw new Error('bench: no chain');

@@ -3,30 +3,21 @@
 // success lines, and a clean shutdown. A second boot repeats dstest under the hardened 'rs-only' label policy.
 // Entry point: dsSuite.
 import { DEFAULT_SERVICE_SPEC } from '../include/priv.ts';
-import { OK } from '../include/errno.ts';
-import type { Program } from '../libsys/proc.ts';
 import { dstest, subs } from '../user/dstest.ts';
+import { startTestService } from './grantsuites.ts';
 import type { Scenario, ScenarioOutput } from './scenario.ts';
 import { createSystem } from './system.ts';
 import type { System } from './system.ts';
-
-async function startService(sys: System, label: string, program: Program): Promise<number> {
-  let ep: number = OK;
-  sys.startService({ label, program, priv: DEFAULT_SERVICE_SPEC, restart: { maxRestarts: 0 } }, (r, e) => {
-    ep = r === OK ? e : r;
-  });
-  await sys.run();
-  return ep;
-}
 
 const SUCCESS = ['U32', 'STRING', 'MEM', 'MAP', 'LABEL'].map((t) => `DSTEST: ${t} test successful!`);
 
 async function runDstest(sys: System, out: ScenarioOutput, prefix: string, rsOnly: boolean): Promise<string[]> {
   const lines: string[] = [];
-  const ep = await startService(
+  const ep = await startTestService(
     sys,
     'dstest',
     dstest((l) => lines.push(l), { rsOnly, onPass: (what) => out.check(`${prefix}dstest: ${what}`, true) }),
+    { priv: DEFAULT_SERVICE_SPEC },
   );
   out.check(`${prefix}RS started dstest`, ep > 0, `endpoint ${ep}`);
   for (const l of lines) out.line(l);
@@ -44,7 +35,9 @@ export const dsSuite: Scenario = {
   config: { sanity: 'functions' },
   async run(sys, out) {
     const subsLines: string[] = [];
-    const subsEp = await startService(sys, 'subs', subs((l) => subsLines.push(l), { drain: true }));
+    const subsEp = await startTestService(sys, 'subs', subs((l) => subsLines.push(l), { drain: true }), {
+      priv: DEFAULT_SERVICE_SPEC,
+    });
     out.check('RS started subs', subsEp > 0, `endpoint ${subsEp}`);
     const lines = await runDstest(sys, out, '', false);
     for (const s of SUCCESS) out.check(s, lines.includes(s));

@@ -5,6 +5,7 @@
 // Entry points: safecopySuite, safemapSuite, safeperfSuite (with its options), startTestService.
 import { VMPTYPE_COWMAP } from '../include/com.ts';
 import { OK, SIGSEGV } from '../include/errno.ts';
+import type { PrivSpec } from '../include/priv.ts';
 import { safemapRecords } from '../kernel/system/do_safemap.ts';
 import type { Program } from '../libsys/proc.ts';
 import { safecopyGrantor, safecopyRequestor } from '../user/safecopy.ts';
@@ -22,10 +23,19 @@ import type { Scenario, ScenarioHost, ScenarioOutput } from './scenario.ts';
 import { createSystem } from './system.ts';
 import type { System } from './system.ts';
 
-/** RS_UP of a test service with the reference privileges; runs until idle. The endpoint, or a negative errno. */
-export async function startTestService(sys: System, label: string, program: Program): Promise<number> {
-  let ep: number = OK;
-  sys.startService({ label, program, priv: GRANT_TEST_PRIV, restart: { maxRestarts: 0 } }, (r, e) => {
+/**
+ * RS_UP of a service (by default a test service with the reference grant-test privileges, never restarted); runs
+ * until idle. The endpoint, or a negative errno (-1 if RS never answered).
+ */
+export async function startTestService(
+  sys: System,
+  label: string,
+  program: Program,
+  o: { priv?: PrivSpec; maxRestarts?: number } = {},
+): Promise<number> {
+  let ep = -1;
+  const service = { label, program, priv: o.priv ?? GRANT_TEST_PRIV, restart: { maxRestarts: o.maxRestarts ?? 0 } };
+  sys.startService(service, (r, e) => {
     ep = r === OK ? e : r;
   });
   await sys.run();

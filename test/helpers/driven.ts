@@ -1,16 +1,25 @@
-// Host-driven system services for whole-system tests: a service started through RS (any privileges, any restart
-// policy) that maps a page-aligned buffer at every start and then runs the actions the host queues, one per
-// notification from KERNEL. Unlike helpers/services.ts, an action can be queued without running the system
-// (start), run to idle (do), or run one kernel entry at a time with checks after each (stepwise), and the
-// service may be restarted by RS (its endpoint and buffer are those of the current instance).
-import { KERNEL } from '../../src/include/endpoint.ts';
-import { OK } from '../../src/include/errno.ts';
+// Host-driven actors for whole-system tests and benchmarks: a process that runs the actions the host queues, one
+// per notification. Either a system service started through RS (any privileges, any restart policy; by default the
+// reference grant-test privileges, waiting for notifications from KERNEL), which maps a page-aligned buffer at every
+// start; or a user program spawned through init (optionally with a larger data image), optionally promoted by the
+// host to a system process with every kernel and VM call, notified from SYSTEM. An action can be queued without
+// running the system (start), run to idle (do), or run one kernel entry at a time with checks after each
+// (stepwise). A service may be restarted by RS: its endpoint, process and buffer are those of the current instance.
+import { ANY, KERNEL, SYSTEM } from '../../src/include/endpoint.ts';
+import type { Endpoint } from '../../src/include/endpoint.ts';
 import type { PrivSpec } from '../../src/include/priv.ts';
 import { kernelNotify } from '../../src/kernel/ipc.ts';
+import { makeSystemPriv } from '../../src/kernel/priv.ts';
 import type { KProc } from '../../src/kernel/proc.ts';
-import type { Proc } from '../../src/libsys/proc.ts';
-import type { System } from '../../src/sim/system.ts';
-import { GRANT_TEST_PRIV, mapBuffer } from '../../src/user/safetest.ts';
+import type { Program, Proc } from '../../src/libsys/proc.ts';
+import { startTestService } from '../../src/sim/grantsuites.ts';
+import type { SpawnOptions, System } from '../../src/sim/system.ts';
+import { mapBuffer } from '../../src/user/safetest.ts';
+
+export const PAGE = 4096;
+
+/** An action run in the actor: its process and the current instance's buffer (-1 if it has none). */
+export type Action<T> = (p: Proc, buf: number) => Promise<T>;
 
 export interface Pending<T> {
   done(): boolean;
@@ -20,18 +29,31 @@ export interface Pending<T> {
 
 export interface Driven {
   readonly label: string;
-  /** Endpoint of the current instance (RS's record). */
+  /** Endpoint of the current instance (RS's record for a service; -1 once RS has none). */
   readonly ep: number;
-  /** The current instance's buffer (mapped at its start). */
+  /** The current instance's buffer (mapped at its start; -1 for a spawned process). */
   readonly buf: number;
+  /** The current instance's process, or the last one if none is live. */
   readonly kp: KProc;
   alive(): boolean;
-  /** Queues fn and notifies the service; the system is not run. */
-  start<T>(fn: (p: Proc) => Promise<T>): Pending<T>;
-  /** Runs fn in the service and the system until idle. */
-  do<T>(fn: (p: Proc) => Promise<T>): Promise<T>;
+  /** Queues fn and notifies the actor; the system is not run. Throws if the actor is not live. */
+  start<T>(fn: Action<T>): Pending<T>;
+  /** Runs fn in the actor and the system until idle; fn's value (throws its error, or if it did not finish). */
+  do<T>(fn: Action<T>): Promise<T>;
   /** Runs fn with the system advanced one kernel entry at a time, `check` after every entry, until idle. */
-  stepwise<T>(fn: (p: Proc) => Promise<T>, check: () => void): Promise<T>;
+  stepwise<T>(fn: Action<T>, check: () => void): Promise<T>;
+}
+
+export interface DrivenOptions {
+  /** Start through RS (the default): the privileges (default GRANT_TEST_PRIV) and restarts (default 0). */
+  priv?: PrivSpec;
+  maxRestarts?: number;
+  /** Pages of the buffer a service maps at every start (default 8). */
+  pages?: number;
+  /** Spawn a user program through init instead, with these image options; `system` promotes it. */
+  spawn?: { image?: SpawnOptions['image']; system?: boolean };
+  /** Called after every `do` has run the system to idle, before its result is taken. */
+  afterRun?: () => void;
 }
 
 /** Runs the system one kernel entry at a time until idle, calling check after each; the number of entries. */
@@ -44,53 +66,72 @@ export async function runStepwise(sys: System, check: () => void, limit = 100_00
   throw new Error(`runStepwise: not idle after ${limit} steps`);
 }
 
-export async function drivenService(
-  sys: System,
-  label: string,
-  o: { pages?: number; priv?: PrivSpec; maxRestarts?: number } = {},
-): Promise<Driven> {
+export async function drivenActor(sys: System, label: string, o: DrivenOptions = {}): Promise<Driven> {
   const queue: ((p: Proc) => Promise<void>)[] = [];
   let buf = -1;
-  let result = 0;
-  sys.startService(
-    {
+  const loop =
+    (from: Endpoint): Program =>
+    async (p) => {
+      for (;;) {
+        await p.receive(from);
+        const a = queue.shift();
+        if (a !== undefined) await a(p);
+      }
+    };
+  let last: KProc | null;
+  let epOf: () => number;
+  let notifier: Endpoint;
+  if (o.spawn === undefined) {
+    const program = loop(KERNEL);
+    const ep = await startTestService(
+      sys,
       label,
-      priv: o.priv ?? GRANT_TEST_PRIV,
-      restart: { maxRestarts: o.maxRestarts ?? 0 },
-      program: async (p) => {
+      async (p) => {
         buf = await mapBuffer(p, o.pages ?? 8);
-        for (;;) {
-          await p.receive(KERNEL);
-          const a = queue.shift();
-          if (a !== undefined) await a(p);
-        }
+        await program(p);
       },
-    },
-    (r) => {
-      result = r;
-    },
-  );
-  await sys.run();
-  const rp = sys.rs.services.get(label);
-  if (result !== OK || rp === undefined || buf < 0) throw new Error(`${label} did not start (${result})`);
-  const kpOf = (): KProc => {
-    const kp = sys.kernel.liveProc(sys.rs.services.get(label)?.endpoint ?? -1);
-    if (kp === null) throw new Error(`${label} is not live`);
-    return kp;
+      { priv: o.priv, maxRestarts: o.maxRestarts },
+    );
+    if (ep < 0 || sys.rs.services.get(label) === undefined || buf < 0) throw new Error(`${label} did not start (${ep})`);
+    last = sys.kernel.liveProc(ep);
+    epOf = () => sys.rs.services.get(label)?.endpoint ?? -1;
+    notifier = KERNEL;
+  } else {
+    const h = sys.spawn(loop(ANY), o.spawn.image === undefined ? { name: label } : { name: label, image: o.spawn.image });
+    await sys.run();
+    last = sys.kernel.liveProc(h.endpoint ?? -1);
+    if (last === null) throw new Error(`${label} did not start`);
+    if (o.spawn.system === true) {
+      last.priv = makeSystemPriv(sys.kernel.newPrivId(), { ipcTo: 'all', kernelCalls: 'all', vmCalls: 'all' });
+    }
+    const ep = last.endpoint;
+    epOf = () => ep;
+    notifier = SYSTEM;
+  }
+  if (last === null) throw new Error(`${label} is not live`);
+  let kp: KProc = last;
+  /** The current instance, or null if none is live. */
+  const live = (): KProc | null => {
+    const e = epOf();
+    const cur = e < 0 ? null : sys.kernel.liveProc(e);
+    if (cur !== null) kp = cur;
+    return cur;
   };
-  const start = <T>(fn: (p: Proc) => Promise<T>): Pending<T> => {
+  const start = <T>(fn: Action<T>): Pending<T> => {
     let out: { v: T } | null = null;
     let err: unknown = null;
     let finished = false;
     queue.push(async (p) => {
       try {
-        out = { v: await fn(p) };
+        out = { v: await fn(p, buf) };
       } catch (e) {
         err = e;
       }
       finished = true;
     });
-    kernelNotify(sys.kernel, KERNEL, kpOf());
+    const target = live();
+    if (target === null) throw new Error(`${label} is not live`);
+    kernelNotify(sys.kernel, notifier, target);
     return {
       done: () => finished,
       result: (): T => {
@@ -103,25 +144,24 @@ export async function drivenService(
   return {
     label,
     get ep() {
-      return sys.rs.services.get(label)?.endpoint ?? -1;
+      return epOf();
     },
     get buf() {
       return buf;
     },
     get kp() {
-      return kpOf();
+      live();
+      return kp;
     },
-    alive: () => {
-      const rp2 = sys.rs.services.get(label);
-      return rp2 !== undefined && sys.kernel.liveProc(rp2.endpoint) !== null;
-    },
+    alive: () => live() !== null,
     start,
-    async do<T>(fn: (p: Proc) => Promise<T>): Promise<T> {
+    async do<T>(fn: Action<T>): Promise<T> {
       const h = start(fn);
       await sys.run();
+      o.afterRun?.();
       return h.result();
     },
-    async stepwise<T>(fn: (p: Proc) => Promise<T>, check: () => void): Promise<T> {
+    async stepwise<T>(fn: Action<T>, check: () => void): Promise<T> {
       const h = start(fn);
       await runStepwise(sys, check);
       return h.result();

@@ -4,72 +4,23 @@
 import { describe, expect, it } from 'vitest';
 import { createSystem } from '../../../src/sim/system.ts';
 import type { System } from '../../../src/sim/system.ts';
-import { ANY, SYSTEM } from '../../../src/include/endpoint.ts';
 import { OK, SIGSEGV } from '../../../src/include/errno.ts';
 import { VM_PROCSTART } from '../../../src/include/vm.ts';
 import { CPF_MAP, CPF_READ, CPF_WRITE } from '../../../src/include/safecopies.ts';
 import { VMPTYPE_COWMAP } from '../../../src/include/com.ts';
-import { kernelNotify } from '../../../src/kernel/ipc.ts';
-import { makeSystemPriv } from '../../../src/kernel/priv.ts';
-import type { KProc } from '../../../src/kernel/proc.ts';
-import type { Proc } from '../../../src/libsys/proc.ts';
 import { grantSanityCheck } from '../../../src/kernel/system/do_safemap.ts';
+import { drivenActor } from '../../helpers/driven.ts';
 
 const PAGE = 4096;
 const HEAP = VM_PROCSTART + 4 * PAGE;
 const pattern = (n: number, seed: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 13 + seed) & 0xff);
 
-interface SysActor {
-  kp: KProc;
-  ep: number;
-  do<T>(fn: (p: Proc) => Promise<T>): Promise<T>;
-}
-
-/** A user program that waits for actions; promoted to a system process with every kernel call. */
-async function sysActor(sys: System, name: string): Promise<SysActor> {
-  const queue: ((p: Proc) => Promise<void>)[] = [];
-  const h = sys.spawn(
-    async (p) => {
-      for (;;) {
-        await p.receive(ANY);
-        const a = queue.shift();
-        if (a !== undefined) await a(p);
-      }
-    },
-    { name, image: { data: 64 * PAGE } },
-  );
-  await sys.run();
-  const kp = sys.kernel.liveProc(h.endpoint ?? -1);
-  if (kp === null) throw new Error(`${name} did not start`);
-  kp.priv = makeSystemPriv(sys.kernel.newPrivId(), { ipcTo: 'all', kernelCalls: 'all', vmCalls: 'all' });
-  return {
-    kp,
-    ep: kp.endpoint,
-    async do<T>(fn: (p: Proc) => Promise<T>): Promise<T> {
-      let out: { v: T } | null = null;
-      let err: unknown = null;
-      queue.push(async (p) => {
-        try {
-          out = { v: await fn(p) };
-        } catch (e) {
-          err = e;
-        }
-      });
-      kernelNotify(sys.kernel, SYSTEM, kp);
-      await sys.run();
-      if (err !== null) throw err instanceof Error ? err : new Error('action failed', { cause: err });
-      if (out === null) throw new Error(`${name}: action did not complete`);
-      return (out as { v: T }).v;
-    },
-  };
-}
-
 async function world(cow: boolean) {
   const sys = await createSystem({ sanity: 'functions', trace: 'memory' });
   // DIVERGES from a finished integration: src/sim/system.ts does not pass the grant options to the kernel yet.
   sys.kernel.config.cowSafecopy = cow;
-  const g = await sysActor(sys, 'G');
-  const r = await sysActor(sys, 'R');
+  const g = await drivenActor(sys, 'G', { spawn: { image: { data: 64 * PAGE }, system: true } });
+  const r = await drivenActor(sys, 'R', { spawn: { image: { data: 64 * PAGE }, system: true } });
   return { sys, g, r };
 }
 

@@ -10,8 +10,8 @@ import { CPF_MAP, CPF_READ, CPF_WRITE } from '../../../src/include/safecopies.ts
 import { kwalk } from '../../../src/kernel/memory.ts';
 import { createSystem } from '../../../src/sim/system.ts';
 import type { System } from '../../../src/sim/system.ts';
-import { PAGE, service } from '../../helpers/services.ts';
-import type { Service } from '../../helpers/services.ts';
+import { PAGE, drivenActor } from '../../helpers/driven.ts';
+import type { Driven } from '../../helpers/driven.ts';
 
 const NPROC = 3;
 const RWM = CPF_READ | CPF_WRITE | CPF_MAP;
@@ -111,7 +111,7 @@ class World {
   readonly maps: Mapping[] = [];
   constructor(
     readonly sys: System,
-    readonly procs: Service[],
+    readonly procs: Driven[],
   ) {}
 
   mapAt(p: number, page: number): Mapping | undefined {
@@ -145,7 +145,7 @@ class World {
     return snap;
   }
 
-  proc(i: number): Service {
+  proc(i: number): Driven {
     const s = this.procs[i];
     if (s === undefined) throw new Error(`no process ${i}`);
     return s;
@@ -249,8 +249,8 @@ class World {
 
 async function world(grantIds: 'legacy' | 'generational', cow: boolean): Promise<World> {
   const sys = await createSystem({ sanity: 'functions', grantIds, cowSafecopy: cow, trace: null });
-  const procs: Service[] = [];
-  for (const label of ['A', 'B', 'C']) procs.push(await service(sys, label, 8));
+  const procs: Driven[] = [];
+  for (const label of ['A', 'B', 'C']) procs.push(await drivenActor(sys, label, { pages: 8 }));
   return new World(sys, procs);
 }
 

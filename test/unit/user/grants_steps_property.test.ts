@@ -9,8 +9,7 @@ import { CPF_MAP, CPF_READ, CPF_WRITE } from '../../../src/include/safecopies.ts
 import { grantSanityCheck, safemapRecords } from '../../../src/kernel/system/do_safemap.ts';
 import { createSystem } from '../../../src/sim/system.ts';
 import type { System } from '../../../src/sim/system.ts';
-import { PAGE } from '../../helpers/services.ts';
-import { drivenService, runStepwise } from '../../helpers/driven.ts';
+import { PAGE, drivenActor, runStepwise } from '../../helpers/driven.ts';
 import type { Driven } from '../../helpers/driven.ts';
 
 const N = 3;
@@ -88,7 +87,7 @@ interface Grant {
 async function runOps(ops: readonly Op[], cow: boolean): Promise<{ steps: number }> {
   const sys: System = await createSystem({ sanity: 'functions', cowSafecopy: cow, trace: null });
   const procs: Driven[] = [];
-  for (const label of ['A', 'B', 'C']) procs.push(await drivenService(sys, label, { pages: 8 }));
+  for (const label of ['A', 'B', 'C']) procs.push(await drivenActor(sys, label, { pages: 8 }));
   const grants: Grant[] = [];
   let steps = 0;
   const check = (): void => {

@@ -11,8 +11,8 @@ import { safemapRecords } from '../../../src/kernel/system/do_safemap.ts';
 import { createSystem } from '../../../src/sim/system.ts';
 import type { System } from '../../../src/sim/system.ts';
 import { releaseChild } from '../../../src/user/safetest.ts';
-import { PAGE, service } from '../../helpers/services.ts';
-import type { Service } from '../../helpers/services.ts';
+import { PAGE, drivenActor } from '../../helpers/driven.ts';
+import type { Driven } from '../../helpers/driven.ts';
 
 const RW = CPF_READ | CPF_WRITE;
 const RWM = CPF_READ | CPF_WRITE | CPF_MAP;
@@ -28,14 +28,14 @@ const checked = (sys: System): void => {
   sys.sanityCheck();
 };
 
-async function grant(s: Service, to: number, offset: number, len: number, access: number): Promise<number> {
+async function grant(s: Driven, to: number, offset: number, len: number, access: number): Promise<number> {
   const g = await s.do((p) => p.cpf.grantDirect(to, s.buf + offset, len, access));
   expect(g.errno).toBe(OK);
   return g.id;
 }
 
 /** Physical page of v in s (-1 if absent) and whether s may write it, as the kernel's walk sees it. */
-function frameOf(sys: System, s: Service, v: number): { pa: number; writable: boolean } {
+function frameOf(sys: System, s: Driven, v: number): { pa: number; writable: boolean } {
   const pa = kwalk(sys.kernel, s.kp, v, false);
   return { pa: pa < 0 ? -1 : pa - (pa % PAGE), writable: kwalk(sys.kernel, s.kp, v, true) >= 0 };
 }
@@ -47,8 +47,8 @@ describe('28: safecopy into a read-only safemapped page', () => {
   for (const cow of [false, true]) {
     it(`EFAULT and no byte changes on either side (cow ${cow})`, async () => {
       const sys = await boot(cow);
-      const g = await service(sys, 'G');
-      const r = await service(sys, 'R');
+      const g = await drivenActor(sys, 'G');
+      const r = await drivenActor(sys, 'R');
       await g.do((p) => p.write(g.buf, fill(2 * PAGE, 20)));
       const gro = await grant(g, r.ep, 0, PAGE, CPF_READ | CPF_MAP);
       const src = await grant(g, r.ep, PAGE, PAGE, CPF_READ);
@@ -77,8 +77,8 @@ describe('34: the COW path is taken iff the offsets are congruent mod 4096 and a
   for (const c of cases) {
     it(c.name, async () => {
       const sys = await boot(true);
-      const g = await service(sys, 'G', 16);
-      const r = await service(sys, 'R', 16);
+      const g = await drivenActor(sys, 'G', { pages: 16 });
+      const r = await drivenActor(sys, 'R', { pages: 16 });
       await g.do((p) => p.write(g.buf, pattern(8 * PAGE, 3)));
       const id = await grant(g, r.ep, 0, 8 * PAGE, CPF_READ);
       const before = vmreqs(sys, VMPTYPE_COWMAP);
@@ -111,9 +111,9 @@ describe('34: the COW path is taken iff the offsets are congruent mod 4096 and a
 describe('36/37: COW safecopy meets safemap', () => {
   it('36: a COW source page that is SMAP-shared is copied; later writes through the mapping do not reach the copy', async () => {
     const sys = await boot(true);
-    const g = await service(sys, 'G');
-    const m = await service(sys, 'M');
-    const r = await service(sys, 'R');
+    const g = await drivenActor(sys, 'G');
+    const m = await drivenActor(sys, 'M');
+    const r = await drivenActor(sys, 'R');
     await g.do((p) => p.write(g.buf, fill(PAGE, 1)));
     const gm = await grant(g, m.ep, 0, PAGE, RWM);
     const gr = await grant(g, r.ep, 0, PAGE, CPF_READ);
@@ -133,9 +133,9 @@ describe('36/37: COW safecopy meets safemap', () => {
   for (const cow of [false, true]) {
     it(`37: a safecopy into a safemap grantee range reaches the mapping's owner (cow ${cow})`, async () => {
       const sys = await boot(cow);
-      const o = await service(sys, 'O');
-      const g = await service(sys, 'G');
-      const r = await service(sys, 'R');
+      const o = await drivenActor(sys, 'O');
+      const g = await drivenActor(sys, 'G');
+      const r = await drivenActor(sys, 'R');
       await o.do((p) => p.write(o.buf, fill(2 * PAGE, 4)));
       await g.do((p) => p.write(g.buf, pattern(2 * PAGE, 8)));
       const om = await grant(o, r.ep, 0, 2 * PAGE, RWM);
@@ -160,8 +160,8 @@ describe('48/49: exits under the real VM', () => {
   for (const cow of [false, true]) {
     it(`48: the owner exits; the grantee keeps the last contents, may write them, and safeunmap → OK (cow ${cow})`, async () => {
       const sys = await boot(cow);
-      const g = await service(sys, 'G');
-      const r = await service(sys, 'R');
+      const g = await drivenActor(sys, 'G');
+      const r = await drivenActor(sys, 'R');
       const id = await grant(g, r.ep, 0, 2 * PAGE, RWM);
       expect(await r.do((p) => p.sys.safemap(g.ep, id, 0, r.buf, 2 * PAGE, true))).toBe(OK);
       await g.do((p) => p.write(g.buf, fill(2 * PAGE, 0x42)));
@@ -181,8 +181,8 @@ describe('48/49: exits under the real VM', () => {
 
   it('49: the grantee exits; its records go and the owner’s saferevmap_gid → OK without a VM request', async () => {
     const sys = await boot(true);
-    const g = await service(sys, 'G');
-    const r = await service(sys, 'R');
+    const g = await drivenActor(sys, 'G');
+    const r = await drivenActor(sys, 'R');
     const id = await grant(g, r.ep, 0, PAGE, RWM);
     expect(await r.do((p) => p.sys.safemap(g.ep, id, 0, r.buf, PAGE, true))).toBe(OK);
     await r.do((p) => p.writeU8(r.buf, 0x55));
@@ -204,8 +204,8 @@ describe('48/49: exits under the real VM', () => {
 describe('51/55: fork and safemap', () => {
   it('51: an owner page left read-only by an earlier fork becomes SMAP-shared; the owner’s next write succeeds', async () => {
     const sys = await boot(true);
-    const g = await service(sys, 'G');
-    const r = await service(sys, 'R');
+    const g = await drivenActor(sys, 'G');
+    const r = await drivenActor(sys, 'R');
     await g.do((p) => p.write(g.buf, fill(PAGE, 1)));
     const status = await g.do(async (p) => {
       const child = await p.fork(async (c) => c.readU8(g.buf), 'G-child');
@@ -225,8 +225,8 @@ describe('51/55: fork and safemap', () => {
 
   it('55: the owner forks while mapped; the child gets a snapshot, owner and grantee stay live-shared', async () => {
     const sys = await boot(true);
-    const g = await service(sys, 'G');
-    const r = await service(sys, 'R');
+    const g = await drivenActor(sys, 'G');
+    const r = await drivenActor(sys, 'R');
     const id = await grant(g, ANY, 0, PAGE, RWM);
     expect(await r.do((p) => p.sys.safemap(g.ep, id, 0, r.buf, PAGE, true))).toBe(OK);
     await g.do((p) => p.writeU8(g.buf, 1));
@@ -249,8 +249,8 @@ describe('51/55: fork and safemap', () => {
 describe('RW grant sanity', () => {
   it('a plain READ|WRITE grant copies both ways between two RS services', async () => {
     const sys = await boot(true);
-    const g = await service(sys, 'G');
-    const r = await service(sys, 'R');
+    const g = await drivenActor(sys, 'G');
+    const r = await drivenActor(sys, 'R');
     const id = await grant(g, r.ep, 0, PAGE, RW);
     await r.do((p) => p.write(r.buf, fill(PAGE, 9)));
     expect(await r.do((p) => p.sys.safecopyTo(g.ep, id, 0, r.buf, PAGE))).toBe(OK);

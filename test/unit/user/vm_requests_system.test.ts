@@ -16,9 +16,8 @@ import { vmMmap, vmMunmap } from '../../../src/libsys/vm.ts';
 import { VMF_EXITING } from '../../../src/servers/vm/glo.ts';
 import { createSystem } from '../../../src/sim/system.ts';
 import type { System } from '../../../src/sim/system.ts';
-import { PAGE, service } from '../../helpers/services.ts';
-import type { Service } from '../../helpers/services.ts';
-import { drivenService } from '../../helpers/driven.ts';
+import { PAGE, drivenActor } from '../../helpers/driven.ts';
+import type { Driven } from '../../helpers/driven.ts';
 
 const RWM = CPF_READ | CPF_WRITE | CPF_MAP;
 const fill = (n: number, b: number): Uint8Array => new Uint8Array(n).fill(b);
@@ -29,7 +28,7 @@ async function boot(cow = true): Promise<System> {
   return createSystem({ sanity: 'functions', trace: 'memory', cowSafecopy: cow });
 }
 
-async function grant(s: Service, to: number, addr: number, len: number, access: number): Promise<number> {
+async function grant(s: Driven, to: number, addr: number, len: number, access: number): Promise<number> {
   const g = await s.do((p) => p.cpf.grantDirect(to, addr, len, access));
   expect(g.errno).toBe(OK);
   return g.id;
@@ -49,7 +48,7 @@ const vmreqs = (sys: System, from = 0): VmReq[] =>
   sys.trace.slice(from).filter((e): e is VmReq => e.kind === 'vmreq');
 
 /** G forks a child that stays alive (held: a system process's child starts without privileges). */
-async function forkHeld(g: Service): Promise<number> {
+async function forkHeld(g: Driven): Promise<number> {
   const child = await g.do((p) => p.fork(async (c) => c.receive(ANY).then(() => 0), `${g.label}-child`));
   expect(child).toBeGreaterThan(0);
   return child;
@@ -58,8 +57,8 @@ async function forkHeld(g: Service): Promise<number> {
 describe('§11.32 CHECK through safecopy', () => {
   it('a source range across two adjacent regions → one CHECK, OK; across a hole → EFAULT, nothing copied', async () => {
     const sys = await boot(false);
-    const g = await service(sys, 'G');
-    const r = await service(sys, 'R');
+    const g = await drivenActor(sys, 'G');
+    const r = await drivenActor(sys, 'R');
     const [a, b, c] = await g.do(async (p) => {
       const x = await vmMmap(p, 0, PAGE, MAP_ANON | MAP_PRIVATE);
       const y = await vmMmap(p, 0, PAGE, MAP_ANON | MAP_PRIVATE);
@@ -95,8 +94,8 @@ describe('§11.32 CHECK through safecopy', () => {
 
   it('a source with page 0 COW-shared and page 1 never touched: the CHECK (write 0) fills page 1, page 0 stays shared (refcount 2)', async () => {
     const sys = await boot(true);
-    const g = await service(sys, 'G');
-    const r = await service(sys, 'R');
+    const g = await drivenActor(sys, 'G');
+    const r = await drivenActor(sys, 'R');
     await g.do((p) => p.write(g.buf, pattern(PAGE, 5)));
     const child = await forkHeld(g);
     const shared = sys.vm.refAt(g.ep, g.buf);
@@ -123,8 +122,8 @@ describe('§11.32 CHECK through safecopy', () => {
 describe('§11.34–36 SMAP and SUNMAP through safemap', () => {
   it('§11.34 safemap of a COW-shared page: the owner gets a private copy first; the other COW sharer keeps the old data', async () => {
     const sys = await boot(true);
-    const g = await service(sys, 'G');
-    const r = await service(sys, 'R');
+    const g = await drivenActor(sys, 'G');
+    const r = await drivenActor(sys, 'R');
     await g.do((p) => p.write(g.buf, fill(PAGE, 1)));
     const child = await forkHeld(g);
     const before = sys.vm.refAt(child, g.buf)?.phys;
@@ -153,9 +152,9 @@ describe('§11.34–36 SMAP and SUNMAP through safemap', () => {
 
   it('§11.35 a writable safemap from a grantee whose own mapping is read-only → EFAULT; read-only → OK', async () => {
     const sys = await boot(true);
-    const o = await service(sys, 'O');
-    const m = await service(sys, 'M');
-    const r = await service(sys, 'R');
+    const o = await drivenActor(sys, 'O');
+    const m = await drivenActor(sys, 'M');
+    const r = await drivenActor(sys, 'R');
     await o.do((p) => p.write(o.buf, fill(PAGE, 4)));
     const om = await grant(o, m.ep, o.buf, PAGE, CPF_READ | CPF_MAP);
     expect(await m.do((p) => p.sys.safemap(o.ep, om, 0, m.buf, PAGE, false))).toBe(OK);
@@ -181,9 +180,9 @@ describe('§11.34–36 SMAP and SUNMAP through safemap', () => {
 
   it('§11.36 safeunmap: the grantee keeps a private snapshot, the owner is unchanged; the last smap sharer reverts to private', async () => {
     const sys = await boot(true);
-    const g = await service(sys, 'G');
-    const r1 = await service(sys, 'R1');
-    const r2 = await service(sys, 'R2');
+    const g = await drivenActor(sys, 'G');
+    const r1 = await drivenActor(sys, 'R1');
+    const r2 = await drivenActor(sys, 'R2');
     await g.do((p) => p.write(g.buf, fill(PAGE, 1)));
     const id = await grant(g, ANY, g.buf, PAGE, RWM);
     expect(await r1.do((p) => p.sys.safemap(g.ep, id, 0, r1.buf, PAGE, true))).toBe(OK);
@@ -232,8 +231,8 @@ describe('§11.37 a kernel request naming a process VM has already released → 
   for (const kind of ['CHECK (source never touched)', 'COWMAP (source present)'] as const) {
     it(kind, async () => {
       const sys = await boot(true);
-      const g = await drivenService(sys, 'G');
-      const r = await drivenService(sys, 'R');
+      const g = await drivenActor(sys, 'G');
+      const r = await drivenActor(sys, 'R');
       const gEp = g.ep;
       const cow = kind.startsWith('COWMAP');
       if (cow) await g.do((p) => p.write(g.buf, fill(2 * PAGE, 6)));

@@ -16,7 +16,7 @@ import type { Proc } from '../../../../src/libsys/proc.ts';
 import { serviceInfo } from '../../../../src/servers/rs/main.ts';
 import { createSystem } from '../../../../src/sim/system.ts';
 import type { System } from '../../../../src/sim/system.ts';
-import { drivenService, runStepwise } from '../../../helpers/driven.ts';
+import { drivenActor, runStepwise } from '../../../helpers/driven.ts';
 import type { Driven } from '../../../helpers/driven.ts';
 
 type IpcEvent = Extract<TraceEvent, { kind: 'ipc' }>;
@@ -42,10 +42,10 @@ describe('§11.27 notifications during the stale window are dropped', () => {
   for (const when of ['dead', 'forked'] as const) {
     it(`a key the service subscribed to is published while its label is stale (${when}): the notification is lost, the bit is kept`, async () => {
       const sys = await createSystem({ sanity: 'functions', trace: 'memory' });
-      const pub = await drivenService(sys, 'pub', { priv: DEFAULT_SERVICE_SPEC, pages: 1 });
+      const pub = await drivenActor(sys, 'pub', { priv: DEFAULT_SERVICE_SPEC, pages: 1 });
       const seen: { instance: number; source: number; type: number }[] = [];
       const checks: string[][] = [];
-      const svc = await drivenService(sys, 'svc', { priv: DEFAULT_SERVICE_SPEC, pages: 1, maxRestarts: 1 });
+      const svc = await drivenActor(sys, 'svc', { priv: DEFAULT_SERVICE_SPEC, pages: 1, maxRestarts: 1 });
       expect(await svc.do((p) => dsSubscribe(p, 'svc\\..*'))).toBe(OK);
       const first = svc.ep;
       const rs = sys.proc('rs');
@@ -201,7 +201,7 @@ async function runDsOps(ops: readonly Op[]): Promise<number> {
   const labels = ['sa', 'sb'];
   const svcs: Driven[] = [];
   for (const l of labels)
-    svcs.push(await drivenService(sys, l, { priv: DEFAULT_SERVICE_SPEC, pages: 1, maxRestarts: 1000 }));
+    svcs.push(await drivenActor(sys, l, { priv: DEFAULT_SERVICE_SPEC, pages: 1, maxRestarts: 1000 }));
   const usedBefore = sys.ds.store.usedSlots;
   const m = new Model();
   let steps = 0;

@@ -36,6 +36,7 @@ import {
 import type { Program, Proc } from '../../../../src/libsys/proc.ts';
 import { vmMmap } from '../../../../src/libsys/vm.ts';
 import { serviceInfo } from '../../../../src/servers/rs/main.ts';
+import { startTestService } from '../../../../src/sim/grantsuites.ts';
 import { createSystem } from '../../../../src/sim/system.ts';
 import type { System } from '../../../../src/sim/system.ts';
 import type { SystemConfig } from '../../../../src/sim/config.ts';
@@ -49,11 +50,7 @@ async function boot(config: Partial<SystemConfig> = {}): Promise<System> {
 
 /** Starts a service through RS and runs until idle; its endpoint. */
 async function service(sys: System, label: string, program: Program, maxRestarts = 0): Promise<number> {
-  let ep = -1;
-  sys.startService({ label, program, priv: DEFAULT_SERVICE_SPEC, restart: { maxRestarts } }, (r, e) => {
-    ep = r === OK ? e : r;
-  });
-  await sys.run();
+  const ep = await startTestService(sys, label, program, { priv: DEFAULT_SERVICE_SPEC, maxRestarts });
   sys.sanityCheck();
   return ep;
 }

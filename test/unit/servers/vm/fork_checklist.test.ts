@@ -19,7 +19,6 @@ import { MAP_ANON, MAP_PREALLOC, MAP_SHARED, VM_PROCSTART, VM_STACKTOP } from '.
 import { PTE } from '../../../../src/hw/mmu.ts';
 import { kernelNotify } from '../../../../src/kernel/ipc.ts';
 import { RTS } from '../../../../src/kernel/proc.ts';
-import type { KProc } from '../../../../src/kernel/proc.ts';
 import type { Proc } from '../../../../src/libsys/proc.ts';
 import { vmMapPhys, vmMmap } from '../../../../src/libsys/vm.ts';
 import { clearSlot, freeAddressSpace } from '../../../../src/servers/vm/exit.ts';
@@ -29,7 +28,9 @@ import { pageFault } from '../../../../src/servers/vm/region.ts';
 import { smap } from '../../../../src/servers/vm/memreq.ts';
 import { createSystem } from '../../../../src/sim/system.ts';
 import type { System } from '../../../../src/sim/system.ts';
+import { startTestService } from '../../../../src/sim/grantsuites.ts';
 import { releaseChild } from '../../../../src/user/safetest.ts';
+import { drivenActor } from '../../../helpers/driven.ts';
 import type { UnitVm } from './helpers.ts';
 import { PAGE, peek, poke, unitVm } from './helpers.ts';
 
@@ -210,51 +211,6 @@ describe('§11.26 VM_FORK unwinding, including after SYS_FORK fails (VM alone)',
 
 // ------------------------------------------------------------------ whole system
 
-interface Driven {
-  ep: number;
-  kp: KProc;
-  /** Runs fn in the process, runs the system until idle, returns fn's value. */
-  do<T>(fn: (p: Proc) => Promise<T>): Promise<T>;
-}
-
-/** A user program (spawned through init) that runs host-queued actions one at a time. */
-async function userActor(sys: System, name: string): Promise<Driven> {
-  const queue: ((p: Proc) => Promise<void>)[] = [];
-  const h = sys.spawn(
-    async (p) => {
-      for (;;) {
-        await p.receive(ANY);
-        const a = queue.shift();
-        if (a !== undefined) await a(p);
-      }
-    },
-    { name },
-  );
-  await sys.run();
-  const kp = sys.kernel.liveProc(h.endpoint ?? -1);
-  if (kp === null) throw new Error(`${name} did not start`);
-  return {
-    ep: kp.endpoint,
-    kp,
-    async do<T>(fn: (p: Proc) => Promise<T>): Promise<T> {
-      let out: { v: T } | null = null;
-      let err: unknown = null;
-      queue.push(async (p) => {
-        try {
-          out = { v: await fn(p) };
-        } catch (e) {
-          err = e;
-        }
-      });
-      kernelNotify(sys.kernel, SYSTEM, kp);
-      await sys.run();
-      if (err !== null) throw err instanceof Error ? err : new Error('action failed', { cause: err });
-      if (out === null) throw new Error(`${name}: action did not complete`);
-      return (out as { v: T }).v;
-    },
-  };
-}
-
 /** The slot PM's fork will use next (the lowest one PM has no process in). */
 function pmNextSlot(sys: System): number {
   const used = new Set([...sys.pm.procs.keys()].map((e) => endpointSlot(e)));
@@ -265,7 +221,7 @@ function pmNextSlot(sys: System): number {
 describe('§11.26 fork failures in a running system (PM → VM → kernel)', () => {
   it('each VM allocation failing in turn, then SYS_FORK refused (kernel slot taken): error to the caller, parent unchanged, slot free', async () => {
     const sys = await createSystem({ sanity: 'functions', nrProcs: 32 });
-    const a = await userActor(sys, 'forker');
+    const a = await drivenActor(sys, 'forker', { spawn: {} });
     const region = await a.do(async (p) => {
       const r = await vmMmap(p, 0, 3 * PAGE, MAP_ANON | MAP_PREALLOC);
       await p.write(HEAP, new Uint8Array(2 * PAGE).fill(7));
@@ -341,38 +297,31 @@ describe('§11.15 a DIRECT region after fork in a running system', () => {
     const PHYS = 0xa0000;
     const log: string[] = [];
     const state = { v: -1, child: -1, childSaw: -1 };
-    let ep = -1;
-    sys.startService(
-      {
-        label: 'fb',
-        priv: { ...DEFAULT_SERVICE_SPEC, physRanges: [{ base: PHYS, length: 2 * PAGE }] },
-        restart: { maxRestarts: 0 },
-        program: async (p) => {
-          const v = await vmMapPhys(p, PHYS, 2 * PAGE);
-          state.v = v;
-          if (v < 0) return 1;
-          await p.writeU8(v, 0x11);
-          await p.writeU8(HEAP, 0x33); // a private page: COW after the fork
-          const child = await p.fork(async (c) => {
-            state.childSaw = await c.readU8(v);
-            await c.writeU8(v + PAGE + 1, 0x22);
-            await c.receive(SYSTEM); // stays alive until the host lets it go
-            return 0;
-          }, 'fb-child');
-          state.child = child;
-          if (child < 0) return 2;
-          await releaseChild(p, child);
-          await p.receive(SYSTEM);
-          log.push(`parent sees ${await p.readU8(v + PAGE + 1)}`);
-          await p.writeU8(v + 2, 0x44);
-          for (;;) await p.receive(ANY);
-        },
+    const ep = await startTestService(
+      sys,
+      'fb',
+      async (p) => {
+        const v = await vmMapPhys(p, PHYS, 2 * PAGE);
+        state.v = v;
+        if (v < 0) return 1;
+        await p.writeU8(v, 0x11);
+        await p.writeU8(HEAP, 0x33); // a private page: COW after the fork
+        const child = await p.fork(async (c) => {
+          state.childSaw = await c.readU8(v);
+          await c.writeU8(v + PAGE + 1, 0x22);
+          await c.receive(SYSTEM); // stays alive until the host lets it go
+          return 0;
+        }, 'fb-child');
+        state.child = child;
+        if (child < 0) return 2;
+        await releaseChild(p, child);
+        await p.receive(SYSTEM);
+        log.push(`parent sees ${await p.readU8(v + PAGE + 1)}`);
+        await p.writeU8(v + 2, 0x44);
+        for (;;) await p.receive(ANY);
       },
-      (r, e) => {
-        ep = r === OK ? e : r;
-      },
+      { priv: { ...DEFAULT_SERVICE_SPEC, physRanges: [{ base: PHYS, length: 2 * PAGE }] } },
     );
-    await sys.run();
     expect(ep).toBeGreaterThan(0);
     expect(state.v).toBeGreaterThan(0);
     expect(state.child).toBeGreaterThan(0);
