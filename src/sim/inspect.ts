@@ -21,11 +21,43 @@ export interface ProcInfo {
   vmHolds: number;
 }
 
+/** Who holds physical memory: per process, pages referenced privately, COW-shared, safemap-shared, device. */
+export interface FrameUse {
+  slot: number;
+  endpoint: number;
+  name: string;
+  privatePages: number;
+  cowSharedPages: number;
+  smapPages: number;
+  directPages: number;
+}
+
 export interface Snapshot {
   step: number;
   now: number;
   processes: ProcInfo[];
   vm: ReturnType<System['vm']['snapshot']>;
+  frames: FrameUse[];
+}
+
+const VR_DIRECT = 0x200;
+
+function frameUse(sys: System): FrameUse[] {
+  const out: FrameUse[] = [];
+  for (const v of sys.vm.processes()) {
+    const u: FrameUse = { slot: v.slot, endpoint: v.endpoint, name: sys.kernel.procAt(v.slot).name, privatePages: 0, cowSharedPages: 0, smapPages: 0, directPages: 0 };
+    for (const r of v.regions) {
+      for (const b of r.refs) {
+        const pages = b.length / 4096;
+        if ((r.flags & VR_DIRECT) !== 0) u.directPages += pages;
+        else if (b.mode === 'smap') u.smapPages += pages;
+        else if (b.refcount > 1) u.cowSharedPages += pages;
+        else u.privatePages += pages;
+      }
+    }
+    out.push(u);
+  }
+  return out;
 }
 
 function procInfo(p: KProc): ProcInfo {
@@ -58,5 +90,6 @@ export function snapshot(sys: System): Snapshot {
     now: k.now,
     processes: k.procs.filter((p) => p.inUse).map(procInfo),
     vm: sys.vm.snapshot(),
+    frames: frameUse(sys),
   };
 }

@@ -69,6 +69,12 @@ function printMemory(s: Snapshot): void {
     `${m.totalPages} pages (${formatBytes(m.totalPages * 4096)}): ${m.freePages} free, ${m.usedPages} used ` +
       `(${m.anonPages} process memory, ${m.internalPages} VM-internal, ${m.reservedPages} reserved)`,
   );
+  console.log(
+    table(
+      ['process', 'endpoint', 'private', 'COW-shared', 'safemap-shared', 'device'],
+      s.frames.map((f) => [f.name, f.endpoint, f.privatePages, f.cowSharedPages, f.smapPages, f.directPages]),
+    ),
+  );
   console.log(table(['free range', 'pages', 'bytes'], s.vm.freeRanges.map((r) => [`${hex(r.addr * 4096)}–${hex((r.addr + r.pages) * 4096 - 1)}`, r.pages, formatBytes(r.pages * 4096)])));
   section('Regions');
   for (const p of s.vm.processes) {

@@ -35,6 +35,6 @@ describe('grantvm CLI', () => {
   it('inspect prints the process table and the memory map', () => {
     const r = grantvm('inspect');
     expect(r.status).toBe(0);
-    for (const s of ['Process table', 'Privileges', 'Physical memory', 'pm', 'vm', 'init']) expect(r.stdout).toContain(s);
+    for (const s of ['Process table', 'Privileges', 'Physical memory', 'COW-shared', 'free range', 'Regions', 'pm', 'vm', 'init']) expect(r.stdout).toContain(s);
   });
 });

@@ -129,3 +129,24 @@ describe('the vm-demo scenario', () => {
     expect(pics.some((l) => l.startsWith('  0x80000000     1p'))).toBe(true);
   });
 });
+
+describe('inspect', () => {
+  it('counts each process frames as private, COW-shared, safemap-shared or device', async () => {
+    const sys = await createSystem();
+    let mid: ReturnType<typeof sys.inspect> | null = null;
+    sys.spawn(async (p) => {
+      for (let i = 0; i < 3; i++) await p.writeU32(HEAP + i * 4096, i);
+      await p.fork(async (c) => {
+        mid = sys.inspect();
+        await c.readU32(HEAP);
+      });
+      await p.wait();
+    });
+    await sys.run();
+    const snap = mid as ReturnType<typeof sys.inspect> | null;
+    expect(snap).not.toBeNull();
+    const users = snap?.frames.filter((f) => f.slot > 10) ?? [];
+    expect(users).toHaveLength(2);
+    for (const u of users) expect(u.cowSharedPages).toBeGreaterThanOrEqual(3);
+  });
+});
