@@ -37,7 +37,7 @@ import { vmMmap } from '../src/libsys/vm.ts';
 import { startTestService } from '../src/sim/grantsuites.ts';
 import { createSystem } from '../src/sim/system.ts';
 import type { System } from '../src/sim/system.ts';
-import type { BenchResult } from './report.ts';
+import type { BenchResult, Progress } from './report.ts';
 import { printResults } from './report.ts';
 import { drivenActor } from '../test/helpers/driven.ts';
 import type { Driven } from '../test/helpers/driven.ts';
@@ -473,11 +473,15 @@ export async function dsRestartSteps(restarts = 5): Promise<{ kill: number[]; re
   return { kill, rerun };
 }
 
-export async function runDsBench(): Promise<BenchResult[]> {
+/** `rounds`: rounds of the round-trip and fan-out parts (the restart part always does 30 restarts). */
+export async function runDsBench(rounds = 5, progress?: Progress): Promise<BenchResult[]> {
   const out: BenchResult[] = [];
-  out.push(...(await roundTripBench(5)));
-  out.push(...(await fanoutBench(5)));
+  out.push(...(await roundTripBench(rounds)));
+  progress?.(1, 3);
+  out.push(...(await fanoutBench(rounds)));
+  progress?.(2, 3);
   out.push(...(await restartBench(30)));
+  progress?.(3, 3);
   if (sink === 0.5) console.log(sink); // keeps the host loops' results alive
   return out;
 }

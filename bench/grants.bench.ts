@@ -10,7 +10,7 @@ import { VM_PROCSTART } from '../src/include/vm.ts';
 import type { Proc } from '../src/libsys/proc.ts';
 import { createSystem } from '../src/sim/system.ts';
 import type { System } from '../src/sim/system.ts';
-import type { BenchResult } from './report.ts';
+import type { BenchResult, Progress } from './report.ts';
 import { printResults } from './report.ts';
 import { drivenActor } from '../test/helpers/driven.ts';
 import type { Driven } from '../test/helpers/driven.ts';
@@ -235,15 +235,18 @@ const sections = {
 } as const;
 
 /** Every section, or only those named in `only` (large, small, indirect, cow). */
-export async function runGrantsBench(only: readonly string[] = []): Promise<BenchResult[]> {
+export async function runGrantsBench(only: readonly string[] = [], progress?: Progress): Promise<BenchResult[]> {
   const plain = await world(false);
   const cow = await world(true);
   // Warm-up: the first calls of a fresh process run unoptimised code.
   await timeCopies(plain, plain.g.ep, plain.gid, 64, 20_000, 1);
   await timeCopies(plain, plain.g.ep, plain.gid, 64 * KiB, 500, 1);
   const out: BenchResult[] = [];
-  for (const [name, run] of Object.entries(sections)) {
-    if (only.length === 0 || only.includes(name)) out.push(...(await run(plain, cow)));
+  const chosen = Object.entries(sections).filter(([name]) => only.length === 0 || only.includes(name));
+  progress?.(0, chosen.length);
+  for (const [i, [, run]] of chosen.entries()) {
+    out.push(...(await run(plain, cow)));
+    progress?.(i + 1, chosen.length);
   }
   return out;
 }

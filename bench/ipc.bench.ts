@@ -6,7 +6,7 @@ import { makeSystemPriv } from '../src/kernel/priv.ts';
 import { PhysMem } from '../src/hw/physmem.ts';
 import { toProgram } from '../src/libsys/proc.ts';
 import type { Program } from '../src/libsys/proc.ts';
-import type { BenchResult } from './report.ts';
+import type { BenchResult, Progress } from './report.ts';
 import { printResults } from './report.ts';
 
 /** Two coroutines handing a value back and forth, one promise resolution per switch. */
@@ -58,7 +58,8 @@ async function sendrecMs(n: number, reply: 'send' | 'sendnb' = 'send'): Promise<
   return elapsed;
 }
 
-export async function runIpcBench(): Promise<BenchResult[]> {
+/** `rounds` interleaved rounds (best of each); `progress` hears of every finished round. */
+export async function runIpcBench(rounds = 7, progress?: Progress): Promise<BenchResult[]> {
   const n = 200_000;
   await bareMsPerRoundTrip(20_000);
   await sendrecMs(20_000);
@@ -66,10 +67,11 @@ export async function runIpcBench(): Promise<BenchResult[]> {
   let bare = Number.POSITIVE_INFINITY;
   let model = Number.POSITIVE_INFINITY;
   let modelNb = Number.POSITIVE_INFINITY;
-  for (let round = 0; round < 7; round++) {
+  for (let round = 0; round < rounds; round++) {
     bare = Math.min(bare, await bareMsPerRoundTrip(n));
     model = Math.min(model, await sendrecMs(n));
     modelNb = Math.min(modelNb, await sendrecMs(n, 'sendnb'));
+    progress?.(round + 1, rounds);
   }
   const bareNs = (bare * 1e6) / n;
   const modelNs = (model * 1e6) / n;

@@ -6,6 +6,7 @@ import { Bench } from 'tinybench';
 import { PhysMem } from '../src/hw/physmem.ts';
 import { PTE, Tlb, mapPage, userRead, userWrite } from '../src/hw/mmu.ts';
 import { MiB, PAGE_SIZE } from '../src/lib/units.ts';
+import type { Progress } from './report.ts';
 
 const V = 0x19000000;
 const URW = PTE.P | PTE.W | PTE.U;
@@ -114,7 +115,7 @@ const median = (xs: number[]): number => {
  * Several short rounds over all cases; each round's ratios compare against the raw copy of the same round, and
  * the medians over rounds are reported, so a burst of load from another process skews one round, not the result.
  */
-export async function runMmuBench(rounds = 5): Promise<Row[]> {
+export async function runMmuBench(rounds = 5, progress?: Progress): Promise<Row[]> {
   const all = cases();
   const ns = new Map<string, number[]>(all.map((c) => [c.name, []]));
   const ratios = new Map<string, number[]>(all.map((c) => [c.name, []]));
@@ -133,6 +134,7 @@ export async function runMmuBench(rounds = 5): Promise<Row[]> {
       ns.get(c.name)?.push(t);
       ratios.get(c.name)?.push(t / (perOp.get(c.raw) ?? Number.NaN));
     }
+    progress?.(r + 1, rounds);
   }
   return all.map((c) => ({
     name: c.name,

@@ -11,6 +11,9 @@ export interface BenchResult {
   unit?: string;
 }
 
+/** Optional progress report of a benchmark group: `done` of `total` steps finished. */
+export type Progress = (done: number, total: number) => void;
+
 export async function bestOf(runs: number, f: () => Promise<number> | number): Promise<number> {
   let best = Number.POSITIVE_INFINITY;
   for (let i = 0; i < runs; i++) best = Math.min(best, await f());

@@ -18,7 +18,7 @@ import { createVm } from '../src/servers/vm/main.ts';
 import { mmapRegion, munmapRange } from '../src/servers/vm/mmap.ts';
 import { pageFault } from '../src/servers/vm/region.ts';
 import { fullCheck } from '../src/servers/vm/sanity.ts';
-import type { BenchResult } from './report.ts';
+import type { BenchResult, Progress } from './report.ts';
 import { bestOf, printResults } from './report.ts';
 
 const PARENT = 1;
@@ -226,8 +226,14 @@ export async function sweepResults(): Promise<BenchResult[]> {
   return out;
 }
 
-export async function runVmBench(): Promise<BenchResult[]> {
-  return [...(await forkResults()), ...(await faultResults()), ...(await sweepResults())];
+export async function runVmBench(progress?: Progress): Promise<BenchResult[]> {
+  const parts = [forkResults, faultResults, sweepResults];
+  const out: BenchResult[] = [];
+  for (const [i, part] of parts.entries()) {
+    out.push(...(await part()));
+    progress?.(i + 1, parts.length);
+  }
+  return out;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) printResults('VM', await runVmBench());

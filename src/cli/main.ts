@@ -4,8 +4,9 @@ import { Command, CommanderError, Option } from 'commander';
 import { runCommand } from './commands/run.ts';
 import { inspectCommand } from './commands/inspect.ts';
 import { traceCommand } from './commands/trace.ts';
+import { benchCommand } from './commands/bench.ts';
 import { testCommand } from './commands/test.ts';
-import { UsageError, parseSeed, parseSize } from './options.ts';
+import { UsageError, parseCount, parseSeed, parseSize } from './options.ts';
 import { ConfigError } from '../sim/system.ts';
 
 /** Options every command that boots a system accepts. */
@@ -45,6 +46,14 @@ export function buildProgram(): Command {
     .requiredOption('-o, --output <file>', 'where to write the trace')
     .addOption(new Option('--format <format>', 'jsonl, or chrome for chrome://tracing and Perfetto').choices(['jsonl', 'chrome']).default('jsonl'))
     .action(traceCommand);
+  program
+    .command('bench')
+    .description('run the benchmarks against the host baselines of the same run; --json and an SVG chart of safeperf')
+    .argument('[groups...]', 'ipc, mmu, grants, vm, ds, safeperf (default: all)')
+    .option('--json <file>', 'write every result as JSON')
+    .option('--svg <file>', 'draw the safeperf sweep (time per page against pages) as an SVG line chart')
+    .option('--rounds <n>', 'rounds of ipc, mmu, ds and safeperf (default: 7, 5, 5, 3)', parseCount)
+    .action(benchCommand);
   return program;
 }
 

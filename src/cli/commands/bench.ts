@@ -1,0 +1,366 @@
+// `grantvm bench [group...] [--json FILE] [--svg FILE] [--rounds N]`: runs the benchmark groups of bench/ (all,
+// or those named: ipc, mmu, grants, vm, ds, safeperf) with a progress bar on a terminal and plain periodic lines
+// otherwise, prints each group's table (ns/op and the ratio against the host's own operation measured in the same
+// run), writes every result as JSON with --json, and with --svg draws the safeperf sweep (time per page against
+// pages 1..50 for copy, COW copy and map, read and write touch) as a self-contained SVG line chart.
+// The benchmarks (and bench/report.ts's printResults) live in bench/ and are loaded on demand: an installed
+// package (dist/src only) has no bench/, so there the command says so, and every other command keeps working. Entry points: benchCommand, benchReportJson, safeperfSvg,
+// parseSafeperfLines, BENCH_GROUPS.
+import { writeFileSync } from 'node:fs';
+import cliProgress from 'cli-progress';
+import { runScenario } from '../../sim/scenario.ts';
+import type { ScenarioResult } from '../../sim/scenario.ts';
+import { safeperfSuite } from '../../sim/grantsuites.ts';
+import { SAFEPERF_MAX_PAGES } from '../../user/safeperf.ts';
+import type { BenchResult, Progress } from '../../../bench/report.ts';
+import { UsageError } from '../options.ts';
+import { color } from '../format.ts';
+import { lineChartSvg } from '../svgchart.ts';
+import { hostClockNs } from './test.ts';
+
+export const BENCH_GROUPS = ['ipc', 'mmu', 'grants', 'vm', 'ds', 'safeperf'] as const;
+export type BenchGroup = (typeof BENCH_GROUPS)[number];
+
+export interface BenchOptions {
+  json?: string;
+  svg?: string;
+  /** Rounds of the groups that take them: ipc (default 7), mmu (5), ds (5), safeperf sweeps (3). */
+  rounds?: number;
+}
+
+/** One row of the JSON report. `met` is present iff `goal` is (ratio ≤ goal). */
+export interface BenchRecord {
+  group: BenchGroup;
+  name: string;
+  nsPerOp: number;
+  ratio: number;
+  goal?: number;
+  met?: boolean;
+}
+
+export type SafeperfKind = 'copy' | 'cow' | 'map';
+export type SafeperfTouch = 'read' | 'write';
+
+/** The safeperf sweep: ns per page for every page count, per (kind, touch). */
+export interface SafeperfSweepResult {
+  pages: number[];
+  series: { name: string; kind: SafeperfKind; touch: SafeperfTouch; nsPerPage: (number | null)[] }[];
+}
+
+export interface BenchReport {
+  node: string;
+  date: string;
+  rounds: number | null;
+  results: BenchRecord[];
+  safeperf?: SafeperfSweepResult;
+}
+
+interface GroupDef {
+  title: string;
+  run: (rounds: number | undefined, progress: Progress) => Promise<readonly BenchResult[]>;
+}
+
+/** A bench/ module, or a one-line usage error where there is no bench/ (an installed package). */
+async function load<T>(importer: () => Promise<T>): Promise<T> {
+  try {
+    return await importer();
+  } catch (err) {
+    if (err instanceof Error && 'code' in err && err.code === 'ERR_MODULE_NOT_FOUND')
+      throw new UsageError('grantvm bench runs from a source checkout: the benchmarks (bench/) are not part of the package');
+    throw err;
+  }
+}
+
+/** Filled in by the safeperf group, for --json and --svg. */
+let lastSweep: SafeperfSweepResult | undefined;
+
+const GROUPS: Record<BenchGroup, GroupDef> = {
+  ipc: {
+    title: 'IPC: sendrec round trip vs bare async ping-pong',
+    run: async (rounds, progress) => (await load(() => import('../../../bench/ipc.bench.ts'))).runIpcBench(rounds, progress),
+  },
+  mmu: {
+    title: 'MMU: writes and reads through the MMU vs raw TypedArray copies',
+    run: async (rounds, progress) => (await load(() => import('../../../bench/mmu.bench.ts'))).runMmuBench(rounds, progress),
+  },
+  grants: {
+    title: 'Grants: safecopy vs copyWithin, small-copy rate, indirect chains, copy-on-write',
+    run: async (_rounds, progress) => (await load(() => import('../../../bench/grants.bench.ts'))).runGrantsBench([], progress),
+  },
+  vm: {
+    title: 'VM: fork, faults, COW break and the sanity sweep vs raw TypedArray work and the issue-3 goals',
+    run: async (_rounds, progress) => (await load(() => import('../../../bench/vm.bench.ts'))).runVmBench(progress),
+  },
+  ds: {
+    title: 'DS: publish+retrieve round trips, subscription fan-out per subscriber, restart by RS (kernel steps)',
+    run: async (rounds, progress) => (await load(() => import('../../../bench/ds.bench.ts'))).runDsBench(rounds, progress),
+  },
+  safeperf: {
+    title: 'safeperf: safecopy (COW off and on) and safemap per page, read and write touch, vs a host 4 KiB copy',
+    run: async (rounds, progress) => {
+      lastSweep = await runSafeperfSweep(rounds ?? 3, progress);
+      return safeperfRows(lastSweep);
+    },
+  },
+};
+
+function isGroup(name: string): name is BenchGroup {
+  return (BENCH_GROUPS as readonly string[]).includes(name);
+}
+
+export async function benchCommand(names: string[], o: BenchOptions): Promise<void> {
+  const wanted = names.map((n) => n.toLowerCase());
+  for (const n of wanted)
+    if (!isGroup(n)) throw new UsageError(`unknown benchmark group '${n}' (groups: ${BENCH_GROUPS.join(', ')})`);
+  const groups = BENCH_GROUPS.filter((g) => wanted.length === 0 || wanted.includes(g));
+  if (o.rounds !== undefined && o.rounds < 1) throw new UsageError('--rounds must be at least 1');
+  if (o.svg !== undefined && !groups.includes('safeperf'))
+    throw new UsageError('--svg draws the safeperf sweep: name safeperf among the groups (or name none)');
+  lastSweep = undefined;
+  const { printResults } = await load(() => import('../../../bench/report.ts'));
+  const records: BenchRecord[] = [];
+  const t0 = performance.now();
+  console.log(color.bold('grantvm bench') + color.dim(` — ${groups.join(', ')}; node ${process.version}`));
+  for (const g of groups) {
+    const def = GROUPS[g];
+    const bar = progressReporter(g);
+    let results: readonly BenchResult[];
+    try {
+      results = await def.run(o.rounds, bar.update);
+    } finally {
+      bar.stop();
+    }
+    printResults(def.title, results);
+    records.push(...toRecords(g, results));
+  }
+  const report: BenchReport = {
+    node: process.version,
+    date: new Date().toISOString(),
+    rounds: o.rounds ?? null,
+    results: records,
+    ...(lastSweep !== undefined ? { safeperf: lastSweep } : {}),
+  };
+  console.log('');
+  if (o.json !== undefined) {
+    writeFileSync(o.json, benchReportJson(report));
+    console.log(color.dim(`results written to ${o.json}`));
+  }
+  if (o.svg !== undefined && lastSweep !== undefined) {
+    writeFileSync(o.svg, safeperfSvg(lastSweep, `node ${report.node}, ${report.date}`));
+    console.log(color.dim(`safeperf chart written to ${o.svg}`));
+  }
+  const unmet = records.filter((r) => r.met === false).length;
+  const goals = records.filter((r) => r.met !== undefined).length;
+  console.log(
+    `${records.length} results in ${((performance.now() - t0) / 1000).toFixed(1)} s; ` +
+      (goals === 0 ? 'no goals set' : unmet === 0 ? color.green(`all ${goals} goals met`) : color.red(`${unmet} of ${goals} goals NOT met`)),
+  );
+}
+
+/** The group's results as JSON rows (`met` only where there is a goal). */
+export function toRecords(group: BenchGroup, results: readonly BenchResult[]): BenchRecord[] {
+  return results.map((r) => ({
+    group,
+    name: r.name,
+    nsPerOp: r.nsPerOp,
+    ratio: r.ratio,
+    ...(r.goal !== undefined ? { goal: r.goal, met: r.ratio <= r.goal } : {}),
+  }));
+}
+
+export function benchReportJson(report: BenchReport): string {
+  return `${JSON.stringify(report, null, 2)}\n`;
+}
+
+// ------------------------------------------------------------------ progress
+
+interface Reporter {
+  update: Progress;
+  stop: () => void;
+}
+
+/** A cli-progress bar on a terminal; otherwise a line at the start, at most one every 2 s, and one at the end. */
+function progressReporter(group: string, tty = process.stdout.isTTY): Reporter {
+  const t0 = performance.now();
+  if (tty) {
+    const bar = new cliProgress.SingleBar(
+      {
+        format: `  ${group.padEnd(8)} {bar} {percentage}% | {duration_formatted}`,
+        stream: process.stdout,
+        hideCursor: true,
+        clearOnComplete: true,
+        barsize: 30,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    bar.start(1, 0);
+    let lastTotal = 1;
+    return {
+      update: (done, total) => {
+        if (total !== lastTotal && total > 0) {
+          bar.setTotal(total);
+          lastTotal = total;
+        }
+        bar.update(done);
+      },
+      stop: () => {
+        bar.stop();
+      },
+    };
+  }
+  console.log(color.dim(`  ${group}: running…`));
+  let last = t0;
+  return {
+    update: (done, total) => {
+      const now = performance.now();
+      if (now - last < 2000 || total <= 0) return;
+      last = now;
+      console.log(color.dim(`  ${group}: ${done}/${total} (${Math.floor((100 * done) / total)}%), ${((now - t0) / 1000).toFixed(1)} s`));
+    },
+    stop: () => {
+      console.log(color.dim(`  ${group}: done in ${((performance.now() - t0) / 1000).toFixed(1)} s`));
+    },
+  };
+}
+
+// ------------------------------------------------------------------ safeperf
+
+const SWEEP_PAGES = Array.from({ length: SAFEPERF_MAX_PAGES }, (_, i) => i + 1);
+const SWEEP_ITERATIONS = 100;
+const MODES = ['copy read', 'copy write', 'map read', 'map write'] as const;
+
+/** The six curves: [name, kind, touch, cow mode of the run, column of the suite's table]. */
+const SERIES: readonly [string, SafeperfKind, SafeperfTouch, 'off' | 'on', (typeof MODES)[number]][] = [
+  ['safecopy, read touch', 'copy', 'read', 'off', 'copy read'],
+  ['safecopy, write touch', 'copy', 'write', 'off', 'copy write'],
+  ['COW safecopy, read touch', 'cow', 'read', 'on', 'copy read'],
+  ['COW safecopy, write touch', 'cow', 'write', 'on', 'copy write'],
+  ['safemap, read touch', 'map', 'read', 'off', 'map read'],
+  ['safemap, write touch', 'map', 'write', 'off', 'map write'],
+];
+
+/**
+ * The safeperf suite's tables, from its lines: `— cowSafecopy off|on`, then `pages  copy read  copy write  map read
+ * map write   (us/page)` and one row per page count. Map key: `${cow}|${column}|${pages}` → µs per page.
+ */
+export function parseSafeperfLines(lines: readonly string[]): Map<string, number> {
+  const out = new Map<string, number>();
+  let cow: string | null = null;
+  let inTable = false;
+  for (const l of lines) {
+    const mode = /^— cowSafecopy (on|off)$/.exec(l);
+    if (mode !== null) {
+      cow = mode[1] ?? null;
+      inTable = false;
+      continue;
+    }
+    if (/^pages\s+copy read\s+copy write\s+map read\s+map write\s+\(us\/page\)$/.test(l)) {
+      inTable = cow !== null;
+      continue;
+    }
+    const row = inTable ? /^\s*(\d+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)$/.exec(l) : null;
+    if (row === null) {
+      inTable = false;
+      continue;
+    }
+    for (const [i, col] of MODES.entries()) {
+      const v = Number(row[i + 2]);
+      if (Number.isFinite(v)) out.set(`${cow ?? ''}|${col}|${row[1] ?? ''}`, v);
+    }
+  }
+  return out;
+}
+
+/**
+ * `rounds` runs of the safeperf suite (pages 1..50, 100 iterations, COW off and on) with the host clock, best
+ * time per point. Progress counts the clock's reads: each run reads it twice per iteration.
+ */
+export async function runSafeperfSweep(
+  rounds: number,
+  progress?: Progress,
+  pages: readonly number[] = SWEEP_PAGES,
+  iterations = SWEEP_ITERATIONS,
+): Promise<SafeperfSweepResult> {
+  const total = rounds * 2 * pages.length * MODES.length * iterations * 2;
+  let reads = 0;
+  const clockNs = (): number => {
+    reads++;
+    if (reads % 1000 === 0) progress?.(Math.min(reads, total), total);
+    return hostClockNs();
+  };
+  const best = new Map<string, number>();
+  for (let r = 0; r < rounds; r++) {
+    const res = await runScenario(safeperfSuite({ pages, iterations }), {}, { clockNs });
+    failIfBroken(res);
+    for (const [k, v] of parseSafeperfLines(res.lines)) best.set(k, Math.min(v, best.get(k) ?? Number.POSITIVE_INFINITY));
+  }
+  progress?.(total, total);
+  if (best.size === 0) throw new Error('safeperf: the suite printed no table (has its format changed?)');
+  return {
+    pages: [...pages],
+    series: SERIES.map(([name, kind, touch, cow, col]) => ({
+      name,
+      kind,
+      touch,
+      nsPerPage: pages.map((p) => {
+        const us = best.get(`${cow}|${col}|${p}`);
+        return us === undefined ? null : Math.round(us * 1000);
+      }),
+    })),
+  };
+}
+
+function failIfBroken(res: ScenarioResult): void {
+  const bad = res.checks.find((c) => !c.ok);
+  if (res.error !== null) throw new Error(`safeperf stopped: ${res.error}`);
+  if (bad !== undefined) throw new Error(`safeperf check failed: ${bad.name}${bad.detail !== '' ? ` — ${bad.detail}` : ''}`);
+}
+
+/** The host's own per-page work: copyWithin of 4 KiB, best ns per page over 50-page passes. */
+function hostPageCopyNs(): number {
+  const page = 4096;
+  const n = SAFEPERF_MAX_PAGES;
+  const buf = new Uint8Array(2 * n * page);
+  buf.fill(7, 0, n * page);
+  let best = Number.POSITIVE_INFINITY;
+  for (let r = 0; r < 200; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) buf.copyWithin((n + i) * page, i * page, (i + 1) * page);
+    best = Math.min(best, ((performance.now() - t0) * 1e6) / n);
+  }
+  return best;
+}
+
+/** The table rows: the host baseline, then every curve at the smallest and the largest page count. */
+function safeperfRows(s: SafeperfSweepResult): BenchResult[] {
+  const base = hostPageCopyNs();
+  const rows: BenchResult[] = [{ name: 'host copyWithin 4 KiB, per page (baseline)', nsPerOp: base, ratio: 1 }];
+  const ends = [0, s.pages.length - 1].filter((i, k, a) => a.indexOf(i) === k);
+  for (const x of s.series)
+    for (const i of ends) {
+      const ns = x.nsPerPage[i];
+      if (ns === null || ns === undefined) continue;
+      const p = s.pages[i] ?? 0;
+      rows.push({ name: `${x.name}, ${p} page${p === 1 ? '' : 's'}, per page`, nsPerOp: ns, ratio: ns / base });
+    }
+  return rows;
+}
+
+const KIND_COLOR: Record<SafeperfKind, string> = { copy: '#1f77b4', cow: '#2ca02c', map: '#d62728' };
+
+/** The sweep as an SVG chart: µs per page against pages; one colour per kind, dashed for the write touch. */
+export function safeperfSvg(s: SafeperfSweepResult, subtitle?: string): string {
+  return lineChartSvg({
+    title: 'safeperf: time per page, safecopy vs COW safecopy vs safemap',
+    ...(subtitle !== undefined ? { subtitle } : {}),
+    xLabel: 'pages per call',
+    yLabel: 'time per page (µs)',
+    x: s.pages,
+    series: s.series.map((x) => ({
+      name: x.name,
+      values: x.nsPerPage.map((v) => (v === null ? null : v / 1000)),
+      color: KIND_COLOR[x.kind],
+      dashed: x.touch === 'write',
+    })),
+  });
+}
