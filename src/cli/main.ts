@@ -28,7 +28,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   withSystemOptions(program.command('run').description('boot a system and run scenarios, printing a report'))
-    .argument('[scenarios...]', 'built-in scenario names (default: the standard report)')
+    .argument('[scenarios...]', 'built-in scenario names, or .ts/.js/.mjs scenario files (default: the standard report)')
     .option('--list', 'list the built-in scenarios')
     .option('--trace <file>', 'write the trace as JSON Lines')
     .option('-v, --verbose', 'print every line of every scenario')

@@ -1,7 +1,9 @@
 // The README's examples are run, so the docs cannot rot: the TypeScript example and every `npx grantvm`
 // command of the CLI section.
 import { describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -29,16 +31,23 @@ describe('README', () => {
     }
   });
 
-  it('every npx grantvm command shown succeeds', () => {
+  it('every npx grantvm command shown succeeds', { timeout: 600_000 }, () => {
     const commands = blocks('sh')
       .flatMap((b) => b.split('\n'))
       .map((l) => l.replace(/#.*$/, '').trim())
       .filter((l) => l.startsWith('npx grantvm'));
     expect(commands.length).toBeGreaterThan(3);
-    for (const c of commands) {
-      const args = c.split(/\s+/).slice(2);
-      const r = spawnSync(process.execPath, [`${root}bin/grantvm.js`, ...args], { cwd: '/tmp', encoding: 'utf8', timeout: 120_000 });
-      expect(r.status, `${c}\n${r.stderr}`).toBe(0);
+    // A scratch directory that sees the repository's examples, so written files land outside the tree.
+    const cwd = mkdtempSync(join(tmpdir(), 'grantvm-readme-'));
+    symlinkSync(`${root}examples`, join(cwd, 'examples'));
+    try {
+      for (const c of commands) {
+        const args = c.split(/\s+/).slice(2);
+        const r = spawnSync(process.execPath, [`${root}bin/grantvm.js`, ...args], { cwd, encoding: 'utf8', timeout: 240_000 });
+        expect(r.status, `${c}\n${r.stderr}`).toBe(0);
+      }
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
     }
   });
 });
