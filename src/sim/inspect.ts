@@ -1,6 +1,10 @@
 // Inspection in the spirit of MINIX's IS server: a plain, serialisable snapshot of the process table,
 // privileges and memory. Entry points: snapshot, Snapshot, ProcInfo.
 import { kernelCallNames, KERNEL_CALL } from '../include/com.ts';
+import { CPF_MAP, CPF_READ, CPF_USED, CPF_VALID, CPF_WRITE, makeGrantId } from '../include/safecopies.ts';
+import { readGrantEntry, usableGrantTable } from '../kernel/grant.ts';
+import { safemapRecords } from '../kernel/system/do_safemap.ts';
+import type { MapRecord } from '../kernel/system/do_safemap.ts';
 import { rtsString } from '../kernel/proc.ts';
 import type { KProc } from '../kernel/proc.ts';
 import type { System } from './system.ts';
@@ -32,12 +36,61 @@ export interface FrameUse {
   directPages: number;
 }
 
+/** One used entry of a process's grant table, read from its memory as the kernel would. */
+export interface GrantInfo {
+  owner: number;
+  ownerName: string;
+  id: number;
+  kind: string;
+  /** R, W, M for the access bits; '!' when the entry is not VALID (reserved or disabled). */
+  access: string;
+  to: number;
+  /** direct/magic: [start, start+len) in the memory owner; indirect: the (from, grant) it points at. */
+  range: string;
+}
+
 export interface Snapshot {
   step: number;
   now: number;
   processes: ProcInfo[];
   vm: ReturnType<System['vm']['snapshot']>;
   frames: FrameUse[];
+  grants: GrantInfo[];
+  mappings: Readonly<MapRecord>[];
+  ds: { entries: ReturnType<System['ds']['entries']>; subscriptions: ReturnType<System['ds']['subscriptions']> };
+}
+
+/** At most this many used entries are listed per table (tables grow to 2^20 entries). */
+const GRANTS_PER_TABLE = 64;
+const hexAddr = (n: number): string => `0x${(n >>> 0).toString(16)}`;
+
+function accessOf(flags: number): string {
+  let a = '';
+  if ((flags & CPF_READ) !== 0) a += 'R';
+  if ((flags & CPF_WRITE) !== 0) a += 'W';
+  if ((flags & CPF_MAP) !== 0) a += 'M';
+  return (flags & CPF_VALID) === 0 ? `${a}!` : a;
+}
+
+function grantInfo(sys: System): GrantInfo[] {
+  const k = sys.kernel;
+  const out: GrantInfo[] = [];
+  for (const p of k.procs) {
+    const table = p.inUse ? usableGrantTable(p) : null;
+    if (table === null) continue;
+    let listed = 0;
+    for (let slot = 0; slot < table.entries && listed < GRANTS_PER_TABLE; slot++) {
+      const e = readGrantEntry(k, p, table, slot);
+      if (e === null || (e.flags & CPF_USED) === 0) continue;
+      listed++;
+      const base = { owner: p.endpoint, ownerName: p.name, id: makeGrantId(k.config.grantIds, slot, e.seq), kind: e.kind, access: accessOf(e.flags) };
+      if (e.kind === 'direct') out.push({ ...base, to: e.whoTo, range: `${hexAddr(e.start)}+${e.len}` });
+      else if (e.kind === 'magic') out.push({ ...base, to: e.whoTo, range: `${e.whoFrom}:${hexAddr(e.start)}+${e.len}` });
+      else if (e.kind === 'indirect') out.push({ ...base, to: e.whoTo, range: `→ ${e.whoFrom} grant ${e.grant}` });
+      else out.push({ ...base, to: -1, range: '-' });
+    }
+  }
+  return out;
 }
 
 const VR_DIRECT = 0x200;
@@ -91,5 +144,8 @@ export function snapshot(sys: System): Snapshot {
     processes: k.procs.filter((p) => p.inUse).map(procInfo),
     vm: sys.vm.snapshot(),
     frames: frameUse(sys),
+    grants: grantInfo(sys),
+    mappings: [...safemapRecords(k)],
+    ds: { entries: sys.ds.entries(), subscriptions: sys.ds.subscriptions() },
   };
 }

@@ -60,6 +60,42 @@ export function printSnapshot(s: Snapshot): void {
     ),
   );
   printMemory(s);
+  printGrants(s);
+  printDs(s);
+}
+
+function printGrants(s: Snapshot): void {
+  section('Grant tables');
+  if (s.grants.length === 0) console.log('no process has a grant table');
+  else
+    console.log(
+      table(
+        ['owner', 'id', 'kind', 'access', 'to', 'range'],
+        s.grants.map((g) => [`${g.ownerName} (${g.owner})`, g.id, g.kind, g.access, g.to, g.range]),
+      ),
+    );
+  section('Safemap records');
+  if (s.mappings.length === 0) console.log('none');
+  else
+    console.log(
+      table(
+        ['grantee', 'at', 'owner', 'at', 'bytes', 'writable', 'grant'],
+        s.mappings.map((m) => [m.grantee, hex(m.granteeAddr), m.owner, hex(m.ownerAddr), m.bytes, m.writable ? 'yes' : 'no', `${m.granter}:${m.gid}`]),
+      ),
+    );
+}
+
+function printDs(s: Snapshot): void {
+  section('Data Store');
+  console.log(
+    table(
+      ['slot', 'type', 'key', 'owner', 'value'],
+      s.ds.entries.map((e) => [e.slot, e.type, e.key, e.owner, typeof e.value === 'object' ? JSON.stringify(e.value) : String(e.value)]),
+    ),
+  );
+  if (s.ds.subscriptions.length > 0) {
+    console.log(table(['subscriber', 'pattern', 'type filter', 'pending slots'], s.ds.subscriptions.map((x) => [x.owner, x.pattern, x.filter, x.pending.join(',')])));
+  }
 }
 
 function printMemory(s: Snapshot): void {

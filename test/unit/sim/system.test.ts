@@ -150,3 +150,39 @@ describe('inspect', () => {
     for (const u of users) expect(u.cowSharedPages).toBeGreaterThanOrEqual(3);
   });
 });
+
+describe('inspect: grants, mappings and DS', () => {
+  it('lists a live service grant table, its safemap records and the DS labels', async () => {
+    const { startTestService } = await import('../../../src/sim/grantsuites.ts');
+    const { CPF_MAP, CPF_READ, CPF_WRITE } = await import('../../../src/include/safecopies.ts');
+    const { vmMmap } = await import('../../../src/libsys/vm.ts');
+    const { MAP_ANON, MAP_PRIVATE } = await import('../../../src/include/vm.ts');
+    const sys = await createSystem({ sanity: 'functions' });
+    let grantee = -1;
+    const g = await startTestService(sys, 'holder', async (p) => {
+      const buf = await vmMmap(p, 0, 4 * 4096, MAP_ANON | MAP_PRIVATE);
+      await p.write(buf, new Uint8Array(4096).fill(7));
+      const m = await p.receive();
+      grantee = m.source;
+      const a = await p.cpf.grantDirect(m.source, buf, 100, CPF_READ);
+      const b = await p.cpf.grantDirect(m.source, buf, 4096, CPF_READ | CPF_WRITE | CPF_MAP);
+      await p.send(m.source, { type: OK, a: a.id, b: b.id, buf });
+      await p.receive();
+    });
+    await startTestService(sys, 'mapper', async (p) => {
+      const r = await p.sendrec(g, { type: 1 });
+      const dst = await vmMmap(p, 0, 4096, MAP_ANON | MAP_PRIVATE);
+      await p.sys.safemap(g, Number(r.b), 0, dst, 4096, true);
+      await p.receive();
+    });
+    const snap = sys.inspect();
+    const mine = snap.grants.filter((x) => x.ownerName === 'holder');
+    expect(mine.map((x) => [x.id, x.kind, x.access, x.to])).toEqual([
+      [0, 'direct', 'R', grantee],
+      [1, 'direct', 'RWM', grantee],
+    ]);
+    expect(snap.mappings).toHaveLength(1);
+    expect(snap.mappings[0]).toMatchObject({ owner: g, grantee, bytes: 4096, writable: true });
+    expect(snap.ds.entries.some((e) => e.key === 'holder' && e.type === 'LABEL')).toBe(true);
+  });
+});
