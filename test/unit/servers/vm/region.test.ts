@@ -10,6 +10,7 @@ import { mmapRegion, munmapRange } from '../../../../src/servers/vm/mmap.ts';
 import { handleMemory, pageFault } from '../../../../src/servers/vm/region.ts';
 import { freeAddressSpace, clearSlot } from '../../../../src/servers/vm/exit.ts';
 import { doRemap } from '../../../../src/servers/vm/shm.ts';
+import type { VmProc } from '../../../../src/servers/vm/glo.ts';
 import type { UnitVm } from './helpers.ts';
 import { PAGE, fakeVmProc, peek, poke, unitVm } from './helpers.ts';
 
@@ -136,30 +137,39 @@ describe('page faults and COW (region.c map_pf)', () => {
     const p = u.proc(1);
     mmapRegion(u.vm, p, 0, 3 * PAGE, MAP_ANON | MAP_PREALLOC, -1);
     pageFault(u.vm, p, STACK, true);
-    // The first fork into slot 4 also allocates its directory, kept for later forks: count on the second.
-    let total = 0;
-    for (let i = 0; i < 2; i++) {
-      const before = u.state.allocCount;
-      expect(fork(u, 1, 4)).toBe(OK);
-      total = u.state.allocCount - before;
-      freeAddressSpace(u.vm, u.proc(4));
-      clearSlot(u.vm, u.proc(4));
-    }
-    expect(total).toBeGreaterThan(3);
-    for (let n = 1; n <= total; n++) {
-      const pages = u.state.conservedPages();
-      const snap = JSON.stringify(u.state.process(p.endpoint));
-      u.state.failAfter(n);
-      expect(forkAddressSpace(u.vm, p, u.proc(4))).toBe(ENOMEM);
-      u.state.failAfter(null);
-      expect(u.proc(4).flags).toBe(0);
-      expect(JSON.stringify(u.state.process(p.endpoint))).toBe(snap);
-      expect(u.state.conservedPages()).toBe(pages);
-      u.vm.dirty.clear();
-      u.state.sanityCheck();
-    }
+    expect(forkUnwindsAtEveryAllocation(u, p)).toBeGreaterThan(3);
   });
 });
+
+/**
+ * Forks slot 1 into slot 4 twice to count the allocations a fork makes (the first fork into a slot also
+ * allocates its directory, kept for later forks: count on the second), then fails each one in turn: ENOMEM,
+ * parent unchanged, slot free, no page lost, sanity holds. Returns the count.
+ */
+function forkUnwindsAtEveryAllocation(u: UnitVm, p: VmProc, afterFork: () => void = () => undefined): number {
+  let total = 0;
+  for (let i = 0; i < 2; i++) {
+    const before = u.state.allocCount;
+    expect(fork(u, 1, 4)).toBe(OK);
+    total = u.state.allocCount - before;
+    afterFork();
+    freeAddressSpace(u.vm, u.proc(4));
+    clearSlot(u.vm, u.proc(4));
+  }
+  for (let n = 1; n <= total; n++) {
+    const pages = u.state.conservedPages();
+    const snap = JSON.stringify(u.state.process(p.endpoint));
+    u.state.failAfter(n);
+    expect(forkAddressSpace(u.vm, p, u.proc(4))).toBe(ENOMEM);
+    u.state.failAfter(null);
+    expect(u.proc(4).flags).toBe(0);
+    expect(JSON.stringify(u.state.process(p.endpoint))).toBe(snap);
+    expect(u.state.conservedPages()).toBe(pages);
+    u.vm.dirty.clear();
+    u.state.sanityCheck();
+  }
+  return total;
+}
 
 describe('fork unwinding with snapshots', () => {
   it('§11.26 fork of a parent holding smap and COW blocks, each allocation failing in turn → ENOMEM, no leak', () => {
@@ -168,27 +178,9 @@ describe('fork unwinding with snapshots', () => {
     poke(u, p, HEAP, fill(PAGE, 3));
     expect(smap(u.vm, p, HEAP + PAGE, u.proc(2), HEAP, PAGE, true)).toBe(OK);
     pageFault(u.vm, p, STACK, true);
-    let total = 0;
-    for (let i = 0; i < 2; i++) {
-      const before = u.state.allocCount;
-      expect(fork(u, 1, 4)).toBe(OK);
-      total = u.state.allocCount - before;
+    forkUnwindsAtEveryAllocation(u, p, () => {
       expect(u.state.refAt(u.proc(4).endpoint, HEAP + PAGE)?.mode).toBe('private'); // the snapshot
-      freeAddressSpace(u.vm, u.proc(4));
-      clearSlot(u.vm, u.proc(4));
-    }
-    for (let n = 1; n <= total; n++) {
-      const pages = u.state.conservedPages();
-      const snap = JSON.stringify(u.state.process(p.endpoint));
-      u.state.failAfter(n);
-      expect(forkAddressSpace(u.vm, p, u.proc(4))).toBe(ENOMEM);
-      u.state.failAfter(null);
-      expect(u.proc(4).flags).toBe(0);
-      expect(JSON.stringify(u.state.process(p.endpoint))).toBe(snap);
-      expect(u.state.conservedPages()).toBe(pages);
-      u.vm.dirty.clear();
-      u.state.sanityCheck();
-    }
+    });
   });
 });
 
