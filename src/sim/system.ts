@@ -186,9 +186,26 @@ export class System {
     kernelNotify(this.kernel, KERNEL, this.kernel.procAt(RS_PROC_NR));
   }
 
+  /**
+   * A host breakpoint: every run() — the host's own or one a scenario makes — stops at kernel step `step`,
+   * awaits `hit(this)`, then goes on. The hook may inspect, kill, set the next breakpoint or wait for a user.
+   * A host stop never changes the schedule, so a run with breakpoints gives the same trace as one without.
+   * A breakpoint at a step already passed never hits.
+   */
+  breakpoint: { step: number; hit: (sys: System) => Promise<void> | void } | null = null;
+
   /** Runs until idle (default), for maxSteps kernel entries, or until a condition holds. */
-  run(options: { maxSteps?: number; until?: () => boolean } = {}): Promise<RunResult> {
-    return this.kernel.run(options);
+  async run(options: { maxSteps?: number; until?: () => boolean } = {}): Promise<RunResult> {
+    const stopAt = this.kernel.step + (options.maxSteps ?? Number.POSITIVE_INFINITY);
+    for (;;) {
+      const bp = this.breakpoint;
+      const limit = bp !== null && bp.step > this.kernel.step && bp.step < stopAt ? bp.step : stopAt;
+      const r = await this.kernel.run({ maxSteps: limit - this.kernel.step, until: options.until });
+      if (r.reason !== 'steps' || bp === null || limit !== bp.step) return r;
+      if (this.breakpoint === bp) this.breakpoint = null;
+      await bp.hit(this);
+      if (this.kernel.step >= stopAt) return { reason: 'steps', steps: this.kernel.step };
+    }
   }
 
   /** Fault injection: signal a process (default SIGKILL); PM ends it when the system next runs. */

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createSystem, ConfigError } from '../../../src/sim/system.ts';
+import type { System } from '../../../src/sim/system.ts';
 import { VM_PROCSTART } from '../../../src/include/vm.ts';
-import { SIGSEGV, ECHILD, OK } from '../../../src/include/errno.ts';
+import { SIGKILL, SIGSEGV, ECHILD, OK } from '../../../src/include/errno.ts';
 import { Panic } from '../../../src/lib/assert.ts';
 
 const HEAP = VM_PROCSTART + 4 * 4096;
@@ -70,6 +71,63 @@ describe('createSystem', () => {
     const a = await run();
     expect(await run()).toBe(a);
     expect(await run(1)).toBe(a);
+  });
+});
+
+describe('breakpoints', () => {
+  const workload = async (sys: System): Promise<void> => {
+    for (let i = 0; i < 2; i++) {
+      sys.spawn(async (p) => {
+        for (let j = 0; j < 3; j++) await p.writeU32(HEAP + j * 4096, j);
+        await p.fork(async (q) => {
+          await q.writeU32(HEAP, 9);
+        });
+        await p.wait();
+        return OK;
+      });
+    }
+    await sys.run();
+  };
+
+  it('stop every run, the workload own too, at the chosen steps without changing the trace', async () => {
+    const plain = await createSystem({ seed: 5, schedule: 'random' });
+    await workload(plain);
+    const sys = await createSystem({ seed: 5, schedule: 'random' });
+    const hits: number[] = [];
+    const every = (step: number): System['breakpoint'] => ({
+      step,
+      hit: (s) => {
+        hits.push(s.kernel.step);
+        s.breakpoint = every(step + 7);
+      },
+    });
+    sys.breakpoint = every(sys.kernel.step + 7);
+    await workload(sys);
+    expect(hits.length).toBeGreaterThan(5);
+    expect(hits.every((h, i) => h >= hits[0]! + 7 * i)).toBe(true);
+    expect(sys.traceHash()).toBe(plain.traceHash());
+  });
+
+  it('a hit may wait (the run goes on only when it resolves) and may kill a process', async () => {
+    const sys = await createSystem({ seed: 1 });
+    let victim = 0;
+    const h = sys.spawn(async (p) => {
+      victim = p.endpoint;
+      for (;;) await p.getpid();
+    });
+    let resolved = false;
+    sys.breakpoint = {
+      step: sys.kernel.step + 40,
+      hit: async (s) => {
+        await Promise.resolve();
+        resolved = true;
+        expect(s.kill(victim)).toBe(true);
+      },
+    };
+    await sys.run();
+    expect(resolved).toBe(true);
+    expect(sys.breakpoint).toBeNull();
+    expect(h.exit).toEqual({ code: 0, signal: SIGKILL });
   });
 });
 
