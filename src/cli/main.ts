@@ -6,7 +6,7 @@ import { inspectCommand } from './commands/inspect.ts';
 import { traceCommand } from './commands/trace.ts';
 import { benchCommand } from './commands/bench.ts';
 import { testCommand } from './commands/test.ts';
-import { UsageError, parseCount, parseSeed, parseSize } from './options.ts';
+import { UsageError, parseCount, parseSeed, parseSize, parseStep } from './options.ts';
 import { ConfigError } from '../sim/system.ts';
 
 /** Options every command that boots a system accepts. */
@@ -29,12 +29,13 @@ export function buildProgram(): Command {
     .exitOverride();
   withSystemOptions(program.command('run').description('boot a system and run scenarios, printing a report'))
     .argument('[scenarios...]', 'built-in scenario names, or .ts/.js/.mjs scenario files (default: the standard report)')
-    .option('--list', 'list the built-in scenarios')
+    .option('--list', 'list the built-in scenarios, or those of the scenario files named')
     .option('--trace <file>', 'write the trace as JSON Lines')
     .option('-v, --verbose', 'print every line of every scenario')
     .action(runCommand);
   withSystemOptions(program.command('inspect').description('boot a system and dump its state, as MINIX IS does'))
-    .argument('[scenario]', 'run this scenario first')
+    .argument('[scenario]', 'run this scenario (built-in name or scenario file) first')
+    .option('--at <step>', 'dump the state at this kernel step of the run instead of at its end', parseStep)
     .option('--json', 'print the snapshot as JSON')
     .action(inspectCommand);
   withSystemOptions(program.command('test').description('run the conformance suites and print every check as passed or failed'))
@@ -72,4 +73,9 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+// Output piped into a reader that stops early (`grantvm inspect | head`) ends the command quietly.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(process.exitCode ?? 0);
+});
 process.exitCode = await main(process.argv.slice(2));

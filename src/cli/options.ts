@@ -27,6 +27,13 @@ export function parseCount(text: string): number {
   return Number(text);
 }
 
+/** A kernel step to stop at: a positive integer (step 0 is before anything has run). */
+export function parseStep(text: string): number {
+  const n = parseCount(text);
+  if (n === 0) throw new InvalidArgumentError('the first kernel step is 1');
+  return n;
+}
+
 export interface CommonOptions {
   seed?: number;
   memory?: number;

@@ -1,11 +1,12 @@
 // User-written scenario files for `grantvm run FILE`: a TypeScript or JavaScript module that exports
 // `scenario` (one Scenario) or `scenarios` (an array of them). The CLI imports it (bin/grantvm.js runs the
 // source through tsx, so a .ts file imports as is) and checks its shape; a bad file is one usage line.
-// Entry points: isScenarioFile, loadScenarioFile, SCENARIO_FILE_EXTENSIONS.
+// Entry points: isScenarioFile, loadScenarioFile, scenariosNamed, SCENARIO_FILE_EXTENSIONS.
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Scenario } from '../sim/scenario.ts';
+import { findScenario } from '../sim/scenarios.ts';
 import { UsageError } from './options.ts';
 
 export const SCENARIO_FILE_EXTENSIONS = ['.ts', '.js', '.mjs'] as const;
@@ -72,4 +73,13 @@ export async function loadScenarioFile(file: string): Promise<Scenario[]> {
     throw new UsageError(`${file}: cannot load it (${message.split('\n')[0] ?? ''})`);
   }
   return scenariosOfModule(file, module);
+}
+
+/** The scenarios a command-line argument names: a built-in scenario, or every scenario of a scenario file. */
+export async function scenariosNamed(arg: string): Promise<Scenario[]> {
+  const builtin = findScenario(arg);
+  if (builtin !== undefined) return [builtin];
+  if (isScenarioFile(arg)) return loadScenarioFile(arg);
+  if (hasScenarioFileExtension(arg)) throw new UsageError(`no scenario file '${arg}' (and no built-in scenario of that name)`);
+  throw new UsageError(`unknown scenario '${arg}' (see grantvm run --list, or give a .ts/.js/.mjs scenario file)`);
 }

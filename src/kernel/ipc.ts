@@ -43,6 +43,7 @@ function deliver(k: Kernel, to: KProc, m: Message): void {
 }
 
 function trace(k: Kernel, op: 'send' | 'receive' | 'notify' | 'senda', from: number, to: number, mtype: number, result: number): void {
+  k.counts.ipc++;
   if (k.config.trace !== null) k.emit({ step: k.step, kind: 'ipc', op, from, to, mtype, result });
 }
 

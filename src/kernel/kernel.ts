@@ -104,6 +104,21 @@ interface Timer {
   endpoint: Endpoint;
 }
 
+/** Kernel event counters (Kernel.counts). */
+export interface KernelCounts {
+  /** IPC operations completed: sends, receives, notifications, asynchronous sends. */
+  ipc: number;
+  /** Kernel calls answered. */
+  kernelCalls: number;
+  /** Page faults taken by processes and passed to VM. */
+  pageFaults: number;
+  /** Memory requests (CHECK, MAP, SMAP, ...) the kernel posted to VM on behalf of a kernel call. */
+  vmRequests: number;
+  /** sys_safecopyfrom/to and vsafecopy elements that succeeded, and the bytes they copied. */
+  safecopies: number;
+  safecopyBytes: number;
+}
+
 export class Kernel {
   readonly config: KernelConfig;
   readonly procs: KProc[];
@@ -119,6 +134,8 @@ export class Kernel {
   stepCheck: (() => void) | null = null;
   /** Kernel entries so far: the step numbers of the trace. */
   step = 0;
+  /** What the kernel has done so far, for inspection: one increment per event, nothing else on the hot path. */
+  readonly counts: KernelCounts = { ipc: 0, kernelCalls: 0, pageFaults: 0, vmRequests: 0, safecopies: 0, safecopyBytes: 0 };
   /** Simulated time in milliseconds; advances only when every process waits for the clock. */
   now = 0;
   current: KProc | null = null;

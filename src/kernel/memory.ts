@@ -58,6 +58,7 @@ function identityAccess(k: Kernel, p: KProc, v: number, buf: Uint8Array, offset:
 async function pageFault(k: Kernel, p: KProc, fault: Fault): Promise<void> {
   const y = k.enter(p);
   if (y !== null) await y;
+  k.counts.pageFaults++;
   if (k.tracing) k.emit({ step: k.step, kind: 'fault', ep: p.endpoint, vaddr: fault.vaddr, write: fault.write, present: fault.present });
   p.fault = { vaddr: fault.vaddr, write: fault.write, present: fault.present };
   k.pagefaults.push(p);

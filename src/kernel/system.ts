@@ -102,6 +102,7 @@ function replyMessage(k: Kernel, caller: KProc, m: Payload, reply: KcallReply): 
     out = copyMessage(reply as unknown as Payload, SYSTEM);
     out.type = reply.result;
   }
+  k.counts.kernelCalls++;
   if (k.tracing) {
     const call = kernelCallNames[m.type] ?? `KCALL_${m.type - KERNEL_CALL}`;
     k.emit({ step: k.step, kind: 'kcall', caller: caller.endpoint, call, result: out.type });

@@ -59,6 +59,7 @@ export function postVmRequest(k: Kernel, r: VmRequest): Promise<number> {
   const wasEmpty = q.waiting.length === 0;
   q.waiting.unshift(r);
   k.setRts(p, RTS.VMREQUEST);
+  k.counts.vmRequests++;
   if (k.tracing) {
     k.emit({ step: k.step, kind: 'vmreq', op: 'post', requestor: p.endpoint, reqType: r.reqType, target: r.targetEndpoint });
   }

@@ -1,5 +1,6 @@
 // Inspection in the spirit of MINIX's IS server: a plain, serialisable snapshot of the process table,
-// privileges and memory. Entry points: snapshot, Snapshot, ProcInfo.
+// privileges, memory (regions with their page-table occupancy, the physical frame map), grants, safemap
+// records, DS and statistics. Entry points: snapshot, Snapshot, ProcInfo, Statistics.
 import { kernelCallNames, KERNEL_CALL } from '../include/com.ts';
 import { CPF_MAP, CPF_READ, CPF_USED, CPF_VALID, CPF_WRITE, makeGrantId } from '../include/safecopies.ts';
 import { readGrantEntry, usableGrantTable } from '../kernel/grant.ts';
@@ -7,6 +8,8 @@ import { safemapRecords } from '../kernel/system/do_safemap.ts';
 import type { MapRecord } from '../kernel/system/do_safemap.ts';
 import { rtsString } from '../kernel/proc.ts';
 import type { KProc } from '../kernel/proc.ts';
+import type { KernelCounts } from '../kernel/kernel.ts';
+import type { FrameRun } from '../servers/vm/state.ts';
 import type { System } from './system.ts';
 
 export interface ProcInfo {
@@ -49,12 +52,25 @@ export interface GrantInfo {
   range: string;
 }
 
+/** What the system has done so far: kernel entries, IPC, kernel calls, faults, copies, COW breaks. */
+export interface Statistics extends KernelCounts {
+  steps: number;
+  /** Copy-on-write sharing VM broke with a private copy, and the pages it copied. */
+  cowBreaks: number;
+  cowPagesCopied: number;
+  /** Processes that have exited (as PM reported them to the system). */
+  exits: number;
+}
+
 export interface Snapshot {
   step: number;
   now: number;
   processes: ProcInfo[];
   vm: ReturnType<System['vm']['snapshot']>;
   frames: FrameUse[];
+  /** Every physical frame, in runs (one per block of process memory). */
+  frameMap: FrameRun[];
+  stats: Statistics;
   grants: GrantInfo[];
   mappings: Readonly<MapRecord>[];
   ds: { entries: ReturnType<System['ds']['entries']>; subscriptions: ReturnType<System['ds']['subscriptions']> };
@@ -144,6 +160,8 @@ export function snapshot(sys: System): Snapshot {
     processes: k.procs.filter((p) => p.inUse).map(procInfo),
     vm: sys.vm.snapshot(),
     frames: frameUse(sys),
+    frameMap: sys.vm.frameMap(),
+    stats: { steps: k.step, ...k.counts, ...sys.vm.counts, exits: sys.exits.length },
     grants: grantInfo(sys),
     mappings: [...safemapRecords(k)],
     ds: { entries: sys.ds.entries(), subscriptions: sys.ds.subscriptions() },

@@ -1,32 +1,67 @@
-// `grantvm inspect [scenario]`: boots a system (and runs a scenario first if named) and dumps its state in
-// the spirit of MINIX's IS server: process table, privileges, region maps, the physical memory map.
+// `grantvm inspect [scenario] [--at STEP]`: boots a system, runs a scenario (built-in or a scenario file) if
+// one is named, and dumps its state in the spirit of MINIX's IS server: process table, privileges, physical
+// memory and the frame map, region maps with page-table occupancy, grant tables, safemap records, DS and
+// statistics. With --at the dump is taken at kernel step STEP (a host breakpoint: the schedule is unchanged,
+// so it is the state the same run has at that step); a STEP the run never reaches is a usage error (exit 2).
 import { createSystem } from '../../sim/system.ts';
 import { resolveConfig } from '../../sim/config.ts';
-import { findScenario } from '../../sim/scenarios.ts';
 import { ScenarioOutput } from '../../sim/scenario.ts';
+import type { Scenario } from '../../sim/scenario.ts';
 import type { Snapshot } from '../../sim/inspect.ts';
+import type { FrameRun } from '../../servers/vm/state.ts';
+import { scenariosNamed } from '../scenariofile.ts';
 import { configFromOptions, UsageError } from '../options.ts';
 import type { CommonOptions } from '../options.ts';
 import { color, formatBytes, hex, table } from '../format.ts';
 
 interface InspectOptions extends CommonOptions {
   json?: boolean;
+  at?: number;
 }
 
+/** Thrown by the breakpoint once the snapshot is taken: the rest of the run is not needed. */
+class Stopped extends Error {}
+
 export async function inspectCommand(name: string | undefined, o: InspectOptions): Promise<void> {
-  const scenario = name === undefined ? undefined : findScenario(name);
-  if (name !== undefined && scenario === undefined) throw new UsageError(`unknown scenario '${name}' (see grantvm run --list)`);
+  const scenario = name === undefined ? undefined : await oneScenario(name);
   const overrides = configFromOptions(o);
   const { problems } = resolveConfig(overrides);
   if (problems.length > 0) throw new UsageError(problems.join('\n'));
-  const sys = await createSystem({ ...scenario?.config, ...overrides });
-  if (scenario !== undefined) await scenario.run(sys, new ScenarioOutput(), {});
-  const snap = sys.inspect();
-  if (o.json === true) {
-    console.log(JSON.stringify(snap, null, 2));
-    return;
+  const snap = await snapshotOf(scenario, { ...scenario?.config, ...overrides }, o.at);
+  if (o.json === true) console.log(JSON.stringify(snap, null, 2));
+  else printSnapshot(snap);
+}
+
+async function oneScenario(arg: string): Promise<Scenario> {
+  const list = await scenariosNamed(arg);
+  const [first] = list;
+  if (first === undefined || list.length > 1) throw new UsageError(`${arg} has ${list.length} scenarios (${list.map((s) => s.name).join(', ')}); inspect takes one`);
+  return first;
+}
+
+/** The snapshot after boot and the scenario, or at kernel step `at` of that run. */
+async function snapshotOf(scenario: Scenario | undefined, config: Parameters<typeof createSystem>[0], at: number | undefined): Promise<Snapshot> {
+  let taken: Snapshot | null = null;
+  const breakpoint =
+    at === undefined
+      ? undefined
+      : {
+          step: at,
+          hit: (sys: { inspect(): Snapshot }) => {
+            taken = sys.inspect();
+            throw new Stopped();
+          },
+        };
+  try {
+    const sys = await createSystem(config, breakpoint === undefined ? {} : { breakpoint });
+    if (scenario !== undefined) await scenario.run(sys, new ScenarioOutput(), {});
+    if (at === undefined || sys.kernel.step === at) return sys.inspect();
+    const what = scenario === undefined ? 'the boot' : `'${scenario.name}'`;
+    throw new UsageError(`step ${at} is past the end of the run: ${what} ended at step ${sys.kernel.step}`);
+  } catch (err) {
+    if (err instanceof Stopped && taken !== null) return taken;
+    throw err;
   }
-  printSnapshot(snap);
 }
 
 function section(title: string): void {
@@ -60,8 +95,71 @@ export function printSnapshot(s: Snapshot): void {
     ),
   );
   printMemory(s);
+  printFrameMap(s);
   printGrants(s);
   printDs(s);
+  printStats(s);
+}
+
+/** Who a frame run belongs to, for the text dump: like frames (same use, same holders, same sharing) read alike. */
+function frameLabel(r: FrameRun, names: ReadonlyMap<number, string>): { use: string; holders: string; refcount: string; sharing: string } {
+  const i = r.info;
+  switch (i.use) {
+    case 'process': {
+      const eps = [...new Set(i.refs.map((x) => x.endpoint))];
+      const sharing = [i.cow ? 'COW' : '', i.smap ? 'SMAP' : ''].filter((x) => x !== '').join('+') || 'private';
+      return { use: 'process', holders: eps.map((e) => `${names.get(e) ?? '?'}(${e})`).join(' '), refcount: String(i.refcount), sharing };
+    }
+    case 'vm':
+      return { use: 'VM-internal', holders: i.what.replace(/ of (slot \d+|EXECTMP)$/, ''), refcount: '', sharing: '' };
+    default:
+      return { use: i.use, holders: '', refcount: '', sharing: '' };
+  }
+}
+
+/** The frame map in runs of like frames (full detail, block by block, in --json). */
+function printFrameMap(s: Snapshot): void {
+  section('Frame map');
+  const names = new Map(s.processes.map((p) => [p.endpoint, p.name]));
+  const rows: { first: number; frames: number; label: ReturnType<typeof frameLabel> }[] = [];
+  for (const r of s.frameMap) {
+    const label = frameLabel(r, names);
+    const last = rows[rows.length - 1];
+    const vmPages = last?.label.use === 'VM-internal' && label.use === 'VM-internal';
+    if (last !== undefined && (vmPages || JSON.stringify(last.label) === JSON.stringify(label))) {
+      last.frames += r.frames;
+      if (vmPages && !last.label.holders.split(', ').includes(label.holders)) last.label.holders += `, ${label.holders}`;
+    } else rows.push({ first: r.frame, frames: r.frames, label });
+  }
+  console.log(
+    table(
+      ['frames', 'pages', 'use', 'held by', 'refcount', 'sharing'],
+      rows.map((r) => [`${r.first}–${r.first + r.frames - 1}`, r.frames, r.label.use, r.label.holders, r.label.refcount, r.label.sharing]),
+    ),
+  );
+  console.log(color.dim(`${s.frameMap.length} runs (one per block of process memory) in --json`));
+}
+
+function printStats(s: Snapshot): void {
+  const t = s.stats;
+  const m = s.vm.memory;
+  section('Statistics');
+  console.log(
+    table(
+      ['counter', 'value'],
+      [
+        ['kernel steps', String(t.steps)],
+        ['frames free / used', `${m.freePages} / ${m.usedPages}`],
+        ['IPC operations', String(t.ipc)],
+        ['kernel calls', String(t.kernelCalls)],
+        ['page faults', String(t.pageFaults)],
+        ['VM requests from the kernel', String(t.vmRequests)],
+        ['safecopies (bytes)', `${t.safecopies} (${formatBytes(t.safecopyBytes)})`],
+        ['COW breaks (pages copied)', `${t.cowBreaks} (${t.cowPagesCopied})`],
+        ['processes exited', String(t.exits)],
+      ],
+    ),
+  );
 }
 
 function printGrants(s: Snapshot): void {
@@ -118,8 +216,8 @@ function printMemory(s: Snapshot): void {
     console.log(color.bold(`${p.name} (${p.endpoint})`));
     console.log(
       table(
-        ['start', 'end', 'pages', 'present', 'flags', 'tag'],
-        p.regions.map((r) => [hex(r.vaddr), hex(r.vaddr + r.length - 1), r.length / 4096, r.presentPages, r.flags, r.tag]),
+        ['start', 'end', 'pages', 'in VM', 'mapped', 'writable', 'flags', 'tag'],
+        p.regions.map((r) => [hex(r.vaddr), hex(r.vaddr + r.length - 1), r.length / 4096, r.presentPages, r.mappedPages, r.writablePages, r.flags, r.tag]),
       ),
     );
   }

@@ -1,14 +1,14 @@
 // `grantvm run [scenario|FILE...]`: boots a fresh system per scenario, runs it, prints each scenario's checks
 // and a summary; exit code 1 if any check failed. `--list` names the built-in scenarios. An argument that is an
-// existing .ts/.js/.mjs file is a user-written scenario module (scenariofile.ts). A failed scenario's report
+// existing .ts/.js/.mjs file is a user-written scenario module (scenariofile.ts); `--list FILE` lists its scenarios. A failed scenario's report
 // gives the command that replays it and, after a panic or a kill, the last calls that failed (from the trace).
 import { writeFileSync } from 'node:fs';
 import { SIGABRT, SIGKILL, SIGSEGV, SIGTERM, errnoName } from '../../include/errno.ts';
 import type { TraceEvent } from '../../include/trace.ts';
-import { builtinScenarios, defaultReport, findScenario } from '../../sim/scenarios.ts';
+import { builtinScenarios, defaultReport } from '../../sim/scenarios.ts';
 import { runScenario, scenarioPassed } from '../../sim/scenario.ts';
 import type { Scenario, ScenarioResult } from '../../sim/scenario.ts';
-import { hasScenarioFileExtension, isScenarioFile, loadScenarioFile } from '../scenariofile.ts';
+import { scenariosNamed } from '../scenariofile.ts';
 import { toJsonLines } from '../../sim/trace.ts';
 import { resolveConfig } from '../../sim/config.ts';
 import { configFromOptions, UsageError } from '../options.ts';
@@ -24,17 +24,14 @@ interface RunOptions extends CommonOptions {
 
 export async function runCommand(names: string[], o: RunOptions): Promise<void> {
   if (o.list === true) {
-    console.log(table(['scenario', 'what it does'], builtinScenarios.map((s) => [s.name, s.title])));
+    // `--list FILE...` lists the scenarios of those files (or built-in names); `--list` alone the built-in ones.
+    const listed = names.length === 0 ? [...builtinScenarios] : (await Promise.all(names.map(scenariosNamed))).flat();
+    console.log(table(['scenario', 'what it does'], listed.map((s) => [s.name, s.title])));
     return;
   }
   const scenarios: { scenario: Scenario; arg: string }[] = [];
   if (names.length === 0) for (const s of defaultReport()) scenarios.push({ scenario: s, arg: s.name });
-  for (const n of names) {
-    const builtin = findScenario(n);
-    if (builtin !== undefined) scenarios.push({ scenario: builtin, arg: n });
-    else if (isScenarioFile(n)) for (const s of await loadScenarioFile(n)) scenarios.push({ scenario: s, arg: n });
-    else unknown(n);
-  }
+  for (const n of names) for (const s of await scenariosNamed(n)) scenarios.push({ scenario: s, arg: n });
   const overrides = configFromOptions(o);
   const { problems } = resolveConfig(overrides);
   if (problems.length > 0) throw new UsageError(problems.join('\n'));
@@ -64,11 +61,6 @@ export async function runCommand(names: string[], o: RunOptions): Promise<void> 
   const line = `${checks.filter((c) => c.ok).length} passed, ${failed} failed`;
   console.log(failed === 0 ? color.green(line) : color.red(line));
   if (failed > 0) process.exitCode = 1;
-}
-
-function unknown(name: string): never {
-  if (hasScenarioFileExtension(name)) throw new UsageError(`no scenario file '${name}' (and no built-in scenario of that name)`);
-  throw new UsageError(`unknown scenario '${name}' (see grantvm run --list, or give a .ts/.js/.mjs scenario file)`);
 }
 
 /** The command line that replays one scenario: its name or file, the seed, and the options that change the run. */

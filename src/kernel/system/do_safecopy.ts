@@ -81,11 +81,18 @@ function safecopyCall(k: Kernel, caller: KProc, m: Payload, dir: 'from' | 'to'):
 }
 
 function traceCopy(k: Kernel, caller: KProc, c: CopyArgs, result: number): number {
+  countCopy(k, c, result);
   if (k.tracing) {
     const op = c.dir === 'from' ? 'safecopyfrom' : 'safecopyto';
     k.emit({ step: k.step, kind: 'grant', op, caller: caller.endpoint, granter: c.granter, gid: c.gid, result });
   }
   return result;
+}
+
+function countCopy(k: Kernel, c: CopyArgs, result: number): void {
+  if (result !== OK) return;
+  k.counts.safecopies++;
+  k.counts.safecopyBytes += c.bytes;
 }
 
 /** sys_vsafecopy: up to SCPVEC_NR copies in order; stops at the first error, earlier copies stay done. */
@@ -99,6 +106,7 @@ export async function doVsafecopy(k: Kernel, caller: KProc, m: Payload): Promise
   for (const el of decodeScpVector(kread(k, caller, vecAddr, length), n)) {
     const c = vectorCopy(el);
     const result = c === null ? EINVAL : await safecopy(k, caller, c, 0);
+    if (c !== null) countCopy(k, c, result);
     if (k.tracing) {
       const granter = c?.granter ?? el.from;
       k.emit({ step: k.step, kind: 'grant', op: 'vsafecopy', caller: caller.endpoint, granter, gid: el.gid, result });

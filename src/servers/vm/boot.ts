@@ -78,6 +78,7 @@ export function bootVm(config: VmConfig, boot: VmBootInfo, mem: PhysMem, trace: 
     reserved,
     dirty: new Set(),
     inject,
+    counts: { cowBreaks: 0, cowPagesCopied: 0 },
     notifySig: new Array<number>(config.nrProcs).fill(-1),
     busy: false,
     trace,

@@ -68,6 +68,12 @@ export interface Injection {
   failAt: number;
 }
 
+/** VM event counters: copies made to break copy-on-write sharing. */
+export interface VmCounts {
+  cowBreaks: number;
+  cowPagesCopied: number;
+}
+
 /** The context every VM function works on. */
 export interface Vm {
   readonly config: VmConfig;
@@ -90,6 +96,8 @@ export interface Vm {
   /** Processes whose PTEs changed since their TLB was last flushed. */
   readonly dirty: Set<VmProc>;
   readonly inject: Injection;
+  /** What VM has done so far, for inspection (VmState.counts). */
+  readonly counts: VmCounts;
   /** VM_NOTIFY_SIG table: endpoints waiting for VM_QUERY_EXIT (NONE = empty). */
   readonly notifySig: number[];
   /** True while a request is being handled (EXECTMP may be in use, TLB flushes may be owed). */

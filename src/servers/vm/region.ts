@@ -360,6 +360,8 @@ export function copyBlock(vm: Vm, ref: PhysRegion): number {
   ref.smapWritable = false;
   slab.close(ref);
   mapRef(vm, ref);
+  vm.counts.cowBreaks++;
+  vm.counts.cowPagesCopied += pages;
   if (vm.trace !== null) vmTrace(vm, 'cow-break', ref.region.owner.endpoint, { vaddr: ref.region.vaddr + ref.offset, pages });
   return OK;
 }

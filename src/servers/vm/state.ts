@@ -4,9 +4,13 @@
 import { endpointSlot } from '../../include/endpoint.ts';
 import { USER_PDE_FIRST, VR_ANON, VR_DIRECT, VR_LOWER16MB, VR_LOWER1MB, VR_NOPF, VR_PHYS64K, VR_SHARED, VR_WRITABLE, VRT_HEAP } from '../../include/vm.ts';
 import { PAGE_SIZE } from '../../lib/units.ts';
-import type { MachineView, Vm, VmConfig, VmProc } from './glo.ts';
+import type { MachineView, Vm, VmConfig, VmCounts, VmProc } from './glo.ts';
 import { VMF_HASPT, VMF_INUSE } from './glo.ts';
 import { PDE_ENTRIES, ptReadPte } from './pagetable.ts';
+import type { PageTable } from './pagetable.ts';
+import { PTE } from '../../hw/mmu.ts';
+import type { PhysMem } from '../../hw/physmem.ts';
+import { panic } from '../../lib/assert.ts';
 import type { PhysRegion, Region } from './region.ts';
 import { findRegion, refAt } from './region.ts';
 import { fullCheck } from './sanity.ts';
@@ -69,9 +73,38 @@ export interface VmSnapshot {
     name: string;
     endpoint: number;
     hasPageTable: boolean;
-    regions: { vaddr: number; length: number; presentPages: number; flags: string; tag: string }[];
+    regions: {
+      vaddr: number;
+      length: number;
+      /** Pages VM holds a reference for (its metadata). */
+      presentPages: number;
+      /** Pages the page table maps (PTE present), and of them the writable ones. */
+      mappedPages: number;
+      writablePages: number;
+      flags: string;
+      tag: string;
+    }[];
   }[];
   slab: SlabStats;
+}
+
+/** What one physical frame holds, as VM accounts for it. */
+export type FrameInfo =
+  | { use: 'free' }
+  | { use: 'reserved' }
+  /** VM's own pages: slab, the directory pointer page, directories, page tables, spares. */
+  | { use: 'vm'; what: string }
+  /**
+   * Process memory: every (endpoint, vaddr) that references the frame's block, the block's refcount, and
+   * whether it is shared copy-on-write (private references, refcount > 1) or through safemap.
+   */
+  | { use: 'process'; refs: { endpoint: number; vaddr: number }[]; refcount: number; cow: boolean; smap: boolean };
+
+/** A run of consecutive frames of the same use (for process memory: the same block, page by page). */
+export interface FrameRun {
+  frame: number;
+  frames: number;
+  info: FrameInfo;
 }
 
 const FLAG_NAMES: [number, string][] = [
@@ -88,6 +121,44 @@ const FLAG_NAMES: [number, string][] = [
 /** 'ANON|WRITABLE' for a region's flags. */
 export function flagNames(flags: number): string {
   return FLAG_NAMES.filter(([bit]) => (flags & bit) !== 0).map(([, n]) => n).join('|');
+}
+
+/** Pages of [vaddr, vaddr+length) the page table maps, and the writable ones; absent tables skip 1024 pages. */
+function pteOccupancy(mem: PhysMem, pt: PageTable, vaddr: number, length: number): { mapped: number; writable: number } {
+  let mapped = 0;
+  let writable = 0;
+  for (let v = vaddr; v < vaddr + length; ) {
+    const table = pt.tables[v >>> 22] ?? 0;
+    const tableEnd = Math.min(vaddr + length, ((v >>> 22) + 1) * 0x400000);
+    if (table !== 0) {
+      for (let a = v; a < tableEnd; a += PAGE_SIZE) {
+        const e = mem.pteRead(table, (a >>> 12) & 0x3ff);
+        if ((e & PTE.P) !== 0) {
+          mapped++;
+          if ((e & PTE.W) !== 0) writable++;
+        }
+      }
+    }
+    v = tableEnd;
+  }
+  return { mapped, writable };
+}
+
+/**
+ * Sorted runs, with neighbours of the same non-process use joined. A frame nothing accounts for is one a VM
+ * request in progress holds (when VM is busy); otherwise VM lost it, and that panics.
+ */
+function mergeRuns(byFrame: readonly (FrameRun | undefined)[], busy: boolean): FrameRun[] {
+  const out: FrameRun[] = [];
+  for (let f = 0; f < byFrame.length; ) {
+    const r = byFrame[f] ?? { frame: f, frames: 1, info: { use: 'vm', what: 'held by the request in progress' } };
+    if (byFrame[f] === undefined && !busy) panic(`frameMap: frame ${f} is neither free nor accounted for`);
+    const last = out[out.length - 1];
+    if (last !== undefined && r.info.use !== 'process' && JSON.stringify(last.info) === JSON.stringify(r.info)) last.frames += r.frames;
+    else out.push({ ...r });
+    f += r.frames;
+  }
+  return out;
 }
 
 export class VmState {
@@ -212,6 +283,11 @@ export class VmState {
     fullCheck(this.vm, 'sanityCheck()');
   }
 
+  /** Copy-on-write breaks VM has made so far, and the pages they copied. */
+  get counts(): Readonly<VmCounts> {
+    return this.vm.counts;
+  }
+
   /** Fallible allocations (physical and slab) made so far. */
   get allocCount(): number {
     return this.vm.inject.count;
@@ -261,11 +337,69 @@ export class VmState {
           regions: p.regions.map((r) => {
             let present = 0;
             for (const [, ref] of r.refs.entries()) present += ref.block.length / PAGE_SIZE;
-            return { vaddr: r.vaddr, length: r.length, presentPages: present, flags: flagNames(r.flags), tag: r.tag === VRT_HEAP ? 'HEAP' : 'NONE' };
+            const { mapped, writable } = pteOccupancy(vm.mem, p.pt, r.vaddr, r.length);
+            return {
+              vaddr: r.vaddr,
+              length: r.length,
+              presentPages: present,
+              mappedPages: mapped,
+              writablePages: writable,
+              flags: flagNames(r.flags),
+              tag: r.tag === VRT_HEAP ? 'HEAP' : 'NONE',
+            };
           }),
         })),
       slab: vm.slab.stats(),
     };
+  }
+
+  /**
+   * The physical frame map, frame by frame in runs: free, reserved boot memory, VM's own pages, and process
+   * memory with the references to each block. Frames of one block form one run; so do consecutive frames of
+   * the same non-process use. Device mappings (DIRECT regions) own no RAM and are not in it.
+   */
+  frameMap(): FrameRun[] {
+    const vm = this.vm;
+    const runs: (FrameRun | undefined)[] = new Array<FrameRun | undefined>(vm.nPages);
+    const mark = (frame: number, frames: number, info: FrameInfo): void => {
+      runs[frame] = { frame, frames, info };
+    };
+    for (const { addr, size } of vm.alloc.ranges()) mark(addr, size, { use: 'free' });
+    for (const r of vm.reserved) mark(r.page, r.pages, { use: 'reserved' });
+    for (const f of vm.slab.frames()) mark(f, 1, { use: 'vm', what: 'slab' });
+    mark(vm.pagedirs, 1, { use: 'vm', what: 'directory pointers' });
+    for (let slot = 0; slot < vm.slotDirs.length; slot++) {
+      const d = vm.slotDirs[slot] ?? 0;
+      if (d !== 0) mark(d, 1, { use: 'vm', what: `directory of slot ${slot}` });
+    }
+    for (const p of [...vm.procs, vm.exectmp]) {
+      for (let i = USER_PDE_FIRST; i < PDE_ENTRIES; i++) {
+        const t = p.pt.tables[i] ?? 0;
+        if (t !== 0) mark(t, 1, { use: 'vm', what: `page table of ${p === vm.exectmp ? 'EXECTMP' : `slot ${p.slot}`}` });
+      }
+    }
+    for (const f of vm.spares) mark(f, 1, { use: 'vm', what: 'spare' });
+    for (const p of vm.procs) {
+      if ((p.flags & VMF_INUSE) === 0) continue;
+      for (const r of p.regions) {
+        if ((r.flags & VR_DIRECT) !== 0) continue;
+        for (const [, ref] of r.refs.entries()) {
+          const b = ref.block;
+          const frame = b.phys / PAGE_SIZE;
+          const seen = runs[frame];
+          const ent = { endpoint: p.endpoint, vaddr: r.vaddr + ref.offset };
+          const cow = ref.mode === 'private' && b.refcount > 1;
+          if (seen?.info.use === 'process') {
+            seen.info.refs.push(ent);
+            seen.info.smap ||= ref.mode === 'smap';
+            seen.info.cow ||= cow;
+          } else {
+            mark(frame, b.length / PAGE_SIZE, { use: 'process', refs: [ent], refcount: b.refcount, cow, smap: ref.mode === 'smap' });
+          }
+        }
+      }
+    }
+    return mergeRuns(runs, vm.busy);
   }
 
   /** Test hook: the internal context (for unit tests of VM's own modules only). */

@@ -35,6 +35,27 @@ describe('grantvm CLI', () => {
   it('inspect prints the process table and the memory map', () => {
     const r = grantvm('inspect');
     expect(r.status).toBe(0);
-    for (const s of ['Process table', 'Privileges', 'Physical memory', 'COW-shared', 'free range', 'Regions', 'pm', 'vm', 'init']) expect(r.stdout).toContain(s);
+    for (const s of ['Process table', 'Privileges', 'Physical memory', 'COW-shared', 'free range', 'Regions', 'mapped', 'writable', 'Frame map', 'Statistics', 'pm', 'vm', 'init']) expect(r.stdout).toContain(s);
+  });
+
+  it('inspect --at STEP dumps the state at that kernel step of the scenario, in text and JSON', () => {
+    const text = grantvm('inspect', 'vm-demo', '--at', '100');
+    expect(text.status).toBe(0);
+    expect(text.stdout).toMatch(/^step 100,/);
+    expect(text.stdout).toMatch(/kernel steps\s+100\n/);
+    const json = grantvm('inspect', 'vm-demo', '--at', '100', '--json');
+    expect(json.status).toBe(0);
+    const snap = JSON.parse(json.stdout) as { step: number; stats: { steps: number }; processes: { name: string }[]; frameMap: { frames: number }[]; vm: { memory: { totalPages: number } } };
+    expect(snap.step).toBe(100);
+    expect(snap.stats.steps).toBe(100);
+    expect(snap.processes.map((p) => p.name)).toContain('vm-demo'); // mid-run: the workload is alive
+    expect(snap.frameMap.reduce((n, r) => n + r.frames, 0)).toBe(snap.vm.memory.totalPages);
+  });
+
+  it('inspect --at a step the run never reaches is one line and exit status 2', () => {
+    const r = grantvm('inspect', 'boot', '--at', '1000000');
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/step 1000000 is past the end of the run: 'boot' ended at step \d+/);
   });
 });

@@ -41,6 +41,19 @@ describe('grantvm run FILE', () => {
     expect(r.stdout).toMatch(/\b12 passed, 0 failed/);
   });
 
+  it('run --list FILE lists the scenarios of that file', () => {
+    const f = file(
+      'two.mjs',
+      `const run = async (sys, out) => { out.check('ok', true); };
+      export const scenarios = [{ name: 'first-one', title: 'the first', run }, { name: 'second-one', title: 'the second', run }];\n`,
+    );
+    const r = grantvm('run', '--list', f);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/first-one\s+the first/);
+    expect(r.stdout).toMatch(/second-one\s+the second/);
+    expect(r.stdout).not.toContain('vm-demo');
+  });
+
   it('a module without `scenario` is one usage line and exit status 2', () => {
     const none = file('none.mjs', 'export const nothing = 1;\n');
     const bad = file('bad.mjs', "export const scenario = { name: 'x', title: 't' };\n");

@@ -1,0 +1,105 @@
+// The snapshot's memory views (frame map, page-table occupancy) and statistics, checked against VM's own
+// accounting at every stop of a forking workload, and the counters against work whose amount is known.
+import { describe, expect, it } from 'vitest';
+import { createSystem } from '../../../src/sim/system.ts';
+import type { System } from '../../../src/sim/system.ts';
+import type { Snapshot } from '../../../src/sim/inspect.ts';
+import { runScenario } from '../../../src/sim/scenario.ts';
+import { VM_PROCSTART } from '../../../src/include/vm.ts';
+import { OK } from '../../../src/include/errno.ts';
+import { scenario as grantorRequestor } from '../../../examples/grantor-requestor.ts';
+
+const HEAP = VM_PROCSTART + 4 * 4096;
+
+/** Two processes write three heap pages each, fork, and the child writes one of them (a COW break). */
+function forkWorkload(sys: System): void {
+  for (let i = 0; i < 2; i++) {
+    sys.spawn(async (p) => {
+      for (let j = 0; j < 3; j++) await p.writeU32(HEAP + j * 4096, j);
+      await p.fork(async (q) => {
+        await q.writeU32(HEAP, 9);
+      });
+      await p.wait();
+      return OK;
+    });
+  }
+}
+
+/** Every frame in exactly one run, in order; the map agrees with VM's counts and with each block's references. */
+function checkFrameMap(s: Snapshot): void {
+  let next = 0;
+  let free = 0;
+  for (const r of s.frameMap) {
+    expect(r.frame).toBe(next);
+    expect(r.frames).toBeGreaterThan(0);
+    next += r.frames;
+    if (r.info.use === 'free') free += r.frames;
+    if (r.info.use === 'process') {
+      expect(r.info.refs.length).toBe(r.info.refcount);
+      expect(r.info.cow).toBe(r.info.refs.length > 1 && !r.info.smap);
+    }
+  }
+  expect(next).toBe(s.vm.memory.totalPages);
+  expect(free).toBe(s.vm.memory.freePages);
+  for (const p of s.vm.processes) {
+    for (const r of p.regions) {
+      expect(r.writablePages).toBeLessThanOrEqual(r.mappedPages);
+      expect(r.mappedPages).toBeLessThanOrEqual(r.length / 4096);
+    }
+  }
+}
+
+describe('snapshot', () => {
+  it('the frame map accounts for every frame and the page tables for every region, at every 5th step', async () => {
+    const sys = await createSystem({ sanity: 'top', seed: 3 });
+    const snaps: Snapshot[] = [];
+    const every = (step: number): System['breakpoint'] => ({
+      step,
+      hit: (s) => {
+        snaps.push(s.inspect());
+        s.breakpoint = every(step + 5);
+      },
+    });
+    sys.breakpoint = every(sys.kernel.step + 1);
+    forkWorkload(sys);
+    await sys.run();
+    snaps.push(sys.inspect());
+    expect(snaps.length).toBeGreaterThan(10);
+    for (const s of snaps) checkFrameMap(s);
+    // Right after a fork, parent and child share the heap copy-on-write: frames with two references, and
+    // pages the parent's page table maps read-only.
+    const shared = snaps.find((s) => s.frameMap.some((r) => r.info.use === 'process' && r.info.cow));
+    expect(shared).toBeDefined();
+    const cowRefs = shared?.frameMap.flatMap((r) => (r.info.use === 'process' && r.info.cow ? r.info.refs : [])) ?? [];
+    expect(new Set(cowRefs.map((x) => x.endpoint)).size).toBeGreaterThanOrEqual(2);
+    expect(shared?.vm.processes.some((p) => p.regions.some((r) => r.mappedPages > r.writablePages))).toBe(true);
+  });
+
+  it('counts kernel steps, IPC, kernel calls, page faults and COW breaks', async () => {
+    const sys = await createSystem({ sanity: 'top' });
+    const before = sys.inspect().stats;
+    expect(before.steps).toBe(sys.kernel.step);
+    forkWorkload(sys);
+    await sys.run();
+    const after = sys.inspect().stats;
+    expect(after.steps).toBe(sys.kernel.step);
+    expect(after.ipc).toBeGreaterThan(before.ipc);
+    expect(after.kernelCalls).toBeGreaterThan(before.kernelCalls);
+    // The data pages are there from exec; the only faults are the two children's writes to a page they share
+    // copy-on-write with their parent, and each breaks the sharing by copying the whole 4-page data block.
+    expect(after.pageFaults - before.pageFaults).toBe(2);
+    expect(after.cowBreaks - before.cowBreaks).toBe(2);
+    expect(after.cowPagesCopied - before.cowPagesCopied).toBe(8);
+    expect(after.exits - before.exits).toBe(4);
+  });
+
+  it('counts successful safecopies and their bytes (the grantor/requestor example copies 8 KiB + 16 B)', async () => {
+    const boot = (await createSystem({ sanity: 'top' })).inspect().stats;
+    const r = await runScenario(grantorRequestor, { sanity: 'top' });
+    expect(r.error).toBeNull();
+    const s = r.system?.inspect().stats;
+    expect(s).toBeDefined();
+    expect((s?.safecopies ?? 0) - boot.safecopies).toBeGreaterThanOrEqual(2);
+    expect((s?.safecopyBytes ?? 0) - boot.safecopyBytes).toBeGreaterThanOrEqual(8192 + 16);
+  });
+});
