@@ -74,7 +74,7 @@ export default tseslint.config(
       },
     })),
   {
-    files: ['test/**/*.ts', 'bench/**/*.ts', 'e2e/**/*.ts'],
+    files: ['test/**/*.ts', 'src/cli/bench/**/*.ts', 'e2e/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',
       '@typescript-eslint/require-await': 'off',

@@ -1,6 +1,7 @@
 // User-written scenario files for `grantvm run FILE`: a TypeScript or JavaScript module that exports
-// `scenario` (one Scenario) or `scenarios` (an array of them). The CLI imports it (bin/grantvm.js runs the
-// source through tsx, so a .ts file imports as is) and checks its shape; a bad file is one usage line.
+// `scenario` (one Scenario) or `scenarios` (an array of them). The CLI imports it and checks its shape; a bad
+// file is one usage line. A .ts file needs tsx: a source checkout runs the whole CLI through it (bin/grantvm.js);
+// the built package imports a .ts file through tsx's tsImport, which loads it as ESM in any package type.
 // Entry points: isScenarioFile, loadScenarioFile, scenariosNamed, SCENARIO_FILE_EXTENSIONS.
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -67,7 +68,9 @@ export function scenariosOfModule(file: string, module: unknown): Scenario[] {
 export async function loadScenarioFile(file: string): Promise<Scenario[]> {
   let module: unknown;
   try {
-    module = await import(pathToFileURL(resolve(file)).href);
+    const url = pathToFileURL(resolve(file)).href;
+    const compiled = !import.meta.url.endsWith('.ts');
+    module = file.endsWith('.ts') && compiled ? await (await import('tsx/esm/api')).tsImport(url, import.meta.url) : await import(url);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     throw new UsageError(`${file}: cannot load it (${message.split('\n')[0] ?? ''})`);

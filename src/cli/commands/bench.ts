@@ -1,18 +1,17 @@
-// `grantvm bench [group...] [--json FILE] [--svg FILE] [--rounds N]`: runs the benchmark groups of bench/ (all,
+// `grantvm bench [group...] [--json FILE] [--svg FILE] [--rounds N]`: runs the benchmark groups of src/cli/bench/ (all,
 // or those named: ipc, mmu, grants, vm, ds, safeperf) with a progress bar on a terminal and plain periodic lines
 // otherwise, prints each group's table (ns/op and the ratio against the host's own operation measured in the same
 // run), writes every result as JSON with --json, and with --svg draws the safeperf sweep (time per page against
 // pages 1..50 for copy, COW copy and map, read and write touch) as a self-contained SVG line chart.
-// The benchmarks (and bench/report.ts's printResults) live in bench/ and are loaded on demand: an installed
-// package (dist/src only) has no bench/, so there the command says so, and every other command keeps working. Entry points: benchCommand, benchReportJson, safeperfSvg,
-// parseSafeperfLines, BENCH_GROUPS.
+// The benchmark modules are loaded on demand, so the other commands start without them. Entry points:
+// benchCommand, benchReportJson, safeperfSvg, parseSafeperfLines, BENCH_GROUPS.
 import { writeFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { runScenario } from '../../sim/scenario.ts';
 import type { ScenarioResult } from '../../sim/scenario.ts';
 import { safeperfSuite } from '../../sim/grantsuites.ts';
 import { SAFEPERF_MAX_PAGES } from '../../user/safeperf.ts';
-import type { BenchResult, Progress } from '../../../bench/report.ts';
+import type { BenchResult, Progress } from '../bench/report.ts';
 import { UsageError } from '../options.ts';
 import { color } from '../format.ts';
 import { lineChartSvg } from '../svgchart.ts';
@@ -60,40 +59,29 @@ interface GroupDef {
   run: (rounds: number | undefined, progress: Progress) => Promise<readonly BenchResult[]>;
 }
 
-/** A bench/ module, or a one-line usage error where there is no bench/ (an installed package). */
-async function load<T>(importer: () => Promise<T>): Promise<T> {
-  try {
-    return await importer();
-  } catch (err) {
-    if (err instanceof Error && 'code' in err && err.code === 'ERR_MODULE_NOT_FOUND')
-      throw new UsageError('grantvm bench runs from a source checkout: the benchmarks (bench/) are not part of the package');
-    throw err;
-  }
-}
-
 /** Filled in by the safeperf group, for --json and --svg. */
 let lastSweep: SafeperfSweepResult | undefined;
 
 const GROUPS: Record<BenchGroup, GroupDef> = {
   ipc: {
     title: 'IPC: sendrec round trip vs bare async ping-pong',
-    run: async (rounds, progress) => (await load(() => import('../../../bench/ipc.bench.ts'))).runIpcBench(rounds, progress),
+    run: async (rounds, progress) => (await import('../bench/ipc.bench.ts')).runIpcBench(rounds, progress),
   },
   mmu: {
     title: 'MMU: writes and reads through the MMU vs raw TypedArray copies',
-    run: async (rounds, progress) => (await load(() => import('../../../bench/mmu.bench.ts'))).runMmuBench(rounds, progress),
+    run: async (rounds, progress) => (await import('../bench/mmu.bench.ts')).runMmuBench(rounds, progress),
   },
   grants: {
     title: 'Grants: safecopy vs copyWithin, small-copy rate, indirect chains, copy-on-write',
-    run: async (_rounds, progress) => (await load(() => import('../../../bench/grants.bench.ts'))).runGrantsBench([], progress),
+    run: async (_rounds, progress) => (await import('../bench/grants.bench.ts')).runGrantsBench([], progress),
   },
   vm: {
     title: 'VM: fork, faults, COW break and the sanity sweep vs raw TypedArray work and the issue-3 goals',
-    run: async (_rounds, progress) => (await load(() => import('../../../bench/vm.bench.ts'))).runVmBench(progress),
+    run: async (_rounds, progress) => (await import('../bench/vm.bench.ts')).runVmBench(progress),
   },
   ds: {
     title: 'DS: publish+retrieve round trips, subscription fan-out per subscriber, restart by RS (kernel steps)',
-    run: async (rounds, progress) => (await load(() => import('../../../bench/ds.bench.ts'))).runDsBench(rounds, progress),
+    run: async (rounds, progress) => (await import('../bench/ds.bench.ts')).runDsBench(rounds, progress),
   },
   safeperf: {
     title: 'safeperf: safecopy (COW off and on) and safemap per page, read and write touch, vs a host 4 KiB copy',
@@ -117,7 +105,7 @@ export async function benchCommand(names: string[], o: BenchOptions): Promise<vo
   if (o.svg !== undefined && !groups.includes('safeperf'))
     throw new UsageError('--svg draws the safeperf sweep: name safeperf among the groups (or name none)');
   lastSweep = undefined;
-  const { printResults } = await load(() => import('../../../bench/report.ts'));
+  const { printResults } = await import('../bench/report.ts');
   const records: BenchRecord[] = [];
   const t0 = performance.now();
   console.log(color.bold('grantvm bench') + color.dim(` — ${groups.join(', ')}; node ${process.version}`));

@@ -3,9 +3,9 @@
 // Goal (DESIGN.md §3): userWrite/userRead of 4 KiB and 1 MiB stay within 1.5x of the raw copy.
 
 import { Bench } from 'tinybench';
-import { PhysMem } from '../src/hw/physmem.ts';
-import { PTE, Tlb, mapPage, userRead, userWrite } from '../src/hw/mmu.ts';
-import { MiB, PAGE_SIZE } from '../src/lib/units.ts';
+import { PhysMem } from '../../hw/physmem.ts';
+import { PTE, Tlb, mapPage, userRead, userWrite } from '../../hw/mmu.ts';
+import { MiB, PAGE_SIZE } from '../../lib/units.ts';
 import type { Progress } from './report.ts';
 
 const V = 0x19000000;

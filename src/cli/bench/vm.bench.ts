@@ -5,19 +5,19 @@
 // The workloads drive VM state directly (createVm over a PhysMem, forkAddressSpace, pageFault, fullCheck) with no
 // kernel: the kernel's IPC and MMU are benchmarked on their own, and here they would only add noise. Sanity 'off',
 // except for the second sweep, which is built at 'functions' (protected slab objects) as the tests run it.
-import { OK } from '../src/include/errno.ts';
-import { makeEndpoint } from '../src/include/endpoint.ts';
-import type { BootProcImage, VmBootInfo } from '../src/include/vm.ts';
-import { MAP_ANON, MAP_PREALLOC } from '../src/include/vm.ts';
-import { PhysMem } from '../src/hw/physmem.ts';
-import { MiB, PAGE_SIZE } from '../src/lib/units.ts';
-import { clearSlot, freeAddressSpace } from '../src/servers/vm/exit.ts';
-import { forkAddressSpace, forkCommit } from '../src/servers/vm/fork.ts';
-import type { SanityLevel, Vm, VmProc } from '../src/servers/vm/glo.ts';
-import { createVm } from '../src/servers/vm/main.ts';
-import { mmapRegion, munmapRange } from '../src/servers/vm/mmap.ts';
-import { pageFault } from '../src/servers/vm/region.ts';
-import { fullCheck } from '../src/servers/vm/sanity.ts';
+import { OK } from '../../include/errno.ts';
+import { makeEndpoint } from '../../include/endpoint.ts';
+import type { BootProcImage, VmBootInfo } from '../../include/vm.ts';
+import { MAP_ANON, MAP_PREALLOC } from '../../include/vm.ts';
+import { PhysMem } from '../../hw/physmem.ts';
+import { MiB, PAGE_SIZE } from '../../lib/units.ts';
+import { clearSlot, freeAddressSpace } from '../../servers/vm/exit.ts';
+import { forkAddressSpace, forkCommit } from '../../servers/vm/fork.ts';
+import type { SanityLevel, Vm, VmProc } from '../../servers/vm/glo.ts';
+import { createVm } from '../../servers/vm/main.ts';
+import { mmapRegion, munmapRange } from '../../servers/vm/mmap.ts';
+import { pageFault } from '../../servers/vm/region.ts';
+import { fullCheck } from '../../servers/vm/sanity.ts';
 import type { BenchResult, Progress } from './report.ts';
 import { bestOf, printResults } from './report.ts';
 

@@ -1,11 +1,11 @@
 // Benchmark: a sendrec round trip through the model's kernel against a bare async ping-pong between two
 // coroutines with direct hand-over, measured in the same run. Goal (issue 2): ratio ≤ 2.
-import { ANY } from '../src/include/endpoint.ts';
-import { Kernel } from '../src/kernel/kernel.ts';
-import { makeSystemPriv } from '../src/kernel/priv.ts';
-import { PhysMem } from '../src/hw/physmem.ts';
-import { toProgram } from '../src/libsys/proc.ts';
-import type { Program } from '../src/libsys/proc.ts';
+import { ANY } from '../../include/endpoint.ts';
+import { Kernel } from '../../kernel/kernel.ts';
+import { makeSystemPriv } from '../../kernel/priv.ts';
+import { PhysMem } from '../../hw/physmem.ts';
+import { toProgram } from '../../libsys/proc.ts';
+import type { Program } from '../../libsys/proc.ts';
 import type { BenchResult, Progress } from './report.ts';
 import { printResults } from './report.ts';
 

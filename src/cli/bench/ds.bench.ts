@@ -13,12 +13,12 @@
 //     until the new instance has recovered its state from DS and republished its ring. Baseline: the same recovery
 //     run again by a live instance (no kill), so the ratio is the cost of death, reaping, fork and RS setup.
 // Host time is wall-clock (performance.now), best of several rounds, model and baseline interleaved.
-import { DSF_OVERWRITE, DSMF_COPY_MAPPED } from '../src/include/ds.ts';
-import { DS_PROC_NR, KERNEL } from '../src/include/endpoint.ts';
-import { ENOENT, ESRCH, OK } from '../src/include/errno.ts';
-import { DEFAULT_SERVICE_SPEC } from '../src/include/priv.ts';
-import { MAP_ANON, MAP_PRIVATE } from '../src/include/vm.ts';
-import { kernelNotify } from '../src/kernel/ipc.ts';
+import { DSF_OVERWRITE, DSMF_COPY_MAPPED } from '../../include/ds.ts';
+import { DS_PROC_NR, KERNEL } from '../../include/endpoint.ts';
+import { ENOENT, ESRCH, OK } from '../../include/errno.ts';
+import { DEFAULT_SERVICE_SPEC } from '../../include/priv.ts';
+import { MAP_ANON, MAP_PRIVATE } from '../../include/vm.ts';
+import { kernelNotify } from '../../kernel/ipc.ts';
 import {
   dsCheck,
   dsDeleteMap,
@@ -31,16 +31,16 @@ import {
   dsRetrieveStr,
   dsRetrieveU32,
   dsSubscribe,
-} from '../src/libsys/ds.ts';
-import type { Program, Proc } from '../src/libsys/proc.ts';
-import { vmMmap } from '../src/libsys/vm.ts';
-import { startTestService } from '../src/sim/grantsuites.ts';
-import { createSystem } from '../src/sim/system.ts';
-import type { System } from '../src/sim/system.ts';
+} from '../../libsys/ds.ts';
+import type { Program, Proc } from '../../libsys/proc.ts';
+import { vmMmap } from '../../libsys/vm.ts';
+import { startTestService } from '../../sim/grantsuites.ts';
+import { createSystem } from '../../sim/system.ts';
+import type { System } from '../../sim/system.ts';
 import type { BenchResult, Progress } from './report.ts';
 import { printResults } from './report.ts';
-import { drivenActor } from '../test/helpers/driven.ts';
-import type { Driven } from '../test/helpers/driven.ts';
+import { drivenActor } from '../../sim/driven.ts';
+import type { Driven } from '../../sim/driven.ts';
 
 const PAGE = 4096;
 const now = (): number => performance.now();

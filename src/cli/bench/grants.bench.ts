@@ -4,16 +4,16 @@
 // the time per call against a 1 µs budget); an indirect chain of depth 5 ≤ 2× a direct grant; a COW safecopy of
 // ≥ 16 pages never written ≤ 0.1× the plain copy; and the number of write-touched destination pages from which
 // COW is slower than the plain copy (the crossover).
-import { OK } from '../src/include/errno.ts';
-import { CPF_READ, CPF_WRITE } from '../src/include/safecopies.ts';
-import { VM_PROCSTART } from '../src/include/vm.ts';
-import type { Proc } from '../src/libsys/proc.ts';
-import { createSystem } from '../src/sim/system.ts';
-import type { System } from '../src/sim/system.ts';
+import { OK } from '../../include/errno.ts';
+import { CPF_READ, CPF_WRITE } from '../../include/safecopies.ts';
+import { VM_PROCSTART } from '../../include/vm.ts';
+import type { Proc } from '../../libsys/proc.ts';
+import { createSystem } from '../../sim/system.ts';
+import type { System } from '../../sim/system.ts';
 import type { BenchResult, Progress } from './report.ts';
 import { printResults } from './report.ts';
-import { drivenActor } from '../test/helpers/driven.ts';
-import type { Driven } from '../test/helpers/driven.ts';
+import { drivenActor } from '../../sim/driven.ts';
+import type { Driven } from '../../sim/driven.ts';
 
 const PAGE = 4096;
 const KiB = 1024;

@@ -1,0 +1,92 @@
+/**
+ * The grantvm library: an executable model of the MINIX 3 memory-management subsystem (2009–2010) — memory
+ * grants, safecopy with copy-on-write, safemap, the Data Store and the VM server — on a simulated i386-style
+ * machine.
+ *
+ * Two APIs meet here:
+ *
+ * - the **host API**, used from outside the simulated machine: {@link createSystem} boots a {@link System}, on
+ *   which you spawn programs, start services through RS, run, stop at a {@link Breakpoint}, kill, inspect
+ *   ({@link Snapshot}), sanity-check and read the trace; {@link Scenario} and {@link runScenario} package such a
+ *   piece of work the way `grantvm run FILE` runs it;
+ * - the **process API**, used by the code that runs inside it: a {@link Program} is an async function of its
+ *   {@link Proc} (IPC, kernel calls, memory, fork/exec/exit/wait, `p.cpf` grants, `p.sys` grant kernel calls),
+ *   plus the constants programs need (errno values, endpoints, CPF_* access flags, mmap flags, DS flags) and the
+ *   library calls of libsys (VM and DS requests).
+ *
+ * @example
+ * ```ts
+ * import { createSystem } from 'grantvm';
+ *
+ * const sys = await createSystem({ seed: 1 });
+ * const h = sys.spawn(async (p) => ((await p.getpid()).pid > 0 ? 0 : 1));
+ * await sys.run();
+ * console.log(h.exit); // { code: 0, signal: 0 }
+ * ```
+ * @packageDocumentation
+ */
+
+// ---------------------------------------------------------------- host API
+export { createSystem, System, ConfigError } from './sim/system.ts';
+export type { Breakpoint, SpawnHandle, SpawnOptions } from './sim/system.ts';
+export { defaultConfig, resolveConfig } from './sim/config.ts';
+export type { SanityLevel, SystemConfig } from './sim/config.ts';
+export type { RunResult, StopReason, KernelCounts } from './kernel/kernel.ts';
+export { runScenario, scenarioPassed, ScenarioOutput } from './sim/scenario.ts';
+export type { Check, Scenario, ScenarioHost, ScenarioResult } from './sim/scenario.ts';
+export { builtinScenarios, findScenario, conformanceSuites } from './sim/scenarios.ts';
+export { startTestService } from './sim/grantsuites.ts';
+export { snapshot } from './sim/inspect.ts';
+export type { Snapshot, ProcInfo, FrameUse, GrantInfo, Statistics } from './sim/inspect.ts';
+export type { FrameInfo, FrameRun, VmSnapshot } from './servers/vm/state.ts';
+export type { MapRecord } from './kernel/system/do_safemap.ts';
+export { memoryPicture, PICTURE_LEGEND } from './sim/picture.ts';
+export { toJsonLines, toChromeTrace, traceHash } from './sim/trace.ts';
+export type { TraceEvent, TraceKind, TraceSink } from './include/trace.ts';
+export type { ServiceRecord, RestartPolicy } from './servers/rs/main.ts';
+export type { PrivSpec } from './include/priv.ts';
+export { DEFAULT_SERVICE_SPEC, USER_PRIV_SPEC } from './include/priv.ts';
+export { GRANT_TEST_PRIV, peerByLabel } from './user/safetest.ts';
+export { Panic } from './lib/assert.ts';
+
+// ---------------------------------------------------------------- process API
+export { Proc } from './libsys/proc.ts';
+export type { Program, WaitResult } from './libsys/proc.ts';
+export type { CpfApi, SysGrantApi, GrantResult, LookupResult } from './libsys/grant.ts';
+export * from './libsys/vm.ts';
+export * from './libsys/ds.ts';
+export * from './include/errno.ts';
+export {
+  ANY,
+  NONE,
+  SELF,
+  SYSTEM,
+  KERNEL,
+  PM_PROC_NR,
+  RS_PROC_NR,
+  DS_PROC_NR,
+  VM_PROC_NR,
+  INIT_PROC_NR,
+  endpointSlot,
+  endpointGeneration,
+} from './include/endpoint.ts';
+export type { Endpoint } from './include/endpoint.ts';
+export { CPF_READ, CPF_WRITE, CPF_MAP, GRANT_INVALID } from './include/safecopies.ts';
+export type { GrantId } from './include/safecopies.ts';
+export { MAP_ANON, MAP_PRIVATE, MAP_SHARED, MAP_FIXED, MAP_PREALLOC, MAP_CONTIG, MAP_FAILED, PROT_READ, PROT_WRITE, VM_PROCSTART, VM_STACKTOP } from './include/vm.ts';
+export type { ExecImage } from './include/vm.ts';
+export {
+  DSF_OVERWRITE,
+  DSF_INITIAL,
+  DSF_PRIV_RETRIEVE,
+  DSF_PRIV_OVERWRITE,
+  DSF_PRIV_SUBSCRIBE,
+  DSF_TYPE_U32,
+  DSF_TYPE_STR,
+  DSF_TYPE_MEM,
+  DSF_TYPE_MAP,
+  DSF_TYPE_LABEL,
+  DSMF_MAP_MAPPED,
+  DSMF_COPY_MAPPED,
+  DSMF_COPY_SNAPSHOT,
+} from './include/ds.ts';
