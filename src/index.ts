@@ -53,6 +53,7 @@ export { Panic } from './lib/assert.ts';
 export { Proc } from './libsys/proc.ts';
 export type { Program, WaitResult } from './libsys/proc.ts';
 export type { CpfApi, SysGrantApi, GrantResult, LookupResult } from './libsys/grant.ts';
+export type { Message, Payload } from './include/ipc.ts';
 export * from './libsys/vm.ts';
 export * from './libsys/ds.ts';
 export * from './include/errno.ts';

@@ -43,7 +43,7 @@ export function buildProgram(): Command {
     .option('-v, --verbose', "also print the test services' output")
     .action(testCommand);
   withSystemOptions(program.command('trace').description('run a scenario and write its trace (JSON Lines or Chrome trace-event format)'))
-    .argument('<scenario>', 'built-in scenario name')
+    .argument('<scenario>', 'built-in scenario name or scenario file')
     .requiredOption('-o, --output <file>', 'where to write the trace')
     .addOption(new Option('--format <format>', 'jsonl, or chrome for chrome://tracing and Perfetto').choices(['jsonl', 'chrome']).default('jsonl'))
     .action(traceCommand);

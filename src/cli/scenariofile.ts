@@ -2,7 +2,7 @@
 // `scenario` (one Scenario) or `scenarios` (an array of them). The CLI imports it and checks its shape; a bad
 // file is one usage line. A .ts file needs tsx: a source checkout runs the whole CLI through it (bin/grantvm.js);
 // the built package imports a .ts file through tsx's tsImport, which loads it as ESM in any package type.
-// Entry points: isScenarioFile, loadScenarioFile, scenariosNamed, SCENARIO_FILE_EXTENSIONS.
+// Entry points: isScenarioFile, loadScenarioFile, scenariosNamed, oneScenarioNamed, SCENARIO_FILE_EXTENSIONS.
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -85,4 +85,12 @@ export async function scenariosNamed(arg: string): Promise<Scenario[]> {
   if (isScenarioFile(arg)) return loadScenarioFile(arg);
   if (hasScenarioFileExtension(arg)) throw new UsageError(`no scenario file '${arg}' (and no built-in scenario of that name)`);
   throw new UsageError(`unknown scenario '${arg}' (see grantvm run --list, or give a .ts/.js/.mjs scenario file)`);
+}
+
+/** The one scenario an argument names, for the commands that take one (`what` is the command, for the error). */
+export async function oneScenarioNamed(arg: string, what: string): Promise<Scenario> {
+  const list = await scenariosNamed(arg);
+  const [first] = list;
+  if (first === undefined || list.length > 1) throw new UsageError(`${arg} has ${list.length} scenarios (${list.map((s) => s.name).join(', ')}); ${what} takes one`);
+  return first;
 }

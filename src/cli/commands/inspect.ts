@@ -9,7 +9,7 @@ import { ScenarioOutput } from '../../sim/scenario.ts';
 import type { Scenario } from '../../sim/scenario.ts';
 import type { Snapshot } from '../../sim/inspect.ts';
 import type { FrameRun } from '../../servers/vm/state.ts';
-import { scenariosNamed } from '../scenariofile.ts';
+import { oneScenarioNamed } from '../scenariofile.ts';
 import { configFromOptions, UsageError } from '../options.ts';
 import type { CommonOptions } from '../options.ts';
 import { color, formatBytes, hex, table } from '../format.ts';
@@ -23,20 +23,13 @@ interface InspectOptions extends CommonOptions {
 class Stopped extends Error {}
 
 export async function inspectCommand(name: string | undefined, o: InspectOptions): Promise<void> {
-  const scenario = name === undefined ? undefined : await oneScenario(name);
+  const scenario = name === undefined ? undefined : await oneScenarioNamed(name, 'inspect');
   const overrides = configFromOptions(o);
   const { problems } = resolveConfig(overrides);
   if (problems.length > 0) throw new UsageError(problems.join('\n'));
   const snap = await snapshotOf(scenario, { ...scenario?.config, ...overrides }, o.at);
   if (o.json === true) console.log(JSON.stringify(snap, null, 2));
   else printSnapshot(snap);
-}
-
-async function oneScenario(arg: string): Promise<Scenario> {
-  const list = await scenariosNamed(arg);
-  const [first] = list;
-  if (first === undefined || list.length > 1) throw new UsageError(`${arg} has ${list.length} scenarios (${list.map((s) => s.name).join(', ')}); inspect takes one`);
-  return first;
 }
 
 /** The snapshot after boot and the scenario, or at kernel step `at` of that run. */

@@ -1,7 +1,7 @@
-// `grantvm trace SCENARIO -o FILE [--format jsonl|chrome]`: run a built-in scenario and write its trace as
+// `grantvm trace SCENARIO -o FILE [--format jsonl|chrome]`: run a scenario (built-in or file) and write its trace as
 // JSON Lines, or in the Chrome trace-event format (one track per process) for standard trace viewers.
 import { writeFileSync } from 'node:fs';
-import { findScenario } from '../../sim/scenarios.ts';
+import { oneScenarioNamed } from '../scenariofile.ts';
 import { runScenario } from '../../sim/scenario.ts';
 import { resolveConfig } from '../../sim/config.ts';
 import { toChromeTrace, toJsonLines } from '../../sim/trace.ts';
@@ -15,8 +15,7 @@ interface TraceOptions extends CommonOptions {
 }
 
 export async function traceCommand(name: string, o: TraceOptions): Promise<void> {
-  const scenario = findScenario(name);
-  if (scenario === undefined) throw new UsageError(`unknown scenario '${name}' (see grantvm run --list)`);
+  const scenario = await oneScenarioNamed(name, 'trace');
   if (o.format !== 'jsonl' && o.format !== 'chrome') throw new UsageError('--format must be jsonl or chrome');
   const overrides = { ...configFromOptions(o), trace: 'memory' as const };
   const { problems } = resolveConfig(overrides);
