@@ -12,15 +12,9 @@
 // system and reports through out.check(name, ok, detail) and out.line(text). A process is an async function
 // of its Proc `p`: p.cpf is its grant library (cpf_grant_direct, cpf_revoke ...), p.sys its grant kernel
 // calls (sys_safecopyfrom ...), and its return value is its exit status.
-import { EINVAL, EPERM, OK, errnoName } from '../src/include/errno.ts';
-import { CPF_READ } from '../src/include/safecopies.ts';
-import { MAP_ANON, MAP_PRIVATE } from '../src/include/vm.ts';
-import type { Proc, Program } from '../src/libsys/proc.ts';
-import { vmMmap } from '../src/libsys/vm.ts';
-import { startTestService } from '../src/sim/grantsuites.ts';
-import type { Scenario, ScenarioOutput } from '../src/sim/scenario.ts';
-import type { System } from '../src/sim/system.ts';
-import { peerByLabel } from '../src/user/safetest.ts';
+// In a project that installed grantvm, import from 'grantvm' instead of '../src/index.ts'.
+import { CPF_READ, EINVAL, EPERM, MAP_ANON, MAP_PRIVATE, OK, errnoName, peerByLabel, startTestService, vmMmap } from '../src/index.ts';
+import type { Proc, Program, Scenario, ScenarioOutput, System } from '../src/index.ts';
 
 const PAGE = 4096;
 const BUF_BYTES = 2 * PAGE;

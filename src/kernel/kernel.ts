@@ -73,8 +73,10 @@ export const defaultKernelConfig: KernelConfig = {
 };
 
 export type StopReason = 'idle' | 'steps' | 'until';
+/** How a run ended: every process waits ('idle'), the step limit ('steps') or the condition held ('until'). */
 export interface RunResult {
   reason: StopReason;
+  /** The kernel step counter when the run stopped. */
   steps: number;
 }
 

@@ -353,10 +353,15 @@ export const sysSafeunmap = (p: Proc, myAddr: number): Promise<number> => kcall(
 
 /** The cpf_* library bound to one process: `p.cpf.grantDirect(...)` is `cpfGrantDirect(p, ...)`. */
 export interface CpfApi {
+  /** cpf_grant_direct: let `to` access `[addr, addr+len)` of this process with `access` (CPF_READ, CPF_WRITE, CPF_MAP). */
   grantDirect(to: number, addr: number, len: number, access: number): Promise<GrantResult>;
+  /** cpf_grant_indirect: pass on to `to` the access that grant `hisGid` of `from` gives this process. */
   grantIndirect(to: number, from: number, hisGid: number): Promise<GrantResult>;
+  /** cpf_grant_magic (system processes): let `to` access `[addr, addr+len)` of process `from`. */
   grantMagic(to: number, from: number, addr: number, len: number, access: number): Promise<GrantResult>;
+  /** cpf_revoke: the grant is invalid from now on (its slot may be reused); OK, or EINVAL for an id not in use. */
   revoke(g: number): Promise<number>;
+  /** cpf_lookup: who a valid grant of this process is from and to. */
   lookup(g: number): Promise<LookupResult>;
   /** @deprecated */
   getgrants(n: number): Promise<GrantId[]>;
@@ -366,21 +371,33 @@ export interface CpfApi {
   setgrantIndirect(g: number, to: number, from: number, hisGid: number): Promise<number>;
   /** @deprecated */
   setgrantMagic(g: number, to: number, from: number, addr: number, len: number, access: number): Promise<number>;
+  /** cpf_setgrant_disable: the entry stays reserved but grants nothing. */
   setgrantDisable(g: number): Promise<number>;
+  /** cpf_reload: tell the kernel again where this process's grant table is (sys_setgrant). */
   reload(): Promise<number>;
+  /** Where the grant library gets memory for a growing table (by default mmap). */
   setAllocator(a: GrantTableAllocator): void;
+  /** The grant table's address and number of entries (0 entries before the first grant). */
   table(): { addr: number; entries: number };
 }
 
 /** The grant kernel calls bound to one process: `p.sys.safecopyFrom(...)` is `sysSafecopyFrom(p, ...)`. */
 export interface SysGrantApi {
+  /** sys_safecopyfrom: copy `bytes` at offset `gOff` of grant `gid` of `granter` to `myAddr`; OK or an errno (EPERM, EINVAL, EFAULT, ...). */
   safecopyFrom(granter: number, gid: number, gOff: number, myAddr: number, bytes: number): Promise<number>;
+  /** sys_safecopyto: copy `bytes` at `myAddr` into offset `gOff` of grant `gid` of `granter`; OK or an errno. */
   safecopyTo(granter: number, gid: number, gOff: number, myAddr: number, bytes: number): Promise<number>;
+  /** sys_vsafecopy: `count` copies described by a vector at `vecAddr`, in order, stopping at the first error. */
   vsafecopy(vecAddr: number, count: number): Promise<number>;
+  /** sys_setgrant: this process's grant table is `size` entries at `addr`. */
   setgrant(addr: number, size: number): Promise<number>;
+  /** sys_safemap: map the granted pages at `myAddr` instead of copying them (page-aligned; CPF_MAP needed). */
   safemap(granter: number, gid: number, gOff: number, myAddr: number, bytes: number, writable: boolean): Promise<number>;
+  /** sys_saferevmap by grant: the granter takes back every mapping made through its grant `gid`. */
   saferevmapGid(gid: number): Promise<number>;
+  /** sys_saferevmap by address: the granter takes back the mappings of its memory at `addr`. */
   saferevmapAddr(addr: number): Promise<number>;
+  /** sys_safeunmap: the grantee drops its mapping at `myAddr`. */
   safeunmap(myAddr: number): Promise<number>;
 }
 

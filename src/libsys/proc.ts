@@ -37,6 +37,10 @@ export interface WaitResult {
   signal: number;
 }
 
+/**
+ * A process as its own code sees it: what a {@link Program} gets. IPC, kernel calls, its own memory, POSIX
+ * process calls (fork, exec, exit, wait, kill), the grant library `cpf` and the grant kernel calls `sys`.
+ */
 export class Proc {
   private readonly scratch4 = new Uint8Array(4);
   private readonly scratchView = new DataView(this.scratch4.buffer);
@@ -45,14 +49,18 @@ export class Proc {
   private sysBinding: SysGrantApi | null = null;
 
   constructor(
+    /** The simulated kernel (for tests and tools; programs use the methods). */
     readonly kernel: Kernel,
+    /** The kernel's record of this process. */
     readonly kp: KProc,
   ) {}
 
+  /** This process's endpoint (its slot and generation). */
   get endpoint(): Endpoint {
     return this.kp.endpoint;
   }
 
+  /** Its program name. */
   get name(): string {
     return this.kp.name;
   }
@@ -76,6 +84,7 @@ export class Proc {
 
   // ------------------------------------------------------------------ IPC
 
+  /** Send `m` to `dst` and wait until it is delivered; OK or an errno (EDEADSRCDST, ECALLDENIED, ...). */
   send(dst: number, m: Payload): Promise<number> {
     return ipcSend(this.kernel, this.kp, dst, m);
   }
@@ -88,6 +97,7 @@ export class Proc {
     return ipcSendnb(this.kernel, this.kp, dst, m);
   }
 
+  /** Wait for a message from `src` (default ANY); `source` and `type` say who sent what. */
   receive(src: number = ANY): Promise<Message> {
     return ipcReceive(this.kernel, this.kp, src);
   }
@@ -97,10 +107,12 @@ export class Proc {
     return ipcSendrec(this.kernel, this.kp, dst, m);
   }
 
+  /** Send a notification (never blocks; repeated ones coalesce). */
   notify(dst: number): Promise<number> {
     return ipcNotify(this.kernel, this.kp, dst);
   }
 
+  /** Asynchronous send: queued, never blocks. */
   senda(dst: number, m: Payload): Promise<number> {
     return ipcSenda(this.kernel, this.kp, dst, m);
   }
@@ -130,29 +142,35 @@ export class Proc {
     return buf;
   }
 
+  /** Reads this process's memory at `vaddr` into `buf[offset, offset+length)`. */
   readInto(vaddr: number, buf: Uint8Array, offset = 0, length = buf.length - offset): Promise<void> {
     return userAccess(this.kernel, this.kp, vaddr, buf, offset, length, false);
   }
 
+  /** Writes `bytes[offset, offset+length)` to this process's memory at `vaddr` (faults in pages as needed). */
   write(vaddr: number, bytes: Uint8Array, offset = 0, length = bytes.length - offset): Promise<void> {
     return userAccess(this.kernel, this.kp, vaddr, bytes, offset, length, true);
   }
 
+  /** The little-endian 32-bit word at `vaddr`. */
   async readU32(vaddr: number): Promise<number> {
     await userAccess(this.kernel, this.kp, vaddr, this.scratch4, 0, 4, false);
     return this.scratchView.getUint32(0, true);
   }
 
+  /** Writes a little-endian 32-bit word at `vaddr`. */
   async writeU32(vaddr: number, value: number): Promise<void> {
     this.scratchView.setUint32(0, value >>> 0, true);
     await userAccess(this.kernel, this.kp, vaddr, this.scratch4, 0, 4, true);
   }
 
+  /** The byte at `vaddr`. */
   async readU8(vaddr: number): Promise<number> {
     await userAccess(this.kernel, this.kp, vaddr, this.scratch4, 0, 1, false);
     return this.scratch4[0] ?? 0;
   }
 
+  /** Writes one byte at `vaddr`. */
   async writeU8(vaddr: number, value: number): Promise<void> {
     this.scratch4[0] = value;
     await userAccess(this.kernel, this.kp, vaddr, this.scratch4, 0, 1, true);

@@ -7,25 +7,38 @@ import { KiB, MiB } from '../lib/units.ts';
 
 export type SanityLevel = 'off' | 'top' | 'functions' | 'detail';
 
+/** Everything a system is booted with; {@link createSystem} takes any part of it over {@link defaultConfig}. */
 export interface SystemConfig {
   /** Simulated RAM in bytes (a multiple of 4096, at most 4 GiB). */
   ramBytes: number;
+  /** Slots in the process table (NR_PROCS). */
   nrProcs: number;
+  /** Bytes the kernel image occupies at the bottom of RAM. */
   kernelBytes: number;
   /** Seed of every random choice (the 'random' scheduler). */
   seed: number;
+  /** 'priority': MINIX's queues, round robin within a priority; 'random': a seeded choice among runnable processes. */
   schedule: 'priority' | 'random';
   /** A test's own scheduling choice among runnable processes. */
   chooser?: Chooser;
+  /** Kernel entries a process may make before it is preempted. */
   quantum: number;
+  /** How much checking: VM's sanity checks at this level, and with anything but 'off' the grant and DS records at every kernel entry. */
   sanity: SanityLevel;
+  /** Entries of each process's simulated TLB. */
   tlbEntries: number;
+  /** Pages VM keeps in reserve for its own allocations (SPAREPAGES). */
   sparePages: number;
+  /** 'generational' grant ids (a sequence number guards reused slots) or 'legacy' (the 2010 slot index). */
   grantIds: 'generational' | 'legacy';
+  /** The copy-on-write safecopy optimisation: large page-aligned copies share pages instead of copying them. */
   cowSafecopy: boolean;
+  /** Safemap records the kernel keeps (MAX_MAP_INFO). */
   maxMapInfo: number;
+  /** DS table sizes: entries and subscriptions. */
   dsMaxKeys: number;
   dsMaxSubs: number;
+  /** Who may publish labels in DS: any process, or RS only. */
   dsLabelPolicy: 'any' | 'rs-only';
   /** Where trace events go: kept in memory ('memory'), a sink of the host's, or nowhere (null). */
   trace: 'memory' | TraceSink | null;

@@ -62,17 +62,25 @@ export interface Statistics extends KernelCounts {
   exits: number;
 }
 
+/** The whole system at one moment (System.inspect, `grantvm inspect --json`). */
 export interface Snapshot {
+  /** Kernel step and simulated time (ms) it was taken at. */
   step: number;
   now: number;
+  /** The process table and privileges. */
   processes: ProcInfo[];
+  /** VM's view: memory counts, free ranges, each process's regions with page-table occupancy. */
   vm: ReturnType<System['vm']['snapshot']>;
+  /** Per process, the pages it holds by kind of sharing. */
   frames: FrameUse[];
   /** Every physical frame, in runs (one per block of process memory). */
   frameMap: FrameRun[];
   stats: Statistics;
+  /** Used grant entries of every grant table (at most 64 per table). */
   grants: GrantInfo[];
+  /** The kernel's safemap records. */
   mappings: Readonly<MapRecord>[];
+  /** DS's entries and subscriptions. */
   ds: { entries: ReturnType<System['ds']['entries']>; subscriptions: ReturnType<System['ds']['subscriptions']> };
 }
 

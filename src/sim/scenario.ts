@@ -13,13 +13,17 @@ export interface Check {
   detail: string;
 }
 
+/** A named piece of work on a fresh system: what `grantvm run` runs, and what a scenario file exports. */
 export interface Scenario {
+  /** Short name (the command line's argument for built-in scenarios). */
   name: string;
+  /** One line saying what it does. */
   title: string;
   /** Config the scenario needs; the caller's overrides (seed, memory, ...) are applied on top. */
   config?: Partial<SystemConfig>;
   /** The conformance suite this scenario belongs to (`grantvm test <suite>`), if any. */
   suite?: string;
+  /** Drives the booted system `sys` (spawn, startService, run, inspect, ...) and reports through `out`. */
   run(sys: System, out: ScenarioOutput, host: ScenarioHost): Promise<void>;
 }
 
@@ -36,10 +40,12 @@ export class ScenarioOutput {
   readonly checks: Check[] = [];
   readonly lines: string[] = [];
 
+  /** A narrative line of the report. */
   line(text: string): void {
     this.lines.push(text);
   }
 
+  /** A check: PASS or FAIL `name`, with an optional detail; returns `ok`. */
   check(name: string, ok: boolean, detail = ''): boolean {
     this.checks.push({ name, ok, detail });
     this.lines.push(`${ok ? 'PASS' : 'FAIL'} ${name}${detail !== '' ? ` — ${detail}` : ''}`);
@@ -52,19 +58,26 @@ export class ScenarioOutput {
   }
 }
 
+/** What {@link runScenario} returns: the checks and lines, and how to replay the run. */
 export interface ScenarioResult {
   name: string;
   title: string;
+  /** The seed it ran with: the same seed, scenario and config replay it exactly. */
   seed: number;
   checks: Check[];
+  /** Every line of the report in order, checks included. */
   lines: string[];
+  /** Kernel steps the run took. */
   steps: number;
+  /** Hash of the trace (when kept in memory). */
   traceHash: string;
   /** A panic or an exception that stopped the scenario. */
   error: string | null;
+  /** The system after the run, to inspect (null if it did not boot). */
   system: System | null;
 }
 
+/** Boots a system with the scenario's config and `overrides` on top, runs the scenario, and collects the result. */
 export async function runScenario(s: Scenario, overrides: Partial<SystemConfig> = {}, host: ScenarioHost = {}): Promise<ScenarioResult> {
   const config = { ...s.config, ...overrides };
   const out = new ScenarioOutput();

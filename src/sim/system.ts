@@ -40,11 +40,15 @@ import type { Snapshot } from './inspect.ts';
 /** A user program started with spawn(): its endpoint once init forked it, and how it ended. */
 export interface SpawnHandle {
   readonly name: string;
+  /** Its endpoint once init has forked it (null before; negative if the fork failed). */
   endpoint: number | null;
+  /** Its exit status and the signal that killed it (0 if none), once it has ended. */
   exit: { code: number; signal: number } | null;
 }
 
+/** Options of {@link System.spawn}. */
 export interface SpawnOptions {
+  /** The program name (default 'user'). */
   name?: string;
   /** Image sizes and initial bytes; defaults: 4 pages of text, 4 of data, no bss, 64 MiB total. */
   image?: Partial<ExecImage>;
@@ -55,20 +59,33 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
+/**
+ * A booted machine: the kernel, physical memory and the boot processes (PM, VFS stand-in, RS, DS, VM, init, ...).
+ * Made by {@link createSystem}. Start programs with {@link System.spawn} and services with
+ * {@link System.startService}; nothing runs until {@link System.run}.
+ */
 export class System {
+  /** The simulated kernel: process table, scheduler, step counter (`kernel.step`), counters (`kernel.counts`). */
   readonly kernel: Kernel;
+  /** Physical memory (RAM). */
   readonly mem: PhysMem;
+  /** A read-only view of the VM server: regions, blocks, page tables, free memory, its sanity check. */
   readonly vm: VmState;
+  /** PM's process table (pids, parents, exit status). */
   readonly pm: PmState;
   /** Trace events, when config.trace is 'memory'. */
   readonly trace: TraceEvent[] = [];
+  /** Every process that has exited, in order: its endpoint, name, exit status and the signal that killed it (0 if none). */
   readonly exits: { endpoint: number; name: string; code: number; signal: number }[] = [];
+  /** A read-only view of DS: its entries and subscriptions, its sanity check. */
   readonly ds: DsState;
+  /** RS's service records: each service's label, restarts and deaths. */
   readonly rs: RsState;
   private readonly spawnQueue: SpawnRequest[] = [];
   private readonly rsQueue: RsRequest[] = [];
   private readonly handles = new Map<number, SpawnHandle>();
 
+  /** Builds the machine without running it; use {@link createSystem}, which also boots it. */
   constructor(readonly config: SystemConfig) {
     const sink: TraceSink | null =
       config.trace === 'memory'
@@ -230,14 +247,17 @@ export class System {
     this.ds.sanityCheck();
   }
 
+  /** A plain, serialisable snapshot of the whole system (what `grantvm inspect` prints). */
   inspect(): Snapshot {
     return snapshot(this);
   }
 
+  /** A hash of the trace kept in memory (config.trace 'memory'): equal runs give equal hashes. */
   traceHash(): string {
     return traceHash(this.trace);
   }
 
+  /** The panic that stopped the system, if an invariant broke. */
   get panicked(): Panic | null {
     return this.kernel.panicked;
   }
