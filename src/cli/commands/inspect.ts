@@ -27,7 +27,16 @@ export async function inspectCommand(name: string | undefined, o: InspectOptions
   const overrides = configFromOptions(o);
   const { problems } = resolveConfig(overrides);
   if (problems.length > 0) throw new UsageError(problems.join('\n'));
-  const snap = await snapshotOf(scenario, { ...scenario?.config, ...overrides }, o.at);
+  let snap: Snapshot;
+  try {
+    snap = await snapshotOf(scenario, { ...scenario?.config, ...overrides }, o.at);
+  } catch (err) {
+    if (err instanceof UsageError || !(err instanceof Error)) throw err;
+    // A scenario that panics or throws: one line, exit status 1 (grantvm run reports it in full).
+    process.stderr.write(`grantvm: ${scenario === undefined ? 'the boot' : `'${scenario.name}'`} stopped: ${err.message.split('\n')[0] ?? ''}\n`);
+    process.exitCode = 1;
+    return;
+  }
   if (o.json === true) console.log(JSON.stringify(snap, null, 2));
   else printSnapshot(snap);
 }
@@ -48,6 +57,7 @@ async function snapshotOf(scenario: Scenario | undefined, config: Parameters<typ
   try {
     const sys = await createSystem(config, breakpoint === undefined ? {} : { breakpoint });
     if (scenario !== undefined) await scenario.run(sys, new ScenarioOutput(), {});
+    if (taken !== null) return taken; // the scenario caught Stopped itself
     if (at === undefined || sys.kernel.step === at) return sys.inspect();
     const what = scenario === undefined ? 'the boot' : `'${scenario.name}'`;
     throw new UsageError(`step ${at} is past the end of the run: ${what} ended at step ${sys.kernel.step}`);

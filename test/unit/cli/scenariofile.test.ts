@@ -54,6 +54,17 @@ describe('grantvm run FILE', () => {
     expect(r.stdout).not.toContain('vm-demo');
   });
 
+  it('inspect FILE dumps the state after its scenario; a scenario that throws is one line and exit status 1', () => {
+    const ok = grantvm('inspect', 'examples/grantor-requestor.ts', '--at', '150');
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/^step 150,/);
+    expect(ok.stdout).toMatch(/grantor \(\d+\)/);
+    const f = file('throws.mjs', "export const scenario = { name: 'boom', title: 't', async run() { throw new Error('my scenario is broken'); } };\n");
+    const r = grantvm('inspect', f);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toBe("grantvm: 'boom' stopped: my scenario is broken");
+  });
+
   it('a module without `scenario` is one usage line and exit status 2', () => {
     const none = file('none.mjs', 'export const nothing = 1;\n');
     const bad = file('bad.mjs', "export const scenario = { name: 'x', title: 't' };\n");
