@@ -31,6 +31,7 @@ import type { KvJournal } from '../user/kvservice.ts';
 import { GRANT_TEST_PRIV } from '../user/safetest.ts';
 import type { SystemConfig } from './config.ts';
 import { createSystem } from './system.ts';
+import { trackOf } from './trace.ts';
 import type { SpawnHandle, System } from './system.ts';
 
 export const FAULT_TARGETS = ['user', 'grantor', 'driver', 'mapper', 'kv', 'ds'] as const;
@@ -187,7 +188,22 @@ export function killPoint(sys: System, p: KProc): string {
     return 'awaiting a peer';
   }
   if ((p.rts & RTS.RECEIVING) !== 0) return p.recvFrom === CLOCK ? 'sleeping' : 'idle (receive)';
-  return p.rts === 0 ? 'runnable' : 'blocked';
+  return p.rts === 0 ? `running ${lastDone(sys, p.endpoint)}` : 'blocked';
+}
+
+/** What a running process did last (its latest trace event): the point in its code it is at. */
+function lastDone(sys: System, ep: number): string {
+  for (let i = sys.trace.length - 1; i >= 0; i--) {
+    const e = sys.trace[i];
+    if (e === undefined || trackOf(e) !== ep) continue;
+    if (e.kind === 'kcall') return `(after ${e.call})`;
+    if (e.kind === 'fault') return '(after a page fault)';
+    if (e.kind === 'vmreq') return e.reqType === VMPTYPE_SMAP || e.reqType === VMPTYPE_SUNMAP ? '(mid-safemap, VM answered)' : '(mid-safecopy, VM answered)';
+    if (e.kind === 'vm' || e.kind === 'ds') return `(after ${e.kind.toUpperCase()} ${e.op})`;
+    if (e.kind === 'proc' || e.kind === 'ipc') return `(after ${e.op})`;
+    return `(after ${e.kind})`;
+  }
+  return '(from start)';
 }
 
 /** The process a target names at this moment (the busiest VM client for 'user'), or null. */
@@ -250,15 +266,42 @@ async function verifyAndTeardown(w: World, killed: { ep: number; label: string |
   return { lost, problems };
 }
 
-/** Reference resources and the workload's span, from a fault-free run. */
-async function referenceRun(config: Partial<SystemConfig>): Promise<{ base: Resources; start: number; end: number }> {
+interface Reference {
+  base: Resources;
+  start: number;
+  end: number;
+  /** Per target, the steps of the workload at which its process had a trace event (it was doing something). */
+  active: Map<FaultTarget, number[]>;
+}
+
+/** Which target a process of the fault-free run is (endpoints are fixed there: nothing restarts). */
+function targetOfEndpoints(w: World): Map<number, FaultTarget> {
+  const m = new Map<number, FaultTarget>([[DS_PROC_NR, 'ds']]);
+  for (const t of FAULT_TARGETS) {
+    const rp = w.sys.rs.services.get(t);
+    if (rp !== undefined) m.set(rp.endpoint, t);
+  }
+  for (const e of w.sys.trace) if (e.kind === 'proc' && e.name.startsWith('vmclient')) m.set(e.ep, 'user');
+  return m;
+}
+
+/** Reference resources, the workload's span and each target's active steps, from a fault-free run. */
+async function referenceRun(config: Partial<SystemConfig>): Promise<Reference> {
   const w = await startWorld(config);
   if (!(await runToEnd(w, Number.POSITIVE_INFINITY))) throw new Error('faults: the fault-free workload did not finish');
   const end = w.sys.kernel.step;
+  const who = targetOfEndpoints(w);
+  const active = new Map<FaultTarget, number[]>(FAULT_TARGETS.map((t) => [t, []]));
+  for (const e of w.sys.trace) {
+    const t = e.step > w.start && e.step < end ? who.get(trackOf(e)) : undefined;
+    const steps = t === undefined ? undefined : active.get(t);
+    if (steps !== undefined && steps.at(-1) !== e.step) steps.push(e.step);
+  }
   const v = await verifyAndTeardown(w, null);
-  if (v.problems.length > 0 || w.client.exit?.code !== 0) throw new Error(`faults: the fault-free workload failed: ${v.problems.join('; ')}`);
+  if (v.problems.length > 0 || v.lost.length > 0 || w.client.exit?.code !== 0)
+    throw new Error(`faults: the fault-free workload failed: ${[...v.lost, ...v.problems].join('; ')}`);
   w.sys.sanityCheck();
-  return { base: resources(w.sys), start: w.start, end };
+  return { base: resources(w.sys), start: w.start, end, active };
 }
 
 function compareResources(base: Resources, now: Resources): string[] {
@@ -273,7 +316,7 @@ function compareResources(base: Resources, now: Resources): string[] {
 export async function injectFault(
   target: FaultTarget,
   step: number,
-  ref: { base: Resources; start: number; end: number },
+  ref: Reference,
   o: { signal?: number; config?: Partial<SystemConfig> } = {},
 ): Promise<Injection> {
   const w = await startWorld(o.config ?? {});
@@ -319,11 +362,15 @@ function detection(w: World, inj: Injection): string | null {
   return null;
 }
 
-/** The injection steps: one per slice of the reference span, at a seeded offset inside the slice. */
-function killSteps(seed: number, points: number, start: number, end: number): number[] {
-  const rng = new Rng(seed);
-  const span = end - start;
-  return Array.from({ length: points }, (_, i) => start + 1 + Math.floor(((i + rng.int(1000) / 1000) * span) / points));
+/**
+ * The injection steps of a target: one per slice of the steps at which it was active in the reference run (of
+ * the whole span if it never was), at a seeded place inside the slice; so kills land mostly mid-operation.
+ */
+function killSteps(rng: Rng, points: number, ref: Reference, target: FaultTarget): number[] {
+  const active = ref.active.get(target) ?? [];
+  const pool = active.length > 0 ? active : Array.from({ length: ref.end - ref.start - 1 }, (_, i) => ref.start + 1 + i);
+  const steps = Array.from({ length: points }, (_, i) => pool[Math.floor(((i + rng.int(1000) / 1000) * pool.length) / points)] ?? ref.end);
+  return [...new Set(steps)];
 }
 
 /** Rows per (target, kill point), then one total row per target and a grand total. */
@@ -355,10 +402,11 @@ export async function runFaultCampaign(o: FaultOptions = {}): Promise<FaultRepor
   const targets = o.targets ?? FAULT_TARGETS;
   const config = { seed, ...o.config };
   const ref = await referenceRun(config);
-  const steps = killSteps(seed, points, ref.start, ref.end);
+  const rng = new Rng(seed);
+  const plan = targets.map((target) => ({ target, steps: killSteps(rng, points, ref, target) }));
   const injections: Injection[] = [];
-  const total = steps.length * targets.length;
-  for (const target of targets) {
+  const total = plan.reduce((n, x) => n + x.steps.length, 0);
+  for (const { target, steps } of plan) {
     for (const step of steps) {
       injections.push(await injectFault(target, step, ref, { signal: o.signal ?? SIGKILL, config }));
       o.progress?.(injections.length, total);
