@@ -289,6 +289,7 @@ function targetOfEndpoints(w: World): Map<number, FaultTarget> {
 /** Reference resources, the workload's span and each target's active steps, from a fault-free run. */
 async function referenceRun(config: Partial<SystemConfig>): Promise<Reference> {
   const w = await startWorld(config);
+  const boot = resources(w.sys);
   if (!(await runToEnd(w, Number.POSITIVE_INFINITY))) throw new Error('faults: the fault-free workload did not finish');
   const end = w.sys.kernel.step;
   const who = targetOfEndpoints(w);
@@ -302,7 +303,12 @@ async function referenceRun(config: Partial<SystemConfig>): Promise<Reference> {
   if (v.problems.length > 0 || v.lost.length > 0 || w.client.exit?.code !== 0)
     throw new Error(`faults: the fault-free workload failed: ${[...v.lost, ...v.problems].join('; ')}`);
   w.sys.sanityCheck();
-  return { base: resources(w.sys), start: w.start, end, active };
+  // Against the boot baseline everything must be back but VM's own pages (page tables of new slots, slab) and the
+  // scratch pages DS and RS keep once they have served a request.
+  const base = resources(w.sys);
+  const leaks = compareResources({ ...boot, poolPages: base.poolPages }, base);
+  if (leaks.length > 0) throw new Error(`faults: the fault-free workload leaks: ${leaks.join('; ')}`);
+  return { base, start: w.start, end, active };
 }
 
 function compareResources(base: Resources, now: Resources): string[] {
