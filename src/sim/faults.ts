@@ -26,7 +26,7 @@ import {
   watcherService,
 } from '../user/faultload.ts';
 import type { DeadProbe, FaultJournal } from '../user/faultload.ts';
-import { KV_OPS, kvReader, kvService } from '../user/kvservice.ts';
+import { KV_OPS, KV_RING, kvReader, kvService } from '../user/kvservice.ts';
 import type { KvJournal } from '../user/kvservice.ts';
 import { GRANT_TEST_PRIV } from '../user/safetest.ts';
 import type { SystemConfig } from './config.ts';
@@ -247,9 +247,12 @@ async function verifyAndTeardown(w: World, killed: { ep: number; label: string |
   await sys.run();
   const table: Record<string, number> = {};
   for (const op of KV_OPS) table[op.key] = op.value;
-  const kvIntact = kvOut.n === KV_OPS.length && kvOut.table === JSON.stringify(table) && w.kv.failures.length === 0;
+  // The ring holds, at slot i, the last value written at an operation number ≡ i (mod KV_RING).
+  const ring = Array.from({ length: KV_RING }, (_, i) => KV_OPS.filter((_op, n) => n % KV_RING === i).at(-1)?.value ?? 0);
+  const kvIntact =
+    kvOut.n === KV_OPS.length && kvOut.table === JSON.stringify(table) && kvOut.ring.join() === ring.join() && w.kv.failures.length === 0;
   const grantorIntact = round.value === FAULT_ROUNDS && w.j.failures.length === 0;
-  if (!kvIntact) lost.push(`kv: n=${kvOut.n} table=${kvOut.table} ${w.kv.failures.join('; ')}`);
+  if (!kvIntact) lost.push(`kv: n=${kvOut.n} table=${kvOut.table} ring=${kvOut.ring.join()} ${w.kv.failures.join('; ')}`);
   if (!grantorIntact) lost.push(`grantor: round=${round.value} ${w.j.failures.join('; ')}`);
   for (const pr of probes) {
     if (pr.asGranter !== EINVAL) problems.push(`safecopy from dead ${pr.dead}: ${errnoName(pr.asGranter)}, expected EINVAL`);
