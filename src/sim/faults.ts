@@ -144,7 +144,12 @@ async function startWorld(config: Partial<SystemConfig>): Promise<World> {
   };
   for (const label of SERVICES) {
     const priv = label === 'kv' ? DEFAULT_SERVICE_SPEC : GRANT_TEST_PRIV;
-    sys.startService({ label, program: programs[label], priv, restart: { maxRestarts: RESTARTED.includes(label) ? 3 : 0 } });
+    sys.startService({
+      label,
+      program: programs[label],
+      priv,
+      restart: { maxRestarts: RESTARTED.includes(label) ? 3 : 0 },
+    });
   }
   const client = sys.spawn(vmClient(), { name: 'vmclient' });
   return { sys, j, kv, client, start: sys.kernel.step };
@@ -157,12 +162,18 @@ const finished = (w: World): boolean =>
 function lastRequest(sys: System, ep: number, to: number): number | null {
   for (let i = sys.trace.length - 1; i >= 0; i--) {
     const e = sys.trace[i];
-    if (e !== undefined && e.kind === 'ipc' && e.op === 'send' && e.from === ep && e.to === to) return e.mtype;
+    if (e !== undefined && e.kind === 'ipc' && e.op === 'send' && e.from === ep && e.to === to)
+      return e.mtype;
   }
   return null;
 }
 
-const PM_POINTS: Record<number, string> = { [PM_FORK]: 'mid-fork', [PM_EXEC]: 'mid-exec', [PM_WAIT]: 'in wait', [PM_EXIT]: 'mid-exit' };
+const PM_POINTS: Record<number, string> = {
+  [PM_FORK]: 'mid-fork',
+  [PM_EXEC]: 'mid-exec',
+  [PM_WAIT]: 'in wait',
+  [PM_EXIT]: 'mid-exit',
+};
 const DS_POINTS: Record<number, string> = {
   [DS_PUBLISH]: 'mid-publish',
   [DS_RETRIEVE]: 'mid-retrieve',
@@ -175,9 +186,12 @@ export function killPoint(sys: System, p: KProc): string {
   const k = sys.kernel;
   if ((p.rts & RTS.VMREQUEST) !== 0) {
     const r = k.vmRequests.inProgress.get(p) ?? k.vmRequests.waiting.find((x) => x.requestor === p);
-    return r !== undefined && (r.reqType === VMPTYPE_SMAP || r.reqType === VMPTYPE_SUNMAP) ? 'mid-safemap' : 'mid-safecopy';
+    return r !== undefined && (r.reqType === VMPTYPE_SMAP || r.reqType === VMPTYPE_SUNMAP)
+      ? 'mid-safemap'
+      : 'mid-safecopy';
   }
-  if ((p.rts & RTS.PAGEFAULT) !== 0) return p.fault?.present === true && p.fault.write ? 'mid-COW fault' : 'mid-page fault';
+  if ((p.rts & RTS.PAGEFAULT) !== 0)
+    return p.fault?.present === true && p.fault.write ? 'mid-COW fault' : 'mid-page fault';
   if (p.vmHolds > 0) return 'held by a VM request';
   const peer = p.replyFrom ?? ((p.rts & RTS.SENDING) !== 0 ? p.sendTo : null);
   if (peer !== null) {
@@ -198,7 +212,10 @@ function lastDone(sys: System, ep: number): string {
     if (e === undefined || trackOf(e) !== ep) continue;
     if (e.kind === 'kcall') return `(after ${e.call})`;
     if (e.kind === 'fault') return '(after a page fault)';
-    if (e.kind === 'vmreq') return e.reqType === VMPTYPE_SMAP || e.reqType === VMPTYPE_SUNMAP ? '(mid-safemap, VM answered)' : '(mid-safecopy, VM answered)';
+    if (e.kind === 'vmreq')
+      return e.reqType === VMPTYPE_SMAP || e.reqType === VMPTYPE_SUNMAP
+        ? '(mid-safemap, VM answered)'
+        : '(mid-safecopy, VM answered)';
     if (e.kind === 'vm' || e.kind === 'ds') return `(after ${e.kind.toUpperCase()} ${e.op})`;
     if (e.kind === 'proc' || e.kind === 'ipc') return `(after ${e.op})`;
     return `(after ${e.kind})`;
@@ -232,38 +249,71 @@ interface Verdict {
 }
 
 /** Reads the acknowledged state back and probes the dead endpoint; then takes every service down. */
-async function verifyAndTeardown(w: World, killed: { ep: number; label: string | null } | null): Promise<Verdict> {
+async function verifyAndTeardown(
+  w: World,
+  killed: { ep: number; label: string | null } | null,
+): Promise<Verdict> {
   const { sys } = w;
   const problems: string[] = [];
   const lost: string[] = [];
   const kvOut = { n: 0, table: '', ring: [] as number[] };
   const probes: DeadProbe[] = [];
   const round = { value: -1 };
-  const successor = killed?.label !== null && killed?.label !== undefined ? (sys.rs.services.get(killed.label) ?? null) : null;
-  const probeVia = successor !== null && successor.status === 'running' && PROBE_SERVERS.includes(successor.record.label) ? successor.endpoint : null;
-  sys.startService({ label: 'reader', program: kvReader(kvOut), priv: DEFAULT_SERVICE_SPEC, restart: { maxRestarts: 0 } });
+  const successor =
+    killed?.label !== null && killed?.label !== undefined
+      ? (sys.rs.services.get(killed.label) ?? null)
+      : null;
+  const probeVia =
+    successor !== null && successor.status === 'running' && PROBE_SERVERS.includes(successor.record.label)
+      ? successor.endpoint
+      : null;
+  sys.startService({
+    label: 'reader',
+    program: kvReader(kvOut),
+    priv: DEFAULT_SERVICE_SPEC,
+    restart: { maxRestarts: 0 },
+  });
   const targets = killed === null ? [] : [{ dead: killed.ep, successor: probeVia }];
-  sys.startService({ label: 'prober', program: deadEndpointProber(targets, probes, round), priv: GRANT_TEST_PRIV, restart: { maxRestarts: 0 } });
+  sys.startService({
+    label: 'prober',
+    program: deadEndpointProber(targets, probes, round),
+    priv: GRANT_TEST_PRIV,
+    restart: { maxRestarts: 0 },
+  });
   await sys.run();
   const table: Record<string, number> = {};
   for (const op of KV_OPS) table[op.key] = op.value;
   // The ring holds, at slot i, the last value written at an operation number ≡ i (mod KV_RING).
-  const ring = Array.from({ length: KV_RING }, (_, i) => KV_OPS.filter((_op, n) => n % KV_RING === i).at(-1)?.value ?? 0);
+  const ring = Array.from(
+    { length: KV_RING },
+    (_, i) => KV_OPS.filter((_op, n) => n % KV_RING === i).at(-1)?.value ?? 0,
+  );
   const kvIntact =
-    kvOut.n === KV_OPS.length && kvOut.table === JSON.stringify(table) && kvOut.ring.join() === ring.join() && w.kv.failures.length === 0;
+    kvOut.n === KV_OPS.length &&
+    kvOut.table === JSON.stringify(table) &&
+    kvOut.ring.join() === ring.join() &&
+    w.kv.failures.length === 0;
   const grantorIntact = round.value === FAULT_ROUNDS && w.j.failures.length === 0;
-  if (!kvIntact) lost.push(`kv: n=${kvOut.n} table=${kvOut.table} ring=${kvOut.ring.join()} ${w.kv.failures.join('; ')}`);
+  if (!kvIntact)
+    lost.push(`kv: n=${kvOut.n} table=${kvOut.table} ring=${kvOut.ring.join()} ${w.kv.failures.join('; ')}`);
   if (!grantorIntact) lost.push(`grantor: round=${round.value} ${w.j.failures.join('; ')}`);
   for (const pr of probes) {
-    if (pr.asGranter !== EINVAL) problems.push(`safecopy from dead ${pr.dead}: ${errnoName(pr.asGranter)}, expected EINVAL`);
-    if (pr.viaSuccessor !== null && pr.viaSuccessor !== EPERM) problems.push(`grant to dead ${pr.dead} used by its successor: ${errnoName(pr.viaSuccessor)}, expected EPERM`);
+    if (pr.asGranter !== EINVAL)
+      problems.push(`safecopy from dead ${pr.dead}: ${errnoName(pr.asGranter)}, expected EINVAL`);
+    if (pr.viaSuccessor !== null && pr.viaSuccessor !== EPERM)
+      problems.push(
+        `grant to dead ${pr.dead} used by its successor: ${errnoName(pr.viaSuccessor)}, expected EPERM`,
+      );
   }
   // Subscribers are told: the watcher saw the label move to an instance started after the killed one.
   const deathAt = successor?.deaths.findIndex((d) => d.endpoint === killed?.ep) ?? -1;
   if (killed?.label != null && successor !== null && deathAt >= 0) {
-    const later = [...successor.deaths.slice(deathAt + 1).map((d) => d.endpoint), successor.endpoint].filter((e) => e !== killed.ep);
+    const later = [...successor.deaths.slice(deathAt + 1).map((d) => d.endpoint), successor.endpoint].filter(
+      (e) => e !== killed.ep,
+    );
     const seen = w.j.labels.filter((l) => l.key === killed.label).map((l) => l.endpoint);
-    if (successor.restarts > 0 && !later.some((e) => seen.includes(e))) problems.push(`watcher was not told of ${killed.label}'s restart (saw ${seen.join(', ')})`);
+    if (successor.restarts > 0 && !later.some((e) => seen.includes(e)))
+      problems.push(`watcher was not told of ${killed.label}'s restart (saw ${seen.join(', ')})`);
   }
   for (const label of [...SERVICES, 'reader', 'prober']) sys.stopService(label);
   await sys.run();
@@ -293,7 +343,8 @@ function targetOfEndpoints(w: World): Map<number, FaultTarget> {
 async function referenceRun(config: Partial<SystemConfig>): Promise<Reference> {
   const w = await startWorld(config);
   const boot = resources(w.sys);
-  if (!(await runToEnd(w, Number.POSITIVE_INFINITY))) throw new Error('faults: the fault-free workload did not finish');
+  if (!(await runToEnd(w, Number.POSITIVE_INFINITY)))
+    throw new Error('faults: the fault-free workload did not finish');
   const end = w.sys.kernel.step;
   const who = targetOfEndpoints(w);
   const active = new Map<FaultTarget, number[]>(FAULT_TARGETS.map((t) => [t, []]));
@@ -330,7 +381,19 @@ export async function injectFault(
   o: { signal?: number; config?: Partial<SystemConfig> } = {},
 ): Promise<Injection> {
   const w = await startWorld(o.config ?? {});
-  const inj: Injection = { target, step, point: 'not reached', killed: null, activated: false, detected: null, recovered: false, hung: false, stateLost: false, lost: [], problems: [] };
+  const inj: Injection = {
+    target,
+    step,
+    point: 'not reached',
+    killed: null,
+    activated: false,
+    detected: null,
+    recovered: false,
+    hung: false,
+    stateLost: false,
+    lost: [],
+    problems: [],
+  };
   w.sys.breakpoint = {
     step,
     hit: (sys) => {
@@ -367,7 +430,10 @@ export async function injectFault(
 function detection(w: World, inj: Injection): string | null {
   if (inj.killed === null) return null;
   const ep = inj.killed;
-  if ([...w.sys.rs.services.values()].some((rp) => rp.restarts > 0 && rp.deaths.some((d) => d.endpoint === ep))) return 'RS restart';
+  if (
+    [...w.sys.rs.services.values()].some((rp) => rp.restarts > 0 && rp.deaths.some((d) => d.endpoint === ep))
+  )
+    return 'RS restart';
   if (w.sys.exits.some((x) => x.endpoint === ep && x.signal !== 0)) return 'parent wait';
   return null;
 }
@@ -378,8 +444,12 @@ function detection(w: World, inj: Injection): string | null {
  */
 function killSteps(rng: Rng, points: number, ref: Reference, target: FaultTarget): number[] {
   const active = ref.active.get(target) ?? [];
-  const pool = active.length > 0 ? active : Array.from({ length: ref.end - ref.start - 1 }, (_, i) => ref.start + 1 + i);
-  const steps = Array.from({ length: points }, (_, i) => pool[Math.floor(((i + rng.int(1000) / 1000) * pool.length) / points)] ?? ref.end);
+  const pool =
+    active.length > 0 ? active : Array.from({ length: ref.end - ref.start - 1 }, (_, i) => ref.start + 1 + i);
+  const steps = Array.from(
+    { length: points },
+    (_, i) => pool[Math.floor(((i + rng.int(1000) / 1000) * pool.length) / points)] ?? ref.end,
+  );
   return [...new Set(steps)];
 }
 
@@ -388,7 +458,17 @@ export function tabulate(injections: readonly Injection[]): FaultRow[] {
   const rows = new Map<string, FaultRow>();
   const add = (target: string, point: string, i: Injection): void => {
     const key = `${target}\u0000${point}`;
-    const r = rows.get(key) ?? { target, point, injected: 0, activated: 0, detected: 0, recovered: 0, hung: 0, stateLost: 0, checksFailed: 0 };
+    const r = rows.get(key) ?? {
+      target,
+      point,
+      injected: 0,
+      activated: 0,
+      detected: 0,
+      recovered: 0,
+      hung: 0,
+      stateLost: 0,
+      checksFailed: 0,
+    };
     r.injected++;
     if (i.activated) r.activated++;
     if (i.detected !== null) r.detected++;
@@ -398,7 +478,10 @@ export function tabulate(injections: readonly Injection[]): FaultRow[] {
     if (i.problems.length > 0) r.checksFailed++;
     rows.set(key, r);
   };
-  const sorted = [...injections].sort((a, b) => FAULT_TARGETS.indexOf(a.target) - FAULT_TARGETS.indexOf(b.target) || a.point.localeCompare(b.point));
+  const sorted = [...injections].sort(
+    (a, b) =>
+      FAULT_TARGETS.indexOf(a.target) - FAULT_TARGETS.indexOf(b.target) || a.point.localeCompare(b.point),
+  );
   for (const i of sorted) add(i.target, i.point, i);
   for (const i of sorted) add(i.target, 'all', i);
   for (const i of sorted) add('all', 'all', i);
@@ -422,5 +505,12 @@ export async function runFaultCampaign(o: FaultOptions = {}): Promise<FaultRepor
       o.progress?.(injections.length, total);
     }
   }
-  return { seed, points, signal: o.signal ?? SIGKILL, reference: { start: ref.start, end: ref.end }, injections, rows: tabulate(injections) };
+  return {
+    seed,
+    points,
+    signal: o.signal ?? SIGKILL,
+    reference: { start: ref.start, end: ref.end },
+    injections,
+    rows: tabulate(injections),
+  };
 }

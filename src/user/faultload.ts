@@ -91,12 +91,21 @@ export function grantorService(j: FaultJournal): Program {
     const done = await dsRetrieveU32(p, 'grantor.round');
     for (let round = done.result === OK ? done.value : 0; round < FAULT_ROUNDS; round++) {
       const data = roundPattern(round);
-      const x = await viaPeer(p, 'driver', buf, CPF_READ | CPF_WRITE, { type: FL_XOR, key: xorKey(round) }, () => p.write(buf, data));
+      const x = await viaPeer(
+        p,
+        'driver',
+        buf,
+        CPF_READ | CPF_WRITE,
+        { type: FL_XOR, key: xorKey(round) },
+        () => p.write(buf, data),
+      );
       const got = await p.read(buf, BUF_BYTES);
       const want = data.map((b) => b ^ xorKey(round));
-      if (x.type !== OK || !got.every((b, i) => b === want[i])) j.failures.push(`round ${round}: driver result ${x.type}`);
+      if (x.type !== OK || !got.every((b, i) => b === want[i]))
+        j.failures.push(`round ${round}: driver result ${x.type}`);
       const s = await viaPeer(p, 'mapper', buf, CPF_READ | CPF_MAP, { type: FL_SUM });
-      if (s.type !== OK || s.sum !== checksum(want)) j.failures.push(`round ${round}: mapper result ${s.type}, sum ${s.sum}`);
+      if (s.type !== OK || s.sum !== checksum(want))
+        j.failures.push(`round ${round}: mapper result ${s.type}, sum ${s.sum}`);
       const c = await dsPublishU32(p, 'grantor.round', round + 1, DSF_OVERWRITE);
       if (c !== OK) j.failures.push(`round ${round}: commit ${c}`);
       else j.rounds.push(round);
@@ -122,7 +131,10 @@ export function driverService(): Program {
         r = await p.sys.safecopyFrom(m.source, gid, 0, buf, BUF_BYTES);
         if (r === OK) {
           const key = numField(m, 'key');
-          await p.write(buf, (await p.read(buf, BUF_BYTES)).map((b) => b ^ key));
+          await p.write(
+            buf,
+            (await p.read(buf, BUF_BYTES)).map((b) => b ^ key),
+          );
           r = await p.sys.safecopyTo(m.source, gid, 0, buf, BUF_BYTES);
         }
       } else if (m.type === FL_PROBE) r = await probe(p, { source: m.source, gid }, buf);
@@ -217,7 +229,11 @@ export interface DeadProbe {
  * Probes dead endpoints: a copy from each as granter, and, when a successor that serves FL_PROBE is named, a
  * grant to the dead endpoint used by the successor. Also reads the grantor's committed round into `round`.
  */
-export function deadEndpointProber(targets: readonly { dead: number; successor: number | null }[], out: DeadProbe[], round: { value: number }): Program {
+export function deadEndpointProber(
+  targets: readonly { dead: number; successor: number | null }[],
+  out: DeadProbe[],
+  round: { value: number },
+): Program {
   return async (p) => {
     const buf = await mapBuffer(p, 1);
     const r = await dsRetrieveU32(p, 'grantor.round');

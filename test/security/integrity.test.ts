@@ -22,7 +22,14 @@ const holderName = (w: SecWorld, r: Runner, who: Who): string | null => {
 };
 
 /** Why a new edge `holder>owner@page:how` may appear after `op`; null if nothing explains it. */
-function explained(edge: string, op: Op, result: number | null, before: Set<string>, w: SecWorld, r: Runner): boolean {
+function explained(
+  edge: string,
+  op: Op,
+  result: number | null,
+  before: Set<string>,
+  w: SecWorld,
+  r: Runner,
+): boolean {
   if (result !== OK) return false;
   const m = /^(\w+)>(\w)@(\d+):([gm])(\w*)$/.exec(edge);
   if (m === null) return false;
@@ -35,7 +42,9 @@ function explained(edge: string, op: Op, result: number | null, before: Set<stri
   }
   if (op.k === 'map' && kind === 'm' && holder === self) {
     const need = how.includes('W') ? ['RWM'] : ['RM', 'RWM'];
-    return need.some((n) => before.has(`${self}>${owner}@${page}:g${n}`) || before.has(`ANY>${owner}@${page}:g${n}`));
+    return need.some(
+      (n) => before.has(`${self}>${owner}@${page}:g${n}`) || before.has(`ANY>${owner}@${page}:g${n}`),
+    );
   }
   return false;
 }
@@ -56,7 +65,8 @@ async function check(ops: readonly Op[], cow: boolean): Promise<void> {
       const old = mem[y] ?? now;
       const ok = allowed[y] ?? (() => false);
       for (let i = 0; i < PAGES * 4096; i++) {
-        if (now[i] !== old[i] && !ok(i)) expect.fail(`integrity: ${where} changed ${NAMES[y] ?? y}'s byte ${i}`);
+        if (now[i] !== old[i] && !ok(i))
+          expect.fail(`integrity: ${where} changed ${NAMES[y] ?? y}'s byte ${i}`);
       }
     }
     const grown = [...authorityGraph(w)].filter((e) => !graph.has(e));
@@ -65,35 +75,43 @@ async function check(ops: readonly Op[], cow: boolean): Promise<void> {
   }
 }
 
-const program = fc.tuple(setupArb, fc.array(opArb(), { minLength: 8, maxLength: 22 })).map(([a, b]) => [...a, ...b]);
+const program = fc
+  .tuple(setupArb, fc.array(opArb(), { minLength: 8, maxLength: 22 }))
+  .map(([a, b]) => [...a, ...b]);
 const budget = { numRuns: Number(process.env.SECURITY_RUNS ?? 10), timeout: 60_000 };
 
 describe('integrity and confinement', () => {
-  fcTest.prop([program, fc.boolean()], budget)('no write without a right, no authority without a grant, delegation or mapping', async (ops, cow) => {
-    await check(ops, cow);
-  });
+  fcTest.prop([program, fc.boolean()], budget)(
+    'no write without a right, no authority without a grant, delegation or mapping',
+    async (ops, cow) => {
+      await check(ops, cow);
+    },
+  );
 
-  fcTest.prop([fc.constant(0)], { numRuns: 1 })('a write through a live WRITE grant is allowed; one after revoke is refused (the check can fail)', async () => {
-    // A fixed program: A's copy through V's WRITE grant changes V's bytes (allowed); after V revokes, the same
-    // copy fails and changes nothing.
-    const ops: Op[] = [
-      { k: 'grant', who: 0, to: { actor: 2 }, page: 1, off: 0, len: 4096, access: 2 },
-      { k: 'write', who: 2, page: 3, byte: 0x77 },
-      { k: 'copy', who: 2, byHolder: false, to: true, h: { pick: 0 }, off: 0, bytes: 4096, page: 3 },
-      { k: 'revoke', who: 0, pick: 0 },
-      { k: 'write', who: 2, page: 3, byte: 0x78 },
-      { k: 'copy', who: 2, byHolder: false, to: true, h: { pick: 0 }, off: 0, bytes: 4096, page: 3 },
-    ];
-    await check(ops, true);
-    // And the checker itself: with the grant's rights ignored, A's write into V would be flagged.
-    const w = await secWorld({ trace: null });
-    const r = new Runner(w);
-    await r.apply(ops[0] as Op);
-    await r.apply(ops[1] as Op);
-    const ok = writableBy(w, 2, 0);
-    expect(ok(4096)).toBe(true);
-    expect(ok(0)).toBe(false);
-    await r.apply(ops[3] as Op);
-    expect(writableBy(w, 2, 0)(4096)).toBe(false);
-  });
+  fcTest.prop([fc.constant(0)], { numRuns: 1 })(
+    'a write through a live WRITE grant is allowed; one after revoke is refused (the check can fail)',
+    async () => {
+      // A fixed program: A's copy through V's WRITE grant changes V's bytes (allowed); after V revokes, the same
+      // copy fails and changes nothing.
+      const ops: Op[] = [
+        { k: 'grant', who: 0, to: { actor: 2 }, page: 1, off: 0, len: 4096, access: 2 },
+        { k: 'write', who: 2, page: 3, byte: 0x77 },
+        { k: 'copy', who: 2, byHolder: false, to: true, h: { pick: 0 }, off: 0, bytes: 4096, page: 3 },
+        { k: 'revoke', who: 0, pick: 0 },
+        { k: 'write', who: 2, page: 3, byte: 0x78 },
+        { k: 'copy', who: 2, byHolder: false, to: true, h: { pick: 0 }, off: 0, bytes: 4096, page: 3 },
+      ];
+      await check(ops, true);
+      // And the checker itself: with the grant's rights ignored, A's write into V would be flagged.
+      const w = await secWorld({ trace: null });
+      const r = new Runner(w);
+      await r.apply(ops[0] as Op);
+      await r.apply(ops[1] as Op);
+      const ok = writableBy(w, 2, 0);
+      expect(ok(4096)).toBe(true);
+      expect(ok(0)).toBe(false);
+      await r.apply(ops[3] as Op);
+      expect(writableBy(w, 2, 0)(4096)).toBe(false);
+    },
+  );
 });

@@ -35,7 +35,10 @@ function touchesSecret(op: Op): boolean {
 }
 
 /** A's view of one run: results, memory after every operation, and its own trace events. */
-async function observe(ops: readonly Op[], secret: number): Promise<{ results: (number | null | 'skip')[]; memory: string[]; events: string[] }> {
+async function observe(
+  ops: readonly Op[],
+  secret: number,
+): Promise<{ results: (number | null | 'skip')[]; memory: string[]; events: string[] }> {
   const w = await secWorld({ trace: 'memory' });
   const v = w.actors[V];
   if (v === undefined) throw new Error('no V');
@@ -52,12 +55,19 @@ async function observe(ops: readonly Op[], secret: number): Promise<{ results: (
     memory.push(Buffer.from(pagesOf(w, A)).toString('base64'));
   }
   const ep = w.actors[A]?.ep;
-  const events = w.sys.trace.slice(from).filter((e) => trackOf(e) === ep || (e.kind === 'ipc' && e.to === ep)).map((e) => JSON.stringify(e));
+  const events = w.sys.trace
+    .slice(from)
+    .filter((e) => trackOf(e) === ep || (e.kind === 'ipc' && e.to === ep))
+    .map((e) => JSON.stringify(e));
   return { results, memory, events };
 }
 
-const program = fc.tuple(setupArb, fc.array(opArb(), { minLength: 8, maxLength: 22 })).map(([a, b]) => [...a, ...b]);
-const secrets = fc.tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 })).filter(([a, b]) => a !== b);
+const program = fc
+  .tuple(setupArb, fc.array(opArb(), { minLength: 8, maxLength: 22 }))
+  .map(([a, b]) => [...a, ...b]);
+const secrets = fc
+  .tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }))
+  .filter(([a, b]) => a !== b);
 
 describe('noninterference', () => {
   fcTest.prop([program, secrets], { numRuns: Number(process.env.SECURITY_RUNS ?? 8), timeout: 60_000 })(

@@ -20,8 +20,26 @@ export type Op =
   | { k: 'grant'; who: number; to: Who; page: number; off: number; len: number; access: number }
   | { k: 'indirect'; who: number; to: Who; pick: number }
   | { k: 'revoke'; who: number; pick: number }
-  | { k: 'copy'; who: number; byHolder: boolean; to: boolean; h: Handle; off: number; bytes: number; page: number }
-  | { k: 'map'; who: number; byHolder: boolean; h: Handle; offPages: number; page: number; pages: number; writable: boolean }
+  | {
+      k: 'copy';
+      who: number;
+      byHolder: boolean;
+      to: boolean;
+      h: Handle;
+      off: number;
+      bytes: number;
+      page: number;
+    }
+  | {
+      k: 'map';
+      who: number;
+      byHolder: boolean;
+      h: Handle;
+      offPages: number;
+      page: number;
+      pages: number;
+      writable: boolean;
+    }
   | { k: 'unmap'; who: number; page: number };
 
 export interface Recorded {
@@ -43,27 +61,68 @@ const handleArb: fc.Arbitrary<Handle> = fc.oneof(
   { weight: 6, arbitrary: fc.nat(50).map((pick) => ({ pick })) },
   {
     weight: 1,
-    arbitrary: fc.record({ granter: whoArb, id: fc.oneof(fc.integer({ min: -2, max: 8 }), fc.constantFrom(1 << 20, 2 << 20, 0x7fffffff)) }),
+    arbitrary: fc.record({
+      granter: whoArb,
+      id: fc.oneof(fc.integer({ min: -2, max: 8 }), fc.constantFrom(1 << 20, 2 << 20, 0x7fffffff)),
+    }),
   },
 );
 /** Most uses are made by the process the picked grant was given to; the rest by anyone. */
-const byHolder = fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) });
-const offArb = fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 0, max: 64 }) }, { weight: 1, arbitrary: fc.constantFrom(PAGE - 1, PAGE, 2 * PAGE, 0xffffffff) });
-const bytesArb = fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 1, max: PAGE - 64 }) }, { weight: 1, arbitrary: fc.constantFrom(0, PAGE, PAGE + 1, 2 * PAGE, 0x7fffffff) });
+const byHolder = fc.oneof(
+  { weight: 3, arbitrary: fc.constant(true) },
+  { weight: 1, arbitrary: fc.constant(false) },
+);
+const offArb = fc.oneof(
+  { weight: 6, arbitrary: fc.integer({ min: 0, max: 64 }) },
+  { weight: 1, arbitrary: fc.constantFrom(PAGE - 1, PAGE, 2 * PAGE, 0xffffffff) },
+);
+const bytesArb = fc.oneof(
+  { weight: 6, arbitrary: fc.integer({ min: 1, max: PAGE - 64 }) },
+  { weight: 1, arbitrary: fc.constantFrom(0, PAGE, PAGE + 1, 2 * PAGE, 0x7fffffff) },
+);
 
 /** A few whole-page grants between different actors first, so the operations after them have something to use. */
 export const setupArb: fc.Arbitrary<Op[]> = fc.array(
-  fc.record({ who: actor, other: fc.integer({ min: 1, max: 2 }), page: fc.integer({ min: 0, max: PAGES - 1 }), access: fc.constantFrom(CPF_READ | CPF_WRITE | CPF_MAP, CPF_READ | CPF_WRITE | CPF_MAP, CPF_READ | CPF_MAP, CPF_WRITE) }).map(
-    ({ who, other, page, access }): Op => ({ k: 'grant', who, to: { actor: (who + other) % 3 }, page, off: 0, len: PAGE, access }),
-  ),
+  fc
+    .record({
+      who: actor,
+      other: fc.integer({ min: 1, max: 2 }),
+      page: fc.integer({ min: 0, max: PAGES - 1 }),
+      access: fc.constantFrom(
+        CPF_READ | CPF_WRITE | CPF_MAP,
+        CPF_READ | CPF_WRITE | CPF_MAP,
+        CPF_READ | CPF_MAP,
+        CPF_WRITE,
+      ),
+    })
+    .map(({ who, other, page, access }): Op => ({
+      k: 'grant',
+      who,
+      to: { actor: (who + other) % 3 },
+      page,
+      off: 0,
+      len: PAGE,
+      access,
+    })),
   { minLength: 2, maxLength: 5 },
 );
 
 export function opArb(o: { pagesOf?: (who: number) => fc.Arbitrary<number> } = {}): fc.Arbitrary<Op> {
-  const page = (who: number): fc.Arbitrary<number> => o.pagesOf?.(who) ?? fc.integer({ min: 0, max: PAGES - 1 });
+  const page = (who: number): fc.Arbitrary<number> =>
+    o.pagesOf?.(who) ?? fc.integer({ min: 0, max: PAGES - 1 });
   const per = <T>(f: (who: number) => fc.Arbitrary<T>): fc.Arbitrary<T> => actor.chain(f);
   return fc.oneof(
-    { weight: 3, arbitrary: per((who) => fc.record({ k: fc.constant('write' as const), who: fc.constant(who), page: page(who), byte: fc.integer({ min: 1, max: 255 }) })) },
+    {
+      weight: 3,
+      arbitrary: per((who) =>
+        fc.record({
+          k: fc.constant('write' as const),
+          who: fc.constant(who),
+          page: page(who),
+          byte: fc.integer({ min: 1, max: 255 }),
+        }),
+      ),
+    },
     {
       weight: 4,
       arbitrary: per((who) =>
@@ -72,15 +131,42 @@ export function opArb(o: { pagesOf?: (who: number) => fc.Arbitrary<number> } = {
           who: fc.constant(who),
           to: whoArb,
           page: page(who),
-          off: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 100 }) }),
-          len: fc.oneof({ weight: 1, arbitrary: fc.integer({ min: 1, max: PAGE }) }, { weight: 3, arbitrary: fc.constantFrom(PAGE, 2 * PAGE) }),
-          access: fc.constantFrom(CPF_READ, CPF_WRITE, CPF_READ | CPF_WRITE, CPF_READ | CPF_MAP, CPF_READ | CPF_WRITE | CPF_MAP),
+          off: fc.oneof(
+            { weight: 3, arbitrary: fc.constant(0) },
+            { weight: 1, arbitrary: fc.integer({ min: 1, max: 100 }) },
+          ),
+          len: fc.oneof(
+            { weight: 1, arbitrary: fc.integer({ min: 1, max: PAGE }) },
+            { weight: 3, arbitrary: fc.constantFrom(PAGE, 2 * PAGE) },
+          ),
+          access: fc.constantFrom(
+            CPF_READ,
+            CPF_WRITE,
+            CPF_READ | CPF_WRITE,
+            CPF_READ | CPF_MAP,
+            CPF_READ | CPF_WRITE | CPF_MAP,
+          ),
         }),
       ),
     },
-    { weight: 1, arbitrary: fc.record({ k: fc.constant('indirect' as const), who: actor, to: whoArb, pick: fc.nat(50) }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({ k: fc.constant('indirect' as const), who: actor, to: whoArb, pick: fc.nat(50) }),
+    },
     { weight: 1, arbitrary: fc.record({ k: fc.constant('revoke' as const), who: actor, pick: fc.nat(50) }) },
-    { weight: 5, arbitrary: fc.record({ k: fc.constant('copy' as const), who: actor, byHolder, to: fc.boolean(), h: handleArb, off: offArb, bytes: bytesArb, page: fc.integer({ min: 0, max: PAGES - 1 }) }) },
+    {
+      weight: 5,
+      arbitrary: fc.record({
+        k: fc.constant('copy' as const),
+        who: actor,
+        byHolder,
+        to: fc.boolean(),
+        h: handleArb,
+        off: offArb,
+        bytes: bytesArb,
+        page: fc.integer({ min: 0, max: PAGES - 1 }),
+      }),
+    },
     {
       weight: 2,
       arbitrary: fc.record({
@@ -88,13 +174,23 @@ export function opArb(o: { pagesOf?: (who: number) => fc.Arbitrary<number> } = {
         who: actor,
         byHolder,
         h: handleArb,
-        offPages: fc.oneof({ weight: 4, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constant(1) }),
+        offPages: fc.oneof(
+          { weight: 4, arbitrary: fc.constant(0) },
+          { weight: 1, arbitrary: fc.constant(1) },
+        ),
         page: fc.integer({ min: 0, max: PAGES - 2 }),
         pages: fc.oneof({ weight: 4, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.constant(2) }),
         writable: fc.boolean(),
       }),
     },
-    { weight: 1, arbitrary: fc.record({ k: fc.constant('unmap' as const), who: actor, page: fc.integer({ min: 0, max: PAGES - 1 }) }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        k: fc.constant('unmap' as const),
+        who: actor,
+        page: fc.integer({ min: 0, max: PAGES - 1 }),
+      }),
+    },
   );
 }
 
@@ -122,7 +218,8 @@ export class Runner {
    * the grant named directly. Null when it does not apply.
    */
   byHolder(op: Op): Op | null {
-    if ((op.k !== 'copy' && op.k !== 'map') || !op.byHolder || !('pick' in op.h) || this.grants.length === 0) return null;
+    if ((op.k !== 'copy' && op.k !== 'map') || !op.byHolder || !('pick' in op.h) || this.grants.length === 0)
+      return null;
     const g = this.grants[op.h.pick % this.grants.length];
     const i = this.w.actors.findIndex((a) => a.ep === g?.to);
     if (g === undefined || i < 0) return null;
@@ -141,12 +238,28 @@ export class Runner {
     switch (op.k) {
       case 'write':
         // A write to a read-only mapping kills the writer (SIGSEGV, spec/grants.md §6.3): not the point here.
-        if (safemapRecords(this.w.sys.kernel).some((m) => m.grantee === d.ep && !m.writable && m.granteeAddr <= at(op.page) && at(op.page) < m.granteeAddr + m.bytes)) return null;
+        if (
+          safemapRecords(this.w.sys.kernel).some(
+            (m) =>
+              m.grantee === d.ep &&
+              !m.writable &&
+              m.granteeAddr <= at(op.page) &&
+              at(op.page) < m.granteeAddr + m.bytes,
+          )
+        )
+          return null;
         await d.do((p) => p.write(at(op.page), new Uint8Array(PAGE).fill(op.byte)));
         return OK;
       case 'grant': {
         const to = this.ep(op.to);
-        const g = await d.do((p) => p.cpf.grantDirect(to, at(op.page) + op.off, Math.min(op.len, PAGES * PAGE - op.page * PAGE - op.off), op.access));
+        const g = await d.do((p) =>
+          p.cpf.grantDirect(
+            to,
+            at(op.page) + op.off,
+            Math.min(op.len, PAGES * PAGE - op.page * PAGE - op.off),
+            op.access,
+          ),
+        );
         if (g.errno === OK) this.grants.push({ owner: op.who, ownerEp: d.ep, id: g.id, to, revoked: false });
         return g.errno;
       }
@@ -170,12 +283,18 @@ export class Runner {
         const h = this.resolve(op.h, op.who);
         if (h === null) return null;
         const mine = at(op.page);
-        return d.do((p) => (op.to ? p.sys.safecopyTo(h.granter, h.id, op.off, mine, op.bytes) : p.sys.safecopyFrom(h.granter, h.id, op.off, mine, op.bytes)));
+        return d.do((p) =>
+          op.to
+            ? p.sys.safecopyTo(h.granter, h.id, op.off, mine, op.bytes)
+            : p.sys.safecopyFrom(h.granter, h.id, op.off, mine, op.bytes),
+        );
       }
       case 'map': {
         const h = this.resolve(op.h, op.who);
         if (h === null) return null;
-        return d.do((p) => p.sys.safemap(h.granter, h.id, op.offPages * PAGE, at(op.page), op.pages * PAGE, op.writable));
+        return d.do((p) =>
+          p.sys.safemap(h.granter, h.id, op.offPages * PAGE, at(op.page), op.pages * PAGE, op.writable),
+        );
       }
       case 'unmap':
         return d.do((p) => p.sys.safeunmap(at(op.page)));

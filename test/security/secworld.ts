@@ -4,7 +4,15 @@
 // tables and chained by this file's own reading of spec/grants.md §4), the kernel's mapping records, and from
 // those the authority graph (who may reach which page of whom, and how).
 import { ANY } from '../../src/include/endpoint.ts';
-import { CPF_MAP, CPF_READ, CPF_USED, CPF_VALID, CPF_WRITE, grantIdSeq, grantIdSlot } from '../../src/include/safecopies.ts';
+import {
+  CPF_MAP,
+  CPF_READ,
+  CPF_USED,
+  CPF_VALID,
+  CPF_WRITE,
+  grantIdSeq,
+  grantIdSlot,
+} from '../../src/include/safecopies.ts';
 import type { GrantEntry } from '../../src/include/safecopies.ts';
 import { readGrantEntry, usableGrantTable } from '../../src/kernel/grant.ts';
 import { kwalk } from '../../src/kernel/memory.ts';
@@ -76,7 +84,8 @@ export function authorities(sys: System): Authority[] {
     for (let slot = 0; slot < Math.min(t.entries, MAX_SLOTS); slot++) {
       const e = readGrantEntry(k, p, t, slot);
       if (e === null || (e.flags & USABLE) !== USABLE) continue;
-      if (e.kind === 'direct') out.push({ holder: e.whoTo, owner: p.endpoint, start: e.start, len: e.len, flags: e.flags });
+      if (e.kind === 'direct')
+        out.push({ holder: e.whoTo, owner: p.endpoint, start: e.start, len: e.len, flags: e.flags });
       if (e.kind !== 'indirect') continue;
       // Follow the chain: each next entry must be given to the previous granter (or ANY); 5 hops at most.
       let grantee: number = p.endpoint;
@@ -84,7 +93,8 @@ export function authorities(sys: System): Authority[] {
       let id = e.grant;
       for (let hop = 0; hop < 5; hop++) {
         const f = entry(from, id);
-        if (f === null || f.kind === 'none' || f.kind === 'magic' || (f.whoTo !== grantee && f.whoTo !== ANY)) break;
+        if (f === null || f.kind === 'none' || f.kind === 'magic' || (f.whoTo !== grantee && f.whoTo !== ANY))
+          break;
         if (f.kind === 'direct') {
           out.push({ holder: e.whoTo, owner: from, start: f.start, len: f.len, flags: f.flags });
           break;
@@ -113,7 +123,8 @@ function pagesIn(a: Driven, start: number, len: number): number[] {
  * a mapping record. Holders are actor names, or ANY.
  */
 export function authorityGraph(w: SecWorld): Set<string> {
-  const name = (ep: number): string | null => (ep === ANY ? 'ANY' : (NAMES[w.actors.findIndex((a) => a.alive() && a.ep === ep)] ?? null));
+  const name = (ep: number): string | null =>
+    ep === ANY ? 'ANY' : (NAMES[w.actors.findIndex((a) => a.alive() && a.ep === ep)] ?? null);
   const g = new Set<string>();
   for (const x of authorities(w.sys)) {
     const holder = name(x.holder);
@@ -128,7 +139,8 @@ export function authorityGraph(w: SecWorld): Set<string> {
     const owner = w.actors.findIndex((a) => a.alive() && a.ep === r.owner);
     const o = w.actors[owner];
     if (holder === null || o === undefined) continue;
-    for (const page of pagesIn(o, r.ownerAddr, r.bytes)) g.add(`${holder}>${NAMES[owner] ?? '?'}@${page}:m${r.writable ? 'RW' : 'R'}`);
+    for (const page of pagesIn(o, r.ownerAddr, r.bytes))
+      g.add(`${holder}>${NAMES[owner] ?? '?'}@${page}:m${r.writable ? 'RW' : 'R'}`);
   }
   return g;
 }
@@ -145,11 +157,13 @@ export function writableBy(w: SecWorld, x: number, y: number): (offset: number) 
   if (ax === undefined || ay === undefined) return () => false;
   const ranges: [number, number][] = [];
   for (const g of authorities(w.sys))
-    if ((g.holder === ax.ep || g.holder === ANY) && g.owner === ay.ep && (g.flags & CPF_WRITE) !== 0) ranges.push([g.start, g.start + g.len]);
+    if ((g.holder === ax.ep || g.holder === ANY) && g.owner === ay.ep && (g.flags & CPF_WRITE) !== 0)
+      ranges.push([g.start, g.start + g.len]);
   const records = safemapRecords(w.sys.kernel);
   // Owner-side ranges x can write: its own pages, and what it maps writably.
   const xWrites: [number, number, number][] = [[ax.ep, ax.buf, ax.buf + PAGES * PAGE]];
-  for (const r of records) if (r.grantee === ax.ep && r.writable) xWrites.push([r.owner, r.ownerAddr, r.ownerAddr + r.bytes]);
+  for (const r of records)
+    if (r.grantee === ax.ep && r.writable) xWrites.push([r.owner, r.ownerAddr, r.ownerAddr + r.bytes]);
   for (const [ep, lo, hi] of xWrites) {
     if (ep === ay.ep) ranges.push([lo, hi]);
     for (const r of records) {

@@ -31,11 +31,21 @@ const A = 2;
 const RWM = CPF_READ | CPF_WRITE | CPF_MAP;
 
 const opArb: fc.Arbitrary<StaleOp> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ k: fc.constant('grant' as const), page: fc.integer({ min: 0, max: 3 }) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({ k: fc.constant('grant' as const), page: fc.integer({ min: 0, max: 3 }) }),
+  },
   { weight: 2, arbitrary: fc.record({ k: fc.constant('revoke' as const), pick: fc.nat(20) }) },
   { weight: 1, arbitrary: fc.constant({ k: 'restartV' as const }) },
   { weight: 1, arbitrary: fc.constant({ k: 'restartA' as const }) },
-  { weight: 5, arbitrary: fc.record({ k: fc.constant('use' as const), pick: fc.nat(40), how: fc.constantFrom('from' as const, 'to' as const, 'map' as const) }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      k: fc.constant('use' as const),
+      pick: fc.nat(40),
+      how: fc.constantFrom('from' as const, 'to' as const, 'map' as const),
+    }),
+  },
 );
 
 async function restart(w: SecWorld, i: number): Promise<void> {
@@ -97,7 +107,10 @@ async function violations(ops: readonly StaleOp[], grantIds: 'generational' | 'l
 }
 
 describe('stale handles', () => {
-  fcTest.prop([fc.array(opArb, { minLength: 6, maxLength: 24 })], { numRuns: Number(process.env.SECURITY_RUNS ?? 10), timeout: 60_000 })(
+  fcTest.prop([fc.array(opArb, { minLength: 6, maxLength: 24 })], {
+    numRuns: Number(process.env.SECURITY_RUNS ?? 10),
+    timeout: 60_000,
+  })(
     'generational: no revoked id, dead granter or grant to a dead grantee reaches memory; each fails with its code',
     async (ops) => {
       expect(await violations(ops, 'generational')).toEqual([]);

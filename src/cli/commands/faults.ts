@@ -21,7 +21,10 @@ export interface FaultsOptions extends CommonOptions {
 
 function parseTargets(text: string | undefined): FaultTarget[] {
   if (text === undefined) return [...FAULT_TARGETS];
-  const names = text.split(',').map((t) => t.trim().toLowerCase()).filter((t) => t !== '');
+  const names = text
+    .split(',')
+    .map((t) => t.trim().toLowerCase())
+    .filter((t) => t !== '');
   const out: FaultTarget[] = [];
   for (const n of names) {
     const t = FAULT_TARGETS.find((x) => x === n);
@@ -34,15 +37,43 @@ function parseTargets(text: string | undefined): FaultTarget[] {
 
 /** The report as text: the table, then the injections that failed a check or lost state where that is a defect. */
 export function faultsReportText(r: FaultReport): string {
-  const rows = r.rows.map((x) => [x.target, x.point, x.injected, x.activated, x.detected, x.recovered, x.hung, x.stateLost, x.checksFailed]);
+  const rows = r.rows.map((x) => [
+    x.target,
+    x.point,
+    x.injected,
+    x.activated,
+    x.detected,
+    x.recovered,
+    x.hung,
+    x.stateLost,
+    x.checksFailed,
+  ]);
   const lines = [
     `seed ${r.seed}, ${r.points} kill points per target, signal ${r.signal}; workload steps ${r.reference.start}..${r.reference.end}`,
     '',
-    table(['target', 'kill point', 'injected', 'activated', 'detected', 'recovered', 'hung', 'state lost', 'checks failed'], rows),
+    table(
+      [
+        'target',
+        'kill point',
+        'injected',
+        'activated',
+        'detected',
+        'recovered',
+        'hung',
+        'state lost',
+        'checks failed',
+      ],
+      rows,
+    ),
   ];
-  const bad = r.injections.filter((i) => i.problems.length > 0 || i.hung || (i.stateLost && i.target !== 'ds'));
+  const bad = r.injections.filter(
+    (i) => i.problems.length > 0 || i.hung || (i.stateLost && i.target !== 'ds'),
+  );
   if (bad.length > 0) lines.push('', color.red(`${bad.length} injections need a look:`));
-  for (const i of bad) lines.push(`  ${i.target} at step ${i.step} (${i.point}): ${[...(i.hung ? ['hung'] : []), ...i.lost, ...i.problems].join('; ')}`);
+  for (const i of bad)
+    lines.push(
+      `  ${i.target} at step ${i.step} (${i.point}): ${[...(i.hung ? ['hung'] : []), ...i.lost, ...i.problems].join('; ')}`,
+    );
   return lines.join('\n');
 }
 
@@ -56,7 +87,14 @@ export async function faultsCommand(o: FaultsOptions): Promise<void> {
   const bar = progressReporter('faults');
   let report: FaultReport;
   try {
-    report = await runFaultCampaign({ seed: config.seed ?? 1, targets, points, signal, config, progress: bar.update });
+    report = await runFaultCampaign({
+      seed: config.seed ?? 1,
+      targets,
+      points,
+      signal,
+      config,
+      progress: bar.update,
+    });
   } finally {
     bar.stop();
   }
@@ -65,12 +103,18 @@ export async function faultsCommand(o: FaultsOptions): Promise<void> {
     writeFileSync(o.json, `${JSON.stringify(report, null, 2)}\n`);
     console.log(color.dim(`report written to ${o.json}`));
   }
-  const defects = report.injections.filter((i) => i.problems.length > 0 || i.hung || (i.stateLost && i.target !== 'ds'));
+  const defects = report.injections.filter(
+    (i) => i.problems.length > 0 || i.hung || (i.stateLost && i.target !== 'ds'),
+  );
   const panics = report.injections.filter((i) => i.detected === 'panic').length;
   console.log(
     `${report.injections.length} injections; ` +
-      (panics > 0 ? `${panics} DS kills detected as a system panic (DS cannot be restarted, spec/ds.md §2); ` : '') +
-      (defects.length === 0 ? color.green('no leaks, no hangs, no lost acknowledged state') : color.red(`${defects.length} defective outcomes`)),
+      (panics > 0
+        ? `${panics} DS kills detected as a system panic (DS cannot be restarted, spec/ds.md §2); `
+        : '') +
+      (defects.length === 0
+        ? color.green('no leaks, no hangs, no lost acknowledged state')
+        : color.red(`${defects.length} defective outcomes`)),
   );
   if (defects.length > 0) process.exitCode = 1;
 }

@@ -22,7 +22,9 @@ describe('fault-injection campaign', () => {
   }, 60_000);
 
   it('restartable services recover every kill: detected by RS, acknowledged state intact', () => {
-    for (const i of report.injections.filter((x) => ['grantor', 'driver', 'mapper', 'kv'].includes(x.target))) {
+    for (const i of report.injections.filter((x) =>
+      ['grantor', 'driver', 'mapper', 'kv'].includes(x.target),
+    )) {
       expect(i.recovered, `${i.target}@${i.step}: ${i.lost.join('; ')}`).toBe(true);
       expect(i.stateLost).toBe(false);
       if (i.activated) expect(i.detected).toBe('RS restart');
@@ -33,13 +35,17 @@ describe('fault-injection campaign', () => {
   it('a DS kill is detected as a system panic and loses its state (spec/ds.md §2)', () => {
     const ds = report.injections.filter((x) => x.target === 'ds');
     expect(ds.length).toBeGreaterThan(0);
-    for (const i of ds) expect([i.activated, i.detected, i.recovered, i.stateLost]).toEqual([true, 'panic', false, true]);
+    for (const i of ds)
+      expect([i.activated, i.detected, i.recovered, i.stateLost]).toEqual([true, 'panic', false, true]);
   });
 
   it('a killed VM client is reported to its parent, and the client workload does not complete', () => {
-    const user = report.injections.filter((x) => x.target === 'user' && x.activated && x.point !== 'mid-exit');
+    const user = report.injections.filter(
+      (x) => x.target === 'user' && x.activated && x.point !== 'mid-exit',
+    );
     expect(user.length).toBeGreaterThan(0);
-    for (const i of user) expect([i.detected, i.recovered, i.stateLost]).toEqual(['parent wait', false, false]);
+    for (const i of user)
+      expect([i.detected, i.recovered, i.stateLost]).toEqual(['parent wait', false, false]);
   });
 
   it('the table has a row per target and kill point, one total per target and a grand total', () => {
