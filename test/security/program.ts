@@ -19,6 +19,8 @@ export type Op =
   | { k: 'write'; who: number; page: number; byte: number }
   | { k: 'grant'; who: number; to: Who; page: number; off: number; len: number; access: number }
   | { k: 'indirect'; who: number; to: Who; pick: number }
+  /** A magic grant over another actor's page: only VFS's are honoured (spec/grants.md §4 step 4). */
+  | { k: 'magic'; who: number; to: Who; from: number; page: number }
   | { k: 'revoke'; who: number; pick: number }
   | {
       k: 'copy';
@@ -153,6 +155,16 @@ export function opArb(o: { pagesOf?: (who: number) => fc.Arbitrary<number> } = {
       weight: 1,
       arbitrary: fc.record({ k: fc.constant('indirect' as const), who: actor, to: whoArb, pick: fc.nat(50) }),
     },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        k: fc.constant('magic' as const),
+        who: actor,
+        to: whoArb,
+        from: actor,
+        page: fc.integer({ min: 0, max: PAGES - 1 }),
+      }),
+    },
     { weight: 1, arbitrary: fc.record({ k: fc.constant('revoke' as const), who: actor, pick: fc.nat(50) }) },
     {
       weight: 5,
@@ -268,6 +280,16 @@ export class Runner {
         if (h === null) return null;
         const to = this.ep(op.to);
         const g = await d.do((p) => p.cpf.grantIndirect(to, h.granter, h.id));
+        if (g.errno === OK) this.grants.push({ owner: op.who, ownerEp: d.ep, id: g.id, to, revoked: false });
+        return g.errno;
+      }
+      case 'magic': {
+        const to = this.ep(op.to);
+        const from = this.w.actors[op.from];
+        if (from === undefined) return null;
+        const g = await d.do((p) =>
+          p.cpf.grantMagic(to, from.ep, from.buf + op.page * PAGE, PAGE, CPF_READ | CPF_WRITE),
+        );
         if (g.errno === OK) this.grants.push({ owner: op.who, ownerEp: d.ep, id: g.id, to, revoked: false });
         return g.errno;
       }
