@@ -1,13 +1,11 @@
 // The fault-injection campaign (src/sim/faults.ts) on a small scale: every restartable service recovers every
 // kill with its acknowledged state intact, a DS kill is detected as a system panic, user-program kills are seen
 // by the parent's wait, nothing hangs and no frame, mapping, grant, DS slot or process leaks; the campaign
-// replays from its seed; the CLI's report and option checks.
+// replays from its seed.
 import { describe, expect, it } from 'vitest';
 import { SIGSEGV } from '../../../src/include/errno.ts';
 import { runFaultCampaign, tabulate } from '../../../src/sim/faults.ts';
 import type { FaultReport } from '../../../src/sim/faults.ts';
-import { faultsCommand, faultsReportText } from '../../../src/cli/commands/faults.ts';
-import { UsageError } from '../../../src/cli/options.ts';
 
 describe('fault-injection campaign', () => {
   let report: FaultReport;
@@ -57,9 +55,6 @@ describe('fault-injection campaign', () => {
       expect(total?.injected).toBe(rows.filter((r) => r.point !== 'all').reduce((n, r) => n + r.injected, 0));
     }
     expect(tabulate([])).toEqual([]);
-    const text = faultsReportText(report);
-    expect(text).toContain('state lost');
-    expect(text).not.toContain('need a look');
   });
 
   it('replays from its seed: same steps, same kill points, same outcomes; a crash signal works as well', async () => {
@@ -68,10 +63,4 @@ describe('fault-injection campaign', () => {
     expect(a).toEqual(b);
     expect(a.injections.every((i) => i.recovered && i.detected === 'RS restart')).toBe(true);
   }, 30_000);
-
-  it('the command rejects unknown targets and bad counts with a usage error', async () => {
-    await expect(faultsCommand({ targets: 'user,nosuch' })).rejects.toThrow(UsageError);
-    await expect(faultsCommand({ points: 0 })).rejects.toThrow(UsageError);
-    await expect(faultsCommand({ signal: 40 })).rejects.toThrow(UsageError);
-  });
 });
