@@ -48,7 +48,7 @@ const HANG_FACTOR = 4;
 export interface FaultOptions {
   seed?: number;
   targets?: readonly FaultTarget[];
-  /** Kill points per target: one step drawn (from the seed) in each of `points` equal slices of the reference run. */
+  /** Kill points per target: one step drawn (from the seed) in each of `points` equal slices of its active steps. */
   points?: number;
   /** The signal of the kill (default SIGKILL; RS restarts a service that dies by any signal). */
   signal?: number;
@@ -64,6 +64,7 @@ export interface Injection {
   step: number;
   /** What the target was doing at the step (killPoint), or 'not alive'. */
   point: string;
+  /** The endpoint killed (null if the target was not alive). */
   killed: number | null;
   activated: boolean;
   /** How the system noticed: 'RS restart', 'parent wait', 'panic', or null. */

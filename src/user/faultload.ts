@@ -3,7 +3,8 @@
 // driver's copy) and to a mapper (safemap read-only, checksum, unmap), committing each finished round in DS;
 // a watcher subscribes to the services' labels; a user program forks, breaks COW, execs and waits. Services
 // find each other through DS labels and retry a round whose peer died, as MINIX drivers' clients do.
-// Entry points: grantorService, driverService, mapperService, watcherService, vmClient, FAULT_ROUNDS, FaultJournal.
+// Entry points: grantorService, driverService, mapperService, watcherService, vmClient, deadEndpointProber,
+// newFaultJournal, FAULT_ROUNDS.
 import { DSF_INITIAL, DSF_OVERWRITE, DSF_TYPE_LABEL } from '../include/ds.ts';
 import { DS_PROC_NR } from '../include/endpoint.ts';
 import { ENOENT, OK } from '../include/errno.ts';
@@ -27,17 +28,15 @@ export const FL_XOR = 0x7f00;
 export const FL_SUM = 0x7f01;
 export const FL_PROBE = 0x7f02;
 
-/** What the workload's parts did, read by the campaign: commits, data checks, label notifications. */
+/** What the workload's parts saw, read by the campaign: wrong data, label notifications. */
 export interface FaultJournal {
-  /** Rounds the grantor committed in DS (acknowledged), in order. */
-  rounds: number[];
   /** Data the driver or the mapper returned that was wrong (lost or corrupted state). */
   failures: string[];
   /** Every label notification the watcher drained: label and the endpoint DS gave it then. */
   labels: { key: string; endpoint: number }[];
 }
 
-export const newFaultJournal = (): FaultJournal => ({ rounds: [], failures: [], labels: [] });
+export const newFaultJournal = (): FaultJournal => ({ failures: [], labels: [] });
 
 const patternByte = (round: number, i: number): number => (round * 7 + i) & 0xff;
 const xorKey = (round: number): number => 0x5a ^ round;
@@ -108,7 +107,6 @@ export function grantorService(j: FaultJournal): Program {
         j.failures.push(`round ${round}: mapper result ${s.type}, sum ${s.sum}`);
       const c = await dsPublishU32(p, 'grantor.round', round + 1, DSF_OVERWRITE);
       if (c !== OK) j.failures.push(`round ${round}: commit ${c}`);
-      else j.rounds.push(round);
     }
     return 0;
   };
