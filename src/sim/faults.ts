@@ -28,6 +28,7 @@ import {
 import type { DeadProbe, FaultJournal } from '../user/faultload.ts';
 import { KV_OPS, KV_RING, kvReader, kvService } from '../user/kvservice.ts';
 import type { KvJournal } from '../user/kvservice.ts';
+import type { RProc } from '../servers/rs/main.ts';
 import { GRANT_TEST_PRIV } from '../user/safetest.ts';
 import type { SystemConfig } from './config.ts';
 import { createSystem } from './system.ts';
@@ -244,6 +245,29 @@ async function runToEnd(w: World, cap: number): Promise<boolean> {
   return true;
 }
 
+/** The kv state every run must end with: the table and the ring window after all KV_OPS. */
+const KV_FINAL = {
+  table: JSON.stringify(Object.fromEntries(KV_OPS.map((op) => [op.key, op.value]))),
+  // Ring slot i holds the last value written at an operation number ≡ i (mod KV_RING).
+  ring: Array.from(
+    { length: KV_RING },
+    (_, i) => KV_OPS.filter((_op, n) => n % KV_RING === i).at(-1)?.value ?? 0,
+  ).join(),
+};
+
+/** Subscribers are told: the watcher saw the label move to an instance started after the killed one. */
+function subscriberUntold(w: World, dead: number, rp: RProc): string | null {
+  const deathAt = rp.deaths.findIndex((d) => d.endpoint === dead);
+  if (deathAt < 0 || rp.restarts === 0) return null;
+  const later = [...rp.deaths.slice(deathAt + 1).map((d) => d.endpoint), rp.endpoint].filter(
+    (e) => e !== dead,
+  );
+  const seen = w.j.labels.filter((l) => l.key === rp.record.label).map((l) => l.endpoint);
+  return later.some((e) => seen.includes(e))
+    ? null
+    : `watcher was not told of ${rp.record.label}'s restart (saw ${seen.join(', ')})`;
+}
+
 interface Verdict {
   lost: string[];
   problems: string[];
@@ -282,17 +306,10 @@ async function verifyAndTeardown(
     restart: { maxRestarts: 0 },
   });
   await sys.run();
-  const table: Record<string, number> = {};
-  for (const op of KV_OPS) table[op.key] = op.value;
-  // The ring holds, at slot i, the last value written at an operation number ≡ i (mod KV_RING).
-  const ring = Array.from(
-    { length: KV_RING },
-    (_, i) => KV_OPS.filter((_op, n) => n % KV_RING === i).at(-1)?.value ?? 0,
-  );
   const kvIntact =
     kvOut.n === KV_OPS.length &&
-    kvOut.table === JSON.stringify(table) &&
-    kvOut.ring.join() === ring.join() &&
+    kvOut.table === KV_FINAL.table &&
+    kvOut.ring.join() === KV_FINAL.ring &&
     w.kv.failures.length === 0;
   const grantorIntact = round.value === FAULT_ROUNDS && w.j.failures.length === 0;
   if (!kvIntact)
@@ -306,16 +323,9 @@ async function verifyAndTeardown(
         `grant to dead ${pr.dead} used by its successor: ${errnoName(pr.viaSuccessor)}, expected EPERM`,
       );
   }
-  // Subscribers are told: the watcher saw the label move to an instance started after the killed one.
-  const deathAt = successor?.deaths.findIndex((d) => d.endpoint === killed?.ep) ?? -1;
-  if (killed?.label != null && successor !== null && deathAt >= 0) {
-    const later = [...successor.deaths.slice(deathAt + 1).map((d) => d.endpoint), successor.endpoint].filter(
-      (e) => e !== killed.ep,
-    );
-    const seen = w.j.labels.filter((l) => l.key === killed.label).map((l) => l.endpoint);
-    if (successor.restarts > 0 && !later.some((e) => seen.includes(e)))
-      problems.push(`watcher was not told of ${killed.label}'s restart (saw ${seen.join(', ')})`);
-  }
+  const untold =
+    killed?.label != null && successor !== null ? subscriberUntold(w, killed.ep, successor) : null;
+  if (untold !== null) problems.push(untold);
   for (const label of [...SERVICES, 'reader', 'prober']) sys.stopService(label);
   await sys.run();
   return { lost, problems };
