@@ -11,7 +11,7 @@ import { test as fcTest, fc } from '@fast-check/vitest';
 import { OK } from '../../src/include/errno.ts';
 import { NAMES, PAGES, authorityGraph, pagesOf, secWorld, writableBy } from './secworld.ts';
 import type { SecWorld } from './secworld.ts';
-import { Runner, opArb, setupArb } from './program.ts';
+import { Runner, programArb } from './program.ts';
 import type { Op, Who } from './program.ts';
 
 const holderName = (w: SecWorld, r: Runner, who: Who): string | null => {
@@ -75,13 +75,10 @@ async function check(ops: readonly Op[], cow: boolean): Promise<void> {
   }
 }
 
-const program = fc
-  .tuple(setupArb, fc.array(opArb(), { minLength: 8, maxLength: 22 }))
-  .map(([a, b]) => [...a, ...b]);
 const budget = { numRuns: Number(process.env.SECURITY_RUNS ?? 10), timeout: 60_000 };
 
 describe('integrity and confinement', () => {
-  fcTest.prop([program, fc.boolean()], budget)(
+  fcTest.prop([programArb, fc.boolean()], budget)(
     'no write without a right, no authority without a grant, delegation or mapping',
     async (ops, cow) => {
       await check(ops, cow);

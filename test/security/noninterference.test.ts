@@ -8,7 +8,7 @@ import { test as fcTest, fc } from '@fast-check/vitest';
 import { CPF_READ } from '../../src/include/safecopies.ts';
 import { trackOf } from '../../src/sim/trace.ts';
 import { PAGE, pagesOf, secWorld } from './secworld.ts';
-import { Runner, opArb, setupArb } from './program.ts';
+import { Runner, programArb } from './program.ts';
 import type { Op } from './program.ts';
 
 const SECRET_PAGE = 6;
@@ -62,15 +62,12 @@ async function observe(
   return { results, memory, events };
 }
 
-const program = fc
-  .tuple(setupArb, fc.array(opArb(), { minLength: 8, maxLength: 22 }))
-  .map(([a, b]) => [...a, ...b]);
 const secrets = fc
   .tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }))
   .filter(([a, b]) => a !== b);
 
 describe('noninterference', () => {
-  fcTest.prop([program, secrets], { numRuns: Number(process.env.SECURITY_RUNS ?? 8), timeout: 60_000 })(
+  fcTest.prop([programArb, secrets], { numRuns: Number(process.env.SECURITY_RUNS ?? 8), timeout: 60_000 })(
     "A's view does not depend on V's ungranted secret",
     async (ops, [s1, s2]) => {
       const a = await observe(ops, s1);

@@ -45,7 +45,6 @@ export type Op =
   | { k: 'unmap'; who: number; page: number };
 
 export interface Recorded {
-  owner: number;
   /** The owner's endpoint when the grant was made. */
   ownerEp: number;
   id: number;
@@ -109,47 +108,42 @@ export const setupArb: fc.Arbitrary<Op[]> = fc.array(
   { minLength: 2, maxLength: 5 },
 );
 
-export function opArb(o: { pagesOf?: (who: number) => fc.Arbitrary<number> } = {}): fc.Arbitrary<Op> {
-  const page = (who: number): fc.Arbitrary<number> =>
-    o.pagesOf?.(who) ?? fc.integer({ min: 0, max: PAGES - 1 });
-  const per = <T>(f: (who: number) => fc.Arbitrary<T>): fc.Arbitrary<T> => actor.chain(f);
+/** One operation of any actor. */
+function opArb(): fc.Arbitrary<Op> {
+  const page = fc.integer({ min: 0, max: PAGES - 1 });
   return fc.oneof(
     {
       weight: 3,
-      arbitrary: per((who) =>
-        fc.record({
-          k: fc.constant('write' as const),
-          who: fc.constant(who),
-          page: page(who),
-          byte: fc.integer({ min: 1, max: 255 }),
-        }),
-      ),
+      arbitrary: fc.record({
+        k: fc.constant('write' as const),
+        who: actor,
+        page,
+        byte: fc.integer({ min: 1, max: 255 }),
+      }),
     },
     {
       weight: 4,
-      arbitrary: per((who) =>
-        fc.record({
-          k: fc.constant('grant' as const),
-          who: fc.constant(who),
-          to: whoArb,
-          page: page(who),
-          off: fc.oneof(
-            { weight: 3, arbitrary: fc.constant(0) },
-            { weight: 1, arbitrary: fc.integer({ min: 1, max: 100 }) },
-          ),
-          len: fc.oneof(
-            { weight: 1, arbitrary: fc.integer({ min: 1, max: PAGE }) },
-            { weight: 3, arbitrary: fc.constantFrom(PAGE, 2 * PAGE) },
-          ),
-          access: fc.constantFrom(
-            CPF_READ,
-            CPF_WRITE,
-            CPF_READ | CPF_WRITE,
-            CPF_READ | CPF_MAP,
-            CPF_READ | CPF_WRITE | CPF_MAP,
-          ),
-        }),
-      ),
+      arbitrary: fc.record({
+        k: fc.constant('grant' as const),
+        who: actor,
+        to: whoArb,
+        page,
+        off: fc.oneof(
+          { weight: 3, arbitrary: fc.constant(0) },
+          { weight: 1, arbitrary: fc.integer({ min: 1, max: 100 }) },
+        ),
+        len: fc.oneof(
+          { weight: 1, arbitrary: fc.integer({ min: 1, max: PAGE }) },
+          { weight: 3, arbitrary: fc.constantFrom(PAGE, 2 * PAGE) },
+        ),
+        access: fc.constantFrom(
+          CPF_READ,
+          CPF_WRITE,
+          CPF_READ | CPF_WRITE,
+          CPF_READ | CPF_MAP,
+          CPF_READ | CPF_WRITE | CPF_MAP,
+        ),
+      }),
     },
     {
       weight: 1,
@@ -272,7 +266,7 @@ export class Runner {
             op.access,
           ),
         );
-        if (g.errno === OK) this.grants.push({ owner: op.who, ownerEp: d.ep, id: g.id, to, revoked: false });
+        if (g.errno === OK) this.grants.push({ ownerEp: d.ep, id: g.id, to, revoked: false });
         return g.errno;
       }
       case 'indirect': {
@@ -280,7 +274,7 @@ export class Runner {
         if (h === null) return null;
         const to = this.ep(op.to);
         const g = await d.do((p) => p.cpf.grantIndirect(to, h.granter, h.id));
-        if (g.errno === OK) this.grants.push({ owner: op.who, ownerEp: d.ep, id: g.id, to, revoked: false });
+        if (g.errno === OK) this.grants.push({ ownerEp: d.ep, id: g.id, to, revoked: false });
         return g.errno;
       }
       case 'magic': {
@@ -290,7 +284,7 @@ export class Runner {
         const g = await d.do((p) =>
           p.cpf.grantMagic(to, from.ep, from.buf + op.page * PAGE, PAGE, CPF_READ | CPF_WRITE),
         );
-        if (g.errno === OK) this.grants.push({ owner: op.who, ownerEp: d.ep, id: g.id, to, revoked: false });
+        if (g.errno === OK) this.grants.push({ ownerEp: d.ep, id: g.id, to, revoked: false });
         return g.errno;
       }
       case 'revoke': {
@@ -323,3 +317,8 @@ export class Runner {
     }
   }
 }
+
+/** A program: a few setup grants, then 8–22 operations. */
+export const programArb: fc.Arbitrary<Op[]> = fc
+  .tuple(setupArb, fc.array(opArb(), { minLength: 8, maxLength: 22 }))
+  .map(([a, b]) => [...a, ...b]);
