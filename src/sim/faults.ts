@@ -4,7 +4,7 @@
 // state lost — per target and kill point (what the target was doing at that step). After each run it checks the
 // sanity checkers, leaks against a fault-free reference run, acknowledged DS state, that grants of and to the dead
 // endpoint fail, and that label subscribers were told. Entry points: runFaultCampaign, injectFault, killPoint,
-// FAULT_TARGETS, FaultReport, tabulate.
+// isDefect, tabulate, FAULT_TARGETS, FaultReport.
 import { DS_RETRIEVE, DS_RETRIEVE_LABEL, DS_PUBLISH, DS_CHECK } from '../include/ds.ts';
 import { DS_PROC_NR, PM_PROC_NR, VM_PROC_NR, CLOCK } from '../include/endpoint.ts';
 import { EINVAL, EPERM, SIGKILL, errnoName } from '../include/errno.ts';
@@ -78,6 +78,10 @@ export interface Injection {
   /** Failed post-run checks: sanity, leaks, dead-endpoint grants, subscribers; empty when all hold. */
   problems: string[];
 }
+
+/** A defective outcome: a failed check, a hang, or acknowledged state lost by anything but a DS kill (spec/ds.md §2). */
+export const isDefect = (i: Injection): boolean =>
+  i.problems.length > 0 || i.hung || (i.stateLost && i.target !== 'ds');
 
 export interface FaultRow {
   target: string;

@@ -4,7 +4,7 @@
 // totals, and every injection that failed a check. Exit code 1 when a check failed (sanity, leak, dead-endpoint
 // grant, subscriber) or a target other than DS lost state or hung. Entry points: faultsCommand, faultsReportText.
 import { writeFileSync } from 'node:fs';
-import { FAULT_TARGETS, runFaultCampaign } from '../../sim/faults.ts';
+import { FAULT_TARGETS, isDefect, runFaultCampaign } from '../../sim/faults.ts';
 import type { FaultReport, FaultTarget } from '../../sim/faults.ts';
 import { SIGKILL } from '../../include/errno.ts';
 import { UsageError, configFromOptions } from '../options.ts';
@@ -66,9 +66,7 @@ export function faultsReportText(r: FaultReport): string {
       rows,
     ),
   ];
-  const bad = r.injections.filter(
-    (i) => i.problems.length > 0 || i.hung || (i.stateLost && i.target !== 'ds'),
-  );
+  const bad = r.injections.filter(isDefect);
   if (bad.length > 0) lines.push('', color.red(`${bad.length} injections need a look:`));
   for (const i of bad)
     lines.push(
@@ -103,9 +101,7 @@ export async function faultsCommand(o: FaultsOptions): Promise<void> {
     writeFileSync(o.json, `${JSON.stringify(report, null, 2)}\n`);
     console.log(color.dim(`report written to ${o.json}`));
   }
-  const defects = report.injections.filter(
-    (i) => i.problems.length > 0 || i.hung || (i.stateLost && i.target !== 'ds'),
-  );
+  const defects = report.injections.filter(isDefect);
   const panics = report.injections.filter((i) => i.detected === 'panic').length;
   console.log(
     `${report.injections.length} injections; ` +
