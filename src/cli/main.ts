@@ -6,6 +6,7 @@ import { inspectCommand } from './commands/inspect.ts';
 import { traceCommand } from './commands/trace.ts';
 import { benchCommand } from './commands/bench.ts';
 import { testCommand } from './commands/test.ts';
+import { faultsCommand } from './commands/faults.ts';
 import { UsageError, parseCount, parseSeed, parseSize, parseStep } from './options.ts';
 import { ConfigError } from '../sim/system.ts';
 
@@ -55,6 +56,12 @@ export function buildProgram(): Command {
     .option('--svg <file>', 'draw the safeperf sweep (time per page against pages) as an SVG line chart')
     .option('--rounds <n>', 'rounds of ipc, mmu, ds and safeperf (default: 7, 5, 5, 3)', parseCount)
     .action(benchCommand);
+  withSystemOptions(program.command('faults').description('fault injection: kill each target at chosen steps of a workload, report per target and kill point'))
+    .option('--targets <list>', 'comma-separated: user, grantor, driver, mapper, kv, ds (default: all)')
+    .option('--points <n>', 'kill points per target (default 20)', parseCount)
+    .option('--signal <n>', 'signal of the kill (default 9, SIGKILL; 11 is a crash)', parseCount)
+    .option('--json <file>', 'write the report, every injection included, as JSON')
+    .action(faultsCommand);
   return program;
 }
 

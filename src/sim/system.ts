@@ -183,8 +183,11 @@ export class System {
       main,
       started: (ep) => {
         handle.endpoint = ep;
-        if (ep >= 0) this.handles.set(ep, handle);
-        else handle.exit = { code: ep, signal: 0 };
+        // init hears of its child only when it runs again after fork: the child may already have ended.
+        const ended = ep >= 0 ? this.exits.filter((x) => x.endpoint === ep).at(-1) : undefined;
+        if (ep < 0) handle.exit = { code: ep, signal: 0 };
+        else if (ended !== undefined) handle.exit = { code: ended.code, signal: ended.signal };
+        else this.handles.set(ep, handle);
       },
     });
     kernelNotify(this.kernel, KERNEL, this.kernel.procAt(INIT_PROC_NR));

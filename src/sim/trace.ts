@@ -17,7 +17,7 @@ export function traceHash(events: readonly TraceEvent[]): string {
 }
 
 /** The process an event belongs to (its track in a trace viewer). */
-function trackOf(e: TraceEvent): number {
+export function trackOf(e: TraceEvent): number {
   switch (e.kind) {
     case 'proc':
     case 'fault':

@@ -168,7 +168,7 @@ interface Reporter {
 }
 
 /** A cli-progress bar on a terminal; otherwise a line at the start, at most one every 2 s, and one at the end. */
-function progressReporter(group: string, tty = process.stdout.isTTY): Reporter {
+export function progressReporter(group: string, tty = process.stdout.isTTY): Reporter {
   const t0 = performance.now();
   if (tty) {
     const bar = new cliProgress.SingleBar(
