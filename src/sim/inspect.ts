@@ -1,5 +1,7 @@
 // Inspection in the spirit of MINIX's IS server: a plain, serialisable snapshot of the process table,
-// privileges and memory. Entry points: snapshot, Snapshot, ProcInfo.
+// privileges and memory, and the compact views the browser view draws (a code per physical frame, each
+// address space as runs of page kinds, the mappings of one frame). Entry points: snapshot, Snapshot, ProcInfo,
+// pageChar, frameMap, FRAME, frameMappings, addressSpaces.
 import { kernelCallNames, KERNEL_CALL } from '../include/com.ts';
 import { CPF_MAP, CPF_READ, CPF_USED, CPF_VALID, CPF_WRITE, makeGrantId } from '../include/safecopies.ts';
 import { readGrantEntry, usableGrantTable } from '../kernel/grant.ts';
@@ -7,6 +9,8 @@ import { safemapRecords } from '../kernel/system/do_safemap.ts';
 import type { MapRecord } from '../kernel/system/do_safemap.ts';
 import { rtsString } from '../kernel/proc.ts';
 import type { KProc } from '../kernel/proc.ts';
+import { flagNames } from '../servers/vm/state.ts';
+import type { RefView } from '../servers/vm/state.ts';
 import type { System } from './system.ts';
 
 export interface ProcInfo {
@@ -47,6 +51,10 @@ export interface GrantInfo {
   to: number;
   /** direct/magic: [start, start+len) in the memory owner; indirect: the (from, grant) it points at. */
   range: string;
+  /** magic: the memory owner; indirect: the granter of the grant it points at. */
+  from?: number;
+  /** indirect: the id of the grant it points at. */
+  grant?: number;
 }
 
 export interface Snapshot {
@@ -85,8 +93,8 @@ function grantInfo(sys: System): GrantInfo[] {
       listed++;
       const base = { owner: p.endpoint, ownerName: p.name, id: makeGrantId(k.config.grantIds, slot, e.seq), kind: e.kind, access: accessOf(e.flags) };
       if (e.kind === 'direct') out.push({ ...base, to: e.whoTo, range: `${hexAddr(e.start)}+${e.len}` });
-      else if (e.kind === 'magic') out.push({ ...base, to: e.whoTo, range: `${e.whoFrom}:${hexAddr(e.start)}+${e.len}` });
-      else if (e.kind === 'indirect') out.push({ ...base, to: e.whoTo, range: `→ ${e.whoFrom} grant ${e.grant}` });
+      else if (e.kind === 'magic') out.push({ ...base, to: e.whoTo, range: `${e.whoFrom}:${hexAddr(e.start)}+${e.len}`, from: e.whoFrom });
+      else if (e.kind === 'indirect') out.push({ ...base, to: e.whoTo, range: `→ ${e.whoFrom} grant ${e.grant}`, from: e.whoFrom, grant: e.grant });
       else out.push({ ...base, to: -1, range: '-' });
     }
   }
@@ -148,4 +156,130 @@ export function snapshot(sys: System): Snapshot {
     mappings: [...safemapRecords(k)],
     ds: { entries: sys.ds.entries(), subscriptions: sys.ds.subscriptions() },
   };
+}
+
+// ---------------------------------------------------------------- compact views for the browser view
+
+const PAGE = 4096;
+
+/** A page's character in a memory picture: '.' absent, 'S' safemap shared, 'C' COW shared, 'w'/'r' private. */
+export function pageChar(ref: RefView | null, pte: number): string {
+  if (ref === null) return '.';
+  if (ref.mode === 'smap') return 'S';
+  if (ref.refcount > 1) return 'C';
+  return (pte & 0x2) !== 0 ? 'w' : 'r';
+}
+
+/**
+ * Frame codes: bits 0-3 the kind, bits 4-11 the refcount (capped at 255), bits 12-23 the owner's slot + 1
+ * (0: no process; the owner is the lowest slot referencing the frame).
+ */
+export const FRAME = { FREE: 0, RESERVED: 1, INTERNAL: 2, PRIVATE: 3, COW: 4, SMAP: 5, DIRECT: 6 } as const;
+export const FRAME_KIND_NAMES = ['free', 'reserved (kernel, boot images)', 'VM internal (page tables, slab)', 'private', 'COW shared', 'safemap shared', 'direct (device)'] as const;
+
+export const frameKind = (code: number): number => code & 0xf;
+export const frameRefcount = (code: number): number => (code >>> 4) & 0xff;
+/** The owner's slot, or -1. */
+export const frameOwnerSlot = (code: number): number => ((code >>> 12) & 0xfff) - 1;
+
+/** One code per physical page of RAM (see FRAME): free, reserved, VM's own, or referenced by a region. */
+export function frameMap(sys: System): Uint32Array {
+  const codes = new Uint32Array(sys.vm.totalPages).fill(FRAME.INTERNAL);
+  for (const r of sys.vm.reservedRanges()) codes.fill(FRAME.RESERVED, r.page, r.page + r.pages);
+  for (const r of sys.vm.freeRanges()) codes.fill(FRAME.FREE, r.addr, r.addr + r.size);
+  for (const v of sys.vm.processes()) {
+    for (const r of v.regions) {
+      for (const b of r.refs) {
+        const first = b.phys / PAGE;
+        const kind = (r.flags & VR_DIRECT) !== 0 ? FRAME.DIRECT : b.mode === 'smap' ? FRAME.SMAP : b.refcount > 1 ? FRAME.COW : FRAME.PRIVATE;
+        for (let f = first; f < first + b.length / PAGE && f < codes.length; f++) {
+          const old = codes[f] ?? 0;
+          const owned = (old & 0xfff000) !== 0;
+          // safemap sharing shows over COW sharing over private use; the first (lowest) slot stays the owner.
+          const k = owned ? Math.max(frameKind(old), kind) : kind;
+          const slot = owned ? frameOwnerSlot(old) : v.slot;
+          codes[f] = k | (Math.min(b.refcount, 255) << 4) | ((slot + 1) << 12);
+        }
+      }
+    }
+  }
+  return codes;
+}
+
+export interface FrameMapping {
+  slot: number;
+  endpoint: number;
+  name: string;
+  vaddr: number;
+  regionVaddr: number;
+  mode: 'private' | 'smap';
+  refcount: number;
+  writable: boolean;
+}
+
+/** Every virtual page that maps physical page `frame`, per VM's regions. */
+export function frameMappings(sys: System, frame: number): FrameMapping[] {
+  const out: FrameMapping[] = [];
+  const phys = frame * PAGE;
+  for (const v of sys.vm.processes()) {
+    for (const r of v.regions) {
+      for (const b of r.refs) {
+        if (phys < b.phys || phys >= b.phys + b.length) continue;
+        const vaddr = b.vaddr + (phys - b.phys);
+        out.push({
+          slot: v.slot,
+          endpoint: v.endpoint,
+          name: sys.kernel.procAt(v.slot).name,
+          vaddr,
+          regionVaddr: r.vaddr,
+          mode: b.mode,
+          refcount: b.refcount,
+          writable: (sys.vm.pte(v.endpoint, vaddr) & 0x2) !== 0,
+        });
+      }
+    }
+  }
+  return out;
+}
+
+export interface RegionPages {
+  vaddr: number;
+  pages: number;
+  flags: string;
+  heap: boolean;
+  /** The region's pages as runs of pageChar kinds: [char, count] in address order. */
+  runs: [string, number][];
+  /** The physical frame of each present page, by page index in the region ([pageIndex, frame] pairs). */
+  frames: [number, number][];
+}
+
+/** Each process's regions, page by page, as runs of page kinds (absent pages cost nothing). */
+export function addressSpaces(sys: System): { slot: number; endpoint: number; name: string; regions: RegionPages[] }[] {
+  return sys.vm.processes().map((v) => ({
+    slot: v.slot,
+    endpoint: v.endpoint,
+    name: sys.kernel.procAt(v.slot).name,
+    regions: v.regions.map((r) => {
+      const pages = r.length / PAGE;
+      const runs: [string, number][] = [];
+      const frames: [number, number][] = [];
+      const push = (c: string, n: number): void => {
+        const last = runs[runs.length - 1];
+        if (last !== undefined && last[0] === c) last[1] += n;
+        else if (n > 0) runs.push([c, n]);
+      };
+      let at = 0;
+      for (const b of [...r.refs].sort((x, y) => x.offset - y.offset)) {
+        const first = b.offset / PAGE;
+        push('.', first - at);
+        for (let i = 0; i < b.length / PAGE; i++) {
+          push(pageChar(b, sys.vm.pte(v.endpoint, b.vaddr + i * PAGE)), 1);
+          frames.push([first + i, b.phys / PAGE + i]);
+        }
+        at = first + b.length / PAGE;
+      }
+      push('.', pages - at);
+      return { vaddr: r.vaddr, pages, flags: flagNames(r.flags), heap: r.isHeap, runs, frames };
+    }),
+  }));
 }

@@ -29,6 +29,13 @@ export interface Scenario {
  */
 export interface ScenarioHost {
   clockNs?: () => number;
+  /** Sees the scenario's system before it boots (e.g. to set a breakpoint). */
+  prepare?: (sys: System) => void;
+  /**
+   * The host watches the one system it booted (the browser view): a scenario that would repeat itself on
+   * further systems (the grant suites' second COW mode) keeps to the configured one.
+   */
+  oneSystem?: boolean;
 }
 
 /** What a scenario writes: checks and narrative lines, in order. */
@@ -71,7 +78,7 @@ export async function runScenario(s: Scenario, overrides: Partial<SystemConfig> 
   let sys: System | null = null;
   let error: string | null = null;
   try {
-    sys = await createSystem(config);
+    sys = await createSystem(config, host.prepare);
     await s.run(sys, out, host);
   } catch (err) {
     error = err instanceof Panic ? `panic: ${err.message}` : err instanceof Error ? err.message : String(err);

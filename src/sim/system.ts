@@ -243,11 +243,15 @@ export class System {
   }
 }
 
-/** Boots a system and runs it until every boot process waits for work. */
-export async function createSystem(partial: Partial<SystemConfig> = {}): Promise<System> {
+/**
+ * Boots a system and runs it until every boot process waits for work. `prepare` sees the system before its
+ * first step (the browser view sets its breakpoint there, so that it can stop inside the boot too).
+ */
+export async function createSystem(partial: Partial<SystemConfig> = {}, prepare?: (sys: System) => void): Promise<System> {
   const { config, problems } = resolveConfig(partial);
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
   const sys = new System(config);
+  prepare?.(sys);
   await sys.run();
   return sys;
 }

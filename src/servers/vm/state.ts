@@ -173,6 +173,11 @@ export class VmState {
     return this.vm.alloc.ranges();
   }
 
+  /** Pages reserved for good at boot (page 0, the kernel, the boot images), as page ranges. */
+  reservedRanges(): { page: number; pages: number }[] {
+    return this.vm.reserved.map((r) => ({ ...r }));
+  }
+
   freePages(): number {
     return this.vm.alloc.freeCount;
   }
