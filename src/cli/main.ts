@@ -6,6 +6,7 @@ import { inspectCommand } from './commands/inspect.ts';
 import { traceCommand } from './commands/trace.ts';
 import { benchCommand } from './commands/bench.ts';
 import { testCommand } from './commands/test.ts';
+import { parsePort, uiCommand } from './commands/ui.ts';
 import { UsageError, parseCount, parseSeed, parseSize } from './options.ts';
 import { ConfigError } from '../sim/system.ts';
 
@@ -54,6 +55,13 @@ export function buildProgram(): Command {
     .option('--svg <file>', 'draw the safeperf sweep (time per page against pages) as an SVG line chart')
     .option('--rounds <n>', 'rounds of ipc, mmu, ds and safeperf (default: 7, 5, 5, 3)', parseCount)
     .action(benchCommand);
+  program
+    .command('ui')
+    .description('serve the browser view (build it first: npm run build:web) and print its URL')
+    .option('--port <n>', 'port (0: any free port)', parsePort, 8377)
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--dir <dir>', 'the bundle to serve (default: web/dist)')
+    .action(uiCommand);
   return program;
 }
 

@@ -51,6 +51,9 @@ export interface GrantInfo {
   to: number;
   /** direct/magic: [start, start+len) in the memory owner; indirect: the (from, grant) it points at. */
   range: string;
+  /** direct/magic: the granted bytes [start, start+len) in the memory owner's address space. */
+  start?: number;
+  len?: number;
   /** magic: the memory owner; indirect: the granter of the grant it points at. */
   from?: number;
   /** indirect: the id of the grant it points at. */
@@ -92,8 +95,8 @@ function grantInfo(sys: System): GrantInfo[] {
       if (e === null || (e.flags & CPF_USED) === 0) continue;
       listed++;
       const base = { owner: p.endpoint, ownerName: p.name, id: makeGrantId(k.config.grantIds, slot, e.seq), kind: e.kind, access: accessOf(e.flags) };
-      if (e.kind === 'direct') out.push({ ...base, to: e.whoTo, range: `${hexAddr(e.start)}+${e.len}` });
-      else if (e.kind === 'magic') out.push({ ...base, to: e.whoTo, range: `${e.whoFrom}:${hexAddr(e.start)}+${e.len}`, from: e.whoFrom });
+      if (e.kind === 'direct') out.push({ ...base, to: e.whoTo, range: `${hexAddr(e.start)}+${e.len}`, start: e.start, len: e.len });
+      else if (e.kind === 'magic') out.push({ ...base, to: e.whoTo, range: `${e.whoFrom}:${hexAddr(e.start)}+${e.len}`, from: e.whoFrom, start: e.start, len: e.len });
       else if (e.kind === 'indirect') out.push({ ...base, to: e.whoTo, range: `→ ${e.whoFrom} grant ${e.grant}`, from: e.whoFrom, grant: e.grant });
       else out.push({ ...base, to: -1, range: '-' });
     }

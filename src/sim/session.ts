@@ -13,7 +13,7 @@ import type { System } from './system.ts';
 /** What "run to the next event of a kind" can look for. */
 export type EventKind = 'fault' | 'cow-break' | 'grant-failure';
 
-const GRANT_CALLS = /^(safecopy|vsafecopy|safemap|safeunmap|saferevmap)/;
+const GRANT_CALLS = /^SYS_(VSAFECOPY|SAFECOPY|SAFEMAP|SAFEUNMAP|SAFEREVMAP)/;
 
 export function matchesKind(e: TraceEvent, kind: EventKind): boolean {
   switch (kind) {
