@@ -303,13 +303,13 @@ export function App(): ReactElement {
             </option>
           ))}
         </select>
-        <button data-testid="next-fault" onClick={() => nextOf('fault')} title="next page fault (f)">
+        <button data-testid="next-fault" onClick={() => { nextOf('fault'); }} title="next page fault (f)">
           next fault
         </button>
-        <button data-testid="next-cow" onClick={() => nextOf('cow-break')} title="next COW break (c)">
+        <button data-testid="next-cow" onClick={() => { nextOf('cow-break'); }} title="next COW break (c)">
           next COW break
         </button>
-        <button data-testid="next-grant-failure" onClick={() => nextOf('grant-failure')} title="next grant failure (g)">
+        <button data-testid="next-grant-failure" onClick={() => { nextOf('grant-failure'); }} title="next grant failure (g)">
           next grant failure
         </button>
         <form
@@ -318,11 +318,11 @@ export function App(): ReactElement {
             gotoStep(Number(jump));
           }}
         >
-          <input data-testid="jump" placeholder="step" value={jump} onChange={(e) => setJump(e.target.value)} size={7} />
+          <input data-testid="jump" placeholder="step" value={jump} onChange={(e) => { setJump(e.target.value); }} size={7} />
           <button type="submit">go</button>
         </form>
       </header>
-      <div className="status" data-testid="status" data-step={pos?.step ?? -1} data-seen={pos?.seen ?? -1} data-done={pos?.done ?? false} data-busy={busy !== null} data-version={version}>
+      <div className="status" data-testid="status" data-step={pos?.step ?? -1} data-seen={pos?.seen ?? -1} data-done={pos?.done ?? false} data-busy={busy !== null} data-version={version} data-took={state?.tookMs ?? 0} data-total={opened?.totalEvents ?? 0}>
         {opened !== null ? (
           <span>
             <b>{opened.scenario}</b> — {opened.title}. {opened.totalEvents} events, {opened.finalStep} steps;{' '}

@@ -103,6 +103,8 @@ export function FrameMap(props: {
         ref={canvas}
         data-testid="framemap"
         data-counts={JSON.stringify(counts)}
+        data-highlighted={highlight.size}
+        data-cols={cols}
         width={cols * cell}
         height={rows * cell}
         onMouseMove={(e) => {

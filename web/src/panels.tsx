@@ -250,16 +250,24 @@ export function Timeline(props: { events: readonly TraceEvent[]; seen: number; n
   const { events, seen, names, onGoto } = props;
   const [hidden, setHidden] = useState<ReadonlySet<TraceKind>>(new Set(['ipc']));
   const rows = useMemo(() => {
+    // the events may still be arriving (in chunks) for a scenario just opened
+    const at = Math.min(seen, events.length);
+    const shown = (i: number): boolean => {
+      const e = events[i];
+      return e !== undefined && !hidden.has(e.kind);
+    };
     const before: number[] = [];
-    for (let i = seen - 1; i >= 0 && before.length < WINDOW / 2; i--) if (!hidden.has((events[i] as TraceEvent).kind)) before.push(i);
+    for (let i = at - 1; i >= 0 && before.length < WINDOW / 2; i--) if (shown(i)) before.push(i);
     const after: number[] = [];
-    for (let i = seen; i < events.length && after.length < WINDOW / 2; i++) if (!hidden.has((events[i] as TraceEvent).kind)) after.push(i);
+    for (let i = at; i < events.length && after.length < WINDOW / 2; i++) if (shown(i)) after.push(i);
     return [...before.reverse(), ...after];
   }, [events, seen, hidden]);
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
-    // keep the current event in view
-    box.current?.querySelector('.current')?.scrollIntoView({ block: 'center' });
+    // keep the current event in view (scrolling the list only, not the page)
+    const b = box.current;
+    const cur = b?.querySelector<HTMLElement>('.current');
+    if (b !== null && cur !== null && cur !== undefined) b.scrollTop = cur.offsetTop - b.offsetTop - b.clientHeight / 2;
   }, [rows]);
   return (
     <div className="timeline" data-testid="timeline">

@@ -117,7 +117,7 @@ async function load(url: string, fileName: string): Promise<void> {
   try {
     module = await import(/* @vite-ignore */ url);
   } catch (err) {
-    throw new Error(`${fileName}: cannot load it (${err instanceof Error ? err.message : String(err)})`);
+    throw new Error(`${fileName}: cannot load it (${err instanceof Error ? err.message : String(err)})`, { cause: err });
   }
   const got = scenariosOfModuleExports(module);
   if (typeof got === 'string') throw new Error(`${fileName}: ${got}`);
