@@ -42,6 +42,11 @@ export function App(): ReactElement {
   /** States received so far: tests wait for it to change after an action. */
   const [version, setVersion] = useState(0);
   const pending = useRef(false);
+  /** The selected frame, whose mappings are asked for again at every new state. */
+  const selectedFrame = useRef<number | null>(null);
+  useEffect(() => {
+    selectedFrame.current = selection?.kind === 'frame' ? selection.frame : null;
+  }, [selection]);
   const eventsRef = useRef<TraceEvent[]>([]);
 
   const send = useCallback((m: Request) => {
@@ -75,6 +80,7 @@ export function App(): ReactElement {
           setState(m.state);
           setFrames(m.frames);
           setVersion((v) => v + 1);
+          if (selectedFrame.current !== null) w.postMessage({ type: 'frame', frame: selectedFrame.current } satisfies Request);
           if (m.state.position.done) setPlaying(false);
           break;
         case 'mappings':
@@ -170,7 +176,7 @@ export function App(): ReactElement {
 
   const names = useMemo(() => new Map((state?.processes ?? []).map((p) => [p.endpoint, p.name])), [state]);
   const slotNames = useMemo(() => new Map((state?.processes ?? []).map((p) => [p.slot, p.name])), [state]);
-  const related = useMemo(() => (state === null ? relatedTo(null, { spaces: [], grants: [] } as unknown as ViewState) : relatedTo(selection, state)), [selection, state]);
+  const related = useMemo(() => relatedTo(selection, state), [selection, state]);
   const selectGrant = (key: string): void => {
     setSelection({ kind: 'grant', key });
   };

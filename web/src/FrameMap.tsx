@@ -76,6 +76,12 @@ export function FrameMap(props: {
       }
     }
     g.putImageData(img, 0, 0);
+    // outline the related frames, so that a few small cells stand out on a large map
+    if (highlight.size > 0 && highlight.size <= 4096) {
+      g.strokeStyle = '#ffd24a';
+      g.lineWidth = 1;
+      for (const f of highlight) g.strokeRect((f % cols) * cell - 1.5, Math.floor(f / cols) * cell - 1.5, cell + 2, cell + 2);
+    }
     if (selected !== null) {
       g.strokeStyle = '#ffffff';
       g.lineWidth = 2;

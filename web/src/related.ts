@@ -33,9 +33,9 @@ function framesOfRange(space: Space | undefined, start: number, len: number, out
 
 const overlaps = (a: number, alen: number, b: number, blen: number): boolean => a < b + blen && b < a + alen;
 
-export function relatedTo(sel: Selection, st: ViewState): Related {
+export function relatedTo(sel: Selection, st: ViewState | null): Related {
   const out: Related = { frames: new Set(), endpoints: new Set(), grants: new Set(), regions: new Set() };
-  if (sel === null) return out;
+  if (sel === null || st === null) return out;
   const spaceOf = (ep: number): Space | undefined => st.spaces.find((s) => s.endpoint === ep);
   /** Grants whose memory (direct: owner's, magic: from's) overlaps [start, start+len) of ep. */
   const grantsOver = (ep: number, start: number, len: number): void => {
