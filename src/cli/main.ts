@@ -6,9 +6,9 @@ import { inspectCommand } from './commands/inspect.ts';
 import { traceCommand } from './commands/trace.ts';
 import { benchCommand } from './commands/bench.ts';
 import { testCommand } from './commands/test.ts';
-import { parsePort, uiCommand } from './commands/ui.ts';
 import { UsageError, parseCount, parseSeed, parseSize } from './options.ts';
 import { ConfigError } from '../sim/system.ts';
+import { parsePort, uiCommand } from './commands/ui.ts';
 
 /** Options every command that boots a system accepts. */
 export function withSystemOptions(cmd: Command): Command {

@@ -1,16 +1,14 @@
 // Inspection in the spirit of MINIX's IS server: a plain, serialisable snapshot of the process table,
-// privileges and memory, and the compact views the browser view draws (a code per physical frame, each
-// address space as runs of page kinds, the mappings of one frame). Entry points: snapshot, Snapshot, ProcInfo,
-// pageChar, frameMap, FRAME, frameMappings, addressSpaces.
+// privileges and memory. Entry points: snapshot, Snapshot, ProcInfo.
 import { kernelCallNames, KERNEL_CALL } from '../include/com.ts';
+import { flagNames } from '../servers/vm/state.ts';
+import type { RefView } from '../servers/vm/state.ts';
 import { CPF_MAP, CPF_READ, CPF_USED, CPF_VALID, CPF_WRITE, makeGrantId } from '../include/safecopies.ts';
 import { readGrantEntry, usableGrantTable } from '../kernel/grant.ts';
 import { safemapRecords } from '../kernel/system/do_safemap.ts';
 import type { MapRecord } from '../kernel/system/do_safemap.ts';
 import { rtsString } from '../kernel/proc.ts';
 import type { KProc } from '../kernel/proc.ts';
-import { flagNames } from '../servers/vm/state.ts';
-import type { RefView } from '../servers/vm/state.ts';
 import type { System } from './system.ts';
 
 export interface ProcInfo {
@@ -162,6 +160,8 @@ export function snapshot(sys: System): Snapshot {
 }
 
 // ---------------------------------------------------------------- compact views for the browser view
+// A code per physical frame (frameMap, FRAME), each address space as runs of page kinds (addressSpaces,
+// pageChar), and every mapping of one frame (frameMappings).
 
 const PAGE = 4096;
 

@@ -4,7 +4,7 @@
 import { errnoName } from '../include/errno.ts';
 import { Panic } from '../lib/assert.ts';
 import { createSystem } from './system.ts';
-import type { System } from './system.ts';
+import type { Breakpoint, System } from './system.ts';
 import type { SystemConfig } from './config.ts';
 
 export interface Check {
@@ -29,8 +29,8 @@ export interface Scenario {
  */
 export interface ScenarioHost {
   clockNs?: () => number;
-  /** Sees the scenario's system before it boots (e.g. to set a breakpoint). */
-  prepare?: (sys: System) => void;
+  /** A host breakpoint set on the scenario's system before it boots (System.breakpoint). */
+  breakpoint?: Breakpoint;
   /**
    * The host watches the one system it booted (the browser view): a scenario that would repeat itself on
    * further systems (the grant suites' second COW mode) keeps to the configured one.
@@ -78,7 +78,7 @@ export async function runScenario(s: Scenario, overrides: Partial<SystemConfig> 
   let sys: System | null = null;
   let error: string | null = null;
   try {
-    sys = await createSystem(config, host.prepare);
+    sys = await createSystem(config, { breakpoint: host.breakpoint });
     await s.run(sys, out, host);
   } catch (err) {
     error = err instanceof Panic ? `panic: ${err.message}` : err instanceof Error ? err.message : String(err);

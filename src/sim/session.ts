@@ -8,7 +8,7 @@ import { assert } from '../lib/assert.ts';
 import { runScenario } from './scenario.ts';
 import type { Check, Scenario, ScenarioResult } from './scenario.ts';
 import type { SystemConfig } from './config.ts';
-import type { System } from './system.ts';
+import type { Breakpoint, System } from './system.ts';
 
 /** What "run to the next event of a kind" can look for. */
 export type EventKind = 'fault' | 'cow-break' | 'grant-failure';
@@ -130,14 +130,10 @@ export class Session {
     const gen = ++this.generation;
     this.resume = null;
     const start = (): void => {
-      void runScenario(this.scenario, { ...this.config, trace: 'memory' }, {
-        oneSystem: true,
-        prepare: (sys) => {
-          this.current = sys;
-          sys.breakpoint = this.breakpointAt(target, gen);
-        },
-      }).then((r) => {
+      const breakpoint = this.breakpointAt(target, gen);
+      void runScenario(this.scenario, { ...this.config, trace: 'memory' }, { oneSystem: true, ...(breakpoint !== null ? { breakpoint } : {}) }).then((r) => {
         if (gen !== this.generation) return;
+        this.current = r.system;
         this.result = r;
         this.resume = null;
         this.stopped(true);
@@ -147,14 +143,15 @@ export class Session {
   }
 
   /** A breakpoint at `step`; none for the final step, which is the end of the run. */
-  private breakpointAt(step: number, gen: number): System['breakpoint'] {
+  private breakpointAt(step: number, gen: number): Breakpoint | null {
     if (step >= this.finalStep) return null;
     return {
       step,
-      hit: () =>
+      hit: (sys) =>
         new Promise<void>((resolve) => {
           // A stop of an abandoned replay never resumes: that run is dropped with its system.
           if (gen !== this.generation) return;
+          this.current = sys;
           this.resume = resolve;
           this.stopped(false);
         }),

@@ -243,15 +243,18 @@ export class System {
   }
 }
 
+/** A host breakpoint (System.breakpoint). */
+export type Breakpoint = NonNullable<System['breakpoint']>;
+
 /**
- * Boots a system and runs it until every boot process waits for work. `prepare` sees the system before its
- * first step (the browser view sets its breakpoint there, so that it can stop inside the boot too).
+ * Boots a system and runs it until every boot process waits for work. A `breakpoint` is set before the boot
+ * runs, so it can stop the boot itself.
  */
-export async function createSystem(partial: Partial<SystemConfig> = {}, prepare?: (sys: System) => void): Promise<System> {
+export async function createSystem(partial: Partial<SystemConfig> = {}, options: { breakpoint?: Breakpoint } = {}): Promise<System> {
   const { config, problems } = resolveConfig(partial);
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
   const sys = new System(config);
-  prepare?.(sys);
+  sys.breakpoint = options.breakpoint ?? null;
   await sys.run();
   return sys;
 }
