@@ -46,10 +46,27 @@ export function FrameMap(props: {
   const rows = Math.ceil(frames.length / cols);
   const cell = frames.length <= 4096 ? 6 : frames.length <= 16384 ? 4 : 2;
 
+  /** What the canvas shows now: while nothing is selected, a new map repaints only the frames that changed. */
+  const drawn = useRef<Uint32Array | null>(null);
+
   useEffect(() => {
     const c = canvas.current;
     const g = c?.getContext('2d');
     if (c === null || g === null || g === undefined) return;
+    const prev = drawn.current;
+    const plain = highlight.size === 0 && selected === null;
+    drawn.current = plain ? frames : null;
+    if (plain && prev !== null && prev.length === frames.length) {
+      const inner = cell >= 4 ? cell - 1 : cell;
+      for (let f = 0; f < frames.length; f++) {
+        const code = frames[f] ?? 0;
+        if (code === prev[f]) continue;
+        const [r, gr, b] = frameColor(code);
+        g.fillStyle = `rgb(${r},${gr},${b})`;
+        g.fillRect((f % cols) * cell, Math.floor(f / cols) * cell, inner, inner);
+      }
+      return;
+    }
     const img = g.createImageData(cols * cell, rows * cell);
     const d = img.data;
     const w = cols * cell;
