@@ -26,6 +26,9 @@ describe('Session', () => {
   it('steps forward, and back by replay to the very same state, with the sanity checks on', async () => {
     const s = await Session.open(scenario('safemap'), { sanity: 'top', seed: 3 });
     expect(s.events.length).toBeGreaterThan(500);
+    // one system: the scenario keeps to the configured COW mode instead of booting a second system
+    expect(s.listing.checks.length).toBeGreaterThan(0);
+    expect(s.listing.checks.every((c) => c.name.startsWith('[cow on]'))).toBe(true);
     expect(s.position.step).toBe(s.positions[0]);
     const mid = s.positions[200] ?? 0;
     await s.goto(mid);
