@@ -74,6 +74,22 @@ export default tseslint.config(
       },
     })),
   {
+    // The browser view: src/sim and below, never the CLI or node:* (it runs in a page and a Web Worker).
+    files: ['web/**/*.ts', 'web/**/*.tsx'],
+    ignores: ['web/vite.config.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/cli/*', '**/cli/**'], message: 'web/ may import src/sim and below, not src/cli/ (DESIGN.md §1)' },
+            { group: ['node:*', 'fs', 'path', 'os', 'child_process', 'worker_threads'], message: 'No node:* in the browser view.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['test/**/*.ts', 'src/cli/bench/**/*.ts', 'e2e/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',

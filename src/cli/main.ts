@@ -9,6 +9,7 @@ import { testCommand } from './commands/test.ts';
 import { faultsCommand } from './commands/faults.ts';
 import { UsageError, parseCount, parseSeed, parseSize, parseStep } from './options.ts';
 import { ConfigError } from '../sim/system.ts';
+import { parsePort, uiCommand } from './commands/ui.ts';
 
 /** Options every command that boots a system accepts. */
 export function withSystemOptions(cmd: Command): Command {
@@ -62,6 +63,13 @@ export function buildProgram(): Command {
     .option('--signal <n>', 'signal of the kill (default 9, SIGKILL; 11 is a crash)', parseCount)
     .option('--json <file>', 'write the report, every injection included, as JSON')
     .action(faultsCommand);
+  program
+    .command('ui')
+    .description('serve the browser view (build it first: npm run build:web) and print its URL')
+    .option('--port <n>', 'port (0: any free port)', parsePort, 8377)
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--dir <dir>', 'the bundle to serve (default: web/dist)')
+    .action(uiCommand);
   return program;
 }
 

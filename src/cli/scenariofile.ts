@@ -2,17 +2,17 @@
 // `scenario` (one Scenario) or `scenarios` (an array of them). The CLI imports it and checks its shape; a bad
 // file is one usage line. A .ts file needs tsx: a source checkout runs the whole CLI through it (bin/grantvm.js);
 // the built package imports a .ts file through tsx's tsImport, which loads it as ESM in any package type.
-// Entry points: isScenarioFile, loadScenarioFile, scenariosNamed, oneScenarioNamed, SCENARIO_FILE_EXTENSIONS.
+// Entry points: isScenarioFile, loadScenarioFile, scenariosNamed, oneScenarioNamed, SCENARIO_FILE_EXTENSIONS
+// (the shape check is in sim/scenario.ts, which the browser view shares).
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { SCENARIO_FILE_SHAPE, scenariosOfModuleExports } from '../sim/scenario.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import { findScenario } from '../sim/scenarios.ts';
 import { UsageError } from './options.ts';
 
 export const SCENARIO_FILE_EXTENSIONS = ['.ts', '.js', '.mjs'] as const;
-
-const SHAPE = "must export 'scenario' (an object with name, title and run(sys, out, host)) or a 'scenarios' array of them";
 
 /** True if `arg` names a scenario module's file type (whether or not the file exists). */
 export function hasScenarioFileExtension(arg: string): boolean {
@@ -26,42 +26,11 @@ export function isScenarioFile(arg: string): boolean {
   return existsSync(path) && statSync(path).isFile();
 }
 
-function isRecord(x: unknown): x is Record<string, unknown> {
-  return typeof x === 'object' && x !== null;
-}
-
-/** What is wrong with `x` as a Scenario, or null if nothing. */
-export function scenarioShapeProblem(x: unknown): string | null {
-  if (!isRecord(x)) return 'not an object';
-  if (typeof x.name !== 'string' || x.name.trim() === '') return "'name' is not a non-empty string";
-  if (typeof x.title !== 'string') return `'${x.name}': 'title' is not a string`;
-  if (typeof x.run !== 'function') return `'${x.name}': 'run' is not a function`;
-  if (x.config !== undefined && (!isRecord(x.config) || Array.isArray(x.config))) return `'${x.name}': 'config' is not an object`;
-  if (x.suite !== undefined && typeof x.suite !== 'string') return `'${x.name}': 'suite' is not a string`;
-  return null;
-}
-
 /** The scenarios `module` exports, or a one-line UsageError naming `file` and what is wrong. */
 export function scenariosOfModule(file: string, module: unknown): Scenario[] {
-  const bad = (why: string): never => {
-    throw new UsageError(`${file}: ${why}; a scenario file ${SHAPE}`);
-  };
-  if (!isRecord(module)) return bad('not a module');
-  const one = module.scenario;
-  const many = module.scenarios;
-  if (one === undefined && many === undefined) return bad("exports neither 'scenario' nor 'scenarios'");
-  const list: unknown[] = [];
-  if (one !== undefined) list.push(one);
-  if (many !== undefined) {
-    if (!Array.isArray(many)) return bad("'scenarios' is not an array");
-    if (many.length === 0 && one === undefined) return bad("'scenarios' is empty");
-    list.push(...(many as unknown[]));
-  }
-  for (const s of list) {
-    const problem = scenarioShapeProblem(s);
-    if (problem !== null) return bad(`bad scenario (${problem})`);
-  }
-  return list as Scenario[];
+  const got = scenariosOfModuleExports(module);
+  if (typeof got === 'string') throw new UsageError(`${file}: ${got}; a scenario file ${SCENARIO_FILE_SHAPE}`);
+  return got;
 }
 
 /** Imports a scenario file and returns its scenarios; a file that will not load or has the wrong shape is a UsageError. */

@@ -90,13 +90,14 @@ function quiescent(sys: System, r: TestReport): void {
   r.check('sanity checks pass; no safemap record left', left === 0, `${left} records`);
 }
 
-/** Runs `body` once per mode, on the caller's system for its own mode and on a fresh boot for the other. */
+/** Runs `body` once per mode, on the caller's system for its own mode and on a fresh boot for the other (only the caller's mode when the host watches one system). */
 async function eachMode(
   sys: System,
   out: ScenarioOutput,
+  host: ScenarioHost,
   body: (s: System, r: TestReport, cow: boolean) => Promise<void>,
 ): Promise<void> {
-  for (const cow of [false, true]) {
+  for (const cow of host.oneSystem === true ? [sys.config.cowSafecopy] : [false, true]) {
     const s = await systemWithCow(sys, cow);
     out.line(`— cowSafecopy ${cow ? 'on' : 'off'}`);
     await body(s, modeReport(out, cow), cow);
@@ -109,7 +110,7 @@ export const safecopySuite: Scenario = {
   suite: 'safecopy',
   config: { sanity: 'functions' },
   run: (sys, out, host) =>
-    eachMode(sys, out, async (s, r, cow) => {
+    eachMode(sys, out, host, async (s, r, cow) => {
       const before = cowmapPosts(s);
       await startTestService(s, 'grantor', safecopyGrantor(r));
       await startTestService(s, 'requestor', safecopyRequestor(r, elapsedClock(s, host)));
@@ -136,8 +137,8 @@ export const safemapSuite: Scenario = {
     'test/safemap: MAP, UNMAP, REVOKE, SMAP_COW, COW_SMAP, COW_SMAP2 and the error cases (COW off and on)',
   suite: 'safemap',
   config: { sanity: 'functions' },
-  run: (sys, out) =>
-    eachMode(sys, out, async (s, r) => {
+  run: (sys, out, host) =>
+    eachMode(sys, out, host, async (s, r) => {
       await startTestService(s, 'grantor', safemapGrantor(r));
       await startTestService(s, 'requestor', safemapRequestor(r));
       await s.run();
@@ -182,7 +183,7 @@ export function safeperfSuite(options: SafeperfSweep = {}): Scenario {
     suite: 'safeperf',
     config: { sanity: 'off' },
     run: (sys, out, host) =>
-      eachMode(sys, out, async (s, r) => {
+      eachMode(sys, out, host, async (s, r) => {
         await badArguments(s, r);
         const results: SafeperfResult[] = [];
         const odd: string[] = [];

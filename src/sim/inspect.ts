@@ -2,6 +2,9 @@
 // privileges, memory (regions with their page-table occupancy, the physical frame map), grants, safemap
 // records, DS and statistics. Entry points: snapshot, Snapshot, ProcInfo, Statistics.
 import { kernelCallNames, KERNEL_CALL } from '../include/com.ts';
+import { endpointSlot } from '../include/endpoint.ts';
+import { flagNames } from '../servers/vm/state.ts';
+import type { RefView } from '../servers/vm/state.ts';
 import { CPF_MAP, CPF_READ, CPF_USED, CPF_VALID, CPF_WRITE, makeGrantId } from '../include/safecopies.ts';
 import { readGrantEntry, usableGrantTable } from '../kernel/grant.ts';
 import { safemapRecords } from '../kernel/system/do_safemap.ts';
@@ -50,6 +53,13 @@ export interface GrantInfo {
   to: number;
   /** direct/magic: [start, start+len) in the memory owner; indirect: the (from, grant) it points at. */
   range: string;
+  /** direct/magic: the granted bytes [start, start+len) in the memory owner's address space. */
+  start?: number;
+  len?: number;
+  /** magic: the memory owner; indirect: the granter of the grant it points at. */
+  from?: number;
+  /** indirect: the id of the grant it points at. */
+  grant?: number;
 }
 
 /** What the system has done so far: kernel entries, IPC, kernel calls, faults, copies, COW breaks. */
@@ -108,9 +118,9 @@ function grantInfo(sys: System): GrantInfo[] {
       if (e === null || (e.flags & CPF_USED) === 0) continue;
       listed++;
       const base = { owner: p.endpoint, ownerName: p.name, id: makeGrantId(k.config.grantIds, slot, e.seq), kind: e.kind, access: accessOf(e.flags) };
-      if (e.kind === 'direct') out.push({ ...base, to: e.whoTo, range: `${hexAddr(e.start)}+${e.len}` });
-      else if (e.kind === 'magic') out.push({ ...base, to: e.whoTo, range: `${e.whoFrom}:${hexAddr(e.start)}+${e.len}` });
-      else if (e.kind === 'indirect') out.push({ ...base, to: e.whoTo, range: `→ ${e.whoFrom} grant ${e.grant}` });
+      if (e.kind === 'direct') out.push({ ...base, to: e.whoTo, range: `${hexAddr(e.start)}+${e.len}`, start: e.start, len: e.len });
+      else if (e.kind === 'magic') out.push({ ...base, to: e.whoTo, range: `${e.whoFrom}:${hexAddr(e.start)}+${e.len}`, from: e.whoFrom, start: e.start, len: e.len });
+      else if (e.kind === 'indirect') out.push({ ...base, to: e.whoTo, range: `→ ${e.whoFrom} grant ${e.grant}`, from: e.whoFrom, grant: e.grant });
       else out.push({ ...base, to: -1, range: '-' });
     }
   }
@@ -174,4 +184,124 @@ export function snapshot(sys: System): Snapshot {
     mappings: [...safemapRecords(k)],
     ds: { entries: sys.ds.entries(), subscriptions: sys.ds.subscriptions() },
   };
+}
+
+// ---------------------------------------------------------------- compact views for the browser view
+// A code per physical frame (frameMap, FRAME), each address space as runs of page kinds (addressSpaces,
+// pageChar), and every mapping of one frame (frameMappings).
+
+const PAGE = 4096;
+
+/** A page's character in a memory picture: '.' absent, 'S' safemap shared, 'C' COW shared, 'w'/'r' private. */
+export function pageChar(ref: RefView | null, pte: number): string {
+  if (ref === null) return '.';
+  if (ref.mode === 'smap') return 'S';
+  if (ref.refcount > 1) return 'C';
+  return (pte & 0x2) !== 0 ? 'w' : 'r';
+}
+
+/**
+ * Frame codes: bits 0-3 the kind, bits 4-11 the refcount (capped at 255), bits 12-23 the owner's slot + 1
+ * (0: no process; the owner is the lowest slot referencing the frame). Device (DIRECT) mappings own no RAM and
+ * have no code: the address spaces show them.
+ */
+export const FRAME = { FREE: 0, RESERVED: 1, INTERNAL: 2, PRIVATE: 3, COW: 4, SMAP: 5 } as const;
+export const FRAME_KIND_NAMES = ['free', 'reserved (kernel, boot images)', 'VM internal (page tables, slab)', 'private', 'COW shared', 'safemap shared'] as const;
+
+export const frameKind = (code: number): number => code & 0xf;
+export const frameRefcount = (code: number): number => (code >>> 4) & 0xff;
+/** The owner's slot, or -1. */
+export const frameOwnerSlot = (code: number): number => ((code >>> 12) & 0xfff) - 1;
+
+/** VM's frame map (VmState.frameMap) as one code per physical page of RAM (see FRAME). */
+export function frameMap(sys: System): Uint32Array {
+  const codes = new Uint32Array(sys.vm.totalPages);
+  for (const { frame, frames, info } of sys.vm.frameMap()) {
+    let code: number;
+    if (info.use === 'free') code = FRAME.FREE;
+    else if (info.use === 'reserved') code = FRAME.RESERVED;
+    else if (info.use === 'vm') code = FRAME.INTERNAL;
+    else {
+      // safemap sharing shows over COW sharing over private use
+      const kind = info.smap ? FRAME.SMAP : info.cow ? FRAME.COW : FRAME.PRIVATE;
+      const slot = Math.min(...info.refs.map((r) => endpointSlot(r.endpoint)));
+      code = kind | (Math.min(info.refcount, 255) << 4) | ((slot + 1) << 12);
+    }
+    codes.fill(code, frame, frame + frames);
+  }
+  return codes;
+}
+
+export interface FrameMapping {
+  slot: number;
+  endpoint: number;
+  name: string;
+  vaddr: number;
+  regionVaddr: number;
+  mode: 'private' | 'smap';
+  refcount: number;
+  writable: boolean;
+}
+
+/** Every virtual page that maps physical page `frame`, per VM's frame map. */
+export function frameMappings(sys: System, frame: number): FrameMapping[] {
+  const run = sys.vm.frameMap().find((r) => frame >= r.frame && frame < r.frame + r.frames);
+  if (run?.info.use !== 'process') return [];
+  const { refs, refcount } = run.info;
+  return refs.map((r) => {
+    const slot = endpointSlot(r.endpoint);
+    const vaddr = r.vaddr + (frame - run.frame) * PAGE;
+    return {
+      slot,
+      endpoint: r.endpoint,
+      name: sys.kernel.procAt(slot).name,
+      vaddr,
+      regionVaddr: r.region,
+      mode: r.mode,
+      refcount,
+      writable: (sys.vm.pte(r.endpoint, vaddr) & 0x2) !== 0,
+    };
+  });
+}
+
+export interface RegionPages {
+  vaddr: number;
+  pages: number;
+  flags: string;
+  heap: boolean;
+  /** The region's pages as runs of pageChar kinds: [char, count] in address order. */
+  runs: [string, number][];
+  /** The physical frame of each present page, by page index in the region ([pageIndex, frame] pairs). */
+  frames: [number, number][];
+}
+
+/** Each process's regions, page by page, as runs of page kinds (absent pages cost nothing). */
+export function addressSpaces(sys: System): { slot: number; endpoint: number; name: string; regions: RegionPages[] }[] {
+  return sys.vm.processes().map((v) => ({
+    slot: v.slot,
+    endpoint: v.endpoint,
+    name: sys.kernel.procAt(v.slot).name,
+    regions: v.regions.map((r) => {
+      const pages = r.length / PAGE;
+      const runs: [string, number][] = [];
+      const frames: [number, number][] = [];
+      const push = (c: string, n: number): void => {
+        const last = runs[runs.length - 1];
+        if (last !== undefined && last[0] === c) last[1] += n;
+        else if (n > 0) runs.push([c, n]);
+      };
+      let at = 0;
+      for (const b of [...r.refs].sort((x, y) => x.offset - y.offset)) {
+        const first = b.offset / PAGE;
+        push('.', first - at);
+        for (let i = 0; i < b.length / PAGE; i++) {
+          push(pageChar(b, sys.vm.pte(v.endpoint, b.vaddr + i * PAGE)), 1);
+          frames.push([first + i, b.phys / PAGE + i]);
+        }
+        at = first + b.length / PAGE;
+      }
+      push('.', pages - at);
+      return { vaddr: r.vaddr, pages, flags: flagNames(r.flags), heap: r.isHeap, runs, frames };
+    }),
+  }));
 }

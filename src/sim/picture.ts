@@ -1,18 +1,11 @@
 // A process's memory picture for reports: each region with one character per page — '.' not present,
 // 'w' private and writable, 'r' present but read-only, 'C' copy-on-write shared (refcount > 1), 'S' safemap
 // shared — and the physical blocks behind it. Entry point: memoryPicture.
+import { pageChar } from './inspect.ts';
 import type { System } from './system.ts';
 
 const PAGE = 4096;
 const hex = (n: number): string => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
-
-function pageChar(sys: System, ep: number, vaddr: number): string {
-  const ref = sys.vm.refAt(ep, vaddr);
-  if (ref === null) return '.';
-  if (ref.mode === 'smap') return 'S';
-  if (ref.refcount > 1) return 'C';
-  return (sys.vm.pte(ep, vaddr) & 0x2) !== 0 ? 'w' : 'r';
-}
 
 /** Lines describing the regions of process `ep` (at most `maxPages` characters per region). */
 export function memoryPicture(sys: System, ep: number, maxPages = 32): string[] {
@@ -23,7 +16,7 @@ export function memoryPicture(sys: System, ep: number, maxPages = 32): string[] 
     const pages = r.length / PAGE;
     const shown = Math.min(pages, maxPages);
     let map = '';
-    for (let i = 0; i < shown; i++) map += pageChar(sys, ep, r.vaddr + i * PAGE);
+    for (let i = 0; i < shown; i++) map += pageChar(sys.vm.refAt(ep, r.vaddr + i * PAGE), sys.vm.pte(ep, r.vaddr + i * PAGE));
     const more = pages > shown ? `… (+${pages - shown} pages)` : '';
     const blocks = r.refs.map((b) => `${hex(b.phys)}×${b.length / PAGE}${b.refcount > 1 ? ` rc${b.refcount}` : ''}`);
     lines.push(`  ${hex(r.vaddr)} ${String(pages).padStart(5)}p ${r.isHeap ? 'heap ' : '     '}[${map}${more}] ${blocks.slice(0, 4).join(' ')}${blocks.length > 4 ? ' …' : ''}`);

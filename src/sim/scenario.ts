@@ -4,7 +4,7 @@
 import { errnoName } from '../include/errno.ts';
 import { Panic } from '../lib/assert.ts';
 import { createSystem } from './system.ts';
-import type { System } from './system.ts';
+import type { Breakpoint, System } from './system.ts';
 import type { SystemConfig } from './config.ts';
 
 export interface Check {
@@ -33,6 +33,13 @@ export interface Scenario {
  */
 export interface ScenarioHost {
   clockNs?: () => number;
+  /** A host breakpoint set on the scenario's system before it boots (System.breakpoint). */
+  breakpoint?: Breakpoint;
+  /**
+   * The host watches the one system it booted (the browser view): a scenario that would repeat itself on
+   * further systems (the grant suites' second COW mode) keeps to the configured one.
+   */
+  oneSystem?: boolean;
 }
 
 /** What a scenario writes: checks and narrative lines, in order. */
@@ -84,7 +91,7 @@ export async function runScenario(s: Scenario, overrides: Partial<SystemConfig> 
   let sys: System | null = null;
   let error: string | null = null;
   try {
-    sys = await createSystem(config);
+    sys = await createSystem(config, { breakpoint: host.breakpoint });
     await s.run(sys, out, host);
   } catch (err) {
     error = err instanceof Panic ? `panic: ${err.message}` : err instanceof Error ? err.message : String(err);
@@ -103,3 +110,42 @@ export async function runScenario(s: Scenario, overrides: Partial<SystemConfig> 
 }
 
 export const scenarioPassed = (r: ScenarioResult): boolean => r.error === null && r.checks.every((c) => c.ok) && r.checks.length > 0;
+
+// ---------------------------------------------------------------- scenario files (the CLI's and the browser view's)
+
+export const SCENARIO_FILE_SHAPE = "must export 'scenario' (an object with name, title and run(sys, out, host)) or a 'scenarios' array of them";
+
+function isRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null;
+}
+
+/** What is wrong with `x` as a Scenario, or null if nothing. */
+export function scenarioShapeProblem(x: unknown): string | null {
+  if (!isRecord(x)) return 'not an object';
+  if (typeof x.name !== 'string' || x.name.trim() === '') return "'name' is not a non-empty string";
+  if (typeof x.title !== 'string') return `'${x.name}': 'title' is not a string`;
+  if (typeof x.run !== 'function') return `'${x.name}': 'run' is not a function`;
+  if (x.config !== undefined && (!isRecord(x.config) || Array.isArray(x.config))) return `'${x.name}': 'config' is not an object`;
+  if (x.suite !== undefined && typeof x.suite !== 'string') return `'${x.name}': 'suite' is not a string`;
+  return null;
+}
+
+/** The scenarios an imported scenario module exports (`scenario` and/or `scenarios`), or what is wrong with it. */
+export function scenariosOfModuleExports(module: unknown): Scenario[] | string {
+  if (!isRecord(module)) return 'not a module';
+  const one = module.scenario;
+  const many = module.scenarios;
+  if (one === undefined && many === undefined) return "exports neither 'scenario' nor 'scenarios'";
+  const list: unknown[] = [];
+  if (one !== undefined) list.push(one);
+  if (many !== undefined) {
+    if (!Array.isArray(many)) return "'scenarios' is not an array";
+    if (many.length === 0 && one === undefined) return "'scenarios' is empty";
+    list.push(...(many as unknown[]));
+  }
+  for (const s of list) {
+    const problem = scenarioShapeProblem(s);
+    if (problem !== null) return `bad scenario (${problem})`;
+  }
+  return list as Scenario[];
+}

@@ -95,10 +95,18 @@ export type FrameInfo =
   /** VM's own pages: slab, the directory pointer page, directories, page tables, spares. */
   | { use: 'vm'; what: string }
   /**
-   * Process memory: every (endpoint, vaddr) that references the frame's block, the block's refcount, and
-   * whether it is shared copy-on-write (private references, refcount > 1) or through safemap.
+   * Process memory: every reference to the frame's block (the endpoint, the block's vaddr, its region's start and
+   * the reference's mode), the block's refcount, and whether it is shared copy-on-write (private references,
+   * refcount > 1) or through safemap.
    */
-  | { use: 'process'; refs: { endpoint: number; vaddr: number }[]; refcount: number; cow: boolean; smap: boolean };
+  | { use: 'process'; refs: FrameRef[]; refcount: number; cow: boolean; smap: boolean };
+
+export interface FrameRef {
+  endpoint: number;
+  vaddr: number;
+  region: number;
+  mode: 'private' | 'smap';
+}
 
 /** A run of consecutive frames of the same use (for process memory: the same block, page by page). */
 export interface FrameRun {
@@ -387,7 +395,7 @@ export class VmState {
           const b = ref.block;
           const frame = b.phys / PAGE_SIZE;
           const seen = runs[frame];
-          const ent = { endpoint: p.endpoint, vaddr: r.vaddr + ref.offset };
+          const ent = { endpoint: p.endpoint, vaddr: r.vaddr + ref.offset, region: r.vaddr, mode: ref.mode };
           const cow = ref.mode === 'private' && b.refcount > 1;
           if (seen?.info.use === 'process') {
             seen.info.refs.push(ent);

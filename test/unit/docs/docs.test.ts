@@ -3,7 +3,8 @@
 // directory per page so a page's later commands see the files its earlier ones wrote; and a page in docs/cli
 // for every command `grantvm --help` lists, naming each of its options. (The README's other sh lines —
 // npm ci, npm start, npm test, npm run bench — are what CI itself runs.) A docs line that must not run ends
-// with the marker `# not run by the docs test`, with a reason next to it; none does today.
+// with the marker `# not run by the docs test`, with a reason next to it (docs/cli/ui.md: the bundle build and the
+// server, which the end-to-end tests run).
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,0 +1,132 @@
+/// <reference lib="dom" />
+// Helpers of the e2e tests: the `grantvm ui` server on a free port, Debian's chromium through playwright-core
+// (headless, with the flags this platform needs and a fresh profile), and a driver for the view's controls.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+
+export const ARTIFACTS = 'test-artifacts/e2e';
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Starts `grantvm ui --port 0` and resolves with its URL. */
+export async function startUi(): Promise<{ url: string; stop: () => void }> {
+  const child: ChildProcess = spawn(process.execPath, ['bin/grantvm.js', 'ui', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((ok, fail) => {
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /http:\/\/\S+\//.exec(out);
+      if (m !== null) ok(m[0]);
+    });
+    child.once('exit', (code) => {
+      fail(new Error(`grantvm ui exited with ${code}: ${out}`));
+    });
+  });
+  return { url, stop: () => child.kill() };
+}
+
+export async function launch(): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
+  const profile = mkdtempSync(join(tmpdir(), 'grantvm-chromium-'));
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1500, height: 1000 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  return {
+    context,
+    close: async () => {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Status {
+  step: number;
+  seen: number;
+  done: boolean;
+  version: number;
+}
+
+/** Drives the view: every action waits for the worker's answer (a new state). */
+export class View {
+  /** Uncaught exceptions of the page (a test ends by expecting none). */
+  readonly errors: string[] = [];
+
+  constructor(readonly page: Page) {
+    page.on('pageerror', (e) => this.errors.push(e.message));
+  }
+
+  async status(): Promise<Status> {
+    const s = this.page.getByTestId('status');
+    const [step, seen, done, version] = await Promise.all(['data-step', 'data-seen', 'data-done', 'data-version'].map((a) => s.getAttribute(a)));
+    return { step: Number(step), seen: Number(seen), done: done === 'true', version: Number(version) };
+  }
+
+  /** Runs `action`, then waits until a new state has arrived and the worker is idle. */
+  async act(action: () => Promise<void>): Promise<Status> {
+    const before = (await this.status()).version;
+    await action();
+    try {
+      await this.page.waitForFunction(
+        (v) => {
+          const s = document.querySelector('[data-testid=status]');
+          return s !== null && Number(s.getAttribute('data-version')) > v && s.getAttribute('data-busy') === 'false';
+        },
+        before,
+        { timeout: 120_000 },
+      );
+    } catch (err) {
+      throw new Error(`no new state from the view; its status line: ${await this.page.getByTestId('status').textContent()}`, { cause: err });
+    }
+    return this.status();
+  }
+
+  /** Opens the page at `url` and waits for the default scenario's first state. */
+  async load(url: string): Promise<void> {
+    await this.page.goto(url);
+    await this.page.waitForFunction(() => Number(document.querySelector('[data-testid=status]')?.getAttribute('data-version') ?? 0) > 0, undefined, { timeout: 120_000 });
+  }
+
+  /** Picks a scenario and switches, then runs it (listing run + first stop). */
+  async open(scenario: string, options: { cow?: boolean; memoryMiB?: number } = {}): Promise<Status> {
+    await this.page.getByTestId('scenario').selectOption(scenario);
+    if (options.cow !== undefined) await this.page.getByTestId('cow').setChecked(options.cow);
+    if (options.memoryMiB !== undefined) await this.page.getByTestId('memory').fill(String(options.memoryMiB));
+    return this.act(() => this.page.getByTestId('open').click());
+  }
+
+  gotoStep(step: number): Promise<Status> {
+    return this.act(async () => {
+      await this.page.getByTestId('jump').fill(String(step));
+      await this.page.getByTestId('jump').press('Enter');
+    });
+  }
+
+  click(testId: string): Promise<Status> {
+    return this.act(() => this.page.getByTestId(testId).click());
+  }
+
+  press(key: string): Promise<Status> {
+    return this.act(() => this.page.keyboard.press(key));
+  }
+
+  /** Frames per kind on the frame map (FRAME names → count). */
+  async frameCounts(): Promise<Record<string, number>> {
+    return JSON.parse((await this.page.getByTestId('framemap').getAttribute('data-counts')) ?? '{}') as Record<string, number>;
+  }
+
+  async grantEdges(): Promise<string[]> {
+    return this.page.locator('[data-testid=grant-edge]').evaluateAll((els) => els.map((e) => e.getAttribute('data-grant') ?? ''));
+  }
+
+  async shot(name: string): Promise<void> {
+    await this.page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  }
+}

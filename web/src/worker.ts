@@ -1,0 +1,170 @@
+// The model in a Web Worker: src/sim unchanged (a Session over a built-in or loaded scenario); requests are
+// handled one at a time, in order, and each answered with the state at the new position.
+import { MiB } from '../../src/lib/units.ts';
+import type { TraceEvent } from '../../src/include/trace.ts';
+import { addressSpaces, frameMap, frameMappings } from '../../src/sim/inspect.ts';
+import { scenariosOfModuleExports } from '../../src/sim/scenario.ts';
+import type { Scenario } from '../../src/sim/scenario.ts';
+import { builtinScenarios } from '../../src/sim/scenarios.ts';
+import { Session, matchesKind } from '../../src/sim/session.ts';
+import { EVENT_CHUNK } from './protocol.ts';
+import type { Counters, Reply, Request, ViewConfig } from './protocol.ts';
+
+const ctx = self as unknown as {
+  postMessage(message: Reply, transfer?: Transferable[]): void;
+  onmessage: ((e: MessageEvent<Request>) => void) | null;
+};
+
+const post = (m: Reply, transfer: Transferable[] = []): void => {
+  ctx.postMessage(m, transfer);
+};
+
+let scenarios: Scenario[] = [...builtinScenarios];
+let session: Session | null = null;
+
+/** Prefix counts over the event list: counts[k][i] = events of kind k among the first i. */
+/** Indices of the 'grant' events (uses of grants), for the stale-id marks. */
+let grantEvents: number[] = [];
+let prefix: { faults: Uint32Array; cowBreaks: Uint32Array; copies: Uint32Array; grantFailures: Uint32Array } | null = null;
+
+function countPrefixes(events: readonly TraceEvent[]): NonNullable<typeof prefix> {
+  const n = events.length;
+  const p = { faults: new Uint32Array(n + 1), cowBreaks: new Uint32Array(n + 1), copies: new Uint32Array(n + 1), grantFailures: new Uint32Array(n + 1) };
+  for (let i = 0; i < n; i++) {
+    const e = events[i];
+    if (e === undefined) continue;
+    p.faults[i + 1] = (p.faults[i] ?? 0) + (e.kind === 'fault' ? 1 : 0);
+    p.cowBreaks[i + 1] = (p.cowBreaks[i] ?? 0) + (matchesKind(e, 'cow-break') ? 1 : 0);
+    p.copies[i + 1] = (p.copies[i] ?? 0) + (e.kind === 'grant' && e.result >= 0 && e.op.includes('copy') ? 1 : 0);
+    p.grantFailures[i + 1] = (p.grantFailures[i] ?? 0) + (e.kind === 'grant' && e.result < 0 ? 1 : 0);
+  }
+  return p;
+}
+
+function sendState(s: Session, tookMs: number): void {
+  const sys = s.sys;
+  const snap = sys.inspect();
+  const seen = s.position.seen;
+  const p = prefix;
+  const counters: Counters = {
+    framesFree: snap.vm.memory.freePages,
+    framesUsed: snap.vm.memory.usedPages,
+    faults: p?.faults[seen] ?? 0,
+    cowBreaks: p?.cowBreaks[seen] ?? 0,
+    copies: p?.copies[seen] ?? 0,
+    grantFailures: p?.grantFailures[seen] ?? 0,
+  };
+  const live = new Set(snap.grants.map((g) => `${g.owner}:${g.id}`));
+  const stale = new Map<string, { granter: number; gid: number; caller: number; result: number }>();
+  for (const i of grantEvents) {
+    const e = s.events[i];
+    if (i >= seen) break;
+    if (e?.kind !== 'grant' || e.op === 'setgrant' || e.gid < 0) continue;
+    const key = `${e.granter}:${e.gid}`;
+    if (live.has(key)) stale.delete(key);
+    else stale.set(key, { granter: e.granter, gid: e.gid, caller: e.caller, result: e.result });
+  }
+  const frames = frameMap(sys);
+  post(
+    {
+      type: 'state',
+      state: {
+        position: s.position,
+        finalStep: s.finalStep,
+        replays: s.replays,
+        tookMs,
+        processes: snap.processes,
+        spaces: addressSpaces(sys),
+        grants: snap.grants,
+        mappings: snap.mappings,
+        ds: snap.ds,
+        counters,
+        staleGrants: [...stale.values()].slice(-64),
+      },
+      frames,
+    },
+    [frames.buffer],
+  );
+}
+
+async function open(name: string, config: ViewConfig): Promise<void> {
+  const scenario = scenarios.find((x) => x.name === name);
+  if (scenario === undefined) throw new Error(`no scenario '${name}'`);
+  post({ type: 'busy', what: `listing every event of ${name}…` });
+  const t0 = performance.now();
+  session = null;
+  const s = await Session.open(scenario, {
+    seed: config.seed,
+    ramBytes: config.memoryMiB * MiB,
+    cowSafecopy: config.cowSafecopy,
+    grantIds: config.grantIds,
+    sanity: config.sanity,
+  });
+  const listMs = performance.now() - t0;
+  session = s;
+  prefix = countPrefixes(s.events);
+  grantEvents = [];
+  s.events.forEach((e, i) => {
+    if (e.kind === 'grant') grantEvents.push(i);
+  });
+  post({ type: 'opened', scenario: name, title: scenario.title, totalEvents: s.events.length, finalStep: s.finalStep, checks: s.listing.checks, error: s.listing.error, listMs });
+  for (let i = 0; i < s.events.length; i += EVENT_CHUNK) post({ type: 'events', from: i, events: s.events.slice(i, i + EVENT_CHUNK) });
+  sendState(s, listMs);
+}
+
+async function load(url: string, fileName: string): Promise<void> {
+  let module: unknown;
+  try {
+    module = await import(/* @vite-ignore */ url);
+  } catch (err) {
+    throw new Error(`${fileName}: cannot load it (${err instanceof Error ? err.message : String(err)})`, { cause: err });
+  }
+  const got = scenariosOfModuleExports(module);
+  if (typeof got === 'string') throw new Error(`${fileName}: ${got}`);
+  scenarios = [...scenarios.filter((x) => !got.some((g) => g.name === x.name)), ...got];
+  post({ type: 'scenarios', list: scenarios.map((x) => ({ name: x.name, title: x.title })) });
+}
+
+async function move(s: Session, target: number | null): Promise<void> {
+  if (target === null) {
+    sendState(s, 0);
+    return;
+  }
+  const back = target < s.position.step;
+  if (back) post({ type: 'busy', what: `replaying from the seed to step ${target}…` });
+  const t0 = performance.now();
+  await s.goto(target);
+  sendState(s, performance.now() - t0);
+}
+
+async function handle(m: Request): Promise<void> {
+  if (m.type === 'open') return open(m.scenario, m.config);
+  if (m.type === 'load') return load(m.url, m.fileName);
+  const s = session;
+  if (s === null) throw new Error('no scenario open');
+  switch (m.type) {
+    case 'goto':
+      return move(s, m.step);
+    case 'next': {
+      const last = s.events[Math.min(s.position.seen + m.events - 1, s.events.length - 1)];
+      return move(s, last === undefined ? s.finalStep : Math.max(last.step + 1, s.nextPosition()));
+    }
+    case 'prev':
+      return move(s, s.previousPosition());
+    case 'nextOf':
+      return move(s, s.nextOfKind(m.kind));
+    case 'frame':
+      post({ type: 'mappings', frame: m.frame, list: frameMappings(s.sys, m.frame) });
+      return;
+  }
+}
+
+let queue: Promise<void> = Promise.resolve();
+ctx.onmessage = (e) => {
+  queue = queue
+    .then(() => handle(e.data))
+    .catch((err: unknown) => {
+      post({ type: 'error', message: err instanceof Error ? err.message : String(err) });
+    });
+};
+post({ type: 'scenarios', list: scenarios.map((x) => ({ name: x.name, title: x.title })) });
