@@ -38,7 +38,7 @@ export { builtinScenarios, findScenario, conformanceSuites } from './sim/scenari
 export { startTestService } from './sim/grantsuites.ts';
 export { snapshot } from './sim/inspect.ts';
 export type { Snapshot, ProcInfo, FrameUse, GrantInfo, Statistics } from './sim/inspect.ts';
-export type { FrameInfo, FrameRun, VmSnapshot } from './servers/vm/state.ts';
+export type { FrameInfo, FrameRef, FrameRun, VmSnapshot } from './servers/vm/state.ts';
 export type { MapRecord } from './kernel/system/do_safemap.ts';
 export { memoryPicture, PICTURE_LEGEND } from './sim/picture.ts';
 export { toJsonLines, toChromeTrace, traceHash } from './sim/trace.ts';
