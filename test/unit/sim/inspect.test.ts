@@ -5,25 +5,8 @@ import { createSystem } from '../../../src/sim/system.ts';
 import type { System } from '../../../src/sim/system.ts';
 import type { Snapshot } from '../../../src/sim/inspect.ts';
 import { runScenario } from '../../../src/sim/scenario.ts';
-import { VM_PROCSTART } from '../../../src/include/vm.ts';
-import { OK } from '../../../src/include/errno.ts';
+import { forkWorkload } from '../../helpers/workloads.ts';
 import { scenario as grantorRequestor } from '../../../examples/grantor-requestor.ts';
-
-const HEAP = VM_PROCSTART + 4 * 4096;
-
-/** Two processes write three heap pages each, fork, and the child writes one of them (a COW break). */
-function forkWorkload(sys: System): void {
-  for (let i = 0; i < 2; i++) {
-    sys.spawn(async (p) => {
-      for (let j = 0; j < 3; j++) await p.writeU32(HEAP + j * 4096, j);
-      await p.fork(async (q) => {
-        await q.writeU32(HEAP, 9);
-      });
-      await p.wait();
-      return OK;
-    });
-  }
-}
 
 /** Every frame in exactly one run, in order; the map agrees with VM's counts and with each block's references. */
 function checkFrameMap(s: Snapshot): void {

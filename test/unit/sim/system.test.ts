@@ -4,6 +4,7 @@ import type { System } from '../../../src/sim/system.ts';
 import { VM_PROCSTART } from '../../../src/include/vm.ts';
 import { SIGKILL, SIGSEGV, ECHILD, OK } from '../../../src/include/errno.ts';
 import { Panic } from '../../../src/lib/assert.ts';
+import { forkWorkload } from '../../helpers/workloads.ts';
 
 const HEAP = VM_PROCSTART + 4 * 4096;
 
@@ -76,16 +77,7 @@ describe('createSystem', () => {
 
 describe('breakpoints', () => {
   const workload = async (sys: System): Promise<void> => {
-    for (let i = 0; i < 2; i++) {
-      sys.spawn(async (p) => {
-        for (let j = 0; j < 3; j++) await p.writeU32(HEAP + j * 4096, j);
-        await p.fork(async (q) => {
-          await q.writeU32(HEAP, 9);
-        });
-        await p.wait();
-        return OK;
-      });
-    }
+    forkWorkload(sys);
     await sys.run();
   };
 
