@@ -6,6 +6,7 @@ import { inspectCommand } from './commands/inspect.ts';
 import { traceCommand } from './commands/trace.ts';
 import { benchCommand } from './commands/bench.ts';
 import { testCommand } from './commands/test.ts';
+import { fuzzCommand, parseMinutes } from './commands/fuzz.ts';
 import { UsageError, parseCount, parseSeed, parseSize } from './options.ts';
 import { ConfigError } from '../sim/system.ts';
 
@@ -46,6 +47,14 @@ export function buildProgram(): Command {
     .requiredOption('-o, --output <file>', 'where to write the trace')
     .addOption(new Option('--format <format>', 'jsonl, or chrome for chrome://tracing and Perfetto').choices(['jsonl', 'chrome']).default('jsonl'))
     .action(traceCommand);
+  withSystemOptions(program.command('fuzz').description('model-based fuzzing: random command sequences against a naive oracle, invariants and leaks'))
+    .option('--runs <n>', 'number of runs (default 100)', parseCount)
+    .option('--minutes <m>', 'run for this long instead of a number of runs', parseMinutes)
+    .option('--commands <n>', 'commands per run (default 40)', parseCount)
+    .option('--replay <runSeed>', 'rerun one run of a campaign by its run seed, command by command', parseSeed)
+    .option('--every-command', 'check invariants after every command instead of every kernel entry (faster)')
+    .option('--shrink <n>', 'shrink attempts per failure (default 300)', parseCount)
+    .action(fuzzCommand);
   program
     .command('bench')
     .description('run the benchmarks against the host baselines of the same run; --json and an SVG chart of safeperf')

@@ -13,7 +13,7 @@ export const WINDOW_BYTES = WINDOW_PAGES * PAGE;
 export const DS_KEYS = 3;
 
 /** Grant access sets the generator uses (CPF_READ 1, CPF_WRITE 2, CPF_MAP 4), the usable ones more often. */
-export const ACCESS_SETS = [1, 2, 3, 3, 5, 7, 7] as const;
+export const ACCESS_SETS = [1, 2, 3, 5, 7, 7, 7] as const;
 /** Grant offsets and copy lengths that straddle page boundaries and grant ends. */
 export const COPY_OFFSETS = [0, 0, 1, 100, PAGE - 1, PAGE, PAGE + 17] as const;
 export const COPY_LENGTHS = [0, 1, 100, PAGE - 1, PAGE, PAGE + 1, 2 * PAGE, 3 * PAGE] as const;
@@ -101,7 +101,7 @@ export function randomCommand(rng: Rng, k: CommandKind): Command {
     case 'vcopy':
       return { k, a, items: [copySpec(rng), copySpec(rng)] };
     case 'map':
-      return { k, a, g: rng.int(32), gOffPages: rng.int(3) === 0 ? 1 : 0, page: rng.int(WINDOW_PAGES), pages: 1 + rng.int(2), writable: rng.int(2) === 0 };
+      return { k, a, g: rng.int(32), gOffPages: rng.int(3) === 0 ? 1 : 0, page: rng.int(WINDOW_PAGES), pages: 1 + rng.int(2), writable: rng.int(3) === 0 };
     case 'unmap':
       return { k, a, page: rng.int(WINDOW_PAGES) };
     case 'publish':
