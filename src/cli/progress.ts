@@ -45,7 +45,11 @@ export function progressReporter(group: string, tty = process.stdout.isTTY): Rep
       const now = performance.now();
       if (now - last < 2000 || total <= 0) return;
       last = now;
-      console.log(color.dim(`  ${group}: ${done}/${total} (${Math.floor((100 * done) / total)}%), ${((now - t0) / 1000).toFixed(1)} s`));
+      console.log(
+        color.dim(
+          `  ${group}: ${done}/${total} (${Math.floor((100 * done) / total)}%), ${((now - t0) / 1000).toFixed(1)} s`,
+        ),
+      );
     },
     stop: () => {
       console.log(color.dim(`  ${group}: done in ${((performance.now() - t0) / 1000).toFixed(1)} s`));

@@ -27,7 +27,8 @@ export interface FuzzOptions extends CommonOptions {
 /** "10", "0.5" → minutes (positive). */
 export function parseMinutes(text: string): number {
   const m = Number(text);
-  if (!/^\d+(\.\d+)?$/.test(text.trim()) || !(m > 0)) throw new InvalidArgumentError(`'${text}' is not a positive number of minutes`);
+  if (!/^\d+(\.\d+)?$/.test(text.trim()) || !(m > 0))
+    throw new InvalidArgumentError(`'${text}' is not a positive number of minutes`);
   return m;
 }
 
@@ -68,29 +69,44 @@ function printSummary(s: CampaignSummary, o: FuzzOptions, commands: number, seco
   console.log(`runs:              ${s.runs}`);
   console.log(`commands executed: ${s.commands}`);
   console.log(`invariant checks:  ${s.checks}`);
-  console.log(`violations:        ${violations.length === 0 ? color.green('0') : color.red(String(violations.length))}`);
-  console.log(`leaks:             ${leaks.length === 0 ? color.green('0') : color.red(String(leaks.length))}`);
-  console.log(color.dim(`time:              ${seconds.toFixed(1)} s (${(s.runs / Math.max(seconds, 1e-9)).toFixed(2)} runs/s)`));
+  console.log(
+    `violations:        ${violations.length === 0 ? color.green('0') : color.red(String(violations.length))}`,
+  );
+  console.log(
+    `leaks:             ${leaks.length === 0 ? color.green('0') : color.red(String(leaks.length))}`,
+  );
+  console.log(
+    color.dim(
+      `time:              ${seconds.toFixed(1)} s (${(s.runs / Math.max(seconds, 1e-9)).toFixed(2)} runs/s)`,
+    ),
+  );
   for (const f of s.failures) printFailure(f, o, commands);
 }
 
 async function replay(seed: number, o: FuzzOptions, commands: number): Promise<void> {
   const config = runConfig(seed, overrides(o));
-  console.log(`replay of run seed ${seed}: ${commands} commands, ${describeConfig(config)}, actors ${ACTOR_LABELS.join(', ')}`);
+  console.log(
+    `replay of run seed ${seed}: ${commands} commands, ${describeConfig(config)}, actors ${ACTOR_LABELS.join(', ')}`,
+  );
   const cmds = generateCommands(seed, commands);
   const r = await replayRun(seed, commands, overrides(o), o.everyCommand !== true);
   r.observations.forEach((obs, i) => {
     const c = cmds[i];
-    if (c !== undefined) console.log(`  ${String(i).padStart(3)} ${formatCommand(c)} → ${obs.split(' ')[0] ?? ''}`);
+    if (c !== undefined)
+      console.log(`  ${String(i).padStart(3)} ${formatCommand(c)} → ${obs.split(' ')[0] ?? ''}`);
   });
-  if (r.violation !== null) console.log(color.red(`  violation at command ${r.violation.index}: ${r.violation.message}`));
+  if (r.violation !== null)
+    console.log(color.red(`  violation at command ${r.violation.index}: ${r.violation.message}`));
   for (const l of r.leaks) console.log(color.red(`  leak: ${l}`));
-  console.log(`${r.commands} commands, ${r.checks} invariant checks, ${r.violation === null && r.leaks.length === 0 ? color.green('no failure') : color.red('FAILED')}`);
+  console.log(
+    `${r.commands} commands, ${r.checks} invariant checks, ${r.violation === null && r.leaks.length === 0 ? color.green('no failure') : color.red('FAILED')}`,
+  );
   if (r.violation !== null || r.leaks.length > 0) process.exitCode = 1;
 }
 
 export async function fuzzCommand(o: FuzzOptions): Promise<void> {
-  if (o.runs !== undefined && o.minutes !== undefined) throw new UsageError('give --runs or --minutes, not both');
+  if (o.runs !== undefined && o.minutes !== undefined)
+    throw new UsageError('give --runs or --minutes, not both');
   const commands = o.commands ?? DEFAULT_COMMANDS;
   if (commands < 1) throw new UsageError('--commands must be at least 1');
   if (o.replay !== undefined) {

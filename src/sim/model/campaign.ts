@@ -87,8 +87,16 @@ export async function shrinkCommands(
 }
 
 /** Replays one run of a campaign (same run seed, same commands, same config). */
-export function replayRun(runSeed: number, commandsPerRun: number, overrides: Partial<SystemConfig> = {}, everyStep = true): Promise<ModelRun> {
-  return runModel(generateCommands(runSeed, commandsPerRun), { config: runConfig(runSeed, overrides), everyStep });
+export function replayRun(
+  runSeed: number,
+  commandsPerRun: number,
+  overrides: Partial<SystemConfig> = {},
+  everyStep = true,
+): Promise<ModelRun> {
+  return runModel(generateCommands(runSeed, commandsPerRun), {
+    config: runConfig(runSeed, overrides),
+    everyStep,
+  });
 }
 
 /** Runs until `more` says stop; every failure is shrunk and kept with its run seed. */
@@ -108,7 +116,13 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
     if (f !== null) {
       const shrunk = await shrinkCommands(commands, config, f.kind, o.shrinkBudget ?? 300, everyStep);
       const again = failureOf(await runModel(shrunk, { config, everyStep }));
-      summary.failures.push({ kind: f.kind, runSeed, message: again?.message ?? f.message, commands: shrunk, config });
+      summary.failures.push({
+        kind: f.kind,
+        runSeed,
+        message: again?.message ?? f.message,
+        commands: shrunk,
+        config,
+      });
     }
     o.onRun?.(summary);
   }

@@ -47,6 +47,24 @@ export type Command =
 
 export type CommandKind = Command['k'];
 
+/** Every command kind, in a fixed order (fast-check arbitraries pick from it). */
+export const COMMAND_KINDS: readonly CommandKind[] = [
+  'write',
+  'grant',
+  'indirect',
+  'magic',
+  'revoke',
+  'copy',
+  'vcopy',
+  'map',
+  'unmap',
+  'revmap',
+  'publish',
+  'retrieve',
+  'delete',
+  'crash',
+];
+
 /** Relative frequencies of the command kinds in generated sequences. */
 const WEIGHTS: readonly [CommandKind, number][] = [
   ['write', 4],
@@ -86,13 +104,33 @@ export function randomCommand(rng: Rng, k: CommandKind): Command {
   const a = rng.int(ACTORS);
   switch (k) {
     case 'write':
-      return { k, a, pos: rng.int(WINDOW_BYTES), len: pick(rng, [1, 7, PAGE, 2 * PAGE]), byte: 1 + rng.int(255) };
+      return {
+        k,
+        a,
+        pos: rng.int(WINDOW_BYTES),
+        len: pick(rng, [1, 7, PAGE, 2 * PAGE]),
+        byte: 1 + rng.int(255),
+      };
     case 'grant':
-      return { k, a, to: rng.int(ACTORS), page: rng.int(WINDOW_PAGES), pages: 1 + rng.int(3), access: pick(rng, ACCESS_SETS) };
+      return {
+        k,
+        a,
+        to: rng.int(ACTORS),
+        page: rng.int(WINDOW_PAGES),
+        pages: 1 + rng.int(3),
+        access: pick(rng, ACCESS_SETS),
+      };
     case 'indirect':
       return { k, a, to: rng.int(ACTORS), g: rng.int(32) };
     case 'magic':
-      return { k, a, to: rng.int(ACTORS), from: rng.int(ACTORS), page: rng.int(WINDOW_PAGES), access: pick(rng, ACCESS_SETS) };
+      return {
+        k,
+        a,
+        to: rng.int(ACTORS),
+        from: rng.int(ACTORS),
+        page: rng.int(WINDOW_PAGES),
+        access: pick(rng, ACCESS_SETS),
+      };
     case 'revoke':
     case 'revmap':
       return { k, a, g: rng.int(32) };
@@ -101,7 +139,15 @@ export function randomCommand(rng: Rng, k: CommandKind): Command {
     case 'vcopy':
       return { k, a, items: [copySpec(rng), copySpec(rng)] };
     case 'map':
-      return { k, a, g: rng.int(32), gOffPages: rng.int(3) === 0 ? 1 : 0, page: rng.int(WINDOW_PAGES), pages: 1 + rng.int(2), writable: rng.int(3) === 0 };
+      return {
+        k,
+        a,
+        g: rng.int(32),
+        gOffPages: rng.int(3) === 0 ? 1 : 0,
+        page: rng.int(WINDOW_PAGES),
+        pages: 1 + rng.int(2),
+        writable: rng.int(3) === 0,
+      };
     case 'unmap':
       return { k, a, page: rng.int(WINDOW_PAGES) };
     case 'publish':

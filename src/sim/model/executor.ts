@@ -27,6 +27,11 @@ export interface ModelOptions {
   config?: Partial<SystemConfig>;
   /** Run sys.sanityCheck() after every kernel entry (true, the default) or only after every command. */
   everyStep?: boolean;
+  /**
+   * Called after each command has been compared and checked, before the next: a place to inject faults or
+   * inspect (the next comparison then shows what changed behind the oracle's back).
+   */
+  afterCommand?: (sys: System, actors: readonly Driven[], index: number) => void | Promise<void>;
 }
 
 export interface Violation {
@@ -61,7 +66,10 @@ export const ACTOR_LABELS = Array.from({ length: ACTORS }, (_, i) => `fz${i}`);
 /** The reference test services' privileges plus vsafecopy. */
 const ACTOR_PRIV: PrivSpec = {
   ...GRANT_TEST_PRIV,
-  kernelCalls: GRANT_TEST_PRIV.kernelCalls === 'all' ? 'all' : [...GRANT_TEST_PRIV.kernelCalls, SYS_VSAFECOPY - KERNEL_CALL],
+  kernelCalls:
+    GRANT_TEST_PRIV.kernelCalls === 'all'
+      ? 'all'
+      : [...GRANT_TEST_PRIV.kernelCalls, SYS_VSAFECOPY - KERNEL_CALL],
 };
 const dsKey = (k: number): string => `fz.k${k}`;
 
@@ -135,7 +143,8 @@ class Run {
   /** A grant by index among those made, or among those of actor a's current instance. */
   grant(g: number, ownedBy?: number): Made | undefined {
     const me = ownedBy === undefined ? null : this.oracle.who(ownedBy);
-    const xs = me === null ? this.made : this.made.filter((m) => m.ref.actor === me.actor && m.ref.inst === me.inst);
+    const xs =
+      me === null ? this.made : this.made.filter((m) => m.ref.actor === me.actor && m.ref.inst === me.inst);
     return xs.length === 0 ? undefined : xs[g % xs.length];
   }
 
@@ -157,7 +166,8 @@ class Run {
   ): Promise<[Outcome | 'killed', Outcome]> {
     const r = await real;
     if (r === 'killed') return ['killed', o.out];
-    if (r.errno === 0) this.made.push({ ep: this.actor(a).ep, id: r.id, ref: o.ref, to: this.oracle.who(to) });
+    if (r.errno === 0)
+      this.made.push({ ep: this.actor(a).ep, id: r.id, ref: o.ref, to: this.oracle.who(to) });
     return [{ result: r.errno, ...(r.errno === 0 ? { id: r.id } : {}) }, o.out];
   }
 
@@ -173,11 +183,16 @@ class Run {
     switch (c.k) {
       case 'write': {
         const r = await this.exec(c.a, (p) => p.write(at(c.pos), new Uint8Array(c.len).fill(c.byte)));
-        return [r === 'killed' ? { result: 'killed' } : { result: 0 }, o.userWrite(c.a, c.pos, c.len, c.byte)];
+        return [
+          r === 'killed' ? { result: 'killed' } : { result: 0 },
+          o.userWrite(c.a, c.pos, c.len, c.byte),
+        ];
       }
       case 'grant': {
         const to = this.actor(c.to).ep;
-        const made = this.exec(c.a, (p) => p.cpf.grantDirect(to, at(c.page * PAGE), c.pages * PAGE, c.access));
+        const made = this.exec(c.a, (p) =>
+          p.cpf.grantDirect(to, at(c.page * PAGE), c.pages * PAGE, c.access),
+        );
         return await this.created(c.a, c.to, made, o.grantDirect(c.a, c.to, c.page, c.pages, c.access));
       }
       case 'indirect': {
@@ -190,7 +205,9 @@ class Run {
       case 'magic': {
         const to = this.actor(c.to).ep;
         const from = this.actor(c.from);
-        const made = this.exec(c.a, (p) => p.cpf.grantMagic(to, from.ep, from.buf + c.page * PAGE, PAGE, c.access));
+        const made = this.exec(c.a, (p) =>
+          p.cpf.grantMagic(to, from.ep, from.buf + c.page * PAGE, PAGE, c.access),
+        );
         return await this.created(c.a, c.to, made, o.grantMagic(c.a, c.to, c.page, c.access));
       }
       case 'revoke':
@@ -210,24 +227,42 @@ class Run {
         const ready = items.flatMap(({ x, g }) => (g === undefined ? [] : [{ c: x, g }]));
         if (ready.length !== items.length) return null;
         const vec = encodeScpVector(
-          ready.map(({ c: x, g }) => ({ from: x.dir === 'from' ? g.ep : SELF, to: x.dir === 'from' ? SELF : g.ep, gid: g.id, offset: x.gOff, addr: at(x.pos), bytes: x.len })),
+          ready.map(({ c: x, g }) => ({
+            from: x.dir === 'from' ? g.ep : SELF,
+            to: x.dir === 'from' ? SELF : g.ep,
+            gid: g.id,
+            offset: x.gOff,
+            addr: at(x.pos),
+            bytes: x.len,
+          })),
         );
         const r = await code(async (p) => {
           await p.write(at(WINDOW_BYTES), vec);
           return p.sys.vsafecopy(at(WINDOW_BYTES), ready.length);
         });
-        return [r, o.vcopy(c.a, ready.map(({ c: x, g }) => ({ ref: g.ref, c: x })))];
+        return [
+          r,
+          o.vcopy(
+            c.a,
+            ready.map(({ c: x, g }) => ({ ref: g.ref, c: x })),
+          ),
+        ];
       }
       case 'map': {
         const g = this.grantFor(c.g, c.a);
         if (g === undefined) return null;
-        const r = await code((p) => p.sys.safemap(g.ep, g.id, c.gOffPages * PAGE, at(c.page * PAGE), c.pages * PAGE, c.writable));
+        const r = await code((p) =>
+          p.sys.safemap(g.ep, g.id, c.gOffPages * PAGE, at(c.page * PAGE), c.pages * PAGE, c.writable),
+        );
         return [r, o.safemap(c.a, g.ref, c.gOffPages, c.page, c.pages, c.writable)];
       }
       case 'unmap':
         return [await code((p) => p.sys.safeunmap(at(c.page * PAGE))), o.safeunmap(c.a, c.page)];
       case 'publish':
-        return [await code((p) => dsPublishU32(p, dsKey(c.key), c.value, c.flags)), o.publish(c.a, c.key, c.value, c.flags)];
+        return [
+          await code((p) => dsPublishU32(p, dsKey(c.key), c.value, c.flags)),
+          o.publish(c.a, c.key, c.value, c.flags),
+        ];
       case 'retrieve': {
         const r = await this.exec(c.a, (p) => dsRetrieveU32(p, dsKey(c.key)));
         const real = r === 'killed' ? r : { result: r.result, ...(r.result === 0 ? { value: r.value } : {}) };
@@ -245,7 +280,9 @@ class Run {
 }
 
 function copyCall(p: Proc, g: Made, c: CopySpec, addr: number): Promise<number> {
-  return c.dir === 'from' ? p.sys.safecopyFrom(g.ep, g.id, c.gOff, addr, c.len) : p.sys.safecopyTo(g.ep, g.id, c.gOff, addr, c.len);
+  return c.dir === 'from'
+    ? p.sys.safecopyFrom(g.ep, g.id, c.gOff, addr, c.len)
+    : p.sys.safecopyTo(g.ep, g.id, c.gOff, addr, c.len);
 }
 
 /** An outcome as the differential runs compare it: grant ids differ between id schemes by design, so they are left out. */
@@ -262,14 +299,19 @@ function compareState(run: Run): number {
     const real = readWindow(run.sys, run.actor(a));
     const want = run.oracle.window(a);
     const at = real.findIndex((b, i) => b !== want[i]);
-    if (at >= 0) throw new ModelViolation(`${ACTOR_LABELS[a] ?? a}: window byte ${at} (page ${Math.floor(at / PAGE)}) is ${real[at] ?? '?'}, the oracle says ${want[at] ?? '?'}`);
+    if (at >= 0)
+      throw new ModelViolation(
+        `${ACTOR_LABELS[a] ?? a}: window byte ${at} (page ${Math.floor(at / PAGE)}) is ${real[at] ?? '?'}, the oracle says ${want[at] ?? '?'}`,
+      );
     h = hashBytes(real, h);
   }
   const ds = new Map(
     run.sys.ds
       .entries()
       .filter((e) => e.key.startsWith('fz.k'))
-      .map((e) => [Number(e.key.slice(4)), { owner: ACTOR_LABELS.indexOf(e.owner), value: e.value }] as const),
+      .map(
+        (e) => [Number(e.key.slice(4)), { owner: ACTOR_LABELS.indexOf(e.owner), value: e.value }] as const,
+      ),
   );
   const want = run.oracle.dsEntries();
   const a = JSON.stringify([...ds].sort(([x], [y]) => x - y));
@@ -290,7 +332,8 @@ async function takeDown(run: Run, base: { free: number; slab: string }): Promise
   const live = ACTOR_LABELS.filter((l) => sys.proc(l) !== null);
   if (live.length > 0) leaks.push(`actors still live after RS_DOWN: ${live.join(', ')}`);
   const free = sys.vm.freePages();
-  if (free !== base.free) leaks.push(`VM free frames ${free}, ${base.free} at boot (${base.free - free} not returned)`);
+  if (free !== base.free)
+    leaks.push(`VM free frames ${free}, ${base.free} at boot (${base.free - free} not returned)`);
   const slab = slabLive(sys);
   if (slab !== base.slab) leaks.push(`slab objects (${slab}), (${base.slab}) at the start`);
   const recs = safemapRecords(sys.kernel).length;
@@ -317,7 +360,10 @@ export async function runModel(commands: readonly Command[], o: ModelOptions = {
   const sys = await createSystem(config);
   const start = async (): Promise<Driven[]> => {
     const out: Driven[] = [];
-    for (const label of ACTOR_LABELS) out.push(await drivenActor(sys, label, { priv: ACTOR_PRIV, pages: WINDOW_PAGES + 1, maxRestarts: 1_000_000 }));
+    for (const label of ACTOR_LABELS)
+      out.push(
+        await drivenActor(sys, label, { priv: ACTOR_PRIV, pages: WINDOW_PAGES + 1, maxRestarts: 1_000_000 }),
+      );
     return out;
   };
   // A first start and stop of the actors lets RS, DS and VM reach their steady size (RS's stack, DS's scratch
@@ -339,18 +385,34 @@ export async function runModel(commands: readonly Command[], o: ModelOptions = {
       const out = await run.step(c);
       if (out !== null) {
         const [real, want] = out;
-        if (render(real) !== render(want)) throw new ModelViolation(`returned ${render(real)}, the oracle says ${render(want)}`);
+        if (render(real) !== render(want))
+          throw new ModelViolation(`returned ${render(real)}, the oracle says ${render(want)}`);
       }
       const h = compareState(run);
       run.check();
       observations.push(`${observed(out === null ? null : out[1])} ${h.toString(16)}`);
+      await o.afterCommand?.(sys, actors, index);
     }
     const leaks = await takeDown(run, base);
-    return { commands: index, checks: run.checks, violation: null, leaks, observations, staleReuse: oracle.staleReuse };
+    return {
+      commands: index,
+      checks: run.checks,
+      violation: null,
+      leaks,
+      observations,
+      staleReuse: oracle.staleReuse,
+    };
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     const at = commands[index];
     const violation = { index, message: at === undefined ? message : `${formatCommand(at)}: ${message}` };
-    return { commands: index, checks: run.checks, violation, leaks: [], observations, staleReuse: oracle.staleReuse };
+    return {
+      commands: index,
+      checks: run.checks,
+      violation,
+      leaks: [],
+      observations,
+      staleReuse: oracle.staleReuse,
+    };
   }
 }

@@ -98,7 +98,12 @@ export class Oracle {
     nActors: number,
     readonly grantIds: 'generational' | 'legacy',
   ) {
-    this.actors = Array.from({ length: nActors }, () => ({ inst: 0, cells: freshCells(), readOnly: new Array<boolean>(WINDOW_PAGES).fill(false), table: [] }));
+    this.actors = Array.from({ length: nActors }, () => ({
+      inst: 0,
+      cells: freshCells(),
+      readOnly: new Array<boolean>(WINDOW_PAGES).fill(false),
+      table: [],
+    }));
   }
 
   private actor(a: number): ActorModel {
@@ -138,7 +143,7 @@ export class Oracle {
   /** Writes bytes at pos; stops before the first page the actor may not write and returns false there. */
   private write(a: number, pos: number, bytes: Uint8Array): boolean {
     const m = this.actor(a);
-    for (let done = 0; done < bytes.length; ) {
+    for (let done = 0; done < bytes.length;) {
       const at = pos + done;
       const page = Math.floor(at / PAGE);
       if (m.readOnly[page] === true) return false;
@@ -183,7 +188,13 @@ export class Oracle {
     return { out: { result: OK, id: this.idOf(slot, seq) }, ref: { ...this.who(a), slot, seq } };
   }
 
-  grantDirect(a: number, to: number, page: number, pages: number, access: number): { out: Outcome; ref: GrantRef } {
+  grantDirect(
+    a: number,
+    to: number,
+    page: number,
+    pages: number,
+    access: number,
+  ): { out: Outcome; ref: GrantRef } {
     return this.create(a, { kind: 'direct', access, to: this.who(to), page, pages, from: null });
   }
 
@@ -244,9 +255,15 @@ export class Oracle {
         ref = e.from;
         continue;
       }
-      if ((e.access & access) !== access || e.kind === 'magic' || !same(e.to, grantee)) return { ok: false, err: EPERM };
+      if ((e.access & access) !== access || e.kind === 'magic' || !same(e.to, grantee))
+        return { ok: false, err: EPERM };
       if (offset + bytes > e.pages * PAGE) return { ok: false, err: EPERM };
-      return { ok: true, owner: { actor: ref.actor, inst: ref.inst }, pos: e.page * PAGE + offset, final: { ...ref, seq: e.seq } };
+      return {
+        ok: true,
+        owner: { actor: ref.actor, inst: ref.inst },
+        pos: e.page * PAGE + offset,
+        final: { ...ref, seq: e.seq },
+      };
     }
   }
 
@@ -257,7 +274,8 @@ export class Oracle {
     const v = this.verify(ref, this.who(a), c.len, c.dir === 'from' ? READ : WRITE, c.gOff);
     if (!v.ok) return { result: v.err };
     if (c.len === 0) return { result: EDOM };
-    const [src, sPos, dst, dPos] = c.dir === 'from' ? [v.owner.actor, v.pos, a, c.pos] : [a, c.pos, v.owner.actor, v.pos];
+    const [src, sPos, dst, dPos] =
+      c.dir === 'from' ? [v.owner.actor, v.pos, a, c.pos] : [a, c.pos, v.owner.actor, v.pos];
     if (!this.writable(dst, dPos, c.len)) return { result: EFAULT };
     this.write(dst, dPos, this.read(src, sPos, c.len));
     return { result: OK };
@@ -274,7 +292,14 @@ export class Oracle {
 
   // ------------------------------------------------------------------ safemap family (spec/grants.md §6)
 
-  safemap(a: number, ref: GrantRef, gOffPages: number, page: number, pages: number, writable: boolean): Outcome {
+  safemap(
+    a: number,
+    ref: GrantRef,
+    gOffPages: number,
+    page: number,
+    pages: number,
+    writable: boolean,
+  ): Outcome {
     const caller = this.who(a);
     const v = this.verify(ref, caller, pages * PAGE, MAP | READ | (writable ? WRITE : 0), gOffPages * PAGE);
     if (!v.ok) return { result: v.err };
@@ -290,7 +315,15 @@ export class Oracle {
       me.cells[page + i] = cell;
       me.readOnly[page + i] = !writable;
     }
-    this.records.push({ presented: ref, final: v.final, owner: v.owner, ownerPage, grantee: caller, granteePage: page, pages });
+    this.records.push({
+      presented: ref,
+      final: v.final,
+      owner: v.owner,
+      ownerPage,
+      grantee: caller,
+      granteePage: page,
+      pages,
+    });
     this.revertLoneCells();
     return { result: OK };
   }
@@ -320,9 +353,10 @@ export class Oracle {
   private revertLoneCells(): void {
     const holders = new Map<Uint8Array, number>();
     for (const m of this.actors) for (const c of m.cells) holders.set(c, (holders.get(c) ?? 0) + 1);
-    for (const m of this.actors) m.cells.forEach((c, i) => {
-      if (holders.get(c) === 1) m.readOnly[i] = false;
-    });
+    for (const m of this.actors)
+      m.cells.forEach((c, i) => {
+        if (holders.get(c) === 1) m.readOnly[i] = false;
+      });
   }
 
   safeunmap(a: number, page: number): Outcome {
@@ -367,7 +401,11 @@ export class Oracle {
       if ((flags & DSF_OVERWRITE) === 0) return { result: EEXIST };
       if ((e.flags & DSF_PRIV_OVERWRITE) !== 0 && e.owner !== a) return { result: EPERM };
     }
-    this.ds.set(key, { owner: a, value: value >>> 0, flags: flags & (DSF_PRIV_RETRIEVE | DSF_PRIV_OVERWRITE) });
+    this.ds.set(key, {
+      owner: a,
+      value: value >>> 0,
+      flags: flags & (DSF_PRIV_RETRIEVE | DSF_PRIV_OVERWRITE),
+    });
     return { result: OK };
   }
 
