@@ -35,6 +35,16 @@ export type Command =
   | { k: 'indirect'; a: number; to: number; g: number }
   | { k: 'magic'; a: number; to: number; from: number; page: number; access: number }
   | { k: 'revoke'; a: number; g: number }
+  | {
+      k: 'setgrant';
+      a: number;
+      g: number;
+      to: number;
+      page: number;
+      pages: number;
+      access: number;
+      disable: boolean;
+    }
   | ({ k: 'copy'; a: number } & CopySpec)
   | { k: 'vcopy'; a: number; items: CopySpec[] }
   | { k: 'map'; a: number; g: number; gOffPages: number; page: number; pages: number; writable: boolean }
@@ -54,6 +64,7 @@ export const COMMAND_KINDS: readonly CommandKind[] = [
   'indirect',
   'magic',
   'revoke',
+  'setgrant',
   'copy',
   'vcopy',
   'map',
@@ -72,6 +83,7 @@ const WEIGHTS: readonly [CommandKind, number][] = [
   ['indirect', 1],
   ['magic', 1],
   ['revoke', 2],
+  ['setgrant', 1],
   ['copy', 5],
   ['vcopy', 1],
   ['map', 4],
@@ -134,6 +146,17 @@ export function randomCommand(rng: Rng, k: CommandKind): Command {
     case 'revoke':
     case 'revmap':
       return { k, a, g: rng.int(32) };
+    case 'setgrant':
+      return {
+        k,
+        a,
+        g: rng.int(32),
+        to: rng.int(ACTORS),
+        page: rng.int(WINDOW_PAGES),
+        pages: 1 + rng.int(3),
+        access: pick(rng, ACCESS_SETS),
+        disable: rng.int(4) === 0,
+      };
     case 'copy':
       return { k, a, ...copySpec(rng) };
     case 'vcopy':

@@ -58,7 +58,7 @@ interface Made {
   ep: number;
   id: number;
   ref: GrantRef;
-  /** The grantee named in the entry (actor, instance). */
+  /** The grantee named in the entry (actor, instance); a setgrant may change it. */
   to: Who;
 }
 
@@ -97,6 +97,7 @@ function clamp(c: Command): Command {
     case 'write':
       return { ...c, len: Math.max(1, fit(c.pos, c.len)) };
     case 'grant':
+    case 'setgrant':
     case 'map':
       return { ...c, pages: Math.min(c.pages, WINDOW_PAGES - c.page) };
     case 'copy':
@@ -216,6 +217,21 @@ class Run {
         if (g === undefined) return null;
         if (c.k === 'revoke') return [await code((p) => p.cpf.revoke(g.id)), o.revoke(g.ref)];
         return [await code((p) => p.sys.saferevmapGid(g.id)), o.revmap(g.ref)];
+      }
+      case 'setgrant': {
+        const g = this.grant(c.g, c.a);
+        if (g === undefined) return null;
+        const to = this.actor(c.to).ep;
+        // The deprecated pre-allocation API (spec/grants.md §3.4) is part of what the model covers.
+        const r = await code((p) =>
+          c.disable
+            ? p.cpf.setgrantDisable(g.id)
+            : // eslint-disable-next-line @typescript-eslint/no-deprecated
+              p.cpf.setgrantDirect(g.id, to, at(c.page * PAGE), c.pages * PAGE, c.access),
+        );
+        const want = o.setgrant(g.ref, c.to, c.page, c.pages, c.access, c.disable);
+        if (want.result === 0 && !c.disable) g.to = o.who(c.to);
+        return [r, want];
       }
       case 'copy': {
         const g = this.grantFor(c.g, c.a);

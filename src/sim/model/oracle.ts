@@ -41,6 +41,8 @@ export interface GrantRef extends Who {
 
 interface Entry {
   used: boolean;
+  /** False once cpf_setgrant_disable left the slot reserved but unusable. */
+  valid: boolean;
   seq: number;
   kind: 'direct' | 'indirect' | 'magic';
   access: number;
@@ -180,11 +182,11 @@ export class Oracle {
     return this.grantIds === 'legacy' ? slot : ((seq << 20) | slot) >>> 0;
   }
 
-  private create(a: number, e: Omit<Entry, 'used' | 'seq'>): { out: Outcome; ref: GrantRef } {
+  private create(a: number, e: Omit<Entry, 'used' | 'valid' | 'seq'>): { out: Outcome; ref: GrantRef } {
     const m = this.actor(a);
     const slot = this.allocSlot(m);
     const seq = m.table[slot]?.seq ?? 0;
-    m.table[slot] = { ...e, used: true, seq };
+    m.table[slot] = { ...e, used: true, valid: true, seq };
     return { out: { result: OK, id: this.idOf(slot, seq) }, ref: { ...this.who(a), slot, seq } };
   }
 
@@ -227,6 +229,39 @@ export class Oracle {
     return { result: OK };
   }
 
+  /**
+   * cpf_setgrant_direct / cpf_setgrant_disable on the table owner's id: the id check only (USED not required),
+   * else EINVAL; the slot is overwritten in place and keeps its seq; existing mappings are not touched.
+   */
+  setgrant(
+    ref: GrantRef,
+    to: number,
+    page: number,
+    pages: number,
+    access: number,
+    disable: boolean,
+  ): Outcome {
+    const e = this.actor(ref.actor).table[ref.slot];
+    if (e === undefined) return { result: EINVAL };
+    if (e.seq !== ref.seq) {
+      if (this.grantIds === 'generational') return { result: EINVAL };
+      this.staleReuse = true;
+    }
+    if (disable) Object.assign(e, { used: true, valid: false, access: 0 });
+    else
+      Object.assign(e, {
+        used: true,
+        valid: true,
+        kind: 'direct',
+        access,
+        to: this.who(to),
+        page,
+        pages,
+        from: null,
+      });
+    return { result: OK };
+  }
+
   /** The grant a DS client request makes over its key and revokes when DS has answered (spec/ds.md §5). */
   private dsKeyGrant(a: number): void {
     const { ref } = this.grantDirect(a, a, 0, 1, READ);
@@ -242,7 +277,7 @@ export class Oracle {
       const m = this.actor(ref.actor);
       if (m.inst !== ref.inst) return { ok: false, err: EINVAL };
       const e = m.table[ref.slot];
-      if (e?.used !== true) return { ok: false, err: EPERM };
+      if (e?.used !== true || !e.valid) return { ok: false, err: EPERM };
       if (e.seq !== ref.seq) {
         if (this.grantIds === 'generational') return { ok: false, err: EPERM };
         this.staleReuse = true;
