@@ -39,7 +39,9 @@ describe('grantvm fuzz', () => {
     const lines = captureLog();
     await fuzzCommand({ replay: 1234, commands: 6 });
     const cmds = generateCommands(1234, 6);
-    expect(lines[0]).toMatch(/^replay of run seed 1234: 6 commands, cow on, legacy ids, random schedule \(seed 1234\)/);
+    expect(lines[0]).toMatch(
+      /^replay of run seed 1234: 6 commands, cow on, legacy ids, random schedule \(seed 1234\)/,
+    );
     cmds.forEach((c, i) => {
       expect(lines[i + 1]).toContain(JSON.stringify(c));
     });

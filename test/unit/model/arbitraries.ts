@@ -11,10 +11,13 @@ export const commandArb: fc.Arbitrary<Command> = fc
   .tuple(fc.constantFrom(...COMMAND_KINDS), fc.nat())
   .map(([k, seed]) => randomCommand(new Rng(seed), k));
 
-export const commandsArb = (maxLength: number): fc.Arbitrary<Command[]> => fc.array(commandArb, { minLength: 1, maxLength });
+export const commandsArb = (maxLength: number): fc.Arbitrary<Command[]> =>
+  fc.array(commandArb, { minLength: 1, maxLength });
 
 /** The scheduler's seeded choices are part of the input: a failure replays from the printed seed and path. */
-export const scheduleArb: fc.Arbitrary<Partial<SystemConfig>> = fc.nat().map((seed) => ({ schedule: 'random' as const, seed }));
+export const scheduleArb: fc.Arbitrary<Partial<SystemConfig>> = fc
+  .nat()
+  .map((seed) => ({ schedule: 'random' as const, seed }));
 
 /** Default runs per property, small enough that the model tests stay under a minute; MODEL_RUNS raises it. */
 export const modelBudget = (runs: number): { numRuns: number; timeout: number } => ({

@@ -22,7 +22,11 @@ describe('differential pairs', () => {
   fcTest.prop([commandsArb(25), scheduleArb], modelBudget(10))(
     'cowSafecopy on and off: the same outcome and the same windows after every command',
     async (commands, schedule) => {
-      const [on, off] = await pair(commands, { ...schedule, cowSafecopy: true }, { ...schedule, cowSafecopy: false });
+      const [on, off] = await pair(
+        commands,
+        { ...schedule, cowSafecopy: true },
+        { ...schedule, cowSafecopy: false },
+      );
       expect(on.observations).toEqual(off.observations);
     },
   );
@@ -30,7 +34,11 @@ describe('differential pairs', () => {
   fcTest.prop([commandsArb(25), scheduleArb], modelBudget(10))(
     'generational and legacy ids: identical unless a revoked id reaches a reused slot',
     async (commands, schedule) => {
-      const [gen, legacy] = await pair(commands, { ...schedule, grantIds: 'generational' }, { ...schedule, grantIds: 'legacy' });
+      const [gen, legacy] = await pair(
+        commands,
+        { ...schedule, grantIds: 'generational' },
+        { ...schedule, grantIds: 'legacy' },
+      );
       expect(gen.staleReuse).toBe(false);
       if (!legacy.staleReuse) expect(gen.observations).toEqual(legacy.observations);
     },

@@ -9,7 +9,10 @@ import type { Command } from '../../../src/sim/model/commands.ts';
 import { commandsArb, modelBudget, scheduleArb } from './arbitraries.ts';
 
 describe('model-based testing against the naive oracle', () => {
-  fcTest.prop([commandsArb(30), scheduleArb, fc.boolean(), fc.constantFrom('generational' as const, 'legacy' as const)], modelBudget(20))(
+  fcTest.prop(
+    [commandsArb(30), scheduleArb, fc.boolean(), fc.constantFrom('generational' as const, 'legacy' as const)],
+    modelBudget(20),
+  )(
     'codes, windows and DS agree with the oracle after every command; invariants hold; nothing leaks',
     async (commands, schedule, cow, grantIds) => {
       const r = await runModel(commands, { config: { ...schedule, cowSafecopy: cow, grantIds } });
