@@ -126,18 +126,27 @@ class Run {
     return d;
   }
 
+  /** A panic recorded by the kernel, then every checker the system has. */
   check = (): void => {
+    const panic = this.sys.panicked;
+    if (panic !== null) throw new ModelViolation(`kernel panic: ${panic.message}`);
     this.sys.sanityCheck();
     this.checks++;
   };
 
+  /** Runs the system until idle, checked after every kernel entry or once at the end. */
+  async settle(): Promise<void> {
+    if (this.everyStep) await runStepwise(this.sys, this.check);
+    else {
+      await this.sys.run();
+      this.check();
+    }
+  }
+
   /** Runs `fn` in actor a to idle; its value, or 'killed' if the actor died before finishing. */
   async exec<T>(a: number, fn: Action<T>): Promise<T | 'killed'> {
     const h = this.actor(a).start(fn);
-    if (this.everyStep) await runStepwise(this.sys, this.check);
-    else await this.sys.run();
-    const panic = this.sys.panicked;
-    if (panic !== null) throw new ModelViolation(`kernel panic: ${panic.message}`);
+    await this.settle();
     return h.done() ? h.result() : 'killed';
   }
 
@@ -288,8 +297,7 @@ class Run {
         return [await code((p) => dsDeleteU32(p, dsKey(c.key))), o.delete(c.a, c.key)];
       case 'crash':
         if (!this.sys.kill(d.ep)) throw new ModelViolation(`${d.label} is not live`);
-        if (this.everyStep) await runStepwise(this.sys, this.check);
-        else await this.sys.run();
+        await this.settle();
         return [{ result: d.alive() ? 0 : -3 }, o.crash(c.a)];
     }
   }
@@ -340,9 +348,7 @@ function compareState(run: Run): number {
 async function takeDown(run: Run, base: { free: number; slab: string }): Promise<string[]> {
   const { sys } = run;
   for (const label of ACTOR_LABELS) sys.stopService(label);
-  if (run.everyStep) await runStepwise(sys, run.check);
-  else await sys.run();
-  run.check();
+  await run.settle();
   run.oracle.downAll();
   const leaks: string[] = [];
   const live = ACTOR_LABELS.filter((l) => sys.proc(l) !== null);
@@ -405,7 +411,6 @@ export async function runModel(commands: readonly Command[], o: ModelOptions = {
           throw new ModelViolation(`returned ${render(real)}, the oracle says ${render(want)}`);
       }
       const h = compareState(run);
-      run.check();
       observations.push(`${observed(out === null ? null : out[1])} ${h.toString(16)}`);
       await o.afterCommand?.(sys, actors, index);
     }
