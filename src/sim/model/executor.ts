@@ -35,7 +35,7 @@ export interface ModelOptions {
 }
 
 export interface Violation {
-  /** Index of the command in the sequence, or -1 for the end-of-run leak check. */
+  /** Index of the command in the sequence (-1: while starting the actors; the sequence length: taking them down). */
   index: number;
   message: string;
 }
@@ -380,27 +380,40 @@ function slabLive(sys: System): string {
 export async function runModel(commands: readonly Command[], o: ModelOptions = {}): Promise<ModelRun> {
   const config: Partial<SystemConfig> = { sanity: 'top', trace: null, ...o.config };
   const sys = await createSystem(config);
-  const start = async (): Promise<Driven[]> => {
-    const out: Driven[] = [];
-    for (const label of ACTOR_LABELS)
-      out.push(
-        await drivenActor(sys, label, { priv: ACTOR_PRIV, pages: WINDOW_PAGES + 1, maxRestarts: 1_000_000 }),
-      );
-    return out;
-  };
-  // A first start and stop of the actors lets RS, DS and VM reach their steady size (RS's stack, DS's scratch
-  // page, page-table frames); what the run leaves beyond the counts taken after it is a leak.
-  await start();
-  for (const label of ACTOR_LABELS) sys.stopService(label);
-  await sys.run();
-  const base = { free: sys.vm.freePages(), slab: slabLive(sys) };
-  const actors = await start();
   const oracle = new Oracle(ACTORS, sys.config.grantIds);
-  const run = new Run(sys, actors, oracle, o.everyStep ?? true);
   const observations: string[] = [];
-  let index = 0;
+  let run: Run | null = null;
+  let index = -1;
+  const result = (violation: Violation | null, leaks: string[]): ModelRun => ({
+    commands: Math.max(0, index),
+    checks: run?.checks ?? 0,
+    violation,
+    leaks,
+    observations,
+    staleReuse: oracle.staleReuse,
+  });
   try {
-    for (; index < commands.length; index++) {
+    const start = async (): Promise<Driven[]> => {
+      const out: Driven[] = [];
+      for (const label of ACTOR_LABELS)
+        out.push(
+          await drivenActor(sys, label, {
+            priv: ACTOR_PRIV,
+            pages: WINDOW_PAGES + 1,
+            maxRestarts: 1_000_000,
+          }),
+        );
+      return out;
+    };
+    // A first start and stop of the actors lets RS, DS and VM reach their steady size (RS's stack, DS's scratch
+    // page, page-table frames); what the run leaves beyond the counts taken after it is a leak.
+    await start();
+    for (const label of ACTOR_LABELS) sys.stopService(label);
+    await sys.run();
+    const base = { free: sys.vm.freePages(), slab: slabLive(sys) };
+    const actors = await start();
+    run = new Run(sys, actors, oracle, o.everyStep ?? true);
+    for (index = 0; index < commands.length; index++) {
       const raw = commands[index];
       if (raw === undefined) break;
       const c = clamp(raw);
@@ -414,26 +427,11 @@ export async function runModel(commands: readonly Command[], o: ModelOptions = {
       observations.push(`${observed(out === null ? null : out[1])} ${h.toString(16)}`);
       await o.afterCommand?.(sys, actors, index);
     }
-    const leaks = await takeDown(run, base);
-    return {
-      commands: index,
-      checks: run.checks,
-      violation: null,
-      leaks,
-      observations,
-      staleReuse: oracle.staleReuse,
-    };
+    return result(null, await takeDown(run, base));
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     const at = commands[index];
-    const violation = { index, message: at === undefined ? message : `${formatCommand(at)}: ${message}` };
-    return {
-      commands: index,
-      checks: run.checks,
-      violation,
-      leaks: [],
-      observations,
-      staleReuse: oracle.staleReuse,
-    };
+    const where = index < 0 ? 'starting the actors: ' : at === undefined ? '' : `${formatCommand(at)}: `;
+    return result({ index, message: `${where}${message}` }, []);
   }
 }
