@@ -53,9 +53,31 @@ export type Command =
   | { k: 'publish'; a: number; key: number; value: number; flags: number }
   | { k: 'retrieve'; a: number; key: number }
   | { k: 'delete'; a: number; key: number }
-  | { k: 'crash'; a: number };
+  | { k: 'crash'; a: number }
+  /** Two commands of different actors in flight together; the outcome must be one of the two serial orders. */
+  | { k: 'pair'; first: SingleCommand; second: SingleCommand };
 
 export type CommandKind = Command['k'];
+export type SingleCommand = Exclude<Command, { k: 'pair' }>;
+
+/**
+ * Kinds that may run in a pair. Not a crash (the other command names actors by their instance when it is
+ * planned), nor a user write or vsafecopy, which are not atomic (page by page, element by element), nor a copy,
+ * whose COW path maps the middle pages before it copies the head and tail.
+ */
+export const PAIRABLE: readonly Exclude<CommandKind, 'pair'>[] = [
+  'grant',
+  'indirect',
+  'magic',
+  'revoke',
+  'setgrant',
+  'map',
+  'unmap',
+  'revmap',
+  'publish',
+  'retrieve',
+  'delete',
+];
 
 /** Every command kind, in a fixed order (fast-check arbitraries pick from it). */
 export const COMMAND_KINDS: readonly CommandKind[] = [
@@ -74,6 +96,7 @@ export const COMMAND_KINDS: readonly CommandKind[] = [
   'retrieve',
   'delete',
   'crash',
+  'pair',
 ];
 
 /** Relative frequencies of the command kinds in generated sequences. */
@@ -93,6 +116,7 @@ const WEIGHTS: readonly [CommandKind, number][] = [
   ['retrieve', 2],
   ['delete', 1],
   ['crash', 1],
+  ['pair', 3],
 ];
 
 function pick<T>(rng: Rng, xs: readonly T[]): T {
@@ -113,6 +137,15 @@ function copySpec(rng: Rng): CopySpec {
 
 /** One random command of the given kind (the same shapes the fast-check arbitraries in the tests build). */
 export function randomCommand(rng: Rng, k: CommandKind): Command {
+  if (k === 'pair') {
+    const first = single(rng, pick(rng, PAIRABLE));
+    const other = single(rng, pick(rng, PAIRABLE));
+    return { k, first, second: { ...other, a: (first.a + 1 + rng.int(ACTORS - 1)) % ACTORS } };
+  }
+  return single(rng, k);
+}
+
+function single(rng: Rng, k: Exclude<CommandKind, 'pair'>): SingleCommand {
   const a = rng.int(ACTORS);
   switch (k) {
     case 'write':

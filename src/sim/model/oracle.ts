@@ -90,9 +90,9 @@ const same = (x: Who, y: Who): boolean => x.actor === y.actor && x.inst === y.in
 const freshCells = (): Uint8Array[] => Array.from({ length: WINDOW_PAGES }, () => new Uint8Array(PAGE));
 
 export class Oracle {
-  private readonly actors: ActorModel[];
+  private actors: ActorModel[];
   private records: MapRecord[] = [];
-  private readonly ds = new Map<number, DsEntry>();
+  private ds = new Map<number, DsEntry>();
   /** Set once a legacy id reached a slot revoked and reused since the id was handed out. */
   staleReuse = false;
 
@@ -106,6 +106,17 @@ export class Oracle {
       readOnly: new Array<boolean>(WINDOW_PAGES).fill(false),
       table: [],
     }));
+  }
+
+  /** An independent copy (windows that share a cell still share its copy). */
+  clone(): Oracle {
+    const c = new Oracle(this.actors.length, this.grantIds);
+    const copy = structuredClone({ actors: this.actors, records: this.records, ds: this.ds });
+    c.actors = copy.actors;
+    c.records = copy.records;
+    c.ds = copy.ds;
+    c.staleReuse = this.staleReuse;
+    return c;
   }
 
   private actor(a: number): ActorModel {
