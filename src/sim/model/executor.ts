@@ -1,8 +1,9 @@
 // Runs a command sequence on a real system and on the naive oracle side by side (model-based testing). After
 // every command: the return codes (and grant ids, retrieved values), every actor's window bytes and the actors' DS
-// entries must agree, and sys.sanityCheck() must hold (after every kernel entry with `everyStep`). At the end
-// every actor is taken down (RS_DOWN) and nothing may leak: VM frames and slab objects back to their boot-time
-// counts, no safemap record, no DS entry of an actor. Entry points: runModel, ModelOptions, ModelRun, Violation.
+// entries must agree, and sys.sanityCheck() must hold (after every kernel entry with `everyStep`); a pair of
+// commands in flight together must match one of its two serial orders. At the end every actor is taken down
+// (RS_DOWN) and nothing may leak: VM frames and slab objects back to their counts before the run, no safemap
+// record, no DS entry of an actor. Entry points: runModel, readWindow, ModelOptions, ModelRun, Violation.
 import { KERNEL_CALL, SYS_VSAFECOPY } from '../../include/com.ts';
 import { SELF } from '../../include/endpoint.ts';
 import type { PrivSpec } from '../../include/priv.ts';
