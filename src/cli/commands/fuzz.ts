@@ -5,7 +5,7 @@
 // seed, a replay command and the shrunk sequence. `--replay SEED` reruns one run and prints it command by command.
 // Exit code 1 on any violation or leak. Entry points: fuzzCommand.
 import { ACTOR_LABELS } from '../../sim/model/executor.ts';
-import { formatCommand, generateCommands } from '../../sim/model/commands.ts';
+import { formatCommand } from '../../sim/model/commands.ts';
 import { replayRun, runCampaign, runConfig } from '../../sim/model/campaign.ts';
 import type { CampaignFailure, CampaignSummary } from '../../sim/model/campaign.ts';
 import type { SystemConfig } from '../../sim/config.ts';
@@ -88,8 +88,7 @@ async function replay(seed: number, o: FuzzOptions, commands: number): Promise<v
   console.log(
     `replay of run seed ${seed}: ${commands} commands, ${describeConfig(config)}, actors ${ACTOR_LABELS.join(', ')}`,
   );
-  const cmds = generateCommands(seed, commands);
-  const r = await replayRun(seed, commands, overrides(o), o.everyCommand !== true);
+  const { commands: cmds, run: r } = await replayRun(seed, commands, overrides(o), o.everyCommand !== true);
   r.observations.forEach((obs, i) => {
     const c = cmds[i];
     if (c !== undefined)

@@ -86,17 +86,15 @@ export async function shrinkCommands(
   return best;
 }
 
-/** Replays one run of a campaign (same run seed, same commands, same config). */
-export function replayRun(
+/** Replays one run of a campaign (same run seed, same commands, same config): the commands and the run. */
+export async function replayRun(
   runSeed: number,
   commandsPerRun: number,
   overrides: Partial<SystemConfig> = {},
   everyStep = true,
-): Promise<ModelRun> {
-  return runModel(generateCommands(runSeed, commandsPerRun), {
-    config: runConfig(runSeed, overrides),
-    everyStep,
-  });
+): Promise<{ commands: Command[]; run: ModelRun }> {
+  const commands = generateCommands(runSeed, commandsPerRun);
+  return { commands, run: await runModel(commands, { config: runConfig(runSeed, overrides), everyStep }) };
 }
 
 /** Runs until `more` says stop; every failure is shrunk and kept with its run seed. */

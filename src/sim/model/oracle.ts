@@ -143,10 +143,6 @@ export class Oracle {
     return new Map([...this.ds].map(([k, e]) => [k, { owner: e.owner, value: e.value }]));
   }
 
-  mapRecordCount(): number {
-    return this.records.length;
-  }
-
   // ------------------------------------------------------------------ memory
 
   private read(a: number, pos: number, len: number): Uint8Array {
