@@ -73,6 +73,8 @@ const ACTOR_PRIV: PrivSpec = {
       : [...GRANT_TEST_PRIV.kernelCalls, SYS_VSAFECOPY - KERNEL_CALL],
 };
 const dsKey = (k: number): string => `fz.k${k}`;
+/** At most this many oracle states are kept as explanations of what was seen (see Run.candidates). */
+const MAX_CANDIDATES = 16;
 
 /** The window of a process as a host reads it through its page table; a page not present reads as zeros. */
 export function readWindow(sys: System, d: Driven): Uint8Array {
@@ -121,12 +123,27 @@ function clampSingle(c: SingleCommand): SingleCommand {
 class Run {
   readonly made: Made[] = [];
   checks = 0;
+  /**
+   * The oracle states that explain everything seen so far. Usually one; a pair whose two serial orders leave the
+   * same observable state but different hidden state (e.g. a mapping made before or after a revmap) keeps both
+   * until a later command tells them apart.
+   */
+  candidates: Oracle[];
   constructor(
     readonly sys: System,
     readonly actors: Driven[],
-    public oracle: Oracle,
+    oracle: Oracle,
     readonly everyStep: boolean,
-  ) {}
+  ) {
+    this.candidates = [oracle];
+  }
+
+  /** The first candidate: every candidate agrees on what the executor asks (instances, grant references). */
+  get oracle(): Oracle {
+    const o = this.candidates[0];
+    if (o === undefined) throw new Error('no oracle candidate');
+    return o;
+  }
 
   actor(a: number): Driven {
     const d = this.actors[a];
@@ -360,52 +377,62 @@ class Run {
     }
   }
 
-  /** One command on both sides; throws a ModelViolation when they differ. The observation, or null (n/a). */
-  async step(c: Command): Promise<string | null> {
-    if (c.k === 'pair') return this.pair(c.first, c.second);
-    const p = this.plan(c);
-    if (p === null) return null;
-    const started = p.start();
-    await this.settle();
-    const real = [started()];
-    const wants = [p.model(this.oracle)];
-    agree(real, wants);
-    return commit([p], real, wants).join(' | ');
-  }
-
   /**
-   * Two commands of different actors in flight together. The system may interleave them in any way the
-   * scheduler picks; the outcome must be one of the two serial orders on the oracle (codes, windows, DS).
+   * One command (or pair) on the system and on every candidate oracle; the candidates that explain the outcome
+   * and the state survive. Throws a ModelViolation when none does. What it observed, or null (n/a).
    */
-  private async pair(c1: SingleCommand, c2: SingleCommand): Promise<string | null> {
-    if (c1.a === c2.a) throw new Error('a pair needs two actors');
-    const plans = [this.plan(c1), this.plan(c2)].filter((p): p is Plan => p !== null);
-    if (plans.length === 0) return null;
-    const started = plans.map((p) => p.start());
+  async step(c: Command): Promise<string | null> {
+    const plans = (c.k === 'pair' ? [c.first, c.second] : [c]).map((x) => this.plan(x));
+    if (c.k === 'pair' && c.first.a === c.second.a) throw new Error('a pair needs two actors');
+    const live = plans.filter((p): p is Plan => p !== null);
+    if (live.length === 0) return null;
+    const started = live.map((p) => p.start());
     await this.settle();
     const real = started.map((r) => r());
-    const tries = [plans, [...plans].reverse()].map((order) => {
-      const o = this.oracle.clone();
-      const wants = new Map(order.map((p) => [p, p.model(o)] as const));
-      return { o, wants: plans.map((p) => wants.get(p)) };
-    });
-    let first: unknown = null;
-    for (const t of tries) {
-      try {
-        const wants = t.wants.filter((w): w is ModelOutcome => w !== undefined);
-        agree(real, wants);
-        compareState(this, t.o);
-        this.oracle = t.o;
-        return commit(plans, real, wants).join(' | ');
-      } catch (e) {
-        if (!(e instanceof ModelViolation)) throw e;
-        first ??= e;
+    const state = realState(this);
+    // A single command has one serial order; a pair two. Each candidate is tried in each (on a copy for a pair).
+    const orders = live.length === 1 ? [live] : [live, [...live].reverse()];
+    const survivors: { o: Oracle; wants: ModelOutcome[] }[] = [];
+    let first: ModelViolation | null = null;
+    for (const cand of this.candidates) {
+      for (const order of orders) {
+        const o = orders.length === 1 ? cand : cand.clone();
+        const byPlan = new Map(order.map((p) => [p, p.model(o)] as const));
+        const wants = live.map((p) => byPlan.get(p)).filter((w): w is ModelOutcome => w !== undefined);
+        try {
+          agree(real, wants);
+          matchState(state, o);
+          survivors.push({ o, wants });
+        } catch (e) {
+          if (!(e instanceof ModelViolation)) throw e;
+          first ??= e;
+        }
       }
     }
-    throw new ModelViolation(
-      `neither serial order explains the pair: ${first instanceof Error ? first.message : ''}`,
-    );
+    const chosen = survivors[0];
+    if (chosen === undefined) {
+      const why = first?.message ?? 'no candidate';
+      throw new ModelViolation(live.length === 1 ? why : `neither serial order explains the pair: ${why}`);
+    }
+    this.candidates = distinct(survivors.map((x) => x.o));
+    return commit(live, real, chosen.wants).join(' | ');
   }
+}
+
+/**
+ * The candidates kept after a command, without duplicates (same grant tables, records, DS, read-only pages and
+ * window sharing; the window bytes are equal already), at most MAX_CANDIDATES.
+ */
+function distinct(oracles: Oracle[]): Oracle[] {
+  const seen = new Set<string>();
+  return oracles
+    .filter((o) => {
+      const f = o.fingerprint();
+      if (seen.has(f)) return false;
+      seen.add(f);
+      return true;
+    })
+    .slice(0, MAX_CANDIDATES);
 }
 
 /** Throws a ModelViolation unless every real outcome is the oracle's. */
@@ -453,32 +480,38 @@ function observed(x: Outcome): string {
 
 const render = (x: Outcome | 'killed'): string => JSON.stringify(x === 'killed' ? { result: 'killed' } : x);
 
-/** Compares windows and DS entries with the oracle; throws a ModelViolation on the first difference. */
-function compareState(run: Run, oracle: Oracle): number {
-  let h = 0x811c9dc5;
-  for (let a = 0; a < ACTORS; a++) {
-    const real = readWindow(run.sys, run.actor(a));
+/** What the system shows now: every actor's window, the actors' DS entries (by key index), and a hash of both. */
+interface RealState {
+  windows: Uint8Array[];
+  ds: string;
+  hash: number;
+}
+
+function realState(run: Run): RealState {
+  const windows = Array.from({ length: ACTORS }, (_, a) => readWindow(run.sys, run.actor(a)));
+  const entries = run.sys.ds
+    .entries()
+    .filter((e) => e.key.startsWith('fz.k'))
+    .map((e) => [Number(e.key.slice(4)), { owner: ACTOR_LABELS.indexOf(e.owner), value: e.value }] as const);
+  const ds = dsText(new Map(entries));
+  return { windows, ds, hash: windows.reduce((h, w) => hashBytes(w, h), 0x811c9dc5) };
+}
+
+const dsText = (m: Map<number, { owner: number; value: unknown }>): string =>
+  JSON.stringify([...m].sort(([x], [y]) => x - y));
+
+/** Throws a ModelViolation on the first difference between the system's windows or DS entries and the oracle's. */
+function matchState(real: RealState, oracle: Oracle): void {
+  real.windows.forEach((w, a) => {
     const want = oracle.window(a);
-    const at = real.findIndex((b, i) => b !== want[i]);
+    const at = w.findIndex((b, i) => b !== want[i]);
     if (at >= 0)
       throw new ModelViolation(
-        `${ACTOR_LABELS[a] ?? a}: window byte ${at} (page ${Math.floor(at / PAGE)}) is ${real[at] ?? '?'}, the oracle says ${want[at] ?? '?'}`,
+        `${ACTOR_LABELS[a] ?? a}: window byte ${at} (page ${Math.floor(at / PAGE)}) is ${w[at] ?? '?'}, the oracle says ${want[at] ?? '?'}`,
       );
-    h = hashBytes(real, h);
-  }
-  const ds = new Map(
-    run.sys.ds
-      .entries()
-      .filter((e) => e.key.startsWith('fz.k'))
-      .map(
-        (e) => [Number(e.key.slice(4)), { owner: ACTOR_LABELS.indexOf(e.owner), value: e.value }] as const,
-      ),
-  );
-  const want = oracle.dsEntries();
-  const a = JSON.stringify([...ds].sort(([x], [y]) => x - y));
-  const b = JSON.stringify([...want].sort(([x], [y]) => x - y));
-  if (a !== b) throw new ModelViolation(`DS entries ${a}, the oracle says ${b}`);
-  return h;
+  });
+  const want = dsText(oracle.dsEntries());
+  if (real.ds !== want) throw new ModelViolation(`DS entries ${real.ds}, the oracle says ${want}`);
 }
 
 /** RS_DOWN of every actor, then the leak checks against the counts taken before the actors started. */
@@ -527,7 +560,7 @@ export async function runModel(commands: readonly Command[], o: ModelOptions = {
     violation,
     leaks,
     observations,
-    staleReuse: (run?.oracle ?? oracle).staleReuse,
+    staleReuse: (run?.candidates ?? [oracle]).some((x) => x.staleReuse),
   });
   try {
     const start = async (): Promise<Driven[]> => {
@@ -555,8 +588,7 @@ export async function runModel(commands: readonly Command[], o: ModelOptions = {
       if (raw === undefined) break;
       const c = clamp(raw);
       const seen = await run.step(c);
-      const h = compareState(run, run.oracle);
-      observations.push(`${seen ?? 'n/a'} ${h.toString(16)}`);
+      observations.push(`${seen ?? 'n/a'} ${realState(run).hash.toString(16)}`);
       await o.afterCommand?.(sys, actors, index);
     }
     return result(null, await takeDown(run, base));

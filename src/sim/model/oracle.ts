@@ -119,6 +119,27 @@ export class Oracle {
     return c;
   }
 
+  /**
+   * Everything but the window bytes, as text: instances, read-only pages, which pages share a cell, grant tables,
+   * mapping records, DS, staleReuse. Two oracles with equal windows and equal fingerprints behave alike.
+   */
+  fingerprint(): string {
+    const ids = new Map<Uint8Array, number>();
+    const sharing = this.actors.map((m) =>
+      m.cells.map((c) => {
+        if (!ids.has(c)) ids.set(c, ids.size);
+        return ids.get(c);
+      }),
+    );
+    return JSON.stringify({
+      actors: this.actors.map((m) => ({ inst: m.inst, readOnly: m.readOnly, table: m.table })),
+      sharing,
+      records: this.records,
+      ds: [...this.ds],
+      stale: this.staleReuse,
+    });
+  }
+
   private actor(a: number): ActorModel {
     const m = this.actors[a];
     if (m === undefined) throw new Error(`oracle: no actor ${a}`);

@@ -25,4 +25,43 @@ export const REGRESSIONS: RegressionCase[] = [
       { k: 'write', a: 2, pos: 15556, len: 7, byte: 59 },
     ],
   },
+  {
+    name: 'a read-only map in flight with a revmap of its grant: the hidden order decides a later write',
+    note:
+      'grantvm fuzz --minutes 12 --seed 2028, run seed 2449450797, shrunk: both serial orders of the pair left the same ' +
+      'codes and bytes, the oracle kept the first (map, then revmap: page writable) while the system had run the ' +
+      'revmap first (page still mapped read-only), so the write was a SIGSEGV. Fixed in the oracle: it keeps every ' +
+      'state that explains what was seen until a later command tells them apart.',
+    config: { schedule: 'random', seed: 2449450797, cowSafecopy: false, grantIds: 'generational' },
+    commands: [
+      { k: 'magic', a: 2, to: 1, from: 2, page: 0, access: 7 },
+      { k: 'map', a: 0, g: 8, gOffPages: 0, page: 0, pages: 2, writable: false },
+      { k: 'delete', a: 1, key: 2 },
+      { k: 'copy', a: 2, dir: 'from', g: 27, gOff: 4095, pos: 16484, len: 12288 },
+      { k: 'write', a: 2, pos: 14360, len: 8192, byte: 155 },
+      { k: 'map', a: 1, g: 17, gOffPages: 0, page: 3, pages: 2, writable: false },
+      { k: 'grant', a: 2, to: 1, page: 5, pages: 3, access: 7 },
+      { k: 'grant', a: 2, to: 0, page: 5, pages: 2, access: 5 },
+      {
+        k: 'pair',
+        first: { k: 'retrieve', a: 0, key: 2 },
+        second: { k: 'grant', a: 1, to: 1, page: 7, pages: 3, access: 5 },
+      },
+      {
+        k: 'vcopy',
+        a: 2,
+        items: [
+          { dir: 'from', g: 3, gOff: 1, pos: 12289, len: 100 },
+          { dir: 'from', g: 26, gOff: 4113, pos: 28673, len: 4096 },
+        ],
+      },
+      { k: 'copy', a: 0, dir: 'to', g: 14, gOff: 4095, pos: 0, len: 4095 },
+      {
+        k: 'pair',
+        first: { k: 'map', a: 0, g: 2, gOffPages: 1, page: 3, pages: 1, writable: false },
+        second: { k: 'revmap', a: 2, g: 20 },
+      },
+      { k: 'write', a: 0, pos: 8936, len: 8192, byte: 74 },
+    ],
+  },
 ];
