@@ -1,11 +1,10 @@
-// Host-driven actors for whole-system tests, benchmarks and the model-based tester (src/sim/model): a process that
-// runs the actions the host queues, one per notification. Either a system service started through RS (any
-// privileges, any restart policy; by default the reference grant-test privileges, waiting for notifications from
-// KERNEL), which maps a page-aligned buffer at every start; or a user program spawned through init (optionally
-// with a larger data image), optionally promoted by the host to a system process with every kernel and VM call,
-// notified from SYSTEM. An action can be queued without running the system (start), run to idle (do), or run one
-// kernel entry at a time with checks after each (stepwise). A service may be restarted by RS: its endpoint,
-// process and buffer are those of the current instance. Entry points: drivenActor, runStepwise, Driven.
+// Host-driven actors for whole-system tests and benchmarks: a process that runs the actions the host queues, one
+// per notification. Either a system service started through RS (any privileges, any restart policy; by default the
+// reference grant-test privileges, waiting for notifications from KERNEL), which maps a page-aligned buffer at every
+// start; or a user program spawned through init (optionally with a larger data image), optionally promoted by the
+// host to a system process with every kernel and VM call, notified from SYSTEM. An action can be queued without
+// running the system (start), run to idle (do), or run one kernel entry at a time with checks after each
+// (stepwise). A service may be restarted by RS: its endpoint, process and buffer are those of the current instance.
 import { ANY, KERNEL, SYSTEM } from '../include/endpoint.ts';
 import type { Endpoint } from '../include/endpoint.ts';
 import type { PrivSpec } from '../include/priv.ts';

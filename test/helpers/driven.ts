@@ -1,2 +1,2 @@
-// The driven actors moved to src/sim/driven.ts (the fuzz engine drives them too); tests keep importing them here.
+// The driven actors live in src/sim/driven.ts (the benchmarks of the package use them too).
 export * from '../../src/sim/driven.ts';
