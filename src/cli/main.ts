@@ -1,12 +1,12 @@
 // The grantvm command (the only code that may touch node:*): run, inspect, and the commands the other
 // layers add. Bad options give one line and exit code 2; a failed run exits 1.
 import { Command, CommanderError, Option } from 'commander';
+import { fuzzCommand, parseMinutes } from './commands/fuzz.ts';
 import { runCommand } from './commands/run.ts';
 import { inspectCommand } from './commands/inspect.ts';
 import { traceCommand } from './commands/trace.ts';
 import { benchCommand } from './commands/bench.ts';
 import { testCommand } from './commands/test.ts';
-import { fuzzCommand, parseMinutes } from './commands/fuzz.ts';
 import { UsageError, parseCount, parseSeed, parseSize } from './options.ts';
 import { ConfigError } from '../sim/system.ts';
 
@@ -47,14 +47,6 @@ export function buildProgram(): Command {
     .requiredOption('-o, --output <file>', 'where to write the trace')
     .addOption(new Option('--format <format>', 'jsonl, or chrome for chrome://tracing and Perfetto').choices(['jsonl', 'chrome']).default('jsonl'))
     .action(traceCommand);
-  withSystemOptions(program.command('fuzz').description('model-based fuzzing: random command sequences against a naive oracle, invariants and leaks'))
-    .option('--runs <n>', 'number of runs (default 100)', parseCount)
-    .option('--minutes <m>', 'run for this long instead of a number of runs', parseMinutes)
-    .option('--commands <n>', 'commands per run (default 40)', parseCount)
-    .option('--replay <runSeed>', 'rerun one run of a campaign by its run seed, command by command', parseSeed)
-    .option('--every-command', 'check invariants after every command instead of every kernel entry (faster)')
-    .option('--shrink <n>', 'shrink attempts per failure (default 300)', parseCount)
-    .action(fuzzCommand);
   program
     .command('bench')
     .description('run the benchmarks against the host baselines of the same run; --json and an SVG chart of safeperf')
@@ -63,6 +55,14 @@ export function buildProgram(): Command {
     .option('--svg <file>', 'draw the safeperf sweep (time per page against pages) as an SVG line chart')
     .option('--rounds <n>', 'rounds of ipc, mmu, ds and safeperf (default: 7, 5, 5, 3)', parseCount)
     .action(benchCommand);
+  withSystemOptions(program.command('fuzz').description('model-based fuzzing: random command sequences against a naive oracle, invariants and leaks'))
+    .option('--runs <n>', 'number of runs (default 100)', parseCount)
+    .option('--minutes <m>', 'run for this long instead of a number of runs', parseMinutes)
+    .option('--commands <n>', 'commands per run (default 40)', parseCount)
+    .option('--replay <runSeed>', 'rerun one run of a campaign by its run seed, command by command', parseSeed)
+    .option('--every-command', 'check invariants after every command instead of every kernel entry (faster)')
+    .option('--shrink <n>', 'shrink attempts per failure (default 300)', parseCount)
+    .action(fuzzCommand);
   return program;
 }
 
