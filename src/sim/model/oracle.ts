@@ -116,6 +116,7 @@ export class Oracle {
     c.records = copy.records;
     c.ds = copy.ds;
     c.staleReuse = this.staleReuse;
+    c.unspecified = [...this.unspecified];
     return c;
   }
 
@@ -340,8 +341,40 @@ export class Oracle {
     const [src, sPos, dst, dPos] =
       c.dir === 'from' ? [v.owner.actor, v.pos, a, c.pos] : [a, c.pos, v.owner.actor, v.pos];
     if (!this.writable(dst, dPos, c.len)) return { result: EFAULT };
+    if (this.overlapsAcross(src, sPos, dst, dPos, c.len))
+      this.unspecified.push({ actor: dst, pos: dPos, len: c.len });
     this.write(dst, dPos, this.read(src, sPos, c.len));
     return { result: OK };
+  }
+
+  /**
+   * The two ranges share a page through a safemap other than as the very same addresses of one process. The spec
+   * makes a copy overlap-safe only inside one process (§5.3); otherwise the bytes depend on the physical layout.
+   */
+  private overlapsAcross(src: number, sPos: number, dst: number, dPos: number, len: number): boolean {
+    const pages = (a: number, pos: number): [Uint8Array | undefined, number][] => {
+      const out: [Uint8Array | undefined, number][] = [];
+      for (let p = Math.floor(pos / PAGE); p * PAGE < pos + len; p++) out.push([this.actor(a).cells[p], p]);
+      return out;
+    };
+    const from = new Map(pages(src, sPos));
+    return pages(dst, dPos).some(
+      ([cell, p]) => cell !== undefined && from.has(cell) && (src !== dst || from.get(cell) !== p),
+    );
+  }
+
+  /**
+   * Destination ranges whose bytes the spec leaves to the implementation (see overlapsAcross): the executor
+   * takes the system's bytes there (adoptUnspecified) before it compares.
+   */
+  unspecified: { actor: number; pos: number; len: number }[] = [];
+
+  adoptUnspecified(windows: readonly Uint8Array[]): void {
+    for (const u of this.unspecified) {
+      const w = windows[u.actor];
+      if (w !== undefined) this.write(u.actor, u.pos, w.slice(u.pos, u.pos + u.len));
+    }
+    this.unspecified = [];
   }
 
   /** sys_vsafecopy: the elements in order, stopping at the first error. */

@@ -64,4 +64,19 @@ export const REGRESSIONS: RegressionCase[] = [
       { k: 'write', a: 0, pos: 8936, len: 8192, byte: 74 },
     ],
   },
+  {
+    name: 'a safecopy between two processes whose ranges share a page through a safemap',
+    note:
+      'grantvm fuzz --minutes 11 --seed 2029, run seed 3883881071, shrunk: fz0 copied from fz2 into a range that shares ' +
+      'a page with the source; the system copies front to back by physical runs, the oracle read the whole source ' +
+      'first. The spec promises overlap-safety only inside one process (§5.3), so the bytes depend on the physical ' +
+      'layout: the oracle now leaves such a destination to the system (Oracle.unspecified).',
+    config: { schedule: 'random', seed: 3883881071, cowSafecopy: false, grantIds: 'legacy' },
+    commands: [
+      { k: 'write', a: 2, pos: 10115, len: 7, byte: 76 },
+      { k: 'grant', a: 2, to: 0, page: 1, pages: 3, access: 7 },
+      { k: 'map', a: 0, g: 28, gOffPages: 1, page: 2, pages: 1, writable: true },
+      { k: 'copy', a: 0, dir: 'from', g: 12, gOff: 0, pos: 8292, len: 8192 },
+    ],
+  },
 ];
