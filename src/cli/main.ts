@@ -1,6 +1,7 @@
 // The grantvm command (the only code that may touch node:*): run, inspect, and the commands the other
 // layers add. Bad options give one line and exit code 2; a failed run exits 1.
 import { Command, CommanderError, Option } from 'commander';
+import { fuzzCommand, parseMinutes } from './commands/fuzz.ts';
 import { runCommand } from './commands/run.ts';
 import { inspectCommand } from './commands/inspect.ts';
 import { traceCommand } from './commands/trace.ts';
@@ -70,6 +71,14 @@ export function buildProgram(): Command {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--dir <dir>', 'the bundle to serve (default: web/dist)')
     .action(uiCommand);
+  withSystemOptions(program.command('fuzz').description('model-based fuzzing: random command sequences against a naive oracle, invariants and leaks'))
+    .option('--runs <n>', 'number of runs (default 100)', parseCount)
+    .option('--minutes <m>', 'run for this long instead of a number of runs', parseMinutes)
+    .option('--commands <n>', 'commands per run (default 40)', parseCount)
+    .option('--replay <runSeed>', 'rerun one run of a campaign by its run seed, command by command', parseSeed)
+    .option('--every-command', 'check invariants after every command instead of every kernel entry (faster)')
+    .option('--shrink <n>', 'shrink attempts per failure (default 300)', parseCount)
+    .action(fuzzCommand);
   return program;
 }
 

@@ -6,7 +6,6 @@
 // The benchmark modules are loaded on demand, so the other commands start without them. Entry points:
 // benchCommand, benchReportJson, safeperfSvg, parseSafeperfLines, BENCH_GROUPS.
 import { writeFileSync } from 'node:fs';
-import cliProgress from 'cli-progress';
 import { runScenario } from '../../sim/scenario.ts';
 import type { ScenarioResult } from '../../sim/scenario.ts';
 import { safeperfSuite } from '../../sim/grantsuites.ts';
@@ -15,6 +14,7 @@ import type { BenchResult, Progress } from '../bench/report.ts';
 import { UsageError } from '../options.ts';
 import { color } from '../format.ts';
 import { lineChartSvg } from '../svgchart.ts';
+import { progressReporter } from '../progress.ts';
 import { hostClockNs } from './test.ts';
 
 export const BENCH_GROUPS = ['ipc', 'mmu', 'grants', 'vm', 'ds', 'safeperf'] as const;
@@ -158,57 +158,6 @@ export function toRecords(group: BenchGroup, results: readonly BenchResult[]): B
 
 export function benchReportJson(report: BenchReport): string {
   return `${JSON.stringify(report, null, 2)}\n`;
-}
-
-// ------------------------------------------------------------------ progress
-
-interface Reporter {
-  update: Progress;
-  stop: () => void;
-}
-
-/** A cli-progress bar on a terminal; otherwise a line at the start, at most one every 2 s, and one at the end. */
-export function progressReporter(group: string, tty = process.stdout.isTTY): Reporter {
-  const t0 = performance.now();
-  if (tty) {
-    const bar = new cliProgress.SingleBar(
-      {
-        format: `  ${group.padEnd(8)} {bar} {percentage}% | {duration_formatted}`,
-        stream: process.stdout,
-        hideCursor: true,
-        clearOnComplete: true,
-        barsize: 30,
-      },
-      cliProgress.Presets.shades_classic,
-    );
-    bar.start(1, 0);
-    let lastTotal = 1;
-    return {
-      update: (done, total) => {
-        if (total !== lastTotal && total > 0) {
-          bar.setTotal(total);
-          lastTotal = total;
-        }
-        bar.update(done);
-      },
-      stop: () => {
-        bar.stop();
-      },
-    };
-  }
-  console.log(color.dim(`  ${group}: running…`));
-  let last = t0;
-  return {
-    update: (done, total) => {
-      const now = performance.now();
-      if (now - last < 2000 || total <= 0) return;
-      last = now;
-      console.log(color.dim(`  ${group}: ${done}/${total} (${Math.floor((100 * done) / total)}%), ${((now - t0) / 1000).toFixed(1)} s`));
-    },
-    stop: () => {
-      console.log(color.dim(`  ${group}: done in ${((performance.now() - t0) / 1000).toFixed(1)} s`));
-    },
-  };
 }
 
 // ------------------------------------------------------------------ safeperf

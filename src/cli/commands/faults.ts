@@ -10,7 +10,7 @@ import { SIGKILL } from '../../include/errno.ts';
 import { UsageError, configFromOptions } from '../options.ts';
 import type { CommonOptions } from '../options.ts';
 import { color, table } from '../format.ts';
-import { progressReporter } from './bench.ts';
+import { progressReporter } from '../progress.ts';
 
 export interface FaultsOptions extends CommonOptions {
   targets?: string;

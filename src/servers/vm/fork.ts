@@ -123,7 +123,8 @@ export async function doFork(vm: Vm, p: Proc, m: Message): Promise<VmReply> {
   if ((parent.flags & VMF_HASPT) === 0) return ENXIO;
   const built = forkAddressSpace(vm, parent, child);
   if (built !== OK) return built;
-  sanityAt(vm, 'detail', 'fork: child built');
+  // No checkpoint here: until forkCommit the parent's PTEs still allow writes to blocks the child now shares
+  // (the parent is blocked in fork meanwhile); the tables are whole again once the child is committed.
   const r = await p.kernelCall({ type: SYS_FORK, parent: parent.endpoint, slot, program: m.program, name: m.name });
   if (r.type !== OK) {
     freeAddressSpace(vm, child);
@@ -134,6 +135,7 @@ export async function doFork(vm: Vm, p: Proc, m: Message): Promise<VmReply> {
   const bound = await p.kernelCall({ type: SYS_VMCTL, request: VMCTL_I386_SETCR3, endpoint: child.endpoint, frame: child.pt.dir });
   if (bound.type !== OK) return bound.type;
   vm.dirty.delete(child);
+  sanityAt(vm, 'detail', 'fork: child committed');
   vmTrace(vm, 'fork', parent.endpoint, { result: child.endpoint });
   return { result: OK, child: child.endpoint };
 }

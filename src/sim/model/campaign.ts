@@ -1,0 +1,128 @@
+// A fuzzing campaign over the model-based tester: runs of generated command sequences, each from its own run seed
+// (which also seeds the random scheduler and picks cowSafecopy and the grant-id scheme), until the caller's budget
+// says stop. Failures are shrunk (commands dropped while the failure persists) and reported with their run seed.
+// No clock: the caller measures time in `more`. Entry points: runCampaign, replayRun, shrinkCommands, runConfig.
+import { Rng } from '../../lib/rng.ts';
+import type { SystemConfig } from '../config.ts';
+import { generateCommands } from './commands.ts';
+import type { Command } from './commands.ts';
+import { runModel } from './executor.ts';
+import type { ModelRun } from './executor.ts';
+
+export interface CampaignOptions {
+  /** Seed of the run seeds. */
+  seed: number;
+  commandsPerRun: number;
+  /** Overrides of the per-run config (e.g. cowSafecopy or grantIds forced by the user). */
+  config?: Partial<SystemConfig>;
+  /** sys.sanityCheck() after every kernel entry (default true) or after every command. */
+  everyStep?: boolean;
+  /** Called before every run with the runs done so far: false ends the campaign. */
+  more: (runsDone: number) => boolean;
+  /** Called after every run. */
+  onRun?: (summary: Readonly<CampaignSummary>) => void;
+  /** Shrink attempts per failure (default 300; 0 keeps the whole sequence). */
+  shrinkBudget?: number;
+}
+
+export interface CampaignFailure {
+  kind: 'violation' | 'leak';
+  runSeed: number;
+  message: string;
+  /** The shrunk sequence that still fails (the whole sequence when shrinking is off). */
+  commands: Command[];
+  config: Partial<SystemConfig>;
+}
+
+export interface CampaignSummary {
+  runs: number;
+  commands: number;
+  checks: number;
+  failures: CampaignFailure[];
+}
+
+/** The config of one run: its seed drives the random scheduler and picks the COW and grant-id modes. */
+export function runConfig(runSeed: number, overrides: Partial<SystemConfig> = {}): Partial<SystemConfig> {
+  return {
+    schedule: 'random',
+    seed: runSeed,
+    cowSafecopy: (runSeed & 1) === 0,
+    grantIds: (runSeed & 2) === 0 ? 'generational' : 'legacy',
+    ...overrides,
+  };
+}
+
+const failureOf = (r: ModelRun): { kind: CampaignFailure['kind']; message: string } | null =>
+  r.violation !== null
+    ? { kind: 'violation', message: `command ${r.violation.index}: ${r.violation.message}` }
+    : r.leaks.length > 0
+      ? { kind: 'leak', message: r.leaks.join('; ') }
+      : null;
+
+/**
+ * Drops commands while the run still fails the same way (violation or leak): first halves, then single commands,
+ * at most `budget` runs. Returns the smallest failing sequence found.
+ */
+export async function shrinkCommands(
+  commands: readonly Command[],
+  config: Partial<SystemConfig>,
+  kind: CampaignFailure['kind'],
+  budget: number,
+  everyStep = false,
+): Promise<Command[]> {
+  let best = [...commands];
+  let tries = 0;
+  const fails = async (cs: Command[]): Promise<boolean> => {
+    tries++;
+    const r = await runModel(cs, { config, everyStep });
+    return failureOf(r)?.kind === kind;
+  };
+  for (let chunk = Math.floor(best.length / 2); chunk >= 1 && tries < budget; chunk = Math.floor(chunk / 2)) {
+    for (let at = best.length - chunk; at >= 0 && tries < budget; at -= chunk) {
+      const candidate = [...best.slice(0, at), ...best.slice(at + chunk)];
+      if (await fails(candidate)) best = candidate;
+    }
+  }
+  return best;
+}
+
+/** Replays one run of a campaign (same run seed, same commands, same config): the commands and the run. */
+export async function replayRun(
+  runSeed: number,
+  commandsPerRun: number,
+  overrides: Partial<SystemConfig> = {},
+  everyStep = true,
+): Promise<{ commands: Command[]; run: ModelRun }> {
+  const commands = generateCommands(runSeed, commandsPerRun);
+  return { commands, run: await runModel(commands, { config: runConfig(runSeed, overrides), everyStep }) };
+}
+
+/** Runs until `more` says stop; every failure is shrunk and kept with its run seed. */
+export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> {
+  const seeds = new Rng(o.seed);
+  const summary: CampaignSummary = { runs: 0, commands: 0, checks: 0, failures: [] };
+  while (o.more(summary.runs)) {
+    const runSeed = seeds.next();
+    const commands = generateCommands(runSeed, o.commandsPerRun);
+    const config = runConfig(runSeed, o.config);
+    const everyStep = o.everyStep ?? true;
+    const r = await runModel(commands, { config, everyStep });
+    summary.runs++;
+    summary.commands += r.commands;
+    summary.checks += r.checks;
+    const f = failureOf(r);
+    if (f !== null) {
+      const shrunk = await shrinkCommands(commands, config, f.kind, o.shrinkBudget ?? 300, everyStep);
+      const again = failureOf(await runModel(shrunk, { config, everyStep }));
+      summary.failures.push({
+        kind: f.kind,
+        runSeed,
+        message: again?.message ?? f.message,
+        commands: shrunk,
+        config,
+      });
+    }
+    o.onRun?.(summary);
+  }
+  return summary;
+}

@@ -1,0 +1,242 @@
+// The command language of model-based testing: what a small fixed set of actors (RS services, each with a known
+// memory window) can ask of the grant machinery, VM and DS. Commands name actors by index and grants by the index
+// of a previously created grant (`g`, taken modulo the grants that exist), so a shrunk sequence keeps its meaning.
+// Entry points: Command, ACTORS, WINDOW_PAGES, generateCommands, formatCommand.
+import { Rng } from '../../lib/rng.ts';
+
+/** Actors (RS services fz0..fz2); each owns a window of WINDOW_PAGES pages and one scratch page after it. */
+export const ACTORS = 3;
+export const WINDOW_PAGES = 8;
+export const PAGE = 4096;
+export const WINDOW_BYTES = WINDOW_PAGES * PAGE;
+/** DS keys the actors publish under (u32 values). */
+export const DS_KEYS = 3;
+
+/** Grant access sets the generator uses (CPF_READ 1, CPF_WRITE 2, CPF_MAP 4), the usable ones more often. */
+export const ACCESS_SETS = [1, 2, 3, 5, 7, 7, 7] as const;
+/** Grant offsets and copy lengths that straddle page boundaries and grant ends. */
+export const COPY_OFFSETS = [0, 0, 1, 100, PAGE - 1, PAGE, PAGE + 17] as const;
+export const COPY_LENGTHS = [0, 1, 100, PAGE - 1, PAGE, PAGE + 1, 2 * PAGE, 3 * PAGE] as const;
+/** DS publish flags: 0, OVERWRITE, PRIV_RETRIEVE, OVERWRITE|PRIV_RETRIEVE, OVERWRITE|PRIV_OVERWRITE. */
+export const DS_FLAG_SETS = [0, 0x1000, 0x002, 0x1002, 0x1004] as const;
+
+/** One safecopy: `from` copies grant bytes into the actor's window at `pos`, `to` the other way. */
+export interface CopySpec {
+  dir: 'from' | 'to';
+  g: number;
+  gOff: number;
+  pos: number;
+  len: number;
+}
+
+export type Command =
+  | { k: 'write'; a: number; pos: number; len: number; byte: number }
+  | { k: 'grant'; a: number; to: number; page: number; pages: number; access: number }
+  | { k: 'indirect'; a: number; to: number; g: number }
+  | { k: 'magic'; a: number; to: number; from: number; page: number; access: number }
+  | { k: 'revoke'; a: number; g: number }
+  | {
+      k: 'setgrant';
+      a: number;
+      g: number;
+      to: number;
+      page: number;
+      pages: number;
+      access: number;
+      disable: boolean;
+    }
+  | ({ k: 'copy'; a: number } & CopySpec)
+  | { k: 'vcopy'; a: number; items: CopySpec[] }
+  | { k: 'map'; a: number; g: number; gOffPages: number; page: number; pages: number; writable: boolean }
+  | { k: 'unmap'; a: number; page: number }
+  | { k: 'revmap'; a: number; g: number }
+  | { k: 'publish'; a: number; key: number; value: number; flags: number }
+  | { k: 'retrieve'; a: number; key: number }
+  | { k: 'delete'; a: number; key: number }
+  | { k: 'crash'; a: number }
+  /** Two commands of different actors in flight together; the outcome must be one of the two serial orders. */
+  | { k: 'pair'; first: SingleCommand; second: SingleCommand };
+
+export type CommandKind = Command['k'];
+export type SingleCommand = Exclude<Command, { k: 'pair' }>;
+
+/**
+ * Kinds that may run in a pair. Not a crash (the other command names actors by their instance when it is
+ * planned), nor a user write or vsafecopy, which are not atomic (page by page, element by element), nor a copy,
+ * whose COW path maps the middle pages before it copies the head and tail.
+ */
+export const PAIRABLE: readonly Exclude<CommandKind, 'pair'>[] = [
+  'grant',
+  'indirect',
+  'magic',
+  'revoke',
+  'setgrant',
+  'map',
+  'unmap',
+  'revmap',
+  'publish',
+  'retrieve',
+  'delete',
+];
+
+/** Every command kind, in a fixed order (fast-check arbitraries pick from it). */
+export const COMMAND_KINDS: readonly CommandKind[] = [
+  'write',
+  'grant',
+  'indirect',
+  'magic',
+  'revoke',
+  'setgrant',
+  'copy',
+  'vcopy',
+  'map',
+  'unmap',
+  'revmap',
+  'publish',
+  'retrieve',
+  'delete',
+  'crash',
+  'pair',
+];
+
+/** Relative frequencies of the command kinds in generated sequences. */
+const WEIGHTS: readonly [CommandKind, number][] = [
+  ['write', 4],
+  ['grant', 5],
+  ['indirect', 1],
+  ['magic', 1],
+  ['revoke', 2],
+  ['setgrant', 1],
+  ['copy', 5],
+  ['vcopy', 1],
+  ['map', 4],
+  ['unmap', 1],
+  ['revmap', 1],
+  ['publish', 2],
+  ['retrieve', 2],
+  ['delete', 1],
+  ['crash', 1],
+  ['pair', 3],
+];
+
+function pick<T>(rng: Rng, xs: readonly T[]): T {
+  const x = xs[rng.int(xs.length)];
+  if (x === undefined) throw new Error('pick from an empty list');
+  return x;
+}
+
+function copySpec(rng: Rng): CopySpec {
+  return {
+    dir: rng.int(2) === 0 ? 'from' : 'to',
+    g: rng.int(32),
+    gOff: pick(rng, COPY_OFFSETS),
+    pos: rng.int(WINDOW_PAGES) * PAGE + pick(rng, [0, 0, 1, 100, PAGE - 1]),
+    len: pick(rng, COPY_LENGTHS),
+  };
+}
+
+/** One random command of the given kind (the same shapes the fast-check arbitraries in the tests build). */
+export function randomCommand(rng: Rng, k: CommandKind): Command {
+  if (k === 'pair') {
+    const first = single(rng, pick(rng, PAIRABLE));
+    const other = single(rng, pick(rng, PAIRABLE));
+    return { k, first, second: { ...other, a: (first.a + 1 + rng.int(ACTORS - 1)) % ACTORS } };
+  }
+  return single(rng, k);
+}
+
+function single(rng: Rng, k: Exclude<CommandKind, 'pair'>): SingleCommand {
+  const a = rng.int(ACTORS);
+  switch (k) {
+    case 'write':
+      return {
+        k,
+        a,
+        pos: rng.int(WINDOW_BYTES),
+        len: pick(rng, [1, 7, PAGE, 2 * PAGE]),
+        byte: 1 + rng.int(255),
+      };
+    case 'grant':
+      return {
+        k,
+        a,
+        to: rng.int(ACTORS),
+        page: rng.int(WINDOW_PAGES),
+        pages: 1 + rng.int(3),
+        access: pick(rng, ACCESS_SETS),
+      };
+    case 'indirect':
+      return { k, a, to: rng.int(ACTORS), g: rng.int(32) };
+    case 'magic':
+      return {
+        k,
+        a,
+        to: rng.int(ACTORS),
+        from: rng.int(ACTORS),
+        page: rng.int(WINDOW_PAGES),
+        access: pick(rng, ACCESS_SETS),
+      };
+    case 'revoke':
+    case 'revmap':
+      return { k, a, g: rng.int(32) };
+    case 'setgrant':
+      return {
+        k,
+        a,
+        g: rng.int(32),
+        to: rng.int(ACTORS),
+        page: rng.int(WINDOW_PAGES),
+        pages: 1 + rng.int(3),
+        access: pick(rng, ACCESS_SETS),
+        disable: rng.int(4) === 0,
+      };
+    case 'copy':
+      return { k, a, ...copySpec(rng) };
+    case 'vcopy':
+      return { k, a, items: [copySpec(rng), copySpec(rng)] };
+    case 'map':
+      return {
+        k,
+        a,
+        g: rng.int(32),
+        gOffPages: rng.int(3) === 0 ? 1 : 0,
+        page: rng.int(WINDOW_PAGES),
+        pages: 1 + rng.int(2),
+        writable: rng.int(3) === 0,
+      };
+    case 'unmap':
+      return { k, a, page: rng.int(WINDOW_PAGES) };
+    case 'publish':
+      return { k, a, key: rng.int(DS_KEYS), value: rng.next(), flags: pick(rng, DS_FLAG_SETS) };
+    case 'retrieve':
+    case 'delete':
+      return { k, a, key: rng.int(DS_KEYS) };
+    case 'crash':
+      return { k, a };
+  }
+}
+
+/** A sequence of `n` commands drawn from `seed` (same seed, same sequence). */
+export function generateCommands(seed: number, n: number): Command[] {
+  const rng = new Rng(seed);
+  const total = WEIGHTS.reduce((s, [, w]) => s + w, 0);
+  const out: Command[] = [];
+  for (let i = 0; i < n; i++) {
+    let r = rng.int(total);
+    let kind: CommandKind = 'write';
+    for (const [k, w] of WEIGHTS) {
+      if (r < w) {
+        kind = k;
+        break;
+      }
+      r -= w;
+    }
+    out.push(randomCommand(rng, kind));
+  }
+  return out;
+}
+
+/** A one-line rendering of a command, for failure reports. */
+export function formatCommand(c: Command): string {
+  return JSON.stringify(c);
+}

@@ -1,0 +1,602 @@
+// Runs a command sequence on a real system and on the naive oracle side by side (model-based testing). After
+// every command: the return codes (and grant ids, retrieved values), every actor's window bytes and the actors' DS
+// entries must agree, and sys.sanityCheck() must hold (after every kernel entry with `everyStep`); a pair of
+// commands in flight together must match one of its two serial orders. At the end every actor is taken down
+// (RS_DOWN) and nothing may leak: VM frames and slab objects back to their counts before the run, no safemap
+// record, no DS entry of an actor. Entry points: runModel, readWindow, ModelOptions, ModelRun, Violation.
+import { KERNEL_CALL, SYS_VSAFECOPY } from '../../include/com.ts';
+import { SELF } from '../../include/endpoint.ts';
+import type { PrivSpec } from '../../include/priv.ts';
+import { encodeScpVector } from '../../include/safecopies.ts';
+import { kwalk } from '../../kernel/memory.ts';
+import { safemapRecords } from '../../kernel/system/do_safemap.ts';
+import { dsDeleteU32, dsPublishU32, dsRetrieveU32 } from '../../libsys/ds.ts';
+import type { Proc } from '../../libsys/proc.ts';
+import { drivenActor, runStepwise } from '../driven.ts';
+import type { Action, Driven } from '../driven.ts';
+import { GRANT_TEST_PRIV } from '../../user/safetest.ts';
+import { createSystem } from '../system.ts';
+import type { System } from '../system.ts';
+import type { SystemConfig } from '../config.ts';
+import { ACTORS, PAGE, WINDOW_BYTES, WINDOW_PAGES, formatCommand } from './commands.ts';
+import type { Command, CopySpec, SingleCommand } from './commands.ts';
+import { Oracle } from './oracle.ts';
+import type { GrantRef, Outcome, Who } from './oracle.ts';
+
+export interface ModelOptions {
+  /** System config for the run; the scheduler seed and mode are part of a failure's replay input. */
+  config?: Partial<SystemConfig>;
+  /** Run sys.sanityCheck() after every kernel entry (true, the default) or only after every command. */
+  everyStep?: boolean;
+  /**
+   * Called after each command has been compared and checked, before the next: a place to inject faults or
+   * inspect (the next comparison then shows what changed behind the oracle's back).
+   */
+  afterCommand?: (sys: System, actors: readonly Driven[], index: number) => void | Promise<void>;
+}
+
+export interface Violation {
+  /** Index of the command in the sequence (-1: while starting the actors; the sequence length: taking them down). */
+  index: number;
+  message: string;
+}
+
+export interface ModelRun {
+  /** Commands executed (a violation stops the run). */
+  commands: number;
+  /** sys.sanityCheck() calls that passed. */
+  checks: number;
+  violation: Violation | null;
+  leaks: string[];
+  /** Per command: its outcome without grant ids, and a hash of every window after it (for differential runs). */
+  observations: string[];
+  /** The oracle saw a legacy grant id reach a slot revoked and reused since (the schemes may then differ). */
+  staleReuse: boolean;
+}
+
+/** A grant some actor created: the real endpoint and id, and the oracle's reference to it. */
+interface Made {
+  ep: number;
+  id: number;
+  ref: GrantRef;
+  /** The grantee named in the entry (actor, instance); a setgrant may change it. */
+  to: Who;
+}
+
+export const ACTOR_LABELS = Array.from({ length: ACTORS }, (_, i) => `fz${i}`);
+/** The reference test services' privileges plus vsafecopy. */
+const ACTOR_PRIV: PrivSpec = {
+  ...GRANT_TEST_PRIV,
+  kernelCalls:
+    GRANT_TEST_PRIV.kernelCalls === 'all'
+      ? 'all'
+      : [...GRANT_TEST_PRIV.kernelCalls, SYS_VSAFECOPY - KERNEL_CALL],
+};
+const dsKey = (k: number): string => `fz.k${k}`;
+/** At most this many oracle states are kept as explanations of what was seen (see Run.candidates). */
+const MAX_CANDIDATES = 16;
+
+/** The window of a process as a host reads it through its page table; a page not present reads as zeros. */
+export function readWindow(sys: System, d: Driven): Uint8Array {
+  const out = new Uint8Array(WINDOW_BYTES);
+  for (let i = 0; i < WINDOW_PAGES; i++) {
+    const pa = kwalk(sys.kernel, d.kp, d.buf + i * PAGE, false);
+    if (pa >= 0) sys.mem.read(pa, out, i * PAGE, PAGE);
+  }
+  return out;
+}
+
+function hashBytes(bytes: Uint8Array, h: number): number {
+  let x = h >>> 0;
+  for (const b of bytes) x = Math.imul(x ^ b, 0x01000193) >>> 0;
+  return x;
+}
+
+class ModelViolation extends Error {}
+
+/** Fits a command's ranges into the window (the generators may draw past its end). */
+function clamp(c: Command): Command {
+  return c.k === 'pair'
+    ? { ...c, first: clampSingle(c.first), second: clampSingle(c.second) }
+    : clampSingle(c);
+}
+
+function clampSingle(c: SingleCommand): SingleCommand {
+  const fit = (pos: number, len: number): number => Math.max(0, Math.min(len, WINDOW_BYTES - pos));
+  switch (c.k) {
+    case 'write':
+      return { ...c, len: Math.max(1, fit(c.pos, c.len)) };
+    case 'grant':
+    case 'setgrant':
+    case 'map':
+      return { ...c, pages: Math.min(c.pages, WINDOW_PAGES - c.page) };
+    case 'copy':
+      return { ...c, len: fit(c.pos, c.len) };
+    case 'vcopy':
+      return { ...c, items: c.items.map((x) => ({ ...x, len: fit(x.pos, x.len) })) };
+    default:
+      return c;
+  }
+}
+
+/** The run's state: the system, its actors, the oracle and the grants made so far. */
+class Run {
+  readonly made: Made[] = [];
+  checks = 0;
+  /**
+   * The oracle states that explain everything seen so far. Usually one; a pair whose two serial orders leave the
+   * same observable state but different hidden state (e.g. a mapping made before or after a revmap) keeps both
+   * until a later command tells them apart.
+   */
+  candidates: Oracle[];
+  constructor(
+    readonly sys: System,
+    readonly actors: Driven[],
+    oracle: Oracle,
+    readonly everyStep: boolean,
+  ) {
+    this.candidates = [oracle];
+  }
+
+  /** The first candidate: every candidate agrees on what the executor asks (instances, grant references). */
+  get oracle(): Oracle {
+    const o = this.candidates[0];
+    if (o === undefined) throw new Error('no oracle candidate');
+    return o;
+  }
+
+  actor(a: number): Driven {
+    const d = this.actors[a];
+    if (d === undefined) throw new Error(`no actor ${a}`);
+    return d;
+  }
+
+  /** A panic recorded by the kernel, then every checker the system has. */
+  check = (): void => {
+    const panic = this.sys.panicked;
+    if (panic !== null) throw new ModelViolation(`kernel panic: ${panic.message}`);
+    this.sys.sanityCheck();
+    this.checks++;
+  };
+
+  /** Runs the system until idle, checked after every kernel entry or once at the end. */
+  async settle(): Promise<void> {
+    if (this.everyStep) await runStepwise(this.sys, this.check);
+    else {
+      await this.sys.run();
+      this.check();
+    }
+  }
+
+  /** A grant by index among those made, or among those of actor a's current instance. */
+  grant(g: number, ownedBy?: number): Made | undefined {
+    const me = ownedBy === undefined ? null : this.oracle.who(ownedBy);
+    const xs =
+      me === null ? this.made : this.made.filter((m) => m.ref.actor === me.actor && m.ref.inst === me.inst);
+    return xs.length === 0 ? undefined : xs[g % xs.length];
+  }
+
+  /**
+   * The grant a use by actor a names: three indices in four pick among the grants addressed to a's current
+   * instance (when there are any), so that uses mostly pass verification; the rest among all grants.
+   */
+  grantFor(g: number, a: number): Made | undefined {
+    const me = this.oracle.who(a);
+    const mine = this.made.filter((m) => m.to.actor === me.actor && m.to.inst === me.inst);
+    return g % 4 === 3 || mine.length === 0 ? this.grant(g) : mine[g % mine.length];
+  }
+
+  /** Starts fn in actor a; once the system has settled, its outcome ('killed' if the actor died first). */
+  private call<T>(a: number, fn: Action<T>, outcome: (v: T) => Outcome): () => Outcome | 'killed' {
+    const h = this.actor(a).start(fn);
+    return () => (h.done() ? outcome(h.result()) : 'killed');
+  }
+
+  private code(a: number, fn: Action<number>): () => Outcome | 'killed' {
+    return this.call(a, fn, (result) => ({ result }));
+  }
+
+  /** A grant creation: the real call, and once both sides agree on success, the grant is remembered. */
+  private creation(
+    a: number,
+    to: number,
+    fn: Action<{ id: number; errno: number }>,
+    model: (o: Oracle) => { out: Outcome; ref: GrantRef },
+  ): Plan {
+    return {
+      start: () => this.call(a, fn, (r) => ({ result: r.errno, ...(r.errno === 0 ? { id: r.id } : {}) })),
+      model,
+      commit: (real, want) => {
+        if (real === 'killed' || real.result !== 0 || real.id === undefined || want.ref === undefined) return;
+        this.made.push({ ep: this.actor(a).ep, id: real.id, ref: want.ref, to: this.oracle.who(to) });
+      },
+    };
+  }
+
+  /** How to run command c on the system and on an oracle, or null when it does not apply (no grant yet). */
+  plan(c: SingleCommand): Plan | null {
+    const d = this.actor(c.a);
+    const at = (pos: number): number => d.buf + pos;
+    const plain = (start: () => () => Outcome | 'killed', model: (o: Oracle) => Outcome): Plan => ({
+      start,
+      model: (o) => ({ out: model(o) }),
+    });
+    switch (c.k) {
+      case 'write':
+        return plain(
+          () =>
+            this.call(
+              c.a,
+              (p) => p.write(at(c.pos), new Uint8Array(c.len).fill(c.byte)),
+              () => ({ result: 0 }),
+            ),
+          (o) => o.userWrite(c.a, c.pos, c.len, c.byte),
+        );
+      case 'grant': {
+        const to = this.actor(c.to).ep;
+        return this.creation(
+          c.a,
+          c.to,
+          (p) => p.cpf.grantDirect(to, at(c.page * PAGE), c.pages * PAGE, c.access),
+          (o) => o.grantDirect(c.a, c.to, c.page, c.pages, c.access),
+        );
+      }
+      case 'indirect': {
+        const g = this.grantFor(c.g, c.a);
+        if (g === undefined) return null;
+        const to = this.actor(c.to).ep;
+        return this.creation(
+          c.a,
+          c.to,
+          (p) => p.cpf.grantIndirect(to, g.ep, g.id),
+          (o) => o.grantIndirect(c.a, c.to, g.ref),
+        );
+      }
+      case 'magic': {
+        const to = this.actor(c.to).ep;
+        const from = this.actor(c.from);
+        return this.creation(
+          c.a,
+          c.to,
+          (p) => p.cpf.grantMagic(to, from.ep, from.buf + c.page * PAGE, PAGE, c.access),
+          (o) => o.grantMagic(c.a, c.to, c.page, c.access),
+        );
+      }
+      case 'revoke':
+      case 'revmap': {
+        const g = this.grant(c.g, c.a);
+        if (g === undefined) return null;
+        if (c.k === 'revoke')
+          return plain(
+            () => this.code(c.a, (p) => p.cpf.revoke(g.id)),
+            (o) => o.revoke(g.ref),
+          );
+        return plain(
+          () => this.code(c.a, (p) => p.sys.saferevmapGid(g.id)),
+          (o) => o.revmap(g.ref),
+        );
+      }
+      case 'setgrant': {
+        const g = this.grant(c.g, c.a);
+        if (g === undefined) return null;
+        const to = this.actor(c.to).ep;
+        return {
+          // The deprecated pre-allocation API (spec/grants.md §3.4) is part of what the model covers.
+          start: () =>
+            this.code(c.a, (p) =>
+              c.disable
+                ? p.cpf.setgrantDisable(g.id)
+                : // eslint-disable-next-line @typescript-eslint/no-deprecated
+                  p.cpf.setgrantDirect(g.id, to, at(c.page * PAGE), c.pages * PAGE, c.access),
+            ),
+          model: (o) => ({ out: o.setgrant(g.ref, c.to, c.page, c.pages, c.access, c.disable) }),
+          commit: (_real, want) => {
+            if (want.out.result === 0 && !c.disable) g.to = this.oracle.who(c.to);
+          },
+        };
+      }
+      case 'copy': {
+        const g = this.grantFor(c.g, c.a);
+        if (g === undefined) return null;
+        return plain(
+          () => this.code(c.a, (p) => copyCall(p, g, c, at(c.pos))),
+          (o) => o.copy(c.a, g.ref, c),
+        );
+      }
+      case 'vcopy': {
+        const items = c.items.map((x) => ({ x, g: this.grantFor(x.g, c.a) }));
+        const ready = items.flatMap(({ x, g }) => (g === undefined ? [] : [{ c: x, g }]));
+        if (ready.length !== items.length) return null;
+        const vec = encodeScpVector(
+          ready.map(({ c: x, g }) => ({
+            from: x.dir === 'from' ? g.ep : SELF,
+            to: x.dir === 'from' ? SELF : g.ep,
+            gid: g.id,
+            offset: x.gOff,
+            addr: at(x.pos),
+            bytes: x.len,
+          })),
+        );
+        return plain(
+          () =>
+            this.code(c.a, async (p) => {
+              await p.write(at(WINDOW_BYTES), vec);
+              return p.sys.vsafecopy(at(WINDOW_BYTES), ready.length);
+            }),
+          (o) =>
+            o.vcopy(
+              c.a,
+              ready.map(({ c: x, g }) => ({ ref: g.ref, c: x })),
+            ),
+        );
+      }
+      case 'map': {
+        const g = this.grantFor(c.g, c.a);
+        if (g === undefined) return null;
+        return plain(
+          () =>
+            this.code(c.a, (p) =>
+              p.sys.safemap(g.ep, g.id, c.gOffPages * PAGE, at(c.page * PAGE), c.pages * PAGE, c.writable),
+            ),
+          (o) => o.safemap(c.a, g.ref, c.gOffPages, c.page, c.pages, c.writable),
+        );
+      }
+      case 'unmap':
+        return plain(
+          () => this.code(c.a, (p) => p.sys.safeunmap(at(c.page * PAGE))),
+          (o) => o.safeunmap(c.a, c.page),
+        );
+      case 'publish':
+        return plain(
+          () => this.code(c.a, (p) => dsPublishU32(p, dsKey(c.key), c.value, c.flags)),
+          (o) => o.publish(c.a, c.key, c.value, c.flags),
+        );
+      case 'retrieve':
+        return plain(
+          () =>
+            this.call(
+              c.a,
+              (p) => dsRetrieveU32(p, dsKey(c.key)),
+              (r) => ({ result: r.result, ...(r.result === 0 ? { value: r.value } : {}) }),
+            ),
+          (o) => o.retrieve(c.a, c.key),
+        );
+      case 'delete':
+        return plain(
+          () => this.code(c.a, (p) => dsDeleteU32(p, dsKey(c.key))),
+          (o) => o.delete(c.a, c.key),
+        );
+      case 'crash':
+        return plain(
+          () => {
+            if (!this.sys.kill(d.ep)) throw new ModelViolation(`${d.label} is not live`);
+            return () => ({ result: d.alive() ? 0 : -3 });
+          },
+          (o) => o.crash(c.a),
+        );
+    }
+  }
+
+  /**
+   * One command (or pair) on the system and on every candidate oracle; the candidates that explain the outcome
+   * and the state survive. Throws a ModelViolation when none does. What it observed, or null (n/a).
+   */
+  async step(c: Command): Promise<string | null> {
+    const plans = (c.k === 'pair' ? [c.first, c.second] : [c]).map((x) => this.plan(x));
+    if (c.k === 'pair' && c.first.a === c.second.a) throw new Error('a pair needs two actors');
+    const live = plans.filter((p): p is Plan => p !== null);
+    if (live.length === 0) return null;
+    const started = live.map((p) => p.start());
+    await this.settle();
+    const real = started.map((r) => r());
+    const state = realState(this);
+    // A single command has one serial order; a pair two. Each candidate is tried in each (on a copy for a pair).
+    const orders = live.length === 1 ? [live] : [live, [...live].reverse()];
+    const survivors: { o: Oracle; wants: ModelOutcome[] }[] = [];
+    let first: ModelViolation | null = null;
+    for (const cand of this.candidates) {
+      for (const order of orders) {
+        const o = orders.length === 1 ? cand : cand.clone();
+        const byPlan = new Map(order.map((p) => [p, p.model(o)] as const));
+        const wants = live.map((p) => byPlan.get(p)).filter((w): w is ModelOutcome => w !== undefined);
+        try {
+          agree(real, wants);
+          matchState(state, o);
+          survivors.push({ o, wants });
+        } catch (e) {
+          if (!(e instanceof ModelViolation)) throw e;
+          first ??= e;
+        }
+      }
+    }
+    const chosen = survivors[0];
+    if (chosen === undefined) {
+      const why = first?.message ?? 'no candidate';
+      throw new ModelViolation(live.length === 1 ? why : `neither serial order explains the pair: ${why}`);
+    }
+    this.candidates = distinct(survivors.map((x) => x.o));
+    return commit(live, real, chosen.wants).join(' | ');
+  }
+}
+
+/**
+ * The candidates kept after a command, without duplicates (same grant tables, records, DS, read-only pages and
+ * window sharing; the window bytes are equal already), at most MAX_CANDIDATES.
+ */
+function distinct(oracles: Oracle[]): Oracle[] {
+  const seen = new Set<string>();
+  return oracles
+    .filter((o) => {
+      const f = o.fingerprint();
+      if (seen.has(f)) return false;
+      seen.add(f);
+      return true;
+    })
+    .slice(0, MAX_CANDIDATES);
+}
+
+/** Throws a ModelViolation unless every real outcome is the oracle's. */
+function agree(real: (Outcome | 'killed')[], wants: ModelOutcome[]): void {
+  wants.forEach((w, i) => {
+    const r = real[i] ?? 'killed';
+    if (render(r) !== render(w.out))
+      throw new ModelViolation(`returned ${render(r)}, the oracle says ${render(w.out)}`);
+  });
+}
+
+/** Commits agreed outcomes (the executor's bookkeeping) and returns what each observed (without grant ids). */
+function commit(plans: Plan[], real: (Outcome | 'killed')[], wants: ModelOutcome[]): string[] {
+  plans.forEach((p, i) => {
+    const w = wants[i];
+    if (w !== undefined) p.commit?.(real[i] ?? 'killed', w);
+  });
+  return wants.map((w) => observed(w.out));
+}
+
+/** The oracle's side of a command: its outcome, and for a new grant the oracle's reference. */
+interface ModelOutcome {
+  out: Outcome;
+  ref?: GrantRef;
+}
+
+/** How a command runs on the system (start, then read once settled) and on an oracle. */
+interface Plan {
+  start: () => () => Outcome | 'killed';
+  model: (o: Oracle) => ModelOutcome;
+  /** Once the outcome is agreed: bookkeeping of the executor (grants made, a grant's new grantee). */
+  commit?: (real: Outcome | 'killed', want: ModelOutcome) => void;
+}
+
+function copyCall(p: Proc, g: Made, c: CopySpec, addr: number): Promise<number> {
+  return c.dir === 'from'
+    ? p.sys.safecopyFrom(g.ep, g.id, c.gOff, addr, c.len)
+    : p.sys.safecopyTo(g.ep, g.id, c.gOff, addr, c.len);
+}
+
+/** An outcome as the differential runs compare it: grant ids differ between id schemes by design, so they are left out. */
+function observed(x: Outcome): string {
+  return JSON.stringify({ result: x.result, value: x.value });
+}
+
+const render = (x: Outcome | 'killed'): string => JSON.stringify(x === 'killed' ? { result: 'killed' } : x);
+
+/** What the system shows now: every actor's window, the actors' DS entries (by key index), and a hash of both. */
+interface RealState {
+  windows: Uint8Array[];
+  ds: string;
+  hash: number;
+}
+
+function realState(run: Run): RealState {
+  const windows = Array.from({ length: ACTORS }, (_, a) => readWindow(run.sys, run.actor(a)));
+  const entries = run.sys.ds
+    .entries()
+    .filter((e) => e.key.startsWith('fz.k'))
+    .map((e) => [Number(e.key.slice(4)), { owner: ACTOR_LABELS.indexOf(e.owner), value: e.value }] as const);
+  const ds = dsText(new Map(entries));
+  return { windows, ds, hash: windows.reduce((h, w) => hashBytes(w, h), 0x811c9dc5) };
+}
+
+const dsText = (m: Map<number, { owner: number; value: unknown }>): string =>
+  JSON.stringify([...m].sort(([x], [y]) => x - y));
+
+/** Throws a ModelViolation on the first difference between the system's windows or DS entries and the oracle's. */
+function matchState(real: RealState, oracle: Oracle): void {
+  oracle.adoptUnspecified(real.windows);
+  real.windows.forEach((w, a) => {
+    const want = oracle.window(a);
+    const at = w.findIndex((b, i) => b !== want[i]);
+    if (at >= 0)
+      throw new ModelViolation(
+        `${ACTOR_LABELS[a] ?? a}: window byte ${at} (page ${Math.floor(at / PAGE)}) is ${w[at] ?? '?'}, the oracle says ${want[at] ?? '?'}`,
+      );
+  });
+  const want = dsText(oracle.dsEntries());
+  if (real.ds !== want) throw new ModelViolation(`DS entries ${real.ds}, the oracle says ${want}`);
+}
+
+/** RS_DOWN of every actor, then the leak checks against the counts taken before the actors started. */
+async function takeDown(run: Run, base: { free: number; slab: string }): Promise<string[]> {
+  const { sys } = run;
+  for (const label of ACTOR_LABELS) sys.stopService(label);
+  await run.settle();
+  run.oracle.downAll();
+  const leaks: string[] = [];
+  const live = ACTOR_LABELS.filter((l) => sys.proc(l) !== null);
+  if (live.length > 0) leaks.push(`actors still live after RS_DOWN: ${live.join(', ')}`);
+  const free = sys.vm.freePages();
+  if (free !== base.free)
+    leaks.push(`VM free frames ${free}, ${base.free} at boot (${base.free - free} not returned)`);
+  const slab = slabLive(sys);
+  if (slab !== base.slab) leaks.push(`slab objects (${slab}), (${base.slab}) at the start`);
+  const recs = safemapRecords(sys.kernel).length;
+  if (recs > 0) leaks.push(`${recs} safemap records left`);
+  const ds = sys.ds.entries().filter((e) => ACTOR_LABELS.includes(e.owner) || ACTOR_LABELS.includes(e.key));
+  if (ds.length > 0) leaks.push(`DS entries of the actors left: ${ds.map((e) => e.key).join(', ')}`);
+  return leaks;
+}
+
+/**
+ * Live slab objects per class, e.g. `region 24, physRegion 17, …`; the free list's own tree nodes (one per free
+ * range, so they follow fragmentation, not use) are left out of the avlNode count.
+ */
+function slabLive(sys: System): string {
+  const ranges = sys.vm.freeRanges().length;
+  return Object.entries(sys.vm.slabStats().byClass)
+    .map(([k, c]) => `${k} ${k === 'avlNode' ? c.live - ranges : c.live}`)
+    .join(', ');
+}
+
+/** Boots a system with ACTORS driven services and runs `commands` against it and the oracle. */
+export async function runModel(commands: readonly Command[], o: ModelOptions = {}): Promise<ModelRun> {
+  const config: Partial<SystemConfig> = { sanity: 'top', trace: null, ...o.config };
+  const sys = await createSystem(config);
+  const oracle = new Oracle(ACTORS, sys.config.grantIds);
+  const observations: string[] = [];
+  let run: Run | null = null;
+  let index = -1;
+  const result = (violation: Violation | null, leaks: string[]): ModelRun => ({
+    commands: Math.max(0, index),
+    checks: run?.checks ?? 0,
+    violation,
+    leaks,
+    observations,
+    staleReuse: (run?.candidates ?? [oracle]).some((x) => x.staleReuse),
+  });
+  try {
+    const start = async (): Promise<Driven[]> => {
+      const out: Driven[] = [];
+      for (const label of ACTOR_LABELS)
+        out.push(
+          await drivenActor(sys, label, {
+            priv: ACTOR_PRIV,
+            pages: WINDOW_PAGES + 1,
+            maxRestarts: 1_000_000,
+          }),
+        );
+      return out;
+    };
+    // A first start and stop of the actors lets RS, DS and VM reach their steady size (RS's stack, DS's scratch
+    // page, page-table frames); what the run leaves beyond the counts taken after it is a leak.
+    await start();
+    for (const label of ACTOR_LABELS) sys.stopService(label);
+    await sys.run();
+    const base = { free: sys.vm.freePages(), slab: slabLive(sys) };
+    const actors = await start();
+    run = new Run(sys, actors, oracle, o.everyStep ?? true);
+    for (index = 0; index < commands.length; index++) {
+      const raw = commands[index];
+      if (raw === undefined) break;
+      const c = clamp(raw);
+      const seen = await run.step(c);
+      observations.push(`${seen ?? 'n/a'} ${realState(run).hash.toString(16)}`);
+      await o.afterCommand?.(sys, actors, index);
+    }
+    return result(null, await takeDown(run, base));
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    const at = commands[index];
+    const where = index < 0 ? 'starting the actors: ' : at === undefined ? '' : `${formatCommand(at)}: `;
+    return result({ index, message: `${where}${message}` }, []);
+  }
+}

@@ -1,0 +1,530 @@
+// The naive reference model of model-based testing, written from spec/grants.md and spec/ds.md and deliberately
+// unlike the implementation: each actor's window is a row of page-sized byte arrays ("cells"; a safemap makes two
+// rows hold the same cell), copies are eager, there are no page tables, COW, frames or VM, grant tables are plain
+// arrays of entries, and DS is a Map. Entry points: Oracle, Who, GrantRef, Outcome.
+// DIVERGES: the oracle knows each grant slot's revocation count in both id schemes, so it can tell when a legacy id
+// reaches a slot that was revoked and handed out again (`staleReuse`), the one case where the schemes may differ.
+import { DS_KEYS, PAGE, WINDOW_BYTES, WINDOW_PAGES } from './commands.ts';
+import type { CopySpec } from './commands.ts';
+
+// Error codes (spec/grants.md conventions) and the flags the oracle needs, restated from the spec.
+export const OK = 0;
+export const EPERM = -1;
+export const ESRCH = -3;
+export const EFAULT = -14;
+export const EBUSY = -16;
+export const EEXIST = -17;
+export const EINVAL = -22;
+export const EDOM = -33;
+export const ELOOP = -40;
+const READ = 1;
+const WRITE = 2;
+const MAP = 4;
+const MAX_INDIRECT_DEPTH = 5;
+const SEQ_MODULUS = 2048;
+const MAX_MAP_INFO = 20;
+const DSF_PRIV_RETRIEVE = 0x002;
+const DSF_PRIV_OVERWRITE = 0x004;
+const DSF_OVERWRITE = 0x1000;
+
+/** An actor instance: a restart makes a new one (a new endpoint). */
+export interface Who {
+  actor: number;
+  inst: number;
+}
+
+/** A grant as its creator knows it: the table owner's instance, slot, and the slot's revocation count then. */
+export interface GrantRef extends Who {
+  slot: number;
+  seq: number;
+}
+
+interface Entry {
+  used: boolean;
+  /** False once cpf_setgrant_disable left the slot reserved but unusable. */
+  valid: boolean;
+  seq: number;
+  kind: 'direct' | 'indirect' | 'magic';
+  access: number;
+  to: Who;
+  /** direct: window pages [page, page+pages); indirect: the grant it points at. */
+  page: number;
+  pages: number;
+  from: GrantRef | null;
+}
+
+interface ActorModel {
+  inst: number;
+  cells: Uint8Array[];
+  /** Pages the actor holds through a read-only safemap: a write by the actor there is a SIGSEGV. */
+  readOnly: boolean[];
+  table: (Entry | undefined)[];
+}
+
+interface MapRecord {
+  presented: GrantRef;
+  final: GrantRef;
+  owner: Who;
+  ownerPage: number;
+  grantee: Who;
+  granteePage: number;
+  pages: number;
+}
+
+interface DsEntry {
+  owner: number;
+  value: number;
+  flags: number;
+}
+
+/** What a command returned: an errno, plus a grant id or a retrieved value when it has one. */
+export interface Outcome {
+  result: number | 'killed';
+  id?: number;
+  value?: number;
+}
+
+type Verified = { ok: true; owner: Who; pos: number; final: GrantRef } | { ok: false; err: number };
+
+const same = (x: Who, y: Who): boolean => x.actor === y.actor && x.inst === y.inst;
+const freshCells = (): Uint8Array[] => Array.from({ length: WINDOW_PAGES }, () => new Uint8Array(PAGE));
+
+export class Oracle {
+  private actors: ActorModel[];
+  private records: MapRecord[] = [];
+  private ds = new Map<number, DsEntry>();
+  /** Set once a legacy id reached a slot revoked and reused since the id was handed out. */
+  staleReuse = false;
+
+  constructor(
+    nActors: number,
+    readonly grantIds: 'generational' | 'legacy',
+  ) {
+    this.actors = Array.from({ length: nActors }, () => ({
+      inst: 0,
+      cells: freshCells(),
+      readOnly: new Array<boolean>(WINDOW_PAGES).fill(false),
+      table: [],
+    }));
+  }
+
+  /** An independent copy (windows that share a cell still share its copy). */
+  clone(): Oracle {
+    const c = new Oracle(this.actors.length, this.grantIds);
+    const copy = structuredClone({ actors: this.actors, records: this.records, ds: this.ds });
+    c.actors = copy.actors;
+    c.records = copy.records;
+    c.ds = copy.ds;
+    c.staleReuse = this.staleReuse;
+    c.unspecified = [...this.unspecified];
+    return c;
+  }
+
+  /**
+   * Everything but the window bytes, as text: instances, read-only pages, which pages share a cell, grant tables,
+   * mapping records, DS, staleReuse. Two oracles with equal windows and equal fingerprints behave alike.
+   */
+  fingerprint(): string {
+    const ids = new Map<Uint8Array, number>();
+    const sharing = this.actors.map((m) =>
+      m.cells.map((c) => {
+        if (!ids.has(c)) ids.set(c, ids.size);
+        return ids.get(c);
+      }),
+    );
+    return JSON.stringify({
+      actors: this.actors.map((m) => ({ inst: m.inst, readOnly: m.readOnly, table: m.table })),
+      sharing,
+      records: this.records,
+      ds: [...this.ds],
+      stale: this.staleReuse,
+    });
+  }
+
+  private actor(a: number): ActorModel {
+    const m = this.actors[a];
+    if (m === undefined) throw new Error(`oracle: no actor ${a}`);
+    return m;
+  }
+
+  who(a: number): Who {
+    return { actor: a, inst: this.actor(a).inst };
+  }
+
+  /** The actor's window as its process sees it. */
+  window(a: number): Uint8Array {
+    const out = new Uint8Array(WINDOW_BYTES);
+    this.actor(a).cells.forEach((c, i) => {
+      out.set(c, i * PAGE);
+    });
+    return out;
+  }
+
+  /** DS's u32 entries by key index: owner actor and value. */
+  dsEntries(): Map<number, { owner: number; value: number }> {
+    return new Map([...this.ds].map(([k, e]) => [k, { owner: e.owner, value: e.value }]));
+  }
+
+  // ------------------------------------------------------------------ memory
+
+  private read(a: number, pos: number, len: number): Uint8Array {
+    return this.window(a).slice(pos, pos + len);
+  }
+
+  /** Writes bytes at pos; stops before the first page the actor may not write and returns false there. */
+  private write(a: number, pos: number, bytes: Uint8Array): boolean {
+    const m = this.actor(a);
+    for (let done = 0; done < bytes.length;) {
+      const at = pos + done;
+      const page = Math.floor(at / PAGE);
+      if (m.readOnly[page] === true) return false;
+      const n = Math.min(PAGE - (at % PAGE), bytes.length - done);
+      const cell = m.cells[page];
+      if (cell === undefined) throw new Error(`oracle: write outside the window at ${at}`);
+      cell.set(bytes.subarray(done, done + n), at % PAGE);
+      done += n;
+    }
+    return true;
+  }
+
+  private writable(a: number, pos: number, len: number): boolean {
+    const m = this.actor(a);
+    for (let p = Math.floor(pos / PAGE); p * PAGE < pos + len; p++) if (m.readOnly[p] === true) return false;
+    return true;
+  }
+
+  /** The actor writes `len` bytes of `byte` at pos: a write to a read-only mapped page kills it (SIGSEGV). */
+  userWrite(a: number, pos: number, len: number, byte: number): Outcome {
+    if (this.write(a, pos, new Uint8Array(len).fill(byte))) return { result: OK };
+    this.crash(a);
+    return { result: 'killed' };
+  }
+
+  // ------------------------------------------------------------------ grant tables (cpf_*)
+
+  private allocSlot(m: ActorModel): number {
+    const free = m.table.findIndex((e) => e === undefined || !e.used);
+    return free < 0 ? m.table.length : free;
+  }
+
+  private idOf(slot: number, seq: number): number {
+    return this.grantIds === 'legacy' ? slot : ((seq << 20) | slot) >>> 0;
+  }
+
+  private create(a: number, e: Omit<Entry, 'used' | 'valid' | 'seq'>): { out: Outcome; ref: GrantRef } {
+    const m = this.actor(a);
+    const slot = this.allocSlot(m);
+    const seq = m.table[slot]?.seq ?? 0;
+    m.table[slot] = { ...e, used: true, valid: true, seq };
+    return { out: { result: OK, id: this.idOf(slot, seq) }, ref: { ...this.who(a), slot, seq } };
+  }
+
+  grantDirect(
+    a: number,
+    to: number,
+    page: number,
+    pages: number,
+    access: number,
+  ): { out: Outcome; ref: GrantRef } {
+    return this.create(a, { kind: 'direct', access, to: this.who(to), page, pages, from: null });
+  }
+
+  grantIndirect(a: number, to: number, from: GrantRef): { out: Outcome; ref: GrantRef } {
+    return this.create(a, { kind: 'indirect', access: 0, to: this.who(to), page: 0, pages: 0, from });
+  }
+
+  grantMagic(a: number, to: number, page: number, access: number): { out: Outcome; ref: GrantRef } {
+    return this.create(a, { kind: 'magic', access, to: this.who(to), page, pages: 1, from: null });
+  }
+
+  /** The library's id check (slot in the table, and in the generational scheme the seq): the entry or null. */
+  private idCheck(ref: GrantRef): Entry | null {
+    const e = this.actor(ref.actor).table[ref.slot];
+    if (e === undefined) return null;
+    if (e.seq !== ref.seq) {
+      if (this.grantIds === 'generational') return null;
+      if (e.used) this.staleReuse = true;
+    }
+    return e;
+  }
+
+  /** cpf_revoke: the id check and USED, else EINVAL; a MAP grant first breaks its mappings; then the slot is freed. */
+  revoke(ref: GrantRef): Outcome {
+    const e = this.idCheck(ref);
+    if (e === null || !e.used) return { result: EINVAL };
+    if ((e.access & MAP) !== 0) this.revmap(ref);
+    e.used = false;
+    e.seq = (e.seq + 1) % SEQ_MODULUS;
+    return { result: OK };
+  }
+
+  /**
+   * cpf_setgrant_direct / cpf_setgrant_disable on the table owner's id: the id check only (USED not required),
+   * else EINVAL; the slot is overwritten in place and keeps its seq; existing mappings are not touched.
+   */
+  setgrant(
+    ref: GrantRef,
+    to: number,
+    page: number,
+    pages: number,
+    access: number,
+    disable: boolean,
+  ): Outcome {
+    const e = this.actor(ref.actor).table[ref.slot];
+    if (e === undefined) return { result: EINVAL };
+    if (e.seq !== ref.seq) {
+      if (this.grantIds === 'generational') return { result: EINVAL };
+      this.staleReuse = true;
+    }
+    if (disable) Object.assign(e, { used: true, valid: false, access: 0 });
+    else
+      Object.assign(e, {
+        used: true,
+        valid: true,
+        kind: 'direct',
+        access,
+        to: this.who(to),
+        page,
+        pages,
+        from: null,
+      });
+    return { result: OK };
+  }
+
+  /** The grant a DS client request makes over its key and revokes when DS has answered (spec/ds.md §5). */
+  private dsKeyGrant(a: number): void {
+    const { ref } = this.grantDirect(a, a, 0, 1, READ);
+    this.revoke(ref);
+  }
+
+  // ------------------------------------------------------------------ verify_grant (spec/grants.md §4)
+
+  private verify(start: GrantRef, caller: Who, bytes: number, access: number, offset: number): Verified {
+    let ref = start;
+    let grantee = caller;
+    for (let depth = 0; ; depth++) {
+      const m = this.actor(ref.actor);
+      if (m.inst !== ref.inst) return { ok: false, err: EINVAL };
+      const e = m.table[ref.slot];
+      if (e?.used !== true || !e.valid) return { ok: false, err: EPERM };
+      if (e.seq !== ref.seq) {
+        if (this.grantIds === 'generational') return { ok: false, err: EPERM };
+        this.staleReuse = true;
+      }
+      if (e.kind === 'indirect') {
+        if (depth === MAX_INDIRECT_DEPTH) return { ok: false, err: ELOOP };
+        if (!same(e.to, grantee)) return { ok: false, err: EPERM };
+        if (e.from === null) throw new Error('oracle: indirect entry without a target');
+        grantee = { actor: ref.actor, inst: ref.inst };
+        ref = e.from;
+        continue;
+      }
+      if ((e.access & access) !== access || e.kind === 'magic' || !same(e.to, grantee))
+        return { ok: false, err: EPERM };
+      if (offset + bytes > e.pages * PAGE) return { ok: false, err: EPERM };
+      return {
+        ok: true,
+        owner: { actor: ref.actor, inst: ref.inst },
+        pos: e.page * PAGE + offset,
+        final: { ...ref, seq: e.seq },
+      };
+    }
+  }
+
+  // ------------------------------------------------------------------ safecopy
+
+  /** sys_safecopyfrom / sys_safecopyto by actor a (spec/grants.md §5): all or nothing. */
+  copy(a: number, ref: GrantRef, c: CopySpec): Outcome {
+    const v = this.verify(ref, this.who(a), c.len, c.dir === 'from' ? READ : WRITE, c.gOff);
+    if (!v.ok) return { result: v.err };
+    if (c.len === 0) return { result: EDOM };
+    const [src, sPos, dst, dPos] =
+      c.dir === 'from' ? [v.owner.actor, v.pos, a, c.pos] : [a, c.pos, v.owner.actor, v.pos];
+    if (!this.writable(dst, dPos, c.len)) return { result: EFAULT };
+    if (this.overlapsAcross(src, sPos, dst, dPos, c.len))
+      this.unspecified.push({ actor: dst, pos: dPos, len: c.len });
+    this.write(dst, dPos, this.read(src, sPos, c.len));
+    return { result: OK };
+  }
+
+  /**
+   * The two ranges share a page through a safemap other than as the very same addresses of one process. The spec
+   * makes a copy overlap-safe only inside one process (§5.3); otherwise the bytes depend on the physical layout.
+   */
+  private overlapsAcross(src: number, sPos: number, dst: number, dPos: number, len: number): boolean {
+    const pages = (a: number, pos: number): [Uint8Array | undefined, number][] => {
+      const out: [Uint8Array | undefined, number][] = [];
+      for (let p = Math.floor(pos / PAGE); p * PAGE < pos + len; p++) out.push([this.actor(a).cells[p], p]);
+      return out;
+    };
+    const from = new Map(pages(src, sPos));
+    return pages(dst, dPos).some(
+      ([cell, p]) => cell !== undefined && from.has(cell) && (src !== dst || from.get(cell) !== p),
+    );
+  }
+
+  /**
+   * Destination ranges whose bytes the spec leaves to the implementation (see overlapsAcross): the executor
+   * takes the system's bytes there (adoptUnspecified) before it compares.
+   */
+  unspecified: { actor: number; pos: number; len: number }[] = [];
+
+  adoptUnspecified(windows: readonly Uint8Array[]): void {
+    for (const u of this.unspecified) {
+      const w = windows[u.actor];
+      if (w !== undefined) this.write(u.actor, u.pos, w.slice(u.pos, u.pos + u.len));
+    }
+    this.unspecified = [];
+  }
+
+  /** sys_vsafecopy: the elements in order, stopping at the first error. */
+  vcopy(a: number, items: readonly { ref: GrantRef; c: CopySpec }[]): Outcome {
+    for (const { ref, c } of items) {
+      const r = this.copy(a, ref, c);
+      if (r.result !== OK) return r;
+    }
+    return { result: OK };
+  }
+
+  // ------------------------------------------------------------------ safemap family (spec/grants.md §6)
+
+  safemap(
+    a: number,
+    ref: GrantRef,
+    gOffPages: number,
+    page: number,
+    pages: number,
+    writable: boolean,
+  ): Outcome {
+    const caller = this.who(a);
+    const v = this.verify(ref, caller, pages * PAGE, MAP | READ | (writable ? WRITE : 0), gOffPages * PAGE);
+    if (!v.ok) return { result: v.err };
+    if (v.owner.actor === a) return { result: EINVAL };
+    if (this.records.length >= MAX_MAP_INFO) return { result: EBUSY };
+    const ownerPage = v.pos / PAGE;
+    const owner = this.actor(v.owner.actor);
+    const me = this.actor(a);
+    if (writable && !this.writable(v.owner.actor, v.pos, pages * PAGE)) return { result: EFAULT };
+    for (let i = 0; i < pages; i++) {
+      const cell = owner.cells[ownerPage + i];
+      if (cell === undefined) throw new Error('oracle: mapping outside the owner window');
+      me.cells[page + i] = cell;
+      me.readOnly[page + i] = !writable;
+    }
+    this.records.push({
+      presented: ref,
+      final: v.final,
+      owner: v.owner,
+      ownerPage,
+      grantee: caller,
+      granteePage: page,
+      pages,
+    });
+    this.revertLoneCells();
+    return { result: OK };
+  }
+
+  /** SUNMAP of one record: the grantee keeps a private, writable copy of what it sees now. */
+  private unmapRecord(r: MapRecord): void {
+    const g = this.actor(r.grantee.actor);
+    for (let i = 0; i < r.pages; i++) {
+      const cell = g.cells[r.granteePage + i];
+      if (cell === undefined) throw new Error('oracle: record outside the grantee window');
+      g.cells[r.granteePage + i] = cell.slice();
+      g.readOnly[r.granteePage + i] = false;
+    }
+  }
+
+  private dropRecords(match: (r: MapRecord) => boolean, unmap: boolean): void {
+    const keep: MapRecord[] = [];
+    for (const r of this.records) {
+      if (!match(r)) keep.push(r);
+      else if (unmap) this.unmapRecord(r);
+    }
+    this.records = keep;
+    this.revertLoneCells();
+  }
+
+  /** A page no other window shares any more is the holder's own again, and writable (vm.md §5, revert rule). */
+  private revertLoneCells(): void {
+    const holders = new Map<Uint8Array, number>();
+    for (const m of this.actors) for (const c of m.cells) holders.set(c, (holders.get(c) ?? 0) + 1);
+    for (const m of this.actors)
+      m.cells.forEach((c, i) => {
+        if (holders.get(c) === 1) m.readOnly[i] = false;
+      });
+  }
+
+  safeunmap(a: number, page: number): Outcome {
+    const me = this.who(a);
+    this.dropRecords((r) => same(r.grantee, me) && r.granteePage === page, true);
+    return { result: OK };
+  }
+
+  /** sys_saferevmap_gid by the table owner of `ref`: records presented with that id or ending on it. */
+  revmap(ref: GrantRef): Outcome {
+    const sameId = (x: GrantRef): boolean => {
+      if (!same(x, ref) || x.slot !== ref.slot) return false;
+      if (x.seq === ref.seq) return true;
+      if (this.grantIds === 'generational') return false;
+      this.staleReuse = true;
+      return true;
+    };
+    this.dropRecords((r) => sameId(r.presented) || sameId(r.final), true);
+    return { result: OK };
+  }
+
+  // ------------------------------------------------------------------ processes
+
+  /** The actor dies (SIGKILL or SIGSEGV) and RS restarts it: a new instance, a fresh zeroed window, no grants. */
+  crash(a: number): Outcome {
+    const dead = this.who(a);
+    const m = this.actor(a);
+    m.inst++;
+    m.cells = freshCells();
+    m.readOnly.fill(false);
+    m.table = [];
+    this.dropRecords((r) => same(r.grantee, dead) || same(r.owner, dead), false);
+    return { result: OK };
+  }
+
+  // ------------------------------------------------------------------ DS (u32 entries; owners are labels)
+
+  publish(a: number, key: number, value: number, flags: number): Outcome {
+    this.dsKeyGrant(a);
+    const e = this.ds.get(key);
+    if (e !== undefined) {
+      if ((flags & DSF_OVERWRITE) === 0) return { result: EEXIST };
+      if ((e.flags & DSF_PRIV_OVERWRITE) !== 0 && e.owner !== a) return { result: EPERM };
+    }
+    this.ds.set(key, {
+      owner: a,
+      value: value >>> 0,
+      flags: flags & (DSF_PRIV_RETRIEVE | DSF_PRIV_OVERWRITE),
+    });
+    return { result: OK };
+  }
+
+  retrieve(a: number, key: number): Outcome {
+    this.dsKeyGrant(a);
+    const e = this.ds.get(key);
+    if (e === undefined) return { result: ESRCH };
+    if ((e.flags & DSF_PRIV_RETRIEVE) !== 0 && e.owner !== a) return { result: EPERM };
+    return { result: OK, value: e.value };
+  }
+
+  delete(a: number, key: number): Outcome {
+    this.dsKeyGrant(a);
+    const e = this.ds.get(key);
+    if (e === undefined) return { result: ESRCH };
+    if (e.owner !== a) return { result: EPERM };
+    this.ds.delete(key);
+    return { result: OK };
+  }
+
+  /** RS_DOWN of every actor at the end: DS purges their entries. */
+  downAll(): void {
+    for (let k = 0; k < DS_KEYS; k++) this.ds.delete(k);
+    this.records = [];
+  }
+}

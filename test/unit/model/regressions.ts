@@ -1,0 +1,82 @@
+// Every failure the model-based tests and `grantvm fuzz` found, shrunk, kept as a fixed case. A case names what was
+// wrong and where it was fixed; the regression test replays each with sanity checks after every kernel entry.
+import type { Command } from '../../../src/sim/model/commands.ts';
+import type { SystemConfig } from '../../../src/sim/config.ts';
+
+export interface RegressionCase {
+  name: string;
+  /** What failed and what was fixed (oracle or system). */
+  note: string;
+  config: Partial<SystemConfig>;
+  commands: Command[];
+}
+
+export const REGRESSIONS: RegressionCase[] = [
+  {
+    name: 'grantee of a read-only safemap writes after the owner died',
+    note:
+      'fuzz seed 15 (grantvm fuzz, 60 commands): the oracle kept the page read-only and expected SIGSEGV; VM applies ' +
+      'the revert rule (vm.md §5): the last reference left to a block becomes private and writable. Fixed in the oracle.',
+    config: { schedule: 'random', seed: 15 },
+    commands: [
+      { k: 'grant', a: 1, to: 2, page: 3, pages: 2, access: 7 },
+      { k: 'map', a: 2, g: 0, gOffPages: 0, page: 2, pages: 2, writable: false },
+      { k: 'crash', a: 1 },
+      { k: 'write', a: 2, pos: 15556, len: 7, byte: 59 },
+    ],
+  },
+  {
+    name: 'a read-only map in flight with a revmap of its grant: the hidden order decides a later write',
+    note:
+      'grantvm fuzz --minutes 12 --seed 2028, run seed 2449450797, shrunk: both serial orders of the pair left the same ' +
+      'codes and bytes, the oracle kept the first (map, then revmap: page writable) while the system had run the ' +
+      'revmap first (page still mapped read-only), so the write was a SIGSEGV. Fixed in the oracle: it keeps every ' +
+      'state that explains what was seen until a later command tells them apart.',
+    config: { schedule: 'random', seed: 2449450797, cowSafecopy: false, grantIds: 'generational' },
+    commands: [
+      { k: 'magic', a: 2, to: 1, from: 2, page: 0, access: 7 },
+      { k: 'map', a: 0, g: 8, gOffPages: 0, page: 0, pages: 2, writable: false },
+      { k: 'delete', a: 1, key: 2 },
+      { k: 'copy', a: 2, dir: 'from', g: 27, gOff: 4095, pos: 16484, len: 12288 },
+      { k: 'write', a: 2, pos: 14360, len: 8192, byte: 155 },
+      { k: 'map', a: 1, g: 17, gOffPages: 0, page: 3, pages: 2, writable: false },
+      { k: 'grant', a: 2, to: 1, page: 5, pages: 3, access: 7 },
+      { k: 'grant', a: 2, to: 0, page: 5, pages: 2, access: 5 },
+      {
+        k: 'pair',
+        first: { k: 'retrieve', a: 0, key: 2 },
+        second: { k: 'grant', a: 1, to: 1, page: 7, pages: 3, access: 5 },
+      },
+      {
+        k: 'vcopy',
+        a: 2,
+        items: [
+          { dir: 'from', g: 3, gOff: 1, pos: 12289, len: 100 },
+          { dir: 'from', g: 26, gOff: 4113, pos: 28673, len: 4096 },
+        ],
+      },
+      { k: 'copy', a: 0, dir: 'to', g: 14, gOff: 4095, pos: 0, len: 4095 },
+      {
+        k: 'pair',
+        first: { k: 'map', a: 0, g: 2, gOffPages: 1, page: 3, pages: 1, writable: false },
+        second: { k: 'revmap', a: 2, g: 20 },
+      },
+      { k: 'write', a: 0, pos: 8936, len: 8192, byte: 74 },
+    ],
+  },
+  {
+    name: 'a safecopy between two processes whose ranges share a page through a safemap',
+    note:
+      'grantvm fuzz --minutes 11 --seed 2029, run seed 3883881071, shrunk: fz0 copied from fz2 into a range that shares ' +
+      'a page with the source; the system copies front to back by physical runs, the oracle read the whole source ' +
+      'first. The spec promises overlap-safety only inside one process (§5.3), so the bytes depend on the physical ' +
+      'layout: the oracle now leaves such a destination to the system (Oracle.unspecified).',
+    config: { schedule: 'random', seed: 3883881071, cowSafecopy: false, grantIds: 'legacy' },
+    commands: [
+      { k: 'write', a: 2, pos: 10115, len: 7, byte: 76 },
+      { k: 'grant', a: 2, to: 0, page: 1, pages: 3, access: 7 },
+      { k: 'map', a: 0, g: 28, gOffPages: 1, page: 2, pages: 1, writable: true },
+      { k: 'copy', a: 0, dir: 'from', g: 12, gOff: 0, pos: 8292, len: 8192 },
+    ],
+  },
+];
