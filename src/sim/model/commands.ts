@@ -9,6 +9,11 @@ export const ACTORS = 3;
 export const WINDOW_PAGES = 8;
 export const PAGE = 4096;
 export const WINDOW_BYTES = WINDOW_PAGES * PAGE;
+/**
+ * Pages of each actor's mmap area, which starts 1 MiB above its window (executor.ts areaBase) and is unmapped at every
+ * start; mmap / munmap / user reads and writes / safecopies work on it (a hinted mmap may place pages past its end).
+ */
+export const AREA_PAGES = 6;
 /** DS keys the actors publish under (u32 values). */
 export const DS_KEYS = 3;
 
@@ -54,6 +59,14 @@ export type Command =
   | { k: 'retrieve'; a: number; key: number }
   | { k: 'delete'; a: number; key: number }
   | { k: 'crash'; a: number }
+  /** mmap of anonymous private pages in the area: at `page` exactly (MAP_FIXED) or with `page` as the hint. */
+  | { k: 'mmap'; a: number; page: number; pages: number; fixed: boolean }
+  | { k: 'munmap'; a: number; page: number; pages: number }
+  /** A user write / a user read of one 32-bit word in the area, at byte `pos` of it. */
+  | { k: 'awrite'; a: number; pos: number; len: number; byte: number }
+  | { k: 'aread'; a: number; pos: number }
+  /** A safecopy between a grant and the area (`pos` is a byte offset in the area). */
+  | ({ k: 'acopy'; a: number } & CopySpec)
   /** Two commands of different actors in flight together; the outcome must be one of the two serial orders. */
   | { k: 'pair'; first: SingleCommand; second: SingleCommand };
 
@@ -96,6 +109,11 @@ export const COMMAND_KINDS: readonly CommandKind[] = [
   'retrieve',
   'delete',
   'crash',
+  'mmap',
+  'munmap',
+  'awrite',
+  'aread',
+  'acopy',
   'pair',
 ];
 
@@ -116,6 +134,11 @@ const WEIGHTS: readonly [CommandKind, number][] = [
   ['retrieve', 2],
   ['delete', 1],
   ['crash', 1],
+  ['mmap', 3],
+  ['munmap', 2],
+  ['awrite', 2],
+  ['aread', 1],
+  ['acopy', 2],
   ['pair', 3],
 ];
 
@@ -213,6 +236,22 @@ function single(rng: Rng, k: Exclude<CommandKind, 'pair'>): SingleCommand {
       return { k, a, key: rng.int(DS_KEYS) };
     case 'crash':
       return { k, a };
+    case 'mmap':
+      return { k, a, page: rng.int(AREA_PAGES), pages: 1 + rng.int(3), fixed: rng.int(2) === 0 };
+    case 'munmap':
+      return { k, a, page: rng.int(AREA_PAGES + 1), pages: 1 + rng.int(3) };
+    case 'awrite':
+      return {
+        k,
+        a,
+        pos: rng.int(AREA_PAGES) * PAGE + pick(rng, [0, 1, 100, PAGE - 1]),
+        len: pick(rng, [1, 7, PAGE, 2 * PAGE]),
+        byte: 1 + rng.int(255),
+      };
+    case 'aread':
+      return { k, a, pos: rng.int(AREA_PAGES) * PAGE + pick(rng, [0, 4, PAGE - 2]) };
+    case 'acopy':
+      return { k, a, ...copySpec(rng), pos: rng.int(AREA_PAGES) * PAGE + pick(rng, [0, 0, 1, 100, PAGE - 1]) };
   }
 }
 

@@ -11,6 +11,8 @@ import { encodeScpVector } from '../../include/safecopies.ts';
 import { kwalk } from '../../kernel/memory.ts';
 import { safemapRecords } from '../../kernel/system/do_safemap.ts';
 import { dsDeleteU32, dsPublishU32, dsRetrieveU32 } from '../../libsys/ds.ts';
+import { vmMmap, vmMunmap } from '../../libsys/vm.ts';
+import { MAP_ANON, MAP_FIXED, MAP_PRIVATE } from '../../include/vm.ts';
 import type { Proc } from '../../libsys/proc.ts';
 import { drivenActor, runStepwise } from '../driven.ts';
 import type { Action, Driven } from '../driven.ts';
@@ -18,7 +20,7 @@ import { GRANT_TEST_PRIV } from '../../user/safetest.ts';
 import { createSystem } from '../system.ts';
 import type { System } from '../system.ts';
 import type { SystemConfig } from '../config.ts';
-import { ACTORS, PAGE, WINDOW_BYTES, WINDOW_PAGES, formatCommand } from './commands.ts';
+import { ACTORS, AREA_PAGES, PAGE, WINDOW_BYTES, WINDOW_PAGES, formatCommand } from './commands.ts';
 import type { Command, CopySpec, SingleCommand } from './commands.ts';
 import { Oracle } from './oracle.ts';
 import type { GrantRef, Outcome, Who } from './oracle.ts';
@@ -86,6 +88,32 @@ export function readWindow(sys: System, d: Driven): Uint8Array {
   return out;
 }
 
+/**
+ * Where an actor's mmap area starts: 1 MiB above its window, so that the mmaps libsys makes without a hint (the
+ * grant table's growth), which take the lowest free address above the window, never land in it.
+ */
+export const areaBase = (d: Driven): number => d.buf + 256 * PAGE;
+
+/** The mmap area of a process as the host reads it through its page table (a page not present reads as zeros). */
+function readArea(sys: System, d: Driven): Uint8Array {
+  const out = new Uint8Array(AREA_PAGES * PAGE);
+  for (let i = 0; i < AREA_PAGES; i++) {
+    const pa = kwalk(sys.kernel, d.kp, areaBase(d) + i * PAGE, false);
+    if (pa >= 0) sys.mem.read(pa, out, i * PAGE, PAGE);
+  }
+  return out;
+}
+
+/** VM's regions of the process from the area's start upwards, as [first page, end page) relative to it. */
+function areaRegions(sys: System, d: Driven): [number, number][] {
+  const base = areaBase(d);
+  return sys.vm
+    .regions(d.ep)
+    .filter((r) => r.vaddr >= base)
+    .map((r): [number, number] => [(r.vaddr - base) / PAGE, (r.vaddr + r.length - base) / PAGE])
+    .sort(([x], [y]) => x - y);
+}
+
 function hashBytes(bytes: Uint8Array, h: number): number {
   let x = h >>> 0;
   for (const b of bytes) x = Math.imul(x ^ b, 0x01000193) >>> 0;
@@ -112,6 +140,11 @@ function clampSingle(c: SingleCommand): SingleCommand {
       return { ...c, pages: Math.min(c.pages, WINDOW_PAGES - c.page) };
     case 'copy':
       return { ...c, len: fit(c.pos, c.len) };
+    case 'awrite':
+    case 'acopy':
+      return { ...c, len: Math.max(c.k === 'awrite' ? 1 : 0, Math.min(c.len, AREA_PAGES * PAGE - c.pos)) };
+    case 'aread':
+      return { ...c, pos: Math.min(c.pos, AREA_PAGES * PAGE - 4) };
     case 'vcopy':
       return { ...c, items: c.items.map((x) => ({ ...x, len: fit(x.pos, x.len) })) };
     default:
@@ -366,6 +399,55 @@ class Run {
           () => this.code(c.a, (p) => dsDeleteU32(p, dsKey(c.key))),
           (o) => o.delete(c.a, c.key),
         );
+      case 'mmap':
+        return plain(
+          () =>
+            this.call(
+              c.a,
+              (p) =>
+                vmMmap(
+                  p,
+                  areaBase(d) + c.page * PAGE,
+                  c.pages * PAGE,
+                  MAP_ANON | MAP_PRIVATE | (c.fixed ? MAP_FIXED : 0),
+                ),
+              (r) => (r < 0 ? { result: r } : { result: 0, value: (r - areaBase(d)) / PAGE }),
+            ),
+          (o) => o.mmap(c.a, c.page, c.pages, c.fixed),
+        );
+      case 'munmap':
+        return plain(
+          () => this.code(c.a, (p) => vmMunmap(p, areaBase(d) + c.page * PAGE, c.pages * PAGE)),
+          (o) => o.munmap(c.a, c.page, c.pages),
+        );
+      case 'awrite':
+        return plain(
+          () =>
+            this.call(
+              c.a,
+              (p) => p.write(areaBase(d) + c.pos, new Uint8Array(c.len).fill(c.byte)),
+              () => ({ result: 0 }),
+            ),
+          (o) => o.areaUserWrite(c.a, c.pos, c.len, c.byte),
+        );
+      case 'aread':
+        return plain(
+          () =>
+            this.call(
+              c.a,
+              (p) => p.read(areaBase(d) + c.pos, 4),
+              (b) => ({ result: 0, value: new DataView(b.buffer, b.byteOffset, 4).getUint32(0, true) }),
+            ),
+          (o) => o.areaUserRead(c.a, c.pos),
+        );
+      case 'acopy': {
+        const g = this.grantFor(c.g, c.a);
+        if (g === undefined) return null;
+        return plain(
+          () => this.code(c.a, (p) => copyCall(p, g, c, areaBase(d) + c.pos)),
+          (o) => o.areaCopy(c.a, g.ref, c),
+        );
+      }
       case 'crash':
         return plain(
           () => {
@@ -483,6 +565,8 @@ const render = (x: Outcome | 'killed'): string => JSON.stringify(x === 'killed' 
 /** What the system shows now: every actor's window, the actors' DS entries (by key index), and a hash of both. */
 interface RealState {
   windows: Uint8Array[];
+  /** Per actor: its mmap area's bytes and VM's regions there. */
+  areas: { bytes: Uint8Array; regions: [number, number][] }[];
   ds: string;
   hash: number;
 }
@@ -494,7 +578,9 @@ function realState(run: Run): RealState {
     .filter((e) => e.key.startsWith('fz.k'))
     .map((e) => [Number(e.key.slice(4)), { owner: ACTOR_LABELS.indexOf(e.owner), value: e.value }] as const);
   const ds = dsText(new Map(entries));
-  return { windows, ds, hash: windows.reduce((h, w) => hashBytes(w, h), 0x811c9dc5) };
+  const areas = run.actors.map((d) => ({ bytes: readArea(run.sys, d), regions: areaRegions(run.sys, d) }));
+  const hash = [...windows, ...areas.map((x) => x.bytes)].reduce((h, w) => hashBytes(w, h), 0x811c9dc5);
+  return { windows, areas, ds, hash };
 }
 
 const dsText = (m: Map<number, { owner: number; value: unknown }>): string =>
@@ -510,6 +596,16 @@ function matchState(real: RealState, oracle: Oracle): void {
       throw new ModelViolation(
         `${ACTOR_LABELS[a] ?? a}: window byte ${at} (page ${Math.floor(at / PAGE)}) is ${w[at] ?? '?'}, the oracle says ${want[at] ?? '?'}`,
       );
+  });
+  real.areas.forEach(({ bytes, regions }, a) => {
+    const who = ACTOR_LABELS[a] ?? a;
+    const wantRegions = JSON.stringify(oracle.areaRegions(a));
+    if (JSON.stringify(regions) !== wantRegions)
+      throw new ModelViolation(`${who}: area regions ${JSON.stringify(regions)}, the oracle says ${wantRegions}`);
+    const want = oracle.areaBytes(a);
+    const at = bytes.findIndex((b, i) => b !== want[i]);
+    if (at >= 0)
+      throw new ModelViolation(`${who}: area byte ${at} is ${bytes[at] ?? '?'}, the oracle says ${want[at] ?? '?'}`);
   });
   const want = dsText(oracle.dsEntries());
   if (real.ds !== want) throw new ModelViolation(`DS entries ${real.ds}, the oracle says ${want}`);

@@ -4,13 +4,14 @@
 // arrays of entries, and DS is a Map. Entry points: Oracle, Who, GrantRef, Outcome.
 // DIVERGES: the oracle knows each grant slot's revocation count in both id schemes, so it can tell when a legacy id
 // reaches a slot that was revoked and handed out again (`staleReuse`), the one case where the schemes may differ.
-import { DS_KEYS, PAGE, WINDOW_BYTES, WINDOW_PAGES } from './commands.ts';
+import { AREA_PAGES, DS_KEYS, PAGE, WINDOW_BYTES, WINDOW_PAGES } from './commands.ts';
 import type { CopySpec } from './commands.ts';
 
 // Error codes (spec/grants.md conventions) and the flags the oracle needs, restated from the spec.
 export const OK = 0;
 export const EPERM = -1;
 export const ESRCH = -3;
+export const ENOMEM = -12;
 export const EFAULT = -14;
 export const EBUSY = -16;
 export const EEXIST = -17;
@@ -59,6 +60,13 @@ interface ActorModel {
   /** Pages the actor holds through a read-only safemap: a write by the actor there is a SIGSEGV. */
   readOnly: boolean[];
   table: (Entry | undefined)[];
+  /**
+   * The mmap area after the window: its regions as [first page, end page) relative to the area's start (vm.md §8.2:
+   * separate mmaps stay separate regions), and the bytes written to its pages (a mapped page without bytes reads
+   * as zeros).
+   */
+  regions: [number, number][];
+  area: Map<number, Uint8Array>;
 }
 
 interface MapRecord {
@@ -105,6 +113,8 @@ export class Oracle {
       cells: freshCells(),
       readOnly: new Array<boolean>(WINDOW_PAGES).fill(false),
       table: [],
+      regions: [],
+      area: new Map<number, Uint8Array>(),
     }));
   }
 
@@ -133,7 +143,7 @@ export class Oracle {
       }),
     );
     return JSON.stringify({
-      actors: this.actors.map((m) => ({ inst: m.inst, readOnly: m.readOnly, table: m.table })),
+      actors: this.actors.map((m) => ({ inst: m.inst, readOnly: m.readOnly, table: m.table, regions: m.regions })),
       sharing,
       records: this.records,
       ds: [...this.ds],
@@ -195,9 +205,7 @@ export class Oracle {
 
   /** The actor writes `len` bytes of `byte` at pos: a write to a read-only mapped page kills it (SIGSEGV). */
   userWrite(a: number, pos: number, len: number, byte: number): Outcome {
-    if (this.write(a, pos, new Uint8Array(len).fill(byte))) return { result: OK };
-    this.crash(a);
-    return { result: 'killed' };
+    return this.write(a, pos, new Uint8Array(len).fill(byte)) ? { result: OK } : this.killed(a);
   }
 
   // ------------------------------------------------------------------ grant tables (cpf_*)
@@ -474,6 +482,118 @@ export class Oracle {
     return { result: OK };
   }
 
+  // ------------------------------------------------------------------ mmap area (spec/vm.md §6, §8.2, §8.3)
+
+  /** The actor's mmap area as its process sees it: AREA_PAGES pages, unmapped or unwritten pages as zeros. */
+  areaBytes(a: number): Uint8Array {
+    const out = new Uint8Array(AREA_PAGES * PAGE);
+    for (const [p, b] of this.actor(a).area) if (p < AREA_PAGES) out.set(b, p * PAGE);
+    return out;
+  }
+
+  /** The area's regions, sorted: [first page, end page). */
+  areaRegions(a: number): [number, number][] {
+    return [...this.actor(a).regions].sort(([x], [y]) => x - y);
+  }
+
+  private mapped(a: number, page: number): boolean {
+    return this.actor(a).regions.some(([s, e]) => s <= page && page < e);
+  }
+
+  /** Every page of [pos, pos+len) of the area lies in some region (adjacent regions are fine, a hole is not). */
+  private areaMapped(a: number, pos: number, len: number): boolean {
+    for (let p = Math.floor(pos / PAGE); p * PAGE < pos + len; p++) if (!this.mapped(a, p)) return false;
+    return true;
+  }
+
+  private areaRead(a: number, pos: number, len: number): Uint8Array {
+    const out = new Uint8Array(len);
+    for (let i = 0; i < len; i++) {
+      const at = pos + i;
+      out[i] = this.actor(a).area.get(Math.floor(at / PAGE))?.[at % PAGE] ?? 0;
+    }
+    return out;
+  }
+
+  private areaWrite(a: number, pos: number, bytes: Uint8Array): void {
+    const m = this.actor(a);
+    bytes.forEach((b, i) => {
+      const p = Math.floor((pos + i) / PAGE);
+      let page = m.area.get(p);
+      if (page === undefined) m.area.set(p, (page = new Uint8Array(PAGE)));
+      page[(pos + i) % PAGE] = b;
+    });
+  }
+
+  /**
+   * mmap of `pages` anonymous pages: MAP_FIXED at `page` (overlapping a region → ENOMEM), else the lowest page
+   * ≥ the hint where they fit between regions. The outcome's value is the page the region starts at.
+   */
+  mmap(a: number, page: number, pages: number, fixed: boolean): Outcome {
+    const free = (p: number): boolean => {
+      for (let i = p; i < p + pages; i++) if (this.mapped(a, i)) return false;
+      return true;
+    };
+    let at = page;
+    if (fixed) {
+      if (!free(at)) return { result: ENOMEM };
+    } else while (!free(at)) at++;
+    this.actor(a).regions.push([at, at + pages]);
+    return { result: OK, value: at };
+  }
+
+  /**
+   * munmap: no region contains the first page, or the range passes that region's end → EFAULT; else the pages
+   * go (the region shrinks, moves its start or splits) with their bytes.
+   */
+  munmap(a: number, page: number, pages: number): Outcome {
+    const m = this.actor(a);
+    const r = m.regions.find(([s, e]) => s <= page && page < e);
+    if (r === undefined || page + pages > r[1]) return { result: EFAULT };
+    const [s, e] = r;
+    m.regions = m.regions.filter((x) => x !== r);
+    if (s < page) m.regions.push([s, page]);
+    if (page + pages < e) m.regions.push([page + pages, e]);
+    for (let p = page; p < page + pages; p++) m.area.delete(p);
+    return { result: OK };
+  }
+
+  /** The actor writes `len` bytes of `byte` into its area: a page outside every region is a SIGSEGV. */
+  areaUserWrite(a: number, pos: number, len: number, byte: number): Outcome {
+    if (!this.areaMapped(a, pos, len)) return this.killed(a);
+    this.areaWrite(a, pos, new Uint8Array(len).fill(byte));
+    return { result: OK };
+  }
+
+  /** The actor reads the 32-bit little-endian word at pos of its area: a page outside every region is a SIGSEGV. */
+  areaUserRead(a: number, pos: number): Outcome {
+    if (!this.areaMapped(a, pos, 4)) return this.killed(a);
+    const [b0 = 0, b1 = 0, b2 = 0, b3 = 0] = this.areaRead(a, pos, 4);
+    return { result: OK, value: (b0 | (b1 << 8) | (b2 << 16) | (b3 << 24)) >>> 0 };
+  }
+
+  /**
+   * A safecopy between a grant and the actor's area (spec/grants.md §5.2–5.3): verification, EDOM, then the area
+   * range must lie in regions (VM's CHECK → EFAULT), and a destination in the granter's window must be writable.
+   */
+  areaCopy(a: number, ref: GrantRef, c: CopySpec): Outcome {
+    const v = this.verify(ref, this.who(a), c.len, c.dir === 'from' ? READ : WRITE, c.gOff);
+    if (!v.ok) return { result: v.err };
+    if (c.len === 0) return { result: EDOM };
+    if (!this.areaMapped(a, c.pos, c.len)) return { result: EFAULT };
+    if (c.dir === 'from') this.areaWrite(a, c.pos, this.read(v.owner.actor, v.pos, c.len));
+    else {
+      if (!this.writable(v.owner.actor, v.pos, c.len)) return { result: EFAULT };
+      this.write(v.owner.actor, v.pos, this.areaRead(a, c.pos, c.len));
+    }
+    return { result: OK };
+  }
+
+  private killed(a: number): Outcome {
+    this.crash(a);
+    return { result: 'killed' };
+  }
+
   // ------------------------------------------------------------------ processes
 
   /** The actor dies (SIGKILL or SIGSEGV) and RS restarts it: a new instance, a fresh zeroed window, no grants. */
@@ -484,6 +604,8 @@ export class Oracle {
     m.cells = freshCells();
     m.readOnly.fill(false);
     m.table = [];
+    m.regions = [];
+    m.area = new Map();
     this.dropRecords((r) => same(r.grantee, dead) || same(r.owner, dead), false);
     return { result: OK };
   }
