@@ -251,7 +251,12 @@ function single(rng: Rng, k: Exclude<CommandKind, 'pair'>): SingleCommand {
     case 'aread':
       return { k, a, pos: rng.int(AREA_PAGES) * PAGE + pick(rng, [0, 4, PAGE - 2]) };
     case 'acopy':
-      return { k, a, ...copySpec(rng), pos: rng.int(AREA_PAGES) * PAGE + pick(rng, [0, 0, 1, 100, PAGE - 1]) };
+      return {
+        k,
+        a,
+        ...copySpec(rng),
+        pos: rng.int(AREA_PAGES) * PAGE + pick(rng, [0, 0, 1, 100, PAGE - 1]),
+      };
   }
 }
 

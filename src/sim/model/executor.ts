@@ -601,11 +601,15 @@ function matchState(real: RealState, oracle: Oracle): void {
     const who = ACTOR_LABELS[a] ?? a;
     const wantRegions = JSON.stringify(oracle.areaRegions(a));
     if (JSON.stringify(regions) !== wantRegions)
-      throw new ModelViolation(`${who}: area regions ${JSON.stringify(regions)}, the oracle says ${wantRegions}`);
+      throw new ModelViolation(
+        `${who}: area regions ${JSON.stringify(regions)}, the oracle says ${wantRegions}`,
+      );
     const want = oracle.areaBytes(a);
     const at = bytes.findIndex((b, i) => b !== want[i]);
     if (at >= 0)
-      throw new ModelViolation(`${who}: area byte ${at} is ${bytes[at] ?? '?'}, the oracle says ${want[at] ?? '?'}`);
+      throw new ModelViolation(
+        `${who}: area byte ${at} is ${bytes[at] ?? '?'}, the oracle says ${want[at] ?? '?'}`,
+      );
   });
   const want = dsText(oracle.dsEntries());
   if (real.ds !== want) throw new ModelViolation(`DS entries ${real.ds}, the oracle says ${want}`);

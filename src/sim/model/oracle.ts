@@ -143,7 +143,12 @@ export class Oracle {
       }),
     );
     return JSON.stringify({
-      actors: this.actors.map((m) => ({ inst: m.inst, readOnly: m.readOnly, table: m.table, regions: m.regions })),
+      actors: this.actors.map((m) => ({
+        inst: m.inst,
+        readOnly: m.readOnly,
+        table: m.table,
+        regions: m.regions,
+      })),
       sharing,
       records: this.records,
       ds: [...this.ds],
