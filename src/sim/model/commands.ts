@@ -14,7 +14,7 @@ export const WINDOW_BYTES = WINDOW_PAGES * PAGE;
  * start; mmap / munmap / user reads and writes / safecopies work on it (a hinted mmap may place pages past its end).
  */
 export const AREA_PAGES = 6;
-/** DS keys the actors publish under (u32 values). */
+/** DS keys the actors publish under (u32 and STR values). */
 export const DS_KEYS = 3;
 
 /** Grant access sets the generator uses (CPF_READ 1, CPF_WRITE 2, CPF_MAP 4), the usable ones more often. */
@@ -24,6 +24,12 @@ export const COPY_OFFSETS = [0, 0, 1, 100, PAGE - 1, PAGE, PAGE + 17] as const;
 export const COPY_LENGTHS = [0, 1, 100, PAGE - 1, PAGE, PAGE + 1, 2 * PAGE, 3 * PAGE] as const;
 /** DS publish flags: 0, OVERWRITE, PRIV_RETRIEVE, OVERWRITE|PRIV_RETRIEVE, OVERWRITE|PRIV_OVERWRITE. */
 export const DS_FLAG_SETS = [0, 0x1000, 0x002, 0x1002, 0x1004] as const;
+/** STR values: empty, short, 15 bytes (the most), 16 bytes (EINVAL). */
+export const DS_STRINGS = ['', 'a', 'little', 'fifteen-chars-x', 'sixteen-chars-xx'] as const;
+/** Subscription patterns over the keys `fz.k0`..: whole-key regexes, the last one does not compile (EINVAL). */
+export const DS_PATTERNS = ['fz\\.k0', 'fz\\.k[01]', 'fz\\.k.*', 'fz\\.k(0|2)', 'fz\\.k('] as const;
+/** Subscribe flags: type filter none / U32 / STR, with DSF_INITIAL (0x2000) and DSF_OVERWRITE (0x1000). */
+export const DS_SUB_FLAG_SETS = [0, 0x2000, 0x1000, 0x3000, 0x3010, 0x3020, 0x20] as const;
 
 /** One safecopy: `from` copies grant bytes into the actor's window at `pos`, `to` the other way. */
 export interface CopySpec {
@@ -55,9 +61,13 @@ export type Command =
   | { k: 'map'; a: number; g: number; gOffPages: number; page: number; pages: number; writable: boolean }
   | { k: 'unmap'; a: number; page: number }
   | { k: 'revmap'; a: number; g: number }
-  | { k: 'publish'; a: number; key: number; value: number; flags: number }
-  | { k: 'retrieve'; a: number; key: number }
-  | { k: 'delete'; a: number; key: number }
+  /** A u32 publish, or a STR one when `str` is given (retrieve and delete name the type with `str` too). */
+  | { k: 'publish'; a: number; key: number; value: number; flags: number; str?: string }
+  | { k: 'retrieve'; a: number; key: number; str?: boolean }
+  | { k: 'delete'; a: number; key: number; str?: boolean }
+  /** ds_subscribe with DS_PATTERNS[pattern]; ds_check reports the lowest pending key, its type and owner. */
+  | { k: 'subscribe'; a: number; pattern: number; flags: number }
+  | { k: 'check'; a: number }
   | { k: 'crash'; a: number }
   /** mmap of anonymous private pages in the area: at `page` exactly (MAP_FIXED) or with `page` as the hint. */
   | { k: 'mmap'; a: number; page: number; pages: number; fixed: boolean }
@@ -90,6 +100,8 @@ export const PAIRABLE: readonly Exclude<CommandKind, 'pair'>[] = [
   'publish',
   'retrieve',
   'delete',
+  'subscribe',
+  'check',
 ];
 
 /** Every command kind, in a fixed order (fast-check arbitraries pick from it). */
@@ -108,6 +120,8 @@ export const COMMAND_KINDS: readonly CommandKind[] = [
   'publish',
   'retrieve',
   'delete',
+  'subscribe',
+  'check',
   'crash',
   'mmap',
   'munmap',
@@ -133,6 +147,8 @@ const WEIGHTS: readonly [CommandKind, number][] = [
   ['publish', 2],
   ['retrieve', 2],
   ['delete', 1],
+  ['subscribe', 1],
+  ['check', 2],
   ['crash', 1],
   ['mmap', 3],
   ['munmap', 2],
@@ -229,11 +245,17 @@ function single(rng: Rng, k: Exclude<CommandKind, 'pair'>): SingleCommand {
       };
     case 'unmap':
       return { k, a, page: rng.int(WINDOW_PAGES) };
-    case 'publish':
-      return { k, a, key: rng.int(DS_KEYS), value: rng.next(), flags: pick(rng, DS_FLAG_SETS) };
+    case 'publish': {
+      const c = { k, a, key: rng.int(DS_KEYS), value: rng.next(), flags: pick(rng, DS_FLAG_SETS) };
+      return rng.int(3) === 0 ? { ...c, str: pick(rng, DS_STRINGS) } : c;
+    }
     case 'retrieve':
     case 'delete':
-      return { k, a, key: rng.int(DS_KEYS) };
+      return rng.int(3) === 0 ? { k, a, key: rng.int(DS_KEYS), str: true } : { k, a, key: rng.int(DS_KEYS) };
+    case 'subscribe':
+      return { k, a, pattern: rng.int(DS_PATTERNS.length), flags: pick(rng, DS_SUB_FLAG_SETS) };
+    case 'check':
+      return { k, a };
     case 'crash':
       return { k, a };
     case 'mmap':

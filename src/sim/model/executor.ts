@@ -10,7 +10,16 @@ import type { PrivSpec } from '../../include/priv.ts';
 import { encodeScpVector } from '../../include/safecopies.ts';
 import { kwalk } from '../../kernel/memory.ts';
 import { safemapRecords } from '../../kernel/system/do_safemap.ts';
-import { dsDeleteU32, dsPublishU32, dsRetrieveU32 } from '../../libsys/ds.ts';
+import {
+  dsCheck,
+  dsDeleteStr,
+  dsDeleteU32,
+  dsPublishStr,
+  dsPublishU32,
+  dsRetrieveStr,
+  dsRetrieveU32,
+  dsSubscribe,
+} from '../../libsys/ds.ts';
 import { vmMmap, vmMunmap } from '../../libsys/vm.ts';
 import { MAP_ANON, MAP_FIXED, MAP_PRIVATE } from '../../include/vm.ts';
 import type { Proc } from '../../libsys/proc.ts';
@@ -20,7 +29,15 @@ import { GRANT_TEST_PRIV } from '../../user/safetest.ts';
 import { createSystem } from '../system.ts';
 import type { System } from '../system.ts';
 import type { SystemConfig } from '../config.ts';
-import { ACTORS, AREA_PAGES, PAGE, WINDOW_BYTES, WINDOW_PAGES, formatCommand } from './commands.ts';
+import {
+  ACTORS,
+  AREA_PAGES,
+  DS_PATTERNS,
+  PAGE,
+  WINDOW_BYTES,
+  WINDOW_PAGES,
+  formatCommand,
+} from './commands.ts';
 import type { Command, CopySpec, SingleCommand } from './commands.ts';
 import { Oracle } from './oracle.ts';
 import type { GrantRef, Outcome, Who } from './oracle.ts';
@@ -381,23 +398,51 @@ class Run {
         );
       case 'publish':
         return plain(
-          () => this.code(c.a, (p) => dsPublishU32(p, dsKey(c.key), c.value, c.flags)),
-          (o) => o.publish(c.a, c.key, c.value, c.flags),
+          () =>
+            this.code(c.a, (p) =>
+              c.str === undefined
+                ? dsPublishU32(p, dsKey(c.key), c.value, c.flags)
+                : dsPublishStr(p, dsKey(c.key), c.str, c.flags),
+            ),
+          (o) =>
+            c.str === undefined
+              ? o.publish(c.a, c.key, 'u32', c.value, c.flags)
+              : o.publish(c.a, c.key, 'str', c.str, c.flags),
         );
       case 'retrieve':
         return plain(
           () =>
-            this.call(
+            this.call<{ result: number; value: number | string }>(
               c.a,
-              (p) => dsRetrieveU32(p, dsKey(c.key)),
+              (p) => (c.str === true ? dsRetrieveStr(p, dsKey(c.key)) : dsRetrieveU32(p, dsKey(c.key))),
               (r) => ({ result: r.result, ...(r.result === 0 ? { value: r.value } : {}) }),
             ),
-          (o) => o.retrieve(c.a, c.key),
+          (o) => o.retrieve(c.a, c.key, c.str === true ? 'str' : 'u32'),
         );
       case 'delete':
         return plain(
-          () => this.code(c.a, (p) => dsDeleteU32(p, dsKey(c.key))),
-          (o) => o.delete(c.a, c.key),
+          () =>
+            this.code(c.a, (p) =>
+              c.str === true ? dsDeleteStr(p, dsKey(c.key)) : dsDeleteU32(p, dsKey(c.key)),
+            ),
+          (o) => o.delete(c.a, c.key, c.str === true ? 'str' : 'u32'),
+        );
+      case 'subscribe': {
+        const pattern = DS_PATTERNS[c.pattern % DS_PATTERNS.length] ?? '';
+        return plain(
+          () => this.code(c.a, (p) => dsSubscribe(p, pattern, c.flags)),
+          (o) => o.subscribe(c.a, pattern, c.flags),
+        );
+      }
+      case 'check':
+        return plain(
+          () =>
+            this.call(c.a, dsCheck, (r) =>
+              r.result === 0
+                ? { result: 0, value: `${r.key} ${r.type} ${this.actors.findIndex((x) => x.ep === r.owner)}` }
+                : { result: r.result },
+            ),
+          (o) => o.check(c.a),
         );
       case 'mmap':
         return plain(
@@ -576,15 +621,21 @@ function realState(run: Run): RealState {
   const entries = run.sys.ds
     .entries()
     .filter((e) => e.key.startsWith('fz.k'))
-    .map((e) => [Number(e.key.slice(4)), { owner: ACTOR_LABELS.indexOf(e.owner), value: e.value }] as const);
+    .map(
+      (e) =>
+        [
+          `${e.key.slice(4)}:${e.type.toLowerCase()}`,
+          { owner: ACTOR_LABELS.indexOf(e.owner), value: e.value },
+        ] as const,
+    );
   const ds = dsText(new Map(entries));
   const areas = run.actors.map((d) => ({ bytes: readArea(run.sys, d), regions: areaRegions(run.sys, d) }));
   const hash = [...windows, ...areas.map((x) => x.bytes)].reduce((h, w) => hashBytes(w, h), 0x811c9dc5);
   return { windows, areas, ds, hash };
 }
 
-const dsText = (m: Map<number, { owner: number; value: unknown }>): string =>
-  JSON.stringify([...m].sort(([x], [y]) => x - y));
+const dsText = (m: Map<string, { owner: number; value: unknown }>): string =>
+  JSON.stringify([...m].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
 
 /** Throws a ModelViolation on the first difference between the system's windows or DS entries and the oracle's. */
 function matchState(real: RealState, oracle: Oracle): void {
@@ -683,6 +734,7 @@ export async function runModel(commands: readonly Command[], o: ModelOptions = {
     await sys.run();
     const base = { free: sys.vm.freePages(), slab: slabLive(sys) };
     const actors = await start();
+    oracle.dsReserve(sys.ds.entries().map((e) => e.slot));
     run = new Run(sys, actors, oracle, o.everyStep ?? true);
     for (index = 0; index < commands.length; index++) {
       const raw = commands[index];

@@ -4,12 +4,13 @@
 // arrays of entries, and DS is a Map. Entry points: Oracle, Who, GrantRef, Outcome.
 // DIVERGES: the oracle knows each grant slot's revocation count in both id schemes, so it can tell when a legacy id
 // reaches a slot that was revoked and handed out again (`staleReuse`), the one case where the schemes may differ.
-import { AREA_PAGES, DS_KEYS, PAGE, WINDOW_BYTES, WINDOW_PAGES } from './commands.ts';
+import { AREA_PAGES, PAGE, WINDOW_BYTES, WINDOW_PAGES } from './commands.ts';
 import type { CopySpec } from './commands.ts';
 
 // Error codes (spec/grants.md conventions) and the flags the oracle needs, restated from the spec.
 export const OK = 0;
 export const EPERM = -1;
+export const ENOENT = -2;
 export const ESRCH = -3;
 export const ENOMEM = -12;
 export const EFAULT = -14;
@@ -27,6 +28,11 @@ const MAX_MAP_INFO = 20;
 const DSF_PRIV_RETRIEVE = 0x002;
 const DSF_PRIV_OVERWRITE = 0x004;
 const DSF_OVERWRITE = 0x1000;
+const DSF_INITIAL = 0x2000;
+const DSF_TYPE_U32 = 0x010;
+const DSF_TYPE_STR = 0x020;
+/** Inline strings hold at most 15 bytes and a NUL (spec/ds.md §2). */
+const DS_MAX_STRLEN = 16;
 
 /** An actor instance: a restart makes a new one (a new endpoint). */
 export interface Who {
@@ -79,17 +85,29 @@ interface MapRecord {
   pages: number;
 }
 
+/** The two entry types the actors publish; a key may hold one of each (identity is key and type). */
+export type DsType = 'u32' | 'str';
+
 interface DsEntry {
   owner: number;
-  value: number;
+  value: number | string;
   flags: number;
+  /** DS's table slot: first free, skipping the slots others held when the run started (dsReserve). */
+  slot: number;
+}
+
+/** An actor's subscription: its whole-key pattern, type filter, and the slots of pending changes. */
+interface Subscription {
+  pattern: string;
+  filter: number;
+  pending: Set<number>;
 }
 
 /** What a command returned: an errno, plus a grant id or a retrieved value when it has one. */
 export interface Outcome {
   result: number | 'killed';
   id?: number;
-  value?: number;
+  value?: number | string;
 }
 
 type Verified = { ok: true; owner: Who; pos: number; final: GrantRef } | { ok: false; err: number };
@@ -100,7 +118,10 @@ const freshCells = (): Uint8Array[] => Array.from({ length: WINDOW_PAGES }, () =
 export class Oracle {
   private actors: ActorModel[];
   private records: MapRecord[] = [];
-  private ds = new Map<number, DsEntry>();
+  /** DS entries by `${key index}:${type}`. */
+  private ds = new Map<string, DsEntry>();
+  private dsForeign = new Set<number>();
+  private subs = new Map<number, Subscription>();
   /** Set once a legacy id reached a slot revoked and reused since the id was handed out. */
   staleReuse = false;
 
@@ -121,10 +142,17 @@ export class Oracle {
   /** An independent copy (windows that share a cell still share its copy). */
   clone(): Oracle {
     const c = new Oracle(this.actors.length, this.grantIds);
-    const copy = structuredClone({ actors: this.actors, records: this.records, ds: this.ds });
+    const copy = structuredClone({
+      actors: this.actors,
+      records: this.records,
+      ds: this.ds,
+      subs: this.subs,
+    });
     c.actors = copy.actors;
     c.records = copy.records;
     c.ds = copy.ds;
+    c.subs = copy.subs;
+    c.dsForeign = this.dsForeign;
     c.staleReuse = this.staleReuse;
     c.unspecified = [...this.unspecified];
     return c;
@@ -152,6 +180,7 @@ export class Oracle {
       sharing,
       records: this.records,
       ds: [...this.ds],
+      subs: [...this.subs].map(([a, x]) => [a, x.pattern, x.filter, [...x.pending].sort((p, q) => p - q)]),
       stale: this.staleReuse,
     });
   }
@@ -175,8 +204,8 @@ export class Oracle {
     return out;
   }
 
-  /** DS's u32 entries by key index: owner actor and value. */
-  dsEntries(): Map<number, { owner: number; value: number }> {
+  /** DS's entries of the actors by `${key index}:${type}`: owner actor and value. */
+  dsEntries(): Map<string, { owner: number; value: number | string }> {
     return new Map([...this.ds].map(([k, e]) => [k, { owner: e.owner, value: e.value }]));
   }
 
@@ -615,43 +644,119 @@ export class Oracle {
     return { result: OK };
   }
 
-  // ------------------------------------------------------------------ DS (u32 entries; owners are labels)
+  // ------------------------------------------------------------------ DS (spec/ds.md; owners are labels)
 
-  publish(a: number, key: number, value: number, flags: number): Outcome {
+  /** DS table slots others hold when the commands start (boot labels, the actors' labels): never the actors'. */
+  dsReserve(slots: Iterable<number>): void {
+    this.dsForeign = new Set(slots);
+  }
+
+  private dsSlot(): number {
+    const used = new Set([...this.dsForeign, ...[...this.ds.values()].map((e) => e.slot)]);
+    let slot = 0;
+    while (used.has(slot)) slot++;
+    return slot;
+  }
+
+  /** §7: every subscription whose filter and whole-key pattern match gets the entry's slot set or cleared. */
+  private dsNotify(key: number, type: DsType, slot: number, set: boolean): void {
+    for (const sub of this.subs.values()) {
+      if (!this.dsMatches(sub, key, type)) continue;
+      if (set) sub.pending.add(slot);
+      else sub.pending.delete(slot);
+    }
+  }
+
+  private dsMatches(sub: Subscription, key: number, type: DsType): boolean {
+    const bit = type === 'u32' ? DSF_TYPE_U32 : DSF_TYPE_STR;
+    return (
+      (sub.filter === 0 || (sub.filter & bit) !== 0) && new RegExp(`^(?:${sub.pattern})$`).test(`fz.k${key}`)
+    );
+  }
+
+  /** §6.1 for U32 and STR: a string of 16 bytes or more is refused by the library before any request. */
+  publish(a: number, key: number, type: DsType, value: number | string, flags: number): Outcome {
+    if (typeof value === 'string' && new TextEncoder().encode(value).length >= DS_MAX_STRLEN)
+      return { result: EINVAL };
     this.dsKeyGrant(a);
-    const e = this.ds.get(key);
+    const id = `${key}:${type}`;
+    const e = this.ds.get(id);
     if (e !== undefined) {
       if ((flags & DSF_OVERWRITE) === 0) return { result: EEXIST };
       if ((e.flags & DSF_PRIV_OVERWRITE) !== 0 && e.owner !== a) return { result: EPERM };
     }
-    this.ds.set(key, {
+    const slot = e?.slot ?? this.dsSlot();
+    this.ds.set(id, {
       owner: a,
-      value: value >>> 0,
+      value: typeof value === 'number' ? value >>> 0 : value,
       flags: flags & (DSF_PRIV_RETRIEVE | DSF_PRIV_OVERWRITE),
+      slot,
     });
+    this.dsNotify(key, type, slot, true);
     return { result: OK };
   }
 
-  retrieve(a: number, key: number): Outcome {
+  retrieve(a: number, key: number, type: DsType): Outcome {
     this.dsKeyGrant(a);
-    const e = this.ds.get(key);
+    const e = this.ds.get(`${key}:${type}`);
     if (e === undefined) return { result: ESRCH };
     if ((e.flags & DSF_PRIV_RETRIEVE) !== 0 && e.owner !== a) return { result: EPERM };
     return { result: OK, value: e.value };
   }
 
-  delete(a: number, key: number): Outcome {
+  delete(a: number, key: number, type: DsType): Outcome {
     this.dsKeyGrant(a);
-    const e = this.ds.get(key);
+    const e = this.ds.get(`${key}:${type}`);
     if (e === undefined) return { result: ESRCH };
     if (e.owner !== a) return { result: EPERM };
-    this.ds.delete(key);
+    this.ds.delete(`${key}:${type}`);
+    this.dsNotify(key, type, e.slot, false);
     return { result: OK };
+  }
+
+  /** §6.6: one subscription per label (EEXIST unless OVERWRITE); a pattern that does not compile → EINVAL. */
+  subscribe(a: number, pattern: string, flags: number): Outcome {
+    this.dsKeyGrant(a);
+    if (this.subs.has(a) && (flags & DSF_OVERWRITE) === 0) return { result: EEXIST };
+    try {
+      new RegExp(`^(?:${pattern})$`);
+    } catch {
+      return { result: EINVAL };
+    }
+    const sub: Subscription = { pattern, filter: flags & 0xff0, pending: new Set() };
+    if ((flags & DSF_INITIAL) !== 0)
+      for (const [id, e] of this.ds) {
+        const [key, type] = id.split(':');
+        if (this.dsMatches(sub, Number(key), type === 'str' ? 'str' : 'u32')) sub.pending.add(e.slot);
+      }
+    this.subs.set(a, sub);
+    return { result: OK };
+  }
+
+  /**
+   * §6.7: the lowest pending slot's key, type and owner (as `key type owner-actor`), its bit cleared; no
+   * subscription → ESRCH, nothing pending → ENOENT. A cleared entry's bit is gone, so it is never reported.
+   */
+  check(a: number): Outcome {
+    this.dsKeyGrant(a);
+    const sub = this.subs.get(a);
+    if (sub === undefined) return { result: ESRCH };
+    const slot = Math.min(...sub.pending);
+    const found = [...this.ds].find(([, e]) => e.slot === slot);
+    if (found === undefined) return { result: ENOENT };
+    sub.pending.delete(slot);
+    const [id, e] = found;
+    const [key, type] = id.split(':');
+    return {
+      result: OK,
+      value: `fz.k${key ?? '?'} ${type === 'str' ? DSF_TYPE_STR : DSF_TYPE_U32} ${e.owner}`,
+    };
   }
 
   /** RS_DOWN of every actor at the end: DS purges their entries. */
   downAll(): void {
-    for (let k = 0; k < DS_KEYS; k++) this.ds.delete(k);
+    this.ds.clear();
+    this.subs.clear();
     this.records = [];
   }
 }
