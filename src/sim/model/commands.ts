@@ -69,6 +69,11 @@ export type Command =
   | { k: 'subscribe'; a: number; pattern: number; flags: number }
   | { k: 'check'; a: number }
   | { k: 'crash'; a: number }
+  /**
+   * The actor forks a child that reads the window byte at `pos` (its fork-time snapshot), writes `byte` there (its
+   * private copy) and exits with the byte it read as its status; the actor releases it, waits, and returns it.
+   */
+  | { k: 'fork'; a: number; pos: number; byte: number }
   /** mmap of anonymous private pages in the area: at `page` exactly (MAP_FIXED) or with `page` as the hint. */
   | { k: 'mmap'; a: number; page: number; pages: number; fixed: boolean }
   | { k: 'munmap'; a: number; page: number; pages: number }
@@ -123,6 +128,7 @@ export const COMMAND_KINDS: readonly CommandKind[] = [
   'subscribe',
   'check',
   'crash',
+  'fork',
   'mmap',
   'munmap',
   'awrite',
@@ -150,6 +156,7 @@ const WEIGHTS: readonly [CommandKind, number][] = [
   ['subscribe', 1],
   ['check', 2],
   ['crash', 1],
+  ['fork', 1],
   ['mmap', 3],
   ['munmap', 2],
   ['awrite', 2],
@@ -258,6 +265,8 @@ function single(rng: Rng, k: Exclude<CommandKind, 'pair'>): SingleCommand {
       return { k, a };
     case 'crash':
       return { k, a };
+    case 'fork':
+      return { k, a, pos: rng.int(WINDOW_BYTES), byte: 1 + rng.int(255) };
     case 'mmap':
       return { k, a, page: rng.int(AREA_PAGES), pages: 1 + rng.int(3), fixed: rng.int(2) === 0 };
     case 'munmap':

@@ -25,7 +25,7 @@ import { MAP_ANON, MAP_FIXED, MAP_PRIVATE } from '../../include/vm.ts';
 import type { Proc } from '../../libsys/proc.ts';
 import { drivenActor, runStepwise } from '../driven.ts';
 import type { Action, Driven } from '../driven.ts';
-import { GRANT_TEST_PRIV } from '../../user/safetest.ts';
+import { GRANT_TEST_PRIV, releaseChild } from '../../user/safetest.ts';
 import { createSystem } from '../system.ts';
 import type { System } from '../system.ts';
 import type { SystemConfig } from '../config.ts';
@@ -493,6 +493,16 @@ class Run {
           (o) => o.areaCopy(c.a, g.ref, c),
         );
       }
+      case 'fork':
+        return plain(
+          () =>
+            this.call(
+              c.a,
+              (p) => forkReader(p, at(c.pos), c.byte, `${d.label}-child`),
+              (r: Outcome) => r,
+            ),
+          (o) => o.fork(c.a, c.pos),
+        );
       case 'crash':
         return plain(
           () => {
@@ -592,6 +602,25 @@ interface Plan {
   model: (o: Oracle) => ModelOutcome;
   /** Once the outcome is agreed: bookkeeping of the executor (grants made, a grant's new grantee). */
   commit?: (real: Outcome | 'killed', want: ModelOutcome) => void;
+}
+
+/**
+ * fork: the child reads the byte at addr, writes `byte` there and exits with what it read; the parent releases it
+ * (a system process's child starts held), waits, and returns its status (or the signal that ended it).
+ */
+async function forkReader(p: Proc, addr: number, byte: number, name: string): Promise<Outcome> {
+  const child = await p.fork(async (ch) => {
+    const b = await ch.readU8(addr);
+    await ch.writeU8(addr, byte);
+    await ch.exit(b);
+  }, name);
+  if (child < 0) return { result: child };
+  await releaseChild(p, child);
+  const w = await p.wait();
+  return {
+    result: w.endpoint === child ? 0 : w.endpoint,
+    value: w.signal === 0 ? w.code : `signal ${w.signal}`,
+  };
 }
 
 function copyCall(p: Proc, g: Made, c: CopySpec, addr: number): Promise<number> {
@@ -727,9 +756,11 @@ export async function runModel(commands: readonly Command[], o: ModelOptions = {
         );
       return out;
     };
-    // A first start and stop of the actors lets RS, DS and VM reach their steady size (RS's stack, DS's scratch
-    // page, page-table frames); what the run leaves beyond the counts taken after it is a leak.
-    await start();
+    // A first start and stop of the actors, with one fork, lets RS, DS and VM reach their steady size (RS's stack,
+    // DS's scratch page, page-table frames, the slab page of a first fork); what the run leaves beyond the counts
+    // taken after it is a leak.
+    const first = await start();
+    await first[0]?.do((p, buf) => forkReader(p, buf, 1, 'warm-up'));
     for (const label of ACTOR_LABELS) sys.stopService(label);
     await sys.run();
     const base = { free: sys.vm.freePages(), slab: slabLive(sys) };

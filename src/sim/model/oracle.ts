@@ -630,6 +630,14 @@ export class Oracle {
 
   // ------------------------------------------------------------------ processes
 
+  /**
+   * fork (vm.md §8.5): the child's window is a snapshot of the parent's at fork time, smap pages included, and its
+   * writes are its own; it exits with the byte it read at pos, which the parent's wait returns. Nothing else changes.
+   */
+  fork(a: number, pos: number): Outcome {
+    return { result: OK, value: this.window(a)[pos] ?? 0 };
+  }
+
   /** The actor dies (SIGKILL or SIGSEGV) and RS restarts it: a new instance, a fresh zeroed window, no grants. */
   crash(a: number): Outcome {
     const dead = this.who(a);
