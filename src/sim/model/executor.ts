@@ -757,8 +757,8 @@ export async function runModel(commands: readonly Command[], o: ModelOptions = {
       return out;
     };
     // A first start and stop of the actors, with one fork, lets RS, DS and VM reach their steady size (RS's stack,
-    // DS's scratch page, page-table frames, the slab page of a first fork); what the run leaves beyond the counts
-    // taken after it is a leak.
+    // DS's scratch page, page-table frames, the one frame the first fork of a run keeps for good, however many
+    // follow); what the run leaves beyond the counts taken after it is a leak.
     const first = await start();
     await first[0]?.do((p, buf) => forkReader(p, buf, 1, 'warm-up'));
     for (const label of ACTOR_LABELS) sys.stopService(label);
