@@ -95,14 +95,19 @@ const dsKey = (k: number): string => `fz.k${k}`;
 /** At most this many oracle states are kept as explanations of what was seen (see Run.candidates). */
 const MAX_CANDIDATES = 16;
 
-/** The window of a process as a host reads it through its page table; a page not present reads as zeros. */
-export function readWindow(sys: System, d: Driven): Uint8Array {
-  const out = new Uint8Array(WINDOW_BYTES);
-  for (let i = 0; i < WINDOW_PAGES; i++) {
-    const pa = kwalk(sys.kernel, d.kp, d.buf + i * PAGE, false);
+/** `pages` pages of a process from `base` as a host reads them through its page table (not present: zeros). */
+function readPages(sys: System, d: Driven, base: number, pages: number): Uint8Array {
+  const out = new Uint8Array(pages * PAGE);
+  for (let i = 0; i < pages; i++) {
+    const pa = kwalk(sys.kernel, d.kp, base + i * PAGE, false);
     if (pa >= 0) sys.mem.read(pa, out, i * PAGE, PAGE);
   }
   return out;
+}
+
+/** The window of a process as a host reads it through its page table; a page not present reads as zeros. */
+export function readWindow(sys: System, d: Driven): Uint8Array {
+  return readPages(sys, d, d.buf, WINDOW_PAGES);
 }
 
 /**
@@ -110,16 +115,6 @@ export function readWindow(sys: System, d: Driven): Uint8Array {
  * grant table's growth), which take the lowest free address above the window, never land in it.
  */
 export const areaBase = (d: Driven): number => d.buf + 256 * PAGE;
-
-/** The mmap area of a process as the host reads it through its page table (a page not present reads as zeros). */
-function readArea(sys: System, d: Driven): Uint8Array {
-  const out = new Uint8Array(AREA_PAGES * PAGE);
-  for (let i = 0; i < AREA_PAGES; i++) {
-    const pa = kwalk(sys.kernel, d.kp, areaBase(d) + i * PAGE, false);
-    if (pa >= 0) sys.mem.read(pa, out, i * PAGE, PAGE);
-  }
-  return out;
-}
 
 /** VM's regions of the process from the area's start upwards, as [first page, end page) relative to it. */
 function areaRegions(sys: System, d: Driven): [number, number][] {
@@ -658,7 +653,10 @@ function realState(run: Run): RealState {
         ] as const,
     );
   const ds = dsText(new Map(entries));
-  const areas = run.actors.map((d) => ({ bytes: readArea(run.sys, d), regions: areaRegions(run.sys, d) }));
+  const areas = run.actors.map((d) => ({
+    bytes: readPages(run.sys, d, areaBase(d), AREA_PAGES),
+    regions: areaRegions(run.sys, d),
+  }));
   const hash = [...windows, ...areas.map((x) => x.bytes)].reduce((h, w) => hashBytes(w, h), 0x811c9dc5);
   return { windows, areas, ds, hash };
 }
