@@ -9,7 +9,12 @@ export const ACTORS = 3;
 export const WINDOW_PAGES = 8;
 export const PAGE = 4096;
 export const WINDOW_BYTES = WINDOW_PAGES * PAGE;
-/** DS keys the actors publish under (u32 values). */
+/**
+ * Pages of each actor's mmap area, which starts 1 MiB above its window (executor.ts areaBase) and is unmapped at every
+ * start; mmap / munmap / user reads and writes / safecopies work on it (a hinted mmap may place pages past its end).
+ */
+export const AREA_PAGES = 6;
+/** DS keys the actors publish under (u32 and STR values). */
 export const DS_KEYS = 3;
 
 /** Grant access sets the generator uses (CPF_READ 1, CPF_WRITE 2, CPF_MAP 4), the usable ones more often. */
@@ -19,6 +24,12 @@ export const COPY_OFFSETS = [0, 0, 1, 100, PAGE - 1, PAGE, PAGE + 17] as const;
 export const COPY_LENGTHS = [0, 1, 100, PAGE - 1, PAGE, PAGE + 1, 2 * PAGE, 3 * PAGE] as const;
 /** DS publish flags: 0, OVERWRITE, PRIV_RETRIEVE, OVERWRITE|PRIV_RETRIEVE, OVERWRITE|PRIV_OVERWRITE. */
 export const DS_FLAG_SETS = [0, 0x1000, 0x002, 0x1002, 0x1004] as const;
+/** STR values: empty, short, 15 bytes (the most), 16 bytes (EINVAL). */
+export const DS_STRINGS = ['', 'a', 'little', 'fifteen-chars-x', 'sixteen-chars-xx'] as const;
+/** Subscription patterns over the keys `fz.k0`..: whole-key regexes, the last one does not compile (EINVAL). */
+export const DS_PATTERNS = ['fz\\.k0', 'fz\\.k[01]', 'fz\\.k.*', 'fz\\.k(0|2)', 'fz\\.k('] as const;
+/** Subscribe flags: type filter none / U32 / STR, with DSF_INITIAL (0x2000) and DSF_OVERWRITE (0x1000). */
+export const DS_SUB_FLAG_SETS = [0, 0x2000, 0x1000, 0x3000, 0x3010, 0x3020, 0x20] as const;
 
 /** One safecopy: `from` copies grant bytes into the actor's window at `pos`, `to` the other way. */
 export interface CopySpec {
@@ -50,10 +61,27 @@ export type Command =
   | { k: 'map'; a: number; g: number; gOffPages: number; page: number; pages: number; writable: boolean }
   | { k: 'unmap'; a: number; page: number }
   | { k: 'revmap'; a: number; g: number }
-  | { k: 'publish'; a: number; key: number; value: number; flags: number }
-  | { k: 'retrieve'; a: number; key: number }
-  | { k: 'delete'; a: number; key: number }
+  /** A u32 publish, or a STR one when `str` is given (retrieve and delete name the type with `str` too). */
+  | { k: 'publish'; a: number; key: number; value: number; flags: number; str?: string }
+  | { k: 'retrieve'; a: number; key: number; str?: boolean }
+  | { k: 'delete'; a: number; key: number; str?: boolean }
+  /** ds_subscribe with DS_PATTERNS[pattern]; ds_check reports the lowest pending key, its type and owner. */
+  | { k: 'subscribe'; a: number; pattern: number; flags: number }
+  | { k: 'check'; a: number }
   | { k: 'crash'; a: number }
+  /**
+   * The actor forks a child that reads the window byte at `pos` (its fork-time snapshot), writes `byte` there (its
+   * private copy) and exits with the byte it read as its status; the actor releases it, waits, and returns it.
+   */
+  | { k: 'fork'; a: number; pos: number; byte: number }
+  /** mmap of anonymous private pages in the area: at `page` exactly (MAP_FIXED) or with `page` as the hint. */
+  | { k: 'mmap'; a: number; page: number; pages: number; fixed: boolean }
+  | { k: 'munmap'; a: number; page: number; pages: number }
+  /** A user write / a user read of one 32-bit word in the area, at byte `pos` of it. */
+  | { k: 'awrite'; a: number; pos: number; len: number; byte: number }
+  | { k: 'aread'; a: number; pos: number }
+  /** A safecopy between a grant and the area (`pos` is a byte offset in the area). */
+  | ({ k: 'acopy'; a: number } & CopySpec)
   /** Two commands of different actors in flight together; the outcome must be one of the two serial orders. */
   | { k: 'pair'; first: SingleCommand; second: SingleCommand };
 
@@ -77,6 +105,8 @@ export const PAIRABLE: readonly Exclude<CommandKind, 'pair'>[] = [
   'publish',
   'retrieve',
   'delete',
+  'subscribe',
+  'check',
 ];
 
 /** Every command kind, in a fixed order (fast-check arbitraries pick from it). */
@@ -95,7 +125,15 @@ export const COMMAND_KINDS: readonly CommandKind[] = [
   'publish',
   'retrieve',
   'delete',
+  'subscribe',
+  'check',
   'crash',
+  'fork',
+  'mmap',
+  'munmap',
+  'awrite',
+  'aread',
+  'acopy',
   'pair',
 ];
 
@@ -115,7 +153,15 @@ const WEIGHTS: readonly [CommandKind, number][] = [
   ['publish', 2],
   ['retrieve', 2],
   ['delete', 1],
+  ['subscribe', 1],
+  ['check', 2],
   ['crash', 1],
+  ['fork', 1],
+  ['mmap', 3],
+  ['munmap', 2],
+  ['awrite', 2],
+  ['aread', 1],
+  ['acopy', 2],
   ['pair', 3],
 ];
 
@@ -206,13 +252,42 @@ function single(rng: Rng, k: Exclude<CommandKind, 'pair'>): SingleCommand {
       };
     case 'unmap':
       return { k, a, page: rng.int(WINDOW_PAGES) };
-    case 'publish':
-      return { k, a, key: rng.int(DS_KEYS), value: rng.next(), flags: pick(rng, DS_FLAG_SETS) };
+    case 'publish': {
+      const c = { k, a, key: rng.int(DS_KEYS), value: rng.next(), flags: pick(rng, DS_FLAG_SETS) };
+      return rng.int(3) === 0 ? { ...c, str: pick(rng, DS_STRINGS) } : c;
+    }
     case 'retrieve':
     case 'delete':
-      return { k, a, key: rng.int(DS_KEYS) };
+      return rng.int(3) === 0 ? { k, a, key: rng.int(DS_KEYS), str: true } : { k, a, key: rng.int(DS_KEYS) };
+    case 'subscribe':
+      return { k, a, pattern: rng.int(DS_PATTERNS.length), flags: pick(rng, DS_SUB_FLAG_SETS) };
+    case 'check':
+      return { k, a };
     case 'crash':
       return { k, a };
+    case 'fork':
+      return { k, a, pos: rng.int(WINDOW_BYTES), byte: 1 + rng.int(255) };
+    case 'mmap':
+      return { k, a, page: rng.int(AREA_PAGES), pages: 1 + rng.int(3), fixed: rng.int(2) === 0 };
+    case 'munmap':
+      return { k, a, page: rng.int(AREA_PAGES + 1), pages: 1 + rng.int(3) };
+    case 'awrite':
+      return {
+        k,
+        a,
+        pos: rng.int(AREA_PAGES) * PAGE + pick(rng, [0, 1, 100, PAGE - 1]),
+        len: pick(rng, [1, 7, PAGE, 2 * PAGE]),
+        byte: 1 + rng.int(255),
+      };
+    case 'aread':
+      return { k, a, pos: rng.int(AREA_PAGES) * PAGE + pick(rng, [0, 4, PAGE - 2]) };
+    case 'acopy':
+      return {
+        k,
+        a,
+        ...copySpec(rng),
+        pos: rng.int(AREA_PAGES) * PAGE + pick(rng, [0, 0, 1, 100, PAGE - 1]),
+      };
   }
 }
 

@@ -10,15 +10,34 @@ import type { PrivSpec } from '../../include/priv.ts';
 import { encodeScpVector } from '../../include/safecopies.ts';
 import { kwalk } from '../../kernel/memory.ts';
 import { safemapRecords } from '../../kernel/system/do_safemap.ts';
-import { dsDeleteU32, dsPublishU32, dsRetrieveU32 } from '../../libsys/ds.ts';
+import {
+  dsCheck,
+  dsDeleteStr,
+  dsDeleteU32,
+  dsPublishStr,
+  dsPublishU32,
+  dsRetrieveStr,
+  dsRetrieveU32,
+  dsSubscribe,
+} from '../../libsys/ds.ts';
+import { vmMmap, vmMunmap } from '../../libsys/vm.ts';
+import { MAP_ANON, MAP_FIXED, MAP_PRIVATE } from '../../include/vm.ts';
 import type { Proc } from '../../libsys/proc.ts';
 import { drivenActor, runStepwise } from '../driven.ts';
 import type { Action, Driven } from '../driven.ts';
-import { GRANT_TEST_PRIV } from '../../user/safetest.ts';
+import { GRANT_TEST_PRIV, releaseChild } from '../../user/safetest.ts';
 import { createSystem } from '../system.ts';
 import type { System } from '../system.ts';
 import type { SystemConfig } from '../config.ts';
-import { ACTORS, PAGE, WINDOW_BYTES, WINDOW_PAGES, formatCommand } from './commands.ts';
+import {
+  ACTORS,
+  AREA_PAGES,
+  DS_PATTERNS,
+  PAGE,
+  WINDOW_BYTES,
+  WINDOW_PAGES,
+  formatCommand,
+} from './commands.ts';
 import type { Command, CopySpec, SingleCommand } from './commands.ts';
 import { Oracle } from './oracle.ts';
 import type { GrantRef, Outcome, Who } from './oracle.ts';
@@ -76,14 +95,35 @@ const dsKey = (k: number): string => `fz.k${k}`;
 /** At most this many oracle states are kept as explanations of what was seen (see Run.candidates). */
 const MAX_CANDIDATES = 16;
 
-/** The window of a process as a host reads it through its page table; a page not present reads as zeros. */
-export function readWindow(sys: System, d: Driven): Uint8Array {
-  const out = new Uint8Array(WINDOW_BYTES);
-  for (let i = 0; i < WINDOW_PAGES; i++) {
-    const pa = kwalk(sys.kernel, d.kp, d.buf + i * PAGE, false);
+/** `pages` pages of a process from `base` as a host reads them through its page table (not present: zeros). */
+function readPages(sys: System, d: Driven, base: number, pages: number): Uint8Array {
+  const out = new Uint8Array(pages * PAGE);
+  for (let i = 0; i < pages; i++) {
+    const pa = kwalk(sys.kernel, d.kp, base + i * PAGE, false);
     if (pa >= 0) sys.mem.read(pa, out, i * PAGE, PAGE);
   }
   return out;
+}
+
+/** The window of a process as a host reads it through its page table; a page not present reads as zeros. */
+export function readWindow(sys: System, d: Driven): Uint8Array {
+  return readPages(sys, d, d.buf, WINDOW_PAGES);
+}
+
+/**
+ * Where an actor's mmap area starts: 1 MiB above its window, so that the mmaps libsys makes without a hint (the
+ * grant table's growth), which take the lowest free address above the window, never land in it.
+ */
+export const areaBase = (d: Driven): number => d.buf + 256 * PAGE;
+
+/** VM's regions of the process from the area's start upwards, as [first page, end page) relative to it. */
+function areaRegions(sys: System, d: Driven): [number, number][] {
+  const base = areaBase(d);
+  return sys.vm
+    .regions(d.ep)
+    .filter((r) => r.vaddr >= base)
+    .map((r): [number, number] => [(r.vaddr - base) / PAGE, (r.vaddr + r.length - base) / PAGE])
+    .sort(([x], [y]) => x - y);
 }
 
 function hashBytes(bytes: Uint8Array, h: number): number {
@@ -112,6 +152,11 @@ function clampSingle(c: SingleCommand): SingleCommand {
       return { ...c, pages: Math.min(c.pages, WINDOW_PAGES - c.page) };
     case 'copy':
       return { ...c, len: fit(c.pos, c.len) };
+    case 'awrite':
+    case 'acopy':
+      return { ...c, len: Math.max(c.k === 'awrite' ? 1 : 0, Math.min(c.len, AREA_PAGES * PAGE - c.pos)) };
+    case 'aread':
+      return { ...c, pos: Math.min(c.pos, AREA_PAGES * PAGE - 4) };
     case 'vcopy':
       return { ...c, items: c.items.map((x) => ({ ...x, len: fit(x.pos, x.len) })) };
     default:
@@ -348,23 +393,110 @@ class Run {
         );
       case 'publish':
         return plain(
-          () => this.code(c.a, (p) => dsPublishU32(p, dsKey(c.key), c.value, c.flags)),
-          (o) => o.publish(c.a, c.key, c.value, c.flags),
+          () =>
+            this.code(c.a, (p) =>
+              c.str === undefined
+                ? dsPublishU32(p, dsKey(c.key), c.value, c.flags)
+                : dsPublishStr(p, dsKey(c.key), c.str, c.flags),
+            ),
+          (o) =>
+            c.str === undefined
+              ? o.publish(c.a, c.key, 'u32', c.value, c.flags)
+              : o.publish(c.a, c.key, 'str', c.str, c.flags),
         );
       case 'retrieve':
         return plain(
           () =>
-            this.call(
+            this.call<{ result: number; value: number | string }>(
               c.a,
-              (p) => dsRetrieveU32(p, dsKey(c.key)),
+              (p) => (c.str === true ? dsRetrieveStr(p, dsKey(c.key)) : dsRetrieveU32(p, dsKey(c.key))),
               (r) => ({ result: r.result, ...(r.result === 0 ? { value: r.value } : {}) }),
             ),
-          (o) => o.retrieve(c.a, c.key),
+          (o) => o.retrieve(c.a, c.key, c.str === true ? 'str' : 'u32'),
         );
       case 'delete':
         return plain(
-          () => this.code(c.a, (p) => dsDeleteU32(p, dsKey(c.key))),
-          (o) => o.delete(c.a, c.key),
+          () =>
+            this.code(c.a, (p) =>
+              c.str === true ? dsDeleteStr(p, dsKey(c.key)) : dsDeleteU32(p, dsKey(c.key)),
+            ),
+          (o) => o.delete(c.a, c.key, c.str === true ? 'str' : 'u32'),
+        );
+      case 'subscribe': {
+        const pattern = DS_PATTERNS[c.pattern % DS_PATTERNS.length] ?? '';
+        return plain(
+          () => this.code(c.a, (p) => dsSubscribe(p, pattern, c.flags)),
+          (o) => o.subscribe(c.a, pattern, c.flags),
+        );
+      }
+      case 'check':
+        return plain(
+          () =>
+            this.call(c.a, dsCheck, (r) =>
+              r.result === 0
+                ? { result: 0, value: `${r.key} ${r.type} ${this.actors.findIndex((x) => x.ep === r.owner)}` }
+                : { result: r.result },
+            ),
+          (o) => o.check(c.a),
+        );
+      case 'mmap':
+        return plain(
+          () =>
+            this.call(
+              c.a,
+              (p) =>
+                vmMmap(
+                  p,
+                  areaBase(d) + c.page * PAGE,
+                  c.pages * PAGE,
+                  MAP_ANON | MAP_PRIVATE | (c.fixed ? MAP_FIXED : 0),
+                ),
+              (r) => (r < 0 ? { result: r } : { result: 0, value: (r - areaBase(d)) / PAGE }),
+            ),
+          (o) => o.mmap(c.a, c.page, c.pages, c.fixed),
+        );
+      case 'munmap':
+        return plain(
+          () => this.code(c.a, (p) => vmMunmap(p, areaBase(d) + c.page * PAGE, c.pages * PAGE)),
+          (o) => o.munmap(c.a, c.page, c.pages),
+        );
+      case 'awrite':
+        return plain(
+          () =>
+            this.call(
+              c.a,
+              (p) => p.write(areaBase(d) + c.pos, new Uint8Array(c.len).fill(c.byte)),
+              () => ({ result: 0 }),
+            ),
+          (o) => o.areaUserWrite(c.a, c.pos, c.len, c.byte),
+        );
+      case 'aread':
+        return plain(
+          () =>
+            this.call(
+              c.a,
+              (p) => p.read(areaBase(d) + c.pos, 4),
+              (b) => ({ result: 0, value: new DataView(b.buffer, b.byteOffset, 4).getUint32(0, true) }),
+            ),
+          (o) => o.areaUserRead(c.a, c.pos),
+        );
+      case 'acopy': {
+        const g = this.grantFor(c.g, c.a);
+        if (g === undefined) return null;
+        return plain(
+          () => this.code(c.a, (p) => copyCall(p, g, c, areaBase(d) + c.pos)),
+          (o) => o.areaCopy(c.a, g.ref, c),
+        );
+      }
+      case 'fork':
+        return plain(
+          () =>
+            this.call(
+              c.a,
+              (p) => forkReader(p, at(c.pos), c.byte, `${d.label}-child`),
+              (r: Outcome) => r,
+            ),
+          (o) => o.fork(c.a, c.pos),
         );
       case 'crash':
         return plain(
@@ -467,6 +599,25 @@ interface Plan {
   commit?: (real: Outcome | 'killed', want: ModelOutcome) => void;
 }
 
+/**
+ * fork: the child reads the byte at addr, writes `byte` there and exits with what it read; the parent releases it
+ * (a system process's child starts held), waits, and returns its status (or the signal that ended it).
+ */
+async function forkReader(p: Proc, addr: number, byte: number, name: string): Promise<Outcome> {
+  const child = await p.fork(async (ch) => {
+    const b = await ch.readU8(addr);
+    await ch.writeU8(addr, byte);
+    await ch.exit(b);
+  }, name);
+  if (child < 0) return { result: child };
+  await releaseChild(p, child);
+  const w = await p.wait();
+  return {
+    result: w.endpoint === child ? 0 : w.endpoint,
+    value: w.signal === 0 ? w.code : `signal ${w.signal}`,
+  };
+}
+
 function copyCall(p: Proc, g: Made, c: CopySpec, addr: number): Promise<number> {
   return c.dir === 'from'
     ? p.sys.safecopyFrom(g.ep, g.id, c.gOff, addr, c.len)
@@ -483,6 +634,8 @@ const render = (x: Outcome | 'killed'): string => JSON.stringify(x === 'killed' 
 /** What the system shows now: every actor's window, the actors' DS entries (by key index), and a hash of both. */
 interface RealState {
   windows: Uint8Array[];
+  /** Per actor: its mmap area's bytes and VM's regions there. */
+  areas: { bytes: Uint8Array; regions: [number, number][] }[];
   ds: string;
   hash: number;
 }
@@ -492,13 +645,24 @@ function realState(run: Run): RealState {
   const entries = run.sys.ds
     .entries()
     .filter((e) => e.key.startsWith('fz.k'))
-    .map((e) => [Number(e.key.slice(4)), { owner: ACTOR_LABELS.indexOf(e.owner), value: e.value }] as const);
+    .map(
+      (e) =>
+        [
+          `${e.key.slice(4)}:${e.type.toLowerCase()}`,
+          { owner: ACTOR_LABELS.indexOf(e.owner), value: e.value },
+        ] as const,
+    );
   const ds = dsText(new Map(entries));
-  return { windows, ds, hash: windows.reduce((h, w) => hashBytes(w, h), 0x811c9dc5) };
+  const areas = run.actors.map((d) => ({
+    bytes: readPages(run.sys, d, areaBase(d), AREA_PAGES),
+    regions: areaRegions(run.sys, d),
+  }));
+  const hash = [...windows, ...areas.map((x) => x.bytes)].reduce((h, w) => hashBytes(w, h), 0x811c9dc5);
+  return { windows, areas, ds, hash };
 }
 
-const dsText = (m: Map<number, { owner: number; value: unknown }>): string =>
-  JSON.stringify([...m].sort(([x], [y]) => x - y));
+const dsText = (m: Map<string, { owner: number; value: unknown }>): string =>
+  JSON.stringify([...m].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
 
 /** Throws a ModelViolation on the first difference between the system's windows or DS entries and the oracle's. */
 function matchState(real: RealState, oracle: Oracle): void {
@@ -509,6 +673,20 @@ function matchState(real: RealState, oracle: Oracle): void {
     if (at >= 0)
       throw new ModelViolation(
         `${ACTOR_LABELS[a] ?? a}: window byte ${at} (page ${Math.floor(at / PAGE)}) is ${w[at] ?? '?'}, the oracle says ${want[at] ?? '?'}`,
+      );
+  });
+  real.areas.forEach(({ bytes, regions }, a) => {
+    const who = ACTOR_LABELS[a] ?? a;
+    const wantRegions = JSON.stringify(oracle.areaRegions(a));
+    if (JSON.stringify(regions) !== wantRegions)
+      throw new ModelViolation(
+        `${who}: area regions ${JSON.stringify(regions)}, the oracle says ${wantRegions}`,
+      );
+    const want = oracle.areaBytes(a);
+    const at = bytes.findIndex((b, i) => b !== want[i]);
+    if (at >= 0)
+      throw new ModelViolation(
+        `${who}: area byte ${at} is ${bytes[at] ?? '?'}, the oracle says ${want[at] ?? '?'}`,
       );
   });
   const want = dsText(oracle.dsEntries());
@@ -576,13 +754,16 @@ export async function runModel(commands: readonly Command[], o: ModelOptions = {
         );
       return out;
     };
-    // A first start and stop of the actors lets RS, DS and VM reach their steady size (RS's stack, DS's scratch
-    // page, page-table frames); what the run leaves beyond the counts taken after it is a leak.
-    await start();
+    // A first start and stop of the actors, with one fork, lets RS, DS and VM reach their steady size (RS's stack,
+    // DS's scratch page, page-table frames, the one frame the first fork of a run keeps for good, however many
+    // follow); what the run leaves beyond the counts taken after it is a leak.
+    const first = await start();
+    await first[0]?.do((p, buf) => forkReader(p, buf, 1, 'warm-up'));
     for (const label of ACTOR_LABELS) sys.stopService(label);
     await sys.run();
     const base = { free: sys.vm.freePages(), slab: slabLive(sys) };
     const actors = await start();
+    oracle.dsReserve(sys.ds.entries().map((e) => e.slot));
     run = new Run(sys, actors, oracle, o.everyStep ?? true);
     for (index = 0; index < commands.length; index++) {
       const raw = commands[index];

@@ -4,13 +4,15 @@
 // arrays of entries, and DS is a Map. Entry points: Oracle, Who, GrantRef, Outcome.
 // DIVERGES: the oracle knows each grant slot's revocation count in both id schemes, so it can tell when a legacy id
 // reaches a slot that was revoked and handed out again (`staleReuse`), the one case where the schemes may differ.
-import { DS_KEYS, PAGE, WINDOW_BYTES, WINDOW_PAGES } from './commands.ts';
+import { AREA_PAGES, PAGE, WINDOW_BYTES, WINDOW_PAGES } from './commands.ts';
 import type { CopySpec } from './commands.ts';
 
 // Error codes (spec/grants.md conventions) and the flags the oracle needs, restated from the spec.
 export const OK = 0;
 export const EPERM = -1;
+export const ENOENT = -2;
 export const ESRCH = -3;
+export const ENOMEM = -12;
 export const EFAULT = -14;
 export const EBUSY = -16;
 export const EEXIST = -17;
@@ -26,6 +28,11 @@ const MAX_MAP_INFO = 20;
 const DSF_PRIV_RETRIEVE = 0x002;
 const DSF_PRIV_OVERWRITE = 0x004;
 const DSF_OVERWRITE = 0x1000;
+const DSF_INITIAL = 0x2000;
+const DSF_TYPE_U32 = 0x010;
+const DSF_TYPE_STR = 0x020;
+/** Inline strings hold at most 15 bytes and a NUL (spec/ds.md §2). */
+const DS_MAX_STRLEN = 16;
 
 /** An actor instance: a restart makes a new one (a new endpoint). */
 export interface Who {
@@ -59,6 +66,13 @@ interface ActorModel {
   /** Pages the actor holds through a read-only safemap: a write by the actor there is a SIGSEGV. */
   readOnly: boolean[];
   table: (Entry | undefined)[];
+  /**
+   * The mmap area after the window: its regions as [first page, end page) relative to the area's start (vm.md §8.2:
+   * separate mmaps stay separate regions), and the bytes written to its pages (a mapped page without bytes reads
+   * as zeros).
+   */
+  regions: [number, number][];
+  area: Map<number, Uint8Array>;
 }
 
 interface MapRecord {
@@ -71,17 +85,29 @@ interface MapRecord {
   pages: number;
 }
 
+/** The two entry types the actors publish; a key may hold one of each (identity is key and type). */
+export type DsType = 'u32' | 'str';
+
 interface DsEntry {
   owner: number;
-  value: number;
+  value: number | string;
   flags: number;
+  /** DS's table slot: first free, skipping the slots others held when the run started (dsReserve). */
+  slot: number;
+}
+
+/** An actor's subscription: its whole-key pattern, type filter, and the slots of pending changes. */
+interface Subscription {
+  pattern: string;
+  filter: number;
+  pending: Set<number>;
 }
 
 /** What a command returned: an errno, plus a grant id or a retrieved value when it has one. */
 export interface Outcome {
   result: number | 'killed';
   id?: number;
-  value?: number;
+  value?: number | string;
 }
 
 type Verified = { ok: true; owner: Who; pos: number; final: GrantRef } | { ok: false; err: number };
@@ -92,7 +118,10 @@ const freshCells = (): Uint8Array[] => Array.from({ length: WINDOW_PAGES }, () =
 export class Oracle {
   private actors: ActorModel[];
   private records: MapRecord[] = [];
-  private ds = new Map<number, DsEntry>();
+  /** DS entries by `${key index}:${type}`. */
+  private ds = new Map<string, DsEntry>();
+  private dsForeign = new Set<number>();
+  private subs = new Map<number, Subscription>();
   /** Set once a legacy id reached a slot revoked and reused since the id was handed out. */
   staleReuse = false;
 
@@ -105,16 +134,25 @@ export class Oracle {
       cells: freshCells(),
       readOnly: new Array<boolean>(WINDOW_PAGES).fill(false),
       table: [],
+      regions: [],
+      area: new Map<number, Uint8Array>(),
     }));
   }
 
   /** An independent copy (windows that share a cell still share its copy). */
   clone(): Oracle {
     const c = new Oracle(this.actors.length, this.grantIds);
-    const copy = structuredClone({ actors: this.actors, records: this.records, ds: this.ds });
+    const copy = structuredClone({
+      actors: this.actors,
+      records: this.records,
+      ds: this.ds,
+      subs: this.subs,
+    });
     c.actors = copy.actors;
     c.records = copy.records;
     c.ds = copy.ds;
+    c.subs = copy.subs;
+    c.dsForeign = this.dsForeign;
     c.staleReuse = this.staleReuse;
     c.unspecified = [...this.unspecified];
     return c;
@@ -133,10 +171,16 @@ export class Oracle {
       }),
     );
     return JSON.stringify({
-      actors: this.actors.map((m) => ({ inst: m.inst, readOnly: m.readOnly, table: m.table })),
+      actors: this.actors.map((m) => ({
+        inst: m.inst,
+        readOnly: m.readOnly,
+        table: m.table,
+        regions: m.regions,
+      })),
       sharing,
       records: this.records,
       ds: [...this.ds],
+      subs: [...this.subs].map(([a, x]) => [a, x.pattern, x.filter, [...x.pending].sort((p, q) => p - q)]),
       stale: this.staleReuse,
     });
   }
@@ -160,8 +204,8 @@ export class Oracle {
     return out;
   }
 
-  /** DS's u32 entries by key index: owner actor and value. */
-  dsEntries(): Map<number, { owner: number; value: number }> {
+  /** DS's entries of the actors by `${key index}:${type}`: owner actor and value. */
+  dsEntries(): Map<string, { owner: number; value: number | string }> {
     return new Map([...this.ds].map(([k, e]) => [k, { owner: e.owner, value: e.value }]));
   }
 
@@ -195,9 +239,7 @@ export class Oracle {
 
   /** The actor writes `len` bytes of `byte` at pos: a write to a read-only mapped page kills it (SIGSEGV). */
   userWrite(a: number, pos: number, len: number, byte: number): Outcome {
-    if (this.write(a, pos, new Uint8Array(len).fill(byte))) return { result: OK };
-    this.crash(a);
-    return { result: 'killed' };
+    return this.write(a, pos, new Uint8Array(len).fill(byte)) ? { result: OK } : this.killed(a);
   }
 
   // ------------------------------------------------------------------ grant tables (cpf_*)
@@ -474,7 +516,127 @@ export class Oracle {
     return { result: OK };
   }
 
+  // ------------------------------------------------------------------ mmap area (spec/vm.md §6, §8.2, §8.3)
+
+  /** The actor's mmap area as its process sees it: AREA_PAGES pages, unmapped or unwritten pages as zeros. */
+  areaBytes(a: number): Uint8Array {
+    const out = new Uint8Array(AREA_PAGES * PAGE);
+    for (const [p, b] of this.actor(a).area) if (p < AREA_PAGES) out.set(b, p * PAGE);
+    return out;
+  }
+
+  /** The area's regions, sorted: [first page, end page). */
+  areaRegions(a: number): [number, number][] {
+    return [...this.actor(a).regions].sort(([x], [y]) => x - y);
+  }
+
+  private mapped(a: number, page: number): boolean {
+    return this.actor(a).regions.some(([s, e]) => s <= page && page < e);
+  }
+
+  /** Every page of [pos, pos+len) of the area lies in some region (adjacent regions are fine, a hole is not). */
+  private areaMapped(a: number, pos: number, len: number): boolean {
+    for (let p = Math.floor(pos / PAGE); p * PAGE < pos + len; p++) if (!this.mapped(a, p)) return false;
+    return true;
+  }
+
+  private areaRead(a: number, pos: number, len: number): Uint8Array {
+    const out = new Uint8Array(len);
+    for (let i = 0; i < len; i++) {
+      const at = pos + i;
+      out[i] = this.actor(a).area.get(Math.floor(at / PAGE))?.[at % PAGE] ?? 0;
+    }
+    return out;
+  }
+
+  private areaWrite(a: number, pos: number, bytes: Uint8Array): void {
+    const m = this.actor(a);
+    bytes.forEach((b, i) => {
+      const p = Math.floor((pos + i) / PAGE);
+      let page = m.area.get(p);
+      if (page === undefined) m.area.set(p, (page = new Uint8Array(PAGE)));
+      page[(pos + i) % PAGE] = b;
+    });
+  }
+
+  /**
+   * mmap of `pages` anonymous pages: MAP_FIXED at `page` (overlapping a region → ENOMEM), else the lowest page
+   * ≥ the hint where they fit between regions. The outcome's value is the page the region starts at.
+   */
+  mmap(a: number, page: number, pages: number, fixed: boolean): Outcome {
+    const free = (p: number): boolean => {
+      for (let i = p; i < p + pages; i++) if (this.mapped(a, i)) return false;
+      return true;
+    };
+    let at = page;
+    if (fixed) {
+      if (!free(at)) return { result: ENOMEM };
+    } else while (!free(at)) at++;
+    this.actor(a).regions.push([at, at + pages]);
+    return { result: OK, value: at };
+  }
+
+  /**
+   * munmap: no region contains the first page, or the range passes that region's end → EFAULT; else the pages
+   * go (the region shrinks, moves its start or splits) with their bytes.
+   */
+  munmap(a: number, page: number, pages: number): Outcome {
+    const m = this.actor(a);
+    const r = m.regions.find(([s, e]) => s <= page && page < e);
+    if (r === undefined || page + pages > r[1]) return { result: EFAULT };
+    const [s, e] = r;
+    m.regions = m.regions.filter((x) => x !== r);
+    if (s < page) m.regions.push([s, page]);
+    if (page + pages < e) m.regions.push([page + pages, e]);
+    for (let p = page; p < page + pages; p++) m.area.delete(p);
+    return { result: OK };
+  }
+
+  /** The actor writes `len` bytes of `byte` into its area: a page outside every region is a SIGSEGV. */
+  areaUserWrite(a: number, pos: number, len: number, byte: number): Outcome {
+    if (!this.areaMapped(a, pos, len)) return this.killed(a);
+    this.areaWrite(a, pos, new Uint8Array(len).fill(byte));
+    return { result: OK };
+  }
+
+  /** The actor reads the 32-bit little-endian word at pos of its area: a page outside every region is a SIGSEGV. */
+  areaUserRead(a: number, pos: number): Outcome {
+    if (!this.areaMapped(a, pos, 4)) return this.killed(a);
+    const [b0 = 0, b1 = 0, b2 = 0, b3 = 0] = this.areaRead(a, pos, 4);
+    return { result: OK, value: (b0 | (b1 << 8) | (b2 << 16) | (b3 << 24)) >>> 0 };
+  }
+
+  /**
+   * A safecopy between a grant and the actor's area (spec/grants.md §5.2–5.3): verification, EDOM, then the area
+   * range must lie in regions (VM's CHECK → EFAULT), and a destination in the granter's window must be writable.
+   */
+  areaCopy(a: number, ref: GrantRef, c: CopySpec): Outcome {
+    const v = this.verify(ref, this.who(a), c.len, c.dir === 'from' ? READ : WRITE, c.gOff);
+    if (!v.ok) return { result: v.err };
+    if (c.len === 0) return { result: EDOM };
+    if (!this.areaMapped(a, c.pos, c.len)) return { result: EFAULT };
+    if (c.dir === 'from') this.areaWrite(a, c.pos, this.read(v.owner.actor, v.pos, c.len));
+    else {
+      if (!this.writable(v.owner.actor, v.pos, c.len)) return { result: EFAULT };
+      this.write(v.owner.actor, v.pos, this.areaRead(a, c.pos, c.len));
+    }
+    return { result: OK };
+  }
+
+  private killed(a: number): Outcome {
+    this.crash(a);
+    return { result: 'killed' };
+  }
+
   // ------------------------------------------------------------------ processes
+
+  /**
+   * fork (vm.md §8.5): the child's window is a snapshot of the parent's at fork time, smap pages included, and its
+   * writes are its own; it exits with the byte it read at pos, which the parent's wait returns. Nothing else changes.
+   */
+  fork(a: number, pos: number): Outcome {
+    return { result: OK, value: this.window(a)[pos] ?? 0 };
+  }
 
   /** The actor dies (SIGKILL or SIGSEGV) and RS restarts it: a new instance, a fresh zeroed window, no grants. */
   crash(a: number): Outcome {
@@ -484,47 +646,125 @@ export class Oracle {
     m.cells = freshCells();
     m.readOnly.fill(false);
     m.table = [];
+    m.regions = [];
+    m.area = new Map();
     this.dropRecords((r) => same(r.grantee, dead) || same(r.owner, dead), false);
     return { result: OK };
   }
 
-  // ------------------------------------------------------------------ DS (u32 entries; owners are labels)
+  // ------------------------------------------------------------------ DS (spec/ds.md; owners are labels)
 
-  publish(a: number, key: number, value: number, flags: number): Outcome {
+  /** DS table slots others hold when the commands start (boot labels, the actors' labels): never the actors'. */
+  dsReserve(slots: Iterable<number>): void {
+    this.dsForeign = new Set(slots);
+  }
+
+  private dsSlot(): number {
+    const used = new Set([...this.dsForeign, ...[...this.ds.values()].map((e) => e.slot)]);
+    let slot = 0;
+    while (used.has(slot)) slot++;
+    return slot;
+  }
+
+  /** §7: every subscription whose filter and whole-key pattern match gets the entry's slot set or cleared. */
+  private dsNotify(key: number, type: DsType, slot: number, set: boolean): void {
+    for (const sub of this.subs.values()) {
+      if (!this.dsMatches(sub, key, type)) continue;
+      if (set) sub.pending.add(slot);
+      else sub.pending.delete(slot);
+    }
+  }
+
+  private dsMatches(sub: Subscription, key: number, type: DsType): boolean {
+    const bit = type === 'u32' ? DSF_TYPE_U32 : DSF_TYPE_STR;
+    return (
+      (sub.filter === 0 || (sub.filter & bit) !== 0) && new RegExp(`^(?:${sub.pattern})$`).test(`fz.k${key}`)
+    );
+  }
+
+  /** §6.1 for U32 and STR: a string of 16 bytes or more is refused by the library before any request. */
+  publish(a: number, key: number, type: DsType, value: number | string, flags: number): Outcome {
+    if (typeof value === 'string' && new TextEncoder().encode(value).length >= DS_MAX_STRLEN)
+      return { result: EINVAL };
     this.dsKeyGrant(a);
-    const e = this.ds.get(key);
+    const id = `${key}:${type}`;
+    const e = this.ds.get(id);
     if (e !== undefined) {
       if ((flags & DSF_OVERWRITE) === 0) return { result: EEXIST };
       if ((e.flags & DSF_PRIV_OVERWRITE) !== 0 && e.owner !== a) return { result: EPERM };
     }
-    this.ds.set(key, {
+    const slot = e?.slot ?? this.dsSlot();
+    this.ds.set(id, {
       owner: a,
-      value: value >>> 0,
+      value: typeof value === 'number' ? value >>> 0 : value,
       flags: flags & (DSF_PRIV_RETRIEVE | DSF_PRIV_OVERWRITE),
+      slot,
     });
+    this.dsNotify(key, type, slot, true);
     return { result: OK };
   }
 
-  retrieve(a: number, key: number): Outcome {
+  retrieve(a: number, key: number, type: DsType): Outcome {
     this.dsKeyGrant(a);
-    const e = this.ds.get(key);
+    const e = this.ds.get(`${key}:${type}`);
     if (e === undefined) return { result: ESRCH };
     if ((e.flags & DSF_PRIV_RETRIEVE) !== 0 && e.owner !== a) return { result: EPERM };
     return { result: OK, value: e.value };
   }
 
-  delete(a: number, key: number): Outcome {
+  delete(a: number, key: number, type: DsType): Outcome {
     this.dsKeyGrant(a);
-    const e = this.ds.get(key);
+    const e = this.ds.get(`${key}:${type}`);
     if (e === undefined) return { result: ESRCH };
     if (e.owner !== a) return { result: EPERM };
-    this.ds.delete(key);
+    this.ds.delete(`${key}:${type}`);
+    this.dsNotify(key, type, e.slot, false);
     return { result: OK };
+  }
+
+  /** §6.6: one subscription per label (EEXIST unless OVERWRITE); a pattern that does not compile → EINVAL. */
+  subscribe(a: number, pattern: string, flags: number): Outcome {
+    this.dsKeyGrant(a);
+    if (this.subs.has(a) && (flags & DSF_OVERWRITE) === 0) return { result: EEXIST };
+    try {
+      new RegExp(`^(?:${pattern})$`);
+    } catch {
+      return { result: EINVAL };
+    }
+    const sub: Subscription = { pattern, filter: flags & 0xff0, pending: new Set() };
+    if ((flags & DSF_INITIAL) !== 0)
+      for (const [id, e] of this.ds) {
+        const [key, type] = id.split(':');
+        if (this.dsMatches(sub, Number(key), type === 'str' ? 'str' : 'u32')) sub.pending.add(e.slot);
+      }
+    this.subs.set(a, sub);
+    return { result: OK };
+  }
+
+  /**
+   * §6.7: the lowest pending slot's key, type and owner (as `key type owner-actor`), its bit cleared; no
+   * subscription → ESRCH, nothing pending → ENOENT. A cleared entry's bit is gone, so it is never reported.
+   */
+  check(a: number): Outcome {
+    this.dsKeyGrant(a);
+    const sub = this.subs.get(a);
+    if (sub === undefined) return { result: ESRCH };
+    const slot = Math.min(...sub.pending);
+    const found = [...this.ds].find(([, e]) => e.slot === slot);
+    if (found === undefined) return { result: ENOENT };
+    sub.pending.delete(slot);
+    const [id, e] = found;
+    const [key, type] = id.split(':');
+    return {
+      result: OK,
+      value: `fz.k${key ?? '?'} ${type === 'str' ? DSF_TYPE_STR : DSF_TYPE_U32} ${e.owner}`,
+    };
   }
 
   /** RS_DOWN of every actor at the end: DS purges their entries. */
   downAll(): void {
-    for (let k = 0; k < DS_KEYS; k++) this.ds.delete(k);
+    this.ds.clear();
+    this.subs.clear();
     this.records = [];
   }
 }
