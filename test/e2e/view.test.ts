@@ -33,6 +33,17 @@ function namesOf(events: readonly TraceEvent[]): Map<number, string> {
   return m;
 }
 
+/** A Node-side session of the safemap scenario at the step after COW_SMAP's safemap (the grantor has forked). */
+async function atCowSmap(): Promise<{ s: Awaited<ReturnType<typeof nodeSession>>; map: Extract<TraceEvent, { kind: 'grant' }> }> {
+  const s = await nodeSession('safemap');
+  const names = namesOf(s.events);
+  const fork = s.events.find((e) => e.kind === 'vm' && e.op === 'fork' && names.get(e.ep) === 'grantor');
+  const map = s.events.find((e) => e.kind === 'grant' && e.op === 'safemap' && e.result === 0 && e.step > (fork?.step ?? Infinity));
+  if (map?.kind !== 'grant') throw new Error('no COW_SMAP safemap in the trace');
+  await s.goto(map.step + 1);
+  return { s, map };
+}
+
 let ui: Awaited<ReturnType<typeof startUi>>;
 let browser: Awaited<ReturnType<typeof launch>>;
 let context: BrowserContext;
@@ -62,12 +73,7 @@ async function done(v: View): Promise<void> {
 
 describe('the browser view', () => {
   it('safemap: COW_SMAP on the frame map and the grant graph; step back shows the state before', async () => {
-    const s = await nodeSession('safemap');
-    const names = namesOf(s.events);
-    const fork = s.events.find((e) => e.kind === 'vm' && e.op === 'fork' && names.get(e.ep) === 'grantor');
-    const map = s.events.find((e) => e.kind === 'grant' && e.op === 'safemap' && e.result === 0 && e.step > (fork?.step ?? Infinity));
-    if (map?.kind !== 'grant') throw new Error('no COW_SMAP safemap in the trace');
-    await s.goto(map.step + 1);
+    const { s, map } = await atCowSmap();
     const atCase = { step: s.position.step, counts: counts(s) };
     const previous = s.previousPosition();
     await s.goto(previous);
@@ -123,12 +129,7 @@ describe('the browser view', () => {
   });
 
   it('selection: a grant highlights its frames, processes and region; a frame lists every mapping', async () => {
-    const s = await nodeSession('safemap');
-    const names = namesOf(s.events);
-    const fork = s.events.find((e) => e.kind === 'vm' && e.op === 'fork' && names.get(e.ep) === 'grantor');
-    const map = s.events.find((e) => e.kind === 'grant' && e.op === 'safemap' && e.result === 0 && e.step > (fork?.step ?? Infinity));
-    if (map?.kind !== 'grant') throw new Error('no COW_SMAP safemap in the trace');
-    await s.goto(map.step + 1);
+    const { s, map } = await atCowSmap();
     const smapFrame = frameMap(s.sys).findIndex((c) => frameKind(c) === FRAME.SMAP);
 
     const v = await newView();
