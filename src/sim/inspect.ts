@@ -213,10 +213,10 @@ export const frameRefcount = (code: number): number => (code >>> 4) & 0xff;
 /** The owner's slot, or -1. */
 export const frameOwnerSlot = (code: number): number => ((code >>> 12) & 0xfff) - 1;
 
-/** VM's frame map (VmState.frameMap) as one code per physical page of RAM (see FRAME). */
-export function frameMap(sys: System): Uint32Array {
+/** VM's frame map (VmState.frameMap; a snapshot's `frameMap` saves walking it again) as one code per physical page of RAM (see FRAME). */
+export function frameMap(sys: System, runs: readonly FrameRun[] = sys.vm.frameMap()): Uint32Array {
   const codes = new Uint32Array(sys.vm.totalPages);
-  for (const { frame, frames, info } of sys.vm.frameMap()) {
+  for (const { frame, frames, info } of runs) {
     let code: number;
     if (info.use === 'free') code = FRAME.FREE;
     else if (info.use === 'reserved') code = FRAME.RESERVED;

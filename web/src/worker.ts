@@ -64,7 +64,7 @@ function sendState(s: Session, tookMs: number): void {
     if (live.has(key)) stale.delete(key);
     else stale.set(key, { granter: e.granter, gid: e.gid, caller: e.caller, result: e.result });
   }
-  const frames = frameMap(sys);
+  const frames = frameMap(sys, snap.frameMap);
   post(
     {
       type: 'state',
