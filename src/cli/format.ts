@@ -1,8 +1,9 @@
-// Terminal output helpers: aligned tables, colours that switch off when output is not a terminal (or
-// NO_COLOR is set), sizes. Entry points: table, color, formatBytes.
+// Terminal output helpers: aligned tables, colours (on for a terminal or FORCE_COLOR, off for a pipe or a file,
+// and always off with NO_COLOR), sizes. Entry points: table, color, formatBytes.
 import pc from 'picocolors';
 
-export const color = pc.createColors(pc.isColorSupported && process.stdout.isTTY);
+// A boolean on purpose: createColors(undefined) falls back to picocolors' own guess, which says yes under CI=1.
+export const color = pc.createColors(pc.isColorSupported && (process.stdout.isTTY || Boolean(process.env.FORCE_COLOR)));
 
 /** Left-aligned columns; numbers right-aligned. */
 export function table(headers: readonly string[], rows: readonly (readonly (string | number)[])[]): string {

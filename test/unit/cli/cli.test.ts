@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { grantvm as cli } from '../../helpers/cli.ts';
 
-const bin = fileURLToPath(new URL('../../../bin/grantvm.js', import.meta.url));
-
-function grantvm(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const grantvm = (...args: string[]) => cli(args);
 
 describe('grantvm CLI', () => {
   it('bad options give one clear line and exit status 2, never a stack trace', () => {
@@ -57,5 +51,17 @@ describe('grantvm CLI', () => {
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/step 1000000 is past the end of the run: 'boot' ended at step \d+/);
+  });
+});
+
+describe('grantvm output into a pipe', () => {
+  it('has no colour codes, even under CI=1 (picocolors would guess colours there)', () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, CI: '1' };
+    delete env.NO_COLOR;
+    delete env.FORCE_COLOR;
+    const r = cli(['run', 'boot'], { env });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^\d+ passed, 0 failed$/m);
+    expect(r.stdout).not.toContain('\u001b[');
   });
 });

@@ -1,21 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { scenariosOfModule } from '../../../src/cli/scenariofile.ts';
 import { failureDiagnosis, replayCommand } from '../../../src/cli/commands/run.ts';
 import { UsageError } from '../../../src/cli/options.ts';
 import type { TraceEvent } from '../../../src/include/trace.ts';
+import { grantvm as cli } from '../../helpers/cli.ts';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-const bin = join(root, 'bin/grantvm.js');
-
-function grantvm(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const grantvm = (...args: string[]) => cli(args);
 
 let dir = '';
 const file = (name: string, text: string): string => {

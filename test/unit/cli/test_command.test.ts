@@ -1,19 +1,9 @@
 // `grantvm test [suite]`: every check printed as passed/failed, exit status 0 iff all passed; an unknown suite
 // is a usage error (status 2).
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { grantvm as cli } from '../../helpers/cli.ts';
 
-const bin = fileURLToPath(new URL('../../../bin/grantvm.js', import.meta.url));
-
-function grantvm(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [bin, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1' },
-    timeout: 120_000,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const grantvm = (...args: string[]) => cli(args);
 
 describe('grantvm test', () => {
   it('test safecopy prints every check as passed and exits 0', () => {

@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { get } from 'node:http';
 import type { Server } from 'node:http';
 import { parsePort, serveStatic } from '../../../src/cli/commands/ui.ts';
 import { UsageError } from '../../../src/cli/options.ts';
+import { grantvm } from '../../helpers/cli.ts';
 
 describe('grantvm ui', () => {
   const dir = mkdtempSync(join(tmpdir(), 'grantvm-ui-'));
@@ -58,10 +58,10 @@ describe('grantvm ui', () => {
     expect(parsePort('8377')).toBe(8377);
     expect(() => parsePort('70000')).toThrow(UsageError);
     expect(() => parsePort('x')).toThrow(UsageError);
-    const r = spawnSync(process.execPath, ['bin/grantvm.js', 'ui', '--dir', join(dir, 'missing')], { encoding: 'utf8', timeout: 60_000 });
+    const r = grantvm(['ui', '--dir', join(dir, 'missing')]);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('npm run build:web');
-    const bad = spawnSync(process.execPath, ['bin/grantvm.js', 'ui', '--port', 'x'], { encoding: 'utf8', timeout: 60_000 });
+    const bad = grantvm(['ui', '--port', 'x']);
     expect(bad.status).toBe(2);
   });
 });

@@ -10,10 +10,8 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { bin, grantvm, plainEnv, root } from '../../helpers/cli.ts';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-const bin = join(root, 'bin/grantvm.js');
 const SKIP = '# not run by the docs test';
 
 function blocks(text: string, lang: string): string[] {
@@ -43,7 +41,7 @@ function runAll(lines: readonly string[]): void {
   const shim = `npx() { if [ "$1" = grantvm ]; then shift; "${process.execPath}" "${bin}" "$@"; else command npx "$@"; fi; }`;
   try {
     for (const line of lines) {
-      const r = spawnSync('sh', ['-c', `${shim}\n${line}`], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 240_000 });
+      const r = spawnSync('sh', ['-c', `${shim}\n${line}`], { cwd, encoding: 'utf8', env: plainEnv(), timeout: 240_000 });
       expect(r.status, `${line}\n${r.stderr}`).toBe(0);
       expect(r.stderr, line).not.toMatch(/\n\s+at /);
     }
@@ -62,7 +60,7 @@ describe('README', () => {
     const file = `${root}.readme-example.tmp.ts`;
     writeFileSync(file, code ?? '');
     try {
-      const r = spawnSync(process.execPath, ['--import', 'tsx', file], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+      const r = spawnSync(process.execPath, ['--import', 'tsx', file], { cwd: root, encoding: 'utf8', env: plainEnv(), timeout: 120_000 });
       expect(r.stderr).toBe('');
       expect(r.stdout).toContain('{ code: 0, signal: 0 }');
       expect(r.stdout).toContain('init');
@@ -96,13 +94,13 @@ describe('docs/', () => {
   it('the tutorial runs its own example file, whose checks all pass', () => {
     const tutorial = pages.find((p) => p.name === 'docs/tutorial.md')?.text ?? '';
     expect(commands(tutorial)).toContain('npx grantvm run examples/tutorial/grant-pair.ts -v');
-    const r = spawnSync(process.execPath, [bin, 'run', 'examples/tutorial/grant-pair.ts'], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+    const r = grantvm(['run', 'examples/tutorial/grant-pair.ts']);
     expect(r.status, r.stdout).toBe(0);
     expect(r.stdout).toMatch(/\b8 passed, 0 failed/);
   });
 
   it('docs/cli has a page for every command, naming every option, listed in its index', () => {
-    const help = (...args: string[]): string => spawnSync(process.execPath, [bin, ...args, '--help'], { encoding: 'utf8' }).stdout;
+    const help = (...args: string[]): string => grantvm([...args, '--help']).stdout;
     const names = [...(help().split('Commands:')[1] ?? '').matchAll(/^ {2}(\w+)/gm)].map((m) => m[1] ?? '').filter((n) => n !== 'help');
     expect(names).toEqual(expect.arrayContaining(['run', 'test', 'bench', 'trace', 'inspect']));
     const index = pages.find((p) => p.name === 'docs/cli/README.md')?.text ?? '';
