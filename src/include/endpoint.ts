@@ -12,7 +12,7 @@ export const MAX_NR_TASKS = 1023;
 export const ANY = endpoint(0x7ace);
 /** No process (e.g. the parent of a boot process, the owner of an unresolvable DS label). */
 export const NONE = endpoint(0x6ace);
-/** The calling process itself, where a call takes an endpoint (IPC, VM calls, a direct grant's lookup). */
+/** The calling process itself, where a call takes an endpoint (IPC, VM calls); also cpf lookup's `from` for a direct grant. */
 export const SELF = endpoint(0x8ace);
 /** MAX_NR_TASKS + SELF + 1 = 36558: the distance between two generations of one slot. */
 export const ENDPOINT_GENERATION_SIZE = MAX_NR_TASKS + 0x8ace + 1;

@@ -96,7 +96,7 @@ export type TraceEvent =
       step: number;
       /** A VM server operation. */
       kind: 'vm';
-      /** 'pagefault', 'memreq', 'mmap', 'munmap', 'brk', 'fork', 'exec', 'exit', 'alloc' (pages allocated on demand) or 'cow-break' (copy-on-write pages copied). */
+      /** 'pagefault', 'memreq', 'mmap', 'munmap', 'brk', 'fork', 'exec', 'exit', 'alloc' (a new block: on demand, preallocated or a physical mapping) or 'cow-break' (a shared block copied for one process). */
       op: string;
       /** Endpoint of the process whose address space is affected (for 'fork', the parent). */
       ep: number;

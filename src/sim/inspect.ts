@@ -27,7 +27,7 @@ export interface ProcInfo {
   name: string;
   /** Why it cannot run: its RTS flags joined by '|' (e.g. RECEIVING, VMREQUEST, PAGEFAULT), or 'RUNNABLE'. */
   state: string;
-  /** Scheduling queue, 0 (highest) to 15; user processes start at 7. */
+  /** Scheduling queue, 0 (highest) to 15. */
   priority: number;
   /** Has a system privilege structure of its own (a server or driver), not the shared user one. */
   system: boolean;
@@ -64,7 +64,7 @@ export interface FrameUse {
   cowSharedPages: number;
   /** Pages shared through safemap (grants.md §6). */
   smapPages: number;
-  /** Pages of device (DIRECT) regions mapping physical memory that is not RAM VM allocates (VM_MAP_PHYS). */
+  /** Pages of device (DIRECT) regions: physical memory mapped with VM_MAP_PHYS, never allocated or freed by VM. */
   directPages: number;
 }
 
@@ -98,9 +98,9 @@ export interface GrantInfo {
 export interface Statistics extends KernelCounts {
   /** Kernel steps (kernel entries) so far. */
   steps: number;
-  /** Times VM broke copy-on-write sharing by giving a process a private copy. */
+  /** Times VM gave a process a private copy of a shared block (a copy-on-write break, or a safemap snapshot). */
   cowBreaks: number;
-  /** Pages VM copied to break copy-on-write sharing. */
+  /** Pages VM copied for those private copies. */
   cowPagesCopied: number;
   /** Processes that have exited (as PM reported them to the system). */
   exits: number;

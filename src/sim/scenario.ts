@@ -36,7 +36,7 @@ export interface Scenario {
  * host passes one (the CLI passes performance.now), else the model's own count of kernel entries.
  */
 export interface ScenarioHost {
-  /** The host's monotonic clock in nanoseconds, for timed tests (the CLI passes one; absent in tests). */
+  /** The host's monotonic clock in nanoseconds, for timed tests (the CLI passes one). */
   clockNs?: () => number;
   /** A host breakpoint set on the scenario's system before it boots (System.breakpoint). */
   breakpoint?: Breakpoint;
