@@ -24,10 +24,15 @@ export const DSF_PRIV_SNAPSHOT = 0x004;
 /** Only the owner's own subscription can match the entry. */
 export const DSF_PRIV_SUBSCRIBE = 0x008;
 
+/** Entry type: an unsigned 32-bit number (ds.md §4). */
 export const DSF_TYPE_U32 = 0x010;
+/** Entry type: a string of at most 15 bytes. */
 export const DSF_TYPE_STR = 0x020;
+/** Entry type: a block of bytes DS copies and keeps. */
 export const DSF_TYPE_MEM = 0x040;
+/** Entry type: the publisher's pages, live-mapped read-only into DS by safemap. */
 export const DSF_TYPE_MAP = 0x080;
+/** Entry type: a label, binding a name to an endpoint. */
 export const DSF_TYPE_LABEL = 0x100;
 export const DSF_MASK_TYPE = 0xff0;
 /** The bits persisted in an entry. */
@@ -38,9 +43,11 @@ export const DSF_OVERWRITE = 0x1000;
 /** subscribe: flag every existing match at once. */
 export const DSF_INITIAL = 0x2000;
 
-/** MAP retrieve modes, by priority. */
+/** MAP retrieve mode (the first of the three by priority): map DS's window read-only into the caller by safemap, live. */
 export const DSMF_MAP_MAPPED = 0x10000;
+/** MAP retrieve mode: copy the current contents of the live window. */
 export const DSMF_COPY_MAPPED = 0x20000;
+/** MAP retrieve mode: copy one of the last five snapshots (by number, see dsSnapshotMap). */
 export const DSMF_COPY_SNAPSHOT = 0x40000;
 
 /** Request types. */

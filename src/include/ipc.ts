@@ -5,12 +5,14 @@ import type { Endpoint } from './endpoint.ts';
 
 /** What a process hands to send/sendrec/senda: m_type and named fields. */
 export interface Payload {
+  /** m_type: the request or notification number; in a reply, the result (OK or a negative errno). */
   type: number;
   [field: string]: unknown;
 }
 
 /** A delivered message: the payload plus the sender's endpoint, set by the kernel. */
 export interface Message extends Payload {
+  /** The sender's endpoint, set by the kernel (it cannot be forged). */
   source: Endpoint;
 }
 

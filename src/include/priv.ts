@@ -10,7 +10,12 @@ export interface PrivSpec {
   /** VM call numbers (0..NR_VM_CALLS-1) or 'all'; VM keeps the mask (spec/vm.md §8.1). */
   vmCalls: 'all' | readonly number[];
   /** May map physical memory (memory, tty) — and which ranges, for VM_MAP_PHYS. */
-  physRanges?: readonly { base: number; length: number }[];
+  physRanges?: readonly {
+    /** Physical start address, bytes. */
+    base: number;
+    /** Length in bytes. */
+    length: number;
+  }[];
 }
 
 /** User processes may talk to system processes, make no kernel calls, and use the user VM calls. */

@@ -5,8 +5,11 @@
 import type { Endpoint } from './endpoint.ts';
 import type { Brand } from './types.ts';
 
+/** Grant access bit: the grantee may read (safecopyfrom; safemap). */
 export const CPF_READ = 0x001;
+/** Grant access bit: the grantee may write (safecopyto; a writable safemap). */
 export const CPF_WRITE = 0x002;
+/** Grant access bit: the grantee may safemap the pages (the granted range must be page-aligned, grants.md §3.4). */
 export const CPF_MAP = 0x004;
 /** The access bits a grant may carry; anything else in `access` is EINVAL in the library. */
 export const CPF_ACCESS_MASK = CPF_READ | CPF_WRITE | CPF_MAP;
@@ -22,6 +25,7 @@ export const CPF_VALID = 0x1000;
 /** A grant id as the library hands it out: ≥ 0, or GRANT_INVALID. */
 export type GrantId = Brand<number, 'GrantId'>;
 export const grantId = (n: number): GrantId => n as GrantId;
+/** The id of no grant: what a failed cpf_grant_* returns in {@link GrantResult}. */
 export const GRANT_INVALID = -1;
 
 export type GrantIdScheme = 'generational' | 'legacy';

@@ -2,7 +2,9 @@
 // libsys and the boot code. Entry points: the constants, VmBootInfo, ExecImage, the request interfaces.
 import type { Endpoint } from './endpoint.ts';
 
+/** Lowest user virtual address (bytes): where text starts after exec; mmap never goes below it. */
 export const VM_PROCSTART = 0x19000000;
+/** Top of the stack after exec (bytes); mmap without an address hint places regions from here up. */
 export const VM_STACKTOP = 0x80000000;
 export const VM_DATATOP = 0xfffff000;
 export const MINSTACKREGION = 64 * 1024 * 1024;
@@ -32,16 +34,24 @@ export const PAF_LOWER1MB = 0x10;
 
 /** mmap flags (sys/mman.h) and the fd value for anonymous memory. */
 export const MAP_SHARED = 0x01;
+/** Accepted and ignored: anonymous memory is private unless MAP_SHARED. */
 export const MAP_PRIVATE = 0x02;
+/** Anonymous (zero-filled) memory; the only kind mmap supports (fd must be -1). */
 export const MAP_ANON = 0x04;
+/** Allocate all pages now, as one contiguous zeroed block, instead of on first touch. */
 export const MAP_PREALLOC = 0x08;
+/** Physically contiguous; in the model MAP_PREALLOC already gives that, so it has no further effect. */
 export const MAP_CONTIG = 0x10;
 export const MAP_LOWER16M = 0x20;
 export const MAP_ALIGN64K = 0x40;
 export const MAP_LOWER1M = 0x80;
+/** Map exactly at the (page-aligned) address given, or fail with ENOMEM if it overlaps a region; a grantvm extension. */
 export const MAP_FIXED = 0x100;
+/** mmap protection: readable (accepted; mmap'd regions are always read-write). */
 export const PROT_READ = 0x1;
+/** mmap protection: writable (accepted; mmap'd regions are always read-write). */
 export const PROT_WRITE = 0x2;
+/** mmap's failure value in POSIX; {@link vmMmap} returns a negative errno instead. */
 export const MAP_FAILED = -1;
 
 /** VM_EXEC_NEWMEM reply flag: the loader must copy the text. */
@@ -55,15 +65,21 @@ export const VCTL_MEMSTATS = 1;
  * (model-only) that runs once the new address space is in place.
  */
 export interface ExecImage {
+  /** The process name after exec. */
   name: string;
+  /** Text size in bytes: a region at VM_PROCSTART, allocated at exec (writable: the model has no read-only text). */
   text: number;
+  /** Initialised data size in bytes (the heap region holds data + bss). */
   data: number;
+  /** Zeroed data size in bytes. */
   bss: number;
   /** Total size of data + bss + gap + stack (raised to MINSTACKREGION by VM). */
   tot: number;
   /** Bytes of arguments placed at the top of the stack. */
   args: number;
+  /** Initial contents of the text, copied to its start by the loader (the rest is zero). */
   textBytes?: Uint8Array;
+  /** Initial contents of the data, copied to the start of the heap region by the loader (the rest is zero). */
   dataBytes?: Uint8Array;
 }
 

@@ -72,9 +72,11 @@ export const defaultKernelConfig: KernelConfig = {
   maxMapInfo: 20,
 };
 
+/** Why a run stopped: every process waits ('idle'), the step limit was reached ('steps') or the `until` condition held ('until'). */
 export type StopReason = 'idle' | 'steps' | 'until';
 /** How a run ended: every process waits ('idle'), the step limit ('steps') or the condition held ('until'). */
 export interface RunResult {
+  /** Why the run stopped. */
   reason: StopReason;
   /** The kernel step counter when the run stopped. */
   steps: number;
@@ -116,8 +118,9 @@ export interface KernelCounts {
   pageFaults: number;
   /** Memory requests (CHECK, MAP, SMAP, ...) the kernel posted to VM on behalf of a kernel call. */
   vmRequests: number;
-  /** sys_safecopyfrom/to and vsafecopy elements that succeeded, and the bytes they copied. */
+  /** sys_safecopyfrom/to calls and vsafecopy elements that succeeded. */
   safecopies: number;
+  /** Bytes those safecopies copied (or shared copy-on-write). */
   safecopyBytes: number;
 }
 

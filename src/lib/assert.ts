@@ -3,6 +3,7 @@
 
 /** The error thrown by panic(). Never caught under src/: a panic stops the simulated system. */
 export class Panic extends Error {
+  /** 'Panic', to tell a broken model invariant from other errors. */
   override readonly name = 'Panic';
 }
 

@@ -99,10 +99,20 @@ async function publishInline(p: Proc, key: string, flags: number, fields: Record
   return (await invoke(p, DS_PUBLISH, { key }, { ...fields, flags })).type;
 }
 
+/**
+ * ds_publish_u32: publishes `value` (as an unsigned 32-bit number) under `key`; `flags` may add DSF_OVERWRITE and
+ * DSF_PRIV_*. OK, or DS's error (ds.md §6.1): EPERM (caller has no label, or may not overwrite), EEXIST (key
+ * exists without DSF_OVERWRITE), EINVAL (bad key length), ENOMEM (table full); or the library's grant/IPC error.
+ */
 export function dsPublishU32(p: Proc, key: string, value: number, flags = 0): Promise<number> {
   return publishInline(p, key, flags | DSF_TYPE_U32, { val: value >>> 0 });
 }
 
+/**
+ * ds_publish_label: publishes the name → endpoint binding `key` → `endpoint` (a LABEL entry; RS does this for every
+ * service). Errors as {@link dsPublishU32}, plus EEXIST when another label already holds `endpoint`, and EPERM
+ * for a caller other than RS under dsLabelPolicy 'rs-only'.
+ */
 export function dsPublishLabel(p: Proc, key: string, endpoint: number, flags = 0): Promise<number> {
   return publishInline(p, key, flags | DSF_TYPE_LABEL, { val: endpoint });
 }
@@ -141,12 +151,27 @@ export async function dsPublishMap(p: Proc, key: string, addr: number, len: numb
 
 // ---------------------------------------------------------------- retrieve
 
-export async function dsRetrieveU32(p: Proc, key: string): Promise<{ result: number; value: number }> {
+/**
+ * ds_retrieve_u32: the U32 value published under `key`. ESRCH when there is none; EPERM when it is DSF_PRIV_RETRIEVE
+ * and the caller is not its owner (ds.md §6.2).
+ */
+export async function dsRetrieveU32(p: Proc, key: string): Promise<{
+  /** OK or a negative errno. */
+  result: number;
+  /** The value (unsigned 32-bit); 0 unless result is OK. */
+  value: number;
+}> {
   const r = await invoke(p, DS_RETRIEVE, { key }, { flags: DSF_TYPE_U32 });
   return { result: r.type, value: r.type === OK ? numField(r, 'val') >>> 0 : 0 };
 }
 
-export async function dsRetrieveLabelNum(p: Proc, key: string): Promise<{ result: number; endpoint: number }> {
+/** ds_retrieve_label_num: the endpoint the label `key` names (e.g. 'vm', or a service's label); ESRCH when no such label. */
+export async function dsRetrieveLabelNum(p: Proc, key: string): Promise<{
+  /** OK or a negative errno. */
+  result: number;
+  /** The label's endpoint; 0 unless result is OK. */
+  endpoint: number;
+}> {
   const r = await invoke(p, DS_RETRIEVE, { key }, { flags: DSF_TYPE_LABEL });
   return { result: r.type, endpoint: r.type === OK ? numField(r, 'val') : 0 };
 }
@@ -155,7 +180,12 @@ export async function dsRetrieveLabelNum(p: Proc, key: string): Promise<{ result
 export const dsRetrieveLabelEndpt = dsRetrieveLabelNum;
 
 /** ds_retrieve_str: the 16 inline bytes with byte 15 forced to NUL. */
-export async function dsRetrieveStr(p: Proc, key: string): Promise<{ result: number; value: string }> {
+export async function dsRetrieveStr(p: Proc, key: string): Promise<{
+  /** OK or a negative errno (ESRCH: no STR entry under the key; EPERM: private and not the caller's). */
+  result: number;
+  /** The string (at most 15 bytes); '' unless result is OK. */
+  value: string;
+}> {
   const r = await invoke(p, DS_RETRIEVE, { key }, { flags: DSF_TYPE_STR });
   if (r.type !== OK || !(r.str instanceof Uint8Array)) return { result: r.type === OK ? EINVAL : r.type, value: '' };
   const buf = new Uint8Array(DS_MAX_STRLEN);
@@ -166,7 +196,12 @@ export async function dsRetrieveStr(p: Proc, key: string): Promise<{ result: num
 }
 
 /** ds_retrieve_mem: DS writes up to `len` bytes at buf through a WRITE grant; len = bytes copied. */
-export async function dsRetrieveMem(p: Proc, key: string, buf: number, len: number): Promise<{ result: number; len: number }> {
+export async function dsRetrieveMem(p: Proc, key: string, buf: number, len: number): Promise<{
+  /** OK or a negative errno (ESRCH: no MEM entry under the key; EPERM: private and not the caller's). */
+  result: number;
+  /** Bytes copied to buf (min of `len` and the value's length; truncation is silent); 0 unless result is OK. */
+  len: number;
+}> {
   const g = await grantToDs(p, buf, len, CPF_WRITE);
   if (g < 0) return { result: g, len: 0 };
   const r = await invoke(p, DS_RETRIEVE, { key }, { flags: DSF_TYPE_MEM, val: g, valLen: len });
@@ -185,7 +220,12 @@ export async function dsRetrieveMap(
   len: number,
   nrSnapshot: number,
   flags: number,
-): Promise<{ result: number; len: number }> {
+): Promise<{
+  /** OK or a negative errno (EINVAL: no DSMF_* mode or a snapshot number outside the last five; ESRCH: no MAP entry; or safemap's error). */
+  result: number;
+  /** Bytes copied, or for DSMF_MAP_MAPPED bytes mapped (whole pages); 0 unless result is OK. */
+  len: number;
+}> {
   if ((flags & (DSMF_MAP_MAPPED | DSMF_COPY_MAPPED | DSMF_COPY_SNAPSHOT)) === 0) return { result: EINVAL, len: 0 };
   const mode = flags & (DSMF_MAP_MAPPED | DSMF_COPY_MAPPED | DSMF_COPY_SNAPSHOT);
   if ((mode & DSMF_MAP_MAPPED) !== 0) {
@@ -203,7 +243,12 @@ export async function dsRetrieveMap(
 }
 
 /** ds_retrieve_label_name: the label whose endpoint is `endpoint` (anyone may reverse-resolve). */
-export async function dsRetrieveLabelName(p: Proc, endpoint: number): Promise<{ result: number; name: string }> {
+export async function dsRetrieveLabelName(p: Proc, endpoint: number): Promise<{
+  /** OK, or ESRCH when no label names `endpoint`. */
+  result: number;
+  /** The label; '' unless result is OK. */
+  name: string;
+}> {
   const r = await invoke(p, DS_RETRIEVE_LABEL, { output: true }, { val: endpoint });
   return { result: r.type, name: r.type === OK ? await scratchString(p) : '' };
 }
@@ -214,9 +259,19 @@ async function dsDelete(p: Proc, key: string, type: number): Promise<number> {
   return (await invoke(p, DS_DELETE, { key }, { flags: type })).type;
 }
 
+/**
+ * ds_delete_u32: deletes the U32 entry `key`; subscribers are notified. OK, or (ds.md §6.4) EPERM (caller has no
+ * label or is not the owner), ESRCH (no such entry), EINVAL (bad key length).
+ */
 export const dsDeleteU32 = (p: Proc, key: string): Promise<number> => dsDelete(p, key, DSF_TYPE_U32);
+/** ds_delete_str: deletes the STR entry `key`; errors as {@link dsDeleteU32}. */
 export const dsDeleteStr = (p: Proc, key: string): Promise<number> => dsDelete(p, key, DSF_TYPE_STR);
+/** ds_delete_mem: deletes the MEM entry `key` and frees DS's copy; errors as {@link dsDeleteU32}. */
 export const dsDeleteMem = (p: Proc, key: string): Promise<number> => dsDelete(p, key, DSF_TYPE_MEM);
+/**
+ * ds_delete_label: deletes the label `key` and purges everything its owner published and its subscription
+ * (RS does this when a service goes down for good); errors as {@link dsDeleteU32}.
+ */
 export const dsDeleteLabel = (p: Proc, key: string): Promise<number> => dsDelete(p, key, DSF_TYPE_LABEL);
 
 /** ds_delete_map: on success the publish grant this process kept for the key is revoked. */
@@ -231,7 +286,16 @@ export async function dsDeleteMap(p: Proc, key: string): Promise<number> {
   return r;
 }
 
-export async function dsSnapshotMap(p: Proc, key: string): Promise<{ result: number; nr: number }> {
+/**
+ * ds_snapshot_map: DS copies the live MAP window `key` into its ring of the last five snapshots (ds.md §6.5); read
+ * one back with {@link dsRetrieveMap} and DSMF_COPY_SNAPSHOT.
+ */
+export async function dsSnapshotMap(p: Proc, key: string): Promise<{
+  /** OK or a negative errno (ESRCH: no MAP entry under the key; EPERM: DSF_PRIV_OVERWRITE set and not the owner; ENOMEM). */
+  result: number;
+  /** The new snapshot's number (0, 1, ...); -1 unless result is OK. */
+  nr: number;
+}> {
   const r = await invoke(p, DS_SNAPSHOT, { key });
   return { result: r.type, nr: r.type === OK ? numField(r, 'nrSnapshot') : -1 };
 }
@@ -242,7 +306,16 @@ export async function dsSubscribe(p: Proc, pattern: string, flags = 0): Promise<
 }
 
 /** ds_check: the lowest pending key, its type and its owner's endpoint; ENOENT when nothing is pending. */
-export async function dsCheck(p: Proc): Promise<{ result: number; key: string; type: number; owner: number }> {
+export async function dsCheck(p: Proc): Promise<{
+  /** OK, ENOENT (nothing pending), or ESRCH (the caller has no label or no subscription). */
+  result: number;
+  /** The changed entry's key; '' unless result is OK. */
+  key: string;
+  /** Its type (DSF_TYPE_*); 0 unless result is OK. */
+  type: number;
+  /** Its owner's endpoint (NONE if the owner label no longer resolves); 0 unless result is OK. */
+  owner: number;
+}> {
   const r = await invoke(p, DS_CHECK, { output: true });
   if (r.type !== OK) return { result: r.type, key: '', type: 0, owner: 0 };
   return { result: OK, key: await scratchString(p), type: numField(r, 'flags'), owner: numField(r, 'owner') };

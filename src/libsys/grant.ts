@@ -48,10 +48,34 @@ import type { Proc } from './proc.ts';
 import { vmMmap, vmMunmap } from './vm.ts';
 
 /** A new grant's id, or GRANT_INVALID (-1) with the reason in errno (a negative E* constant). */
-export type GrantResult = { readonly id: GrantId; readonly errno: typeof OK } | { readonly id: typeof GRANT_INVALID; readonly errno: number };
+export type GrantResult =
+  | {
+      /** The new grant's id, to pass to the grantee (generational: slot and sequence number, grants.md §3.3). */
+      readonly id: GrantId;
+      /** OK: the grant was made. */
+      readonly errno: typeof OK;
+    }
+  | {
+      /** GRANT_INVALID: no grant was made. */
+      readonly id: typeof GRANT_INVALID;
+      /** Why: EINVAL (access bits other than CPF_READ/WRITE/MAP, a range outside 32 bits, or CPF_MAP on an unaligned range), or ENOSPC (no free slot and the table could not grow). */
+      readonly errno: number;
+    };
 
 /** cpf_lookup's answer: the grant's (from, to), or the error. */
-export type LookupResult = { readonly result: typeof OK; readonly from: Endpoint; readonly to: Endpoint } | { readonly result: number };
+export type LookupResult =
+  | {
+      /** OK: the grant is in use and direct or magic. */
+      readonly result: typeof OK;
+      /** Whose memory it grants: SELF for a direct grant, the memory owner for a magic one. */
+      readonly from: Endpoint;
+      /** Who may use it (ANY: anyone). */
+      readonly to: Endpoint;
+    }
+  | {
+      /** EINVAL: the id is not a grant in use of this process, or the grant is indirect or disabled. */
+      readonly result: number;
+    };
 
 /** Where the library gets table storage in the process's own memory. */
 export interface GrantTableAllocator {
@@ -378,7 +402,12 @@ export interface CpfApi {
   /** Where the grant library gets memory for a growing table (by default mmap). */
   setAllocator(a: GrantTableAllocator): void;
   /** The grant table's address and number of entries (0 entries before the first grant). */
-  table(): { addr: number; entries: number };
+  table(): {
+    /** Virtual address of the table in this process's memory. */
+    addr: number;
+    /** Number of entries (36 bytes each); the table grows 2, 6, 14, 30, ... (grants.md §3.4). */
+    entries: number;
+  };
 }
 
 /** The grant kernel calls bound to one process: `p.sys.safecopyFrom(...)` is `sysSafecopyFrom(p, ...)`. */

@@ -31,9 +31,11 @@ export function toProgram(kernel: Kernel, main: Program): ProgramFn<KProc> {
 
 /** What wait() reports about a child that ended. */
 export interface WaitResult {
-  /** The child's endpoint, or a negative errno (ECHILD: no children). */
+  /** The child's endpoint, or a negative errno (ECHILD: no children; EAGAIN: none has ended yet, with nohang). */
   endpoint: number;
+  /** The child's exit status; 0 when it was killed or on error. */
   code: number;
+  /** The signal that killed the child, or 0 when it exited (or on error). */
   signal: number;
 }
 
@@ -227,7 +229,12 @@ export class Proc {
   }
 
   /** getpid: this process's endpoint (grantvm uses endpoints as pids) and its parent's. */
-  async getpid(): Promise<{ pid: number; parent: number }> {
+  async getpid(): Promise<{
+    /** This process's endpoint. */
+    pid: number;
+    /** The parent's endpoint (NONE for a boot process). */
+    parent: number;
+  }> {
     const r = await this.sendrec(PM_PROC_NR, { type: PM_GETPID });
     return { pid: numField(r, 'pid'), parent: numField(r, 'parent') };
   }

@@ -25,6 +25,11 @@ export function vmMmap(p: Proc, addr: number, len: number, flags: number, fd = -
   return valueOf(p, { type: VM_MMAP, addr, len, prot, flags, fd, offset }, 'retAddr');
 }
 
+/**
+ * munmap: unmaps [addr, addr+len) (len rounded up to pages), which must lie inside one region; head, tail and
+ * middle ranges are fine (vm.md §8.3). OK, or EFAULT (len 0, addr not page-aligned, not inside one region),
+ * ENXIO (no page table), ENOMEM.
+ */
 export async function vmMunmap(p: Proc, addr: number, len: number): Promise<number> {
   return (await vmCall(p, { type: VM_MUNMAP, addr, len })).type;
 }
@@ -34,14 +39,26 @@ export function vmRemap(p: Proc, dst: number, src: number, dstAddr: number, srcA
   return valueOf(p, { type: VM_REMAP, dst, src, dstAddr, srcAddr, size }, 'retAddr');
 }
 
+/**
+ * VM_SHM_UNMAP: removes the SHARED region starting at `addr` from `endpoint` (default: the caller), e.g. one
+ * attached with {@link vmRemap} (vm.md §8.9). OK, or EINVAL (endpoint not live), EFAULT (no SHARED region starts at addr).
+ */
 export async function vmShmUnmap(p: Proc, addr: number, endpoint: number = SELF): Promise<number> {
   return (await vmCall(p, { type: VM_SHM_UNMAP, endpoint, addr })).type;
 }
 
+/**
+ * VM_GETPHYS: the physical address of the SHARED region starting at `addr` in `endpoint` (its segment id, vm.md
+ * §8.9), or EINVAL (endpoint not live, no SHARED region starts at addr).
+ */
 export function vmGetphys(p: Proc, addr: number, endpoint: number = SELF): Promise<number> {
   return valueOf(p, { type: VM_GETPHYS, endpoint, addr }, 'phys');
 }
 
+/**
+ * VM_GETREF: the reference count of the SHARED region starting at `addr` in `endpoint` (1: only the owner is
+ * left, vm.md §8.9), or EINVAL (endpoint not live, no SHARED region starts at addr).
+ */
 export function vmGetref(p: Proc, addr: number, endpoint: number = SELF): Promise<number> {
   return valueOf(p, { type: VM_GETREF, endpoint, addr }, 'refcount');
 }
@@ -51,6 +68,10 @@ export function vmMapPhys(p: Proc, phys: number, len: number, endpoint: number =
   return valueOf(p, { type: VM_MAP_PHYS, endpoint, phys, len }, 'vaddr');
 }
 
+/**
+ * VM_UNMAP_PHYS: removes the device mapping (DIRECT region) containing `vaddr` from `endpoint`, freeing no memory
+ * (vm.md §8.8). OK, or EINVAL (endpoint not live, no DIRECT region there).
+ */
 export async function vmUnmapPhys(p: Proc, vaddr: number, endpoint: number = SELF): Promise<number> {
   return (await vmCall(p, { type: VM_UNMAP_PHYS, endpoint, vaddr })).type;
 }

@@ -5,6 +5,11 @@ import type { TraceSink } from '../include/trace.ts';
 import type { Chooser } from '../kernel/scheduler.ts';
 import { KiB, MiB } from '../lib/units.ts';
 
+/**
+ * When VM's full sanity check runs (vm.md §10): 'off' never; 'top' after every VM request, page fault and kernel
+ * memory request; 'functions' also at entry and exit of every VM handler and core operation; 'detail' also between
+ * the internal steps of core operations. Any level but 'off' also checks the grant and DS records at every kernel entry.
+ */
 export type SanityLevel = 'off' | 'top' | 'functions' | 'detail';
 
 /** Everything a system is booted with; {@link createSystem} takes any part of it over {@link defaultConfig}. */
@@ -35,8 +40,9 @@ export interface SystemConfig {
   cowSafecopy: boolean;
   /** Safemap records the kernel keeps (MAX_MAP_INFO). */
   maxMapInfo: number;
-  /** DS table sizes: entries and subscriptions. */
+  /** Entries DS's table holds (ds.md §1). */
   dsMaxKeys: number;
+  /** Subscriptions DS's table holds (ds.md §1). */
   dsMaxSubs: number;
   /** Who may publish labels in DS: any process, or RS only. */
   dsLabelPolicy: 'any' | 'rs-only';
@@ -44,6 +50,7 @@ export interface SystemConfig {
   trace: 'memory' | TraceSink | null;
 }
 
+/** The reference's defaults: 64 MiB of RAM, 100 process slots, priority scheduling, seed 1, sanity 'off', trace kept in memory. */
 export const defaultConfig: SystemConfig = {
   ramBytes: 64 * MiB,
   nrProcs: 100,
@@ -64,7 +71,12 @@ export const defaultConfig: SystemConfig = {
 };
 
 /** A complete config from a partial one; bad values panic-free: they come back as a list of problems. */
-export function resolveConfig(partial: Partial<SystemConfig> = {}): { config: SystemConfig; problems: string[] } {
+export function resolveConfig(partial: Partial<SystemConfig> = {}): {
+  /** `partial` over {@link defaultConfig}. */
+  config: SystemConfig;
+  /** One line per bad value (empty when the config can boot); {@link createSystem} throws them as a {@link ConfigError}. */
+  problems: string[];
+} {
   const config: SystemConfig = { ...defaultConfig, ...partial };
   const problems: string[] = [];
   const intIn = (name: keyof SystemConfig, lo: number, hi: number): void => {

@@ -15,46 +15,78 @@ import type { KernelCounts } from '../kernel/kernel.ts';
 import type { FrameRun } from '../servers/vm/state.ts';
 import type { System } from './system.ts';
 
+/** One live process of the kernel's process table, with its privileges (a row of `grantvm inspect`). */
 export interface ProcInfo {
+  /** Index in the process table. */
   slot: number;
+  /** Current endpoint (slot and generation combined, see {@link endpointSlot}). */
   endpoint: number;
+  /** The slot's generation: one more than its previous occupant's (boot processes: 0), so a dead process's endpoint stays dead. */
   generation: number;
+  /** Process name (program or service label). */
   name: string;
+  /** Why it cannot run: its RTS flags joined by '|' (e.g. RECEIVING, VMREQUEST, PAGEFAULT), or 'RUNNABLE'. */
   state: string;
+  /** Scheduling queue, 0 (highest) to 15. */
   priority: number;
+  /** Has a system privilege structure of its own (a server or driver), not the shared user one. */
   system: boolean;
+  /** Whom it may send to: 'all', 'system', or the allowed slots joined by ','. */
   ipcTo: string;
+  /** Names of the kernel calls it may make (e.g. SYS_SAFECOPYFROM). */
   kernelCalls: string[];
+  /** Physical frame number of its page directory, or null while it has no page table. */
   pageDirectory: number | null;
-  grantTable: { addr: number; entries: number } | null;
+  /** The grant table it registered with sys_setgrant (grants.md §3.1), or null if none. */
+  grantTable: {
+    /** Virtual address of the table in the process's memory. */
+    addr: number;
+    /** Number of entries (36 bytes each). */
+    entries: number;
+  } | null;
+  /** Endpoints whose notifications are pending, not yet received. */
   pendingNotifications: number[];
+  /** Kernel memory requests naming this process that VM has not yet answered (vm.md §7); VM may rewrite its page table meanwhile. */
   vmHolds: number;
 }
 
 /** Who holds physical memory: per process, pages referenced privately, COW-shared, safemap-shared, device. */
 export interface FrameUse {
+  /** Process table slot. */
   slot: number;
+  /** The process's endpoint. */
   endpoint: number;
+  /** The process's name. */
   name: string;
+  /** Pages it alone references (refcount 1). */
   privatePages: number;
+  /** Pages copy-on-write shared with other processes (refcount > 1, not safemap). */
   cowSharedPages: number;
+  /** Pages shared through safemap (grants.md §6). */
   smapPages: number;
+  /** Pages of device (DIRECT) regions: physical memory mapped with VM_MAP_PHYS, never allocated or freed by VM. */
   directPages: number;
 }
 
 /** One used entry of a process's grant table, read from its memory as the kernel would. */
 export interface GrantInfo {
+  /** Endpoint of the process whose grant table holds the entry. */
   owner: number;
+  /** Name of that process. */
   ownerName: string;
+  /** The grant id, as passed to safecopy and safemap (slot and sequence number, grants.md §3.3). */
   id: number;
+  /** 'direct', 'magic' or 'indirect' (grants.md §3.2), or 'none' when no kind flag is set (e.g. a reserved entry). */
   kind: string;
   /** R, W, M for the access bits; '!' when the entry is not VALID (reserved or disabled). */
   access: string;
+  /** Endpoint the grant is for (ANY: anyone); -1 for kind 'none'. */
   to: number;
   /** direct/magic: [start, start+len) in the memory owner; indirect: the (from, grant) it points at. */
   range: string;
-  /** direct/magic: the granted bytes [start, start+len) in the memory owner's address space. */
+  /** direct/magic: the first granted byte in the memory owner's address space. */
   start?: number;
+  /** direct/magic: the number of granted bytes. */
   len?: number;
   /** magic: the memory owner; indirect: the granter of the grant it points at. */
   from?: number;
@@ -64,9 +96,11 @@ export interface GrantInfo {
 
 /** What the system has done so far: kernel entries, IPC, kernel calls, faults, copies, COW breaks. */
 export interface Statistics extends KernelCounts {
+  /** Kernel steps (kernel entries) so far. */
   steps: number;
-  /** Copy-on-write sharing VM broke with a private copy, and the pages it copied. */
+  /** Times VM gave a process a private copy of a shared block (a copy-on-write break, or a safemap snapshot). */
   cowBreaks: number;
+  /** Pages VM copied for those private copies. */
   cowPagesCopied: number;
   /** Processes that have exited (as PM reported them to the system). */
   exits: number;
@@ -74,8 +108,9 @@ export interface Statistics extends KernelCounts {
 
 /** The whole system at one moment (System.inspect, `grantvm inspect --json`). */
 export interface Snapshot {
-  /** Kernel step and simulated time (ms) it was taken at. */
+  /** Kernel step it was taken at. */
   step: number;
+  /** Simulated time (ms) it was taken at. */
   now: number;
   /** The process table and privileges. */
   processes: ProcInfo[];
@@ -85,13 +120,19 @@ export interface Snapshot {
   frames: FrameUse[];
   /** Every physical frame, in runs (one per block of process memory). */
   frameMap: FrameRun[];
+  /** Counters of what the system has done so far. */
   stats: Statistics;
   /** Used grant entries of every grant table (at most 64 per table). */
   grants: GrantInfo[];
   /** The kernel's safemap records. */
   mappings: Readonly<MapRecord>[];
   /** DS's entries and subscriptions. */
-  ds: { entries: ReturnType<System['ds']['entries']>; subscriptions: ReturnType<System['ds']['subscriptions']> };
+  ds: {
+    /** DS's published entries (key, owner, type, value). */
+    entries: ReturnType<System['ds']['entries']>;
+    /** DS's subscriptions (subscriber, key pattern). */
+    subscriptions: ReturnType<System['ds']['subscriptions']>;
+  };
 }
 
 /** At most this many used entries are listed per table (tables grow to 2^20 entries). */
@@ -170,6 +211,7 @@ function procInfo(p: KProc): ProcInfo {
   };
 }
 
+/** Takes a {@link Snapshot} of `sys` (what {@link System.inspect} returns); reads state only, changes nothing. */
 export function snapshot(sys: System): Snapshot {
   const k = sys.kernel;
   return {

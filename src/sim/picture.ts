@@ -24,4 +24,5 @@ export function memoryPicture(sys: System, ep: number, maxPages = 32): string[] 
   return lines;
 }
 
+/** The key to the page characters of {@link memoryPicture}, one line to print with a picture. */
 export const PICTURE_LEGEND = "pages: '.' absent, 'w' private writable, 'r' read-only, 'C' copy-on-write shared, 'S' safemap shared";

@@ -7,9 +7,13 @@ import { createSystem } from './system.ts';
 import type { Breakpoint, System } from './system.ts';
 import type { SystemConfig } from './config.ts';
 
+/** One check a scenario made (a PASS or FAIL line of its report). */
 export interface Check {
+  /** What was checked. */
   name: string;
+  /** It passed. */
   ok: boolean;
+  /** Extra information, e.g. the result a call got and the one expected ('' if none). */
   detail: string;
 }
 
@@ -32,6 +36,7 @@ export interface Scenario {
  * host passes one (the CLI passes performance.now), else the model's own count of kernel entries.
  */
 export interface ScenarioHost {
+  /** The host's monotonic clock in nanoseconds, for timed tests (the CLI passes one). */
   clockNs?: () => number;
   /** A host breakpoint set on the scenario's system before it boots (System.breakpoint). */
   breakpoint?: Breakpoint;
@@ -44,7 +49,9 @@ export interface ScenarioHost {
 
 /** What a scenario writes: checks and narrative lines, in order. */
 export class ScenarioOutput {
+  /** The checks made so far, in order. */
   readonly checks: Check[] = [];
+  /** The report so far: narrative lines and a PASS/FAIL line per check, in order. */
   readonly lines: string[] = [];
 
   /** A narrative line of the report. */
@@ -67,10 +74,13 @@ export class ScenarioOutput {
 
 /** What {@link runScenario} returns: the checks and lines, and how to replay the run. */
 export interface ScenarioResult {
+  /** The scenario's name. */
   name: string;
+  /** The scenario's one-line title. */
   title: string;
   /** The seed it ran with: the same seed, scenario and config replay it exactly. */
   seed: number;
+  /** Every check the scenario made, in order. */
   checks: Check[];
   /** Every line of the report in order, checks included. */
   lines: string[];
@@ -109,6 +119,7 @@ export async function runScenario(s: Scenario, overrides: Partial<SystemConfig> 
   };
 }
 
+/** A scenario passed: it made at least one check, every check passed, and nothing panicked or threw. */
 export const scenarioPassed = (r: ScenarioResult): boolean => r.error === null && r.checks.every((c) => c.ok) && r.checks.length > 0;
 
 // ---------------------------------------------------------------- scenario files (the CLI's and the browser view's)

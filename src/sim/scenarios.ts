@@ -60,8 +60,10 @@ const vmDemoScenario: Scenario = {
   },
 };
 
+/** The built-in scenarios, in the order `grantvm run` runs them: boot, vm-demo, safecopy, safemap, ds, safeperf. */
 export const builtinScenarios: readonly Scenario[] = [boot, vmDemoScenario, safecopySuite, safemapSuite, dsSuite, safeperfSuite()];
 
+/** The built-in scenario called `name` (e.g. 'safemap'), or undefined. */
 export function findScenario(name: string): Scenario | undefined {
   return builtinScenarios.find((s) => s.name === name);
 }

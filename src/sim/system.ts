@@ -39,11 +39,17 @@ import type { Snapshot } from './inspect.ts';
 
 /** A user program started with spawn(): its endpoint once init forked it, and how it ended. */
 export interface SpawnHandle {
+  /** The program name given in {@link SpawnOptions} (default 'user'). */
   readonly name: string;
   /** Its endpoint once init has forked it (null before; negative if the fork failed). */
   endpoint: number | null;
   /** Its exit status and the signal that killed it (0 if none), once it has ended. */
-  exit: { code: number; signal: number } | null;
+  exit: {
+    /** Exit status (the program's return value or exit() argument); 0 when killed; the errno when the fork failed. */
+    code: number;
+    /** The signal that killed it, or 0 when it exited. */
+    signal: number;
+  } | null;
 }
 
 /** Options of {@link System.spawn}. */
@@ -56,6 +62,7 @@ export interface SpawnOptions {
 
 /** Thrown by createSystem for a config it cannot boot: one line per problem. */
 export class ConfigError extends Error {
+  /** 'ConfigError', to tell a bad config from other errors. */
   override readonly name = 'ConfigError';
 }
 
@@ -76,7 +83,16 @@ export class System {
   /** Trace events, when config.trace is 'memory'. */
   readonly trace: TraceEvent[] = [];
   /** Every process that has exited, in order: its endpoint, name, exit status and the signal that killed it (0 if none). */
-  readonly exits: { endpoint: number; name: string; code: number; signal: number }[] = [];
+  readonly exits: {
+    /** The endpoint it had. */
+    endpoint: number;
+    /** Its process name. */
+    name: string;
+    /** Exit status; 0 when killed. */
+    code: number;
+    /** The signal that killed it, or 0 when it exited. */
+    signal: number;
+  }[] = [];
   /** A read-only view of DS: its entries and subscriptions, its sanity check. */
   readonly ds: DsState;
   /** RS's service records: each service's label, restarts and deaths. */
@@ -85,7 +101,10 @@ export class System {
   private readonly rsQueue: RsRequest[] = [];
   private readonly handles = new Map<number, SpawnHandle>();
 
-  /** Builds the machine without running it; use {@link createSystem}, which also boots it. */
+  /**
+   * Builds the machine without running it; use {@link createSystem}, which also boots it.
+   * @param config The complete configuration it was built with (see {@link resolveConfig}).
+   */
   constructor(readonly config: SystemConfig) {
     const sink: TraceSink | null =
       config.trace === 'memory'
@@ -212,7 +231,12 @@ export class System {
    * A host stop never changes the schedule, so a run with breakpoints gives the same trace as one without.
    * A breakpoint at a step already passed never hits.
    */
-  breakpoint: { step: number; hit: (sys: System) => Promise<void> | void } | null = null;
+  breakpoint: {
+    /** Kernel step to stop at. */
+    step: number;
+    /** Called (and awaited) when the run reaches the step; the breakpoint is cleared first, so it may set the next one. */
+    hit: (sys: System) => Promise<void> | void;
+  } | null = null;
 
   /** Runs until idle (default), for maxSteps kernel entries, or until a condition holds. */
   async run(options: { maxSteps?: number; until?: () => boolean } = {}): Promise<RunResult> {

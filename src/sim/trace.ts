@@ -3,6 +3,7 @@
 import type { TraceEvent } from '../include/trace.ts';
 import { fnv1a } from '../lib/rng.ts';
 
+/** The events as JSON Lines: one JSON object per event and line, each line ending in a newline. */
 export function toJsonLines(events: readonly TraceEvent[]): string {
   let out = '';
   for (const e of events) out += `${JSON.stringify(e)}\n`;

@@ -23,17 +23,25 @@ import type { VmRequest } from '../vmrequest.ts';
 
 /** One live (or being established) mapping: grantee's [granteeAddr, +bytes) shows owner's [ownerAddr, +bytes). */
 export interface MapRecord {
-  /** The (granter, id) the grantee presented to safemap. */
+  /** The granter the grantee presented to safemap. */
   granter: Endpoint;
+  /** The grant id the grantee presented to safemap (matched by saferevmap_gid). */
   gid: number;
-  /** The table owner and id of the direct or magic entry the chain ended on. */
+  /** The table owner of the direct or magic entry the chain ended on. */
   finalOwner: Endpoint;
+  /** The id of that entry in finalOwner's table (also matched by saferevmap_gid). */
   finalId: number;
+  /** The memory owner: the process whose pages are mapped. */
   owner: Endpoint;
+  /** Start of the mapped range in the owner (grant start + offset; page-aligned; matched by saferevmap_addr). */
   ownerAddr: number;
+  /** The process that called safemap and now sees the owner's pages. */
   grantee: Endpoint;
+  /** Start of the mapped range in the grantee (page-aligned; matched by safeunmap). */
   granteeAddr: number;
+  /** Length of the mapping in bytes (a multiple of 4096). */
   bytes: number;
+  /** The grantee may write (the grant has CPF_WRITE and safemap asked for it); owner writes are always visible. */
   writable: boolean;
 }
 

@@ -16,15 +16,21 @@ import type { TraceSink } from '../../include/trace.ts';
 import { dsDeleteLabel, dsPublishLabel } from '../../libsys/ds.ts';
 import type { Program, Proc } from '../../libsys/proc.ts';
 
+/** How RS treats a service that dies by a signal: restart it under the same label, up to a limit. */
 export interface RestartPolicy {
   /** Restarts after deaths by a signal; one more death gives the service up. */
   maxRestarts: number;
 }
 
+/** What RS starts a service from (System.startService): label, program, privileges and restart policy. */
 export interface ServiceRecord {
+  /** The service's name: RS publishes it in DS as a label bound to the service's endpoint. */
   label: string;
+  /** The code the service runs. */
   program: Program;
+  /** Its privileges: IPC targets, kernel calls, VM calls, physical ranges. */
   priv: PrivSpec;
+  /** What RS does when it dies by a signal. */
   restart: RestartPolicy;
 }
 

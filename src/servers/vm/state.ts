@@ -57,61 +57,118 @@ function refView(r: Region, ref: PhysRegion): RefView {
   };
 }
 
+/** VM's view of memory at one moment (Snapshot.vm): page counts, free ranges, each process's regions (vm.md §3, §5). Pages are 4096 bytes. */
 export interface VmSnapshot {
+  /** Physical memory, in pages. */
   memory: {
+    /** Pages of RAM. */
     totalPages: number;
+    /** Pages on VM's free list. */
     freePages: number;
+    /** totalPages - freePages: anonPages + internalPages + reservedPages. */
     usedPages: number;
+    /** Pages holding process memory. */
     anonPages: number;
+    /** VM's own pages: slab, directory pointers, page directories and tables, spares. */
     internalPages: number;
+    /** Pages reserved at boot for good: page 0, the kernel image, boot images VM does not manage. */
     reservedPages: number;
+    /** Pages in the largest run of contiguous free pages. */
     largestFreeRange: number;
   };
-  freeRanges: { addr: number; pages: number }[];
+  /** The free list as runs of contiguous free pages, in address order. */
+  freeRanges: {
+    /** First free page (physical frame number). */
+    addr: number;
+    /** Number of pages in the run. */
+    pages: number;
+  }[];
+  /** Every process VM knows, with its address space. */
   processes: {
+    /** Process table slot. */
     slot: number;
+    /** Process name. */
     name: string;
+    /** The process's endpoint. */
     endpoint: number;
+    /** VM gave it a page table (false for boot processes VM does not manage). */
     hasPageTable: boolean;
+    /** Its regions, in address order. */
     regions: {
+      /** Start address of the region (bytes, page-aligned). */
       vaddr: number;
+      /** Length of the region in bytes. */
       length: number;
       /** Pages VM holds a reference for (its metadata). */
       presentPages: number;
-      /** Pages the page table maps (PTE present), and of them the writable ones. */
+      /** Pages the page table maps (PTE present). */
       mappedPages: number;
+      /** Mapped pages whose PTE is writable (copy-on-write shared pages are not). */
       writablePages: number;
+      /** Region flags (VR_*, vm.md §5) joined by '|', e.g. 'ANON|WRITABLE'. */
       flags: string;
+      /** 'HEAP' for the region brk grows, else 'NONE'. */
       tag: string;
     }[];
   }[];
+  /** VM's slab allocator for its own metadata: pages used, and per size class pages, live objects, objects per page. */
   slab: SlabStats;
 }
 
 /** What one physical frame holds, as VM accounts for it. */
 export type FrameInfo =
-  | { use: 'free' }
-  | { use: 'reserved' }
+  | {
+      /** On VM's free list. */
+      use: 'free';
+    }
+  | {
+      /** Reserved at boot for good (page 0, the kernel image, boot images VM does not manage). */
+      use: 'reserved';
+    }
   /** VM's own pages: slab, the directory pointer page, directories, page tables, spares. */
-  | { use: 'vm'; what: string }
+  | {
+      /** VM's own page. */
+      use: 'vm';
+      /** Which: 'slab', 'directory pointers', 'directory of slot N', 'page table of slot N' (or EXECTMP), 'spare'. */
+      what: string;
+    }
   /**
    * Process memory: every reference to the frame's block (the endpoint, the block's vaddr, its region's start and
    * the reference's mode), the block's refcount, and whether it is shared copy-on-write (private references,
    * refcount > 1) or through safemap.
    */
-  | { use: 'process'; refs: FrameRef[]; refcount: number; cow: boolean; smap: boolean };
+  | {
+      /** Process memory. */
+      use: 'process';
+      /** Every reference to the frame's block. */
+      refs: FrameRef[];
+      /** The block's reference count. */
+      refcount: number;
+      /** Shared copy-on-write: a private reference while refcount > 1. */
+      cow: boolean;
+      /** Shared through safemap: a reference in smap mode (grants.md §6). */
+      smap: boolean;
+    };
 
+/** One process's reference to a block of physical memory (FrameInfo of use 'process'). */
 export interface FrameRef {
+  /** The referencing process's endpoint. */
   endpoint: number;
+  /** Virtual address (bytes) where the block starts in that process. */
   vaddr: number;
+  /** Start address (bytes) of the region holding the reference. */
   region: number;
+  /** 'private' (copy-on-write when shared) or 'smap' (shared through safemap, grants.md §6). */
   mode: 'private' | 'smap';
 }
 
 /** A run of consecutive frames of the same use (for process memory: the same block, page by page). */
 export interface FrameRun {
+  /** First physical frame number of the run. */
   frame: number;
+  /** Number of frames (pages) in the run. */
   frames: number;
+  /** What each frame of the run holds. */
   info: FrameInfo;
 }
 
