@@ -14,6 +14,12 @@ export const WINDOW_BYTES = WINDOW_PAGES * PAGE;
  * start; mmap / munmap / user reads and writes / safecopies work on it (a hinted mmap may place pages past its end).
  */
 export const AREA_PAGES = 6;
+/**
+ * Pages of each actor's heap that are compared, from the heap's start (a service is a fork of RS and starts with
+ * RS's 4-page heap); brk moves the break within them, or far past them into the stack (BRK_FAR: ENOMEM).
+ */
+export const HEAP_PAGES = 8;
+export const BRK_FAR = 0x70000000;
 /** DS keys the actors publish under (u32 and STR values). */
 export const DS_KEYS = 3;
 
@@ -77,11 +83,16 @@ export type Command =
   /** mmap of anonymous private pages in the area: at `page` exactly (MAP_FIXED) or with `page` as the hint. */
   | { k: 'mmap'; a: number; page: number; pages: number; fixed: boolean }
   | { k: 'munmap'; a: number; page: number; pages: number }
-  /** A user write / a user read of one 32-bit word in the area, at byte `pos` of it. */
-  | { k: 'awrite'; a: number; pos: number; len: number; byte: number }
-  | { k: 'aread'; a: number; pos: number }
-  /** A safecopy between a grant and the area (`pos` is a byte offset in the area). */
-  | ({ k: 'acopy'; a: number } & CopySpec)
+  /**
+   * A user write / a user read of one 32-bit word in the area, at byte `pos` of it; with `heap`, in the heap
+   * instead (`pos` from the heap's start).
+   */
+  | { k: 'awrite'; a: number; pos: number; len: number; byte: number; heap?: boolean }
+  | { k: 'aread'; a: number; pos: number; heap?: boolean }
+  /** A safecopy between a grant and the area (`pos` is a byte offset in the area), or with `heap` the heap. */
+  | ({ k: 'acopy'; a: number; heap?: boolean } & CopySpec)
+  /** brk to `at` bytes from the heap's start (rounded up to a page by VM; may be negative or BRK_FAR). */
+  | { k: 'brk'; a: number; at: number }
   /** Two commands of different actors in flight together; the outcome must be one of the two serial orders. */
   | { k: 'pair'; first: SingleCommand; second: SingleCommand };
 
@@ -134,6 +145,7 @@ export const COMMAND_KINDS: readonly CommandKind[] = [
   'awrite',
   'aread',
   'acopy',
+  'brk',
   'pair',
 ];
 
@@ -162,6 +174,7 @@ const WEIGHTS: readonly [CommandKind, number][] = [
   ['awrite', 2],
   ['aread', 1],
   ['acopy', 2],
+  ['brk', 2],
   ['pair', 3],
 ];
 
@@ -272,21 +285,28 @@ function single(rng: Rng, k: Exclude<CommandKind, 'pair'>): SingleCommand {
     case 'munmap':
       return { k, a, page: rng.int(AREA_PAGES + 1), pages: 1 + rng.int(3) };
     case 'awrite':
+    case 'aread':
+    case 'acopy': {
+      // One time in three the heap instead of the area.
+      const heap = rng.int(3) === 0;
+      const page = rng.int(heap ? HEAP_PAGES : AREA_PAGES) * PAGE;
+      const where = heap ? { heap } : {};
+      if (k === 'aread') return { k, a, pos: page + pick(rng, [0, 4, PAGE - 2]), ...where };
+      if (k === 'acopy') return { k, a, ...copySpec(rng), pos: page + pick(rng, [0, 0, 1, 100, PAGE - 1]), ...where };
       return {
         k,
         a,
-        pos: rng.int(AREA_PAGES) * PAGE + pick(rng, [0, 1, 100, PAGE - 1]),
+        pos: page + pick(rng, [0, 1, 100, PAGE - 1]),
         len: pick(rng, [1, 7, PAGE, 2 * PAGE]),
         byte: 1 + rng.int(255),
+        ...where,
       };
-    case 'aread':
-      return { k, a, pos: rng.int(AREA_PAGES) * PAGE + pick(rng, [0, 4, PAGE - 2]) };
-    case 'acopy':
+    }
+    case 'brk':
       return {
         k,
         a,
-        ...copySpec(rng),
-        pos: rng.int(AREA_PAGES) * PAGE + pick(rng, [0, 0, 1, 100, PAGE - 1]),
+        at: rng.int(8) === 0 ? BRK_FAR : (rng.int(HEAP_PAGES + 1) - 1) * PAGE + pick(rng, [0, 0, 1, PAGE - 1]),
       };
   }
 }

@@ -21,8 +21,9 @@ import {
   dsSubscribe,
 } from '../../libsys/ds.ts';
 import { vmMmap, vmMunmap } from '../../libsys/vm.ts';
-import { MAP_ANON, MAP_FIXED, MAP_PRIVATE } from '../../include/vm.ts';
+import { MAP_ANON, MAP_FIXED, MAP_PRIVATE, VM_PROCSTART, VM_STACKTOP } from '../../include/vm.ts';
 import type { Proc } from '../../libsys/proc.ts';
+import { bootTable } from '../boot.ts';
 import { drivenActor, runStepwise } from '../driven.ts';
 import type { Action, Driven } from '../driven.ts';
 import { GRANT_TEST_PRIV, releaseChild } from '../../user/safetest.ts';
@@ -33,6 +34,7 @@ import {
   ACTORS,
   AREA_PAGES,
   DS_PATTERNS,
+  HEAP_PAGES,
   PAGE,
   WINDOW_BYTES,
   WINDOW_PAGES,
@@ -40,7 +42,7 @@ import {
 } from './commands.ts';
 import type { Command, CopySpec, SingleCommand } from './commands.ts';
 import { Oracle } from './oracle.ts';
-import type { GrantRef, Outcome, Who } from './oracle.ts';
+import type { GrantRef, HeapLayout, Outcome, Space, Who } from './oracle.ts';
 
 export interface ModelOptions {
   /** System config for the run; the scheduler seed and mode are part of a failure's replay input. */
@@ -116,6 +118,19 @@ export function readWindow(sys: System, d: Driven): Uint8Array {
  */
 export const areaBase = (d: Driven): number => d.buf + 256 * PAGE;
 
+/**
+ * The actors' heap, from their configuration: a service is a fork of RS (no exec), so it starts with RS's boot
+ * image layout (vm.md §9.3): text at VM_PROCSTART, then the heap of the image's data pages (at least one), and
+ * nothing between the heap and the stack region of the image's stack pages below VM_STACKTOP.
+ */
+const RS_IMAGE = bootTable().find((e) => e.role === 'rs');
+if (RS_IMAGE === undefined) throw new Error('no RS in the boot table');
+export const HEAP_BASE = VM_PROCSTART + RS_IMAGE.textPages * PAGE;
+export const ACTOR_HEAP: HeapLayout = {
+  pages: Math.max(1, RS_IMAGE.dataPages),
+  limit: (VM_STACKTOP - RS_IMAGE.stackPages * PAGE - HEAP_BASE) / PAGE,
+};
+
 /** VM's regions of the process from the area's start upwards, as [first page, end page) relative to it. */
 function areaRegions(sys: System, d: Driven): [number, number][] {
   const base = areaBase(d);
@@ -126,6 +141,12 @@ function areaRegions(sys: System, d: Driven): [number, number][] {
     .sort(([x], [y]) => x - y);
 }
 
+/** The end of VM's region at the heap's start, in pages from it (-1: none). */
+function heapEnd(sys: System, d: Driven): number {
+  const r = sys.vm.regions(d.ep).find((x) => x.vaddr === HEAP_BASE);
+  return r === undefined ? -1 : r.length / PAGE;
+}
+
 function hashBytes(bytes: Uint8Array, h: number): number {
   let x = h >>> 0;
   for (const b of bytes) x = Math.imul(x ^ b, 0x01000193) >>> 0;
@@ -133,6 +154,9 @@ function hashBytes(bytes: Uint8Array, h: number): number {
 }
 
 class ModelViolation extends Error {}
+
+/** The bytes of the area or (heap) of the heap that are compared. */
+const spaceBytes = (heap: boolean | undefined): number => (heap === true ? HEAP_PAGES : AREA_PAGES) * PAGE;
 
 /** Fits a command's ranges into the window (the generators may draw past its end). */
 function clamp(c: Command): Command {
@@ -154,9 +178,9 @@ function clampSingle(c: SingleCommand): SingleCommand {
       return { ...c, len: fit(c.pos, c.len) };
     case 'awrite':
     case 'acopy':
-      return { ...c, len: Math.max(c.k === 'awrite' ? 1 : 0, Math.min(c.len, AREA_PAGES * PAGE - c.pos)) };
+      return { ...c, len: Math.max(c.k === 'awrite' ? 1 : 0, Math.min(c.len, spaceBytes(c.heap) - c.pos)) };
     case 'aread':
-      return { ...c, pos: Math.min(c.pos, AREA_PAGES * PAGE - 4) };
+      return { ...c, pos: Math.min(c.pos, spaceBytes(c.heap) - 4) };
     case 'vcopy':
       return { ...c, items: c.items.map((x) => ({ ...x, len: fit(x.pos, x.len) })) };
     default:
@@ -262,6 +286,8 @@ class Run {
   plan(c: SingleCommand): Plan | null {
     const d = this.actor(c.a);
     const at = (pos: number): number => d.buf + pos;
+    const sp: Space = 'heap' in c && c.heap === true ? 'heap' : 'area';
+    const spaceAt = (pos: number): number => (sp === 'heap' ? HEAP_BASE : areaBase(d)) + pos;
     const plain = (start: () => () => Outcome | 'killed', model: (o: Oracle) => Outcome): Plan => ({
       start,
       model: (o) => ({ out: model(o) }),
@@ -465,29 +491,34 @@ class Run {
           () =>
             this.call(
               c.a,
-              (p) => p.write(areaBase(d) + c.pos, new Uint8Array(c.len).fill(c.byte)),
+              (p) => p.write(spaceAt(c.pos), new Uint8Array(c.len).fill(c.byte)),
               () => ({ result: 0 }),
             ),
-          (o) => o.areaUserWrite(c.a, c.pos, c.len, c.byte),
+          (o) => o.areaUserWrite(c.a, c.pos, c.len, c.byte, sp),
         );
       case 'aread':
         return plain(
           () =>
             this.call(
               c.a,
-              (p) => p.read(areaBase(d) + c.pos, 4),
+              (p) => p.read(spaceAt(c.pos), 4),
               (b) => ({ result: 0, value: new DataView(b.buffer, b.byteOffset, 4).getUint32(0, true) }),
             ),
-          (o) => o.areaUserRead(c.a, c.pos),
+          (o) => o.areaUserRead(c.a, c.pos, sp),
         );
       case 'acopy': {
         const g = this.grantFor(c.g, c.a);
         if (g === undefined) return null;
         return plain(
-          () => this.code(c.a, (p) => copyCall(p, g, c, areaBase(d) + c.pos)),
-          (o) => o.areaCopy(c.a, g.ref, c),
+          () => this.code(c.a, (p) => copyCall(p, g, c, spaceAt(c.pos))),
+          (o) => o.areaCopy(c.a, g.ref, c, sp),
         );
       }
+      case 'brk':
+        return plain(
+          () => this.code(c.a, (p) => p.brk(HEAP_BASE + c.at)),
+          (o) => o.brk(c.a, c.at),
+        );
       case 'fork':
         return plain(
           () =>
@@ -634,8 +665,8 @@ const render = (x: Outcome | 'killed'): string => JSON.stringify(x === 'killed' 
 /** What the system shows now: every actor's window, the actors' DS entries (by key index), and a hash of both. */
 interface RealState {
   windows: Uint8Array[];
-  /** Per actor: its mmap area's bytes and VM's regions there. */
-  areas: { bytes: Uint8Array; regions: [number, number][] }[];
+  /** Per actor: its mmap area's bytes and VM's regions there, its heap's bytes and end (pages from its start). */
+  areas: { bytes: Uint8Array; regions: [number, number][]; heap: Uint8Array; heapEnd: number }[];
   ds: string;
   hash: number;
 }
@@ -656,8 +687,13 @@ function realState(run: Run): RealState {
   const areas = run.actors.map((d) => ({
     bytes: readPages(run.sys, d, areaBase(d), AREA_PAGES),
     regions: areaRegions(run.sys, d),
+    heap: readPages(run.sys, d, HEAP_BASE, HEAP_PAGES),
+    heapEnd: heapEnd(run.sys, d),
   }));
-  const hash = [...windows, ...areas.map((x) => x.bytes)].reduce((h, w) => hashBytes(w, h), 0x811c9dc5);
+  const hash = [...windows, ...areas.flatMap((x) => [x.bytes, x.heap])].reduce(
+    (h, w) => hashBytes(w, h),
+    0x811c9dc5,
+  );
   return { windows, areas, ds, hash };
 }
 
@@ -675,8 +711,16 @@ function matchState(real: RealState, oracle: Oracle): void {
         `${ACTOR_LABELS[a] ?? a}: window byte ${at} (page ${Math.floor(at / PAGE)}) is ${w[at] ?? '?'}, the oracle says ${want[at] ?? '?'}`,
       );
   });
-  real.areas.forEach(({ bytes, regions }, a) => {
+  real.areas.forEach(({ bytes, regions, heap, heapEnd: end }, a) => {
     const who = ACTOR_LABELS[a] ?? a;
+    if (end !== oracle.heapEnd(a))
+      throw new ModelViolation(`${who}: the heap ends at page ${end}, the oracle says ${oracle.heapEnd(a)}`);
+    const wantHeap = oracle.heapBytes(a);
+    const h = heap.findIndex((b, i) => b !== wantHeap[i]);
+    if (h >= 0)
+      throw new ModelViolation(
+        `${who}: heap byte ${h} is ${heap[h] ?? '?'}, the oracle says ${wantHeap[h] ?? '?'}`,
+      );
     const wantRegions = JSON.stringify(oracle.areaRegions(a));
     if (JSON.stringify(regions) !== wantRegions)
       throw new ModelViolation(
@@ -729,7 +773,7 @@ function slabLive(sys: System): string {
 export async function runModel(commands: readonly Command[], o: ModelOptions = {}): Promise<ModelRun> {
   const config: Partial<SystemConfig> = { sanity: 'top', trace: null, ...o.config };
   const sys = await createSystem(config);
-  const oracle = new Oracle(ACTORS, sys.config.grantIds);
+  const oracle = new Oracle(ACTORS, sys.config.grantIds, ACTOR_HEAP);
   const observations: string[] = [];
   let run: Run | null = null;
   let index = -1;
@@ -756,9 +800,14 @@ export async function runModel(commands: readonly Command[], o: ModelOptions = {
     };
     // A first start and stop of the actors, with one fork, lets RS, DS and VM reach their steady size (RS's stack,
     // DS's scratch page, page-table frames, the one frame the first fork of a run keeps for good, however many
-    // follow); what the run leaves beyond the counts taken after it is a leak.
+    // follow); what the run leaves beyond the counts taken after it is a leak. The actor also shrinks its heap a
+    // page at a time: a cut splits the heap's block for every sharer (vm.md §8.3), RS included, so RS's heap ends
+    // up in single-page blocks, as a run's brks would leave it.
     const first = await start();
-    await first[0]?.do((p, buf) => forkReader(p, buf, 1, 'warm-up'));
+    await first[0]?.do(async (p, buf) => {
+      await forkReader(p, buf, 1, 'warm-up');
+      for (let n = ACTOR_HEAP.pages - 1; n >= 1; n--) await p.brk(HEAP_BASE + n * PAGE);
+    });
     for (const label of ACTOR_LABELS) sys.stopService(label);
     await sys.run();
     const base = { free: sys.vm.freePages(), slab: slabLive(sys) };

@@ -4,7 +4,7 @@
 // arrays of entries, and DS is a Map. Entry points: Oracle, Who, GrantRef, Outcome.
 // DIVERGES: the oracle knows each grant slot's revocation count in both id schemes, so it can tell when a legacy id
 // reaches a slot that was revoked and handed out again (`staleReuse`), the one case where the schemes may differ.
-import { AREA_PAGES, PAGE, WINDOW_BYTES, WINDOW_PAGES } from './commands.ts';
+import { AREA_PAGES, HEAP_PAGES, PAGE, WINDOW_BYTES, WINDOW_PAGES } from './commands.ts';
 import type { CopySpec } from './commands.ts';
 
 // Error codes (spec/grants.md conventions) and the flags the oracle needs, restated from the spec.
@@ -73,7 +73,22 @@ interface ActorModel {
    */
   regions: [number, number][];
   area: Map<number, Uint8Array>;
+  /** The heap (vm.md §8.4): its end in pages from its start (the break), and the bytes written to its pages. */
+  heapEnd: number;
+  heap: Map<number, Uint8Array>;
 }
+
+/**
+ * An actor's heap as its configuration gives it: the pages it starts with (vm.md §9.3: the image's data pages, at
+ * least one; a service is a fork of RS and starts with RS's heap) and the pages up to the next region (the stack).
+ */
+export interface HeapLayout {
+  pages: number;
+  limit: number;
+}
+
+/** Where a user access, a word read or a safecopy lands: the mmap area or the heap. */
+export type Space = 'area' | 'heap';
 
 interface MapRecord {
   presented: GrantRef;
@@ -128,6 +143,7 @@ export class Oracle {
   constructor(
     nActors: number,
     readonly grantIds: 'generational' | 'legacy',
+    readonly heapLayout: HeapLayout,
   ) {
     this.actors = Array.from({ length: nActors }, () => ({
       inst: 0,
@@ -136,12 +152,14 @@ export class Oracle {
       table: [],
       regions: [],
       area: new Map<number, Uint8Array>(),
+      heapEnd: heapLayout.pages,
+      heap: new Map<number, Uint8Array>(),
     }));
   }
 
   /** An independent copy (windows that share a cell still share its copy). */
   clone(): Oracle {
-    const c = new Oracle(this.actors.length, this.grantIds);
+    const c = new Oracle(this.actors.length, this.grantIds, this.heapLayout);
     const copy = structuredClone({
       actors: this.actors,
       records: this.records,
@@ -176,6 +194,7 @@ export class Oracle {
         readOnly: m.readOnly,
         table: m.table,
         regions: m.regions,
+        heapEnd: m.heapEnd,
       })),
       sharing,
       records: this.records,
@@ -534,27 +553,37 @@ export class Oracle {
     return this.actor(a).regions.some(([s, e]) => s <= page && page < e);
   }
 
-  /** Every page of [pos, pos+len) of the area lies in some region (adjacent regions are fine, a hole is not). */
-  private areaMapped(a: number, pos: number, len: number): boolean {
-    for (let p = Math.floor(pos / PAGE); p * PAGE < pos + len; p++) if (!this.mapped(a, p)) return false;
+  /** A space's pages as the oracle keeps them, and whether a page of it is mapped (in a region, or below the break). */
+  private space(a: number, sp: Space): { bytes: Map<number, Uint8Array>; mapped: (page: number) => boolean } {
+    const m = this.actor(a);
+    return sp === 'area'
+      ? { bytes: m.area, mapped: (p) => this.mapped(a, p) }
+      : { bytes: m.heap, mapped: (p) => p >= 0 && p < m.heapEnd };
+  }
+
+  /** Every page of [pos, pos+len) of the space is mapped (adjacent regions are fine, a hole is not). */
+  private spaceMapped(a: number, sp: Space, pos: number, len: number): boolean {
+    const { mapped } = this.space(a, sp);
+    for (let p = Math.floor(pos / PAGE); p * PAGE < pos + len; p++) if (!mapped(p)) return false;
     return true;
   }
 
-  private areaRead(a: number, pos: number, len: number): Uint8Array {
+  private spaceRead(a: number, sp: Space, pos: number, len: number): Uint8Array {
+    const { bytes } = this.space(a, sp);
     const out = new Uint8Array(len);
     for (let i = 0; i < len; i++) {
       const at = pos + i;
-      out[i] = this.actor(a).area.get(Math.floor(at / PAGE))?.[at % PAGE] ?? 0;
+      out[i] = bytes.get(Math.floor(at / PAGE))?.[at % PAGE] ?? 0;
     }
     return out;
   }
 
-  private areaWrite(a: number, pos: number, bytes: Uint8Array): void {
-    const m = this.actor(a);
-    bytes.forEach((b, i) => {
+  private spaceWrite(a: number, sp: Space, pos: number, data: Uint8Array): void {
+    const { bytes } = this.space(a, sp);
+    data.forEach((b, i) => {
       const p = Math.floor((pos + i) / PAGE);
-      let page = m.area.get(p);
-      if (page === undefined) m.area.set(p, (page = new Uint8Array(PAGE)));
+      let page = bytes.get(p);
+      if (page === undefined) bytes.set(p, (page = new Uint8Array(PAGE)));
       page[(pos + i) % PAGE] = b;
     });
   }
@@ -592,34 +621,60 @@ export class Oracle {
     return { result: OK };
   }
 
-  /** The actor writes `len` bytes of `byte` into its area: a page outside every region is a SIGSEGV. */
-  areaUserWrite(a: number, pos: number, len: number, byte: number): Outcome {
-    if (!this.areaMapped(a, pos, len)) return this.killed(a);
-    this.areaWrite(a, pos, new Uint8Array(len).fill(byte));
+  /** The actor writes `len` bytes of `byte` into its area or heap: an unmapped page is a SIGSEGV. */
+  areaUserWrite(a: number, pos: number, len: number, byte: number, sp: Space = 'area'): Outcome {
+    if (!this.spaceMapped(a, sp, pos, len)) return this.killed(a);
+    this.spaceWrite(a, sp, pos, new Uint8Array(len).fill(byte));
     return { result: OK };
   }
 
-  /** The actor reads the 32-bit little-endian word at pos of its area: a page outside every region is a SIGSEGV. */
-  areaUserRead(a: number, pos: number): Outcome {
-    if (!this.areaMapped(a, pos, 4)) return this.killed(a);
-    const [b0 = 0, b1 = 0, b2 = 0, b3 = 0] = this.areaRead(a, pos, 4);
+  /** The actor reads the 32-bit little-endian word at pos of its area or heap: an unmapped page is a SIGSEGV. */
+  areaUserRead(a: number, pos: number, sp: Space = 'area'): Outcome {
+    if (!this.spaceMapped(a, sp, pos, 4)) return this.killed(a);
+    const [b0 = 0, b1 = 0, b2 = 0, b3 = 0] = this.spaceRead(a, sp, pos, 4);
     return { result: OK, value: (b0 | (b1 << 8) | (b2 << 16) | (b3 << 24)) >>> 0 };
   }
 
   /**
-   * A safecopy between a grant and the actor's area (spec/grants.md §5.2–5.3): verification, EDOM, then the area
-   * range must lie in regions (VM's CHECK → EFAULT), and a destination in the granter's window must be writable.
+   * A safecopy between a grant and the actor's area or heap (spec/grants.md §5.2–5.3): verification, EDOM, then
+   * the range must be mapped (VM's CHECK → EFAULT), and a destination in the granter's window must be writable.
    */
-  areaCopy(a: number, ref: GrantRef, c: CopySpec): Outcome {
+  areaCopy(a: number, ref: GrantRef, c: CopySpec, sp: Space = 'area'): Outcome {
     const v = this.verify(ref, this.who(a), c.len, c.dir === 'from' ? READ : WRITE, c.gOff);
     if (!v.ok) return { result: v.err };
     if (c.len === 0) return { result: EDOM };
-    if (!this.areaMapped(a, c.pos, c.len)) return { result: EFAULT };
-    if (c.dir === 'from') this.areaWrite(a, c.pos, this.read(v.owner.actor, v.pos, c.len));
+    if (!this.spaceMapped(a, sp, c.pos, c.len)) return { result: EFAULT };
+    if (c.dir === 'from') this.spaceWrite(a, sp, c.pos, this.read(v.owner.actor, v.pos, c.len));
     else {
       if (!this.writable(v.owner.actor, v.pos, c.len)) return { result: EFAULT };
-      this.write(v.owner.actor, v.pos, this.areaRead(a, c.pos, c.len));
+      this.write(v.owner.actor, v.pos, this.spaceRead(a, sp, c.pos, c.len));
     }
+    return { result: OK };
+  }
+
+  /** The actor's first HEAP_PAGES heap pages as its process sees them (above the break, or unwritten: zeros). */
+  heapBytes(a: number): Uint8Array {
+    const out = new Uint8Array(HEAP_PAGES * PAGE);
+    for (const [p, b] of this.actor(a).heap) if (p < HEAP_PAGES) out.set(b, p * PAGE);
+    return out;
+  }
+
+  /** The break, in pages from the heap's start. */
+  heapEnd(a: number): number {
+    return this.actor(a).heapEnd;
+  }
+
+  /**
+   * brk to `at` bytes from the heap's start (vm.md §8.4): the new end is `at` rounded up to a page; at or below the
+   * heap's start, or past the next region's start → ENOMEM with nothing changed; growing adds demand-zero pages,
+   * shrinking drops the pages above the new end with their bytes.
+   */
+  brk(a: number, at: number): Outcome {
+    const m = this.actor(a);
+    const end = Math.ceil(at / PAGE);
+    if (end <= 0 || end > this.heapLayout.limit) return { result: ENOMEM };
+    for (const p of [...m.heap.keys()]) if (p >= end) m.heap.delete(p);
+    m.heapEnd = end;
     return { result: OK };
   }
 
@@ -648,6 +703,8 @@ export class Oracle {
     m.table = [];
     m.regions = [];
     m.area = new Map();
+    m.heapEnd = this.heapLayout.pages;
+    m.heap = new Map();
     this.dropRecords((r) => same(r.grantee, dead) || same(r.owner, dead), false);
     return { result: OK };
   }
