@@ -292,7 +292,8 @@ function single(rng: Rng, k: Exclude<CommandKind, 'pair'>): SingleCommand {
       const page = rng.int(heap ? HEAP_PAGES : AREA_PAGES) * PAGE;
       const where = heap ? { heap } : {};
       if (k === 'aread') return { k, a, pos: page + pick(rng, [0, 4, PAGE - 2]), ...where };
-      if (k === 'acopy') return { k, a, ...copySpec(rng), pos: page + pick(rng, [0, 0, 1, 100, PAGE - 1]), ...where };
+      if (k === 'acopy')
+        return { k, a, ...copySpec(rng), pos: page + pick(rng, [0, 0, 1, 100, PAGE - 1]), ...where };
       return {
         k,
         a,
@@ -306,7 +307,8 @@ function single(rng: Rng, k: Exclude<CommandKind, 'pair'>): SingleCommand {
       return {
         k,
         a,
-        at: rng.int(8) === 0 ? BRK_FAR : (rng.int(HEAP_PAGES + 1) - 1) * PAGE + pick(rng, [0, 0, 1, PAGE - 1]),
+        at:
+          rng.int(8) === 0 ? BRK_FAR : (rng.int(HEAP_PAGES + 1) - 1) * PAGE + pick(rng, [0, 0, 1, PAGE - 1]),
       };
   }
 }

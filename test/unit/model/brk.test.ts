@@ -73,7 +73,8 @@ describe('model tester: brk', () => {
     const r = await runModel(commands, {
       afterCommand: (sys, actors, index) => {
         const a2 = actors[2];
-        if (index === 1 && a2 !== undefined) kwrite(sys.kernel, a2.kp, HEAP_BASE + 4 * P + 3, new Uint8Array([7]));
+        if (index === 1 && a2 !== undefined)
+          kwrite(sys.kernel, a2.kp, HEAP_BASE + 4 * P + 3, new Uint8Array([7]));
       },
     });
     expect(r.violation?.index).toBe(2);
