@@ -32,6 +32,10 @@ export const COPY_LENGTHS = [0, 1, 100, PAGE - 1, PAGE, PAGE + 1, 2 * PAGE, 3 * 
 export const DS_FLAG_SETS = [0, 0x1000, 0x002, 0x1002, 0x1004] as const;
 /** STR values: empty, short, 15 bytes (the most), 16 bytes (EINVAL). */
 export const DS_STRINGS = ['', 'a', 'little', 'fifteen-chars-x', 'sixteen-chars-xx'] as const;
+/** ds_publish_map flags: 0, PRIV_RETRIEVE, PRIV_OVERWRITE (= PRIV_SNAPSHOT), OVERWRITE (EINVAL for MAP). */
+export const DS_MAP_FLAG_SETS = [0, 0, 0x002, 0x004, 0x1000] as const;
+/** Bytes a MAP retrieve copies at most (into the two scratch pages after the window). */
+export const DS_MAP_CAPACITY = 2 * PAGE;
 /** Subscription patterns over the keys `fz.k0`..: whole-key regexes, the last one does not compile (EINVAL). */
 export const DS_PATTERNS = ['fz\\.k0', 'fz\\.k[01]', 'fz\\.k.*', 'fz\\.k(0|2)', 'fz\\.k('] as const;
 /** Subscribe flags: type filter none / U32 / STR, with DSF_INITIAL (0x2000) and DSF_OVERWRITE (0x1000). */
@@ -74,6 +78,14 @@ export type Command =
   /** ds_subscribe with DS_PATTERNS[pattern]; ds_check reports the lowest pending key, its type and owner. */
   | { k: 'subscribe'; a: number; pattern: number; flags: number }
   | { k: 'check'; a: number }
+  /**
+   * DS MAP entries under the same keys: ds_publish_map of window pages [page, page+pages), ds_snapshot_map,
+   * ds_retrieve_map of the live bytes (COPY_MAPPED, no `n`) or of snapshot `n` (COPY_SNAPSHOT), ds_delete_map.
+   */
+  | { k: 'mpublish'; a: number; key: number; page: number; pages: number; flags: number }
+  | { k: 'msnapshot'; a: number; key: number }
+  | { k: 'mretrieve'; a: number; key: number; n?: number }
+  | { k: 'mdelete'; a: number; key: number }
   | { k: 'crash'; a: number }
   /**
    * The actor forks a child that reads the window byte at `pos` (its fork-time snapshot), writes `byte` there (its
@@ -138,6 +150,10 @@ export const COMMAND_KINDS: readonly CommandKind[] = [
   'delete',
   'subscribe',
   'check',
+  'mpublish',
+  'msnapshot',
+  'mretrieve',
+  'mdelete',
   'crash',
   'fork',
   'mmap',
@@ -167,6 +183,10 @@ const WEIGHTS: readonly [CommandKind, number][] = [
   ['delete', 1],
   ['subscribe', 1],
   ['check', 2],
+  ['mpublish', 2],
+  ['msnapshot', 2],
+  ['mretrieve', 2],
+  ['mdelete', 1],
   ['crash', 1],
   ['fork', 1],
   ['mmap', 3],
@@ -276,6 +296,22 @@ function single(rng: Rng, k: Exclude<CommandKind, 'pair'>): SingleCommand {
       return { k, a, pattern: rng.int(DS_PATTERNS.length), flags: pick(rng, DS_SUB_FLAG_SETS) };
     case 'check':
       return { k, a };
+    case 'mpublish':
+      return {
+        k,
+        a,
+        key: rng.int(DS_KEYS),
+        page: rng.int(WINDOW_PAGES),
+        pages: 1 + rng.int(2),
+        flags: pick(rng, DS_MAP_FLAG_SETS),
+      };
+    case 'msnapshot':
+    case 'mdelete':
+      return { k, a, key: rng.int(DS_KEYS) };
+    case 'mretrieve':
+      return rng.int(2) === 0
+        ? { k, a, key: rng.int(DS_KEYS) }
+        : { k, a, key: rng.int(DS_KEYS), n: rng.int(8) };
     case 'crash':
       return { k, a };
     case 'fork':

@@ -5,34 +5,42 @@
 // (RS_DOWN) and nothing may leak: VM frames and slab objects back to their counts before the run, no safemap
 // record, no DS entry of an actor. Entry points: runModel, readWindow, ModelOptions, ModelRun, Violation.
 import { KERNEL_CALL, SYS_VSAFECOPY } from '../../include/com.ts';
-import { SELF } from '../../include/endpoint.ts';
+import { DSMF_COPY_MAPPED, DSMF_COPY_SNAPSHOT } from '../../include/ds.ts';
+import { DS_PROC_NR, SELF } from '../../include/endpoint.ts';
 import type { PrivSpec } from '../../include/priv.ts';
 import { encodeScpVector } from '../../include/safecopies.ts';
 import { kwalk } from '../../kernel/memory.ts';
 import { safemapRecords } from '../../kernel/system/do_safemap.ts';
 import {
   dsCheck,
+  dsDeleteMap,
   dsDeleteStr,
   dsDeleteU32,
+  dsPublishMap,
   dsPublishStr,
   dsPublishU32,
+  dsRetrieveMap,
   dsRetrieveStr,
   dsRetrieveU32,
+  dsSnapshotMap,
   dsSubscribe,
 } from '../../libsys/ds.ts';
 import { vmMmap, vmMunmap } from '../../libsys/vm.ts';
 import { MAP_ANON, MAP_FIXED, MAP_PRIVATE, VM_PROCSTART, VM_STACKTOP } from '../../include/vm.ts';
 import type { Proc } from '../../libsys/proc.ts';
+import type { KProc } from '../../kernel/proc.ts';
 import { bootTable } from '../boot.ts';
 import { drivenActor, runStepwise } from '../driven.ts';
 import type { Action, Driven } from '../driven.ts';
 import { GRANT_TEST_PRIV, releaseChild } from '../../user/safetest.ts';
 import { createSystem } from '../system.ts';
 import type { System } from '../system.ts';
+import type { DsEntryInfo } from '../../servers/ds/store.ts';
 import type { SystemConfig } from '../config.ts';
 import {
   ACTORS,
   AREA_PAGES,
+  DS_MAP_CAPACITY,
   DS_PATTERNS,
   HEAP_PAGES,
   PAGE,
@@ -41,7 +49,7 @@ import {
   formatCommand,
 } from './commands.ts';
 import type { Command, CopySpec, SingleCommand } from './commands.ts';
-import { Oracle } from './oracle.ts';
+import { Oracle, hashBytes, runs } from './oracle.ts';
 import type { GrantRef, HeapLayout, Outcome, Space, Who } from './oracle.ts';
 
 export interface ModelOptions {
@@ -98,10 +106,10 @@ const dsKey = (k: number): string => `fz.k${k}`;
 const MAX_CANDIDATES = 16;
 
 /** `pages` pages of a process from `base` as a host reads them through its page table (not present: zeros). */
-function readPages(sys: System, d: Driven, base: number, pages: number): Uint8Array {
+function readPages(sys: System, kp: KProc, base: number, pages: number): Uint8Array {
   const out = new Uint8Array(pages * PAGE);
   for (let i = 0; i < pages; i++) {
-    const pa = kwalk(sys.kernel, d.kp, base + i * PAGE, false);
+    const pa = kwalk(sys.kernel, kp, base + i * PAGE, false);
     if (pa >= 0) sys.mem.read(pa, out, i * PAGE, PAGE);
   }
   return out;
@@ -109,7 +117,7 @@ function readPages(sys: System, d: Driven, base: number, pages: number): Uint8Ar
 
 /** The window of a process as a host reads it through its page table; a page not present reads as zeros. */
 export function readWindow(sys: System, d: Driven): Uint8Array {
-  return readPages(sys, d, d.buf, WINDOW_PAGES);
+  return readPages(sys, d.kp, d.buf, WINDOW_PAGES);
 }
 
 /**
@@ -147,12 +155,6 @@ function heapEnd(sys: System, d: Driven): number {
   return r === undefined ? -1 : r.length / PAGE;
 }
 
-function hashBytes(bytes: Uint8Array, h: number): number {
-  let x = h >>> 0;
-  for (const b of bytes) x = Math.imul(x ^ b, 0x01000193) >>> 0;
-  return x;
-}
-
 class ModelViolation extends Error {}
 
 /** The bytes of the area or (heap) of the heap that are compared. */
@@ -173,6 +175,7 @@ function clampSingle(c: SingleCommand): SingleCommand {
     case 'grant':
     case 'setgrant':
     case 'map':
+    case 'mpublish':
       return { ...c, pages: Math.min(c.pages, WINDOW_PAGES - c.page) };
     case 'copy':
       return { ...c, len: fit(c.pos, c.len) };
@@ -465,6 +468,46 @@ class Run {
             ),
           (o) => o.check(c.a),
         );
+      case 'mpublish':
+        return plain(
+          () =>
+            this.code(c.a, (p) => dsPublishMap(p, dsKey(c.key), at(c.page * PAGE), c.pages * PAGE, c.flags)),
+          (o) => o.publishMap(c.a, c.key, c.page, c.pages, c.flags),
+        );
+      case 'msnapshot':
+        return plain(
+          () =>
+            this.call(
+              c.a,
+              (p) => dsSnapshotMap(p, dsKey(c.key)),
+              (r) => (r.result === 0 ? { result: 0, value: r.nr } : { result: r.result }),
+            ),
+          (o) => o.snapshotMap(c.a, c.key),
+        );
+      case 'mretrieve': {
+        // Into the scratch pages after the window, which only vsafecopy's vectors use besides.
+        const buf = at(WINDOW_BYTES);
+        return plain(
+          () =>
+            this.call(
+              c.a,
+              async (p): Promise<Outcome> => {
+                const mode = c.n === undefined ? DSMF_COPY_MAPPED : DSMF_COPY_SNAPSHOT;
+                const r = await dsRetrieveMap(p, dsKey(c.key), buf, DS_MAP_CAPACITY, c.n ?? 0, mode);
+                return r.result === 0
+                  ? { result: 0, value: runs(await p.read(buf, r.len)) }
+                  : { result: r.result };
+              },
+              (r) => r,
+            ),
+          (o) => o.retrieveMap(c.a, c.key, c.n ?? null, DS_MAP_CAPACITY),
+        );
+      }
+      case 'mdelete':
+        return plain(
+          () => this.code(c.a, (p) => dsDeleteMap(p, dsKey(c.key))),
+          (o) => o.deleteMap(c.a, c.key),
+        );
       case 'mmap':
         return plain(
           () =>
@@ -671,6 +714,14 @@ interface RealState {
   hash: number;
 }
 
+/** A DS entry's value as the oracle shows it: of a MAP entry its length, last snapshot and DS's window bytes. */
+function dsValue(sys: System, v: DsEntryInfo['value']): unknown {
+  if (typeof v !== 'object' || !('window' in v)) return v;
+  const ds = sys.kernel.liveProc(DS_PROC_NR);
+  if (ds === null) throw new ModelViolation('DS is not live');
+  return { length: v.length, sindex: v.sindex, bytes: runs(readPages(sys, ds, v.window, v.length / PAGE)) };
+}
+
 function realState(run: Run): RealState {
   const windows = Array.from({ length: ACTORS }, (_, a) => readWindow(run.sys, run.actor(a)));
   const entries = run.sys.ds
@@ -680,14 +731,14 @@ function realState(run: Run): RealState {
       (e) =>
         [
           `${e.key.slice(4)}:${e.type.toLowerCase()}`,
-          { owner: ACTOR_LABELS.indexOf(e.owner), value: e.value },
+          { owner: ACTOR_LABELS.indexOf(e.owner), value: dsValue(run.sys, e.value) },
         ] as const,
     );
   const ds = dsText(new Map(entries));
   const areas = run.actors.map((d) => ({
-    bytes: readPages(run.sys, d, areaBase(d), AREA_PAGES),
+    bytes: readPages(run.sys, d.kp, areaBase(d), AREA_PAGES),
     regions: areaRegions(run.sys, d),
-    heap: readPages(run.sys, d, HEAP_BASE, HEAP_PAGES),
+    heap: readPages(run.sys, d.kp, HEAP_BASE, HEAP_PAGES),
     heapEnd: heapEnd(run.sys, d),
   }));
   const hash = [...windows, ...areas.flatMap((x) => [x.bytes, x.heap])].reduce(
@@ -792,7 +843,7 @@ export async function runModel(commands: readonly Command[], o: ModelOptions = {
         out.push(
           await drivenActor(sys, label, {
             priv: ACTOR_PRIV,
-            pages: WINDOW_PAGES + 1,
+            pages: WINDOW_PAGES + DS_MAP_CAPACITY / PAGE,
             maxRestarts: 1_000_000,
           }),
         );

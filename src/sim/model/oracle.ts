@@ -29,8 +29,12 @@ const DSF_PRIV_RETRIEVE = 0x002;
 const DSF_PRIV_OVERWRITE = 0x004;
 const DSF_OVERWRITE = 0x1000;
 const DSF_INITIAL = 0x2000;
+const DSF_PRIV_SNAPSHOT = 0x004;
 const DSF_TYPE_U32 = 0x010;
 const DSF_TYPE_STR = 0x020;
+const DSF_TYPE_MAP = 0x080;
+/** Snapshot ring per MAP entry (spec/ds.md §3). */
+const NR_DS_SNAPSHOT = 5;
 /** Inline strings hold at most 15 bytes and a NUL (spec/ds.md §2). */
 const DS_MAX_STRLEN = 16;
 
@@ -98,18 +102,37 @@ interface MapRecord {
   grantee: Who;
   granteePage: number;
   pages: number;
+  /** The DS entry (`${key}:map`) whose window is the grantee, when DS is (DS_WHO). */
+  ds?: string;
 }
 
-/** The two entry types the actors publish; a key may hold one of each (identity is key and type). */
-export type DsType = 'u32' | 'str';
+/** The entry types the actors publish; a key may hold one of each (identity is key and type). */
+export type DsType = 'u32' | 'str' | 'map';
+const TYPE_BIT: Record<DsType, number> = { u32: DSF_TYPE_U32, str: DSF_TYPE_STR, map: DSF_TYPE_MAP };
+
+/**
+ * A MAP entry's value (spec/ds.md §4): DS's window holds the publisher's cells (the live read-only share; a cell
+ * the publisher no longer holds is DS's last view), the last snapshot number and the ring of snapshot bytes, and
+ * the grant the publishing instance's library keeps until its own ds_delete_map.
+ */
+interface DsMap {
+  cells: Uint8Array[];
+  sindex: number;
+  ring: (Uint8Array | null)[];
+  grant: GrantRef;
+}
 
 interface DsEntry {
   owner: number;
   value: number | string;
+  map?: DsMap;
   flags: number;
   /** DS's table slot: first free, skipping the slots others held when the run started (dsReserve). */
   slot: number;
 }
+
+/** DS as the grantee of a MAP entry's mapping record (never an actor). */
+const DS_WHO: Who = { actor: -1, inst: 0 };
 
 /** An actor's subscription: its whole-key pattern, type filter, and the slots of pending changes. */
 interface Subscription {
@@ -126,6 +149,41 @@ export interface Outcome {
 }
 
 type Verified = { ok: true; owner: Who; pos: number; final: GrantRef } | { ok: false; err: number };
+
+/** FNV-1a over bytes (fingerprints of bytes the windows do not show). */
+export function hashBytes(bytes: Uint8Array, h = 0x811c9dc5): number {
+  let x = h >>> 0;
+  for (const b of bytes) x = Math.imul(x ^ b, 0x01000193) >>> 0;
+  return x;
+}
+
+/** Bytes as runs, e.g. `7*100 0*3996`: how a retrieved MAP value and DS's windows are compared and shown. */
+export function runs(bytes: Uint8Array): string {
+  const out: string[] = [];
+  for (let i = 0; i < bytes.length;) {
+    const b = bytes[i] ?? 0;
+    let j = i;
+    while (j < bytes.length && bytes[j] === b) j++;
+    out.push(`${b}*${j - i}`);
+    i = j;
+  }
+  return out.join(' ');
+}
+
+/** A DS entry's id `${key index}:${type}` back as its key index and type. */
+function dsId(id: string): [number, DsType] {
+  const [key, type] = id.split(':');
+  return [Number(key), type === 'str' || type === 'map' ? type : 'u32'];
+}
+
+/** A MAP entry's live window as DS sees it. */
+const mapBytes = (m: DsMap): Uint8Array => {
+  const out = new Uint8Array(m.cells.length * PAGE);
+  m.cells.forEach((c, i) => {
+    out.set(c, i * PAGE);
+  });
+  return out;
+};
 
 const same = (x: Who, y: Who): boolean => x.actor === y.actor && x.inst === y.inst;
 const freshCells = (): Uint8Array[] => Array.from({ length: WINDOW_PAGES }, () => new Uint8Array(PAGE));
@@ -182,12 +240,13 @@ export class Oracle {
    */
   fingerprint(): string {
     const ids = new Map<Uint8Array, number>();
-    const sharing = this.actors.map((m) =>
-      m.cells.map((c) => {
-        if (!ids.has(c)) ids.set(c, ids.size);
-        return ids.get(c);
-      }),
-    );
+    const cellId = (c: Uint8Array): number => {
+      const id = ids.get(c) ?? ids.size;
+      ids.set(c, id);
+      return id;
+    };
+    const hashOf = (b: Uint8Array | null): number | null => (b === null ? null : hashBytes(b));
+    const sharing = this.actors.map((m) => m.cells.map(cellId));
     return JSON.stringify({
       actors: this.actors.map((m) => ({
         inst: m.inst,
@@ -198,7 +257,10 @@ export class Oracle {
       })),
       sharing,
       records: this.records,
-      ds: [...this.ds],
+      ds: [...this.ds].map(([id, e]) => [
+        id,
+        { ...e, map: e.map && { ...e.map, cells: e.map.cells.map(cellId), ring: e.map.ring.map(hashOf) } },
+      ]),
       subs: [...this.subs].map(([a, x]) => [a, x.pattern, x.filter, [...x.pending].sort((p, q) => p - q)]),
       stale: this.staleReuse,
     });
@@ -223,9 +285,23 @@ export class Oracle {
     return out;
   }
 
-  /** DS's entries of the actors by `${key index}:${type}`: owner actor and value. */
-  dsEntries(): Map<string, { owner: number; value: number | string }> {
-    return new Map([...this.ds].map(([k, e]) => [k, { owner: e.owner, value: e.value }]));
+  /**
+   * DS's entries of the actors by `${key index}:${type}`: owner actor and value (of a MAP entry: its length, last
+   * snapshot number and DS's window bytes as runs).
+   */
+  dsEntries(): Map<string, { owner: number; value: unknown }> {
+    return new Map(
+      [...this.ds].map(([k, e]) => [
+        k,
+        {
+          owner: e.owner,
+          value:
+            e.map === undefined
+              ? e.value
+              : { length: e.map.cells.length * PAGE, sindex: e.map.sindex, bytes: runs(mapBytes(e.map)) },
+        },
+      ]),
+    );
   }
 
   // ------------------------------------------------------------------ memory
@@ -487,6 +563,11 @@ export class Oracle {
 
   /** SUNMAP of one record: the grantee keeps a private, writable copy of what it sees now. */
   private unmapRecord(r: MapRecord): void {
+    if (r.ds !== undefined) {
+      const m = this.ds.get(r.ds)?.map;
+      if (m !== undefined) m.cells = m.cells.map((c) => c.slice());
+      return;
+    }
     const g = this.actor(r.grantee.actor);
     for (let i = 0; i < r.pages; i++) {
       const cell = g.cells[r.granteePage + i];
@@ -509,7 +590,11 @@ export class Oracle {
   /** A page no other window shares any more is the holder's own again, and writable (vm.md §5, revert rule). */
   private revertLoneCells(): void {
     const holders = new Map<Uint8Array, number>();
-    for (const m of this.actors) for (const c of m.cells) holders.set(c, (holders.get(c) ?? 0) + 1);
+    const cells = [
+      ...this.actors.flatMap((m) => m.cells),
+      ...[...this.ds.values()].flatMap((e) => e.map?.cells ?? []),
+    ];
+    for (const c of cells) holders.set(c, (holders.get(c) ?? 0) + 1);
     for (const m of this.actors)
       m.cells.forEach((c, i) => {
         if (holders.get(c) === 1) m.readOnly[i] = false;
@@ -733,7 +818,7 @@ export class Oracle {
   }
 
   private dsMatches(sub: Subscription, key: number, type: DsType): boolean {
-    const bit = type === 'u32' ? DSF_TYPE_U32 : DSF_TYPE_STR;
+    const bit = TYPE_BIT[type];
     return (
       (sub.filter === 0 || (sub.filter & bit) !== 0) && new RegExp(`^(?:${sub.pattern})$`).test(`fz.k${key}`)
     );
@@ -791,8 +876,8 @@ export class Oracle {
     const sub: Subscription = { pattern, filter: flags & 0xff0, pending: new Set() };
     if ((flags & DSF_INITIAL) !== 0)
       for (const [id, e] of this.ds) {
-        const [key, type] = id.split(':');
-        if (this.dsMatches(sub, Number(key), type === 'str' ? 'str' : 'u32')) sub.pending.add(e.slot);
+        const [key, type] = dsId(id);
+        if (this.dsMatches(sub, key, type)) sub.pending.add(e.slot);
       }
     this.subs.set(a, sub);
     return { result: OK };
@@ -811,11 +896,119 @@ export class Oracle {
     if (found === undefined) return { result: ENOENT };
     sub.pending.delete(slot);
     const [id, e] = found;
-    const [key, type] = id.split(':');
-    return {
-      result: OK,
-      value: `fz.k${key ?? '?'} ${type === 'str' ? DSF_TYPE_STR : DSF_TYPE_U32} ${e.owner}`,
+    const [key, type] = dsId(id);
+    return { result: OK, value: `fz.k${key} ${TYPE_BIT[type]} ${e.owner}` };
+  }
+
+  // ------------------------------------------------------------------ DS MAP entries (spec/ds.md §5, §6.1–6.5)
+
+  /**
+   * ds_publish_map of window pages [page, page+pages): the library's READ|MAP grant to DS (kept on success,
+   * revoked on failure), then the request: OVERWRITE → EINVAL, an existing MAP entry → EEXIST, the kernel's
+   * mapping table full → EBUSY; else DS maps the pages read-only, live, with no snapshot yet.
+   */
+  publishMap(a: number, key: number, page: number, pages: number, flags: number): Outcome {
+    const { ref } = this.create(a, {
+      kind: 'direct',
+      access: READ | MAP,
+      to: DS_WHO,
+      page,
+      pages,
+      from: null,
+    });
+    this.dsKeyGrant(a);
+    const id = `${key}:map`;
+    const fail = (err: number): Outcome => {
+      this.revoke(ref);
+      return { result: err };
     };
+    if ((flags & DSF_OVERWRITE) !== 0) return fail(EINVAL);
+    if (this.ds.has(id)) return fail(EEXIST);
+    if (this.records.length >= MAX_MAP_INFO) return fail(EBUSY);
+    const cells = this.actor(a).cells.slice(page, page + pages);
+    const slot = this.dsSlot();
+    this.ds.set(id, {
+      owner: a,
+      value: 0,
+      flags: flags & 0xfff,
+      slot,
+      map: { cells, sindex: -1, ring: [], grant: ref },
+    });
+    this.records.push({
+      presented: ref,
+      final: ref,
+      owner: this.who(a),
+      ownerPage: page,
+      grantee: DS_WHO,
+      granteePage: 0,
+      pages,
+      ds: id,
+    });
+    this.dsNotify(key, 'map', slot, true);
+    return { result: OK };
+  }
+
+  /**
+   * A MAP entry by key, or the error a request for it gets: none → ESRCH; a caller not the owner → EPERM if the
+   * entry has the `priv` flag (always for 'owner').
+   */
+  private mapEntry(
+    a: number,
+    key: number,
+    priv: number | 'owner',
+  ): { e: DsEntry; m: DsMap } | { err: number } {
+    const e = this.ds.get(`${key}:map`);
+    if (e?.map === undefined) return { err: ESRCH };
+    if ((priv === 'owner' || (e.flags & priv) !== 0) && e.owner !== a) return { err: EPERM };
+    return { e, m: e.map };
+  }
+
+  /** ds_snapshot_map: the live window into ring slot (sindex + 1) mod 5; the outcome's value is the new number. */
+  snapshotMap(a: number, key: number): Outcome {
+    this.dsKeyGrant(a);
+    const x = this.mapEntry(a, key, DSF_PRIV_SNAPSHOT);
+    if ('err' in x) return { result: x.err };
+    x.m.sindex++;
+    x.m.ring[x.m.sindex % NR_DS_SNAPSHOT] = mapBytes(x.m);
+    return { result: OK, value: x.m.sindex };
+  }
+
+  /**
+   * ds_retrieve_map with COPY_MAPPED (n null: the live window) or COPY_SNAPSHOT n (outside [max(0, sindex − 4),
+   * sindex] → EINVAL) into a buffer of `capacity` bytes under a WRITE grant the library makes before the key's and
+   * revokes after; the outcome's value is the bytes copied, as runs.
+   */
+  retrieveMap(a: number, key: number, n: number | null, capacity: number): Outcome {
+    const { ref } = this.grantDirect(a, a, 0, 1, WRITE);
+    this.dsKeyGrant(a);
+    this.revoke(ref);
+    const x = this.mapEntry(a, key, DSF_PRIV_RETRIEVE);
+    if ('err' in x) return { result: x.err };
+    const { sindex, ring } = x.m;
+    const bytes =
+      n === null
+        ? mapBytes(x.m)
+        : n >= Math.max(0, sindex - NR_DS_SNAPSHOT + 1) && n <= sindex
+          ? ring[n % NR_DS_SNAPSHOT]
+          : null;
+    if (bytes === null || bytes === undefined) return { result: EINVAL };
+    return { result: OK, value: runs(bytes.subarray(0, capacity)) };
+  }
+
+  /**
+   * ds_delete_map: ESRCH, a caller not the owner → EPERM; else DS unmaps its window, the entry goes (subscribers'
+   * bits cleared), and the library of the instance that published it revokes the grant it kept.
+   */
+  deleteMap(a: number, key: number): Outcome {
+    this.dsKeyGrant(a);
+    const x = this.mapEntry(a, key, 'owner');
+    if ('err' in x) return { result: x.err };
+    const id = `${key}:map`;
+    this.dropRecords((r) => r.ds === id, true);
+    this.ds.delete(id);
+    this.dsNotify(key, 'map', x.e.slot, false);
+    if (x.m.grant.inst === this.actor(a).inst) this.revoke(x.m.grant);
+    return { result: OK };
   }
 
   /** RS_DOWN of every actor at the end: DS purges their entries. */
