@@ -80,11 +80,12 @@ export type Command =
   | { k: 'check'; a: number }
   /**
    * DS MAP entries under the same keys: ds_publish_map of window pages [page, page+pages), ds_snapshot_map,
-   * ds_retrieve_map of the live bytes (COPY_MAPPED, no `n`) or of snapshot `n` (COPY_SNAPSHOT), ds_delete_map.
+   * ds_retrieve_map of the live bytes (COPY_MAPPED, no `n`) or of snapshot `n` (COPY_SNAPSHOT), or with `page` a
+   * read-only live mapping at that window page (MAP_MAPPED, up to DS_MAP_CAPACITY), ds_delete_map.
    */
   | { k: 'mpublish'; a: number; key: number; page: number; pages: number; flags: number }
   | { k: 'msnapshot'; a: number; key: number }
-  | { k: 'mretrieve'; a: number; key: number; n?: number }
+  | { k: 'mretrieve'; a: number; key: number; n?: number; page?: number }
   | { k: 'mdelete'; a: number; key: number }
   | { k: 'crash'; a: number }
   /**
@@ -308,10 +309,12 @@ function single(rng: Rng, k: Exclude<CommandKind, 'pair'>): SingleCommand {
     case 'msnapshot':
     case 'mdelete':
       return { k, a, key: rng.int(DS_KEYS) };
-    case 'mretrieve':
-      return rng.int(2) === 0
-        ? { k, a, key: rng.int(DS_KEYS) }
-        : { k, a, key: rng.int(DS_KEYS), n: rng.int(8) };
+    case 'mretrieve': {
+      const mode = rng.int(3);
+      const key = rng.int(DS_KEYS);
+      if (mode === 1) return { k, a, key, n: rng.int(8) };
+      return mode === 2 ? { k, a, key, page: rng.int(WINDOW_PAGES) } : { k, a, key };
+    }
     case 'crash':
       return { k, a };
     case 'fork':

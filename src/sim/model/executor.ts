@@ -5,7 +5,7 @@
 // (RS_DOWN) and nothing may leak: VM frames and slab objects back to their counts before the run, no safemap
 // record, no DS entry of an actor. Entry points: runModel, readWindow, ModelOptions, ModelRun, Violation.
 import { KERNEL_CALL, SYS_VSAFECOPY } from '../../include/com.ts';
-import { DSMF_COPY_MAPPED, DSMF_COPY_SNAPSHOT } from '../../include/ds.ts';
+import { DSMF_COPY_MAPPED, DSMF_COPY_SNAPSHOT, DSMF_MAP_MAPPED } from '../../include/ds.ts';
 import { DS_PROC_NR, SELF } from '../../include/endpoint.ts';
 import type { PrivSpec } from '../../include/priv.ts';
 import { encodeScpVector } from '../../include/safecopies.ts';
@@ -485,6 +485,19 @@ class Run {
           (o) => o.snapshotMap(c.a, c.key),
         );
       case 'mretrieve': {
+        if (c.page !== undefined) {
+          const { page } = c;
+          const pages = Math.min(DS_MAP_CAPACITY / PAGE, WINDOW_PAGES - page);
+          return plain(
+            () =>
+              this.call(
+                c.a,
+                (p) => dsRetrieveMap(p, dsKey(c.key), at(page * PAGE), pages * PAGE, 0, DSMF_MAP_MAPPED),
+                (r) => (r.result === 0 ? { result: 0, value: r.len / PAGE } : { result: r.result }),
+              ),
+            (o) => o.retrieveMapped(c.a, c.key, page, pages),
+          );
+        }
         // Into the scratch pages after the window, which only vsafecopy's vectors use besides.
         const buf = at(WINDOW_BYTES);
         return plain(
@@ -853,11 +866,15 @@ export async function runModel(commands: readonly Command[], o: ModelOptions = {
     // DS's scratch page, page-table frames, the one frame the first fork of a run keeps for good, however many
     // follow); what the run leaves beyond the counts taken after it is a leak. The actor also shrinks its heap a
     // page at a time: a cut splits the heap's block for every sharer (vm.md §8.3), RS included, so RS's heap ends
-    // up in single-page blocks, as a run's brks would leave it.
+    // up in single-page blocks, as a run's brks would leave it. And it publishes, maps (MAP_MAPPED) and deletes a
+    // MAP entry, so that DS's grant table, made on its first grant, exists.
     const first = await start();
     await first[0]?.do(async (p, buf) => {
       await forkReader(p, buf, 1, 'warm-up');
       for (let n = ACTOR_HEAP.pages - 1; n >= 1; n--) await p.brk(HEAP_BASE + n * PAGE);
+      await dsPublishMap(p, 'fz.warm-up', buf, PAGE);
+      await dsRetrieveMap(p, 'fz.warm-up', buf + PAGE, PAGE, 0, DSMF_MAP_MAPPED);
+      await dsDeleteMap(p, 'fz.warm-up');
     });
     for (const label of ACTOR_LABELS) sys.stopService(label);
     await sys.run();

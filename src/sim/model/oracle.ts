@@ -102,7 +102,7 @@ interface MapRecord {
   grantee: Who;
   granteePage: number;
   pages: number;
-  /** The DS entry (`${key}:map`) whose window is the grantee, when DS is (DS_WHO). */
+  /** The DS entry (`${key}:map`) whose window is the grantee or, for a MAP_MAPPED retriever, the owner (DS_WHO). */
   ds?: string;
 }
 
@@ -539,16 +539,9 @@ export class Oracle {
     if (v.owner.actor === a) return { result: EINVAL };
     if (this.records.length >= MAX_MAP_INFO) return { result: EBUSY };
     const ownerPage = v.pos / PAGE;
-    const owner = this.actor(v.owner.actor);
-    const me = this.actor(a);
     if (writable && !this.writable(v.owner.actor, v.pos, pages * PAGE)) return { result: EFAULT };
-    for (let i = 0; i < pages; i++) {
-      const cell = owner.cells[ownerPage + i];
-      if (cell === undefined) throw new Error('oracle: mapping outside the owner window');
-      me.cells[page + i] = cell;
-      me.readOnly[page + i] = !writable;
-    }
-    this.records.push({
+    const cells = this.actor(v.owner.actor).cells.slice(ownerPage, ownerPage + pages);
+    this.mapInto(cells, writable, {
       presented: ref,
       final: v.final,
       owner: v.owner,
@@ -557,14 +550,26 @@ export class Oracle {
       granteePage: page,
       pages,
     });
-    this.revertLoneCells();
     return { result: OK };
+  }
+
+  /** The grantee's pages of record r now hold the owner's cells (the sharing), read-only unless writable. */
+  private mapInto(cells: Uint8Array[], writable: boolean, r: MapRecord): void {
+    const me = this.actor(r.grantee.actor);
+    for (let i = 0; i < r.pages; i++) {
+      const cell = cells[i];
+      if (cell === undefined) throw new Error('oracle: mapping outside the owner window');
+      me.cells[r.granteePage + i] = cell;
+      me.readOnly[r.granteePage + i] = !writable;
+    }
+    this.records.push(r);
+    this.revertLoneCells();
   }
 
   /** SUNMAP of one record: the grantee keeps a private, writable copy of what it sees now. */
   private unmapRecord(r: MapRecord): void {
-    if (r.ds !== undefined) {
-      const m = this.ds.get(r.ds)?.map;
+    if (same(r.grantee, DS_WHO)) {
+      const m = r.ds === undefined ? undefined : this.ds.get(r.ds)?.map;
       if (m !== undefined) m.cells = m.cells.map((c) => c.slice());
       return;
     }
@@ -996,8 +1001,35 @@ export class Oracle {
   }
 
   /**
-   * ds_delete_map: ESRCH, a caller not the owner → EPERM; else DS unmaps its window, the entry goes (subscribers'
-   * bits cleared), and the library of the instance that published it revokes the grant it kept.
+   * ds_retrieve_map with MAP_MAPPED at window page `page`: DS grants its window READ|MAP to the caller and the
+   * library safemaps min(pages, the entry's) of it read-only there (the mapping table full → EBUSY): a live view
+   * publisher → DS → retriever. The outcome's value is the pages mapped.
+   */
+  retrieveMapped(a: number, key: number, page: number, pages: number): Outcome {
+    this.dsKeyGrant(a);
+    const x = this.mapEntry(a, key, DSF_PRIV_RETRIEVE);
+    if ('err' in x) return { result: x.err };
+    if (this.records.length >= MAX_MAP_INFO) return { result: EBUSY };
+    const n = Math.min(pages, x.m.cells.length);
+    const ds: GrantRef = { ...DS_WHO, slot: 0, seq: 0 };
+    const id = `${key}:map`;
+    this.mapInto(x.m.cells, false, {
+      presented: ds,
+      final: ds,
+      owner: DS_WHO,
+      ownerPage: 0,
+      grantee: this.who(a),
+      granteePage: page,
+      pages: n,
+      ds: id,
+    });
+    return { result: OK, value: n };
+  }
+
+  /**
+   * ds_delete_map: ESRCH, a caller not the owner → EPERM; else DS unmaps its window and takes it back from every
+   * MAP_MAPPED retriever (each keeps a private copy), the entry goes (subscribers' bits cleared), and the library
+   * of the instance that published it revokes the grant it kept.
    */
   deleteMap(a: number, key: number): Outcome {
     this.dsKeyGrant(a);

@@ -82,6 +82,36 @@ describe('model tester: DS MAP entries and snapshots', () => {
     expect(obs[23]).toBe('{"result":0,"value":"2*4 0*4092 3*4096"}');
   });
 
+  it('MAP_MAPPED: a live read-only view publisher → DS → retriever, frozen by delete_map', async () => {
+    const commands: Command[] = [
+      { k: 'write', a: 0, pos: 0, len: 8, byte: 1 },
+      { k: 'mpublish', a: 0, key: 2, page: 0, pages: 1, flags: 0 },
+      { k: 'mretrieve', a: 1, key: 2, page: 6 }, // one page: the entry's length, not the two the caller offers
+      { k: 'write', a: 0, pos: 0, len: 8, byte: 3 }, // shows at fz1's page 6 (dstest: *buf2 = 3)
+      { k: 'write', a: 1, pos: 6 * P, len: 1, byte: 9 }, // read-only view → SIGSEGV, fz1 restarts
+      { k: 'mretrieve', a: 1, key: 2, page: 7 },
+      { k: 'mdelete', a: 0, key: 2 }, // fz1 keeps a frozen copy
+      { k: 'write', a: 0, pos: 0, len: 8, byte: 4 }, // reaches nobody
+      { k: 'write', a: 1, pos: 7 * P, len: 1, byte: 5 }, // fz1's own page again
+      { k: 'mretrieve', a: 2, key: 2, page: 0 }, // → ESRCH
+    ];
+    const r = await runModel(commands);
+    expect(r.violation).toBeNull();
+    expect(r.leaks).toEqual([]);
+    expect(r.observations.map(seen)).toEqual([
+      '{"result":0}',
+      '{"result":0}',
+      '{"result":0,"value":1}',
+      '{"result":0}',
+      '{"result":"killed"}',
+      '{"result":0,"value":1}',
+      '{"result":0}',
+      '{"result":0}',
+      '{"result":0}',
+      '{"result":-3}',
+    ]);
+  });
+
   it('reports a DS window that stopped following the publisher behind the oracle back', async () => {
     const commands: Command[] = [
       { k: 'write', a: 1, pos: 0, len: 8, byte: 4 },
