@@ -2,6 +2,7 @@
 // memory window) can ask of the grant machinery, VM and DS. Commands name actors by index and grants by the index
 // of a previously created grant (`g`, taken modulo the grants that exist), so a shrunk sequence keeps its meaning.
 // Entry points: Command, ACTORS, WINDOW_PAGES, generateCommands, formatCommand.
+import type { ExecImage } from '../../include/vm.ts';
 import { Rng } from '../../lib/rng.ts';
 
 /** Actors (RS services fz0..fz2); each owns a window of WINDOW_PAGES pages and one scratch page after it. */
@@ -20,6 +21,24 @@ export const AREA_PAGES = 6;
  */
 export const HEAP_PAGES = 8;
 export const BRK_FAR = 0x70000000;
+/**
+ * The program a forked child execs (fork with `exec`): one page of text, data of a page and 100 bytes, 200 bytes
+ * of bss, so the new heap has 2 pages (vm.md §8.6); its bytes are a known pattern. The new image reads the byte at
+ * `pos` modulo EXEC_SPAN from VM_PROCSTART: text, data, bss (zeros), and a page past the heap (SIGSEGV).
+ */
+export const EXEC_IMAGE: ExecImage = {
+  name: 'fz-exec',
+  text: PAGE,
+  data: PAGE + 100,
+  bss: 200,
+  tot: 0,
+  args: 0,
+  textBytes: Uint8Array.from({ length: PAGE }, (_, i) => 0x80 | (i % 97)),
+  dataBytes: Uint8Array.from({ length: PAGE + 100 }, (_, i) => 1 + ((i * 7) % 113)),
+};
+export const EXEC_SPAN = 4 * PAGE;
+/** Signals a parent kills its blocked child with (fork with `kill`): SIGKILL, SIGTERM. */
+export const KILL_SIGNALS = [9, 15] as const;
 /** DS keys the actors publish under (u32 and STR values). */
 export const DS_KEYS = 3;
 
@@ -91,8 +110,11 @@ export type Command =
   /**
    * The actor forks a child that reads the window byte at `pos` (its fork-time snapshot), writes `byte` there (its
    * private copy) and exits with the byte it read as its status; the actor releases it, waits, and returns it.
+   * With `exec` the child then execs EXEC_IMAGE, which exits with the byte of its own image at `pos` mod EXEC_SPAN.
+   * With `kill` the child blocks instead (in a sendrec to the actor, which receives and never replies) and the
+   * actor kills it with that signal, waits (the signal comes back) and kills it again (ESRCH).
    */
-  | { k: 'fork'; a: number; pos: number; byte: number }
+  | { k: 'fork'; a: number; pos: number; byte: number; exec?: boolean; kill?: number }
   /** mmap of anonymous private pages in the area: at `page` exactly (MAP_FIXED) or with `page` as the hint. */
   | { k: 'mmap'; a: number; page: number; pages: number; fixed: boolean }
   | { k: 'munmap'; a: number; page: number; pages: number }
@@ -317,8 +339,12 @@ function single(rng: Rng, k: Exclude<CommandKind, 'pair'>): SingleCommand {
     }
     case 'crash':
       return { k, a };
-    case 'fork':
-      return { k, a, pos: rng.int(WINDOW_BYTES), byte: 1 + rng.int(255) };
+    case 'fork': {
+      const c = { k, a, pos: rng.int(WINDOW_BYTES), byte: 1 + rng.int(255) };
+      const mode = rng.int(3);
+      if (mode === 1) return { ...c, exec: true };
+      return mode === 2 ? { ...c, kill: pick(rng, KILL_SIGNALS) } : c;
+    }
     case 'mmap':
       return { k, a, page: rng.int(AREA_PAGES), pages: 1 + rng.int(3), fixed: rng.int(2) === 0 };
     case 'munmap':

@@ -42,6 +42,8 @@ import {
   AREA_PAGES,
   DS_MAP_CAPACITY,
   DS_PATTERNS,
+  EXEC_IMAGE,
+  EXEC_SPAN,
   HEAP_PAGES,
   PAGE,
   WINDOW_BYTES,
@@ -580,10 +582,15 @@ class Run {
           () =>
             this.call(
               c.a,
-              (p) => forkReader(p, at(c.pos), c.byte, `${d.label}-child`),
+              (p) => forkReader(p, at(c.pos), c.byte, `${d.label}-child`, c),
               (r: Outcome) => r,
             ),
-          (o) => o.fork(c.a, c.pos),
+          (o) =>
+            c.exec === true
+              ? o.forkExec(c.pos)
+              : c.kill !== undefined
+                ? o.forkKill(c.kill)
+                : o.fork(c.a, c.pos),
         );
       case 'crash':
         return plain(
@@ -688,20 +695,44 @@ interface Plan {
 
 /**
  * fork: the child reads the byte at addr, writes `byte` there and exits with what it read; the parent releases it
- * (a system process's child starts held), waits, and returns its status (or the signal that ended it).
+ * (a system process's child starts held), waits, and returns its status (or the signal that ended it). With `exec`
+ * the child execs EXEC_IMAGE instead of exiting, and the new image exits with its byte at `pos` mod EXEC_SPAN
+ * (a failed exec: 1000 + the errno). With `kill` the child blocks in a sendrec to the parent, which receives it,
+ * kills the child, waits, and kills it again: the status is `signal <n>, again <code>`.
  */
-async function forkReader(p: Proc, addr: number, byte: number, name: string): Promise<Outcome> {
+async function forkReader(
+  p: Proc,
+  addr: number,
+  byte: number,
+  name: string,
+  o: { pos: number; exec?: boolean; kill?: number } = { pos: 0 },
+): Promise<Outcome> {
+  const parent = p.endpoint;
   const child = await p.fork(async (ch) => {
     const b = await ch.readU8(addr);
     await ch.writeU8(addr, byte);
+    if (o.exec === true) {
+      const e = await ch.exec(EXEC_IMAGE, async (q) =>
+        q.exit(await q.readU8(VM_PROCSTART + (o.pos % EXEC_SPAN))),
+      );
+      await ch.exit(1000 - e);
+    }
+    if (o.kill !== undefined) await ch.exit(1000 + (await ch.sendrec(parent, { type: 0 })).type);
     await ch.exit(b);
   }, name);
   if (child < 0) return { result: child };
   await releaseChild(p, child);
+  let again = '';
+  if (o.kill !== undefined) {
+    await p.receive(child);
+    const k = await p.kill(child, o.kill);
+    if (k !== 0) return { result: k };
+  }
   const w = await p.wait();
+  if (o.kill !== undefined) again = `, again ${await p.kill(child, o.kill)}`;
   return {
     result: w.endpoint === child ? 0 : w.endpoint,
-    value: w.signal === 0 ? w.code : `signal ${w.signal}`,
+    value: w.signal === 0 ? w.code : `signal ${w.signal}${again}`,
   };
 }
 

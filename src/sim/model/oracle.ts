@@ -4,7 +4,15 @@
 // arrays of entries, and DS is a Map. Entry points: Oracle, Who, GrantRef, Outcome.
 // DIVERGES: the oracle knows each grant slot's revocation count in both id schemes, so it can tell when a legacy id
 // reaches a slot that was revoked and handed out again (`staleReuse`), the one case where the schemes may differ.
-import { AREA_PAGES, HEAP_PAGES, PAGE, WINDOW_BYTES, WINDOW_PAGES } from './commands.ts';
+import {
+  AREA_PAGES,
+  EXEC_IMAGE,
+  EXEC_SPAN,
+  HEAP_PAGES,
+  PAGE,
+  WINDOW_BYTES,
+  WINDOW_PAGES,
+} from './commands.ts';
 import type { CopySpec } from './commands.ts';
 
 // Error codes (spec/grants.md conventions) and the flags the oracle needs, restated from the spec.
@@ -781,6 +789,26 @@ export class Oracle {
    */
   fork(a: number, pos: number): Outcome {
     return { result: OK, value: this.window(a)[pos] ?? 0 };
+  }
+
+  /**
+   * fork, then exec of EXEC_IMAGE in the child (vm.md §8.6): the new image is text at VM_PROCSTART, then the heap
+   * of data and bss (a page multiple, zeros past the data), then nothing: the byte at `pos` mod EXEC_SPAN is its
+   * exit status, or a SIGSEGV past the heap. The parent's memory is untouched.
+   */
+  forkExec(pos: number): Outcome {
+    const { text, data, bss, textBytes, dataBytes } = EXEC_IMAGE;
+    const at = pos % EXEC_SPAN;
+    const textEnd = Math.ceil(text / PAGE) * PAGE;
+    const heapEnd = textEnd + Math.max(1, Math.ceil((data + bss) / PAGE)) * PAGE;
+    if (at >= heapEnd) return { result: OK, value: 'signal 11' };
+    const byte = at < textEnd ? textBytes?.[at] : dataBytes?.[at - textEnd];
+    return { result: OK, value: byte ?? 0 };
+  }
+
+  /** fork, then a kill of the blocked child by the parent: wait reports the signal, a second kill ESRCH. */
+  forkKill(sig: number): Outcome {
+    return { result: OK, value: `signal ${sig}, again ${ESRCH}` };
   }
 
   /** The actor dies (SIGKILL or SIGSEGV) and RS restarts it: a new instance, a fresh zeroed window, no grants. */
