@@ -1,9 +1,10 @@
 // Runs a command sequence on a real system and on the naive oracle side by side (model-based testing). After
-// every command: the return codes (and grant ids, retrieved values), every actor's window bytes and the actors' DS
-// entries must agree, and sys.sanityCheck() must hold (after every kernel entry with `everyStep`); a pair of
-// commands in flight together must match one of its two serial orders. At the end every actor is taken down
-// (RS_DOWN) and nothing may leak: VM frames and slab objects back to their counts before the run, no safemap
-// record, no DS entry of an actor. Entry points: runModel, readWindow, ModelOptions, ModelRun, Violation.
+// every command: the return codes (and grant ids, retrieved values), every actor's window, area and heap bytes
+// and the actors' DS entries (of a MAP entry, DS's window bytes too) must agree, and sys.sanityCheck() must hold
+// (after every kernel entry with `everyStep`); a pair of commands in flight together must match one of its two
+// serial orders. At the end every actor is taken down (RS_DOWN) and nothing may leak: VM frames and slab objects
+// back to their counts before the run, no safemap record, no DS entry of an actor. Entry points: runModel,
+// readWindow, areaBase, HEAP_BASE, ACTOR_HEAP, ModelOptions, ModelRun, Violation.
 import { KERNEL_CALL, SYS_VSAFECOPY } from '../../include/com.ts';
 import { DSMF_COPY_MAPPED, DSMF_COPY_SNAPSHOT, DSMF_MAP_MAPPED } from '../../include/ds.ts';
 import { DS_PROC_NR, SELF } from '../../include/endpoint.ts';
@@ -51,7 +52,7 @@ import {
   formatCommand,
 } from './commands.ts';
 import type { Command, CopySpec, SingleCommand } from './commands.ts';
-import { Oracle, hashBytes, runs } from './oracle.ts';
+import { Oracle, runs } from './oracle.ts';
 import type { GrantRef, HeapLayout, Outcome, Space, Who } from './oracle.ts';
 
 export interface ModelOptions {
@@ -151,6 +152,12 @@ function areaRegions(sys: System, d: Driven): [number, number][] {
     .sort(([x], [y]) => x - y);
 }
 
+function hashBytes(bytes: Uint8Array, h: number): number {
+  let x = h >>> 0;
+  for (const b of bytes) x = Math.imul(x ^ b, 0x01000193) >>> 0;
+  return x;
+}
+
 /** The end of VM's region at the heap's start, in pages from it (-1: none). */
 function heapEnd(sys: System, d: Driven): number {
   const r = sys.vm.regions(d.ep).find((x) => x.vaddr === HEAP_BASE);
@@ -159,8 +166,8 @@ function heapEnd(sys: System, d: Driven): number {
 
 class ModelViolation extends Error {}
 
-/** The bytes of the area or (heap) of the heap that are compared. */
-const spaceBytes = (heap: boolean | undefined): number => (heap === true ? HEAP_PAGES : AREA_PAGES) * PAGE;
+/** How many bytes of the area, or with `heap` of the heap, are compared (and commands may touch). */
+const spaceLen = (heap: boolean | undefined): number => (heap === true ? HEAP_PAGES : AREA_PAGES) * PAGE;
 
 /** Fits a command's ranges into the window (the generators may draw past its end). */
 function clamp(c: Command): Command {
@@ -183,9 +190,9 @@ function clampSingle(c: SingleCommand): SingleCommand {
       return { ...c, len: fit(c.pos, c.len) };
     case 'awrite':
     case 'acopy':
-      return { ...c, len: Math.max(c.k === 'awrite' ? 1 : 0, Math.min(c.len, spaceBytes(c.heap) - c.pos)) };
+      return { ...c, len: Math.max(c.k === 'awrite' ? 1 : 0, Math.min(c.len, spaceLen(c.heap) - c.pos)) };
     case 'aread':
-      return { ...c, pos: Math.min(c.pos, spaceBytes(c.heap) - 4) };
+      return { ...c, pos: Math.min(c.pos, spaceLen(c.heap) - 4) };
     case 'vcopy':
       return { ...c, items: c.items.map((x) => ({ ...x, len: fit(x.pos, x.len) })) };
     default:
@@ -810,26 +817,23 @@ function matchState(real: RealState, oracle: Oracle): void {
     const who = ACTOR_LABELS[a] ?? a;
     if (end !== oracle.heapEnd(a))
       throw new ModelViolation(`${who}: the heap ends at page ${end}, the oracle says ${oracle.heapEnd(a)}`);
-    const wantHeap = oracle.heapBytes(a);
-    const h = heap.findIndex((b, i) => b !== wantHeap[i]);
-    if (h >= 0)
-      throw new ModelViolation(
-        `${who}: heap byte ${h} is ${heap[h] ?? '?'}, the oracle says ${wantHeap[h] ?? '?'}`,
-      );
+    sameBytes(`${who}: heap`, heap, oracle.spaceBytes(a, 'heap'));
     const wantRegions = JSON.stringify(oracle.areaRegions(a));
     if (JSON.stringify(regions) !== wantRegions)
       throw new ModelViolation(
         `${who}: area regions ${JSON.stringify(regions)}, the oracle says ${wantRegions}`,
       );
-    const want = oracle.areaBytes(a);
-    const at = bytes.findIndex((b, i) => b !== want[i]);
-    if (at >= 0)
-      throw new ModelViolation(
-        `${who}: area byte ${at} is ${bytes[at] ?? '?'}, the oracle says ${want[at] ?? '?'}`,
-      );
+    sameBytes(`${who}: area`, bytes, oracle.spaceBytes(a, 'area'));
   });
   const want = dsText(oracle.dsEntries());
   if (real.ds !== want) throw new ModelViolation(`DS entries ${real.ds}, the oracle says ${want}`);
+}
+
+/** Throws a ModelViolation at the first byte where `real` differs from `want`. */
+function sameBytes(what: string, real: Uint8Array, want: Uint8Array): void {
+  const at = real.findIndex((b, i) => b !== want[i]);
+  if (at >= 0)
+    throw new ModelViolation(`${what} byte ${at} is ${real[at] ?? '?'}, the oracle says ${want[at] ?? '?'}`);
 }
 
 /** RS_DOWN of every actor, then the leak checks against the counts taken before the actors started. */

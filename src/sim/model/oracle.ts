@@ -158,13 +158,6 @@ export interface Outcome {
 
 type Verified = { ok: true; owner: Who; pos: number; final: GrantRef } | { ok: false; err: number };
 
-/** FNV-1a over bytes (fingerprints of bytes the windows do not show). */
-export function hashBytes(bytes: Uint8Array, h = 0x811c9dc5): number {
-  let x = h >>> 0;
-  for (const b of bytes) x = Math.imul(x ^ b, 0x01000193) >>> 0;
-  return x;
-}
-
 /** Bytes as runs, e.g. `7*100 0*3996`: how a retrieved MAP value and DS's windows are compared and shown. */
 export function runs(bytes: Uint8Array): string {
   const out: string[] = [];
@@ -253,7 +246,6 @@ export class Oracle {
       ids.set(c, id);
       return id;
     };
-    const hashOf = (b: Uint8Array | null): number | null => (b === null ? null : hashBytes(b));
     const sharing = this.actors.map((m) => m.cells.map(cellId));
     return JSON.stringify({
       actors: this.actors.map((m) => ({
@@ -267,7 +259,14 @@ export class Oracle {
       records: this.records,
       ds: [...this.ds].map(([id, e]) => [
         id,
-        { ...e, map: e.map && { ...e.map, cells: e.map.cells.map(cellId), ring: e.map.ring.map(hashOf) } },
+        {
+          ...e,
+          map: e.map && {
+            ...e.map,
+            cells: e.map.cells.map(cellId),
+            ring: e.map.ring.map((b) => b && runs(b)),
+          },
+        },
       ]),
       subs: [...this.subs].map(([a, x]) => [a, x.pattern, x.filter, [...x.pending].sort((p, q) => p - q)]),
       stale: this.staleReuse,
@@ -635,10 +634,14 @@ export class Oracle {
 
   // ------------------------------------------------------------------ mmap area (spec/vm.md §6, §8.2, §8.3)
 
-  /** The actor's mmap area as its process sees it: AREA_PAGES pages, unmapped or unwritten pages as zeros. */
-  areaBytes(a: number): Uint8Array {
-    const out = new Uint8Array(AREA_PAGES * PAGE);
-    for (const [p, b] of this.actor(a).area) if (p < AREA_PAGES) out.set(b, p * PAGE);
+  /**
+   * The actor's mmap area (AREA_PAGES pages) or the first HEAP_PAGES of its heap as its process sees them:
+   * unmapped or unwritten pages as zeros.
+   */
+  spaceBytes(a: number, sp: Space): Uint8Array {
+    const pages = sp === 'area' ? AREA_PAGES : HEAP_PAGES;
+    const out = new Uint8Array(pages * PAGE);
+    for (const [p, b] of this.space(a, sp).bytes) if (p < pages) out.set(b, p * PAGE);
     return out;
   }
 
@@ -748,13 +751,6 @@ export class Oracle {
       this.write(v.owner.actor, v.pos, this.spaceRead(a, sp, c.pos, c.len));
     }
     return { result: OK };
-  }
-
-  /** The actor's first HEAP_PAGES heap pages as its process sees them (above the break, or unwritten: zeros). */
-  heapBytes(a: number): Uint8Array {
-    const out = new Uint8Array(HEAP_PAGES * PAGE);
-    for (const [p, b] of this.actor(a).heap) if (p < HEAP_PAGES) out.set(b, p * PAGE);
-    return out;
   }
 
   /** The break, in pages from the heap's start. */
