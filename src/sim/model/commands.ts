@@ -51,6 +51,8 @@ export const COPY_LENGTHS = [0, 1, 100, PAGE - 1, PAGE, PAGE + 1, 2 * PAGE, 3 * 
 export const DS_FLAG_SETS = [0, 0x1000, 0x002, 0x1002, 0x1004] as const;
 /** STR values: empty, short, 15 bytes (the most), 16 bytes (EINVAL). */
 export const DS_STRINGS = ['', 'a', 'little', 'fifteen-chars-x', 'sixteen-chars-xx'] as const;
+/** MAP entries use the first two keys only, so that snapshots, retrieves and deletes mostly find one. */
+export const DS_MAP_KEYS = 2;
 /** ds_publish_map flags: 0, PRIV_RETRIEVE, PRIV_OVERWRITE (= PRIV_SNAPSHOT), OVERWRITE (EINVAL for MAP). */
 export const DS_MAP_FLAG_SETS = [0, 0, 0x002, 0x004, 0x1000] as const;
 /** Bytes a MAP retrieve copies at most (into the two scratch pages after the window). */
@@ -206,7 +208,7 @@ const WEIGHTS: readonly [CommandKind, number][] = [
   ['delete', 1],
   ['subscribe', 1],
   ['check', 2],
-  ['mpublish', 2],
+  ['mpublish', 4],
   ['msnapshot', 2],
   ['mretrieve', 2],
   ['mdelete', 1],
@@ -323,17 +325,17 @@ function single(rng: Rng, k: Exclude<CommandKind, 'pair'>): SingleCommand {
       return {
         k,
         a,
-        key: rng.int(DS_KEYS),
+        key: rng.int(DS_MAP_KEYS),
         page: rng.int(WINDOW_PAGES),
         pages: 1 + rng.int(2),
         flags: pick(rng, DS_MAP_FLAG_SETS),
       };
     case 'msnapshot':
     case 'mdelete':
-      return { k, a, key: rng.int(DS_KEYS) };
+      return { k, a, key: rng.int(DS_MAP_KEYS) };
     case 'mretrieve': {
       const mode = rng.int(3);
-      const key = rng.int(DS_KEYS);
+      const key = rng.int(DS_MAP_KEYS);
       if (mode === 1) return { k, a, key, n: rng.int(8) };
       return mode === 2 ? { k, a, key, page: rng.int(WINDOW_PAGES) } : { k, a, key };
     }
@@ -354,7 +356,9 @@ function single(rng: Rng, k: Exclude<CommandKind, 'pair'>): SingleCommand {
     case 'acopy': {
       // One time in three the heap instead of the area.
       const heap = rng.int(3) === 0;
-      const page = rng.int(heap ? HEAP_PAGES : AREA_PAGES) * PAGE;
+      // In the heap, half the time a page of the first half, below the first break (4 pages): above it is a SIGSEGV.
+      const span = !heap ? AREA_PAGES : rng.int(2) === 0 ? HEAP_PAGES / 2 : HEAP_PAGES;
+      const page = rng.int(span) * PAGE;
       const where = heap ? { heap } : {};
       if (k === 'aread') return { k, a, pos: page + pick(rng, [0, 4, PAGE - 2]), ...where };
       if (k === 'acopy')
