@@ -5,7 +5,7 @@
 import type { ExecImage } from '../../include/vm.ts';
 import { Rng } from '../../lib/rng.ts';
 
-/** Actors (RS services fz0..fz2); each owns a window of WINDOW_PAGES pages and one scratch page after it. */
+/** Actors (RS services fz0..fz2); each owns a window of WINDOW_PAGES pages and two scratch pages after it. */
 export const ACTORS = 3;
 export const WINDOW_PAGES = 8;
 export const PAGE = 4096;
