@@ -20,6 +20,7 @@ export const AREA_PAGES = 6;
  * RS's 4-page heap); brk moves the break within them, or far past them into the stack (BRK_FAR: ENOMEM).
  */
 export const HEAP_PAGES = 8;
+/** A brk target far past the heap, beyond the stack region's start: ENOMEM. */
 export const BRK_FAR = 0x70000000;
 /**
  * The program a forked child execs (fork with `exec`): one page of text, data of a page and 100 bytes, 200 bytes
@@ -36,6 +37,7 @@ export const EXEC_IMAGE: ExecImage = {
   textBytes: Uint8Array.from({ length: PAGE }, (_, i) => 0x80 | (i % 97)),
   dataBytes: Uint8Array.from({ length: PAGE + 100 }, (_, i) => 1 + ((i * 7) % 113)),
 };
+/** The bytes of the exec'd image a child may read: text, the 2-page heap, and one page past it. */
 export const EXEC_SPAN = 4 * PAGE;
 /** Signals a parent kills its blocked child with (fork with `kill`): SIGKILL, SIGTERM. */
 export const KILL_SIGNALS = [9, 15] as const;

@@ -136,7 +136,9 @@ export const areaBase = (d: Driven): number => d.buf + 256 * PAGE;
  */
 const RS_IMAGE = bootTable().find((e) => e.role === 'rs');
 if (RS_IMAGE === undefined) throw new Error('no RS in the boot table');
+/** Where every actor's heap starts (after RS's text). */
 export const HEAP_BASE = VM_PROCSTART + RS_IMAGE.textPages * PAGE;
+/** Every actor's first break and the most its heap may grow to (the oracle's HeapLayout). */
 export const ACTOR_HEAP: HeapLayout = {
   pages: Math.max(1, RS_IMAGE.dataPages),
   limit: (VM_STACKTOP - RS_IMAGE.stackPages * PAGE - HEAP_BASE) / PAGE,

@@ -95,7 +95,9 @@ interface ActorModel {
  * least one; a service is a fork of RS and starts with RS's heap) and the pages up to the next region (the stack).
  */
 export interface HeapLayout {
+  /** The break at every start, in pages from the heap's start. */
   pages: number;
+  /** Where the next region (the stack) starts, in pages from the heap's start: the break may not pass it. */
   limit: number;
 }
 
