@@ -2,9 +2,10 @@
 // memory window) can ask of the grant machinery, VM and DS. Commands name actors by index and grants by the index
 // of a previously created grant (`g`, taken modulo the grants that exist), so a shrunk sequence keeps its meaning.
 // Entry points: Command, ACTORS, WINDOW_PAGES, generateCommands, formatCommand.
+import type { ExecImage } from '../../include/vm.ts';
 import { Rng } from '../../lib/rng.ts';
 
-/** Actors (RS services fz0..fz2); each owns a window of WINDOW_PAGES pages and one scratch page after it. */
+/** Actors (RS services fz0..fz2); each owns a window of WINDOW_PAGES pages and two scratch pages after it. */
 export const ACTORS = 3;
 export const WINDOW_PAGES = 8;
 export const PAGE = 4096;
@@ -14,6 +15,32 @@ export const WINDOW_BYTES = WINDOW_PAGES * PAGE;
  * start; mmap / munmap / user reads and writes / safecopies work on it (a hinted mmap may place pages past its end).
  */
 export const AREA_PAGES = 6;
+/**
+ * Pages of each actor's heap that are compared, from the heap's start (a service is a fork of RS and starts with
+ * RS's 4-page heap); brk moves the break within them, or far past them into the stack (BRK_FAR: ENOMEM).
+ */
+export const HEAP_PAGES = 8;
+/** A brk target far past the heap, beyond the stack region's start: ENOMEM. */
+export const BRK_FAR = 0x70000000;
+/**
+ * The program a forked child execs (fork with `exec`): one page of text, data of a page and 100 bytes, 200 bytes
+ * of bss, so the new heap has 2 pages (vm.md §8.6); its bytes are a known pattern. The new image reads the byte at
+ * `pos` modulo EXEC_SPAN from VM_PROCSTART: text, data, bss (zeros), and a page past the heap (SIGSEGV).
+ */
+export const EXEC_IMAGE: ExecImage = {
+  name: 'fz-exec',
+  text: PAGE,
+  data: PAGE + 100,
+  bss: 200,
+  tot: 0,
+  args: 0,
+  textBytes: Uint8Array.from({ length: PAGE }, (_, i) => 0x80 | (i % 97)),
+  dataBytes: Uint8Array.from({ length: PAGE + 100 }, (_, i) => 1 + ((i * 7) % 113)),
+};
+/** The bytes of the exec'd image a child may read: text, the 2-page heap, and one page past it. */
+export const EXEC_SPAN = 4 * PAGE;
+/** Signals a parent kills its blocked child with (fork with `kill`): SIGKILL, SIGTERM. */
+export const KILL_SIGNALS = [9, 15] as const;
 /** DS keys the actors publish under (u32 and STR values). */
 export const DS_KEYS = 3;
 
@@ -26,6 +53,12 @@ export const COPY_LENGTHS = [0, 1, 100, PAGE - 1, PAGE, PAGE + 1, 2 * PAGE, 3 * 
 export const DS_FLAG_SETS = [0, 0x1000, 0x002, 0x1002, 0x1004] as const;
 /** STR values: empty, short, 15 bytes (the most), 16 bytes (EINVAL). */
 export const DS_STRINGS = ['', 'a', 'little', 'fifteen-chars-x', 'sixteen-chars-xx'] as const;
+/** MAP entries use the first two keys only, so that snapshots, retrieves and deletes mostly find one. */
+export const DS_MAP_KEYS = 2;
+/** ds_publish_map flags: 0, PRIV_RETRIEVE, PRIV_OVERWRITE (= PRIV_SNAPSHOT), OVERWRITE (EINVAL for MAP). */
+export const DS_MAP_FLAG_SETS = [0, 0, 0x002, 0x004, 0x1000] as const;
+/** Bytes a MAP retrieve copies at most (into the two scratch pages after the window). */
+export const DS_MAP_CAPACITY = 2 * PAGE;
 /** Subscription patterns over the keys `fz.k0`..: whole-key regexes, the last one does not compile (EINVAL). */
 export const DS_PATTERNS = ['fz\\.k0', 'fz\\.k[01]', 'fz\\.k.*', 'fz\\.k(0|2)', 'fz\\.k('] as const;
 /** Subscribe flags: type filter none / U32 / STR, with DSF_INITIAL (0x2000) and DSF_OVERWRITE (0x1000). */
@@ -68,20 +101,37 @@ export type Command =
   /** ds_subscribe with DS_PATTERNS[pattern]; ds_check reports the lowest pending key, its type and owner. */
   | { k: 'subscribe'; a: number; pattern: number; flags: number }
   | { k: 'check'; a: number }
+  /**
+   * DS MAP entries under the same keys: ds_publish_map of window pages [page, page+pages), ds_snapshot_map,
+   * ds_retrieve_map of the live bytes (COPY_MAPPED, no `n`) or of snapshot `n` (COPY_SNAPSHOT), or with `page` a
+   * read-only live mapping at that window page (MAP_MAPPED, up to DS_MAP_CAPACITY), ds_delete_map.
+   */
+  | { k: 'mpublish'; a: number; key: number; page: number; pages: number; flags: number }
+  | { k: 'msnapshot'; a: number; key: number }
+  | { k: 'mretrieve'; a: number; key: number; n?: number; page?: number }
+  | { k: 'mdelete'; a: number; key: number }
   | { k: 'crash'; a: number }
   /**
    * The actor forks a child that reads the window byte at `pos` (its fork-time snapshot), writes `byte` there (its
    * private copy) and exits with the byte it read as its status; the actor releases it, waits, and returns it.
+   * With `exec` the child then execs EXEC_IMAGE, which exits with the byte of its own image at `pos` mod EXEC_SPAN.
+   * With `kill` the child blocks instead (in a sendrec to the actor, which receives and never replies) and the
+   * actor kills it with that signal, waits (the signal comes back) and kills it again (ESRCH).
    */
-  | { k: 'fork'; a: number; pos: number; byte: number }
+  | { k: 'fork'; a: number; pos: number; byte: number; exec?: boolean; kill?: number }
   /** mmap of anonymous private pages in the area: at `page` exactly (MAP_FIXED) or with `page` as the hint. */
   | { k: 'mmap'; a: number; page: number; pages: number; fixed: boolean }
   | { k: 'munmap'; a: number; page: number; pages: number }
-  /** A user write / a user read of one 32-bit word in the area, at byte `pos` of it. */
-  | { k: 'awrite'; a: number; pos: number; len: number; byte: number }
-  | { k: 'aread'; a: number; pos: number }
-  /** A safecopy between a grant and the area (`pos` is a byte offset in the area). */
-  | ({ k: 'acopy'; a: number } & CopySpec)
+  /**
+   * A user write / a user read of one 32-bit word in the area, at byte `pos` of it; with `heap`, in the heap
+   * instead (`pos` from the heap's start).
+   */
+  | { k: 'awrite'; a: number; pos: number; len: number; byte: number; heap?: boolean }
+  | { k: 'aread'; a: number; pos: number; heap?: boolean }
+  /** A safecopy between a grant and the area (`pos` is a byte offset in the area), or with `heap` the heap. */
+  | ({ k: 'acopy'; a: number; heap?: boolean } & CopySpec)
+  /** brk to `at` bytes from the heap's start (rounded up to a page by VM; may be negative or BRK_FAR). */
+  | { k: 'brk'; a: number; at: number }
   /** Two commands of different actors in flight together; the outcome must be one of the two serial orders. */
   | { k: 'pair'; first: SingleCommand; second: SingleCommand };
 
@@ -127,6 +177,10 @@ export const COMMAND_KINDS: readonly CommandKind[] = [
   'delete',
   'subscribe',
   'check',
+  'mpublish',
+  'msnapshot',
+  'mretrieve',
+  'mdelete',
   'crash',
   'fork',
   'mmap',
@@ -134,6 +188,7 @@ export const COMMAND_KINDS: readonly CommandKind[] = [
   'awrite',
   'aread',
   'acopy',
+  'brk',
   'pair',
 ];
 
@@ -155,6 +210,10 @@ const WEIGHTS: readonly [CommandKind, number][] = [
   ['delete', 1],
   ['subscribe', 1],
   ['check', 2],
+  ['mpublish', 4],
+  ['msnapshot', 2],
+  ['mretrieve', 2],
+  ['mdelete', 1],
   ['crash', 1],
   ['fork', 1],
   ['mmap', 3],
@@ -162,6 +221,7 @@ const WEIGHTS: readonly [CommandKind, number][] = [
   ['awrite', 2],
   ['aread', 1],
   ['acopy', 2],
+  ['brk', 2],
   ['pair', 3],
 ];
 
@@ -263,30 +323,63 @@ function single(rng: Rng, k: Exclude<CommandKind, 'pair'>): SingleCommand {
       return { k, a, pattern: rng.int(DS_PATTERNS.length), flags: pick(rng, DS_SUB_FLAG_SETS) };
     case 'check':
       return { k, a };
+    case 'mpublish':
+      return {
+        k,
+        a,
+        key: rng.int(DS_MAP_KEYS),
+        page: rng.int(WINDOW_PAGES),
+        pages: 1 + rng.int(2),
+        flags: pick(rng, DS_MAP_FLAG_SETS),
+      };
+    case 'msnapshot':
+    case 'mdelete':
+      return { k, a, key: rng.int(DS_MAP_KEYS) };
+    case 'mretrieve': {
+      const mode = rng.int(3);
+      const key = rng.int(DS_MAP_KEYS);
+      if (mode === 1) return { k, a, key, n: rng.int(8) };
+      return mode === 2 ? { k, a, key, page: rng.int(WINDOW_PAGES) } : { k, a, key };
+    }
     case 'crash':
       return { k, a };
-    case 'fork':
-      return { k, a, pos: rng.int(WINDOW_BYTES), byte: 1 + rng.int(255) };
+    case 'fork': {
+      const c = { k, a, pos: rng.int(WINDOW_BYTES), byte: 1 + rng.int(255) };
+      const mode = rng.int(3);
+      if (mode === 1) return { ...c, exec: true };
+      return mode === 2 ? { ...c, kill: pick(rng, KILL_SIGNALS) } : c;
+    }
     case 'mmap':
       return { k, a, page: rng.int(AREA_PAGES), pages: 1 + rng.int(3), fixed: rng.int(2) === 0 };
     case 'munmap':
       return { k, a, page: rng.int(AREA_PAGES + 1), pages: 1 + rng.int(3) };
     case 'awrite':
+    case 'aread':
+    case 'acopy': {
+      // One time in three the heap instead of the area.
+      const heap = rng.int(3) === 0;
+      // In the heap, half the time a page of the first half, below the first break (4 pages): above it is a SIGSEGV.
+      const span = !heap ? AREA_PAGES : rng.int(2) === 0 ? HEAP_PAGES / 2 : HEAP_PAGES;
+      const page = rng.int(span) * PAGE;
+      const where = heap ? { heap } : {};
+      if (k === 'aread') return { k, a, pos: page + pick(rng, [0, 4, PAGE - 2]), ...where };
+      if (k === 'acopy')
+        return { k, a, ...copySpec(rng), pos: page + pick(rng, [0, 0, 1, 100, PAGE - 1]), ...where };
       return {
         k,
         a,
-        pos: rng.int(AREA_PAGES) * PAGE + pick(rng, [0, 1, 100, PAGE - 1]),
+        pos: page + pick(rng, [0, 1, 100, PAGE - 1]),
         len: pick(rng, [1, 7, PAGE, 2 * PAGE]),
         byte: 1 + rng.int(255),
+        ...where,
       };
-    case 'aread':
-      return { k, a, pos: rng.int(AREA_PAGES) * PAGE + pick(rng, [0, 4, PAGE - 2]) };
-    case 'acopy':
+    }
+    case 'brk':
       return {
         k,
         a,
-        ...copySpec(rng),
-        pos: rng.int(AREA_PAGES) * PAGE + pick(rng, [0, 0, 1, 100, PAGE - 1]),
+        at:
+          rng.int(8) === 0 ? BRK_FAR : (rng.int(HEAP_PAGES + 1) - 1) * PAGE + pick(rng, [0, 0, 1, PAGE - 1]),
       };
   }
 }

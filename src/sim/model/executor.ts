@@ -1,46 +1,59 @@
 // Runs a command sequence on a real system and on the naive oracle side by side (model-based testing). After
-// every command: the return codes (and grant ids, retrieved values), every actor's window bytes and the actors' DS
-// entries must agree, and sys.sanityCheck() must hold (after every kernel entry with `everyStep`); a pair of
-// commands in flight together must match one of its two serial orders. At the end every actor is taken down
-// (RS_DOWN) and nothing may leak: VM frames and slab objects back to their counts before the run, no safemap
-// record, no DS entry of an actor. Entry points: runModel, readWindow, ModelOptions, ModelRun, Violation.
+// every command: the return codes (and grant ids, retrieved values), every actor's window, area and heap bytes
+// and the actors' DS entries (of a MAP entry, DS's window bytes too) must agree, and sys.sanityCheck() must hold
+// (after every kernel entry with `everyStep`); a pair of commands in flight together must match one of its two
+// serial orders. At the end every actor is taken down (RS_DOWN) and nothing may leak: VM frames and slab objects
+// back to their counts before the run, no safemap record, no DS entry of an actor. Entry points: runModel,
+// readWindow, areaBase, HEAP_BASE, ACTOR_HEAP, ModelOptions, ModelRun, Violation.
 import { KERNEL_CALL, SYS_VSAFECOPY } from '../../include/com.ts';
-import { SELF } from '../../include/endpoint.ts';
+import { DSMF_COPY_MAPPED, DSMF_COPY_SNAPSHOT, DSMF_MAP_MAPPED } from '../../include/ds.ts';
+import { DS_PROC_NR, SELF } from '../../include/endpoint.ts';
 import type { PrivSpec } from '../../include/priv.ts';
 import { encodeScpVector } from '../../include/safecopies.ts';
 import { kwalk } from '../../kernel/memory.ts';
 import { safemapRecords } from '../../kernel/system/do_safemap.ts';
 import {
   dsCheck,
+  dsDeleteMap,
   dsDeleteStr,
   dsDeleteU32,
+  dsPublishMap,
   dsPublishStr,
   dsPublishU32,
+  dsRetrieveMap,
   dsRetrieveStr,
   dsRetrieveU32,
+  dsSnapshotMap,
   dsSubscribe,
 } from '../../libsys/ds.ts';
 import { vmMmap, vmMunmap } from '../../libsys/vm.ts';
-import { MAP_ANON, MAP_FIXED, MAP_PRIVATE } from '../../include/vm.ts';
+import { MAP_ANON, MAP_FIXED, MAP_PRIVATE, VM_PROCSTART, VM_STACKTOP } from '../../include/vm.ts';
 import type { Proc } from '../../libsys/proc.ts';
+import type { KProc } from '../../kernel/proc.ts';
+import { bootTable } from '../boot.ts';
 import { drivenActor, runStepwise } from '../driven.ts';
 import type { Action, Driven } from '../driven.ts';
 import { GRANT_TEST_PRIV, releaseChild } from '../../user/safetest.ts';
 import { createSystem } from '../system.ts';
 import type { System } from '../system.ts';
+import type { DsEntryInfo } from '../../servers/ds/store.ts';
 import type { SystemConfig } from '../config.ts';
 import {
   ACTORS,
   AREA_PAGES,
+  DS_MAP_CAPACITY,
   DS_PATTERNS,
+  EXEC_IMAGE,
+  EXEC_SPAN,
+  HEAP_PAGES,
   PAGE,
   WINDOW_BYTES,
   WINDOW_PAGES,
   formatCommand,
 } from './commands.ts';
 import type { Command, CopySpec, SingleCommand } from './commands.ts';
-import { Oracle } from './oracle.ts';
-import type { GrantRef, Outcome, Who } from './oracle.ts';
+import { Oracle, runs } from './oracle.ts';
+import type { GrantRef, HeapLayout, Outcome, Space, Who } from './oracle.ts';
 
 export interface ModelOptions {
   /** System config for the run; the scheduler seed and mode are part of a failure's replay input. */
@@ -96,10 +109,10 @@ const dsKey = (k: number): string => `fz.k${k}`;
 const MAX_CANDIDATES = 16;
 
 /** `pages` pages of a process from `base` as a host reads them through its page table (not present: zeros). */
-function readPages(sys: System, d: Driven, base: number, pages: number): Uint8Array {
+function readPages(sys: System, kp: KProc, base: number, pages: number): Uint8Array {
   const out = new Uint8Array(pages * PAGE);
   for (let i = 0; i < pages; i++) {
-    const pa = kwalk(sys.kernel, d.kp, base + i * PAGE, false);
+    const pa = kwalk(sys.kernel, kp, base + i * PAGE, false);
     if (pa >= 0) sys.mem.read(pa, out, i * PAGE, PAGE);
   }
   return out;
@@ -107,7 +120,7 @@ function readPages(sys: System, d: Driven, base: number, pages: number): Uint8Ar
 
 /** The window of a process as a host reads it through its page table; a page not present reads as zeros. */
 export function readWindow(sys: System, d: Driven): Uint8Array {
-  return readPages(sys, d, d.buf, WINDOW_PAGES);
+  return readPages(sys, d.kp, d.buf, WINDOW_PAGES);
 }
 
 /**
@@ -115,6 +128,21 @@ export function readWindow(sys: System, d: Driven): Uint8Array {
  * grant table's growth), which take the lowest free address above the window, never land in it.
  */
 export const areaBase = (d: Driven): number => d.buf + 256 * PAGE;
+
+/**
+ * The actors' heap, from their configuration: a service is a fork of RS (no exec), so it starts with RS's boot
+ * image layout (vm.md §9.3): text at VM_PROCSTART, then the heap of the image's data pages (at least one), and
+ * nothing between the heap and the stack region of the image's stack pages below VM_STACKTOP.
+ */
+const RS_IMAGE = bootTable().find((e) => e.role === 'rs');
+if (RS_IMAGE === undefined) throw new Error('no RS in the boot table');
+/** Where every actor's heap starts (after RS's text). */
+export const HEAP_BASE = VM_PROCSTART + RS_IMAGE.textPages * PAGE;
+/** Every actor's first break and the most its heap may grow to (the oracle's HeapLayout). */
+export const ACTOR_HEAP: HeapLayout = {
+  pages: Math.max(1, RS_IMAGE.dataPages),
+  limit: (VM_STACKTOP - RS_IMAGE.stackPages * PAGE - HEAP_BASE) / PAGE,
+};
 
 /** VM's regions of the process from the area's start upwards, as [first page, end page) relative to it. */
 function areaRegions(sys: System, d: Driven): [number, number][] {
@@ -132,7 +160,16 @@ function hashBytes(bytes: Uint8Array, h: number): number {
   return x;
 }
 
+/** The end of VM's region at the heap's start, in pages from it (-1: none). */
+function heapEnd(sys: System, d: Driven): number {
+  const r = sys.vm.regions(d.ep).find((x) => x.vaddr === HEAP_BASE);
+  return r === undefined ? -1 : r.length / PAGE;
+}
+
 class ModelViolation extends Error {}
+
+/** How many bytes of the area, or with `heap` of the heap, are compared (and commands may touch). */
+const spaceLen = (heap: boolean | undefined): number => (heap === true ? HEAP_PAGES : AREA_PAGES) * PAGE;
 
 /** Fits a command's ranges into the window (the generators may draw past its end). */
 function clamp(c: Command): Command {
@@ -149,14 +186,15 @@ function clampSingle(c: SingleCommand): SingleCommand {
     case 'grant':
     case 'setgrant':
     case 'map':
+    case 'mpublish':
       return { ...c, pages: Math.min(c.pages, WINDOW_PAGES - c.page) };
     case 'copy':
       return { ...c, len: fit(c.pos, c.len) };
     case 'awrite':
     case 'acopy':
-      return { ...c, len: Math.max(c.k === 'awrite' ? 1 : 0, Math.min(c.len, AREA_PAGES * PAGE - c.pos)) };
+      return { ...c, len: Math.max(c.k === 'awrite' ? 1 : 0, Math.min(c.len, spaceLen(c.heap) - c.pos)) };
     case 'aread':
-      return { ...c, pos: Math.min(c.pos, AREA_PAGES * PAGE - 4) };
+      return { ...c, pos: Math.min(c.pos, spaceLen(c.heap) - 4) };
     case 'vcopy':
       return { ...c, items: c.items.map((x) => ({ ...x, len: fit(x.pos, x.len) })) };
     default:
@@ -262,6 +300,8 @@ class Run {
   plan(c: SingleCommand): Plan | null {
     const d = this.actor(c.a);
     const at = (pos: number): number => d.buf + pos;
+    const sp: Space = 'heap' in c && c.heap === true ? 'heap' : 'area';
+    const spaceAt = (pos: number): number => (sp === 'heap' ? HEAP_BASE : areaBase(d)) + pos;
     const plain = (start: () => () => Outcome | 'killed', model: (o: Oracle) => Outcome): Plan => ({
       start,
       model: (o) => ({ out: model(o) }),
@@ -439,6 +479,59 @@ class Run {
             ),
           (o) => o.check(c.a),
         );
+      case 'mpublish':
+        return plain(
+          () =>
+            this.code(c.a, (p) => dsPublishMap(p, dsKey(c.key), at(c.page * PAGE), c.pages * PAGE, c.flags)),
+          (o) => o.publishMap(c.a, c.key, c.page, c.pages, c.flags),
+        );
+      case 'msnapshot':
+        return plain(
+          () =>
+            this.call(
+              c.a,
+              (p) => dsSnapshotMap(p, dsKey(c.key)),
+              (r) => (r.result === 0 ? { result: 0, value: r.nr } : { result: r.result }),
+            ),
+          (o) => o.snapshotMap(c.a, c.key),
+        );
+      case 'mretrieve': {
+        if (c.page !== undefined) {
+          const { page } = c;
+          const pages = Math.min(DS_MAP_CAPACITY / PAGE, WINDOW_PAGES - page);
+          return plain(
+            () =>
+              this.call(
+                c.a,
+                (p) => dsRetrieveMap(p, dsKey(c.key), at(page * PAGE), pages * PAGE, 0, DSMF_MAP_MAPPED),
+                (r) => (r.result === 0 ? { result: 0, value: r.len / PAGE } : { result: r.result }),
+              ),
+            (o) => o.retrieveMapped(c.a, c.key, page, pages),
+          );
+        }
+        // Into the scratch pages after the window, which only vsafecopy's vectors use besides.
+        const buf = at(WINDOW_BYTES);
+        return plain(
+          () =>
+            this.call(
+              c.a,
+              async (p): Promise<Outcome> => {
+                const mode = c.n === undefined ? DSMF_COPY_MAPPED : DSMF_COPY_SNAPSHOT;
+                const r = await dsRetrieveMap(p, dsKey(c.key), buf, DS_MAP_CAPACITY, c.n ?? 0, mode);
+                return r.result === 0
+                  ? { result: 0, value: runs(await p.read(buf, r.len)) }
+                  : { result: r.result };
+              },
+              (r) => r,
+            ),
+          (o) => o.retrieveMap(c.a, c.key, c.n ?? null, DS_MAP_CAPACITY),
+        );
+      }
+      case 'mdelete':
+        return plain(
+          () => this.code(c.a, (p) => dsDeleteMap(p, dsKey(c.key))),
+          (o) => o.deleteMap(c.a, c.key),
+        );
       case 'mmap':
         return plain(
           () =>
@@ -465,38 +558,48 @@ class Run {
           () =>
             this.call(
               c.a,
-              (p) => p.write(areaBase(d) + c.pos, new Uint8Array(c.len).fill(c.byte)),
+              (p) => p.write(spaceAt(c.pos), new Uint8Array(c.len).fill(c.byte)),
               () => ({ result: 0 }),
             ),
-          (o) => o.areaUserWrite(c.a, c.pos, c.len, c.byte),
+          (o) => o.areaUserWrite(c.a, c.pos, c.len, c.byte, sp),
         );
       case 'aread':
         return plain(
           () =>
             this.call(
               c.a,
-              (p) => p.read(areaBase(d) + c.pos, 4),
+              (p) => p.read(spaceAt(c.pos), 4),
               (b) => ({ result: 0, value: new DataView(b.buffer, b.byteOffset, 4).getUint32(0, true) }),
             ),
-          (o) => o.areaUserRead(c.a, c.pos),
+          (o) => o.areaUserRead(c.a, c.pos, sp),
         );
       case 'acopy': {
         const g = this.grantFor(c.g, c.a);
         if (g === undefined) return null;
         return plain(
-          () => this.code(c.a, (p) => copyCall(p, g, c, areaBase(d) + c.pos)),
-          (o) => o.areaCopy(c.a, g.ref, c),
+          () => this.code(c.a, (p) => copyCall(p, g, c, spaceAt(c.pos))),
+          (o) => o.areaCopy(c.a, g.ref, c, sp),
         );
       }
+      case 'brk':
+        return plain(
+          () => this.code(c.a, (p) => p.brk(HEAP_BASE + c.at)),
+          (o) => o.brk(c.a, c.at),
+        );
       case 'fork':
         return plain(
           () =>
             this.call(
               c.a,
-              (p) => forkReader(p, at(c.pos), c.byte, `${d.label}-child`),
+              (p) => forkReader(p, at(c.pos), c.byte, `${d.label}-child`, c),
               (r: Outcome) => r,
             ),
-          (o) => o.fork(c.a, c.pos),
+          (o) =>
+            c.exec === true
+              ? o.forkExec(c.pos)
+              : c.kill !== undefined
+                ? o.forkKill(c.kill)
+                : o.fork(c.a, c.pos),
         );
       case 'crash':
         return plain(
@@ -601,20 +704,44 @@ interface Plan {
 
 /**
  * fork: the child reads the byte at addr, writes `byte` there and exits with what it read; the parent releases it
- * (a system process's child starts held), waits, and returns its status (or the signal that ended it).
+ * (a system process's child starts held), waits, and returns its status (or the signal that ended it). With `exec`
+ * the child execs EXEC_IMAGE instead of exiting, and the new image exits with its byte at `pos` mod EXEC_SPAN
+ * (a failed exec: 1000 + the errno). With `kill` the child blocks in a sendrec to the parent, which receives it,
+ * kills the child, waits, and kills it again: the status is `signal <n>, again <code>`.
  */
-async function forkReader(p: Proc, addr: number, byte: number, name: string): Promise<Outcome> {
+async function forkReader(
+  p: Proc,
+  addr: number,
+  byte: number,
+  name: string,
+  o: { pos: number; exec?: boolean; kill?: number } = { pos: 0 },
+): Promise<Outcome> {
+  const parent = p.endpoint;
   const child = await p.fork(async (ch) => {
     const b = await ch.readU8(addr);
     await ch.writeU8(addr, byte);
+    if (o.exec === true) {
+      const e = await ch.exec(EXEC_IMAGE, async (q) =>
+        q.exit(await q.readU8(VM_PROCSTART + (o.pos % EXEC_SPAN))),
+      );
+      await ch.exit(1000 - e);
+    }
+    if (o.kill !== undefined) await ch.exit(1000 + (await ch.sendrec(parent, { type: 0 })).type);
     await ch.exit(b);
   }, name);
   if (child < 0) return { result: child };
   await releaseChild(p, child);
+  let again = '';
+  if (o.kill !== undefined) {
+    await p.receive(child);
+    const k = await p.kill(child, o.kill);
+    if (k !== 0) return { result: k };
+  }
   const w = await p.wait();
+  if (o.kill !== undefined) again = `, again ${await p.kill(child, o.kill)}`;
   return {
     result: w.endpoint === child ? 0 : w.endpoint,
-    value: w.signal === 0 ? w.code : `signal ${w.signal}`,
+    value: w.signal === 0 ? w.code : `signal ${w.signal}${again}`,
   };
 }
 
@@ -634,10 +761,18 @@ const render = (x: Outcome | 'killed'): string => JSON.stringify(x === 'killed' 
 /** What the system shows now: every actor's window, the actors' DS entries (by key index), and a hash of both. */
 interface RealState {
   windows: Uint8Array[];
-  /** Per actor: its mmap area's bytes and VM's regions there. */
-  areas: { bytes: Uint8Array; regions: [number, number][] }[];
+  /** Per actor: its mmap area's bytes and VM's regions there, its heap's bytes and end (pages from its start). */
+  areas: { bytes: Uint8Array; regions: [number, number][]; heap: Uint8Array; heapEnd: number }[];
   ds: string;
   hash: number;
+}
+
+/** A DS entry's value as the oracle shows it: of a MAP entry its length, last snapshot and DS's window bytes. */
+function dsValue(sys: System, v: DsEntryInfo['value']): unknown {
+  if (typeof v !== 'object' || !('window' in v)) return v;
+  const ds = sys.kernel.liveProc(DS_PROC_NR);
+  if (ds === null) throw new ModelViolation('DS is not live');
+  return { length: v.length, sindex: v.sindex, bytes: runs(readPages(sys, ds, v.window, v.length / PAGE)) };
 }
 
 function realState(run: Run): RealState {
@@ -649,15 +784,20 @@ function realState(run: Run): RealState {
       (e) =>
         [
           `${e.key.slice(4)}:${e.type.toLowerCase()}`,
-          { owner: ACTOR_LABELS.indexOf(e.owner), value: e.value },
+          { owner: ACTOR_LABELS.indexOf(e.owner), value: dsValue(run.sys, e.value) },
         ] as const,
     );
   const ds = dsText(new Map(entries));
   const areas = run.actors.map((d) => ({
-    bytes: readPages(run.sys, d, areaBase(d), AREA_PAGES),
+    bytes: readPages(run.sys, d.kp, areaBase(d), AREA_PAGES),
     regions: areaRegions(run.sys, d),
+    heap: readPages(run.sys, d.kp, HEAP_BASE, HEAP_PAGES),
+    heapEnd: heapEnd(run.sys, d),
   }));
-  const hash = [...windows, ...areas.map((x) => x.bytes)].reduce((h, w) => hashBytes(w, h), 0x811c9dc5);
+  const hash = [...windows, ...areas.flatMap((x) => [x.bytes, x.heap])].reduce(
+    (h, w) => hashBytes(w, h),
+    0x811c9dc5,
+  );
   return { windows, areas, ds, hash };
 }
 
@@ -675,22 +815,27 @@ function matchState(real: RealState, oracle: Oracle): void {
         `${ACTOR_LABELS[a] ?? a}: window byte ${at} (page ${Math.floor(at / PAGE)}) is ${w[at] ?? '?'}, the oracle says ${want[at] ?? '?'}`,
       );
   });
-  real.areas.forEach(({ bytes, regions }, a) => {
+  real.areas.forEach(({ bytes, regions, heap, heapEnd: end }, a) => {
     const who = ACTOR_LABELS[a] ?? a;
+    if (end !== oracle.heapEnd(a))
+      throw new ModelViolation(`${who}: the heap ends at page ${end}, the oracle says ${oracle.heapEnd(a)}`);
+    sameBytes(`${who}: heap`, heap, oracle.spaceBytes(a, 'heap'));
     const wantRegions = JSON.stringify(oracle.areaRegions(a));
     if (JSON.stringify(regions) !== wantRegions)
       throw new ModelViolation(
         `${who}: area regions ${JSON.stringify(regions)}, the oracle says ${wantRegions}`,
       );
-    const want = oracle.areaBytes(a);
-    const at = bytes.findIndex((b, i) => b !== want[i]);
-    if (at >= 0)
-      throw new ModelViolation(
-        `${who}: area byte ${at} is ${bytes[at] ?? '?'}, the oracle says ${want[at] ?? '?'}`,
-      );
+    sameBytes(`${who}: area`, bytes, oracle.spaceBytes(a, 'area'));
   });
   const want = dsText(oracle.dsEntries());
   if (real.ds !== want) throw new ModelViolation(`DS entries ${real.ds}, the oracle says ${want}`);
+}
+
+/** Throws a ModelViolation at the first byte where `real` differs from `want`. */
+function sameBytes(what: string, real: Uint8Array, want: Uint8Array): void {
+  const at = real.findIndex((b, i) => b !== want[i]);
+  if (at >= 0)
+    throw new ModelViolation(`${what} byte ${at} is ${real[at] ?? '?'}, the oracle says ${want[at] ?? '?'}`);
 }
 
 /** RS_DOWN of every actor, then the leak checks against the counts taken before the actors started. */
@@ -729,7 +874,7 @@ function slabLive(sys: System): string {
 export async function runModel(commands: readonly Command[], o: ModelOptions = {}): Promise<ModelRun> {
   const config: Partial<SystemConfig> = { sanity: 'top', trace: null, ...o.config };
   const sys = await createSystem(config);
-  const oracle = new Oracle(ACTORS, sys.config.grantIds);
+  const oracle = new Oracle(ACTORS, sys.config.grantIds, ACTOR_HEAP);
   const observations: string[] = [];
   let run: Run | null = null;
   let index = -1;
@@ -748,7 +893,7 @@ export async function runModel(commands: readonly Command[], o: ModelOptions = {
         out.push(
           await drivenActor(sys, label, {
             priv: ACTOR_PRIV,
-            pages: WINDOW_PAGES + 1,
+            pages: WINDOW_PAGES + DS_MAP_CAPACITY / PAGE,
             maxRestarts: 1_000_000,
           }),
         );
@@ -756,9 +901,18 @@ export async function runModel(commands: readonly Command[], o: ModelOptions = {
     };
     // A first start and stop of the actors, with one fork, lets RS, DS and VM reach their steady size (RS's stack,
     // DS's scratch page, page-table frames, the one frame the first fork of a run keeps for good, however many
-    // follow); what the run leaves beyond the counts taken after it is a leak.
+    // follow); what the run leaves beyond the counts taken after it is a leak. The actor also shrinks its heap a
+    // page at a time: a cut splits the heap's block for every sharer (vm.md §8.3), RS included, so RS's heap ends
+    // up in single-page blocks, as a run's brks would leave it. And it publishes, maps (MAP_MAPPED) and deletes a
+    // MAP entry, so that DS's grant table, made on its first grant, exists.
     const first = await start();
-    await first[0]?.do((p, buf) => forkReader(p, buf, 1, 'warm-up'));
+    await first[0]?.do(async (p, buf) => {
+      await forkReader(p, buf, 1, 'warm-up');
+      for (let n = ACTOR_HEAP.pages - 1; n >= 1; n--) await p.brk(HEAP_BASE + n * PAGE);
+      await dsPublishMap(p, 'fz.warm-up', buf, PAGE);
+      await dsRetrieveMap(p, 'fz.warm-up', buf + PAGE, PAGE, 0, DSMF_MAP_MAPPED);
+      await dsDeleteMap(p, 'fz.warm-up');
+    });
     for (const label of ACTOR_LABELS) sys.stopService(label);
     await sys.run();
     const base = { free: sys.vm.freePages(), slab: slabLive(sys) };

@@ -4,7 +4,15 @@
 // arrays of entries, and DS is a Map. Entry points: Oracle, Who, GrantRef, Outcome.
 // DIVERGES: the oracle knows each grant slot's revocation count in both id schemes, so it can tell when a legacy id
 // reaches a slot that was revoked and handed out again (`staleReuse`), the one case where the schemes may differ.
-import { AREA_PAGES, PAGE, WINDOW_BYTES, WINDOW_PAGES } from './commands.ts';
+import {
+  AREA_PAGES,
+  EXEC_IMAGE,
+  EXEC_SPAN,
+  HEAP_PAGES,
+  PAGE,
+  WINDOW_BYTES,
+  WINDOW_PAGES,
+} from './commands.ts';
 import type { CopySpec } from './commands.ts';
 
 // Error codes (spec/grants.md conventions) and the flags the oracle needs, restated from the spec.
@@ -29,8 +37,12 @@ const DSF_PRIV_RETRIEVE = 0x002;
 const DSF_PRIV_OVERWRITE = 0x004;
 const DSF_OVERWRITE = 0x1000;
 const DSF_INITIAL = 0x2000;
+const DSF_PRIV_SNAPSHOT = 0x004;
 const DSF_TYPE_U32 = 0x010;
 const DSF_TYPE_STR = 0x020;
+const DSF_TYPE_MAP = 0x080;
+/** Snapshot ring per MAP entry (spec/ds.md §3). */
+const NR_DS_SNAPSHOT = 5;
 /** Inline strings hold at most 15 bytes and a NUL (spec/ds.md §2). */
 const DS_MAX_STRLEN = 16;
 
@@ -73,7 +85,24 @@ interface ActorModel {
    */
   regions: [number, number][];
   area: Map<number, Uint8Array>;
+  /** The heap (vm.md §8.4): its end in pages from its start (the break), and the bytes written to its pages. */
+  heapEnd: number;
+  heap: Map<number, Uint8Array>;
 }
+
+/**
+ * An actor's heap as its configuration gives it: the pages it starts with (vm.md §9.3: the image's data pages, at
+ * least one; a service is a fork of RS and starts with RS's heap) and the pages up to the next region (the stack).
+ */
+export interface HeapLayout {
+  /** The break at every start, in pages from the heap's start. */
+  pages: number;
+  /** Where the next region (the stack) starts, in pages from the heap's start: the break may not pass it. */
+  limit: number;
+}
+
+/** Where a user access, a word read or a safecopy lands: the mmap area or the heap. */
+export type Space = 'area' | 'heap';
 
 interface MapRecord {
   presented: GrantRef;
@@ -83,18 +112,37 @@ interface MapRecord {
   grantee: Who;
   granteePage: number;
   pages: number;
+  /** The DS entry (`${key}:map`) whose window is the grantee or, for a MAP_MAPPED retriever, the owner (DS_WHO). */
+  ds?: string;
 }
 
-/** The two entry types the actors publish; a key may hold one of each (identity is key and type). */
-export type DsType = 'u32' | 'str';
+/** The entry types the actors publish; a key may hold one of each (identity is key and type). */
+export type DsType = 'u32' | 'str' | 'map';
+const TYPE_BIT: Record<DsType, number> = { u32: DSF_TYPE_U32, str: DSF_TYPE_STR, map: DSF_TYPE_MAP };
+
+/**
+ * A MAP entry's value (spec/ds.md §4): DS's window holds the publisher's cells (the live read-only share; a cell
+ * the publisher no longer holds is DS's last view), the last snapshot number and the ring of snapshot bytes, and
+ * the grant the publishing instance's library keeps until its own ds_delete_map.
+ */
+interface DsMap {
+  cells: Uint8Array[];
+  sindex: number;
+  ring: (Uint8Array | null)[];
+  grant: GrantRef;
+}
 
 interface DsEntry {
   owner: number;
   value: number | string;
+  map?: DsMap;
   flags: number;
   /** DS's table slot: first free, skipping the slots others held when the run started (dsReserve). */
   slot: number;
 }
+
+/** DS as the grantee of a MAP entry's mapping record (never an actor). */
+const DS_WHO: Who = { actor: -1, inst: 0 };
 
 /** An actor's subscription: its whole-key pattern, type filter, and the slots of pending changes. */
 interface Subscription {
@@ -112,6 +160,34 @@ export interface Outcome {
 
 type Verified = { ok: true; owner: Who; pos: number; final: GrantRef } | { ok: false; err: number };
 
+/** Bytes as runs, e.g. `7*100 0*3996`: how a retrieved MAP value and DS's windows are compared and shown. */
+export function runs(bytes: Uint8Array): string {
+  const out: string[] = [];
+  for (let i = 0; i < bytes.length;) {
+    const b = bytes[i] ?? 0;
+    let j = i;
+    while (j < bytes.length && bytes[j] === b) j++;
+    out.push(`${b}*${j - i}`);
+    i = j;
+  }
+  return out.join(' ');
+}
+
+/** A DS entry's id `${key index}:${type}` back as its key index and type. */
+function dsId(id: string): [number, DsType] {
+  const [key, type] = id.split(':');
+  return [Number(key), type === 'str' || type === 'map' ? type : 'u32'];
+}
+
+/** A MAP entry's live window as DS sees it. */
+const mapBytes = (m: DsMap): Uint8Array => {
+  const out = new Uint8Array(m.cells.length * PAGE);
+  m.cells.forEach((c, i) => {
+    out.set(c, i * PAGE);
+  });
+  return out;
+};
+
 const same = (x: Who, y: Who): boolean => x.actor === y.actor && x.inst === y.inst;
 const freshCells = (): Uint8Array[] => Array.from({ length: WINDOW_PAGES }, () => new Uint8Array(PAGE));
 
@@ -128,6 +204,7 @@ export class Oracle {
   constructor(
     nActors: number,
     readonly grantIds: 'generational' | 'legacy',
+    readonly heapLayout: HeapLayout,
   ) {
     this.actors = Array.from({ length: nActors }, () => ({
       inst: 0,
@@ -136,12 +213,14 @@ export class Oracle {
       table: [],
       regions: [],
       area: new Map<number, Uint8Array>(),
+      heapEnd: heapLayout.pages,
+      heap: new Map<number, Uint8Array>(),
     }));
   }
 
   /** An independent copy (windows that share a cell still share its copy). */
   clone(): Oracle {
-    const c = new Oracle(this.actors.length, this.grantIds);
+    const c = new Oracle(this.actors.length, this.grantIds, this.heapLayout);
     const copy = structuredClone({
       actors: this.actors,
       records: this.records,
@@ -164,22 +243,33 @@ export class Oracle {
    */
   fingerprint(): string {
     const ids = new Map<Uint8Array, number>();
-    const sharing = this.actors.map((m) =>
-      m.cells.map((c) => {
-        if (!ids.has(c)) ids.set(c, ids.size);
-        return ids.get(c);
-      }),
-    );
+    const cellId = (c: Uint8Array): number => {
+      const id = ids.get(c) ?? ids.size;
+      ids.set(c, id);
+      return id;
+    };
+    const sharing = this.actors.map((m) => m.cells.map(cellId));
     return JSON.stringify({
       actors: this.actors.map((m) => ({
         inst: m.inst,
         readOnly: m.readOnly,
         table: m.table,
         regions: m.regions,
+        heapEnd: m.heapEnd,
       })),
       sharing,
       records: this.records,
-      ds: [...this.ds],
+      ds: [...this.ds].map(([id, e]) => [
+        id,
+        {
+          ...e,
+          map: e.map && {
+            ...e.map,
+            cells: e.map.cells.map(cellId),
+            ring: e.map.ring.map((b) => b && runs(b)),
+          },
+        },
+      ]),
       subs: [...this.subs].map(([a, x]) => [a, x.pattern, x.filter, [...x.pending].sort((p, q) => p - q)]),
       stale: this.staleReuse,
     });
@@ -204,9 +294,23 @@ export class Oracle {
     return out;
   }
 
-  /** DS's entries of the actors by `${key index}:${type}`: owner actor and value. */
-  dsEntries(): Map<string, { owner: number; value: number | string }> {
-    return new Map([...this.ds].map(([k, e]) => [k, { owner: e.owner, value: e.value }]));
+  /**
+   * DS's entries of the actors by `${key index}:${type}`: owner actor and value (of a MAP entry: its length, last
+   * snapshot number and DS's window bytes as runs).
+   */
+  dsEntries(): Map<string, { owner: number; value: unknown }> {
+    return new Map(
+      [...this.ds].map(([k, e]) => [
+        k,
+        {
+          owner: e.owner,
+          value:
+            e.map === undefined
+              ? e.value
+              : { length: e.map.cells.length * PAGE, sindex: e.map.sindex, bytes: runs(mapBytes(e.map)) },
+        },
+      ]),
+    );
   }
 
   // ------------------------------------------------------------------ memory
@@ -444,16 +548,9 @@ export class Oracle {
     if (v.owner.actor === a) return { result: EINVAL };
     if (this.records.length >= MAX_MAP_INFO) return { result: EBUSY };
     const ownerPage = v.pos / PAGE;
-    const owner = this.actor(v.owner.actor);
-    const me = this.actor(a);
     if (writable && !this.writable(v.owner.actor, v.pos, pages * PAGE)) return { result: EFAULT };
-    for (let i = 0; i < pages; i++) {
-      const cell = owner.cells[ownerPage + i];
-      if (cell === undefined) throw new Error('oracle: mapping outside the owner window');
-      me.cells[page + i] = cell;
-      me.readOnly[page + i] = !writable;
-    }
-    this.records.push({
+    const cells = this.actor(v.owner.actor).cells.slice(ownerPage, ownerPage + pages);
+    this.mapInto(cells, writable, {
       presented: ref,
       final: v.final,
       owner: v.owner,
@@ -462,12 +559,29 @@ export class Oracle {
       granteePage: page,
       pages,
     });
-    this.revertLoneCells();
     return { result: OK };
+  }
+
+  /** The grantee's pages of record r now hold the owner's cells (the sharing), read-only unless writable. */
+  private mapInto(cells: Uint8Array[], writable: boolean, r: MapRecord): void {
+    const me = this.actor(r.grantee.actor);
+    for (let i = 0; i < r.pages; i++) {
+      const cell = cells[i];
+      if (cell === undefined) throw new Error('oracle: mapping outside the owner window');
+      me.cells[r.granteePage + i] = cell;
+      me.readOnly[r.granteePage + i] = !writable;
+    }
+    this.records.push(r);
+    this.revertLoneCells();
   }
 
   /** SUNMAP of one record: the grantee keeps a private, writable copy of what it sees now. */
   private unmapRecord(r: MapRecord): void {
+    if (same(r.grantee, DS_WHO)) {
+      const m = r.ds === undefined ? undefined : this.ds.get(r.ds)?.map;
+      if (m !== undefined) m.cells = m.cells.map((c) => c.slice());
+      return;
+    }
     const g = this.actor(r.grantee.actor);
     for (let i = 0; i < r.pages; i++) {
       const cell = g.cells[r.granteePage + i];
@@ -490,7 +604,11 @@ export class Oracle {
   /** A page no other window shares any more is the holder's own again, and writable (vm.md §5, revert rule). */
   private revertLoneCells(): void {
     const holders = new Map<Uint8Array, number>();
-    for (const m of this.actors) for (const c of m.cells) holders.set(c, (holders.get(c) ?? 0) + 1);
+    const cells = [
+      ...this.actors.flatMap((m) => m.cells),
+      ...[...this.ds.values()].flatMap((e) => e.map?.cells ?? []),
+    ];
+    for (const c of cells) holders.set(c, (holders.get(c) ?? 0) + 1);
     for (const m of this.actors)
       m.cells.forEach((c, i) => {
         if (holders.get(c) === 1) m.readOnly[i] = false;
@@ -518,10 +636,14 @@ export class Oracle {
 
   // ------------------------------------------------------------------ mmap area (spec/vm.md §6, §8.2, §8.3)
 
-  /** The actor's mmap area as its process sees it: AREA_PAGES pages, unmapped or unwritten pages as zeros. */
-  areaBytes(a: number): Uint8Array {
-    const out = new Uint8Array(AREA_PAGES * PAGE);
-    for (const [p, b] of this.actor(a).area) if (p < AREA_PAGES) out.set(b, p * PAGE);
+  /**
+   * The actor's mmap area (AREA_PAGES pages) or the first HEAP_PAGES of its heap as its process sees them:
+   * unmapped or unwritten pages as zeros.
+   */
+  spaceBytes(a: number, sp: Space): Uint8Array {
+    const pages = sp === 'area' ? AREA_PAGES : HEAP_PAGES;
+    const out = new Uint8Array(pages * PAGE);
+    for (const [p, b] of this.space(a, sp).bytes) if (p < pages) out.set(b, p * PAGE);
     return out;
   }
 
@@ -534,27 +656,37 @@ export class Oracle {
     return this.actor(a).regions.some(([s, e]) => s <= page && page < e);
   }
 
-  /** Every page of [pos, pos+len) of the area lies in some region (adjacent regions are fine, a hole is not). */
-  private areaMapped(a: number, pos: number, len: number): boolean {
-    for (let p = Math.floor(pos / PAGE); p * PAGE < pos + len; p++) if (!this.mapped(a, p)) return false;
+  /** A space's pages as the oracle keeps them, and whether a page of it is mapped (in a region, or below the break). */
+  private space(a: number, sp: Space): { bytes: Map<number, Uint8Array>; mapped: (page: number) => boolean } {
+    const m = this.actor(a);
+    return sp === 'area'
+      ? { bytes: m.area, mapped: (p) => this.mapped(a, p) }
+      : { bytes: m.heap, mapped: (p) => p >= 0 && p < m.heapEnd };
+  }
+
+  /** Every page of [pos, pos+len) of the space is mapped (adjacent regions are fine, a hole is not). */
+  private spaceMapped(a: number, sp: Space, pos: number, len: number): boolean {
+    const { mapped } = this.space(a, sp);
+    for (let p = Math.floor(pos / PAGE); p * PAGE < pos + len; p++) if (!mapped(p)) return false;
     return true;
   }
 
-  private areaRead(a: number, pos: number, len: number): Uint8Array {
+  private spaceRead(a: number, sp: Space, pos: number, len: number): Uint8Array {
+    const { bytes } = this.space(a, sp);
     const out = new Uint8Array(len);
     for (let i = 0; i < len; i++) {
       const at = pos + i;
-      out[i] = this.actor(a).area.get(Math.floor(at / PAGE))?.[at % PAGE] ?? 0;
+      out[i] = bytes.get(Math.floor(at / PAGE))?.[at % PAGE] ?? 0;
     }
     return out;
   }
 
-  private areaWrite(a: number, pos: number, bytes: Uint8Array): void {
-    const m = this.actor(a);
-    bytes.forEach((b, i) => {
+  private spaceWrite(a: number, sp: Space, pos: number, data: Uint8Array): void {
+    const { bytes } = this.space(a, sp);
+    data.forEach((b, i) => {
       const p = Math.floor((pos + i) / PAGE);
-      let page = m.area.get(p);
-      if (page === undefined) m.area.set(p, (page = new Uint8Array(PAGE)));
+      let page = bytes.get(p);
+      if (page === undefined) bytes.set(p, (page = new Uint8Array(PAGE)));
       page[(pos + i) % PAGE] = b;
     });
   }
@@ -592,34 +724,53 @@ export class Oracle {
     return { result: OK };
   }
 
-  /** The actor writes `len` bytes of `byte` into its area: a page outside every region is a SIGSEGV. */
-  areaUserWrite(a: number, pos: number, len: number, byte: number): Outcome {
-    if (!this.areaMapped(a, pos, len)) return this.killed(a);
-    this.areaWrite(a, pos, new Uint8Array(len).fill(byte));
+  /** The actor writes `len` bytes of `byte` into its area or heap: an unmapped page is a SIGSEGV. */
+  areaUserWrite(a: number, pos: number, len: number, byte: number, sp: Space = 'area'): Outcome {
+    if (!this.spaceMapped(a, sp, pos, len)) return this.killed(a);
+    this.spaceWrite(a, sp, pos, new Uint8Array(len).fill(byte));
     return { result: OK };
   }
 
-  /** The actor reads the 32-bit little-endian word at pos of its area: a page outside every region is a SIGSEGV. */
-  areaUserRead(a: number, pos: number): Outcome {
-    if (!this.areaMapped(a, pos, 4)) return this.killed(a);
-    const [b0 = 0, b1 = 0, b2 = 0, b3 = 0] = this.areaRead(a, pos, 4);
+  /** The actor reads the 32-bit little-endian word at pos of its area or heap: an unmapped page is a SIGSEGV. */
+  areaUserRead(a: number, pos: number, sp: Space = 'area'): Outcome {
+    if (!this.spaceMapped(a, sp, pos, 4)) return this.killed(a);
+    const [b0 = 0, b1 = 0, b2 = 0, b3 = 0] = this.spaceRead(a, sp, pos, 4);
     return { result: OK, value: (b0 | (b1 << 8) | (b2 << 16) | (b3 << 24)) >>> 0 };
   }
 
   /**
-   * A safecopy between a grant and the actor's area (spec/grants.md §5.2–5.3): verification, EDOM, then the area
-   * range must lie in regions (VM's CHECK → EFAULT), and a destination in the granter's window must be writable.
+   * A safecopy between a grant and the actor's area or heap (spec/grants.md §5.2–5.3): verification, EDOM, then
+   * the range must be mapped (VM's CHECK → EFAULT), and a destination in the granter's window must be writable.
    */
-  areaCopy(a: number, ref: GrantRef, c: CopySpec): Outcome {
+  areaCopy(a: number, ref: GrantRef, c: CopySpec, sp: Space = 'area'): Outcome {
     const v = this.verify(ref, this.who(a), c.len, c.dir === 'from' ? READ : WRITE, c.gOff);
     if (!v.ok) return { result: v.err };
     if (c.len === 0) return { result: EDOM };
-    if (!this.areaMapped(a, c.pos, c.len)) return { result: EFAULT };
-    if (c.dir === 'from') this.areaWrite(a, c.pos, this.read(v.owner.actor, v.pos, c.len));
+    if (!this.spaceMapped(a, sp, c.pos, c.len)) return { result: EFAULT };
+    if (c.dir === 'from') this.spaceWrite(a, sp, c.pos, this.read(v.owner.actor, v.pos, c.len));
     else {
       if (!this.writable(v.owner.actor, v.pos, c.len)) return { result: EFAULT };
-      this.write(v.owner.actor, v.pos, this.areaRead(a, c.pos, c.len));
+      this.write(v.owner.actor, v.pos, this.spaceRead(a, sp, c.pos, c.len));
     }
+    return { result: OK };
+  }
+
+  /** The break, in pages from the heap's start. */
+  heapEnd(a: number): number {
+    return this.actor(a).heapEnd;
+  }
+
+  /**
+   * brk to `at` bytes from the heap's start (vm.md §8.4): the new end is `at` rounded up to a page; at or below the
+   * heap's start, or past the next region's start → ENOMEM with nothing changed; growing adds demand-zero pages,
+   * shrinking drops the pages above the new end with their bytes.
+   */
+  brk(a: number, at: number): Outcome {
+    const m = this.actor(a);
+    const end = Math.ceil(at / PAGE);
+    if (end <= 0 || end > this.heapLayout.limit) return { result: ENOMEM };
+    for (const p of [...m.heap.keys()]) if (p >= end) m.heap.delete(p);
+    m.heapEnd = end;
     return { result: OK };
   }
 
@@ -638,6 +789,26 @@ export class Oracle {
     return { result: OK, value: this.window(a)[pos] ?? 0 };
   }
 
+  /**
+   * fork, then exec of EXEC_IMAGE in the child (vm.md §8.6): the new image is text at VM_PROCSTART, then the heap
+   * of data and bss (a page multiple, zeros past the data), then nothing: the byte at `pos` mod EXEC_SPAN is its
+   * exit status, or a SIGSEGV past the heap. The parent's memory is untouched.
+   */
+  forkExec(pos: number): Outcome {
+    const { text, data, bss, textBytes, dataBytes } = EXEC_IMAGE;
+    const at = pos % EXEC_SPAN;
+    const textEnd = Math.ceil(text / PAGE) * PAGE;
+    const heapEnd = textEnd + Math.max(1, Math.ceil((data + bss) / PAGE)) * PAGE;
+    if (at >= heapEnd) return { result: OK, value: 'signal 11' };
+    const byte = at < textEnd ? textBytes?.[at] : dataBytes?.[at - textEnd];
+    return { result: OK, value: byte ?? 0 };
+  }
+
+  /** fork, then a kill of the blocked child by the parent: wait reports the signal, a second kill ESRCH. */
+  forkKill(sig: number): Outcome {
+    return { result: OK, value: `signal ${sig}, again ${ESRCH}` };
+  }
+
   /** The actor dies (SIGKILL or SIGSEGV) and RS restarts it: a new instance, a fresh zeroed window, no grants. */
   crash(a: number): Outcome {
     const dead = this.who(a);
@@ -648,6 +819,8 @@ export class Oracle {
     m.table = [];
     m.regions = [];
     m.area = new Map();
+    m.heapEnd = this.heapLayout.pages;
+    m.heap = new Map();
     this.dropRecords((r) => same(r.grantee, dead) || same(r.owner, dead), false);
     return { result: OK };
   }
@@ -676,7 +849,7 @@ export class Oracle {
   }
 
   private dsMatches(sub: Subscription, key: number, type: DsType): boolean {
-    const bit = type === 'u32' ? DSF_TYPE_U32 : DSF_TYPE_STR;
+    const bit = TYPE_BIT[type];
     return (
       (sub.filter === 0 || (sub.filter & bit) !== 0) && new RegExp(`^(?:${sub.pattern})$`).test(`fz.k${key}`)
     );
@@ -734,8 +907,8 @@ export class Oracle {
     const sub: Subscription = { pattern, filter: flags & 0xff0, pending: new Set() };
     if ((flags & DSF_INITIAL) !== 0)
       for (const [id, e] of this.ds) {
-        const [key, type] = id.split(':');
-        if (this.dsMatches(sub, Number(key), type === 'str' ? 'str' : 'u32')) sub.pending.add(e.slot);
+        const [key, type] = dsId(id);
+        if (this.dsMatches(sub, key, type)) sub.pending.add(e.slot);
       }
     this.subs.set(a, sub);
     return { result: OK };
@@ -754,11 +927,146 @@ export class Oracle {
     if (found === undefined) return { result: ENOENT };
     sub.pending.delete(slot);
     const [id, e] = found;
-    const [key, type] = id.split(':');
-    return {
-      result: OK,
-      value: `fz.k${key ?? '?'} ${type === 'str' ? DSF_TYPE_STR : DSF_TYPE_U32} ${e.owner}`,
+    const [key, type] = dsId(id);
+    return { result: OK, value: `fz.k${key} ${TYPE_BIT[type]} ${e.owner}` };
+  }
+
+  // ------------------------------------------------------------------ DS MAP entries (spec/ds.md §5, §6.1–6.5)
+
+  /**
+   * ds_publish_map of window pages [page, page+pages): the library's READ|MAP grant to DS (kept on success,
+   * revoked on failure), then the request: OVERWRITE → EINVAL, an existing MAP entry → EEXIST, the kernel's
+   * mapping table full → EBUSY; else DS maps the pages read-only, live, with no snapshot yet.
+   */
+  publishMap(a: number, key: number, page: number, pages: number, flags: number): Outcome {
+    const { ref } = this.create(a, {
+      kind: 'direct',
+      access: READ | MAP,
+      to: DS_WHO,
+      page,
+      pages,
+      from: null,
+    });
+    this.dsKeyGrant(a);
+    const id = `${key}:map`;
+    const fail = (err: number): Outcome => {
+      this.revoke(ref);
+      return { result: err };
     };
+    if ((flags & DSF_OVERWRITE) !== 0) return fail(EINVAL);
+    if (this.ds.has(id)) return fail(EEXIST);
+    if (this.records.length >= MAX_MAP_INFO) return fail(EBUSY);
+    const cells = this.actor(a).cells.slice(page, page + pages);
+    const slot = this.dsSlot();
+    this.ds.set(id, {
+      owner: a,
+      value: 0,
+      flags: flags & 0xfff,
+      slot,
+      map: { cells, sindex: -1, ring: [], grant: ref },
+    });
+    this.records.push({
+      presented: ref,
+      final: ref,
+      owner: this.who(a),
+      ownerPage: page,
+      grantee: DS_WHO,
+      granteePage: 0,
+      pages,
+      ds: id,
+    });
+    this.dsNotify(key, 'map', slot, true);
+    return { result: OK };
+  }
+
+  /**
+   * A MAP entry by key, or the error a request for it gets: none → ESRCH; a caller not the owner → EPERM if the
+   * entry has the `priv` flag (always for 'owner').
+   */
+  private mapEntry(
+    a: number,
+    key: number,
+    priv: number | 'owner',
+  ): { e: DsEntry; m: DsMap } | { err: number } {
+    const e = this.ds.get(`${key}:map`);
+    if (e?.map === undefined) return { err: ESRCH };
+    if ((priv === 'owner' || (e.flags & priv) !== 0) && e.owner !== a) return { err: EPERM };
+    return { e, m: e.map };
+  }
+
+  /** ds_snapshot_map: the live window into ring slot (sindex + 1) mod 5; the outcome's value is the new number. */
+  snapshotMap(a: number, key: number): Outcome {
+    this.dsKeyGrant(a);
+    const x = this.mapEntry(a, key, DSF_PRIV_SNAPSHOT);
+    if ('err' in x) return { result: x.err };
+    x.m.sindex++;
+    x.m.ring[x.m.sindex % NR_DS_SNAPSHOT] = mapBytes(x.m);
+    return { result: OK, value: x.m.sindex };
+  }
+
+  /**
+   * ds_retrieve_map with COPY_MAPPED (n null: the live window) or COPY_SNAPSHOT n (outside [max(0, sindex − 4),
+   * sindex] → EINVAL) into a buffer of `capacity` bytes under a WRITE grant the library makes before the key's and
+   * revokes after; the outcome's value is the bytes copied, as runs.
+   */
+  retrieveMap(a: number, key: number, n: number | null, capacity: number): Outcome {
+    const { ref } = this.grantDirect(a, a, 0, 1, WRITE);
+    this.dsKeyGrant(a);
+    this.revoke(ref);
+    const x = this.mapEntry(a, key, DSF_PRIV_RETRIEVE);
+    if ('err' in x) return { result: x.err };
+    const { sindex, ring } = x.m;
+    const bytes =
+      n === null
+        ? mapBytes(x.m)
+        : n >= Math.max(0, sindex - NR_DS_SNAPSHOT + 1) && n <= sindex
+          ? ring[n % NR_DS_SNAPSHOT]
+          : null;
+    if (bytes === null || bytes === undefined) return { result: EINVAL };
+    return { result: OK, value: runs(bytes.subarray(0, capacity)) };
+  }
+
+  /**
+   * ds_retrieve_map with MAP_MAPPED at window page `page`: DS grants its window READ|MAP to the caller and the
+   * library safemaps min(pages, the entry's) of it read-only there (the mapping table full → EBUSY): a live view
+   * publisher → DS → retriever. The outcome's value is the pages mapped.
+   */
+  retrieveMapped(a: number, key: number, page: number, pages: number): Outcome {
+    this.dsKeyGrant(a);
+    const x = this.mapEntry(a, key, DSF_PRIV_RETRIEVE);
+    if ('err' in x) return { result: x.err };
+    if (this.records.length >= MAX_MAP_INFO) return { result: EBUSY };
+    const n = Math.min(pages, x.m.cells.length);
+    const ds: GrantRef = { ...DS_WHO, slot: 0, seq: 0 };
+    const id = `${key}:map`;
+    this.mapInto(x.m.cells, false, {
+      presented: ds,
+      final: ds,
+      owner: DS_WHO,
+      ownerPage: 0,
+      grantee: this.who(a),
+      granteePage: page,
+      pages: n,
+      ds: id,
+    });
+    return { result: OK, value: n };
+  }
+
+  /**
+   * ds_delete_map: ESRCH, a caller not the owner → EPERM; else DS unmaps its window and takes it back from every
+   * MAP_MAPPED retriever (each keeps a private copy), the entry goes (subscribers' bits cleared), and the library
+   * of the instance that published it revokes the grant it kept.
+   */
+  deleteMap(a: number, key: number): Outcome {
+    this.dsKeyGrant(a);
+    const x = this.mapEntry(a, key, 'owner');
+    if ('err' in x) return { result: x.err };
+    const id = `${key}:map`;
+    this.dropRecords((r) => r.ds === id, true);
+    this.ds.delete(id);
+    this.dsNotify(key, 'map', x.e.slot, false);
+    if (x.m.grant.inst === this.actor(a).inst) this.revoke(x.m.grant);
+    return { result: OK };
   }
 
   /** RS_DOWN of every actor at the end: DS purges their entries. */

@@ -1,6 +1,7 @@
 // Model-based testing (issue 8): random command sequences over grants, safecopy/vsafecopy, safemap/saferevmap/
-// safeunmap, DS and service crashes agree with the naive oracle after every command (codes, every window, DS),
-// every invariant holds after every kernel entry (sanity 'top' plus sys.sanityCheck()), and nothing leaks at the end.
+// safeunmap, mmap/munmap/brk, fork/exec/kill, DS (snapshots included) and service crashes agree with the naive
+// oracle after every command (codes, every window, area and heap, DS), every invariant holds after every kernel
+// entry (sanity 'top' plus sys.sanityCheck()), and nothing leaks at the end.
 import { describe, expect, it } from 'vitest';
 import { test as fcTest, fc } from '@fast-check/vitest';
 import { kwrite } from '../../../src/kernel/memory.ts';

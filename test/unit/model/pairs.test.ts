@@ -44,7 +44,7 @@ describe('pairs of commands in flight together', () => {
 
   it('keeps both serial orders while they look alike, and a later command decides', async () => {
     const outcomes = new Set<string>();
-    for (let seed = 1; seed <= 6; seed++) {
+    for (let seed = 1; seed <= 10; seed++) {
       const r = await runModel(hidden, { config: { schedule: 'random', seed } });
       expect(r.violation).toBeNull();
       expect(r.leaks).toEqual([]);
