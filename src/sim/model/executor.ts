@@ -902,9 +902,10 @@ export async function runModel(commands: readonly Command[], o: ModelOptions = {
     // A first start and stop of the actors, with one fork, lets RS, DS and VM reach their steady size (RS's stack,
     // DS's scratch page, page-table frames, the page directory of the slot the first fork's child takes — VM keeps
     // a slot's directory for its next occupant, vm.md §11 item 30); what the run leaves beyond the counts taken
-    // after it is a leak. The actor also shrinks its heap a page at a time: a cut splits the heap's block for every sharer (vm.md §8.3), RS included, so RS's heap ends
-    // up in single-page blocks, as a run's brks would leave it. And it publishes, maps (MAP_MAPPED) and deletes a
-    // MAP entry, so that DS's grant table, made on its first grant, exists.
+    // after it is a leak. The actor also shrinks its heap a page at a time: a cut splits the heap's block for every
+    // sharer (vm.md §8.3), RS included, so RS's heap ends up in single-page blocks, as a run's brks would leave it.
+    // And it publishes, maps (MAP_MAPPED) and deletes a MAP entry, so that DS's grant table, made on its first
+    // grant, exists.
     const first = await start();
     await first[0]?.do(async (p, buf) => {
       await forkReader(p, buf, 1, 'warm-up');
