@@ -260,13 +260,23 @@ export class PhysMem {
    * written, so the view is never null. Not to be kept across other PhysMem calls.
    */
   frameWordsForWrite(frameNo: number): Uint32Array {
-    const v = this.frameWords(frameNo);
-    if (v !== null) return v;
-    this.chunk32(frameNo >>> this.framesPerChunkShift);
-    const fresh = this.frameWords(frameNo);
-    assert(fresh !== null, 'physmem: frame has no view after allocation');
-    return fresh;
+    // Runs of one-page blocks (fork) write one table again and again: the last view is kept. A view stays
+    // valid for good, since a chunk, once allocated, is never replaced.
+    if (frameNo === this.lastWriteFrame) return this.lastWriteWords;
+    let v = this.frameWords(frameNo);
+    if (v === null) {
+      this.chunk32(frameNo >>> this.framesPerChunkShift);
+      v = this.frameWords(frameNo);
+      assert(v !== null, 'physmem: frame has no view after allocation');
+    }
+    this.lastWriteFrame = frameNo;
+    this.lastWriteWords = v;
+    return v;
   }
+
+  /** frameWordsForWrite's last frame and its view (-1: none yet). */
+  private lastWriteFrame = -1;
+  private lastWriteWords: Uint32Array = new Uint32Array(0);
 
   pteWrite(frameNo: number, index: number, v: number): void {
     if (frameNo >>> 0 !== frameNo || frameNo >= this.nFrames || (index & 0x3ff) !== index)
