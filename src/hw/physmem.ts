@@ -239,19 +239,26 @@ export class PhysMem {
   frameWords(frameNo: number): Uint32Array | null {
     if (frameNo >>> 0 !== frameNo || frameNo >= this.nFrames) this.badEntry(frameNo, 0, 'frameWords');
     const c = frameNo >>> this.framesPerChunkShift;
+    if (this.bufs[c] === undefined) return null;
+    return this.frameWordViews[c]?.[frameNo & this.framesPerChunkMask] ?? this.makeFrameView(frameNo);
+  }
+
+  /**
+   * frameWords' first use of a frame of an allocated chunk: the view is made and kept. Apart from frameWords, so
+   * that the hot lookup stays small enough for V8 to inline into the table walks.
+   */
+  private makeFrameView(frameNo: number): Uint32Array {
+    const c = frameNo >>> this.framesPerChunkShift;
     const buf = this.bufs[c];
-    if (buf === undefined) return null;
+    assert(buf !== undefined, 'physmem: view of a frame of an unallocated chunk');
     let views = this.frameWordViews[c];
     if (views === undefined) {
       views = new Array<Uint32Array | undefined>(1 << this.framesPerChunkShift).fill(undefined);
       this.frameWordViews[c] = views;
     }
     const i = frameNo & this.framesPerChunkMask;
-    let v = views[i];
-    if (v === undefined) {
-      v = new Uint32Array(buf, i * PAGE_SIZE, ENTRIES_PER_TABLE);
-      views[i] = v;
-    }
+    const v = new Uint32Array(buf, i * PAGE_SIZE, ENTRIES_PER_TABLE);
+    views[i] = v;
     return v;
   }
 
