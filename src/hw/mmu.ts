@@ -41,15 +41,15 @@ function resolve(mem: PhysMem, dirFrame: number, v: number): number {
 /** resolve() with the directory entry of v already read: range walks read it once per 4 MiB. */
 function resolveUnder(mem: PhysMem, pde: number, v: number): number {
   if ((pde & PTE.P) === 0) return 0;
-  if ((pde & PTE.PS) !== 0) {
-    return (
-      ((pde & BIG_FRAME_MASK) | (v & BIG_OFFSET_MASK & PTE_FRAME_MASK) | (pde & (PTE.P | PTE.W | PTE.U))) >>>
-      0
-    );
-  }
+  if ((pde & PTE.PS) !== 0) return bigPageEntry(pde, v);
   const pte = mem.pteRead(pde >>> PAGE_SHIFT, (v >>> 12) & 0x3ff);
   if ((pte & PTE.P) === 0) return 0;
   return ((pte & PTE_FRAME_MASK) | (pte & pde & (PTE.W | PTE.U)) | PTE.P) >>> 0;
+}
+
+/** The 4 KiB slice holding v of the 4 MiB page of a PS directory entry (apart: resolveUnder stays inlinable). */
+function bigPageEntry(pde: number, v: number): number {
+  return ((pde & BIG_FRAME_MASK) | (v & BIG_OFFSET_MASK & PTE_FRAME_MASK) | (pde & (PTE.P | PTE.W | PTE.U))) >>> 0;
 }
 
 /** Whether an effective entry allows the access. */

@@ -239,19 +239,26 @@ export class PhysMem {
   frameWords(frameNo: number): Uint32Array | null {
     if (frameNo >>> 0 !== frameNo || frameNo >= this.nFrames) this.badEntry(frameNo, 0, 'frameWords');
     const c = frameNo >>> this.framesPerChunkShift;
+    if (this.bufs[c] === undefined) return null;
+    return this.frameWordViews[c]?.[frameNo & this.framesPerChunkMask] ?? this.makeFrameView(frameNo);
+  }
+
+  /**
+   * frameWords' first use of a frame of an allocated chunk: the view is made and kept. Apart from frameWords, so
+   * that the hot lookup stays small enough for V8 to inline into the table walks.
+   */
+  private makeFrameView(frameNo: number): Uint32Array {
+    const c = frameNo >>> this.framesPerChunkShift;
     const buf = this.bufs[c];
-    if (buf === undefined) return null;
+    assert(buf !== undefined, 'physmem: view of a frame of an unallocated chunk');
     let views = this.frameWordViews[c];
     if (views === undefined) {
       views = new Array<Uint32Array | undefined>(1 << this.framesPerChunkShift).fill(undefined);
       this.frameWordViews[c] = views;
     }
     const i = frameNo & this.framesPerChunkMask;
-    let v = views[i];
-    if (v === undefined) {
-      v = new Uint32Array(buf, i * PAGE_SIZE, ENTRIES_PER_TABLE);
-      views[i] = v;
-    }
+    const v = new Uint32Array(buf, i * PAGE_SIZE, ENTRIES_PER_TABLE);
+    views[i] = v;
     return v;
   }
 
@@ -260,13 +267,23 @@ export class PhysMem {
    * written, so the view is never null. Not to be kept across other PhysMem calls.
    */
   frameWordsForWrite(frameNo: number): Uint32Array {
-    const v = this.frameWords(frameNo);
-    if (v !== null) return v;
-    this.chunk32(frameNo >>> this.framesPerChunkShift);
-    const fresh = this.frameWords(frameNo);
-    assert(fresh !== null, 'physmem: frame has no view after allocation');
-    return fresh;
+    // Runs of one-page blocks (fork) write one table again and again: the last view is kept. A view stays
+    // valid for good, since a chunk, once allocated, is never replaced.
+    if (frameNo === this.lastWriteFrame) return this.lastWriteWords;
+    let v = this.frameWords(frameNo);
+    if (v === null) {
+      this.chunk32(frameNo >>> this.framesPerChunkShift);
+      v = this.frameWords(frameNo);
+      assert(v !== null, 'physmem: frame has no view after allocation');
+    }
+    this.lastWriteFrame = frameNo;
+    this.lastWriteWords = v;
+    return v;
   }
+
+  /** frameWordsForWrite's last frame and its view (-1: none yet). */
+  private lastWriteFrame = -1;
+  private lastWriteWords: Uint32Array = new Uint32Array(0);
 
   pteWrite(frameNo: number, index: number, v: number): void {
     if (frameNo >>> 0 !== frameNo || frameNo >= this.nFrames || (index & 0x3ff) !== index)
