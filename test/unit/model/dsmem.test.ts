@@ -80,7 +80,8 @@ describe('model tester: DS MEM entries', () => {
       afterCommand: async (_sys, actors, index) => {
         // fz0 overwrites the value with 21 zero bytes from its page 1.
         const a0 = actors[0];
-        if (index === 1 && a0 !== undefined) await a0.do((p) => dsPublishMem(p, 'fz.k2', a0.buf + P, 21, 0x1000));
+        if (index === 1 && a0 !== undefined)
+          await a0.do((p) => dsPublishMem(p, 'fz.k2', a0.buf + P, 21, 0x1000));
       },
     });
     expect(r.violation?.index).toBe(2);
