@@ -1,10 +1,10 @@
 // Runs a command sequence on a real system and on the naive oracle side by side (model-based testing). After
 // every command: the return codes (and grant ids, retrieved values), every actor's window, area and heap bytes
-// and the actors' DS entries (of a MAP entry, DS's window bytes too) must agree, and sys.sanityCheck() must hold
-// (after every kernel entry with `everyStep`); a pair of commands in flight together must match one of its two
-// serial orders. At the end every actor is taken down (RS_DOWN) and nothing may leak: VM frames and slab objects
-// back to their counts before the run, no safemap record, no DS entry of an actor. Entry points: runModel,
-// readWindow, areaBase, HEAP_BASE, ACTOR_HEAP, ModelOptions, ModelRun, Violation.
+// and the actors' DS entries (DS's copy of a MEM value, DS's window of a MAP entry too) must agree, and
+// sys.sanityCheck() must hold (after every kernel entry with `everyStep`); a pair of commands in flight together
+// must match one of its two serial orders. At the end every actor is taken down (RS_DOWN) and nothing may leak:
+// VM frames and slab objects back to their counts before the run, no safemap record, no DS entry of an actor.
+// Entry points: runModel, readWindow, areaBase, HEAP_BASE, ACTOR_HEAP, ModelOptions, ModelRun, Violation.
 import { KERNEL_CALL, SYS_VSAFECOPY } from '../../include/com.ts';
 import { DSMF_COPY_MAPPED, DSMF_COPY_SNAPSHOT, DSMF_MAP_MAPPED } from '../../include/ds.ts';
 import { DS_PROC_NR, SELF } from '../../include/endpoint.ts';
