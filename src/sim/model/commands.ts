@@ -54,6 +54,8 @@ export const COPY_LENGTHS = [0, 1, 100, PAGE - 1, PAGE, PAGE + 1, 2 * PAGE, 3 * 
  * OVERWRITE|PRIV_SUBSCRIBE.
  */
 export const DS_FLAG_SETS = [0, 0x1000, 0x002, 0x1002, 0x1004, 0x008, 0x1008] as const;
+/** MEM entries use the first two keys only, so that retrieves and deletes mostly find one. */
+export const DS_MEM_KEYS = 2;
 /** MEM value lengths (window bytes published, or a retrieve's capacity): 0 (EINVAL for a publish), dstest's 8 and 21, page edges. */
 export const DS_MEM_LENGTHS = [0, 1, 8, 21, 100, PAGE, PAGE + 1, 3 * PAGE] as const;
 /**
@@ -254,8 +256,8 @@ const WEIGHTS: readonly [CommandKind, number][] = [
   ['msnapshot', 2],
   ['mretrieve', 2],
   ['mdelete', 1],
-  ['mempublish', 2],
-  ['memretrieve', 2],
+  ['mempublish', 3],
+  ['memretrieve', 3],
   ['memdelete', 1],
   ['lpublish', 2],
   ['lretrieve', 1],
@@ -391,7 +393,7 @@ function single(rng: Rng, k: Exclude<CommandKind, 'pair'>): SingleCommand {
     case 'mempublish':
     case 'memretrieve': {
       const pos = rng.int(WINDOW_PAGES) * PAGE + pick(rng, [0, 0, 1, 100, PAGE - 1]);
-      const c = { a, key: rng.int(DS_KEYS), pos, len: pick(rng, DS_MEM_LENGTHS) };
+      const c = { a, key: rng.int(DS_MEM_KEYS), pos, len: pick(rng, DS_MEM_LENGTHS) };
       return k === 'mempublish' ? { k, ...c, flags: pick(rng, DS_FLAG_SETS) } : { k, ...c };
     }
     case 'lpublish':
@@ -405,6 +407,7 @@ function single(rng: Rng, k: Exclude<CommandKind, 'pair'>): SingleCommand {
     case 'lname':
       return { k, a, v: rng.int(DS_LABEL_VALUES.length) };
     case 'memdelete':
+      return { k, a, key: rng.int(DS_MEM_KEYS) };
     case 'lretrieve':
     case 'ldelete':
       return { k, a, key: rng.int(DS_KEYS) };
