@@ -948,7 +948,7 @@ function slabLive(sys: System): string {
 export async function runModel(commands: readonly Command[], o: ModelOptions = {}): Promise<ModelRun> {
   const config: Partial<SystemConfig> = { sanity: 'top', trace: null, ...o.config };
   const sys = await createSystem(config);
-  const oracle = new Oracle(ACTORS, sys.config.grantIds, ACTOR_HEAP);
+  const oracle = new Oracle(ACTORS, sys.config.grantIds, ACTOR_HEAP, sys.config.dsLabelPolicy);
   const observations: string[] = [];
   let run: Run | null = null;
   let index = -1;

@@ -220,6 +220,8 @@ export class Oracle {
     nActors: number,
     readonly grantIds: 'generational' | 'legacy',
     readonly heapLayout: HeapLayout,
+    /** spec/ds.md §1 `dsLabelPolicy`: under 'rs-only' a LABEL publish by an actor (not RS) is EPERM. */
+    readonly labelPolicy: 'any' | 'rs-only' = 'any',
   ) {
     this.actors = Array.from({ length: nActors }, () => ({
       inst: 0,
@@ -235,7 +237,7 @@ export class Oracle {
 
   /** An independent copy (windows that share a cell still share its copy). */
   clone(): Oracle {
-    const c = new Oracle(this.actors.length, this.grantIds, this.heapLayout);
+    const c = new Oracle(this.actors.length, this.grantIds, this.heapLayout, this.labelPolicy);
     const copy = structuredClone({
       actors: this.actors,
       records: this.records,
@@ -962,9 +964,11 @@ export class Oracle {
    * (PRIV_OVERWRITE, not the owner), EEXIST if another label holds the value; not found by key, the entry holding the
    * value is found instead → EEXIST without OVERWRITE, EPERM as above, else it is renamed (same slot, new owner and
    * PRIV bits). A value a system label holds (DS_FOREIGN_LABELS) is only published without OVERWRITE (executor).
+   * Under the 'rs-only' policy every actor's LABEL publish is EPERM (§6.1 step 2, before the key is looked at).
    */
   publishLabel(a: number, key: number, value: number, flags: number): Outcome {
     this.dsKeyGrant(a);
+    if (this.labelPolicy === 'rs-only') return { result: EPERM };
     const id = `${key}:label`;
     const holder = this.labelHolder(value) ?? (DS_FOREIGN_LABELS.has(value) ? 'foreign' : undefined);
     const found = this.ds.has(id) ? id : holder;

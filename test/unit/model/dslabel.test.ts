@@ -1,7 +1,8 @@
 // DS LABEL entries and DSF_PRIV_SUBSCRIBE in the model tester (spec/ds.md §6.1 step 7, §6.3, §7, test/ds's LABEL
 // sequence): a LABEL value (endpoint) is unique, so a second name for it is EEXIST and, with OVERWRITE, a rename of
 // the entry that holds it; retrieve_label_name reverse-resolves for anyone; an entry with PRIV_SUBSCRIBE sets bits
-// only in its owner's subscription. The default policy is `any`, so the actors (RS services) may publish labels.
+// only in its owner's subscription. Under the default policy `any` the actors (RS services) may publish labels;
+// under `rs-only` they get EPERM.
 import { describe, expect, it } from 'vitest';
 import { dsPublishLabel } from '../../../src/libsys/ds.ts';
 import { runModel } from '../../../src/sim/model/executor.ts';
@@ -77,6 +78,28 @@ describe('model tester: DS LABEL entries and PRIV_SUBSCRIBE', () => {
       '{"result":0}',
       '{"result":0,"value":"fz.k2 256 0"}',
       '{"result":-2}',
+    ]);
+  });
+
+  it("under dsLabelPolicy 'rs-only' an actor's LABEL publish is EPERM, RS's republish on a restart still works", async () => {
+    const commands: Command[] = [
+      { k: 'lpublish', a: 0, key: 0, v: 0, flags: 0 }, // → EPERM
+      { k: 'lpublish', a: 1, key: 1, v: 3, flags: 0 }, // → EPERM before the value is looked at
+      { k: 'lname', a: 2, v: 3 }, // anyone may still reverse-resolve: `ds`
+      { k: 'publish', a: 2, key: 0, value: 9, flags: 0x002 },
+      { k: 'crash', a: 2 }, // RS publishes fz2's label with its new endpoint
+      { k: 'retrieve', a: 2, key: 0 }, // the new instance is `fz2` again: the owner
+    ];
+    const r = await runModel(commands, { config: { dsLabelPolicy: 'rs-only' } });
+    expect(r.violation).toBeNull();
+    expect(r.leaks).toEqual([]);
+    expect(r.observations.map(seen)).toEqual([
+      '{"result":-1}',
+      '{"result":-1}',
+      '{"result":0,"value":"ds"}',
+      '{"result":0}',
+      '{"result":0}',
+      '{"result":0,"value":9}',
     ]);
   });
 
