@@ -56,7 +56,10 @@ export const COPY_LENGTHS = [0, 1, 100, PAGE - 1, PAGE, PAGE + 1, 2 * PAGE, 3 * 
 export const DS_FLAG_SETS = [0, 0x1000, 0x002, 0x1002, 0x1004, 0x008, 0x1008] as const;
 /** MEM entries use the first two keys only, so that retrieves and deletes mostly find one. */
 export const DS_MEM_KEYS = 2;
-/** MEM value lengths (window bytes published, or a retrieve's capacity): 0 (EINVAL for a publish), dstest's 8 and 21, page edges. */
+/**
+ * MEM value lengths (window bytes published, or a retrieve's capacity): 0 (EINVAL for a publish), dstest's 8 and 21,
+ * page edges.
+ */
 export const DS_MEM_LENGTHS = [0, 1, 8, 21, 100, PAGE, PAGE + 1, 3 * PAGE] as const;
 /**
  * LABEL values (endpoints) the actors publish: three that no process has (endpoint = generation × 35536 + slot),
@@ -70,7 +73,10 @@ export const DS_FOREIGN_LABELS: ReadonlyMap<number, string> = new Map([[6, 'ds']
 export const DS_STRINGS = ['', 'a', 'little', 'fifteen-chars-x', 'sixteen-chars-xx'] as const;
 /** MAP entries use the first two keys only, so that snapshots, retrieves and deletes mostly find one. */
 export const DS_MAP_KEYS = 2;
-/** ds_publish_map flags: 0, PRIV_RETRIEVE, PRIV_OVERWRITE (= PRIV_SNAPSHOT), OVERWRITE (EINVAL for MAP), PRIV_SUBSCRIBE. */
+/**
+ * ds_publish_map flags: 0, PRIV_RETRIEVE, PRIV_OVERWRITE (= PRIV_SNAPSHOT), OVERWRITE (EINVAL for MAP),
+ * PRIV_SUBSCRIBE.
+ */
 export const DS_MAP_FLAG_SETS = [0, 0, 0x002, 0x004, 0x1000, 0x008] as const;
 /** Bytes a MAP retrieve copies at most (into the two scratch pages after the window). */
 export const DS_MAP_CAPACITY = 2 * PAGE;

@@ -6,7 +6,7 @@
 // VM frames and slab objects back to their counts before the run, no safemap record, no DS entry of an actor.
 // Entry points: runModel, readWindow, areaBase, HEAP_BASE, ACTOR_HEAP, ModelOptions, ModelRun, Violation.
 import { KERNEL_CALL, SYS_VSAFECOPY } from '../../include/com.ts';
-import { DSMF_COPY_MAPPED, DSMF_COPY_SNAPSHOT, DSMF_MAP_MAPPED } from '../../include/ds.ts';
+import { DSF_OVERWRITE, DSMF_COPY_MAPPED, DSMF_COPY_SNAPSHOT, DSMF_MAP_MAPPED } from '../../include/ds.ts';
 import { DS_PROC_NR, SELF } from '../../include/endpoint.ts';
 import type { PrivSpec } from '../../include/priv.ts';
 import { encodeScpVector } from '../../include/safecopies.ts';
@@ -205,7 +205,7 @@ function clampSingle(c: SingleCommand): SingleCommand {
       return { ...c, len: fit(c.pos, c.len) };
     case 'lpublish':
       // OVERWRITE with a value a system label holds could rename that label (spec/ds.md §6.1 step 7).
-      return DS_FOREIGN_LABELS.has(labelValue(c.v)) ? { ...c, flags: c.flags & ~0x1000 } : c;
+      return DS_FOREIGN_LABELS.has(labelValue(c.v)) ? { ...c, flags: c.flags & ~DSF_OVERWRITE } : c;
     case 'awrite':
     case 'acopy':
       return { ...c, len: Math.max(c.k === 'awrite' ? 1 : 0, Math.min(c.len, spaceLen(c.heap) - c.pos)) };

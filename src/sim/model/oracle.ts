@@ -129,7 +129,7 @@ const TYPE_BIT: Record<DsType, number> = {
   map: DSF_TYPE_MAP,
   label: DSF_TYPE_LABEL,
 };
-const isDsType = (t: string | undefined): t is DsType => t !== undefined && t in TYPE_BIT;
+const isDsType = (t: string | undefined): t is DsType => t !== undefined && Object.hasOwn(TYPE_BIT, t);
 /** The PRIV bits an entry keeps (spec/ds.md §6.1 step 9: replaced by every successful publish). */
 const DSF_PRIV = DSF_PRIV_RETRIEVE | DSF_PRIV_OVERWRITE | DSF_PRIV_SUBSCRIBE;
 
@@ -972,16 +972,15 @@ export class Oracle {
     const id = `${key}:label`;
     const holder = this.labelHolder(value) ?? (DS_FOREIGN_LABELS.has(value) ? 'foreign' : undefined);
     const found = this.ds.has(id) ? id : holder;
+    const old = found === undefined ? undefined : this.ds.get(found);
     if (found !== undefined) {
       if ((flags & DSF_OVERWRITE) === 0) return { result: EEXIST };
-      const e = this.ds.get(found);
-      if (e === undefined) throw new Error('oracle: a system label overwritten (not modelled)');
-      if ((e.flags & DSF_PRIV_OVERWRITE) !== 0 && e.owner !== a) return { result: EPERM };
+      if (old === undefined) throw new Error('oracle: a system label overwritten (not modelled)');
+      if ((old.flags & DSF_PRIV_OVERWRITE) !== 0 && old.owner !== a) return { result: EPERM };
       if (holder !== undefined && holder !== found) return { result: EEXIST };
+      this.ds.delete(found);
     }
-    const slot = found === undefined ? this.dsSlot() : (this.ds.get(found)?.slot ?? -1);
-    if (found !== undefined) this.ds.delete(found);
-    this.ds.set(id, { owner: a, value, flags: flags & DSF_PRIV, slot });
+    this.ds.set(id, { owner: a, value, flags: flags & DSF_PRIV, slot: old?.slot ?? this.dsSlot() });
     this.dsNotify(id, true);
     return { result: OK };
   }
