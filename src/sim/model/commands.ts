@@ -49,14 +49,35 @@ export const ACCESS_SETS = [1, 2, 3, 5, 7, 7, 7] as const;
 /** Grant offsets and copy lengths that straddle page boundaries and grant ends. */
 export const COPY_OFFSETS = [0, 0, 1, 100, PAGE - 1, PAGE, PAGE + 17] as const;
 export const COPY_LENGTHS = [0, 1, 100, PAGE - 1, PAGE, PAGE + 1, 2 * PAGE, 3 * PAGE] as const;
-/** DS publish flags: 0, OVERWRITE, PRIV_RETRIEVE, OVERWRITE|PRIV_RETRIEVE, OVERWRITE|PRIV_OVERWRITE. */
-export const DS_FLAG_SETS = [0, 0x1000, 0x002, 0x1002, 0x1004] as const;
+/**
+ * DS publish flags: 0, OVERWRITE, PRIV_RETRIEVE, OVERWRITE|PRIV_RETRIEVE, OVERWRITE|PRIV_OVERWRITE, PRIV_SUBSCRIBE,
+ * OVERWRITE|PRIV_SUBSCRIBE.
+ */
+export const DS_FLAG_SETS = [0, 0x1000, 0x002, 0x1002, 0x1004, 0x008, 0x1008] as const;
+/** MEM entries use the first two keys only, so that retrieves and deletes mostly find one. */
+export const DS_MEM_KEYS = 2;
+/**
+ * MEM value lengths (window bytes published, or a retrieve's capacity): 0 (EINVAL for a publish), dstest's 8 and 21,
+ * page edges.
+ */
+export const DS_MEM_LENGTHS = [0, 1, 8, 21, 100, PAGE, PAGE + 1, 3 * PAGE] as const;
+/**
+ * LABEL values (endpoints) the actors publish: three that no process has (endpoint = generation × 35536 + slot),
+ * and DS's own endpoint, which the boot label `ds` holds (EEXIST; the executor drops OVERWRITE with it, which would
+ * rename that system label, spec/ds.md §6.1 step 7).
+ */
+export const DS_LABEL_VALUES = [1234, 1235, 4321, 6] as const;
+/** The LABEL values held by labels other than the actors' entries: DS's endpoint, by the boot label `ds`. */
+export const DS_FOREIGN_LABELS: ReadonlyMap<number, string> = new Map([[6, 'ds']]);
 /** STR values: empty, short, 15 bytes (the most), 16 bytes (EINVAL). */
 export const DS_STRINGS = ['', 'a', 'little', 'fifteen-chars-x', 'sixteen-chars-xx'] as const;
 /** MAP entries use the first two keys only, so that snapshots, retrieves and deletes mostly find one. */
 export const DS_MAP_KEYS = 2;
-/** ds_publish_map flags: 0, PRIV_RETRIEVE, PRIV_OVERWRITE (= PRIV_SNAPSHOT), OVERWRITE (EINVAL for MAP). */
-export const DS_MAP_FLAG_SETS = [0, 0, 0x002, 0x004, 0x1000] as const;
+/**
+ * ds_publish_map flags: 0, PRIV_RETRIEVE, PRIV_OVERWRITE (= PRIV_SNAPSHOT), OVERWRITE (EINVAL for MAP),
+ * PRIV_SUBSCRIBE.
+ */
+export const DS_MAP_FLAG_SETS = [0, 0, 0x002, 0x004, 0x1000, 0x008] as const;
 /** Bytes a MAP retrieve copies at most (into the two scratch pages after the window). */
 export const DS_MAP_CAPACITY = 2 * PAGE;
 /** Subscription patterns over the keys `fz.k0`..: whole-key regexes, the last one does not compile (EINVAL). */
@@ -110,6 +131,21 @@ export type Command =
   | { k: 'msnapshot'; a: number; key: number }
   | { k: 'mretrieve'; a: number; key: number; n?: number; page?: number }
   | { k: 'mdelete'; a: number; key: number }
+  /**
+   * DS MEM entries under the same keys: ds_publish_mem of window bytes [pos, pos+len), ds_retrieve_mem into the
+   * window at `pos` with capacity `len` (min(len, the value's length) bytes come back), ds_delete_mem.
+   */
+  | { k: 'mempublish'; a: number; key: number; pos: number; len: number; flags: number }
+  | { k: 'memretrieve'; a: number; key: number; pos: number; len: number }
+  | { k: 'memdelete'; a: number; key: number }
+  /**
+   * DS LABEL entries under the same keys: ds_publish_label of DS_LABEL_VALUES[v], ds_retrieve_label_num,
+   * ds_retrieve_label_name of DS_LABEL_VALUES[v], ds_delete_label.
+   */
+  | { k: 'lpublish'; a: number; key: number; v: number; flags: number }
+  | { k: 'lretrieve'; a: number; key: number }
+  | { k: 'lname'; a: number; v: number }
+  | { k: 'ldelete'; a: number; key: number }
   | { k: 'crash'; a: number }
   /**
    * The actor forks a child that reads the window byte at `pos` (its fork-time snapshot), writes `byte` there (its
@@ -157,6 +193,11 @@ export const PAIRABLE: readonly Exclude<CommandKind, 'pair'>[] = [
   'delete',
   'subscribe',
   'check',
+  'memdelete',
+  'lpublish',
+  'lretrieve',
+  'lname',
+  'ldelete',
 ];
 
 /** Every command kind, in a fixed order (fast-check arbitraries pick from it). */
@@ -181,6 +222,13 @@ export const COMMAND_KINDS: readonly CommandKind[] = [
   'msnapshot',
   'mretrieve',
   'mdelete',
+  'mempublish',
+  'memretrieve',
+  'memdelete',
+  'lpublish',
+  'lretrieve',
+  'lname',
+  'ldelete',
   'crash',
   'fork',
   'mmap',
@@ -214,6 +262,13 @@ const WEIGHTS: readonly [CommandKind, number][] = [
   ['msnapshot', 2],
   ['mretrieve', 2],
   ['mdelete', 1],
+  ['mempublish', 3],
+  ['memretrieve', 3],
+  ['memdelete', 1],
+  ['lpublish', 2],
+  ['lretrieve', 1],
+  ['lname', 1],
+  ['ldelete', 1],
   ['crash', 1],
   ['fork', 1],
   ['mmap', 3],
@@ -341,6 +396,27 @@ function single(rng: Rng, k: Exclude<CommandKind, 'pair'>): SingleCommand {
       if (mode === 1) return { k, a, key, n: rng.int(8) };
       return mode === 2 ? { k, a, key, page: rng.int(WINDOW_PAGES) } : { k, a, key };
     }
+    case 'mempublish':
+    case 'memretrieve': {
+      const pos = rng.int(WINDOW_PAGES) * PAGE + pick(rng, [0, 0, 1, 100, PAGE - 1]);
+      const c = { a, key: rng.int(DS_MEM_KEYS), pos, len: pick(rng, DS_MEM_LENGTHS) };
+      return k === 'mempublish' ? { k, ...c, flags: pick(rng, DS_FLAG_SETS) } : { k, ...c };
+    }
+    case 'lpublish':
+      return {
+        k,
+        a,
+        key: rng.int(DS_KEYS),
+        v: rng.int(DS_LABEL_VALUES.length),
+        flags: pick(rng, DS_FLAG_SETS),
+      };
+    case 'lname':
+      return { k, a, v: rng.int(DS_LABEL_VALUES.length) };
+    case 'memdelete':
+      return { k, a, key: rng.int(DS_MEM_KEYS) };
+    case 'lretrieve':
+    case 'ldelete':
+      return { k, a, key: rng.int(DS_KEYS) };
     case 'crash':
       return { k, a };
     case 'fork': {

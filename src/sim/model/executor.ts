@@ -1,12 +1,12 @@
 // Runs a command sequence on a real system and on the naive oracle side by side (model-based testing). After
 // every command: the return codes (and grant ids, retrieved values), every actor's window, area and heap bytes
-// and the actors' DS entries (of a MAP entry, DS's window bytes too) must agree, and sys.sanityCheck() must hold
-// (after every kernel entry with `everyStep`); a pair of commands in flight together must match one of its two
-// serial orders. At the end every actor is taken down (RS_DOWN) and nothing may leak: VM frames and slab objects
-// back to their counts before the run, no safemap record, no DS entry of an actor. Entry points: runModel,
-// readWindow, areaBase, HEAP_BASE, ACTOR_HEAP, ModelOptions, ModelRun, Violation.
+// and the actors' DS entries (DS's copy of a MEM value, DS's window of a MAP entry too) must agree, and
+// sys.sanityCheck() must hold (after every kernel entry with `everyStep`); a pair of commands in flight together
+// must match one of its two serial orders. At the end every actor is taken down (RS_DOWN) and nothing may leak:
+// VM frames and slab objects back to their counts before the run, no safemap record, no DS entry of an actor.
+// Entry points: runModel, readWindow, areaBase, HEAP_BASE, ACTOR_HEAP, ModelOptions, ModelRun, Violation.
 import { KERNEL_CALL, SYS_VSAFECOPY } from '../../include/com.ts';
-import { DSMF_COPY_MAPPED, DSMF_COPY_SNAPSHOT, DSMF_MAP_MAPPED } from '../../include/ds.ts';
+import { DSF_OVERWRITE, DSMF_COPY_MAPPED, DSMF_COPY_SNAPSHOT, DSMF_MAP_MAPPED } from '../../include/ds.ts';
 import { DS_PROC_NR, SELF } from '../../include/endpoint.ts';
 import type { PrivSpec } from '../../include/priv.ts';
 import { encodeScpVector } from '../../include/safecopies.ts';
@@ -14,13 +14,20 @@ import { kwalk } from '../../kernel/memory.ts';
 import { safemapRecords } from '../../kernel/system/do_safemap.ts';
 import {
   dsCheck,
+  dsDeleteLabel,
   dsDeleteMap,
+  dsDeleteMem,
   dsDeleteStr,
   dsDeleteU32,
+  dsPublishLabel,
   dsPublishMap,
+  dsPublishMem,
   dsPublishStr,
   dsPublishU32,
+  dsRetrieveLabelName,
+  dsRetrieveLabelNum,
   dsRetrieveMap,
+  dsRetrieveMem,
   dsRetrieveStr,
   dsRetrieveU32,
   dsSnapshotMap,
@@ -41,6 +48,8 @@ import type { SystemConfig } from '../config.ts';
 import {
   ACTORS,
   AREA_PAGES,
+  DS_FOREIGN_LABELS,
+  DS_LABEL_VALUES,
   DS_MAP_CAPACITY,
   DS_PATTERNS,
   EXEC_IMAGE,
@@ -105,6 +114,8 @@ const ACTOR_PRIV: PrivSpec = {
       : [...GRANT_TEST_PRIV.kernelCalls, SYS_VSAFECOPY - KERNEL_CALL],
 };
 const dsKey = (k: number): string => `fz.k${k}`;
+/** The endpoint a LABEL command names (DS_LABEL_VALUES[v]). */
+const labelValue = (v: number): number => DS_LABEL_VALUES[v % DS_LABEL_VALUES.length] ?? 0;
 /** At most this many oracle states are kept as explanations of what was seen (see Run.candidates). */
 const MAX_CANDIDATES = 16;
 
@@ -189,7 +200,12 @@ function clampSingle(c: SingleCommand): SingleCommand {
     case 'mpublish':
       return { ...c, pages: Math.min(c.pages, WINDOW_PAGES - c.page) };
     case 'copy':
+    case 'mempublish':
+    case 'memretrieve':
       return { ...c, len: fit(c.pos, c.len) };
+    case 'lpublish':
+      // OVERWRITE with a value a system label holds could rename that label (spec/ds.md §6.1 step 7).
+      return DS_FOREIGN_LABELS.has(labelValue(c.v)) ? { ...c, flags: c.flags & ~DSF_OVERWRITE } : c;
     case 'awrite':
     case 'acopy':
       return { ...c, len: Math.max(c.k === 'awrite' ? 1 : 0, Math.min(c.len, spaceLen(c.heap) - c.pos)) };
@@ -532,6 +548,56 @@ class Run {
           () => this.code(c.a, (p) => dsDeleteMap(p, dsKey(c.key))),
           (o) => o.deleteMap(c.a, c.key),
         );
+      case 'mempublish':
+        return plain(
+          () => this.code(c.a, (p) => dsPublishMem(p, dsKey(c.key), at(c.pos), c.len, c.flags)),
+          (o) => o.publishMem(c.a, c.key, c.pos, c.len, c.flags),
+        );
+      case 'memretrieve':
+        return plain(
+          () =>
+            this.call(
+              c.a,
+              (p) => dsRetrieveMem(p, dsKey(c.key), at(c.pos), c.len),
+              (r) => (r.result === 0 ? { result: 0, value: r.len } : { result: r.result }),
+            ),
+          (o) => o.retrieveMem(c.a, c.key, c.pos, c.len),
+        );
+      case 'memdelete':
+        return plain(
+          () => this.code(c.a, (p) => dsDeleteMem(p, dsKey(c.key))),
+          (o) => o.delete(c.a, c.key, 'mem'),
+        );
+      case 'lpublish':
+        return plain(
+          () => this.code(c.a, (p) => dsPublishLabel(p, dsKey(c.key), labelValue(c.v), c.flags)),
+          (o) => o.publishLabel(c.a, c.key, labelValue(c.v), c.flags),
+        );
+      case 'lretrieve':
+        return plain(
+          () =>
+            this.call(
+              c.a,
+              (p) => dsRetrieveLabelNum(p, dsKey(c.key)),
+              (r) => (r.result === 0 ? { result: 0, value: r.endpoint } : { result: r.result }),
+            ),
+          (o) => o.retrieve(c.a, c.key, 'label'),
+        );
+      case 'lname':
+        return plain(
+          () =>
+            this.call(
+              c.a,
+              (p) => dsRetrieveLabelName(p, labelValue(c.v)),
+              (r) => (r.result === 0 ? { result: 0, value: r.name } : { result: r.result }),
+            ),
+          (o) => o.labelName(c.a, labelValue(c.v)),
+        );
+      case 'ldelete':
+        return plain(
+          () => this.code(c.a, (p) => dsDeleteLabel(p, dsKey(c.key))),
+          (o) => o.delete(c.a, c.key, 'label'),
+        );
       case 'mmap':
         return plain(
           () =>
@@ -767,11 +833,19 @@ interface RealState {
   hash: number;
 }
 
-/** A DS entry's value as the oracle shows it: of a MAP entry its length, last snapshot and DS's window bytes. */
+/**
+ * A DS entry's value as the oracle shows it: of a MAP entry its length, last snapshot and DS's window bytes; of a
+ * MEM entry its length and DS's copy of the bytes (in DS's address space, page-aligned).
+ */
 function dsValue(sys: System, v: DsEntryInfo['value']): unknown {
-  if (typeof v !== 'object' || !('window' in v)) return v;
+  if (typeof v !== 'object') return v;
   const ds = sys.kernel.liveProc(DS_PROC_NR);
   if (ds === null) throw new ModelViolation('DS is not live');
+  if (!('window' in v))
+    return {
+      length: v.length,
+      bytes: runs(readPages(sys, ds, v.addr, Math.ceil(v.length / PAGE)).subarray(0, v.length)),
+    };
   return { length: v.length, sindex: v.sindex, bytes: runs(readPages(sys, ds, v.window, v.length / PAGE)) };
 }
 
@@ -874,7 +948,7 @@ function slabLive(sys: System): string {
 export async function runModel(commands: readonly Command[], o: ModelOptions = {}): Promise<ModelRun> {
   const config: Partial<SystemConfig> = { sanity: 'top', trace: null, ...o.config };
   const sys = await createSystem(config);
-  const oracle = new Oracle(ACTORS, sys.config.grantIds, ACTOR_HEAP);
+  const oracle = new Oracle(ACTORS, sys.config.grantIds, ACTOR_HEAP, sys.config.dsLabelPolicy);
   const observations: string[] = [];
   let run: Run | null = null;
   let index = -1;

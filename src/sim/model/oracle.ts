@@ -6,6 +6,7 @@
 // reaches a slot that was revoked and handed out again (`staleReuse`), the one case where the schemes may differ.
 import {
   AREA_PAGES,
+  DS_FOREIGN_LABELS,
   EXEC_IMAGE,
   EXEC_SPAN,
   HEAP_PAGES,
@@ -35,12 +36,15 @@ const SEQ_MODULUS = 2048;
 const MAX_MAP_INFO = 20;
 const DSF_PRIV_RETRIEVE = 0x002;
 const DSF_PRIV_OVERWRITE = 0x004;
+const DSF_PRIV_SUBSCRIBE = 0x008;
 const DSF_OVERWRITE = 0x1000;
 const DSF_INITIAL = 0x2000;
 const DSF_PRIV_SNAPSHOT = 0x004;
 const DSF_TYPE_U32 = 0x010;
 const DSF_TYPE_STR = 0x020;
+const DSF_TYPE_MEM = 0x040;
 const DSF_TYPE_MAP = 0x080;
+const DSF_TYPE_LABEL = 0x100;
 /** Snapshot ring per MAP entry (spec/ds.md §3). */
 const NR_DS_SNAPSHOT = 5;
 /** Inline strings hold at most 15 bytes and a NUL (spec/ds.md §2). */
@@ -117,8 +121,17 @@ interface MapRecord {
 }
 
 /** The entry types the actors publish; a key may hold one of each (identity is key and type). */
-export type DsType = 'u32' | 'str' | 'map';
-const TYPE_BIT: Record<DsType, number> = { u32: DSF_TYPE_U32, str: DSF_TYPE_STR, map: DSF_TYPE_MAP };
+export type DsType = 'u32' | 'str' | 'mem' | 'map' | 'label';
+const TYPE_BIT: Record<DsType, number> = {
+  u32: DSF_TYPE_U32,
+  str: DSF_TYPE_STR,
+  mem: DSF_TYPE_MEM,
+  map: DSF_TYPE_MAP,
+  label: DSF_TYPE_LABEL,
+};
+const isDsType = (t: string | undefined): t is DsType => t !== undefined && Object.hasOwn(TYPE_BIT, t);
+/** The PRIV bits an entry keeps (spec/ds.md §6.1 step 9: replaced by every successful publish). */
+const DSF_PRIV = DSF_PRIV_RETRIEVE | DSF_PRIV_OVERWRITE | DSF_PRIV_SUBSCRIBE;
 
 /**
  * A MAP entry's value (spec/ds.md §4): DS's window holds the publisher's cells (the live read-only share; a cell
@@ -134,7 +147,8 @@ interface DsMap {
 
 interface DsEntry {
   owner: number;
-  value: number | string;
+  /** U32 and LABEL (an endpoint): a number; STR: the string; MEM: DS's copy of the bytes; MAP: 0 (see `map`). */
+  value: number | string | Uint8Array;
   map?: DsMap;
   flags: number;
   /** DS's table slot: first free, skipping the slots others held when the run started (dsReserve). */
@@ -176,7 +190,8 @@ export function runs(bytes: Uint8Array): string {
 /** A DS entry's id `${key index}:${type}` back as its key index and type. */
 function dsId(id: string): [number, DsType] {
   const [key, type] = id.split(':');
-  return [Number(key), type === 'str' || type === 'map' ? type : 'u32'];
+  if (!isDsType(type)) throw new Error(`oracle: DS entry id ${id}`);
+  return [Number(key), type];
 }
 
 /** A MAP entry's live window as DS sees it. */
@@ -205,6 +220,8 @@ export class Oracle {
     nActors: number,
     readonly grantIds: 'generational' | 'legacy',
     readonly heapLayout: HeapLayout,
+    /** spec/ds.md §1 `dsLabelPolicy`: under 'rs-only' a LABEL publish by an actor (not RS) is EPERM. */
+    readonly labelPolicy: 'any' | 'rs-only' = 'any',
   ) {
     this.actors = Array.from({ length: nActors }, () => ({
       inst: 0,
@@ -220,7 +237,7 @@ export class Oracle {
 
   /** An independent copy (windows that share a cell still share its copy). */
   clone(): Oracle {
-    const c = new Oracle(this.actors.length, this.grantIds, this.heapLayout);
+    const c = new Oracle(this.actors.length, this.grantIds, this.heapLayout, this.labelPolicy);
     const copy = structuredClone({
       actors: this.actors,
       records: this.records,
@@ -263,6 +280,7 @@ export class Oracle {
         id,
         {
           ...e,
+          value: e.value instanceof Uint8Array ? runs(e.value) : e.value,
           map: e.map && {
             ...e.map,
             cells: e.map.cells.map(cellId),
@@ -305,9 +323,11 @@ export class Oracle {
         {
           owner: e.owner,
           value:
-            e.map === undefined
-              ? e.value
-              : { length: e.map.cells.length * PAGE, sindex: e.map.sindex, bytes: runs(mapBytes(e.map)) },
+            e.map !== undefined
+              ? { length: e.map.cells.length * PAGE, sindex: e.map.sindex, bytes: runs(mapBytes(e.map)) }
+              : e.value instanceof Uint8Array
+                ? { length: e.value.length, bytes: runs(e.value) }
+                : e.value,
         },
       ]),
     );
@@ -839,19 +859,28 @@ export class Oracle {
     return slot;
   }
 
-  /** §7: every subscription whose filter and whole-key pattern match gets the entry's slot set or cleared. */
-  private dsNotify(key: number, type: DsType, slot: number, set: boolean): void {
-    for (const sub of this.subs.values()) {
-      if (!this.dsMatches(sub, key, type)) continue;
-      if (set) sub.pending.add(slot);
-      else sub.pending.delete(slot);
+  /**
+   * §7: a publish sets the entry's slot in every subscription whose filter, whole-key pattern and PRIV_SUBSCRIBE
+   * rule match; a delete frees the slot, so no subscription keeps its bit (§9: pending bits only on in-use slots),
+   * not even one that matched before an overwrite by another label with PRIV_SUBSCRIBE.
+   */
+  private dsNotify(id: string, set: boolean): void {
+    const e = this.ds.get(id);
+    if (e === undefined) throw new Error(`oracle: no DS entry ${id}`);
+    const [key, type] = dsId(id);
+    for (const [owner, sub] of this.subs) {
+      if (!set) sub.pending.delete(e.slot);
+      else if (this.dsMatches(sub, owner, key, type, e)) sub.pending.add(e.slot);
     }
   }
 
-  private dsMatches(sub: Subscription, key: number, type: DsType): boolean {
+  /** §7 Match: filter ∩ type, the whole key, and with PRIV_SUBSCRIBE only the owner's own subscription. */
+  private dsMatches(sub: Subscription, subOwner: number, key: number, type: DsType, e: DsEntry): boolean {
     const bit = TYPE_BIT[type];
     return (
-      (sub.filter === 0 || (sub.filter & bit) !== 0) && new RegExp(`^(?:${sub.pattern})$`).test(`fz.k${key}`)
+      (sub.filter === 0 || (sub.filter & bit) !== 0) &&
+      new RegExp(`^(?:${sub.pattern})$`).test(`fz.k${key}`) &&
+      ((e.flags & DSF_PRIV_SUBSCRIBE) === 0 || e.owner === subOwner)
     );
   }
 
@@ -870,11 +899,99 @@ export class Oracle {
     this.ds.set(id, {
       owner: a,
       value: typeof value === 'number' ? value >>> 0 : value,
-      flags: flags & (DSF_PRIV_RETRIEVE | DSF_PRIV_OVERWRITE),
+      flags: flags & DSF_PRIV,
       slot,
     });
-    this.dsNotify(key, type, slot, true);
+    this.dsNotify(id, true);
     return { result: OK };
+  }
+
+  /**
+   * ds_publish_mem of window bytes [pos, pos+len): the library's READ grant to DS takes the lowest free slot before
+   * the key's and is revoked after the call (§5). Then §6.1: EEXIST / EPERM as for U32; a length that is not
+   * positive → EINVAL (DS checks it as it builds the value, step 8); else DS keeps a copy of the bytes.
+   */
+  publishMem(a: number, key: number, pos: number, len: number, flags: number): Outcome {
+    const { ref } = this.create(a, {
+      kind: 'direct',
+      access: READ,
+      to: DS_WHO,
+      page: 0,
+      pages: 0,
+      from: null,
+    });
+    this.dsKeyGrant(a);
+    this.revoke(ref);
+    const id = `${key}:mem`;
+    const e = this.ds.get(id);
+    if (e !== undefined) {
+      if ((flags & DSF_OVERWRITE) === 0) return { result: EEXIST };
+      if ((e.flags & DSF_PRIV_OVERWRITE) !== 0 && e.owner !== a) return { result: EPERM };
+    }
+    if (len <= 0) return { result: EINVAL };
+    const slot = e?.slot ?? this.dsSlot();
+    this.ds.set(id, { owner: a, value: this.read(a, pos, len), flags: flags & DSF_PRIV, slot });
+    this.dsNotify(id, true);
+    return { result: OK };
+  }
+
+  /**
+   * ds_retrieve_mem into the window at pos with capacity `cap`: the library's WRITE grant over [pos, pos+cap) comes
+   * before the key's (§5); ESRCH, PRIV_RETRIEVE → EPERM (§6.2); else DS copies min(cap, length) bytes (truncation
+   * is silent) — none if that is 0; a read-only page among them → EFAULT with nothing copied. The outcome's value
+   * is the count.
+   */
+  retrieveMem(a: number, key: number, pos: number, cap: number): Outcome {
+    const { ref } = this.grantDirect(a, a, 0, 1, WRITE);
+    this.dsKeyGrant(a);
+    this.revoke(ref);
+    const e = this.ds.get(`${key}:mem`);
+    if (e === undefined || !(e.value instanceof Uint8Array)) return { result: ESRCH };
+    if ((e.flags & DSF_PRIV_RETRIEVE) !== 0 && e.owner !== a) return { result: EPERM };
+    const n = Math.min(cap, e.value.length);
+    if (!this.writable(a, pos, n)) return { result: EFAULT };
+    this.write(a, pos, e.value.subarray(0, n));
+    return { result: OK, value: n };
+  }
+
+  /** The LABEL entry of the actors' keys holding endpoint `value`, as its id. */
+  private labelHolder(value: number): string | undefined {
+    return [...this.ds].find(([id, e]) => id.endsWith(':label') && e.value === value)?.[0];
+  }
+
+  /**
+   * ds_publish_label(key, value, flags), §6.1 step 7 for LABEL: found by key → EEXIST without OVERWRITE, EPERM
+   * (PRIV_OVERWRITE, not the owner), EEXIST if another label holds the value; not found by key, the entry holding the
+   * value is found instead → EEXIST without OVERWRITE, EPERM as above, else it is renamed (same slot, new owner and
+   * PRIV bits). A value a system label holds (DS_FOREIGN_LABELS) is only published without OVERWRITE (executor).
+   * Under the 'rs-only' policy every actor's LABEL publish is EPERM (§6.1 step 2, before the key is looked at).
+   */
+  publishLabel(a: number, key: number, value: number, flags: number): Outcome {
+    this.dsKeyGrant(a);
+    if (this.labelPolicy === 'rs-only') return { result: EPERM };
+    const id = `${key}:label`;
+    const holder = this.labelHolder(value) ?? (DS_FOREIGN_LABELS.has(value) ? 'foreign' : undefined);
+    const found = this.ds.has(id) ? id : holder;
+    const old = found === undefined ? undefined : this.ds.get(found);
+    if (found !== undefined) {
+      if ((flags & DSF_OVERWRITE) === 0) return { result: EEXIST };
+      if (old === undefined) throw new Error('oracle: a system label overwritten (not modelled)');
+      if ((old.flags & DSF_PRIV_OVERWRITE) !== 0 && old.owner !== a) return { result: EPERM };
+      if (holder !== undefined && holder !== found) return { result: EEXIST };
+      this.ds.delete(found);
+    }
+    this.ds.set(id, { owner: a, value, flags: flags & DSF_PRIV, slot: old?.slot ?? this.dsSlot() });
+    this.dsNotify(id, true);
+    return { result: OK };
+  }
+
+  /** ds_retrieve_label_name (§6.3): the key of the LABEL entry holding `value`, with no caller check; none → ESRCH. */
+  labelName(a: number, value: number): Outcome {
+    this.dsKeyGrant(a);
+    const holder = this.labelHolder(value);
+    if (holder !== undefined) return { result: OK, value: `fz.k${dsId(holder)[0]}` };
+    const foreign = DS_FOREIGN_LABELS.get(value);
+    return foreign === undefined ? { result: ESRCH } : { result: OK, value: foreign };
   }
 
   retrieve(a: number, key: number, type: DsType): Outcome {
@@ -882,6 +999,7 @@ export class Oracle {
     const e = this.ds.get(`${key}:${type}`);
     if (e === undefined) return { result: ESRCH };
     if ((e.flags & DSF_PRIV_RETRIEVE) !== 0 && e.owner !== a) return { result: EPERM };
+    if (e.value instanceof Uint8Array) throw new Error('oracle: a MEM value is retrieved with retrieveMem');
     return { result: OK, value: e.value };
   }
 
@@ -890,8 +1008,8 @@ export class Oracle {
     const e = this.ds.get(`${key}:${type}`);
     if (e === undefined) return { result: ESRCH };
     if (e.owner !== a) return { result: EPERM };
+    this.dsNotify(`${key}:${type}`, false);
     this.ds.delete(`${key}:${type}`);
-    this.dsNotify(key, type, e.slot, false);
     return { result: OK };
   }
 
@@ -908,7 +1026,7 @@ export class Oracle {
     if ((flags & DSF_INITIAL) !== 0)
       for (const [id, e] of this.ds) {
         const [key, type] = dsId(id);
-        if (this.dsMatches(sub, key, type)) sub.pending.add(e.slot);
+        if (this.dsMatches(sub, a, key, type, e)) sub.pending.add(e.slot);
       }
     this.subs.set(a, sub);
     return { result: OK };
@@ -975,7 +1093,7 @@ export class Oracle {
       pages,
       ds: id,
     });
-    this.dsNotify(key, 'map', slot, true);
+    this.dsNotify(id, true);
     return { result: OK };
   }
 
@@ -1063,8 +1181,8 @@ export class Oracle {
     if ('err' in x) return { result: x.err };
     const id = `${key}:map`;
     this.dropRecords((r) => r.ds === id, true);
+    this.dsNotify(id, false);
     this.ds.delete(id);
-    this.dsNotify(key, 'map', x.e.slot, false);
     if (x.m.grant.inst === this.actor(a).inst) this.revoke(x.m.grant);
     return { result: OK };
   }
