@@ -6,6 +6,7 @@ import { kwrite } from '../../../src/kernel/memory.ts';
 import { vmMunmap } from '../../../src/libsys/vm.ts';
 import { areaBase, runModel } from '../../../src/sim/model/executor.ts';
 import type { Command } from '../../../src/sim/model/commands.ts';
+import { runTampered } from './tamper.ts';
 
 const P = 4096;
 
@@ -58,12 +59,9 @@ describe('model tester: the mmap area', () => {
       { k: 'mmap', a: 2, page: 0, pages: 3, fixed: true },
       { k: 'aread', a: 2, pos: 0 },
     ];
-    const r = await runModel(commands, {
-      afterCommand: async (_sys, actors, index) => {
-        const a2 = actors[2];
-        if (index === 0 && a2 !== undefined) await a2.do((p) => vmMunmap(p, areaBase(a2) + P, P));
-      },
-    });
+    const r = await runTampered(commands, { after: 0, actor: 2 }, (a2) =>
+      a2.do((p) => vmMunmap(p, areaBase(a2) + P, P)),
+    );
     expect(r.violation?.index).toBe(1);
     expect(r.violation?.message).toContain('fz2: area regions [[0,1],[2,3]], the oracle says [[0,3]]');
   });
@@ -74,12 +72,8 @@ describe('model tester: the mmap area', () => {
       { k: 'awrite', a: 1, pos: 2 * P, len: 8, byte: 3 },
       { k: 'aread', a: 0, pos: 0 },
     ];
-    const r = await runModel(commands, {
-      afterCommand: (sys, actors, index) => {
-        const a1 = actors[1];
-        if (index === 1 && a1 !== undefined)
-          kwrite(sys.kernel, a1.kp, areaBase(a1) + 2 * P + 5, new Uint8Array([42]));
-      },
+    const r = await runTampered(commands, { after: 1, actor: 1 }, (a1, sys) => {
+      kwrite(sys.kernel, a1.kp, areaBase(a1) + 2 * P + 5, new Uint8Array([42]));
     });
     expect(r.violation?.index).toBe(2);
     expect(r.violation?.message).toContain(`fz1: area byte ${2 * P + 5} is 42, the oracle says 3`);

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { kwrite } from '../../../src/kernel/memory.ts';
 import { BRK_FAR } from '../../../src/sim/model/commands.ts';
 import type { Command } from '../../../src/sim/model/commands.ts';
+import { runTampered } from './tamper.ts';
 import { ACTOR_HEAP, HEAP_BASE, runModel } from '../../../src/sim/model/executor.ts';
 
 const P = 4096;
@@ -70,12 +71,8 @@ describe('model tester: brk', () => {
       { k: 'awrite', a: 2, pos: 4 * P, len: 8, byte: 1, heap: true },
       { k: 'aread', a: 1, pos: 0, heap: true },
     ];
-    const r = await runModel(commands, {
-      afterCommand: (sys, actors, index) => {
-        const a2 = actors[2];
-        if (index === 1 && a2 !== undefined)
-          kwrite(sys.kernel, a2.kp, HEAP_BASE + 4 * P + 3, new Uint8Array([7]));
-      },
+    const r = await runTampered(commands, { after: 1, actor: 2 }, (a2, sys) => {
+      kwrite(sys.kernel, a2.kp, HEAP_BASE + 4 * P + 3, new Uint8Array([7]));
     });
     expect(r.violation?.index).toBe(2);
     expect(r.violation?.message).toContain(`fz2: heap byte ${4 * P + 3} is 7, the oracle says 1`);
@@ -86,11 +83,9 @@ describe('model tester: brk', () => {
       { k: 'brk', a: 1, at: 2 * P },
       { k: 'aread', a: 0, pos: 0, heap: true },
     ];
-    const r = await runModel(commands, {
-      afterCommand: async (_sys, actors, index) => {
-        if (index === 0) await actors[1]?.do((p) => p.brk(HEAP_BASE + 3 * P));
-      },
-    });
+    const r = await runTampered(commands, { after: 0, actor: 1 }, (a1) =>
+      a1.do((p) => p.brk(HEAP_BASE + 3 * P)),
+    );
     expect(r.violation?.index).toBe(1);
     expect(r.violation?.message).toContain('fz1: the heap ends at page 3, the oracle says 2');
   });

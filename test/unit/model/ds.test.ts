@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { dsPublishU32 } from '../../../src/libsys/ds.ts';
 import { runModel } from '../../../src/sim/model/executor.ts';
 import type { Command } from '../../../src/sim/model/commands.ts';
+import { runTampered } from './tamper.ts';
 
 describe('model tester: DS STR entries, subscribe and check', () => {
   it('agrees with the oracle on a crafted sequence, with the spec codes', async () => {
@@ -50,11 +51,9 @@ describe('model tester: DS STR entries, subscribe and check', () => {
       { k: 'subscribe', a: 0, pattern: 1, flags: 0x10 }, // fz\.k[01], U32 only
       { k: 'check', a: 0 },
     ];
-    const r = await runModel(commands, {
-      afterCommand: async (_sys, actors, index) => {
-        if (index === 0) await actors[2]?.do((p) => dsPublishU32(p, 'fz.k0', 1));
-      },
-    });
+    const r = await runTampered(commands, { after: 0, actor: 2 }, (a2) =>
+      a2.do((p) => dsPublishU32(p, 'fz.k0', 1)),
+    );
     expect(r.violation?.index).toBe(1);
     expect(r.violation?.message).toContain(
       'returned {"result":0,"value":"fz.k0 16 2"}, the oracle says {"result":-2}',

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { dsPublishLabel } from '../../../src/libsys/ds.ts';
 import { runModel } from '../../../src/sim/model/executor.ts';
 import type { Command } from '../../../src/sim/model/commands.ts';
+import { runTampered } from './tamper.ts';
 
 /** An observation without the window hash at its end. */
 const seen = (o: string): string => o.slice(0, o.lastIndexOf(' '));
@@ -108,11 +109,9 @@ describe('model tester: DS LABEL entries and PRIV_SUBSCRIBE', () => {
       { k: 'lpublish', a: 0, key: 0, v: 0, flags: 0 },
       { k: 'lname', a: 2, v: 0 },
     ];
-    const r = await runModel(commands, {
-      afterCommand: async (_sys, actors, index) => {
-        if (index === 0) await actors[1]?.do((p) => dsPublishLabel(p, 'fz.k1', 1234, 0x1000));
-      },
-    });
+    const r = await runTampered(commands, { after: 0, actor: 1 }, (a1) =>
+      a1.do((p) => dsPublishLabel(p, 'fz.k1', 1234, 0x1000)),
+    );
     expect(r.violation?.index).toBe(1);
     expect(r.violation?.message).toContain(
       'returned {"result":0,"value":"fz.k1"}, the oracle says {"result":0,"value":"fz.k0"}',

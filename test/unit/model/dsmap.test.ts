@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { runModel } from '../../../src/sim/model/executor.ts';
 import type { Command } from '../../../src/sim/model/commands.ts';
+import { runTampered } from './tamper.ts';
 
 const P = 4096;
 const code = (o: string): string => o.split(' ')[0] ?? '';
@@ -118,13 +119,10 @@ describe('model tester: DS MAP entries and snapshots', () => {
       { k: 'mpublish', a: 1, key: 0, page: 0, pages: 1, flags: 0 },
       { k: 'write', a: 1, pos: 2, len: 1, byte: 9 },
     ];
-    const r = await runModel(commands, {
-      afterCommand: async (_sys, actors, index) => {
-        // The publisher takes its page back from DS, which keeps a frozen copy.
-        const a1 = actors[1];
-        if (index === 1 && a1 !== undefined) await a1.do((p) => p.sys.saferevmapAddr(a1.buf));
-      },
-    });
+    // The publisher takes its page back from DS, which keeps a frozen copy.
+    const r = await runTampered(commands, { after: 1, actor: 1 }, (a1) =>
+      a1.do((p) => p.sys.saferevmapAddr(a1.buf)),
+    );
     expect(r.violation?.index).toBe(2);
     expect(r.violation?.message).toContain('"bytes":"4*8 0*4088"');
     expect(r.violation?.message).toContain('the oracle says');

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { dsPublishMem } from '../../../src/libsys/ds.ts';
 import { runModel } from '../../../src/sim/model/executor.ts';
 import type { Command } from '../../../src/sim/model/commands.ts';
+import { runTampered } from './tamper.ts';
 
 const P = 4096;
 /** An observation without the window hash at its end. */
@@ -76,14 +77,10 @@ describe('model tester: DS MEM entries', () => {
       { k: 'mempublish', a: 0, key: 2, pos: 0, len: 21, flags: 0 },
       { k: 'memretrieve', a: 1, key: 2, pos: 0, len: 100 },
     ];
-    const r = await runModel(commands, {
-      afterCommand: async (_sys, actors, index) => {
-        // fz0 overwrites the value with 21 zero bytes from its page 1.
-        const a0 = actors[0];
-        if (index === 1 && a0 !== undefined)
-          await a0.do((p) => dsPublishMem(p, 'fz.k2', a0.buf + P, 21, 0x1000));
-      },
-    });
+    // fz0 overwrites the value with 21 zero bytes from its page 1.
+    const r = await runTampered(commands, { after: 1, actor: 0 }, (a0) =>
+      a0.do((p) => dsPublishMem(p, 'fz.k2', a0.buf + P, 21, 0x1000)),
+    );
     expect(r.violation?.index).toBe(2);
     expect(r.violation?.message).toContain('fz1: window byte 0 (page 0) is 0, the oracle says 7');
   });

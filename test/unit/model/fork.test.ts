@@ -8,6 +8,7 @@ import { kwrite } from '../../../src/kernel/memory.ts';
 import { runModel } from '../../../src/sim/model/executor.ts';
 import { EXEC_IMAGE } from '../../../src/sim/model/commands.ts';
 import type { Command } from '../../../src/sim/model/commands.ts';
+import { runTampered } from './tamper.ts';
 
 const P = 4096;
 
@@ -43,11 +44,8 @@ describe('model tester: fork', () => {
       { k: 'write', a: 2, pos: 0, len: 16, byte: 5 },
       { k: 'fork', a: 2, pos: 3, byte: 1 },
     ];
-    const r = await runModel(commands, {
-      afterCommand: (sys, actors, index) => {
-        const a2 = actors[2];
-        if (index === 0 && a2 !== undefined) kwrite(sys.kernel, a2.kp, a2.buf + 3, new Uint8Array([99]));
-      },
+    const r = await runTampered(commands, { after: 0, actor: 2 }, (a2, sys) => {
+      kwrite(sys.kernel, a2.kp, a2.buf + 3, new Uint8Array([99]));
     });
     expect(r.violation?.index).toBe(1);
     expect(r.violation?.message).toContain(

@@ -7,6 +7,7 @@ import { test as fcTest, fc } from '@fast-check/vitest';
 import { kwrite } from '../../../src/kernel/memory.ts';
 import { runModel } from '../../../src/sim/model/executor.ts';
 import type { Command } from '../../../src/sim/model/commands.ts';
+import { runTampered } from './tamper.ts';
 import { commandsArb, modelBudget, scheduleArb } from './arbitraries.ts';
 
 describe('model-based testing against the naive oracle', () => {
@@ -29,11 +30,8 @@ describe('model-based testing against the naive oracle', () => {
       { k: 'write', a: 0, pos: 0, len: 16, byte: 5 },
       { k: 'write', a: 1, pos: 0, len: 16, byte: 6 },
     ];
-    const r = await runModel(commands, {
-      afterCommand: (sys, actors, index) => {
-        const a0 = actors[0];
-        if (index === 0 && a0 !== undefined) kwrite(sys.kernel, a0.kp, a0.buf + 3, new Uint8Array([99]));
-      },
+    const r = await runTampered(commands, { after: 0, actor: 0 }, (a0, sys) => {
+      kwrite(sys.kernel, a0.kp, a0.buf + 3, new Uint8Array([99]));
     });
     expect(r.violation?.index).toBe(1);
     expect(r.violation?.message).toContain('fz0: window byte 3 (page 0) is 99, the oracle says 5');
@@ -45,11 +43,7 @@ describe('model-based testing against the naive oracle', () => {
       { k: 'grant', a: 0, to: 1, page: 0, pages: 1, access: 1 },
       { k: 'copy', a: 1, dir: 'from', g: 0, gOff: 0, pos: 0, len: 8 },
     ];
-    const r = await runModel(commands, {
-      afterCommand: async (_sys, actors, index) => {
-        if (index === 0) await actors[0]?.do((p) => p.cpf.revoke(0));
-      },
-    });
+    const r = await runTampered(commands, { after: 0, actor: 0 }, (a0) => a0.do((p) => p.cpf.revoke(0)));
     expect(r.violation?.index).toBe(1);
     expect(r.violation?.message).toContain('returned {"result":-1}, the oracle says {"result":0}');
   });
