@@ -60,6 +60,7 @@ interface EntryWords {
 }
 
 /** Word indexes of an entry's words (module constants: no property load per read). */
+const WFLAGS = GRANT_OFF.flags >>> 2;
 const W4 = GRANT_OFF.directWhoTo >>> 2;
 const W8 = GRANT_OFF.directStart >>> 2;
 const W12 = GRANT_OFF.directLen >>> 2;
@@ -90,14 +91,18 @@ function readEntryWords(k: Kernel, p: KProc, table: GrantTableRef, slot: number,
     out.flags = out.w4 = out.w8 = out.w12 = out.w16 = out.seq = 0;
     return true;
   }
-  const w = (pa & PAGE_MASK) >>> 2;
-  out.flags = frame[w] ?? 0;
-  out.w4 = frame[w + W4] ?? 0;
-  out.w8 = frame[w + W8] ?? 0;
-  out.w12 = frame[w + W12] ?? 0;
-  out.w16 = frame[w + W16] ?? 0;
-  out.seq = frame[w + WSEQ] ?? 0;
+  takeWords(out, frame, (pa & PAGE_MASK) >>> 2);
   return true;
+}
+
+/** Fills `out` from the entry whose first word is `src[w]`. */
+function takeWords(out: EntryWords, src: Uint32Array, w: number): void {
+  out.flags = src[w + WFLAGS] ?? 0;
+  out.w4 = src[w + W4] ?? 0;
+  out.w8 = src[w + W8] ?? 0;
+  out.w12 = src[w + W12] ?? 0;
+  out.w16 = src[w + W16] ?? 0;
+  out.seq = src[w + WSEQ] ?? 0;
 }
 
 /**
@@ -107,12 +112,7 @@ function readEntryWords(k: Kernel, p: KProc, table: GrantTableRef, slot: number,
 function readStagedEntryWords(k: Kernel, p: KProc, a: number, out: EntryWords): boolean {
   if (kcheckRange(k, p, a, GRANT_ENTRY_BYTES, false) >= 0) return false;
   kreadInto(k, p, a, staging);
-  out.flags = stagingWords[GRANT_OFF.flags >>> 2] ?? 0;
-  out.w4 = stagingWords[W4] ?? 0;
-  out.w8 = stagingWords[W8] ?? 0;
-  out.w12 = stagingWords[W12] ?? 0;
-  out.w16 = stagingWords[W16] ?? 0;
-  out.seq = stagingWords[WSEQ] ?? 0;
+  takeWords(out, stagingWords, 0);
   return true;
 }
 
