@@ -187,6 +187,25 @@ export function runs(bytes: Uint8Array): string {
   return out.join(' ');
 }
 
+/**
+ * Walks [pos, pos+len) a page at a time: fn gets the page, the offset in it, the offset in the range and the
+ * piece's length, and stops the walk by returning false. True when the walk reached the end.
+ */
+function eachPageRun(
+  pos: number,
+  len: number,
+  fn: (page: number, off: number, done: number, n: number) => boolean,
+): boolean {
+  for (let done = 0; done < len;) {
+    const at = pos + done;
+    const off = at % PAGE;
+    const n = Math.min(PAGE - off, len - done);
+    if (!fn(Math.floor(at / PAGE), off, done, n)) return false;
+    done += n;
+  }
+  return true;
+}
+
 /** A DS entry's id `${key index}:${type}` back as its key index and type. */
 function dsId(id: string): [number, DsType] {
   const [key, type] = id.split(':');
@@ -342,17 +361,13 @@ export class Oracle {
   /** Writes bytes at pos; stops before the first page the actor may not write and returns false there. */
   private write(a: number, pos: number, bytes: Uint8Array): boolean {
     const m = this.actor(a);
-    for (let done = 0; done < bytes.length;) {
-      const at = pos + done;
-      const page = Math.floor(at / PAGE);
+    return eachPageRun(pos, bytes.length, (page, off, done, n) => {
       if (m.readOnly[page] === true) return false;
-      const n = Math.min(PAGE - (at % PAGE), bytes.length - done);
       const cell = m.cells[page];
-      if (cell === undefined) throw new Error(`oracle: write outside the window at ${at}`);
-      cell.set(bytes.subarray(done, done + n), at % PAGE);
-      done += n;
-    }
-    return true;
+      if (cell === undefined) throw new Error(`oracle: write outside the window at ${page * PAGE + off}`);
+      cell.set(bytes.subarray(done, done + n), off);
+      return true;
+    });
   }
 
   private writable(a: number, pos: number, len: number): boolean {
@@ -694,20 +709,21 @@ export class Oracle {
   private spaceRead(a: number, sp: Space, pos: number, len: number): Uint8Array {
     const { bytes } = this.space(a, sp);
     const out = new Uint8Array(len);
-    for (let i = 0; i < len; i++) {
-      const at = pos + i;
-      out[i] = bytes.get(Math.floor(at / PAGE))?.[at % PAGE] ?? 0;
-    }
+    eachPageRun(pos, len, (page, off, done, n) => {
+      const cell = bytes.get(page);
+      if (cell !== undefined) out.set(cell.subarray(off, off + n), done);
+      return true;
+    });
     return out;
   }
 
   private spaceWrite(a: number, sp: Space, pos: number, data: Uint8Array): void {
     const { bytes } = this.space(a, sp);
-    data.forEach((b, i) => {
-      const p = Math.floor((pos + i) / PAGE);
-      let page = bytes.get(p);
-      if (page === undefined) bytes.set(p, (page = new Uint8Array(PAGE)));
-      page[(pos + i) % PAGE] = b;
+    eachPageRun(pos, data.length, (page, off, done, n) => {
+      let cell = bytes.get(page);
+      if (cell === undefined) bytes.set(page, (cell = new Uint8Array(PAGE)));
+      cell.set(data.subarray(done, done + n), off);
+      return true;
     });
   }
 
