@@ -62,7 +62,9 @@ export function buildProgram(): Command {
   withSystemOptions(program.command('faults').description('fault injection: kill each target at chosen steps of a workload, report per target and kill point'))
     .option('--targets <list>', 'comma-separated: user, grantor, driver, mapper, kv, ds (default: all)')
     .option('--points <n>', 'kill points per target (default 20)', parseCount)
+    .option('--every-step', 'kill each target at every step it is active instead of at sampled points')
     .option('--signal <n>', 'signal of the kill (default 9, SIGKILL; 11 is a crash)', parseCount)
+    .option('--jobs <n>', 'worker threads sharing the injections (default: the machine\'s processors)', parseJobs)
     .option('--json <file>', 'write the report, every injection included, as JSON')
     .action(faultsCommand);
   program

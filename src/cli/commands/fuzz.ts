@@ -18,7 +18,7 @@ import { configFromOptions, UsageError } from '../options.ts';
 import type { CommonOptions } from '../options.ts';
 import { color } from '../format.ts';
 import { progressReporter } from '../progress.ts';
-import { defaultJobs, siblingModule, startWorker } from '../workers.ts';
+import { defaultJobs, runWorkers, siblingModule } from '../workers.ts';
 
 export interface FuzzOptions extends CommonOptions {
   runs?: number;
@@ -84,7 +84,8 @@ function printFailure(f: CampaignFailure, flags: string): void {
 function printSummary(s: CampaignSummary, report: FuzzReport): void {
   const violations = s.failures.filter((f) => f.kind === 'violation');
   const leaks = s.failures.filter((f) => f.kind === 'leak');
-  const perSecond = (n: number): string => (n / Math.max(report.seconds, 1e-9)).toFixed(n < 10 * report.seconds ? 2 : 0);
+  const perSecond = (n: number): string =>
+    (n / Math.max(report.seconds, 1e-9)).toFixed(n < 10 * report.seconds ? 2 : 0);
   console.log(`runs:              ${s.runs}`);
   console.log(`commands executed: ${s.commands}`);
   console.log(`invariant checks:  ${s.checks}`);
@@ -158,26 +159,18 @@ export function runFuzzJob(job: FuzzJob, onRun: (runsDone: number) => void): Pro
 export type FuzzJobMessage = { type: 'run'; runs: number } | { type: 'done'; summary: CampaignSummary };
 
 /** Runs `jobs` on worker threads, one each; `onRun` hears of the runs each has done. */
-function runJobsInWorkers(jobs: readonly FuzzJob[], onRun: (job: number, runsDone: number) => void): Promise<CampaignSummary[]> {
-  return Promise.all(
-    jobs.map(
-      (job, i) =>
-        new Promise<CampaignSummary>((resolve, reject) => {
-          const w = startWorker(siblingModule('fuzzworker', import.meta.url), job);
-          w.on('message', (m: FuzzJobMessage) => {
-            if (m.type === 'run') onRun(i, m.runs);
-            else {
-              resolve(m.summary);
-              void w.terminate();
-            }
-          });
-          w.on('error', reject);
-          w.on('exit', (code) => {
-            reject(new Error(`fuzz job ${i} ended (exit code ${code}) before its report`));
-          });
-        }),
-    ),
+async function runJobsInWorkers(
+  jobs: readonly FuzzJob[],
+  onRun: (job: number, runsDone: number) => void,
+): Promise<CampaignSummary[]> {
+  const last = await runWorkers<FuzzJobMessage>(
+    siblingModule('fuzzworker', import.meta.url),
+    jobs,
+    (i, m) => {
+      if (m.type === 'run') onRun(i, m.runs);
+    },
   );
+  return last.flatMap((m) => (m.type === 'done' ? [m.summary] : []));
 }
 
 /** The report `--json` writes and `fuzz merge` reads: the campaign's identity, the shard, the totals and failures. */
@@ -205,7 +198,10 @@ function writeReport(file: string, report: FuzzReport): void {
 
 /** The job shards of `--jobs J` within `--shard I/N`: job j takes shard I + N·j of N·J. */
 function jobShards(shard: Shard, jobs: number): Shard[] {
-  return Array.from({ length: jobs }, (_, j) => ({ index: shard.index + shard.count * j, count: shard.count * jobs }));
+  return Array.from({ length: jobs }, (_, j) => ({
+    index: shard.index + shard.count * j,
+    count: shard.count * jobs,
+  }));
 }
 
 export async function fuzzCommand(o: FuzzOptions): Promise<void> {
@@ -225,7 +221,10 @@ export async function fuzzCommand(o: FuzzOptions): Promise<void> {
   const runs = o.runs ?? DEFAULT_RUNS;
   const shardRuns = budgetSeconds === null ? Math.ceil(Math.max(0, runs - shard.index) / shard.count) : 0;
   // More jobs than runs would leave workers idle.
-  const jobs = Math.max(1, Math.min(o.jobs ?? defaultJobs(), budgetSeconds === null ? shardRuns : Number.POSITIVE_INFINITY));
+  const jobs = Math.max(
+    1,
+    Math.min(o.jobs ?? defaultJobs(), budgetSeconds === null ? shardRuns : Number.POSITIVE_INFINITY),
+  );
   console.log(
     `fuzz: seed ${seed}, ${budgetSeconds === null ? `${runs} runs` : `${o.minutes ?? 0} min`} of ${commands} commands, ` +
       `${ACTOR_LABELS.length} actors, checks after every ${o.everyCommand === true ? 'command' : 'kernel entry'}` +
@@ -258,7 +257,12 @@ export async function fuzzCommand(o: FuzzOptions): Promise<void> {
         ? await runFuzzJob({ ...base, shard }, (n) => {
             progress(0, n);
           })
-        : mergeSummaries(await runJobsInWorkers(shards.map((s) => ({ ...base, shard: s })), progress));
+        : mergeSummaries(
+            await runJobsInWorkers(
+              shards.map((s) => ({ ...base, shard: s })),
+              progress,
+            ),
+          );
   } finally {
     bar.stop();
   }
@@ -285,7 +289,7 @@ function readReport(file: string): FuzzReport {
   try {
     r = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new UsageError(`${file}: ${e instanceof Error ? e.message.split('\n')[0] ?? '' : String(e)}`);
+    throw new UsageError(`${file}: ${e instanceof Error ? (e.message.split('\n')[0] ?? '') : String(e)}`);
   }
   if (typeof r !== 'object' || r === null || (r as { format?: unknown }).format !== 'grantvm-fuzz-report')
     throw new UsageError(`${file} is not a report of grantvm fuzz --json`);
@@ -302,9 +306,14 @@ export function fuzzMergeCommand(files: readonly string[], o: { json?: string })
     JSON.stringify([r.seed, r.commandsPerRun, r.everyCommand, r.config, r.budgetRuns, r.replayFlags]);
   for (const [i, r] of reports.entries()) {
     if (identity(r) !== identity(first))
-      throw new UsageError(`${files[i] ?? ''} is of another campaign (seed, commands, budget or settings differ from ${files[0] ?? ''})`);
+      throw new UsageError(
+        `${files[i] ?? ''} is of another campaign (seed, commands, budget or settings differ from ${files[0] ?? ''})`,
+      );
     const twin = reports.findIndex((q) => q.shard.count === r.shard.count && q.shard.index === r.shard.index);
-    if (twin !== i) throw new UsageError(`${files[i] ?? ''} and ${files[twin] ?? ''} are the same shard ${r.shard.index}/${r.shard.count}`);
+    if (twin !== i)
+      throw new UsageError(
+        `${files[i] ?? ''} and ${files[twin] ?? ''} are the same shard ${r.shard.index}/${r.shard.count}`,
+      );
   }
   const summary = mergeSummaries(reports);
   const counts = new Set(reports.map((r) => r.shard.count));

@@ -6,7 +6,14 @@ import type { CampaignOptions, CampaignSummary } from '../../../src/sim/model/ca
 
 const RUNS = 5;
 const campaign = (o: Partial<CampaignOptions>): Promise<CampaignSummary> =>
-  runCampaign({ seed: 3, commandsPerRun: 6, everyStep: false, shrinkBudget: 0, more: (run) => run < RUNS, ...o });
+  runCampaign({
+    seed: 3,
+    commandsPerRun: 6,
+    everyStep: false,
+    shrinkBudget: 0,
+    more: (run) => run < RUNS,
+    ...o,
+  });
 
 describe('campaign shards', () => {
   it('two shards merged equal the whole campaign', async () => {
