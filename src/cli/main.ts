@@ -1,7 +1,8 @@
 // The grantvm command (the only code that may touch node:*): run, inspect, and the commands the other
 // layers add. Bad options give one line and exit code 2; a failed run exits 1.
 import { Command, CommanderError, Option } from 'commander';
-import { fuzzCommand, parseMinutes } from './commands/fuzz.ts';
+import { fuzzCommand, fuzzMergeCommand, parseMinutes, parseShard } from './commands/fuzz.ts';
+import { parseJobs } from './workers.ts';
 import { runCommand } from './commands/run.ts';
 import { inspectCommand } from './commands/inspect.ts';
 import { traceCommand } from './commands/trace.ts';
@@ -61,7 +62,9 @@ export function buildProgram(): Command {
   withSystemOptions(program.command('faults').description('fault injection: kill each target at chosen steps of a workload, report per target and kill point'))
     .option('--targets <list>', 'comma-separated: user, grantor, driver, mapper, kv, ds (default: all)')
     .option('--points <n>', 'kill points per target (default 20)', parseCount)
+    .option('--every-step', 'kill each target at every step it is active instead of at sampled points')
     .option('--signal <n>', 'signal of the kill (default 9, SIGKILL; 11 is a crash)', parseCount)
+    .option('--jobs <n>', 'worker threads sharing the injections (default: the machine\'s processors)', parseJobs)
     .option('--json <file>', 'write the report, every injection included, as JSON')
     .action(faultsCommand);
   program
@@ -78,7 +81,15 @@ export function buildProgram(): Command {
     .option('--replay <runSeed>', 'rerun one run of a campaign by its run seed, command by command', parseSeed)
     .option('--every-command', 'check invariants after every command instead of every kernel entry (faster)')
     .option('--shrink <n>', 'shrink attempts per failure (default 300)', parseCount)
-    .action(fuzzCommand);
+    .option('--jobs <n>', 'worker threads, each running a share of the runs (default: the machine\'s processors)', parseJobs)
+    .option('--shard <i/n>', 'run only the runs i, i+n, i+2n, … of the campaign (for batch runners; merge the reports)', parseShard)
+    .option('--json <file>', 'write the report (totals, failures with their run seeds) as JSON')
+    .action(fuzzCommand)
+    .command('merge')
+    .description('add up the --json reports of one campaign\'s shards into one report')
+    .argument('<reports...>', 'JSON reports written by grantvm fuzz --json')
+    .option('--json <file>', 'write the merged report as JSON')
+    .action(fuzzMergeCommand);
   return program;
 }
 

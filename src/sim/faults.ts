@@ -51,6 +51,8 @@ export interface FaultOptions {
   targets?: readonly FaultTarget[];
   /** Kill points per target: one step drawn (from the seed) in each of `points` equal slices of its active steps. */
   points?: number;
+  /** Kill each target at every step it is active instead of at `points` sampled steps. */
+  everyStep?: boolean;
   /** The signal of the kill (default SIGKILL; RS restarts a service that dies by any signal). */
   signal?: number;
   /** Config on top of the campaign's (sanity 'top'). */
@@ -98,7 +100,8 @@ export interface FaultRow {
 
 export interface FaultReport {
   seed: number;
-  points: number;
+  /** Kill points per target, or 'every step'. */
+  points: number | 'every step';
   signal: number;
   /** The fault-free reference run: first and last step of the workload. */
   reference: { start: number; end: number };
@@ -335,9 +338,13 @@ async function verifyAndTeardown(
   return { lost, problems };
 }
 
-interface Reference {
+/** What the fault-free run tells the injections: the leak baseline, the workload's span, each target's active steps. */
+export interface Reference {
+  /** Resources once the workload has run and every service is down. */
   base: Resources;
+  /** The step at which the workload started. */
   start: number;
+  /** The step at which it ended. */
   end: number;
   /** Per target, the steps of the workload at which its process had a trace event (it was doing something). */
   active: Map<FaultTarget, number[]>;
@@ -354,7 +361,7 @@ function targetOfEndpoints(w: World): Map<number, FaultTarget> {
   return m;
 }
 
-/** Reference resources, the workload's span and each target's active steps, from a fault-free run. */
+/** Reference resources, the workload's span and each target's active steps, from a fault-free run (plain data). */
 async function referenceRun(config: Partial<SystemConfig>): Promise<Reference> {
   const w = await startWorld(config);
   const boot = resources(w.sys);
@@ -458,9 +465,7 @@ function detection(w: World, inj: Injection): string | null {
  * the whole span if it never was), at a seeded place inside the slice; so kills land mostly mid-operation.
  */
 function killSteps(rng: Rng, points: number, ref: Reference, target: FaultTarget): number[] {
-  const active = ref.active.get(target) ?? [];
-  const pool =
-    active.length > 0 ? active : Array.from({ length: ref.end - ref.start - 1 }, (_, i) => ref.start + 1 + i);
+  const pool = everyActiveStep(ref, target);
   const steps = Array.from(
     { length: points },
     (_, i) => pool[Math.floor(((i + rng.int(1000) / 1000) * pool.length) / points)] ?? ref.end,
@@ -503,29 +508,72 @@ export function tabulate(injections: readonly Injection[]): FaultRow[] {
   return [...rows.values()];
 }
 
-/** The campaign: a reference run, then `points` injections per target, each on a fresh system with the same seed. */
-export async function runFaultCampaign(o: FaultOptions = {}): Promise<FaultReport> {
+/** A campaign's plan: the reference run and the injections to make, in report order (plain data, for workers). */
+export interface FaultPlan {
+  seed: number;
+  points: number | 'every step';
+  signal: number;
+  config: Partial<SystemConfig>;
+  ref: Reference;
+  injections: { target: FaultTarget; step: number }[];
+}
+
+/** The reference run and the kill steps of every target: sampled points, or every step a target is active. */
+export async function planFaultCampaign(o: FaultOptions = {}): Promise<FaultPlan> {
   const seed = o.seed ?? 1;
   const points = o.points ?? 20;
-  const targets = o.targets ?? FAULT_TARGETS;
   const config = { seed, ...o.config };
   const ref = await referenceRun(config);
   const rng = new Rng(seed);
-  const plan = targets.map((target) => ({ target, steps: killSteps(rng, points, ref, target) }));
-  const injections: Injection[] = [];
-  const total = plan.reduce((n, x) => n + x.steps.length, 0);
-  for (const { target, steps } of plan) {
-    for (const step of steps) {
-      injections.push(await injectFault(target, step, ref, { signal: o.signal ?? SIGKILL, config }));
-      o.progress?.(injections.length, total);
-    }
-  }
+  const injections = (o.targets ?? FAULT_TARGETS).flatMap((target) =>
+    (o.everyStep === true ? everyActiveStep(ref, target) : killSteps(rng, points, ref, target)).map(
+      (step) => ({ target, step }),
+    ),
+  );
   return {
     seed,
-    points,
+    points: o.everyStep === true ? 'every step' : points,
     signal: o.signal ?? SIGKILL,
-    reference: { start: ref.start, end: ref.end },
+    config,
+    ref,
+    injections,
+  };
+}
+
+/** Every step at which `target` was active in the reference run (every step of the span if it never was). */
+function everyActiveStep(ref: Reference, target: FaultTarget): number[] {
+  const active = ref.active.get(target) ?? [];
+  return active.length > 0
+    ? active
+    : Array.from({ length: ref.end - ref.start - 1 }, (_, i) => ref.start + 1 + i);
+}
+
+/** The injection `index` of a plan. */
+export function injectPlanned(plan: FaultPlan, index: number): Promise<Injection> {
+  const x = plan.injections[index];
+  if (x === undefined) throw new Error(`faults: the plan has no injection ${index}`);
+  return injectFault(x.target, x.step, plan.ref, { signal: plan.signal, config: plan.config });
+}
+
+/** The report of a plan whose injections (in plan order) have all been made. */
+export function faultReport(plan: FaultPlan, injections: Injection[]): FaultReport {
+  return {
+    seed: plan.seed,
+    points: plan.points,
+    signal: plan.signal,
+    reference: { start: plan.ref.start, end: plan.ref.end },
     injections,
     rows: tabulate(injections),
   };
+}
+
+/** The campaign: a reference run, then the planned injections, each on a fresh system with the same seed. */
+export async function runFaultCampaign(o: FaultOptions = {}): Promise<FaultReport> {
+  const plan = await planFaultCampaign(o);
+  const injections: Injection[] = [];
+  for (let i = 0; i < plan.injections.length; i++) {
+    injections.push(await injectPlanned(plan, i));
+    o.progress?.(injections.length, plan.injections.length);
+  }
+  return faultReport(plan, injections);
 }

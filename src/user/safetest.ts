@@ -27,6 +27,7 @@ import { MAP_ANON, MAP_PRIVATE } from '../include/vm.ts';
 import { dsRetrieveLabelNum } from '../libsys/ds.ts';
 import type { Proc } from '../libsys/proc.ts';
 import { vmMmap } from '../libsys/vm.ts';
+import { firstDifference } from '../lib/bytes.ts';
 
 export const PAGE = 4096;
 
@@ -172,9 +173,7 @@ export function formatElapsed(clock: ElapsedClock, delta: number): string {
 
 /** True iff `a` and `b` hold the same bytes. */
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+  return firstDifference(a, b) === -1;
 }
 
 /** Lets a child forked by this system process run: sys_privctl SET_USER, then ALLOW (it starts held, NO_PRIV). */

@@ -1,19 +1,24 @@
-// `grantvm fuzz [--seed S] [--runs N | --minutes M] [--commands C]`: a model-based fuzzing campaign (src/sim/model):
-// generated command sequences run on a real system and on the naive oracle, compared after every command, with
-// every invariant checked after every kernel entry and leaks checked at the end of each run. A progress bar on a
-// terminal, plain lines otherwise; at the end runs, commands, checks, and every violation or leak with its run
-// seed, a replay command and the shrunk sequence. `--replay SEED` reruns one run and prints it command by command.
-// Exit code 1 on any violation or leak. Entry points: fuzzCommand.
+// `grantvm fuzz [--seed S] [--runs N | --minutes M] [--commands C] [--jobs J] [--shard I/N] [--json FILE]`: a
+// model-based fuzzing campaign (src/sim/model): generated command sequences run on a real system and on the naive
+// oracle, compared after every command, with every invariant checked after every kernel entry and leaks checked at
+// the end of each run. `--jobs` runs shards of the campaign on worker threads (the same runs and totals as one job);
+// `--shard` runs one deterministic slice for a batch runner and `--json` keeps its report; `grantvm fuzz merge`
+// adds reports up. A progress bar on a terminal, plain lines otherwise; at the end runs, commands, checks, and every
+// violation or leak with its run seed, a replay command and the shrunk sequence. `--replay SEED` reruns one run
+// and prints it command by command. Exit code 1 on any violation or leak. Entry points: fuzzCommand,
+// fuzzMergeCommand, runFuzzJob, parseShard.
 import { ACTOR_LABELS } from '../../sim/model/executor.ts';
 import { formatCommand } from '../../sim/model/commands.ts';
-import { replayRun, runCampaign, runConfig } from '../../sim/model/campaign.ts';
-import type { CampaignFailure, CampaignSummary } from '../../sim/model/campaign.ts';
+import { mergeSummaries, replayRun, runCampaign, runConfig } from '../../sim/model/campaign.ts';
+import type { CampaignFailure, CampaignSummary, Shard } from '../../sim/model/campaign.ts';
 import type { SystemConfig } from '../../sim/config.ts';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 import { configFromOptions, UsageError } from '../options.ts';
 import type { CommonOptions } from '../options.ts';
 import { color } from '../format.ts';
 import { progressReporter } from '../progress.ts';
+import { defaultJobs, runWorkers, siblingModule } from '../workers.ts';
 
 export interface FuzzOptions extends CommonOptions {
   runs?: number;
@@ -22,6 +27,9 @@ export interface FuzzOptions extends CommonOptions {
   replay?: number;
   everyCommand?: boolean;
   shrink?: number;
+  jobs?: number;
+  shard?: Shard;
+  json?: string;
 }
 
 /** "10", "0.5" → minutes (positive). */
@@ -30,6 +38,16 @@ export function parseMinutes(text: string): number {
   if (!/^\d+(\.\d+)?$/.test(text.trim()) || !(m > 0))
     throw new InvalidArgumentError(`'${text}' is not a positive number of minutes`);
   return m;
+}
+
+/** "I/N" → shard I of N (0 ≤ I < N). */
+export function parseShard(text: string): Shard {
+  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+  const index = Number(m?.[1]);
+  const count = Number(m?.[2]);
+  if (m === null || count < 1 || index >= count)
+    throw new InvalidArgumentError(`'${text}' is not a shard I/N with 0 ≤ I < N (e.g. 0/4)`);
+  return { index, count };
 }
 
 const DEFAULT_RUNS = 100;
@@ -57,15 +75,17 @@ function describeConfig(c: Partial<SystemConfig>): string {
   return `cow ${c.cowSafecopy === false ? 'off' : 'on'}, ${c.grantIds ?? 'generational'} ids, ${c.schedule ?? 'priority'} schedule (seed ${c.seed ?? 1})`;
 }
 
-function printFailure(f: CampaignFailure, o: FuzzOptions, commands: number): void {
+function printFailure(f: CampaignFailure, flags: string): void {
   console.log(color.red(`  ${f.kind} in run seed ${f.runSeed} (${describeConfig(f.config)}): ${f.message}`));
-  console.log(`    replay:  grantvm fuzz --replay ${f.runSeed} ${replayFlags(o, commands)}`);
+  console.log(`    replay:  grantvm fuzz --replay ${f.runSeed} ${flags}`);
   console.log(`    shrunk to ${f.commands.length} command(s): ${JSON.stringify(f.commands)}`);
 }
 
-function printSummary(s: CampaignSummary, o: FuzzOptions, commands: number, seconds: number): void {
+function printSummary(s: CampaignSummary, report: FuzzReport): void {
   const violations = s.failures.filter((f) => f.kind === 'violation');
   const leaks = s.failures.filter((f) => f.kind === 'leak');
+  const perSecond = (n: number): string =>
+    (n / Math.max(report.seconds, 1e-9)).toFixed(n < 10 * report.seconds ? 2 : 0);
   console.log(`runs:              ${s.runs}`);
   console.log(`commands executed: ${s.commands}`);
   console.log(`invariant checks:  ${s.checks}`);
@@ -77,10 +97,11 @@ function printSummary(s: CampaignSummary, o: FuzzOptions, commands: number, seco
   );
   console.log(
     color.dim(
-      `time:              ${seconds.toFixed(1)} s (${(s.runs / Math.max(seconds, 1e-9)).toFixed(2)} runs/s)`,
+      `time:              ${report.seconds.toFixed(1)} s, ${report.jobs} job${report.jobs === 1 ? '' : 's'} ` +
+        `(${perSecond(s.runs)} runs/s, ${perSecond(s.commands)} commands/s)`,
     ),
   );
-  for (const f of s.failures) printFailure(f, o, commands);
+  for (const f of s.failures) printFailure(f, report.replayFlags);
 }
 
 async function replay(seed: number, o: FuzzOptions, commands: number): Promise<void> {
@@ -103,38 +124,213 @@ async function replay(seed: number, o: FuzzOptions, commands: number): Promise<v
   if (r.violation !== null || r.leaks.length > 0) process.exitCode = 1;
 }
 
+/** What one job of a campaign runs: a shard of the runs under a budget (a worker thread gets it as plain data). */
+export interface FuzzJob {
+  seed: number;
+  commandsPerRun: number;
+  config: Partial<SystemConfig>;
+  everyStep: boolean;
+  shrinkBudget?: number;
+  shard: Shard;
+  /** Runs of the whole campaign (this shard runs its share), or null with a time budget. */
+  runs: number | null;
+  /** The time budget in seconds, when `runs` is null. */
+  seconds: number;
+}
+
+/** Runs one job; `onRun` hears of every run it has done. */
+export function runFuzzJob(job: FuzzJob, onRun: (runsDone: number) => void): Promise<CampaignSummary> {
+  const t0 = performance.now();
+  return runCampaign({
+    seed: job.seed,
+    commandsPerRun: job.commandsPerRun,
+    config: job.config,
+    everyStep: job.everyStep,
+    shard: job.shard,
+    ...(job.shrinkBudget !== undefined ? { shrinkBudget: job.shrinkBudget } : {}),
+    more: (run) => (job.runs !== null ? run < job.runs : (performance.now() - t0) / 1000 < job.seconds),
+    onRun: (s) => {
+      onRun(s.runs);
+    },
+  });
+}
+
+/** A job's messages from its worker thread. */
+export type FuzzJobMessage = { type: 'run'; runs: number } | { type: 'done'; summary: CampaignSummary };
+
+/** Runs `jobs` on worker threads, one each; `onRun` hears of the runs each has done. */
+async function runJobsInWorkers(
+  jobs: readonly FuzzJob[],
+  onRun: (job: number, runsDone: number) => void,
+): Promise<CampaignSummary[]> {
+  const last = await runWorkers<FuzzJobMessage>(
+    siblingModule('fuzzworker', import.meta.url),
+    jobs,
+    (i, m) => {
+      if (m.type === 'run') onRun(i, m.runs);
+    },
+  );
+  return last.flatMap((m) => (m.type === 'done' ? [m.summary] : []));
+}
+
+/** The report `--json` writes and `fuzz merge` reads: the campaign's identity, the shard, the totals and failures. */
+export interface FuzzReport extends CampaignSummary {
+  format: 'grantvm-fuzz-report';
+  seed: number;
+  commandsPerRun: number;
+  everyCommand: boolean;
+  /** The settings forced on every run (the options besides the seed). */
+  config: Partial<SystemConfig>;
+  /** Runs of the whole campaign, or null for a time budget. */
+  budgetRuns: number | null;
+  shard: Shard;
+  /** The flags a replay needs besides the run seed. */
+  replayFlags: string;
+  jobs: number;
+  /** Wall-clock seconds (of the longest shard, for a merge). */
+  seconds: number;
+}
+
+function writeReport(file: string, report: FuzzReport): void {
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(color.dim(`report written to ${file}`));
+}
+
+/** The job shards of `--jobs J` within `--shard I/N`: job j takes shard I + N·j of N·J. */
+function jobShards(shard: Shard, jobs: number): Shard[] {
+  return Array.from({ length: jobs }, (_, j) => ({
+    index: shard.index + shard.count * j,
+    count: shard.count * jobs,
+  }));
+}
+
 export async function fuzzCommand(o: FuzzOptions): Promise<void> {
   if (o.runs !== undefined && o.minutes !== undefined)
     throw new UsageError('give --runs or --minutes, not both');
   const commands = o.commands ?? DEFAULT_COMMANDS;
   if (commands < 1) throw new UsageError('--commands must be at least 1');
+  if (o.runs === 0) throw new UsageError('--runs must be at least 1');
   if (o.replay !== undefined) {
     await replay(o.replay, o, commands);
     return;
   }
+  if (o.json !== undefined) writeFileSync(o.json, ''); // an unwritable path fails now, before the campaign
   const seed = o.seed ?? 1;
-  const t0 = performance.now();
-  const elapsed = (): number => (performance.now() - t0) / 1000;
+  const shard = o.shard ?? { index: 0, count: 1 };
   const budgetSeconds = o.minutes === undefined ? null : o.minutes * 60;
   const runs = o.runs ?? DEFAULT_RUNS;
+  const shardRuns = budgetSeconds === null ? Math.ceil(Math.max(0, runs - shard.index) / shard.count) : 0;
+  // More jobs than runs would leave workers idle.
+  const jobs = Math.max(
+    1,
+    Math.min(o.jobs ?? defaultJobs(), budgetSeconds === null ? shardRuns : Number.POSITIVE_INFINITY),
+  );
   console.log(
     `fuzz: seed ${seed}, ${budgetSeconds === null ? `${runs} runs` : `${o.minutes ?? 0} min`} of ${commands} commands, ` +
-      `${ACTOR_LABELS.length} actors, checks after every ${o.everyCommand === true ? 'command' : 'kernel entry'}`,
+      `${ACTOR_LABELS.length} actors, checks after every ${o.everyCommand === true ? 'command' : 'kernel entry'}` +
+      `${shard.count > 1 ? `, shard ${shard.index}/${shard.count}` : ''}, ${jobs} job${jobs === 1 ? '' : 's'}`,
   );
-  const bar = progressReporter('fuzz');
-  const summary = await runCampaign({
+  const t0 = performance.now();
+  const elapsed = (): number => (performance.now() - t0) / 1000;
+  const base = {
     seed,
     commandsPerRun: commands,
     config: overrides(o),
     everyStep: o.everyCommand !== true,
     ...(o.shrink !== undefined ? { shrinkBudget: o.shrink } : {}),
-    more: (done) => (budgetSeconds === null ? done < runs : elapsed() < budgetSeconds),
-    onRun: (s) => {
-      if (budgetSeconds === null) bar.update(s.runs, runs);
-      else bar.update(Math.min(Math.floor(elapsed()), budgetSeconds), budgetSeconds);
-    },
-  });
-  bar.stop();
-  printSummary(summary, o, commands, elapsed());
+    runs: budgetSeconds === null ? runs : null,
+    seconds: budgetSeconds ?? 0,
+  };
+  const bar = progressReporter('fuzz');
+  const done = new Array<number>(jobs).fill(0);
+  const progress = (job: number, runsDone: number): void => {
+    done[job] = runsDone;
+    const total = done.reduce((a, b) => a + b, 0);
+    if (budgetSeconds === null) bar.update(total, shardRuns);
+    else bar.update(Math.min(Math.floor(elapsed()), budgetSeconds), budgetSeconds);
+  };
+  let summary: CampaignSummary;
+  try {
+    const shards = jobShards(shard, jobs);
+    summary =
+      jobs === 1
+        ? await runFuzzJob({ ...base, shard }, (n) => {
+            progress(0, n);
+          })
+        : mergeSummaries(
+            await runJobsInWorkers(
+              shards.map((s) => ({ ...base, shard: s })),
+              progress,
+            ),
+          );
+  } finally {
+    bar.stop();
+  }
+  const report: FuzzReport = {
+    format: 'grantvm-fuzz-report',
+    seed,
+    commandsPerRun: commands,
+    everyCommand: o.everyCommand === true,
+    config: base.config,
+    budgetRuns: base.runs,
+    shard,
+    replayFlags: replayFlags(o, commands),
+    jobs,
+    seconds: elapsed(),
+    ...summary,
+  };
+  printSummary(summary, report);
+  if (o.json !== undefined) writeReport(o.json, report);
+  if (summary.failures.length > 0) process.exitCode = 1;
+}
+
+function readReport(file: string): FuzzReport {
+  let r: unknown;
+  try {
+    r = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`${file}: ${e instanceof Error ? (e.message.split('\n')[0] ?? '') : String(e)}`);
+  }
+  if (typeof r !== 'object' || r === null || (r as { format?: unknown }).format !== 'grantvm-fuzz-report')
+    throw new UsageError(`${file} is not a report of grantvm fuzz --json`);
+  return r as FuzzReport;
+}
+
+/** `grantvm fuzz merge A.json B.json …`: the reports of one campaign's shards (or jobs) as one report. */
+export function fuzzMergeCommand(files: readonly string[], o: { json?: string }): void {
+  if (o.json !== undefined) writeFileSync(o.json, '');
+  const reports = files.map(readReport);
+  const first = reports[0];
+  if (first === undefined) throw new UsageError('name at least one report');
+  const identity = (r: FuzzReport): string =>
+    JSON.stringify([r.seed, r.commandsPerRun, r.everyCommand, r.config, r.budgetRuns, r.replayFlags]);
+  for (const [i, r] of reports.entries()) {
+    if (identity(r) !== identity(first))
+      throw new UsageError(
+        `${files[i] ?? ''} is of another campaign (seed, commands, budget or settings differ from ${files[0] ?? ''})`,
+      );
+    const twin = reports.findIndex((q) => q.shard.count === r.shard.count && q.shard.index === r.shard.index);
+    if (twin !== i)
+      throw new UsageError(
+        `${files[i] ?? ''} and ${files[twin] ?? ''} are the same shard ${r.shard.index}/${r.shard.count}`,
+      );
+  }
+  const summary = mergeSummaries(reports);
+  const counts = new Set(reports.map((r) => r.shard.count));
+  const whole = counts.size === 1 && reports.length === first.shard.count;
+  const report: FuzzReport = {
+    ...first,
+    ...summary,
+    shard: whole ? { index: 0, count: 1 } : first.shard,
+    jobs: reports.reduce((a, r) => a + r.jobs, 0),
+    seconds: Math.max(...reports.map((r) => r.seconds)),
+  };
+  console.log(
+    `fuzz merge: ${reports.length} report${reports.length === 1 ? '' : 's'} of seed ${first.seed}, ` +
+      `${first.budgetRuns === null ? 'a time budget' : `${first.budgetRuns} runs`} of ${first.commandsPerRun} commands` +
+      (whole ? ', every shard' : `, ${color.yellow('not every shard of the campaign')}`),
+  );
+  printSummary(summary, report);
+  if (o.json !== undefined) writeReport(o.json, report);
   if (summary.failures.length > 0) process.exitCode = 1;
 }

@@ -222,8 +222,8 @@ function checkPageTables(vm: Vm, hs: VmProc[], walk: Walk): void {
     let present = 0;
     for (let i = USER_PDE_FIRST; i < PDE_ENTRIES; i++) {
       const t = pt.tables[i] ?? 0;
-      if (t === 0) continue;
-      for (let j = 0; j < PDE_ENTRIES; j++) if ((mem.pteRead(t, j) & PTE.P) !== 0) present++;
+      const words = t === 0 ? null : mem.frameWords(t);
+      if (words !== null) for (const pte of words) present += pte & PTE.P;
     }
     if (present !== mappedPages) panic(`VM sanity F21: slot ${p.slot} has ${present} present PTEs for ${mappedPages} referenced pages`);
     if (p !== vm.exectmp && !vm.dirty.has(p)) checkTlb(vm, p);
@@ -267,10 +267,9 @@ function checkMemory(vm: Vm, hs: VmProc[], walk: Walk): void {
   let count = 0;
   const mark = (page: number, pages: number, what: string): void => {
     if (!(page >= 0 && page + pages <= n)) panic(`VM sanity E14: ${what} pages ${page}+${pages} outside RAM`);
-    for (let i = page; i < page + pages; i++) {
-      if (used[i] !== 0) panic(`VM sanity E14: page ${i} counted twice (${what})`);
-      used[i] = 1;
-    }
+    const twice = used.subarray(page, page + pages).indexOf(1);
+    if (twice >= 0) panic(`VM sanity E14: page ${page + twice} counted twice (${what})`);
+    used.fill(1, page, page + pages);
     count += pages;
   };
   for (const f of vm.slab.frames()) mark(f, 1, 'slab page');
@@ -287,7 +286,8 @@ function checkMemory(vm: Vm, hs: VmProc[], walk: Walk): void {
   }
   for (const r of vm.reserved) mark(r.page, r.pages, 'reserved boot memory');
   for (const { addr, size } of vm.alloc.ranges()) {
-    for (let i = addr; i < addr + size; i++) if (used[i] !== 0) panic(`VM sanity E15: page ${i} used and free`);
+    const both = used.subarray(addr, addr + size).indexOf(1);
+    if (both >= 0) panic(`VM sanity E15: page ${addr + both} used and free`);
   }
   vm.alloc.check();
   if (vm.alloc.freeCount + count !== n) panic(`VM sanity E16: free ${vm.alloc.freeCount} + used ${count} ≠ RAM ${n} pages`);

@@ -1,7 +1,9 @@
 // A fuzzing campaign over the model-based tester: runs of generated command sequences, each from its own run seed
 // (which also seeds the random scheduler and picks cowSafecopy and the grant-id scheme), until the caller's budget
 // says stop. Failures are shrunk (commands dropped while the failure persists) and reported with their run seed.
-// No clock: the caller measures time in `more`. Entry points: runCampaign, replayRun, shrinkCommands, runConfig.
+// A campaign can be cut into shards (run i belongs to shard i mod N), so shards run on worker threads or other
+// machines and their summaries merge into the unsharded one. No clock: the caller measures time in `more`.
+// Entry points: runCampaign, replayRun, shrinkCommands, runConfig, mergeSummaries.
 import { Rng } from '../../lib/rng.ts';
 import type { SystemConfig } from '../config.ts';
 import { generateCommands } from './commands.ts';
@@ -17,16 +19,28 @@ export interface CampaignOptions {
   config?: Partial<SystemConfig>;
   /** sys.sanityCheck() after every kernel entry (default true) or after every command. */
   everyStep?: boolean;
-  /** Called before every run with the runs done so far: false ends the campaign. */
-  more: (runsDone: number) => boolean;
+  /** Called before run i of the campaign (from 0, counting every shard's runs): false ends the campaign. */
+  more: (run: number) => boolean;
   /** Called after every run. */
   onRun?: (summary: Readonly<CampaignSummary>) => void;
   /** Shrink attempts per failure (default 300; 0 keeps the whole sequence). */
   shrinkBudget?: number;
+  /** Run only the runs i of the campaign with i mod count = index (default: every run). */
+  shard?: Shard;
+}
+
+/** A deterministic slice of a campaign's runs: run i (counting from 0) belongs to shard i mod count. */
+export interface Shard {
+  /** This slice, 0 ≤ index < count. */
+  index: number;
+  /** Number of slices the campaign is cut into. */
+  count: number;
 }
 
 export interface CampaignFailure {
   kind: 'violation' | 'leak';
+  /** The run's index in the campaign (0 for the first run), which orders failures across shards. */
+  run: number;
   runSeed: number;
   message: string;
   /** The shrunk sequence that still fails (the whole sequence when shrinking is off). */
@@ -97,12 +111,17 @@ export async function replayRun(
   return { commands, run: await runModel(commands, { config: runConfig(runSeed, overrides), everyStep }) };
 }
 
-/** Runs until `more` says stop; every failure is shrunk and kept with its run seed. */
+/**
+ * Runs until `more` says stop; every failure is shrunk and kept with its run seed.
+ * Run i's seed is the i-th number of the campaign seed's sequence, whichever shard runs it.
+ */
 export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> {
   const seeds = new Rng(o.seed);
+  const { index, count } = o.shard ?? { index: 0, count: 1 };
   const summary: CampaignSummary = { runs: 0, commands: 0, checks: 0, failures: [] };
-  while (o.more(summary.runs)) {
+  for (let run = 0; o.more(run); run++) {
     const runSeed = seeds.next();
+    if (run % count !== index) continue;
     const commands = generateCommands(runSeed, o.commandsPerRun);
     const config = runConfig(runSeed, o.config);
     const everyStep = o.everyStep ?? true;
@@ -116,6 +135,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
       const again = failureOf(await runModel(shrunk, { config, everyStep }));
       summary.failures.push({
         kind: f.kind,
+        run,
         runSeed,
         message: again?.message ?? f.message,
         commands: shrunk,
@@ -125,4 +145,17 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
     o.onRun?.(summary);
   }
   return summary;
+}
+
+/** One summary of several shards' (or campaigns'): totals added, failures in run order. */
+export function mergeSummaries(parts: readonly CampaignSummary[]): CampaignSummary {
+  const merged: CampaignSummary = { runs: 0, commands: 0, checks: 0, failures: [] };
+  for (const p of parts) {
+    merged.runs += p.runs;
+    merged.commands += p.commands;
+    merged.checks += p.checks;
+    merged.failures.push(...p.failures);
+  }
+  merged.failures.sort((a, b) => a.run - b.run);
+  return merged;
 }

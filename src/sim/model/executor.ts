@@ -10,6 +10,7 @@ import { DSF_OVERWRITE, DSMF_COPY_MAPPED, DSMF_COPY_SNAPSHOT, DSMF_MAP_MAPPED } 
 import { DS_PROC_NR, SELF } from '../../include/endpoint.ts';
 import type { PrivSpec } from '../../include/priv.ts';
 import { encodeScpVector } from '../../include/safecopies.ts';
+import { firstDifference, hashWords } from '../../lib/bytes.ts';
 import { kwalk } from '../../kernel/memory.ts';
 import { safemapRecords } from '../../kernel/system/do_safemap.ts';
 import {
@@ -163,12 +164,6 @@ function areaRegions(sys: System, d: Driven): [number, number][] {
     .filter((r) => r.vaddr >= base)
     .map((r): [number, number] => [(r.vaddr - base) / PAGE, (r.vaddr + r.length - base) / PAGE])
     .sort(([x], [y]) => x - y);
-}
-
-function hashBytes(bytes: Uint8Array, h: number): number {
-  let x = h >>> 0;
-  for (const b of bytes) x = Math.imul(x ^ b, 0x01000193) >>> 0;
-  return x;
 }
 
 /** The end of VM's region at the heap's start, in pages from it (-1: none). */
@@ -869,7 +864,7 @@ function realState(run: Run): RealState {
     heapEnd: heapEnd(run.sys, d),
   }));
   const hash = [...windows, ...areas.flatMap((x) => [x.bytes, x.heap])].reduce(
-    (h, w) => hashBytes(w, h),
+    (h, w) => hashWords(w, h),
     0x811c9dc5,
   );
   return { windows, areas, ds, hash };
@@ -883,7 +878,7 @@ function matchState(real: RealState, oracle: Oracle): void {
   oracle.adoptUnspecified(real.windows);
   real.windows.forEach((w, a) => {
     const want = oracle.window(a);
-    const at = w.findIndex((b, i) => b !== want[i]);
+    const at = firstDifference(w, want);
     if (at >= 0)
       throw new ModelViolation(
         `${ACTOR_LABELS[a] ?? a}: window byte ${at} (page ${Math.floor(at / PAGE)}) is ${w[at] ?? '?'}, the oracle says ${want[at] ?? '?'}`,
@@ -907,7 +902,7 @@ function matchState(real: RealState, oracle: Oracle): void {
 
 /** Throws a ModelViolation at the first byte where `real` differs from `want`. */
 function sameBytes(what: string, real: Uint8Array, want: Uint8Array): void {
-  const at = real.findIndex((b, i) => b !== want[i]);
+  const at = firstDifference(real, want);
   if (at >= 0)
     throw new ModelViolation(`${what} byte ${at} is ${real[at] ?? '?'}, the oracle says ${want[at] ?? '?'}`);
 }

@@ -24,7 +24,7 @@ describe('faultsCommand', () => {
     vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => {
       out.push(a.map(String).join(' '));
     });
-    await faultsCommand({ targets: 'kv,ds', points: 2, json: file, seed: 4 });
+    await faultsCommand({ targets: 'kv,ds', points: 2, json: file, seed: 4, jobs: 2 });
     const text = out.join('\n');
     expect(text).toMatch(
       /target\s+kill point\s+injected\s+activated\s+detected\s+recovered\s+hung\s+state lost\s+checks failed/,
@@ -36,12 +36,18 @@ describe('faultsCommand', () => {
     const report = JSON.parse(readFileSync(file, 'utf8')) as FaultReport;
     expect(report.seed).toBe(4);
     expect(report.injections.map((i) => i.target)).toEqual(['kv', 'kv', 'ds', 'ds']);
-  }, 60_000);
+    expect(text).toMatch(/time: [\d.]+ s, 2 jobs/);
+    // One job makes the same injections with the same outcomes, in the same order.
+    const one = join(dir, 'one.json');
+    await faultsCommand({ targets: 'kv,ds', points: 2, json: one, seed: 4, jobs: 1 });
+    expect(JSON.parse(readFileSync(one, 'utf8'))).toEqual(report);
+  }, 120_000);
 
   it('unknown targets and bad counts are usage errors', async () => {
     await expect(faultsCommand({ targets: 'user,nosuch' })).rejects.toThrow(/unknown target 'nosuch'/);
     await expect(faultsCommand({ targets: ',' })).rejects.toThrow(UsageError);
     await expect(faultsCommand({ points: 0 })).rejects.toThrow(UsageError);
     await expect(faultsCommand({ signal: 40 })).rejects.toThrow(UsageError);
+    await expect(faultsCommand({ points: 3, everyStep: true })).rejects.toThrow(/--points or --every-step/);
   });
 });

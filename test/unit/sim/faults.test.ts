@@ -4,7 +4,7 @@
 // replays from its seed.
 import { describe, expect, it } from 'vitest';
 import { SIGSEGV } from '../../../src/include/errno.ts';
-import { runFaultCampaign, tabulate } from '../../../src/sim/faults.ts';
+import { FAULT_TARGETS, planFaultCampaign, runFaultCampaign, tabulate } from '../../../src/sim/faults.ts';
 import type { FaultReport } from '../../../src/sim/faults.ts';
 
 describe('fault-injection campaign', () => {
@@ -63,4 +63,17 @@ describe('fault-injection campaign', () => {
     expect(a).toEqual(b);
     expect(a.injections.every((i) => i.recovered && i.detected === 'RS restart')).toBe(true);
   }, 30_000);
+
+  it('--every-step plans a kill at every step each target is active in the reference run', async () => {
+    const plan = await planFaultCampaign({ seed: 3, everyStep: true, targets: ['mapper', 'kv'] });
+    expect(plan.points).toBe('every step');
+    for (const t of ['mapper', 'kv'] as const) {
+      const steps = plan.injections.filter((x) => x.target === t).map((x) => x.step);
+      expect(steps).toEqual(plan.ref.active.get(t));
+      expect(steps.length).toBeGreaterThan(20);
+    }
+    expect(plan.injections.every((x) => x.step > plan.ref.start && x.step < plan.ref.end)).toBe(true);
+    const sampled = await planFaultCampaign({ seed: 3, points: 4, targets: FAULT_TARGETS });
+    expect(sampled.injections.length).toBeLessThanOrEqual(4 * FAULT_TARGETS.length);
+  });
 });
