@@ -84,11 +84,13 @@ export function buildProgram(): Command {
     .option('--jobs <n>', 'worker threads, each running a share of the runs (default: the machine\'s processors)', parseJobs)
     .option('--shard <i/n>', 'run only the runs i, i+n, i+2n, … of the campaign (for batch runners; merge the reports)', parseShard)
     .option('--json <file>', 'write the report (totals, failures with their run seeds) as JSON')
+    .option('--require-coverage', 'exit 1 when a command kind missed an outcome that a long campaign reaches')
     .action(fuzzCommand)
     .command('merge')
     .description('add up the --json reports of one campaign\'s shards into one report')
     .argument('<reports...>', 'JSON reports written by grantvm fuzz --json')
     .option('--json <file>', 'write the merged report as JSON')
+    .option('--require-coverage', 'exit 1 when a command kind missed an outcome that a long campaign reaches')
     .action(fuzzMergeCommand);
   return program;
 }

@@ -19,6 +19,7 @@ import type { CommonOptions } from '../options.ts';
 import { color } from '../format.ts';
 import { progressReporter } from '../progress.ts';
 import { defaultJobs, runWorkers, siblingModule } from '../workers.ts';
+import { coverageRows, unreached } from '../../sim/model/coverage.ts';
 
 export interface FuzzOptions extends CommonOptions {
   runs?: number;
@@ -30,6 +31,7 @@ export interface FuzzOptions extends CommonOptions {
   jobs?: number;
   shard?: Shard;
   json?: string;
+  requireCoverage?: boolean;
 }
 
 /** "10", "0.5" → minutes (positive). */
@@ -101,7 +103,32 @@ function printSummary(s: CampaignSummary, report: FuzzReport): void {
         `(${perSecond(s.runs)} runs/s, ${perSecond(s.commands)} commands/s)`,
     ),
   );
+  printCoverage(s.coverage);
   for (const f of s.failures) printFailure(f, report.replayFlags);
+}
+
+/** Per command kind, how often it met each outcome; an outcome of a long campaign this one missed in red. */
+function printCoverage(coverage: Readonly<Record<string, number>>): void {
+  const rows = coverageRows(coverage);
+  const expected = rows.flatMap((r) => r.outcomes.filter((o) => o.expected));
+  const missed = expected.filter((o) => o.count === 0).length;
+  const reached = `${expected.length - missed} of ${expected.length} outcomes reached`;
+  console.log(`coverage:          ${rows.length} command kinds, ${missed === 0 ? color.green(reached) : color.red(reached)}`);
+  for (const r of rows) {
+    const cells = r.outcomes.map((o) => {
+      const cell = `${o.outcome} ${o.count}`;
+      return o.count === 0 ? color.red(cell) : o.expected ? cell : color.yellow(`+${cell}`);
+    });
+    console.log(color.dim(`  ${r.kind.padEnd(12)} `) + cells.join(' · '));
+  }
+}
+
+/** With --require-coverage: exit status 1 and one line when an outcome of REACHABLE was not reached. */
+function requireCoverage(coverage: Readonly<Record<string, number>>): void {
+  const missed = unreached(coverage);
+  if (missed.length === 0) return;
+  console.log(color.red(`coverage: not reached: ${missed.join(', ')}`));
+  process.exitCode = 1;
 }
 
 async function replay(seed: number, o: FuzzOptions, commands: number): Promise<void> {
@@ -282,6 +309,7 @@ export async function fuzzCommand(o: FuzzOptions): Promise<void> {
   printSummary(summary, report);
   if (o.json !== undefined) writeReport(o.json, report);
   if (summary.failures.length > 0) process.exitCode = 1;
+  if (o.requireCoverage === true) requireCoverage(summary.coverage);
 }
 
 function readReport(file: string): FuzzReport {
@@ -297,7 +325,7 @@ function readReport(file: string): FuzzReport {
 }
 
 /** `grantvm fuzz merge A.json B.json …`: the reports of one campaign's shards (or jobs) as one report. */
-export function fuzzMergeCommand(files: readonly string[], o: { json?: string }): void {
+export function fuzzMergeCommand(files: readonly string[], o: { json?: string; requireCoverage?: boolean }): void {
   if (o.json !== undefined) writeFileSync(o.json, '');
   const reports = files.map(readReport);
   const first = reports[0];
@@ -333,4 +361,5 @@ export function fuzzMergeCommand(files: readonly string[], o: { json?: string })
   printSummary(summary, report);
   if (o.json !== undefined) writeReport(o.json, report);
   if (summary.failures.length > 0) process.exitCode = 1;
+  if (o.requireCoverage === true) requireCoverage(summary.coverage);
 }

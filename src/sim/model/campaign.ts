@@ -53,6 +53,13 @@ export interface CampaignSummary {
   commands: number;
   checks: number;
   failures: CampaignFailure[];
+  /** How often each command kind met each outcome, over every run (ModelRun.coverage added up). */
+  coverage: Record<string, number>;
+}
+
+/** Adds the counts of `more` into `into`. */
+function addCoverage(into: Record<string, number>, more: Readonly<Record<string, number>>): void {
+  for (const [k, n] of Object.entries(more)) into[k] = (into[k] ?? 0) + n;
 }
 
 /** The config of one run: its seed drives the random scheduler and picks the COW and grant-id modes. */
@@ -118,7 +125,7 @@ export async function replayRun(
 export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> {
   const seeds = new Rng(o.seed);
   const { index, count } = o.shard ?? { index: 0, count: 1 };
-  const summary: CampaignSummary = { runs: 0, commands: 0, checks: 0, failures: [] };
+  const summary: CampaignSummary = { runs: 0, commands: 0, checks: 0, failures: [], coverage: {} };
   for (let run = 0; o.more(run); run++) {
     const runSeed = seeds.next();
     if (run % count !== index) continue;
@@ -129,6 +136,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
     summary.runs++;
     summary.commands += r.commands;
     summary.checks += r.checks;
+    addCoverage(summary.coverage, r.coverage);
     const f = failureOf(r);
     if (f !== null) {
       const shrunk = await shrinkCommands(commands, config, f.kind, o.shrinkBudget ?? 300, everyStep);
@@ -149,13 +157,15 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
 
 /** One summary of several shards' (or campaigns'): totals added, failures in run order. */
 export function mergeSummaries(parts: readonly CampaignSummary[]): CampaignSummary {
-  const merged: CampaignSummary = { runs: 0, commands: 0, checks: 0, failures: [] };
+  const merged: CampaignSummary = { runs: 0, commands: 0, checks: 0, failures: [], coverage: {} };
   for (const p of parts) {
     merged.runs += p.runs;
     merged.commands += p.commands;
     merged.checks += p.checks;
     merged.failures.push(...p.failures);
+    addCoverage(merged.coverage, p.coverage);
   }
+  merged.coverage = Object.fromEntries(Object.entries(merged.coverage).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   merged.failures.sort((a, b) => a.run - b.run);
   return merged;
 }

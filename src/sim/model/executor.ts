@@ -5,6 +5,7 @@
 // must match one of its two serial orders. At the end every actor is taken down (RS_DOWN) and nothing may leak:
 // VM frames and slab objects back to their counts before the run, no safemap record, no DS entry of an actor.
 // Entry points: runModel, readWindow, areaBase, HEAP_BASE, ACTOR_HEAP, ModelOptions, ModelRun, Violation.
+import { errnoName } from '../../include/errno.ts';
 import { KERNEL_CALL, SYS_VSAFECOPY } from '../../include/com.ts';
 import { DSF_OVERWRITE, DSMF_COPY_MAPPED, DSMF_COPY_SNAPSHOT, DSMF_MAP_MAPPED } from '../../include/ds.ts';
 import { DS_PROC_NR, SELF } from '../../include/endpoint.ts';
@@ -94,6 +95,13 @@ export interface ModelRun {
   observations: string[];
   /** The oracle saw a legacy grant id reach a slot revoked and reused since (the schemes may then differ). */
   staleReuse: boolean;
+  /** How often each command kind met each outcome: `${kind} ${outcome}` → count (see outcomeClass). */
+  coverage: Record<string, number>;
+}
+
+/** The class of an outcome the coverage counts: OK (any non-negative result), an errno name, or killed. */
+export function outcomeClass(out: Outcome): string {
+  return out.result === 'killed' ? 'killed' : out.result >= 0 ? 'OK' : errnoName(out.result);
 }
 
 /** A grant some actor created: the real endpoint and id, and the oracle's reference to it. */
@@ -217,6 +225,8 @@ function clampSingle(c: SingleCommand): SingleCommand {
 class Run {
   readonly made: Made[] = [];
   checks = 0;
+  /** `${kind} ${outcome}` → how often a command of that kind had that outcome (pairs count each command). */
+  readonly coverage: Record<string, number> = {};
   /**
    * The oracle states that explain everything seen so far. Usually one; a pair whose two serial orders leave the
    * same observable state but different hidden state (e.g. a mapping made before or after a revmap) keeps both
@@ -678,9 +688,11 @@ class Run {
    * and the state survive. Throws a ModelViolation when none does. What it observed, or null (n/a).
    */
   async step(c: Command): Promise<string | null> {
-    const plans = (c.k === 'pair' ? [c.first, c.second] : [c]).map((x) => this.plan(x));
+    const singles = c.k === 'pair' ? [c.first, c.second] : [c];
+    const plans = singles.map((x) => this.plan(x));
     if (c.k === 'pair' && c.first.a === c.second.a) throw new Error('a pair needs two actors');
     const live = plans.filter((p): p is Plan => p !== null);
+    const kinds = singles.filter((_, i) => plans[i] !== null).map((x) => x.k);
     if (live.length === 0) return null;
     const started = live.map((p) => p.start());
     await this.settle();
@@ -711,6 +723,11 @@ class Run {
       throw new ModelViolation(live.length === 1 ? why : `neither serial order explains the pair: ${why}`);
     }
     this.candidates = distinct(survivors.map((x) => x.o));
+    chosen.wants.forEach((w, i) => {
+      const key = `${kinds[i] ?? '?'} ${outcomeClass(w.out)}`;
+      this.coverage[key] = (this.coverage[key] ?? 0) + 1;
+    });
+    if (c.k === 'pair') this.coverage['pair OK'] = (this.coverage['pair OK'] ?? 0) + 1;
     return commit(live, real, chosen.wants).join(' | ');
   }
 }
@@ -954,6 +971,7 @@ export async function runModel(commands: readonly Command[], o: ModelOptions = {
     leaks,
     observations,
     staleReuse: (run?.candidates ?? [oracle]).some((x) => x.staleReuse),
+    coverage: run?.coverage ?? {},
   });
   try {
     const start = async (): Promise<Driven[]> => {

@@ -104,6 +104,7 @@ describe('grantvm fuzz', () => {
         commands: 200,
         checks: 900,
         failures: [],
+        coverage: {},
       };
       writeFileSync(f, JSON.stringify(r));
       return f;
