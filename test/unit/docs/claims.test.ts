@@ -1,9 +1,11 @@
 // What the docs claim, checked against the tool (docs.test.ts checks that their commands run): the tutorial's
-// "break it" step applied to a copy of its example, the COW figures of examples/browser-scenario.mjs, and in
+// "break it" step applied to a copy of its example, the trace events and inspect lines the tutorial quotes (the
+// quoted fields, so added fields do not matter), the COW figures of examples/browser-scenario.mjs, and in
 // docs/api-guide.md the first example's printed line, the step-by-step example's report, and the tsconfig of
 // "Type-checking a scenario file" (it accepts an example and rejects a misspelt field, with the stated status).
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { createSystem, ScenarioOutput } from '../../../src/index.ts';
@@ -38,6 +40,58 @@ describe('docs/tutorial.md', () => {
     } finally {
       rmSync(copy, { force: true });
     }
+  });
+});
+
+/** The lines of the first text block of `doc` that contains `marker`, without '...' lines. */
+function shownLines(doc: string, marker: string): string[] {
+  const block = blocks(doc, 'text').find((b) => b.includes(marker)) ?? '';
+  return block.split('\n').filter((l) => l.trim() !== '' && l.trim() !== '...');
+}
+
+describe('docs/tutorial.md, the trace and the dump it shows', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'grantvm-claims-'));
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the grant events it quotes are in the trace, in order, and VM answers a CHECK at the steps it names', () => {
+    const file = join(dir, 'grant-pair.jsonl');
+    expect(grantvm(['trace', 'examples/tutorial/grant-pair.ts', '-o', file]).status).toBe(0);
+    const events = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const quotedEvents = shownLines(tutorial, '"kind":"grant"').map(
+      (l) => JSON.parse(l) as Record<string, unknown>,
+    );
+    expect(quotedEvents.length).toBeGreaterThan(2);
+    let from = 0;
+    for (const q of quotedEvents) {
+      const at = events.findIndex((e, i) => i >= from && Object.entries(q).every(([k, v]) => e[k] === v));
+      expect(at, JSON.stringify(q)).toBeGreaterThanOrEqual(from);
+      from = at + 1;
+    }
+    const [, lo, hi] =
+      /at steps (\d+)–(\d+): a `vmreq` `post` and `reply` around a `vm` `alloc`/.exec(
+        tutorial.replace(/\s*\n\s*/g, ' '),
+      ) ?? [];
+    const window = events
+      .filter((e) => Number(e.step) >= Number(lo) && Number(e.step) <= Number(hi))
+      .map((e) => `${String(e.kind)} ${String(e.op)}`);
+    expect(window).toEqual(expect.arrayContaining(['vmreq post', 'vm alloc', 'vmreq reply']));
+    expect(window.indexOf('vmreq post')).toBeLessThan(window.indexOf('vmreq reply'));
+  });
+
+  it('the inspect dump at the step it names shows the lines it quotes', () => {
+    const [, step] = /npx grantvm inspect examples\/tutorial\/grant-pair.ts --at (\d+)/.exec(tutorial) ?? [];
+    const r = grantvm(['inspect', 'examples/tutorial/grant-pair.ts', '--at', step ?? 'missing']);
+    expect(r.status, r.stderr).toBe(0);
+    const squeeze = (l: string): string => l.trim().replace(/\s+/g, ' ');
+    const got = r.stdout.split('\n').map(squeeze);
+    const lines = shownLines(tutorial, 'Grant tables');
+    expect(lines.length).toBeGreaterThan(6);
+    for (const line of lines) expect(got, line).toContain(squeeze(line));
   });
 });
 
