@@ -8,11 +8,12 @@
  * - the **host API**, used from outside the simulated machine: {@link createSystem} boots a {@link System}, on
  *   which you spawn programs, start services through RS, run, stop at a {@link Breakpoint}, kill, inspect
  *   ({@link Snapshot}), sanity-check and read the trace; {@link Scenario} and {@link runScenario} package such a
- *   piece of work the way `grantvm run FILE` runs it;
+ *   piece of work the way `grantvm run FILE` runs it; {@link drivenActor} starts a process the host drives one
+ *   action at a time, for step-by-step experiments;
  * - the **process API**, used by the code that runs inside it: a {@link Program} is an async function of its
  *   {@link Proc} (IPC, kernel calls, memory, fork/exec/exit/wait, `p.cpf` grants, `p.sys` grant kernel calls),
- *   plus the constants programs need (errno values, endpoints, CPF_* access flags, mmap flags, DS flags) and the
- *   library calls of libsys (VM and DS requests).
+ *   plus the constants programs need (errno values, endpoints, CPF_* access flags, mmap flags, DS flags, kernel
+ *   and VM call numbers) and the library calls of libsys (VM and DS requests, {@link sysPrivctl}).
  *
  * @example
  * ```ts
