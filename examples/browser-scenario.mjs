@@ -2,8 +2,10 @@
 // view's "file" input. A module loaded in the browser cannot import the model's sources, so it uses only what
 // reaches it: `sys` (spawn, run, inspect), `out` (check, line) and each program's Proc `p`.
 //
-// A process fills 4 pages of its heap, forks a child that writes one of them (a copy-on-write break; the
-// other three stay shared) and reads another, and checks that its own copy kept its contents.
+// A process fills 4 pages of its heap, forks a child that writes one of them and reads another, and checks that
+// its own copy kept its contents. The child's write is one copy-on-write break, and it copies all 4 pages: VM
+// shares and copies memory a block at a time, and exec allocated the 4 data pages as one block (the statistics
+// show 1 COW break, 4 pages copied).
 const HEAP = 0x19004000; // VM_PROCSTART + 4 pages of text: the default image's data/heap region
 const PAGE = 4096;
 

@@ -8,11 +8,12 @@
  * - the **host API**, used from outside the simulated machine: {@link createSystem} boots a {@link System}, on
  *   which you spawn programs, start services through RS, run, stop at a {@link Breakpoint}, kill, inspect
  *   ({@link Snapshot}), sanity-check and read the trace; {@link Scenario} and {@link runScenario} package such a
- *   piece of work the way `grantvm run FILE` runs it;
+ *   piece of work the way `grantvm run FILE` runs it; {@link drivenActor} starts a process the host drives one
+ *   action at a time, for step-by-step experiments;
  * - the **process API**, used by the code that runs inside it: a {@link Program} is an async function of its
  *   {@link Proc} (IPC, kernel calls, memory, fork/exec/exit/wait, `p.cpf` grants, `p.sys` grant kernel calls),
- *   plus the constants programs need (errno values, endpoints, CPF_* access flags, mmap flags, DS flags) and the
- *   library calls of libsys (VM and DS requests).
+ *   plus the constants programs need (errno values, endpoints, CPF_* access flags, mmap flags, DS flags, kernel
+ *   and VM call numbers) and the library calls of libsys (VM and DS requests, {@link sysPrivctl}).
  *
  * @example
  * ```ts
@@ -41,13 +42,20 @@ export type { Snapshot, ProcInfo, FrameUse, GrantInfo, Statistics } from './sim/
 export type { FrameInfo, FrameRef, FrameRun, VmSnapshot } from './servers/vm/state.ts';
 export type { MapRecord } from './kernel/system/do_safemap.ts';
 export { memoryPicture, PICTURE_LEGEND } from './sim/picture.ts';
-export { toJsonLines, toChromeTrace, traceHash } from './sim/trace.ts';
+export { toJsonLines, toChromeTrace, traceHash, trackOf } from './sim/trace.ts';
 export type { TraceEvent, TraceKind, TraceSink } from './include/trace.ts';
-export type { ServiceRecord, RestartPolicy } from './servers/rs/main.ts';
+export type { ServiceRecord, RestartPolicy, RsState, RProc, ServiceStatus, ServiceInfo } from './servers/rs/main.ts';
+export { serviceInfo } from './servers/rs/main.ts';
+export type { VmState, ProcView, RegionView, RefView } from './servers/vm/state.ts';
+export type { VmCounts } from './servers/vm/glo.ts';
+export type { DsState } from './servers/ds/main.ts';
+export type { DsEntryInfo, DsSubscriptionInfo } from './servers/ds/store.ts';
 export type { PrivSpec } from './include/priv.ts';
-export { DEFAULT_SERVICE_SPEC, USER_PRIV_SPEC } from './include/priv.ts';
+export { DEFAULT_SERVICE_SPEC, USER_PRIV_SPEC, kernelCallList, vmCallList } from './include/priv.ts';
 export { GRANT_TEST_PRIV, peerByLabel } from './user/safetest.ts';
 export { Panic } from './lib/assert.ts';
+export { drivenActor, runStepwise } from './sim/driven.ts';
+export type { Action, Driven, DrivenOptions, Pending } from './sim/driven.ts';
 
 // ---------------------------------------------------------------- process API
 export { Proc } from './libsys/proc.ts';
@@ -56,6 +64,7 @@ export type { CpfApi, SysGrantApi, GrantResult, LookupResult } from './libsys/gr
 export type { Message, Payload } from './include/ipc.ts';
 export * from './libsys/vm.ts';
 export * from './libsys/ds.ts';
+export { sysPrivctl, releaseChild } from './libsys/privctl.ts';
 export * from './include/errno.ts';
 export {
   ANY,
@@ -72,9 +81,78 @@ export {
   endpointGeneration,
 } from './include/endpoint.ts';
 export type { Endpoint } from './include/endpoint.ts';
-export { CPF_READ, CPF_WRITE, CPF_MAP, GRANT_INVALID } from './include/safecopies.ts';
-export type { GrantId } from './include/safecopies.ts';
-export { MAP_ANON, MAP_PRIVATE, MAP_SHARED, MAP_FIXED, MAP_PREALLOC, MAP_CONTIG, MAP_FAILED, PROT_READ, PROT_WRITE, VM_PROCSTART, VM_STACKTOP } from './include/vm.ts';
+export { CPF_READ, CPF_WRITE, CPF_MAP, GRANT_INVALID, encodeScpVector, SCPVEC_NR, SCPVEC_ELEMENT_BYTES } from './include/safecopies.ts';
+export type { GrantId, ScpVecElement } from './include/safecopies.ts';
+export {
+  MAP_ANON,
+  MAP_PRIVATE,
+  MAP_SHARED,
+  MAP_FIXED,
+  MAP_PREALLOC,
+  MAP_CONTIG,
+  MAP_LOWER16M,
+  MAP_LOWER1M,
+  MAP_ALIGN64K,
+  MAP_FAILED,
+  PROT_READ,
+  PROT_WRITE,
+  VM_PROCSTART,
+  VM_STACKTOP,
+} from './include/vm.ts';
+export {
+  NOTIFY_MESSAGE,
+  KERNEL_CALL,
+  NR_SYS_CALLS,
+  kernelCallNames,
+  SYS_FORK,
+  SYS_EXEC,
+  SYS_EXIT,
+  SYS_PRIVCTL,
+  SYS_KILL,
+  SYS_GETKSIG,
+  SYS_ENDKSIG,
+  SYS_UMAP,
+  SYS_VIRCOPY,
+  SYS_SETALARM,
+  SYS_TIMES,
+  SYS_GETINFO,
+  SYS_SAFECOPYFROM,
+  SYS_SAFECOPYTO,
+  SYS_VSAFECOPY,
+  SYS_SETGRANT,
+  SYS_VMCTL,
+  SYS_SYSCTL,
+  SYS_RUNCTL,
+  SYS_SAFEMAP,
+  SYS_SAFEREVMAP,
+  SYS_SAFEUNMAP,
+  SYS_PRIV_ALLOW,
+  SYS_PRIV_DISALLOW,
+  SYS_PRIV_SET_SYS,
+  SYS_PRIV_SET_USER,
+  VM_RQ_BASE,
+  NR_VM_CALLS,
+  VM_EXIT,
+  VM_FORK,
+  VM_BRK,
+  VM_EXEC_NEWMEM,
+  VM_PUSH_SIG,
+  VM_WILLEXIT,
+  VM_MMAP,
+  VM_UMAP,
+  VM_MAP_PHYS,
+  VM_UNMAP_PHYS,
+  VM_MUNMAP,
+  VM_MUNMAP_TEXT,
+  VM_REMAP,
+  VM_SHM_UNMAP,
+  VM_GETPHYS,
+  VM_GETREF,
+  VM_RS_SET_PRIV,
+  VM_QUERY_EXIT,
+  VM_NOTIFY_SIG,
+  VM_CTL,
+} from './include/com.ts';
 export type { ExecImage } from './include/vm.ts';
 export {
   DSF_OVERWRITE,

@@ -138,19 +138,30 @@ export function encodeGrantEntry(e: GrantEntry): Uint8Array {
 
 /** Most elements one sys_vsafecopy may carry. */
 export const SCPVEC_NR = 64;
+/** Bytes of one vsafecopy vector element in the caller's memory (six 32-bit little-endian words). */
 export const SCPVEC_ELEMENT_BYTES = 24;
 export const SCPVEC_OFF = { from: 0, to: 4, gid: 8, offset: 12, addr: 16, bytes: 20 } as const;
 
 /** One vsafecopy element: exactly one of from/to is SELF; offset is in the other side's grant, addr is the caller's. */
 export interface ScpVecElement {
+  /** Where the bytes come from: the granter (a copy from its grant), or SELF (a copy from the caller's `addr`). */
   from: number;
+  /** Where the bytes go: the granter (a copy into its grant), or SELF (a copy to the caller's `addr`). */
   to: number;
+  /** The grant id, in the table of whichever of from/to is not SELF. */
   gid: number;
+  /** Offset in the grant, bytes. */
   offset: number;
+  /** The caller's own address, bytes. */
   addr: number;
+  /** Bytes to copy. */
   bytes: number;
 }
 
+/**
+ * Builds a sys_vsafecopy vector: the bytes to write into the caller's memory before `p.sys.vsafecopy(addr,
+ * elements.length)` (at most {@link SCPVEC_NR} elements, {@link SCPVEC_ELEMENT_BYTES} bytes each).
+ */
 export function encodeScpVector(elements: readonly ScpVecElement[]): Uint8Array {
   const out = new Uint8Array(elements.length * SCPVEC_ELEMENT_BYTES);
   const v = new DataView(out.buffer);

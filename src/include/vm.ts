@@ -42,8 +42,11 @@ export const MAP_ANON = 0x04;
 export const MAP_PREALLOC = 0x08;
 /** Physically contiguous; in the model MAP_PREALLOC already gives that, so it has no further effect. */
 export const MAP_CONTIG = 0x10;
+/** The region's pages come from physical memory below 16 MiB (ISA DMA), whenever they are allocated. */
 export const MAP_LOWER16M = 0x20;
+/** The region's blocks start at a 64 KiB-aligned physical address (a DMA constraint), whenever they are allocated. */
 export const MAP_ALIGN64K = 0x40;
+/** The region's pages come from physical memory below 1 MiB (real-mode buffers), whenever they are allocated. */
 export const MAP_LOWER1M = 0x80;
 /** Map exactly at the (page-aligned) address given, or fail with ENOMEM if it overlaps a region; a grantvm extension. */
 export const MAP_FIXED = 0x100;

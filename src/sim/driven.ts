@@ -1,10 +1,13 @@
-// Host-driven actors for whole-system tests and benchmarks: a process that runs the actions the host queues, one
-// per notification. Either a system service started through RS (any privileges, any restart policy; by default the
-// reference grant-test privileges, waiting for notifications from KERNEL), which maps a page-aligned buffer at every
-// start; or a user program spawned through init (optionally with a larger data image), optionally promoted by the
-// host to a system process with every kernel and VM call, notified from SYSTEM. An action can be queued without
-// running the system (start), run to idle (do), or run one kernel entry at a time with checks after each
-// (stepwise). A service may be restarted by RS: its endpoint, process and buffer are those of the current instance.
+// Host-driven actors: a process that runs the actions the host queues, one per notification, so a host
+// program (an experiment, a test, a benchmark) can drive it one step at a time and look at the system between
+// steps. Either a system service started through RS (any privileges, any restart policy; by default the
+// reference grant-test privileges, waiting for notifications from KERNEL), which maps a page-aligned buffer at
+// every start; or a user program spawned through init (optionally with a larger data image), optionally promoted
+// by the host to a system process with every kernel and VM call, notified from SYSTEM. An action can be queued
+// without running the system (start), run to idle (do), or run one kernel entry at a time with checks after
+// each (stepwise). A service may be restarted by RS: its endpoint, process and buffer are those of the current
+// instance. Entry points: drivenActor, runStepwise.
+// DIVERGES: the host reaches into the actor's message loop with a kernel notification; nothing in MINIX does.
 import { ANY, KERNEL, SYSTEM } from '../include/endpoint.ts';
 import type { Endpoint } from '../include/endpoint.ts';
 import type { PrivSpec } from '../include/priv.ts';
@@ -16,18 +19,23 @@ import { startTestService } from './grantsuites.ts';
 import type { SpawnOptions, System } from './system.ts';
 import { mapBuffer } from '../user/safetest.ts';
 
+/** Bytes per page (the buffer a service maps is this many bytes times `pages`). */
 export const PAGE = 4096;
 
 /** An action run in the actor: its process and the current instance's buffer (-1 if it has none). */
 export type Action<T> = (p: Proc, buf: number) => Promise<T>;
 
+/** An action queued with {@link Driven.start}: poll it, then take its value. */
 export interface Pending<T> {
+  /** Whether the action has finished (returned or thrown). */
   done(): boolean;
   /** The action's value; throws its error, or if it has not completed. */
   result(): T;
 }
 
+/** A process the host drives one action at a time (made by {@link drivenActor}). */
 export interface Driven {
+  /** The service label or program name it was made with. */
   readonly label: string;
   /** Endpoint of the current instance (RS's record for a service; -1 once RS has none). */
   readonly ep: number;
@@ -35,6 +43,7 @@ export interface Driven {
   readonly buf: number;
   /** The current instance's process, or the last one if none is live. */
   readonly kp: KProc;
+  /** Whether an instance is live (a service may have died, been restarted, given up or taken down). */
   alive(): boolean;
   /** Queues fn and notifies the actor; the system is not run. Throws if the actor is not live. */
   start<T>(fn: Action<T>): Pending<T>;
@@ -44,14 +53,21 @@ export interface Driven {
   stepwise<T>(fn: Action<T>, check: () => void): Promise<T>;
 }
 
+/** How {@link drivenActor} starts the process: a service through RS (the default) or a spawned user program. */
 export interface DrivenOptions {
-  /** Start through RS (the default): the privileges (default GRANT_TEST_PRIV) and restarts (default 0). */
+  /** Start through RS (the default) with these privileges (default GRANT_TEST_PRIV). */
   priv?: PrivSpec;
+  /** Start through RS: how many deaths by a signal RS restarts it after (default 0). */
   maxRestarts?: number;
   /** Pages of the buffer a service maps at every start (default 8). */
   pages?: number;
   /** Spawn a user program through init instead, with these image options; `system` promotes it. */
-  spawn?: { image?: SpawnOptions['image']; system?: boolean };
+  spawn?: {
+    /** The program's image sizes and initial bytes (as {@link SpawnOptions}). */
+    image?: SpawnOptions['image'];
+    /** Promote it to a system process that may make every kernel and VM call. */
+    system?: boolean;
+  };
   /** Called after every `do` has run the system to idle, before its result is taken. */
   afterRun?: () => void;
 }
@@ -66,6 +82,10 @@ export async function runStepwise(sys: System, check: () => void, limit = 100_00
   throw new Error(`runStepwise: not idle after ${limit} steps`);
 }
 
+/**
+ * Starts a driven process named `label` and runs the system until it waits for its first action: a service
+ * through RS by default, a user program with `o.spawn`. Throws if it does not start.
+ */
 export async function drivenActor(sys: System, label: string, o: DrivenOptions = {}): Promise<Driven> {
   const queue: ((p: Proc) => Promise<void>)[] = [];
   let buf = -1;

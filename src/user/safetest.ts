@@ -7,11 +7,8 @@
 // notify would coalesce two tokens sent back to back, which a FIFO does not). Buffers are mmapped pages: a
 // service runs in a fork of RS, whose data area is 4 pages.
 import {
-  KERNEL_CALL,
   SYS_GETINFO,
   SYS_PRIVCTL,
-  SYS_PRIV_ALLOW,
-  SYS_PRIV_SET_USER,
   SYS_SAFECOPYFROM,
   SYS_SAFECOPYTO,
   SYS_SAFEMAP,
@@ -22,19 +19,21 @@ import {
   SYS_UMAP,
 } from '../include/com.ts';
 import { EDEADSRCDST, OK, errnoName } from '../include/errno.ts';
+import { kernelCallList } from '../include/priv.ts';
 import type { PrivSpec } from '../include/priv.ts';
 import { MAP_ANON, MAP_PRIVATE } from '../include/vm.ts';
 import { dsRetrieveLabelNum } from '../libsys/ds.ts';
 import type { Proc } from '../libsys/proc.ts';
 import { vmMmap } from '../libsys/vm.ts';
 import { firstDifference } from '../lib/bytes.ts';
+import { releaseChild as releaseForkedChild } from '../libsys/privctl.ts';
 
 export const PAGE = 4096;
 
 /** The privileges of the reference test services (their system.conf): these kernel calls, any IPC, every VM call. */
 export const GRANT_TEST_PRIV: PrivSpec = {
   ipcTo: 'all',
-  kernelCalls: [
+  kernelCalls: kernelCallList(
     SYS_SAFECOPYFROM,
     SYS_SAFECOPYTO,
     SYS_SAFEMAP,
@@ -45,7 +44,7 @@ export const GRANT_TEST_PRIV: PrivSpec = {
     SYS_SETGRANT,
     SYS_GETINFO,
     SYS_SYSCTL,
-  ].map((c) => c - KERNEL_CALL),
+  ),
   vmCalls: 'all',
 };
 
@@ -176,16 +175,7 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return firstDifference(a, b) === -1;
 }
 
-/** Lets a child forked by this system process run: sys_privctl SET_USER, then ALLOW (it starts held, NO_PRIV). */
+/** Lets a child forked by this system process run (see the library's releaseChild); a refusal fails the test. */
 export async function releaseChild(p: Proc, child: number): Promise<void> {
-  mustOk(
-    (await p.kernelCall({ type: SYS_PRIVCTL, endpoint: child, request: SYS_PRIV_SET_USER })).type,
-    p.name,
-    'privctl SET_USER',
-  );
-  mustOk(
-    (await p.kernelCall({ type: SYS_PRIVCTL, endpoint: child, request: SYS_PRIV_ALLOW })).type,
-    p.name,
-    'privctl ALLOW',
-  );
+  mustOk(await releaseForkedChild(p, child), p.name, 'privctl SET_USER + ALLOW');
 }

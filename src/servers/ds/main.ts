@@ -41,13 +41,17 @@ export interface DsBootLabel {
 }
 
 /** The host's view of DS: its tables and checker. */
+/** DS as the host sees it (System.ds): its entries and subscriptions, its sanity check. */
 export interface DsState {
+  /** DS's store itself (for the model's own tests). @internal */
   readonly store: DsStore;
   /** True once the boot labels are in. */
   readonly booted: boolean;
   /** True while DS is between receiving a request and replying: its tables are legitimately in flux. */
   readonly busy: boolean;
+  /** Every published entry, by slot. */
   entries(): DsEntryInfo[];
+  /** Every subscription, by slot, with its pending entry slots. */
   subscriptions(): DsSubscriptionInfo[];
   /** The §9 checks, at a point where DS waits for work (as MINIX checks at the top of its loop); no-op while busy. */
   sanityCheck(): void;

@@ -127,19 +127,49 @@ export type DsReply = { type: number; table?: unknown } & DsFields;
 
 /** A serialisable view of one entry (GETSYSINFO, inspection). */
 export interface DsEntryInfo {
+  /** Slot in DS's table. */
   slot: number;
+  /** DSF_* flags of the entry (type and privacy bits). */
   flags: number;
+  /** 'U32', 'STR', 'MEM', 'MAP' or 'LABEL'. */
   type: string;
+  /** The key. */
   key: string;
+  /** Label of the last process that published it. */
   owner: string;
-  value: number | string | { addr: number; length: number } | { window: number; length: number; sindex: number; mappedGrants: number };
+  /** U32 and LABEL: the number (a label's endpoint); STR: the string; MEM and MAP: where DS keeps it. */
+  value:
+    | number
+    | string
+    | {
+        /** MEM: address of the copy in DS's memory. */
+        addr: number;
+        /** Bytes. */
+        length: number;
+      }
+    | {
+        /** MAP: address of DS's window onto the publisher's pages. */
+        window: number;
+        /** Bytes. */
+        length: number;
+        /** Number of the last snapshot; -1 before the first. */
+        sindex: number;
+        /** How many MAP_MAPPED grants DS made to retrievers. */
+        mappedGrants: number;
+      };
 }
 
+/** A serialisable view of one subscription (GETSYSINFO, inspection). */
 export interface DsSubscriptionInfo {
+  /** Slot in DS's subscription table. */
   slot: number;
+  /** Label of the subscriber. */
   owner: string;
+  /** The key pattern (a regular expression). */
   pattern: string;
+  /** Type filter (DSF_TYPE_* bits); 0 means every type. */
   filter: number;
+  /** Entry slots changed since the subscriber last called ds_check. */
   pending: number[];
 }
 

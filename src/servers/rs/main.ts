@@ -36,11 +36,16 @@ export interface ServiceRecord {
 
 /** What a service can learn about itself (p.state('rs')): its label and how many times it was restarted. */
 export interface ServiceInfo {
+  /** The label RS started it under (published in DS). */
   label: string;
+  /** How many times RS restarted the service before this instance: 0 for the first start. */
   restarts: number;
 }
 
-/** The label and restart count RS gave this process, or null if RS did not start it. */
+/**
+ * What a service knows of itself: the label and restart count RS gave this process, or null if RS did not start
+ * it. A restarted service uses it to tell a fresh start from a recovery, e.g. `serviceInfo(p)?.restarts`.
+ */
 export function serviceInfo(p: Proc): ServiceInfo | null {
   return p.state<ServiceInfo | null>('rs', () => null);
 }
@@ -50,19 +55,33 @@ export type RsRequest =
   | { op: 'up'; service: ServiceRecord; done?: (result: number, endpoint: number) => void }
   | { op: 'down'; label: string; done?: (result: number) => void };
 
+/** A service's state in RS: running; exited (by itself); failed (RS gave it up); down (taken down with RS_DOWN). */
 export type ServiceStatus = 'running' | 'exited' | 'failed' | 'down';
 
 /** RS's record of one service (rproc). */
 export interface RProc {
+  /** What RS started it from. */
   readonly record: ServiceRecord;
+  /** The endpoint of its current (or last) instance. */
   endpoint: number;
+  /** Running, exited, failed (given up) or down. */
   status: ServiceStatus;
+  /** How many times RS has restarted it. */
   restarts: number;
-  /** Every death: endpoint, exit code, signal. */
-  deaths: { endpoint: number; code: number; signal: number }[];
+  /** Every death, in order. */
+  deaths: {
+    /** The endpoint of the instance that died. */
+    endpoint: number;
+    /** Its exit status (0 when killed). */
+    code: number;
+    /** The signal that killed it, or 0 when it exited. */
+    signal: number;
+  }[];
 }
 
+/** RS as the host sees it (System.rs): its service records and its log. */
 export interface RsState {
+  /** Every service RS has started, by label. */
   readonly services: ReadonlyMap<string, Readonly<RProc>>;
   /** Human-readable reports: starts, restarts, warnings, give-ups. */
   readonly log: readonly string[];

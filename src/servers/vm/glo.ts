@@ -69,8 +69,11 @@ export interface Injection {
 }
 
 /** VM event counters: copies made to break copy-on-write sharing. */
+/** What VM has copied so far. */
 export interface VmCounts {
+  /** Times VM gave a process a private copy of a shared block (a copy-on-write break, or a safemap snapshot). */
   cowBreaks: number;
+  /** Pages VM copied for those private copies. */
   cowPagesCopied: number;
 }
 

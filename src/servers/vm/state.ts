@@ -16,32 +16,53 @@ import { findRegion, refAt } from './region.ts';
 import { fullCheck } from './sanity.ts';
 import type { SlabStats } from './slab.ts';
 
+/** One reference of a region to a physical block (phys_region): where it is mapped and how it is shared. */
 export interface RefView {
   /** Offset of the block in its region, bytes. */
   offset: number;
+  /** Virtual address of the block's first byte in the process. */
   vaddr: number;
+  /** Physical address of the block's first byte. */
   phys: number;
+  /** Length of the block, bytes (a page multiple). */
   length: number;
+  /** References to the block from all processes: above 1, it is shared. */
   refcount: number;
+  /** 'private' (copy-on-write when shared) or 'smap' (shared through safemap). */
   mode: 'private' | 'smap';
+  /** smap mode: the mapping is writable. */
   smapWritable: boolean;
 }
 
+/** One region of a process's address space as VM keeps it (vir_region). */
 export interface RegionView {
+  /** Start address, bytes (page-aligned). */
   vaddr: number;
+  /** Length, bytes. */
   length: number;
+  /** VR_* flags (e.g. ANON, WRITABLE, SHARED, DIRECT). */
   flags: number;
+  /** VRT_HEAP for the heap, else VRT_NONE. */
   tag: number;
+  /** The region brk grows. */
   isHeap: boolean;
+  /** Its present blocks, in offset order. */
   refs: RefView[];
 }
 
+/** One process as VM knows it (vmproc). */
 export interface ProcView {
+  /** Process table slot. */
   slot: number;
+  /** Its endpoint. */
   endpoint: number;
+  /** VMF_* flags. */
   flags: number;
+  /** VM gave it a page table (false for boot processes VM does not manage). */
   hasPageTable: boolean;
+  /** Physical frame of its page directory (0 without a page table). */
   dirFrame: number;
+  /** Its regions, in address order. */
   regions: RegionView[];
 }
 
@@ -109,6 +130,20 @@ export interface VmSnapshot {
       flags: string;
       /** 'HEAP' for the region brk grows, else 'NONE'. */
       tag: string;
+      /**
+       * Its present pages with their reference counts, in address order: one entry per physical block (pages of a
+       * block share one count). A count above 1 is a page shared copy-on-write (mode 'private') or through safemap.
+       */
+      blocks: {
+        /** Virtual address of the block's first page (bytes). */
+        vaddr: number;
+        /** Number of pages in the block. */
+        pages: number;
+        /** How many references the block has: 1 when only this process maps it. */
+        refcount: number;
+        /** 'private' (copy-on-write when refcount > 1) or 'smap' (shared through safemap). */
+        mode: 'private' | 'smap';
+      }[];
     }[];
   }[];
   /** VM's slab allocator for its own metadata: pages used, and per size class pages, live objects, objects per page. */
@@ -226,9 +261,15 @@ function mergeRuns(byFrame: readonly (FrameRun | undefined)[], busy: boolean): F
   return out;
 }
 
+/**
+ * A read-only view of the VM server for the host (System.vm): its processes, regions and blocks, page-table
+ * entries, free memory, counters, its sanity check, and allocation-failure injection.
+ */
 export class VmState {
+  /** @internal */
   constructor(private readonly vm: Vm) {}
 
+  /** VM's configuration. @internal */
   get config(): Readonly<VmConfig> {
     return this.vm.config;
   }
@@ -238,11 +279,12 @@ export class VmState {
     return this.vm.nPages;
   }
 
+  /** The frame of the page-directory pointer page. @internal */
   get pagedirsFrame(): number {
     return this.vm.pagedirs;
   }
 
-  /** Lets VM see TLBs (check F22) and the kernel's step counter (trace). */
+  /** Lets VM see TLBs (check F22) and the kernel's step counter (trace). @internal */
   setMachineView(view: MachineView): void {
     this.vm.view = view;
   }
@@ -253,6 +295,7 @@ export class VmState {
     return bySlot || vmp.endpoint === epOrSlot ? vmp : null;
   }
 
+  /** Every process VM knows. */
   processes(): ProcView[] {
     return this.vm.procs.filter((p) => (p.flags & VMF_INUSE) !== 0).map((p) => this.procView(p));
   }
@@ -281,6 +324,7 @@ export class VmState {
     };
   }
 
+  /** The regions of the process with endpoint ep (none if VM does not know it). */
   regions(ep: number): RegionView[] {
     return this.process(ep)?.regions ?? [];
   }
@@ -305,22 +349,32 @@ export class VmState {
     return this.vm.slotDirs[slot] ?? 0;
   }
 
-  freeRanges(): { addr: number; size: number }[] {
+  /** The free list: runs of free pages in address order. */
+  freeRanges(): {
+    /** First free page (physical frame number). */
+    addr: number;
+    /** Pages in the run. */
+    size: number;
+  }[] {
     return this.vm.alloc.ranges();
   }
 
+  /** Pages on the free list. */
   freePages(): number {
     return this.vm.alloc.freeCount;
   }
 
+  /** Pages not on the free list. */
   usedPages(): number {
     return this.vm.nPages - this.vm.alloc.freeCount;
   }
 
+  /** Pages in the largest run of free pages. */
   largestFreeRange(): number {
     return this.vm.alloc.largestRange();
   }
 
+  /** VM's slab allocator: pages used, and per size class pages, live objects, objects per page. */
   slabStats(): SlabStats {
     return this.vm.slab.stats();
   }
@@ -334,6 +388,7 @@ export class VmState {
     return n;
   }
 
+  /** Spare pages VM keeps for page tables. */
   spareCount(): number {
     return this.vm.spares.length;
   }
@@ -400,17 +455,19 @@ export class VmState {
           endpoint: p.endpoint,
           hasPageTable: (p.flags & VMF_HASPT) !== 0,
           regions: p.regions.map((r) => {
-            let present = 0;
-            for (const [, ref] of r.refs.entries()) present += ref.block.length / PAGE_SIZE;
+            const blocks = [...r.refs.entries()]
+              .map(([, ref]) => ({ vaddr: r.vaddr + ref.offset, pages: ref.block.length / PAGE_SIZE, refcount: ref.block.refcount, mode: ref.mode }))
+              .sort((x, y) => x.vaddr - y.vaddr);
             const { mapped, writable } = pteOccupancy(vm.mem, p.pt, r.vaddr, r.length);
             return {
               vaddr: r.vaddr,
               length: r.length,
-              presentPages: present,
+              presentPages: blocks.reduce((n, x) => n + x.pages, 0),
               mappedPages: mapped,
               writablePages: writable,
               flags: flagNames(r.flags),
               tag: r.tag === VRT_HEAP ? 'HEAP' : 'NONE',
+              blocks,
             };
           }),
         })),
@@ -467,10 +524,11 @@ export class VmState {
     return mergeRuns(runs, vm.busy);
   }
 
-  /** Test hook: the internal context (for unit tests of VM's own modules only). */
+  /** Test hook: the internal context (for unit tests of VM's own modules only). @internal */
   get internals(): Vm {
     return this.vm;
   }
 
+  /** Bytes per page. */
   static pageSize = PAGE_SIZE;
 }

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createSystem } from '../../../src/sim/system.ts';
 import type { System } from '../../../src/sim/system.ts';
 import type { Snapshot } from '../../../src/sim/inspect.ts';
+import type { FrameRun } from '../../../src/servers/vm/state.ts';
 import { runScenario } from '../../../src/sim/scenario.ts';
 import { forkWorkload } from '../../helpers/workloads.ts';
 import { scenario as grantorRequestor } from '../../../examples/grantor-requestor.ts';
@@ -24,12 +25,34 @@ function checkFrameMap(s: Snapshot): void {
   }
   expect(next).toBe(s.vm.memory.totalPages);
   expect(free).toBe(s.vm.memory.freePages);
+  const runOf = new Map<string, FrameRun>();
+  for (const r of s.frameMap)
+    if (r.info.use === 'process') for (const x of r.info.refs) runOf.set(`${x.endpoint}:${x.vaddr}`, r);
   for (const p of s.vm.processes) {
     for (const r of p.regions) {
       expect(r.writablePages).toBeLessThanOrEqual(r.mappedPages);
       expect(r.mappedPages).toBeLessThanOrEqual(r.length / 4096);
+      checkBlocks(r, (vaddr) => runOf.get(`${p.endpoint}:${vaddr}`));
     }
   }
+}
+
+/** A region's per-block refcounts: in order, inside it, adding up to its present pages, and as the frame map says. */
+function checkBlocks(
+  r: Snapshot['vm']['processes'][number]['regions'][number],
+  runAt: (vaddr: number) => FrameRun | undefined,
+): void {
+  let end = r.vaddr;
+  for (const b of r.blocks) {
+    expect(b.vaddr).toBeGreaterThanOrEqual(end);
+    end = b.vaddr + b.pages * 4096;
+    if (r.flags.includes('DIRECT')) continue;
+    const run = runAt(b.vaddr);
+    expect(run?.frames).toBe(b.pages);
+    expect(run?.info.use === 'process' ? run.info.refcount : -1).toBe(b.refcount);
+  }
+  expect(end).toBeLessThanOrEqual(r.vaddr + r.length);
+  expect(r.blocks.reduce((n, b) => n + b.pages, 0)).toBe(r.presentPages);
 }
 
 describe('snapshot', () => {
@@ -53,9 +76,16 @@ describe('snapshot', () => {
     // pages the parent's page table maps read-only.
     const shared = snaps.find((s) => s.frameMap.some((r) => r.info.use === 'process' && r.info.cow));
     expect(shared).toBeDefined();
-    const cowRefs = shared?.frameMap.flatMap((r) => (r.info.use === 'process' && r.info.cow ? r.info.refs : [])) ?? [];
+    const cowRefs =
+      shared?.frameMap.flatMap((r) => (r.info.use === 'process' && r.info.cow ? r.info.refs : [])) ?? [];
     expect(new Set(cowRefs.map((x) => x.endpoint)).size).toBeGreaterThanOrEqual(2);
-    expect(shared?.vm.processes.some((p) => p.regions.some((r) => r.mappedPages > r.writablePages))).toBe(true);
+    expect(shared?.vm.processes.some((p) => p.regions.some((r) => r.mappedPages > r.writablePages))).toBe(
+      true,
+    );
+    // ... and the per-block refcounts of the regions show it: blocks with refcount 2 in at least two processes.
+    const sharers =
+      shared?.vm.processes.filter((p) => p.regions.some((r) => r.blocks.some((b) => b.refcount > 1))) ?? [];
+    expect(sharers.length).toBeGreaterThanOrEqual(2);
   });
 
   it('counts kernel steps, IPC, kernel calls, page faults and COW breaks', async () => {
