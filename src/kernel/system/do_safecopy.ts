@@ -99,7 +99,8 @@ function countCopy(k: Kernel, c: CopyArgs, result: number): void {
 export async function doVsafecopy(k: Kernel, caller: KProc, m: Payload): Promise<number> {
   const vecAddr = numField(m, 'vecAddr');
   const n = numField(m, 'count');
-  if (n <= 0) return EDOM;
+  if (n < 0) return EFAULT;
+  if (n === 0) return EDOM;
   if (!Number.isInteger(n) || n > SCPVEC_NR) return EINVAL;
   const length = n * SCPVEC_ELEMENT_BYTES;
   if (rangeWraps(vecAddr, length) || kcheckRange(k, caller, vecAddr, length, false) >= 0) return EFAULT;
