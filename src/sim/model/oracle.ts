@@ -269,7 +269,6 @@ export class Oracle {
     c.subs = copy.subs;
     c.dsForeign = this.dsForeign;
     c.staleReuse = this.staleReuse;
-    c.unspecified = [...this.unspecified];
     return c;
   }
 
@@ -514,7 +513,10 @@ export class Oracle {
 
   // ------------------------------------------------------------------ safecopy
 
-  /** sys_safecopyfrom / sys_safecopyto by actor a (spec/grants.md §5): all or nothing. */
+  /**
+   * sys_safecopyfrom / sys_safecopyto by actor a (spec/grants.md §5): all or nothing. The whole source is read
+   * before any byte is written, so ranges sharing a page (a safemap) copy as memmove over physical memory (§9 item 9).
+   */
   copy(a: number, ref: GrantRef, c: CopySpec): Outcome {
     const v = this.verify(ref, this.who(a), c.len, c.dir === 'from' ? READ : WRITE, c.gOff);
     if (!v.ok) return { result: v.err };
@@ -522,40 +524,8 @@ export class Oracle {
     const [src, sPos, dst, dPos] =
       c.dir === 'from' ? [v.owner.actor, v.pos, a, c.pos] : [a, c.pos, v.owner.actor, v.pos];
     if (!this.writable(dst, dPos, c.len)) return { result: EFAULT };
-    if (this.overlapsAcross(src, sPos, dst, dPos, c.len))
-      this.unspecified.push({ actor: dst, pos: dPos, len: c.len });
     this.write(dst, dPos, this.read(src, sPos, c.len));
     return { result: OK };
-  }
-
-  /**
-   * The two ranges share a page through a safemap other than as the very same addresses of one process. The spec
-   * makes a copy overlap-safe only inside one process (§5.3); otherwise the bytes depend on the physical layout.
-   */
-  private overlapsAcross(src: number, sPos: number, dst: number, dPos: number, len: number): boolean {
-    const pages = (a: number, pos: number): [Uint8Array | undefined, number][] => {
-      const out: [Uint8Array | undefined, number][] = [];
-      for (let p = Math.floor(pos / PAGE); p * PAGE < pos + len; p++) out.push([this.actor(a).cells[p], p]);
-      return out;
-    };
-    const from = new Map(pages(src, sPos));
-    return pages(dst, dPos).some(
-      ([cell, p]) => cell !== undefined && from.has(cell) && (src !== dst || from.get(cell) !== p),
-    );
-  }
-
-  /**
-   * Destination ranges whose bytes the spec leaves to the implementation (see overlapsAcross): the executor
-   * takes the system's bytes there (adoptUnspecified) before it compares.
-   */
-  unspecified: { actor: number; pos: number; len: number }[] = [];
-
-  adoptUnspecified(windows: readonly Uint8Array[]): void {
-    for (const u of this.unspecified) {
-      const w = windows[u.actor];
-      if (w !== undefined) this.write(u.actor, u.pos, w.slice(u.pos, u.pos + u.len));
-    }
-    this.unspecified = [];
   }
 
   /** sys_vsafecopy: the elements in order, stopping at the first error. */
