@@ -1,7 +1,7 @@
 // Models the kernel's access to process memory: a process's own loads and stores through its MMU and TLB,
 // with page faults handed to VM (arch/i386/pagefault, kernel/arch/i386/memory.c), and the kernel's own
 // walks for copies through the page-directory pointer page (spec/vm.md §4). Entry points: userAccess,
-// kwalk, kcheckRange, kcheckRuns, kcopy, kcopyRuns, kcopyInPage, kwrite, kread, kreadInto, hasPageTable.
+// kwalk, kcheckRange, kcheckRuns, kcopy, kcopyRuns, kshareFrames, kcopyInPage, kwrite, kread, kreadInto, hasPageTable.
 // DIVERGES: a process's accesses are not kernel entries (no step) unless they fault.
 import { SIGSEGV } from '../include/errno.ts';
 import { HARDWARE } from '../include/endpoint.ts';
@@ -125,12 +125,13 @@ export function kcheckRuns(k: Kernel, p: KProc, v: number, length: number, write
 
 /**
  * Copies between two ranges of equal length given as physical runs (kcheckRuns), one memmove per piece where
- * both sides are contiguous. `backward`: the pieces go from the last to the first (an overlapping copy inside
- * one process with the destination above the source).
+ * both sides are contiguous. When the two ranges share physical bytes (one process's overlapping ranges, or two
+ * processes sharing a frame through safemap or shared memory), the result is as if every source byte were read
+ * before any destination byte is written (spec/grants.md §9 item 9): the source goes through a staging buffer.
  */
-export function kcopyRuns(k: Kernel, src: PhysRuns, dst: PhysRuns, backward: boolean): void {
-  if (backward) {
-    copyRunsBackward(k, src, dst);
+export function kcopyRuns(k: Kernel, src: PhysRuns, dst: PhysRuns): void {
+  if (runsOverlap(src, dst)) {
+    copyRunsStaged(k, src, dst);
     return;
   }
   let i = 0;
@@ -156,33 +157,107 @@ export function kcopyRuns(k: Kernel, src: PhysRuns, dst: PhysRuns, backward: boo
   if (i !== src.count || j !== dst.count) panic('kcopyRuns: source and destination differ in length');
 }
 
-function copyRunsBackward(k: Kernel, src: PhysRuns, dst: PhysRuns): void {
-  let i = src.count - 1;
-  let j = dst.count - 1;
-  // Bytes of run i (j) not copied yet, counted from its start.
-  let sLeft = src.bytes[i] ?? 0;
-  let dLeft = dst.bytes[j] ?? 0;
-  while (i >= 0 && j >= 0) {
-    const n = Math.min(sLeft, dLeft);
-    sLeft -= n;
-    dLeft -= n;
-    k.mem.copy((dst.pa[j] ?? 0) + dLeft, (src.pa[i] ?? 0) + sLeft, n);
-    if (sLeft === 0 && --i >= 0) sLeft = src.bytes[i] ?? 0;
-    if (dLeft === 0 && --j >= 0) dLeft = dst.bytes[j] ?? 0;
+/**
+ * True when a page of [sv, sv+length) of src and a writable page of [dv, dv+length) of dst, both present now,
+ * share a frame. Absent pages get fresh frames when VM fills them, so only present ones can alias; such a copy
+ * must not go by copy-on-write, whose page-by-page steps would read bytes it has already written.
+ */
+export function kshareFrames(k: Kernel, src: KProc, sv: number, dst: KProc, dv: number, length: number): boolean {
+  presentRuns(k, src, sv, length, false, copySourceRuns);
+  presentRuns(k, dst, dv, length, true, copyDestRuns);
+  return runsOverlap(copySourceRuns, copyDestRuns);
+}
+
+/** The frames of the accessible pages of [v, v+length) of p (W too if `write`), merged where contiguous. */
+function presentRuns(k: Kernel, p: KProc, v: number, length: number, write: boolean, out: PhysRuns): void {
+  out.count = 0;
+  for (let a = v; a < v + length; a = a - (a % PAGE_SIZE) + PAGE_SIZE) {
+    const pa = kwalk(k, p, a, write);
+    if (pa < 0) continue;
+    const n = Math.min(PAGE_SIZE - (a & PAGE_MASK), v + length - a);
+    const last = out.count - 1;
+    if (last >= 0 && (out.pa[last] ?? 0) + (out.bytes[last] ?? 0) === pa) out.bytes[last] = (out.bytes[last] ?? 0) + n;
+    else {
+      out.pa[out.count] = pa;
+      out.bytes[out.count] = n;
+      out.count++;
+    }
   }
-  if (i >= 0 || j >= 0) panic('kcopyRuns: source and destination differ in length');
+}
+
+/** [first, end) of the bytes a set of runs covers, as one interval. */
+function runsSpan(r: PhysRuns): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < r.count; i++) {
+    const pa = r.pa[i] ?? 0;
+    lo = Math.min(lo, pa);
+    hi = Math.max(hi, pa + (r.bytes[i] ?? 0));
+  }
+  return [lo, hi];
+}
+
+/**
+ * Does a source run share a byte with a destination run? The spans first (frames of different processes are
+ * usually far apart), then every source run against the destination runs sorted by address.
+ */
+function runsOverlap(src: PhysRuns, dst: PhysRuns): boolean {
+  const [slo, shi] = runsSpan(src);
+  const [dlo, dhi] = runsSpan(dst);
+  if (shi <= dlo || dhi <= slo) return false;
+  const order = Array.from({ length: dst.count }, (_, j) => j).sort(
+    (a, b) => (dst.pa[a] ?? 0) - (dst.pa[b] ?? 0),
+  );
+  const starts = order.map((j) => dst.pa[j] ?? 0);
+  // reach[m]: the highest end among the first m+1 runs by address (one range may map a frame twice).
+  let top = -Infinity;
+  const reach = order.map((j) => (top = Math.max(top, (dst.pa[j] ?? 0) + (dst.bytes[j] ?? 0))));
+  for (let i = 0; i < src.count; i++) {
+    const a = src.pa[i] ?? 0;
+    const b = a + (src.bytes[i] ?? 0);
+    // Destination runs starting before b: one of them reaches past a?
+    let lo = 0;
+    let hi = starts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((starts[mid] ?? 0) < b) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo > 0 && (reach[lo - 1] ?? 0) > a) return true;
+  }
+  return false;
+}
+
+/** The whole source read into a buffer, then written to the destination: memmove over physical memory. */
+function copyRunsStaged(k: Kernel, src: PhysRuns, dst: PhysRuns): void {
+  let total = 0;
+  for (let i = 0; i < src.count; i++) total += src.bytes[i] ?? 0;
+  const buf = new Uint8Array(total);
+  let off = 0;
+  for (let i = 0; i < src.count; i++) {
+    const n = src.bytes[i] ?? 0;
+    k.mem.read(src.pa[i] ?? 0, buf, off, n);
+    off += n;
+  }
+  off = 0;
+  for (let j = 0; j < dst.count; j++) {
+    const n = dst.bytes[j] ?? 0;
+    k.mem.write(dst.pa[j] ?? 0, buf, off, n);
+    off += n;
+  }
+  if (off !== total) panic('kcopyRuns: source and destination differ in length');
 }
 
 /**
  * Copies `length` bytes from src's `sv` to dst's `dv`, one memmove per piece physically contiguous on both
- * sides. Both ranges MUST have passed kcheckRange. Within one process overlapping ranges copy as memmove.
+ * sides. Both ranges MUST have passed kcheckRange. Ranges sharing physical bytes copy as memmove (kcopyRuns).
  */
 export function kcopy(k: Kernel, src: KProc, sv: number, dst: KProc, dv: number, length: number): void {
   if (length === 0) return;
   if (kcheckRuns(k, src, sv, length, false, copySourceRuns) >= 0 || kcheckRuns(k, dst, dv, length, true, copyDestRuns) >= 0) {
     panic(`kcopy: unchecked range (${src.name}@${sv} → ${dst.name}@${dv}, ${length} bytes)`);
   }
-  kcopyRuns(k, copySourceRuns, copyDestRuns, src === dst && dv > sv && dv < sv + length);
+  kcopyRuns(k, copySourceRuns, copyDestRuns);
 }
 
 /**

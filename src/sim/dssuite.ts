@@ -1,9 +1,8 @@
 // The DS conformance suite as a scenario (spec/ds.md §10): RS starts `subs` and then `dstest` as services,
-// as test/ds's run script does; every assertion of dstest becomes a check, then the subscriber's reports, the
-// success lines, and a clean shutdown. A second boot repeats dstest under the hardened 'rs-only' label policy.
+// as test/ds's run script does, with the privileges of test/ds/system.conf; every assertion of dstest becomes
+// a check, then the subscriber's reports, the success lines, and a clean shutdown. A second boot repeats dstest under the hardened 'rs-only' label policy.
 // Entry point: dsSuite.
-import { DEFAULT_SERVICE_SPEC } from '../include/priv.ts';
-import { dstest, subs } from '../user/dstest.ts';
+import { DSTEST_PRIV, SUBS_PRIV, dstest, subs } from '../user/dstest.ts';
 import { startTestService } from './grantsuites.ts';
 import type { Scenario, ScenarioOutput } from './scenario.ts';
 import { createSystem } from './system.ts';
@@ -17,7 +16,7 @@ async function runDstest(sys: System, out: ScenarioOutput, prefix: string, rsOnl
     sys,
     'dstest',
     dstest((l) => lines.push(l), { rsOnly, onPass: (what) => out.check(`${prefix}dstest: ${what}`, true) }),
-    { priv: DEFAULT_SERVICE_SPEC },
+    { priv: DSTEST_PRIV },
   );
   out.check(`${prefix}RS started dstest`, ep > 0, `endpoint ${ep}`);
   for (const l of lines) out.line(l);
@@ -36,7 +35,7 @@ export const dsSuite: Scenario = {
   async run(sys, out) {
     const subsLines: string[] = [];
     const subsEp = await startTestService(sys, 'subs', subs((l) => subsLines.push(l), { drain: true }), {
-      priv: DEFAULT_SERVICE_SPEC,
+      priv: SUBS_PRIV,
     });
     out.check('RS started subs', subsEp > 0, `endpoint ${subsEp}`);
     const lines = await runDstest(sys, out, '', false);

@@ -1,12 +1,16 @@
 // The reference DS test services (test/ds/dstest.c, subs.c; spec/ds.md §10): dstest runs the U32, STRING, MEM,
 // MAP and LABEL sequences and asserts every result; subs subscribes to test_u32 and reports what it sees.
-// Entry points: dstest, subs, DsTestOutput. Lines go to the `out` callback (the service's stdout).
+// Entry points: dstest, subs, DsTestOutput, DSTEST_PRIV, SUBS_PRIV. Lines go to the `out` callback (the
+// service's stdout).
 // DIVERGES: a failed assertion prints `DSTEST: assertion failed: <what>` and exits with status 1 (MINIX aborts);
-// buffers are mmapped pages rather than stack arrays. subs may drain ds_check to ENOENT per notification.
+// buffers are static pages in the data segment (withStaticData) rather than stack arrays. subs may drain
+// ds_check to ENOENT per notification.
 import { DSF_INITIAL, DSF_OVERWRITE, DSF_TYPE_MEM, DSF_TYPE_STR, DSF_TYPE_U32, DSMF_COPY_MAPPED, DSMF_COPY_SNAPSHOT, DSMF_MAP_MAPPED } from '../include/ds.ts';
-import { DS_PROC_NR } from '../include/endpoint.ts';
+import { KERNEL_CALL, SYS_GETINFO, SYS_PRIVCTL, SYS_SAFEMAP, SYS_SETGRANT, SYS_SYSCTL, SYS_UMAP } from '../include/com.ts';
+import { DS_PROC_NR, PM_PROC_NR, RS_PROC_NR, VM_PROC_NR, endpointSlot } from '../include/endpoint.ts';
+import { USER_PRIV_SPEC } from '../include/priv.ts';
+import type { PrivSpec } from '../include/priv.ts';
 import { EEXIST, EINVAL, ENOENT, EPERM, ESRCH, OK } from '../include/errno.ts';
-import { MAP_ANON, MAP_PRIVATE } from '../include/vm.ts';
 import {
   dsCheck,
   dsDeleteLabel,
@@ -29,9 +33,28 @@ import {
   dsSubscribe,
 } from '../libsys/ds.ts';
 import type { Program, Proc } from '../libsys/proc.ts';
-import { vmMmap } from '../libsys/vm.ts';
+import { staticBuffer, withStaticData } from './safetest.ts';
 
 export type DsTestOutput = (line: string) => void;
+
+/** IPC targets of the DS test services: pm, rs, ds and vm. */
+const DS_TEST_IPC = [PM_PROC_NR, RS_PROC_NR, DS_PROC_NR, VM_PROC_NR].map(endpointSlot);
+
+/**
+ * dstest's privileges in MINIX's test/ds/system.conf: these kernel calls, IPC to pm, rs, ds and vm, the VM calls
+ * every process has (spec/ds.md §12 item 7). No SAFEREVMAP: the library's revoke of a published MAP grant fails.
+ */
+export const DSTEST_PRIV: PrivSpec = {
+  ipcTo: DS_TEST_IPC,
+  kernelCalls: [SYS_UMAP, SYS_PRIVCTL, SYS_SAFEMAP, SYS_SETGRANT, SYS_GETINFO, SYS_SYSCTL].map((c) => c - KERNEL_CALL),
+  vmCalls: USER_PRIV_SPEC.vmCalls,
+};
+
+/** subs's privileges in test/ds/system.conf: dstest's without SAFEMAP. */
+export const SUBS_PRIV: PrivSpec = {
+  ...DSTEST_PRIV,
+  kernelCalls: [SYS_UMAP, SYS_PRIVCTL, SYS_SETGRANT, SYS_GETINFO, SYS_SYSCTL].map((c) => c - KERNEL_CALL),
+};
 
 const PAGE = 4096;
 
@@ -122,13 +145,9 @@ async function testLabel(p: Proc, check: Check, rsOnly: boolean): Promise<void> 
 
 /** dstest: the five sequences in order; exit 0 when all pass, 1 at the first failed assertion. */
 export function dstest(out: DsTestOutput, options: { rsOnly?: boolean; onPass?: (what: string) => void } = {}): Program {
-  return async (p) => {
+  return withStaticData({ line: out, check: () => undefined }, 4, async (p) => {
     const check = makeCheck(options.onPass);
-    const base = await vmMmap(p, 0, 4 * PAGE, MAP_ANON | MAP_PRIVATE);
-    if (base < 0) {
-      out(`DSTEST: mmap failed: ${base}`);
-      return 1;
-    }
+    const base = staticBuffer(p, 4);
     try {
       await testU32(p, check);
       out('DSTEST: U32 test successful!');
@@ -146,7 +165,7 @@ export function dstest(out: DsTestOutput, options: { rsOnly?: boolean; onPass?: 
       return 1;
     }
     return 0;
-  };
+  });
 }
 
 /**

@@ -14,7 +14,8 @@ import {
   fifoNotify,
   fifoWait,
   formatElapsed,
-  mapBuffer,
+  staticBuffer,
+  withStaticData,
   peerByLabel,
   receiveEndpoint,
   receiveGrant,
@@ -40,9 +41,9 @@ export function safecopyPattern(): Uint8Array {
 }
 
 export function safecopyGrantor(r: TestReport): Program {
-  return (p) =>
+  return withStaticData(r, BUF_SIZE / PAGE, (p) =>
     runTest(r, async () => {
-      const buf = await mapBuffer(p, BUF_SIZE / PAGE);
+      const buf = staticBuffer(p, BUF_SIZE / PAGE);
       await p.write(buf, safecopyPattern());
       const requestor = await receiveEndpoint(p);
       const g = await p.cpf.grantDirect(requestor, buf, BUF_SIZE, CPF_READ | CPF_WRITE);
@@ -58,13 +59,14 @@ export function safecopyGrantor(r: TestReport): Program {
         "GRANTOR: the requestor's writes to its copy do not reach the granter",
         mine.every((x) => x === GRANTER_LATER),
       );
-    });
+    }),
+  );
 }
 
 export function safecopyRequestor(r: TestReport, clock: ElapsedClock, grantorLabel = 'grantor'): Program {
-  return (p) =>
+  return withStaticData(r, BUF_SIZE / PAGE, (p) =>
     runTest(r, async () => {
-      const buf = await mapBuffer(p, BUF_SIZE / PAGE);
+      const buf = staticBuffer(p, BUF_SIZE / PAGE);
       const grantor = await peerByLabel(p, grantorLabel);
       await sendEndpoint(p, grantor);
       const { granter, gids } = await receiveGrant(p, grantor);
@@ -97,5 +99,6 @@ export function safecopyRequestor(r: TestReport, clock: ElapsedClock, grantorLab
       r.check("REQUESTOR: the granter's later writes do not show in the copy", sameBytes(copy, expected));
       await p.write(buf, new Uint8Array(BUF_SIZE).fill(REQUESTOR_LATER));
       await fifoNotify(p, granter);
-    });
+    }),
+  );
 }

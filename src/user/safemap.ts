@@ -15,7 +15,8 @@ import {
   checkTest,
   fifoNotify,
   fifoWait,
-  mapBuffer,
+  staticBuffer,
+  withStaticData,
   mustOk,
   peerByLabel,
   receiveEndpoint,
@@ -49,9 +50,9 @@ async function forkChild(p: Proc, body: Program, who: string): Promise<number> {
 }
 
 export function safemapGrantor(r: TestReport): Program {
-  return (p) =>
+  return withStaticData(r, TEST_PAGE_NUM, (p) =>
     runTest(r, async () => {
-      const buf = await mapBuffer(p, TEST_PAGE_NUM);
+      const buf = staticBuffer(p, TEST_PAGE_NUM);
       const req = await receiveEndpoint(p);
       const gid = await newGrant(p, req, buf, BUF_SIZE, CPF_READ | CPF_WRITE | CPF_MAP);
       await sendGrant(p, req, [gid]);
@@ -90,13 +91,14 @@ export function safemapGrantor(r: TestReport): Program {
       mustOk(await p.sys.saferevmapGid(gid), G, 'sys_saferevmap_gid');
       await step();
       checkTest(r, G, await p.readU8(buf), BUF_START_REQUESTOR, 'COW_SMAP2');
-    });
+    }),
+  );
 }
 
 export function safemapRequestor(r: TestReport, grantorLabel = 'grantor'): Program {
-  return (p) =>
+  return withStaticData(r, TEST_PAGE_NUM, (p) =>
     runTest(r, async () => {
-      const buf = await mapBuffer(p, TEST_PAGE_NUM);
+      const buf = staticBuffer(p, TEST_PAGE_NUM);
       const grantor = await peerByLabel(p, grantorLabel);
       await sendEndpoint(p, grantor);
       const { granter, gids } = await receiveGrant(p, grantor);
@@ -151,7 +153,8 @@ export function safemapRequestor(r: TestReport, grantorLabel = 'grantor'): Progr
       await map();
       await fifoNotify(p, granter);
       checkTest(r, R, await p.readU8(buf), BUF_START_REQUESTOR, 'COW_SMAP2');
-    });
+    }),
+  );
 }
 
 // ---------------------------------------------------------------- the added cases
@@ -165,9 +168,9 @@ const expectResult = (r: TestReport, who: string, name: string, got: number, wan
 };
 
 export function safemapExtraGrantor(r: TestReport): Program {
-  return (p) =>
+  return withStaticData(r, TEST_PAGE_NUM + 1, (p) =>
     runTest(r, async () => {
-      const buf = await mapBuffer(p, TEST_PAGE_NUM);
+      const buf = staticBuffer(p, TEST_PAGE_NUM);
       await p.write(buf, new Uint8Array(BUF_SIZE).fill(BUF_START_GRANTOR));
       const req = await receiveEndpoint(p);
       const gMap = await newGrant(p, req, buf, BUF_SIZE, CPF_READ | CPF_WRITE | CPF_MAP);
@@ -200,7 +203,7 @@ export function safemapExtraGrantor(r: TestReport): Program {
       await fifoNotify(p, req);
       // roles reversed: the requestor owns a page this process maps, then dies
       const { granter, gids } = await receiveGrant(p, req);
-      const mine = await mapBuffer(p, 1);
+      const mine = staticBuffer(p, 1);
       mustOk(await p.sys.safemap(granter, gids[0] ?? -1, 0, mine, PAGE, true), G, 'sys_safemap');
       await fifoNotify(p, req);
       await fifoWait(p, req);
@@ -211,16 +214,17 @@ export function safemapExtraGrantor(r: TestReport): Program {
       checkTest(r, G, await p.readU8(mine), 78, 'OWNER EXIT (the grantee may write them)');
       expectResult(r, G, 'safeunmap after the owner exited', await p.sys.safeunmap(mine), OK);
       expectResult(r, G, 'saferevmap_gid of a grant whose grantee died', await p.sys.saferevmapGid(gRO), OK);
-    });
+    }),
+  );
 }
 
 export function safemapExtraRequestor(r: TestReport, grantorLabel = 'xgrantor'): Program {
-  return (p) =>
+  return withStaticData(r, TEST_PAGE_NUM + 1 + 21 + 1, (p) =>
     runTest(r, async () => {
-      const a = await mapBuffer(p, TEST_PAGE_NUM);
-      const ro = await mapBuffer(p, 1);
-      const many = await mapBuffer(p, 21);
-      const own = await mapBuffer(p, 1);
+      const a = staticBuffer(p, TEST_PAGE_NUM);
+      const ro = staticBuffer(p, 1);
+      const many = staticBuffer(p, 21);
+      const own = staticBuffer(p, 1);
       const grantor = await peerByLabel(p, grantorLabel);
       await sendEndpoint(p, grantor);
       const { granter, gids } = await receiveGrant(p, grantor);
@@ -289,7 +293,8 @@ export function safemapExtraRequestor(r: TestReport, grantorLabel = 'xgrantor'):
       r.line(`${R}: writing to the read-only mapping (SIGSEGV expected)`);
       await p.writeU8(ro, 1);
       r.check(`${R}: a write to a read-only mapping faults`, false, 'the write went through');
-    });
+    }),
+  );
 }
 
 /** The kernel's 20 mapping records: 20 mappings succeed, the 21st → EBUSY; then all are undone. */

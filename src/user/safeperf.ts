@@ -12,7 +12,8 @@ import {
   TestFailed,
   fifoNotify,
   fifoWait,
-  mapBuffer,
+  staticBuffer,
+  withStaticData,
   mustOk,
   peerByLabel,
   receiveEndpoint,
@@ -74,9 +75,9 @@ export function formatAverage(x: number): string {
 }
 
 export function safeperfGrantor(r: TestReport): Program {
-  return (p) =>
+  return withStaticData(r, SAFEPERF_MAX_PAGES, (p) =>
     runTest(r, async () => {
-      const buf = await mapBuffer(p, SAFEPERF_MAX_PAGES);
+      const buf = staticBuffer(p, SAFEPERF_MAX_PAGES);
       const req = await receiveEndpoint(p);
       const g = await p.cpf.grantDirect(req, buf, BUF_SIZE, CPF_READ | CPF_WRITE | CPF_MAP);
       if (g.id < 0) throw new TestFailed(`GRANTOR: cpf_grant_direct failed: ${errnoName(g.errno)}`);
@@ -84,7 +85,8 @@ export function safeperfGrantor(r: TestReport): Program {
       await p.writeU8(buf, 0);
       await fifoNotify(p, req);
       await fifoWait(p, req);
-    });
+    }),
+  );
 }
 
 export interface SafeperfOptions {
@@ -101,7 +103,7 @@ export function safeperfRequestor(
   grantorLabel = 'grantor',
 ): Program {
   const iterations = options.iterations ?? NR_TEST_ITERATIONS;
-  return async (p) => {
+  return withStaticData(r, SAFEPERF_MAX_PAGES, async (p) => {
     const parsed = parseSafeperfArgs(argv);
     if (!parsed.ok) {
       for (const l of parsed.lines) r.line(l);
@@ -111,7 +113,7 @@ export function safeperfRequestor(
     const { pages, map, write } = parsed.args;
     r.line(`REQUESTOR: Running tests with pages=${pages} map=${map} write=${write}...`);
     return runTest(r, async () => {
-      const buf = await mapBuffer(p, SAFEPERF_MAX_PAGES);
+      const buf = staticBuffer(p, SAFEPERF_MAX_PAGES);
       const grantor = await peerByLabel(p, grantorLabel);
       await sendEndpoint(p, grantor);
       const { granter, gids } = await receiveGrant(p, grantor);
@@ -141,5 +143,5 @@ export function safeperfRequestor(
       options.result?.({ pages, map, write, perPage: text, unit: clock.unit });
       await fifoNotify(p, granter);
     });
-  };
+  });
 }

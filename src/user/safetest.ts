@@ -1,11 +1,11 @@
 // The harness shared by the ported grant test services (test/safecopy, test/safemap, test/safeperf): the
 // grantor/requestor handshake, page-aligned buffers, the report callback and the elapsed-time clock.
 // Entry points: TestReport, ElapsedClock, sendEndpoint, receiveEndpoint, sendGrant, receiveGrant, fifoNotify,
-// fifoWait, waitForDeath, peerByLabel, mapBuffer, checkTest, runTest, GRANT_TEST_PRIV.
+// fifoWait, waitForDeath, peerByLabel, withStaticData, staticBuffer, mapBuffer, checkTest, runTest, GRANT_TEST_PRIV.
 // DIVERGES: MINIX exchanges endpoints and grant ids through two FIFOs; here they travel in IPC messages, and
 // FIFO_NOTIFY/FIFO_WAIT become a token sent with a blocking send and received from that peer only (a kernel
-// notify would coalesce two tokens sent back to back, which a FIFO does not). Buffers are mmapped pages: a
-// service runs in a fork of RS, whose data area is 4 pages.
+// notify would coalesce two tokens sent back to back, which a FIFO does not). A service runs in a fork of RS, so
+// a suite's program first execs an image of itself whose data segment holds its static buffers (withStaticData).
 import {
   SYS_GETINFO,
   SYS_PRIVCTL,
@@ -21,9 +21,10 @@ import {
 import { EDEADSRCDST, OK, errnoName } from '../include/errno.ts';
 import { kernelCallList } from '../include/priv.ts';
 import type { PrivSpec } from '../include/priv.ts';
-import { MAP_ANON, MAP_PRIVATE } from '../include/vm.ts';
+import { MAP_ANON, MAP_PRIVATE, VM_PROCSTART } from '../include/vm.ts';
+import type { ExecImage } from '../include/vm.ts';
 import { dsRetrieveLabelNum } from '../libsys/ds.ts';
-import type { Proc } from '../libsys/proc.ts';
+import type { Program, Proc } from '../libsys/proc.ts';
 import { vmMmap } from '../libsys/vm.ts';
 import { firstDifference } from '../lib/bytes.ts';
 import { releaseChild as releaseForkedChild } from '../libsys/privctl.ts';
@@ -129,6 +130,44 @@ export async function waitForDeath(p: Proc, peer: number): Promise<boolean> {
     if (m.type === EDEADSRCDST) return true;
     if (m.type !== TEST_TOKEN) return false;
   }
+}
+
+/** Where the next static buffer of a program started by withStaticData goes, and the end of its data segment. */
+interface StaticData {
+  next: number;
+  end: number;
+}
+
+/**
+ * The ported suites keep their buffers in static arrays, as MINIX's test programs do (spec/vm.md §12 item 5): the
+ * service execs a fresh image of itself whose data segment is `pages` zeroed pages, allocated at exec as one
+ * multi-page block, and runs `main` there; staticBuffer hands out the buffers in order. Grants over part of the
+ * block make VM split it, as in MINIX's run. A failed exec is reported and ends the program with status 1.
+ */
+export function withStaticData(r: TestReport, pages: number, main: Program): Program {
+  return async (p) => {
+    const image: ExecImage = { name: p.name, text: 0, data: 0, bss: pages * PAGE, tot: 0, args: 0 };
+    const e = await p.exec(image, (q) => {
+      q.state<StaticData>(STATIC_DATA, () => ({ next: VM_PROCSTART, end: VM_PROCSTART + pages * PAGE }));
+      return main(q);
+    });
+    const text = `${p.name}: exec with ${pages} pages of data failed (${errnoName(e)})`;
+    r.line(text);
+    r.check(text, false);
+    return 1;
+  };
+}
+
+const STATIC_DATA = 'safetest.staticData';
+
+/** `pages` page-aligned pages of the program's data segment (withStaticData), the next ones not handed out yet. */
+export function staticBuffer(p: Proc, pages: number): number {
+  const s = p.state<StaticData | null>(STATIC_DATA, () => null);
+  if (s === null || s.next + pages * PAGE > s.end)
+    throw new TestFailed(`${p.name}: no room for ${pages} static pages`);
+  const a = s.next;
+  s.next += pages * PAGE;
+  return a;
 }
 
 /** `pages` fresh page-aligned pages of the process's own (anonymous, private) memory. */

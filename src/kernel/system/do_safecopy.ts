@@ -3,7 +3,8 @@
 // copy-on-write path of the 2009 GSOC work (spec/grants.md §5). Entry points: doSafecopyFrom, doSafecopyTo, doVsafecopy.
 // DIVERGES: a CHECK asks for write access only on the destination; the one COWMAP is posted after the head
 // and tail pages are known good and before any byte is copied; a COWMAP answered EDEADSRCDST restarts the call
-// like a CHECK does (§5.3), so the result (EINVAL / EDEADSRCDST from the re-run) does not depend on the COW switch.
+// like a CHECK does (§5.3), so the result (EINVAL / EDEADSRCDST from the re-run) does not depend on the COW switch;
+// source and destination sharing physical bytes copy as memmove over physical memory (§9 item 9), by the plain path.
 import { EDEADSRCDST, EDOM, EFAULT, EINVAL, EPERM, OK } from '../../include/errno.ts';
 import { SELF } from '../../include/endpoint.ts';
 import type { Endpoint } from '../../include/endpoint.ts';
@@ -26,6 +27,7 @@ import {
   kcopyInPage,
   kcopyRuns,
   kread,
+  kshareFrames,
   rangeWraps,
 } from '../memory.ts';
 import type { KProc } from '../proc.ts';
@@ -99,7 +101,8 @@ function countCopy(k: Kernel, c: CopyArgs, result: number): void {
 export async function doVsafecopy(k: Kernel, caller: KProc, m: Payload): Promise<number> {
   const vecAddr = numField(m, 'vecAddr');
   const n = numField(m, 'count');
-  if (n <= 0) return EDOM;
+  if (n < 0) return EFAULT;
+  if (n === 0) return EDOM;
   if (!Number.isInteger(n) || n > SCPVEC_NR) return EINVAL;
   const length = n * SCPVEC_ELEMENT_BYTES;
   if (rangeWraps(vecAddr, length) || kcheckRange(k, caller, vecAddr, length, false) >= 0) return EFAULT;
@@ -133,7 +136,7 @@ function safecopy(k: Kernel, caller: KProc, c: CopyArgs, attempt: number): numbe
   const sides = resolveCopy(k, caller, c);
   if (typeof sides === 'number') return sides;
   const [src, dst] = sides;
-  if (!cowEligible(k, src, dst, c.bytes)) {
+  if (!cowEligible(k, src, dst, c.bytes) || kshareFrames(k, src.proc, src.addr, dst.proc, dst.addr, c.bytes)) {
     const need = plainCopy(k, src, dst, c.bytes);
     if (need === null) return OK;
     return checkRange(k, caller, need).then((r) => (r === null ? safecopy(k, caller, c, attempt + 1) : r));
@@ -153,7 +156,7 @@ function plainCopy(k: Kernel, src: Side, dst: Side, n: number): CheckNeed | null
   if (kcopyInPage(k, src.proc, src.addr, dst.proc, dst.addr, n)) return null;
   if (kcheckRuns(k, src.proc, src.addr, n, false, copySourceRuns) >= 0) return { side: src, start: src.addr, length: n, write: false };
   if (kcheckRuns(k, dst.proc, dst.addr, n, true, copyDestRuns) >= 0) return { side: dst, start: dst.addr, length: n, write: true };
-  kcopyRuns(k, copySourceRuns, copyDestRuns, src.proc === dst.proc && dst.addr > src.addr && dst.addr < src.addr + n);
+  kcopyRuns(k, copySourceRuns, copyDestRuns);
   return null;
 }
 

@@ -39,7 +39,7 @@ import type { DsFields } from '../../include/ds.ts';
 import { GETSYSINFO, SI_DATA_STORE, SI_SUBSCRIPTION } from '../../include/com.ts';
 import { DS_PROC_NR, NONE, RS_PROC_NR } from '../../include/endpoint.ts';
 import type { Endpoint } from '../../include/endpoint.ts';
-import { EAGAIN, EEXIST, EINVAL, ENOENT, ENOMEM, EPERM, ESRCH, OK } from '../../include/errno.ts';
+import { EAGAIN, EDOM, EEXIST, EINVAL, ENOENT, ENOMEM, EPERM, ESRCH, OK } from '../../include/errno.ts';
 import type { Message } from '../../include/ipc.ts';
 import { numField } from '../../include/ipc.ts';
 import { assert, panic } from '../../lib/assert.ts';
@@ -213,7 +213,9 @@ const strKind: ValueKind = {
 const memKind: ValueKind = {
   async build(s, caller, m) {
     const len = numField(m, 'valLen');
-    if (!Number.isInteger(len) || len <= 0) return EINVAL;
+    // 0 bytes: MINIX's safecopy of nothing answers EDOM (ds.md §12 item 2); other non-counts are EINVAL.
+    if (len === 0) return EDOM;
+    if (!Number.isInteger(len) || len < 0) return EINVAL;
     const addr = await s.heapAlloc(len);
     if (addr < 0) return addr;
     const r = await s.mem.copyIn(caller, numField(m, 'val'), addr, len);
@@ -228,7 +230,7 @@ const memKind: ValueKind = {
     const cap = numField(m, 'valLen');
     if (!isCount(cap)) return { type: EINVAL };
     const n = Math.min(cap, e.value.length);
-    const r = n > 0 ? await s.mem.copyOut(caller, numField(m, 'val'), e.value.addr, n) : OK;
+    const r = n > 0 ? await s.mem.copyOut(caller, numField(m, 'val'), e.value.addr, n) : EDOM;
     return r === OK ? { type: OK, valLen: n } : { type: r };
   },
   async release(s, v) {
@@ -495,7 +497,7 @@ export class DsStore {
     const cap = numField(m, 'valLen');
     if (!isCount(cap)) return { type: EINVAL };
     const count = Math.min(cap, v.length);
-    const r = count > 0 ? await this.mem.copyOut(caller, numField(m, 'val'), src, count) : OK;
+    const r = count > 0 ? await this.mem.copyOut(caller, numField(m, 'val'), src, count) : EDOM;
     return r === OK ? { type: OK, valLen: count } : { type: r };
   }
 
@@ -518,6 +520,8 @@ export class DsStore {
     const i = this.find(key, numField(m, 'flags'));
     if (i < 0) return { type: ESRCH };
     if (name !== this.entryAt(i).owner) return { type: EPERM };
+    // Several type bits find an entry that has any of them; MINIX's release switch then answers EINVAL.
+    if (!isOneType(numField(m, 'flags') & DSF_MASK_TYPE)) return { type: EINVAL };
     return { type: await this.deleteSlot(i) };
   }
 

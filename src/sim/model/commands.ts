@@ -57,7 +57,7 @@ export const DS_FLAG_SETS = [0, 0x1000, 0x002, 0x1002, 0x1004, 0x008, 0x1008] as
 /** MEM entries use the first two keys only, so that retrieves and deletes mostly find one. */
 export const DS_MEM_KEYS = 2;
 /**
- * MEM value lengths (window bytes published, or a retrieve's capacity): 0 (EINVAL for a publish), dstest's 8 and 21,
+ * MEM value lengths (window bytes published, or a retrieve's capacity): 0 (EDOM: a 0-byte safecopy), dstest's 8 and 21,
  * page edges.
  */
 export const DS_MEM_LENGTHS = [0, 1, 8, 21, 100, PAGE, PAGE + 1, 3 * PAGE] as const;

@@ -892,7 +892,6 @@ const dsText = (m: Map<string, { owner: number; value: unknown }>): string =>
 
 /** Throws a ModelViolation on the first difference between the system's windows or DS entries and the oracle's. */
 function matchState(real: RealState, oracle: Oracle): void {
-  oracle.adoptUnspecified(real.windows);
   real.windows.forEach((w, a) => {
     const want = oracle.window(a);
     const at = firstDifference(w, want);

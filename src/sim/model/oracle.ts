@@ -269,7 +269,6 @@ export class Oracle {
     c.subs = copy.subs;
     c.dsForeign = this.dsForeign;
     c.staleReuse = this.staleReuse;
-    c.unspecified = [...this.unspecified];
     return c;
   }
 
@@ -514,7 +513,10 @@ export class Oracle {
 
   // ------------------------------------------------------------------ safecopy
 
-  /** sys_safecopyfrom / sys_safecopyto by actor a (spec/grants.md §5): all or nothing. */
+  /**
+   * sys_safecopyfrom / sys_safecopyto by actor a (spec/grants.md §5): all or nothing. The whole source is read
+   * before any byte is written, so ranges sharing a page (a safemap) copy as memmove over physical memory (§9 item 9).
+   */
   copy(a: number, ref: GrantRef, c: CopySpec): Outcome {
     const v = this.verify(ref, this.who(a), c.len, c.dir === 'from' ? READ : WRITE, c.gOff);
     if (!v.ok) return { result: v.err };
@@ -522,40 +524,8 @@ export class Oracle {
     const [src, sPos, dst, dPos] =
       c.dir === 'from' ? [v.owner.actor, v.pos, a, c.pos] : [a, c.pos, v.owner.actor, v.pos];
     if (!this.writable(dst, dPos, c.len)) return { result: EFAULT };
-    if (this.overlapsAcross(src, sPos, dst, dPos, c.len))
-      this.unspecified.push({ actor: dst, pos: dPos, len: c.len });
     this.write(dst, dPos, this.read(src, sPos, c.len));
     return { result: OK };
-  }
-
-  /**
-   * The two ranges share a page through a safemap other than as the very same addresses of one process. The spec
-   * makes a copy overlap-safe only inside one process (§5.3); otherwise the bytes depend on the physical layout.
-   */
-  private overlapsAcross(src: number, sPos: number, dst: number, dPos: number, len: number): boolean {
-    const pages = (a: number, pos: number): [Uint8Array | undefined, number][] => {
-      const out: [Uint8Array | undefined, number][] = [];
-      for (let p = Math.floor(pos / PAGE); p * PAGE < pos + len; p++) out.push([this.actor(a).cells[p], p]);
-      return out;
-    };
-    const from = new Map(pages(src, sPos));
-    return pages(dst, dPos).some(
-      ([cell, p]) => cell !== undefined && from.has(cell) && (src !== dst || from.get(cell) !== p),
-    );
-  }
-
-  /**
-   * Destination ranges whose bytes the spec leaves to the implementation (see overlapsAcross): the executor
-   * takes the system's bytes there (adoptUnspecified) before it compares.
-   */
-  unspecified: { actor: number; pos: number; len: number }[] = [];
-
-  adoptUnspecified(windows: readonly Uint8Array[]): void {
-    for (const u of this.unspecified) {
-      const w = windows[u.actor];
-      if (w !== undefined) this.write(u.actor, u.pos, w.slice(u.pos, u.pos + u.len));
-    }
-    this.unspecified = [];
   }
 
   /** sys_vsafecopy: the elements in order, stopping at the first error. */
@@ -924,8 +894,9 @@ export class Oracle {
 
   /**
    * ds_publish_mem of window bytes [pos, pos+len): the library's READ grant to DS takes the lowest free slot before
-   * the key's and is revoked after the call (§5). Then §6.1: EEXIST / EPERM as for U32; a length that is not
-   * positive → EINVAL (DS checks it as it builds the value, step 8); else DS keeps a copy of the bytes.
+   * the key's and is revoked after the call (§5). Then §6.1: EEXIST / EPERM as for U32; a length of 0 → EDOM (a
+   * 0-byte safecopy, ds.md §12 item 2), a negative one → EINVAL (DS checks it as it builds the value, step 8); else
+   * DS keeps a copy of the bytes.
    */
   publishMem(a: number, key: number, pos: number, len: number, flags: number): Outcome {
     const { ref } = this.create(a, {
@@ -944,7 +915,8 @@ export class Oracle {
       if ((flags & DSF_OVERWRITE) === 0) return { result: EEXIST };
       if ((e.flags & DSF_PRIV_OVERWRITE) !== 0 && e.owner !== a) return { result: EPERM };
     }
-    if (len <= 0) return { result: EINVAL };
+    if (len === 0) return { result: EDOM };
+    if (len < 0) return { result: EINVAL };
     const slot = e?.slot ?? this.dsSlot();
     this.ds.set(id, { owner: a, value: this.read(a, pos, len), flags: flags & DSF_PRIV, slot });
     this.dsNotify(id, true);
@@ -954,7 +926,7 @@ export class Oracle {
   /**
    * ds_retrieve_mem into the window at pos with capacity `cap`: the library's WRITE grant over [pos, pos+cap) comes
    * before the key's (§5); ESRCH, PRIV_RETRIEVE → EPERM (§6.2); else DS copies min(cap, length) bytes (truncation
-   * is silent) — none if that is 0; a read-only page among them → EFAULT with nothing copied. The outcome's value
+   * is silent) — a count of 0 is a 0-byte safecopy, EDOM; a read-only page among them → EFAULT with nothing copied. The outcome's value
    * is the count.
    */
   retrieveMem(a: number, key: number, pos: number, cap: number): Outcome {
@@ -965,6 +937,7 @@ export class Oracle {
     if (e === undefined || !(e.value instanceof Uint8Array)) return { result: ESRCH };
     if ((e.flags & DSF_PRIV_RETRIEVE) !== 0 && e.owner !== a) return { result: EPERM };
     const n = Math.min(cap, e.value.length);
+    if (n === 0) return { result: EDOM };
     if (!this.writable(a, pos, n)) return { result: EFAULT };
     this.write(a, pos, e.value.subarray(0, n));
     return { result: OK, value: n };
@@ -1141,7 +1114,7 @@ export class Oracle {
   /**
    * ds_retrieve_map with COPY_MAPPED (n null: the live window) or COPY_SNAPSHOT n (outside [max(0, sindex − 4),
    * sindex] → EINVAL) into a buffer of `capacity` bytes under a WRITE grant the library makes before the key's and
-   * revokes after; the outcome's value is the bytes copied, as runs.
+   * revokes after (capacity 0: a 0-byte safecopy, EDOM); the outcome's value is the bytes copied, as runs.
    */
   retrieveMap(a: number, key: number, n: number | null, capacity: number): Outcome {
     const { ref } = this.grantDirect(a, a, 0, 1, WRITE);
@@ -1157,6 +1130,7 @@ export class Oracle {
           ? ring[n % NR_DS_SNAPSHOT]
           : null;
     if (bytes === null || bytes === undefined) return { result: EINVAL };
+    if (capacity === 0) return { result: EDOM };
     return { result: OK, value: runs(bytes.subarray(0, capacity)) };
   }
 

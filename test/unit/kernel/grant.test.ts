@@ -403,12 +403,13 @@ describe('indirect and magic grants', () => {
 });
 
 describe('vsafecopy', () => {
-  it('30: n = 0 → EDOM, n = 65 → EINVAL, unreadable vector → EFAULT, element without SELF → EINVAL', async () => {
+  it('30: n = 0 → EDOM, n < 0 → EFAULT (as MINIX), n = 65 → EINVAL, unreadable vector → EFAULT, element without SELF → EINVAL', async () => {
     const { g, r } = pair();
     await grant(g, r.ep, g.base, 100, CPF_READ);
     const vec = r.base + 0x1000;
     expect(await r.do((p) => p.sys.vsafecopy(vec, 0))).toBe(EDOM);
-    expect(await r.do((p) => p.sys.vsafecopy(vec, -1))).toBe(EDOM);
+    expect(await r.do((p) => p.sys.vsafecopy(vec, -1))).toBe(EFAULT);
+    expect(await r.do((p) => p.sys.vsafecopy(vec, -65))).toBe(EFAULT);
     expect(await r.do((p) => p.sys.vsafecopy(vec, 65))).toBe(EINVAL);
     expect(await r.do((p) => p.sys.vsafecopy(0x7000_0000, 1))).toBe(EFAULT);
     expect(await r.do((p) => p.sys.vsafecopy(-24, 1))).toBe(EFAULT);

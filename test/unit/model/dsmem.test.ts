@@ -1,5 +1,5 @@
 // DS MEM entries in the model tester (spec/ds.md §5–6, test/ds's MEM sequence): ds_publish_mem copies window
-// bytes into DS (a length of 0 → EINVAL), ds_retrieve_mem copies min(capacity, length) bytes back into the window
+// bytes into DS (a length of 0 → EDOM, a 0-byte safecopy), ds_retrieve_mem copies min(capacity, length) bytes back into the window
 // (truncation is silent; a read-only page among them → EFAULT, nothing copied), OVERWRITE / PRIV_OVERWRITE /
 // PRIV_RETRIEVE as for U32, ds_delete_mem by the owner only; DS's copy and the windows are compared after each.
 import { describe, expect, it } from 'vitest';
@@ -13,7 +13,7 @@ const P = 4096;
 const seen = (o: string): string => o.slice(0, o.lastIndexOf(' '));
 
 describe('model tester: DS MEM entries', () => {
-  it('follows the dstest MEM sequence and the codes of spec/ds.md', async () => {
+  it('follows the dstest MEM sequence and the codes of spec/ds.md (round 2: zero lengths → EDOM)', async () => {
     const commands: Command[] = [
       { k: 'write', a: 0, pos: 0, len: 21, byte: 7 },
       { k: 'mempublish', a: 0, key: 0, pos: 0, len: 21, flags: 0 },
@@ -24,7 +24,7 @@ describe('model tester: DS MEM entries', () => {
       { k: 'mempublish', a: 0, key: 0, pos: 0, len: 35, flags: 0x1004 }, // OVERWRITE | PRIV_OVERWRITE
       { k: 'mempublish', a: 1, key: 0, pos: 0, len: 35, flags: 0x1000 }, // not the owner → EPERM
       { k: 'memretrieve', a: 1, key: 0, pos: P, len: 100 }, // the 35 bytes over the 21
-      { k: 'mempublish', a: 0, key: 1, pos: 0, len: 0, flags: 0 }, // → EINVAL
+      { k: 'mempublish', a: 0, key: 1, pos: 0, len: 0, flags: 0 }, // → EDOM (a 0-byte safecopy)
       { k: 'write', a: 2, pos: 100, len: 2 * P, byte: 3 },
       { k: 'mempublish', a: 2, key: 1, pos: 100, len: 3 * P, flags: 0x002 }, // PRIV_RETRIEVE, across pages
       { k: 'memretrieve', a: 0, key: 1, pos: 0, len: 8 }, // → EPERM
@@ -34,7 +34,7 @@ describe('model tester: DS MEM entries', () => {
       { k: 'grant', a: 1, to: 2, page: 3, pages: 1, access: 7 },
       { k: 'map', a: 2, g: 0, gOffPages: 0, page: 5, pages: 1, writable: false }, // fz2's page 5 read-only
       { k: 'memretrieve', a: 2, key: 1, pos: 4 * P + 100, len: 2 * P }, // reaches page 5 → EFAULT
-      { k: 'memretrieve', a: 2, key: 1, pos: 4 * P + 100, len: 0 }, // capacity 0: nothing copied, OK
+      { k: 'memretrieve', a: 2, key: 1, pos: 4 * P + 100, len: 0 }, // capacity 0: a 0-byte safecopy, EDOM
       { k: 'crash', a: 2 }, // the entry survives its publisher; the new instance owns it
       { k: 'memretrieve', a: 2, key: 1, pos: 4 * P + 100, len: 3 * P },
       { k: 'memdelete', a: 2, key: 1 },
@@ -53,7 +53,7 @@ describe('model tester: DS MEM entries', () => {
       '{"result":0}',
       '{"result":-1}',
       '{"result":0,"value":35}',
-      '{"result":-22}',
+      '{"result":-33}',
       '{"result":0}',
       '{"result":0}',
       '{"result":-1}',
@@ -63,7 +63,7 @@ describe('model tester: DS MEM entries', () => {
       expect.stringContaining('"result":0') as string,
       '{"result":0}',
       '{"result":-14}',
-      '{"result":0,"value":0}',
+      '{"result":-33}',
       '{"result":0}',
       '{"result":0,"value":12288}',
       '{"result":0}',

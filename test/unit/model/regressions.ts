@@ -68,9 +68,9 @@ export const REGRESSIONS: RegressionCase[] = [
     name: 'a safecopy between two processes whose ranges share a page through a safemap',
     note:
       'grantvm fuzz --minutes 11 --seed 2029, run seed 3883881071, shrunk: fz0 copied from fz2 into a range that shares ' +
-      'a page with the source; the system copies front to back by physical runs, the oracle read the whole source ' +
-      'first. The spec promises overlap-safety only inside one process (§5.3), so the bytes depend on the physical ' +
-      'layout: the oracle now leaves such a destination to the system (Oracle.unspecified).',
+      'a page with the source; the system copied front to back by physical runs, the oracle read the whole source ' +
+      'first. Round 2 (grants.md §9 item 9) made the oracle right: ranges sharing physical bytes copy as memmove ' +
+      'over physical memory, and the oracle compares these bytes again.',
     config: { schedule: 'random', seed: 3883881071, cowSafecopy: false, grantIds: 'legacy' },
     commands: [
       { k: 'write', a: 2, pos: 10115, len: 7, byte: 76 },

@@ -16,7 +16,7 @@ import {
 } from '../../../../src/include/ds.ts';
 import { GETSYSINFO, SI_DATA_STORE, SI_SUBSCRIPTION } from '../../../../src/include/com.ts';
 import { NONE } from '../../../../src/include/endpoint.ts';
-import { EAGAIN, EEXIST, EINVAL, ENOENT, ENOMEM, EPERM, ESRCH, OK } from '../../../../src/include/errno.ts';
+import { EAGAIN, EDOM, EEXIST, EINVAL, ENOENT, ENOMEM, EPERM, ESRCH, OK } from '../../../../src/include/errno.ts';
 import { Panic } from '../../../../src/lib/assert.ts';
 import { TYPES, makeWorld } from './fakeds.ts';
 import type { World } from './fakeds.ts';
@@ -189,6 +189,18 @@ describe('DS store: PRIV bits and ownership', () => {
     expect(await w.client(UNLABELLED).del('k', TYPES.U32)).toBe(EPERM);
     expect(await w.client(A).del('missing', TYPES.U32)).toBe(ESRCH);
     expect(await w.client(A).del('k', TYPES.U32)).toBe(OK);
+  });
+
+  it('round 2: delete naming several types → EINVAL after the lookup and owner check (as MINIX); the entry stays', async () => {
+    const w = await world();
+    const [a, b] = [w.client(A), w.client(B)];
+    await a.publishU32('k', 1);
+    expect(await a.del('missing', TYPES.U32 | TYPES.STR)).toBe(ESRCH);
+    expect(await b.del('k', TYPES.U32 | TYPES.STR)).toBe(EPERM);
+    expect(await a.del('k', TYPES.U32 | TYPES.STR)).toBe(EINVAL);
+    expect(await a.retrieveU32('k')).toEqual({ r: OK, v: 1 });
+    expect(await a.del('k', TYPES.U32)).toBe(OK);
+    w.store.sanityCheck();
   });
 });
 
@@ -378,7 +390,25 @@ describe('DS store: MEM and MAP values', () => {
     w.mem.failAllocs = 1;
     expect(await a.publishMem('m', enc('new'), DSF_OVERWRITE)).toBe(ENOMEM);
     expect(new TextDecoder().decode((await a.retrieveMem('m', 10)).bytes)).toBe('old');
-    expect((await a.req(DS_PUBLISH, { ...a.keyFields('z'), flags: TYPES.MEM, val: 1, valLen: 0 })).type).toBe(EINVAL);
+    expect((await a.req(DS_PUBLISH, { ...a.keyFields('z'), flags: TYPES.MEM, val: 1, valLen: -1 })).type).toBe(EINVAL);
+    w.store.sanityCheck();
+  });
+
+  it('round 2: zero lengths are a 0-byte safecopy: MEM publish, MEM retrieve, COPY_MAPPED, COPY_SNAPSHOT → EDOM', async () => {
+    const w = await world();
+    const [a, b] = [w.client(A), w.client(B)];
+    const heap = w.mem.bufs.size;
+    expect((await a.req(DS_PUBLISH, { ...a.keyFields('z'), flags: TYPES.MEM, val: 1, valLen: 0 })).type).toBe(EDOM);
+    expect(w.mem.bufs.size).toBe(heap);
+    expect(await a.retrieveMem('z', 10)).toMatchObject({ r: ESRCH });
+    await a.publishMem('m', enc('abc'));
+    expect(await b.retrieveMem('m', 0)).toMatchObject({ r: EDOM });
+    expect(await a.publishMap('map', page(7))).toBe(OK);
+    expect(await a.snapshot('map')).toEqual({ r: OK, n: 0 });
+    expect((await b.retrieveMap('map', 0, DSMF_COPY_MAPPED)).r).toBe(EDOM);
+    expect((await b.retrieveMap('map', 0, DSMF_COPY_SNAPSHOT, 0)).r).toBe(EDOM);
+    expect((await b.retrieveMap('map', 0, DSMF_COPY_SNAPSHOT, 3)).r).toBe(EINVAL);
+    expect((await b.retrieveMap('map', 4, DSMF_COPY_MAPPED)).r).toBe(OK);
     w.store.sanityCheck();
   });
 
