@@ -3,6 +3,7 @@
 // last test fails when a rule of the list has no detection test here.
 import { describe, expect, it } from 'vitest';
 import { VM_PROCSTART, VR_ANON } from '../../../../src/include/vm.ts';
+import type { AvlTree } from '../../../../src/lib/avl.ts';
 import { PTE } from '../../../../src/hw/mmu.ts';
 import { VMF_HASPT, VMF_INUSE } from '../../../../src/servers/vm/glo.ts';
 import { ptReadPte, ptWriteRun } from '../../../../src/servers/vm/pagetable.ts';
@@ -94,6 +95,16 @@ const corruptions: Record<Rule, (u: UnitVm) => void> = {
   E16: (u) => {
     u.vm.spares.pop();
   },
+  E17: (u) => {
+    // An empty range left in the free list (the walk meets it before the page count, E18).
+    const tree = (u.vm.alloc as unknown as { tree: AvlTree<number> }).tree;
+    const first = u.vm.alloc.ranges()[0];
+    if (first === undefined) throw new Error('no free range');
+    tree.setValue(first.addr, 0);
+  },
+  E18: (u) => {
+    u.vm.alloc.freeCount += 1;
+  },
   F19: (u) => {
     u.mem.pteWrite(u.vm.pagedirs, u.proc(1).slot, 0);
   },
@@ -116,6 +127,12 @@ const corruptions: Record<Rule, (u: UnitVm) => void> = {
         slot === 1 ? [{ vpage: text.vaddr / PAGE, frame: frame + 1, writable: false }] : [],
     };
   },
+  G23: (u) => {
+    const classes = (u.vm.slab as unknown as { classes: Record<string, { live: number }> }).classes;
+    const region = classes.region;
+    if (region === undefined) throw new Error('no region class');
+    region.live += 1;
+  },
   G24: (u) => {
     const r = regionsOf(u).at(-1) as Region;
     u.vm.slab.free(r);
@@ -133,11 +150,14 @@ describe('VM sanity rules: each crafted corruption is reported by its rule', () 
     }).toThrow(new RegExp(`^VM sanity ${rule}: `));
   });
 
-  it('every rule of VM_SANITY_RULES has a detection test, and every panic of sanity.ts names a listed rule', async () => {
+  it('every rule of VM_SANITY_RULES has a detection test, and every VM sanity panic names a listed rule', async () => {
     expect(Object.keys(corruptions).sort()).toEqual([...VM_SANITY_RULES].sort());
     const { readFileSync } = await import('node:fs');
-    const src = readFileSync(new URL('../../../../src/servers/vm/sanity.ts', import.meta.url), 'utf8');
-    const named = new Set([...src.matchAll(/VM sanity ([A-H]\d+):/g)].map((m) => m[1]));
+    const named = new Set<string>();
+    for (const file of ['sanity.ts', 'alloc.ts', 'slab.ts']) {
+      const src = readFileSync(new URL(`../../../../src/servers/vm/${file}`, import.meta.url), 'utf8');
+      for (const m of src.matchAll(/VM sanity ([A-H]\d+):/g)) named.add(m[1] ?? '');
+    }
     expect([...named].sort()).toEqual([...VM_SANITY_RULES].sort());
   });
 });
