@@ -20,6 +20,7 @@ export function withSystemOptions(cmd: Command): Command {
     .option('--memory <size>', 'simulated RAM (e.g. 64M, 1G)', parseSize)
     .addOption(new Option('--sanity <level>', 'VM sanity checks').choices(['off', 'top', 'functions', 'detail']))
     .option('--no-cow', 'turn the copy-on-write safecopy optimisation off')
+    .addOption(new Option('--cow-break <mode>', 'copy-on-write break: block (MINIX: the whole block) or page (what-if: the written page)').choices(['block', 'page']))
     .addOption(new Option('--grant-ids <scheme>', 'grant id scheme').choices(['generational', 'legacy']))
     .addOption(new Option('--schedule <mode>', 'scheduler').choices(['priority', 'random']));
 }

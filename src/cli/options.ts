@@ -39,6 +39,7 @@ export interface CommonOptions {
   memory?: number;
   sanity?: string;
   cow?: boolean;
+  cowBreak?: string;
   grantIds?: string;
   schedule?: string;
 }
@@ -56,6 +57,10 @@ export function configFromOptions(o: CommonOptions): Partial<SystemConfig> {
   }
   // commander gives cow = true unless --no-cow: only an explicit --no-cow overrides a scenario's setting.
   if (o.cow === false) c.cowSafecopy = false;
+  if (o.cowBreak !== undefined) {
+    if (o.cowBreak !== 'block' && o.cowBreak !== 'page') throw new UsageError('--cow-break must be block or page');
+    c.cowBreak = o.cowBreak;
+  }
   if (o.grantIds !== undefined) {
     if (o.grantIds !== 'generational' && o.grantIds !== 'legacy') throw new UsageError('--grant-ids must be generational or legacy');
     c.grantIds = o.grantIds;

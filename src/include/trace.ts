@@ -96,13 +96,13 @@ export type TraceEvent =
       step: number;
       /** A VM server operation. */
       kind: 'vm';
-      /** 'pagefault', 'memreq', 'mmap', 'munmap', 'brk', 'fork', 'exec', 'exit', 'alloc' (a new block: on demand, preallocated or a physical mapping) or 'cow-break' (a shared block copied for one process). */
+      /** 'pagefault', 'memreq', 'mmap', 'munmap', 'brk', 'fork', 'exec', 'exit', 'alloc' (a new block: on demand, preallocated or a physical mapping) or 'cow-break' (a shared block, or with cowBreak 'page' the written part of it, copied for one process). */
       op: string;
       /** Endpoint of the process whose address space is affected (for 'fork', the parent). */
       ep: number;
       /** Virtual address concerned, in bytes (for 'mmap', the mapped address or the error). */
       vaddr?: number;
-      /** Number of pages concerned (4096 bytes each). */
+      /** Number of pages concerned (4096 bytes each); for 'cow-break', the pages copied. */
       pages?: number;
       /** OK or a negative errno; for 'fork', the child's endpoint. */
       result?: number;

@@ -23,6 +23,9 @@ export const AvlSearch = {
 
 export type AvlSearchMode = (typeof AvlSearch)[keyof typeof AvlSearch];
 
+/** The rules AvlTree.check() reports by name (`avl check <rule>: ...`), in the order it checks them. */
+export const AVL_CHECK_RULES = ['root', 'depth', 'key', 'order', 'parent', 'height', 'balance', 'size'] as const;
+
 /** Node storage accounting: alloc() returning false means "no memory" and the insert fails cleanly. */
 export interface AvlNodeHooks {
   alloc(): boolean;
@@ -363,11 +366,11 @@ export class AvlTree<V> {
     for (let i = 0; i < n; i++) this.hooks.free();
   }
 
-  /** Sanity checker: key range and order, parent links, heights, balance and size. Panics naming the rule. */
+  /** Sanity checker: key range and order, parent links, heights, balance and size. Panics naming the rule (AVL_CHECK_RULES). */
   check(): void {
-    if (this.root !== null) assert(this.root.parent === null, 'avl check: root has a parent');
+    if (this.root !== null) assert(this.root.parent === null, 'avl check root: the root has a parent');
     const n = this.checkSubtree(this.root, null, -1, AVL_MAX_KEY + 1, 1);
-    assert(n === this.count, () => `avl check: size ${this.count} but ${n} nodes reachable`);
+    assert(n === this.count, () => `avl check size: size ${this.count} but ${n} nodes reachable`);
   }
 
   /** Checks the subtree at `node` with keys strictly inside (lo, hi); returns its node count. */
@@ -380,16 +383,16 @@ export class AvlTree<V> {
   ): number {
     if (node === null) return 0;
     const k = node.key;
-    assert(depth <= MAX_HEIGHT, 'avl check: depth exceeds MAX_HEIGHT');
-    assert(Number.isInteger(k) && k >= 0 && k <= AVL_MAX_KEY, () => `avl check: bad key ${k}`);
-    assert(k > lo && k < hi, () => `avl check: order broken: key ${k} outside (${lo}, ${hi})`);
-    assert(node.parent === parent, () => `avl check: parent link of key ${k} is wrong`);
+    assert(depth <= MAX_HEIGHT, 'avl check depth: deeper than MAX_HEIGHT');
+    assert(Number.isInteger(k) && k >= 0 && k <= AVL_MAX_KEY, () => `avl check key: bad key ${k}`);
+    assert(k > lo && k < hi, () => `avl check order: key ${k} outside (${lo}, ${hi})`);
+    assert(node.parent === parent, () => `avl check parent: the parent link of key ${k} is wrong`);
     const n = 1 + this.checkSubtree(node.left, node, lo, k, depth + 1);
     const m = this.checkSubtree(node.right, node, k, hi, depth + 1);
     const l = heightOf(node.left);
     const r = heightOf(node.right);
-    assert(node.height === Math.max(l, r) + 1, () => `avl check: height of key ${k} is ${node.height}`);
-    assert(l - r >= -1 && l - r <= 1, () => `avl check: balance factor ${l - r} at key ${k}`);
+    assert(node.height === Math.max(l, r) + 1, () => `avl check height: height of key ${k} is ${node.height}`);
+    assert(l - r >= -1 && l - r <= 1, () => `avl check balance: balance factor ${l - r} at key ${k}`);
     return n + m;
   }
 

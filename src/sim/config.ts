@@ -38,6 +38,11 @@ export interface SystemConfig {
   grantIds: 'generational' | 'legacy';
   /** The copy-on-write safecopy optimisation: large page-aligned copies share pages instead of copying them. */
   cowSafecopy: boolean;
+  /**
+   * How VM breaks copy-on-write sharing on a write: 'block' (MINIX) copies the whole shared block, 'page' (a what-if,
+   * not MINIX) splits the block and copies only the pages written. Bytes and return codes are the same either way.
+   */
+  cowBreak: 'block' | 'page';
   /** Safemap records the kernel keeps (MAX_MAP_INFO). */
   maxMapInfo: number;
   /** Entries DS's table holds (ds.md §1). */
@@ -63,6 +68,7 @@ export const defaultConfig: SystemConfig = {
   sparePages: 25,
   grantIds: 'generational',
   cowSafecopy: true,
+  cowBreak: 'block',
   maxMapInfo: 20,
   dsMaxKeys: 64,
   dsMaxSubs: 128,
@@ -94,5 +100,6 @@ export function resolveConfig(partial: Partial<SystemConfig> = {}): {
   intIn('dsMaxKeys', 16, 100_000);
   intIn('dsMaxSubs', 1, 100_000);
   if (!Number.isInteger(config.seed)) problems.push('seed must be an integer');
+  if (config.cowBreak !== 'block' && config.cowBreak !== 'page') problems.push(`cowBreak must be 'block' or 'page', got ${String(config.cowBreak)}`);
   return { config, problems };
 }

@@ -129,7 +129,7 @@ export class System {
     const table = bootTable();
     const boot = layoutBootImage(table, config.ramBytes, config.kernelBytes, config.nrProcs);
     const vm = createVm(
-      { sanity: config.sanity, sparePages: config.sparePages, nrProcs: config.nrProcs, tlbEntries: config.tlbEntries },
+      { sanity: config.sanity, sparePages: config.sparePages, nrProcs: config.nrProcs, tlbEntries: config.tlbEntries, cowBreak: config.cowBreak },
       boot,
       this.mem,
       sink,

@@ -66,6 +66,7 @@ function overrides(o: FuzzOptions): Partial<SystemConfig> {
 function replayFlags(o: FuzzOptions, commands: number): string {
   const f = [`--commands ${commands}`];
   if (o.cow === false) f.push('--no-cow');
+  if (o.cowBreak !== undefined) f.push(`--cow-break ${o.cowBreak}`);
   if (o.grantIds !== undefined) f.push(`--grant-ids ${o.grantIds}`);
   if (o.schedule !== undefined) f.push(`--schedule ${o.schedule}`);
   if (o.memory !== undefined) f.push(`--memory ${o.memory}`);
@@ -74,7 +75,7 @@ function replayFlags(o: FuzzOptions, commands: number): string {
 }
 
 function describeConfig(c: Partial<SystemConfig>): string {
-  return `cow ${c.cowSafecopy === false ? 'off' : 'on'}, ${c.grantIds ?? 'generational'} ids, ${c.schedule ?? 'priority'} schedule (seed ${c.seed ?? 1})`;
+  return `cow ${c.cowSafecopy === false ? 'off' : 'on'}${c.cowBreak === 'page' ? ', cow break by page' : ''}, ${c.grantIds ?? 'generational'} ids, ${c.schedule ?? 'priority'} schedule (seed ${c.seed ?? 1})`;
 }
 
 function printFailure(f: CampaignFailure, flags: string): void {

@@ -69,6 +69,7 @@ export function replayCommand(arg: string, seed: number, o: RunOptions): string 
   if (o.memory !== undefined) parts.push('--memory', String(o.memory));
   if (o.sanity !== undefined) parts.push('--sanity', o.sanity);
   if (o.cow === false) parts.push('--no-cow');
+  if (o.cowBreak !== undefined) parts.push('--cow-break', o.cowBreak);
   if (o.grantIds !== undefined) parts.push('--grant-ids', o.grantIds);
   if (o.schedule !== undefined) parts.push('--schedule', o.schedule);
   return parts.join(' ');

@@ -19,6 +19,8 @@ export interface VmConfig {
   slabObjectBytes: Readonly<Record<SlabClass, number>>;
   nrProcs: number;
   tlbEntries: number;
+  /** Copy-on-write break: 'block' copies the whole shared block (MINIX); 'page' splits it and copies the written pages. */
+  cowBreak: 'block' | 'page';
 }
 
 /** Every VM configuration default, in one place (spec/vm.md §1). */
@@ -28,6 +30,7 @@ export const defaultVmConfig: VmConfig = {
   slabObjectBytes: { region: 48, physRegion: 24, physBlock: 24, avlNode: 20 },
   nrProcs: 100,
   tlbEntries: 64,
+  cowBreak: 'block',
 };
 
 /** vmproc flags. */

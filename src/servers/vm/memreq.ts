@@ -6,7 +6,7 @@
 import { EDEADSRCDST, EFAULT, ENOMEM, ENXIO, OK } from '../../include/errno.ts';
 import { SYS_VMCTL, VMCTL_MEMREQ_GET, VMCTL_MEMREQ_REPLY, VMPTYPE_CHECK, VMPTYPE_COWMAP, VMPTYPE_SMAP, VMPTYPE_SUNMAP } from '../../include/com.ts';
 import type { Message } from '../../include/ipc.ts';
-import { VR_LOWER16MB, VR_LOWER1MB, VR_PHYS64K, VR_WRITABLE } from '../../include/vm.ts';
+import { VR_WRITABLE } from '../../include/vm.ts';
 import { assert } from '../../lib/assert.ts';
 import { PAGE_SIZE } from '../../lib/units.ts';
 import type { Proc } from '../../libsys/proc.ts';
@@ -17,6 +17,7 @@ import { ptClearRun, ptWriteRun } from './pagetable.ts';
 import { AvlSearch } from '../../lib/avl.ts';
 import { PTE } from '../../hw/mmu.ts';
 import {
+  CONTIG_FLAGS,
   copyBlock,
   cowShared,
   fillRange,
@@ -77,8 +78,6 @@ function byteCopy(vm: Vm, dst: VmProc, d: number, src: VmProc, s: number, len: n
   return OK;
 }
 
-const NO_COW_FLAGS = VR_LOWER16MB | VR_LOWER1MB | VR_PHYS64K;
-
 /** The region holding all of [start, start+len), or null (a page outside every region, or several regions). */
 function regionHolding(vmp: VmProc, start: number, len: number): Region | null {
   const r = findRegion(vmp, start);
@@ -122,7 +121,7 @@ export function cowmap(vm: Vm, dst: VmProc, d: number, src: VmProc, s: number, l
   const soff = s - sr.vaddr;
   const doff = d - dr.vaddr;
   const dend = doff + len;
-  if (src === dst || !memtypeOf(dr.flags).cowmapDestination || (dr.flags & NO_COW_FLAGS) !== 0 || hasSmapRef(dr, doff, dend)) {
+  if (src === dst || !memtypeOf(dr.flags).cowmapDestination || (dr.flags & CONTIG_FLAGS) !== 0 || hasSmapRef(dr, doff, dend)) {
     return byteCopy(vm, dst, d, src, s, len);
   }
   const smt = memtypeOf(sr.flags);

@@ -4,7 +4,7 @@
 // unreference, copyBlock, splitAt, pageFault, handleMemory, fillRange, writable/writableBy, mapRef (writeRefPtes,
 // mapRegionRefs for many at once), physAddrOf. Hot paths use cursors and slab open/close: no generator, no closure.
 // DIVERGES: handleMemory returns a result and walks several regions (spec/vm.md §6); the share state is kept per
-// reference (mode), not per block.
+// reference (mode), not per block; with cowBreak 'page' (a what-if switch) a COW break copies only the pages written.
 import { EFAULT, ENOMEM, OK } from '../../include/errno.ts';
 import {
   MAP_NONE,
@@ -435,17 +435,46 @@ export function pageFault(vm: Vm, vmp: VmProc, addr: number, write: boolean): nu
     mapRef(vm, ref);
     return OK;
   }
-  return makeWritable(vm, ref);
+  return makeWritable(vm, ref, off, off + PAGE_SIZE);
 }
 
-/** A write needs ref writable: smap read-only → EFAULT; WRITABLE → set W; private shared → copyBlock. */
-function makeWritable(vm: Vm, ref: PhysRegion): number {
+/**
+ * A write to region offsets [lo, hi) (page-aligned) needs ref writable: smap read-only → EFAULT; WRITABLE → set W;
+ * private shared → breakCow.
+ */
+function makeWritable(vm: Vm, ref: PhysRegion, lo: number, hi: number): number {
   if (ref.mode === 'smap' && !ref.smapWritable) return EFAULT;
   if (writable(ref)) {
     mapRef(vm, ref);
     return OK;
   }
-  return copyBlock(vm, ref);
+  return breakCow(vm, ref, lo, hi);
+}
+
+/**
+ * Region flags whose blocks must stay physically contiguous (device buffers): a COW break copies their blocks whole
+ * in either cowBreak mode, and COWMAP never shares into them (byte copy).
+ */
+export const CONTIG_FLAGS = VR_PHYS64K | VR_LOWER16MB | VR_LOWER1MB;
+
+/**
+ * Breaks COW sharing of ref's block for a write to region offsets [lo, hi) (page-aligned). cowBreak 'block'
+ * (MINIX): copyBlock of the whole block. 'page' (what-if): the block is split, for every sharer, at the ends of
+ * the written part, and only that part is copied. ENOMEM: nothing copied; a split already made stays (frames,
+ * bytes and PTEs as before).
+ */
+function breakCow(vm: Vm, ref: PhysRegion, lo: number, hi: number): number {
+  const r = ref.region;
+  if (vm.config.cowBreak === 'block' || (r.flags & CONTIG_FLAGS) !== 0) return copyBlock(vm, ref);
+  const from = Math.max(lo, ref.offset);
+  const to = Math.min(hi, ref.offset + ref.block.length);
+  // Split at the upper end first: ref keeps the lower part, so the split at `from` still finds it.
+  let res = splitAt(vm, r, to);
+  if (res === OK) res = splitAt(vm, r, from);
+  if (res !== OK) return res;
+  const part = refAt(r, from);
+  assert(part !== null && part.offset === from, 'breakCow: no reference at the written part after the split');
+  return copyBlock(vm, part);
 }
 
 /** Does some page of region offsets [off, end) lack a reference? One cursor walk, no allocation. */
@@ -500,7 +529,7 @@ export function handleMemory(vm: Vm, vmp: VmProc, start: number, len: number, wr
       if (res !== OK) return res;
       if (write) {
         for (const ref of refsIn(r, off, offEnd)) {
-          res = fixWritable(vm, vmp, ref);
+          res = fixWritable(vm, vmp, ref, off, offEnd);
           if (res !== OK) return res;
         }
       }
@@ -510,12 +539,12 @@ export function handleMemory(vm: Vm, vmp: VmProc, start: number, len: number, wr
   return OK;
 }
 
-/** CHECK with write: a reference whose PTEs lack W is made writable (copy if shared). */
-function fixWritable(vm: Vm, vmp: VmProc, ref: PhysRegion): number {
+/** CHECK with write of region offsets [lo, hi): a reference whose PTEs lack W is made writable (copy if shared). */
+function fixWritable(vm: Vm, vmp: VmProc, ref: PhysRegion, lo: number, hi: number): number {
   if (writable(ref)) {
     const pte = ptReadPte(vm.mem, vmp.pt, ref.region.vaddr + ref.offset);
     if ((pte & PTE.W) === 0) mapRef(vm, ref);
     return OK;
   }
-  return makeWritable(vm, ref);
+  return makeWritable(vm, ref, lo, hi);
 }

@@ -5,7 +5,7 @@ const grantvm = (...args: string[]) => cli(args);
 
 describe('grantvm CLI', () => {
   it('bad options give one clear line and exit status 2, never a stack trace', () => {
-    for (const args of [['run', '--memory', 'lots'], ['run', '--seed', 'x'], ['run', 'no-such-scenario'], ['run', '--memory', '3M'], ['frobnicate']]) {
+    for (const args of [['run', '--memory', 'lots'], ['run', '--seed', 'x'], ['run', 'no-such-scenario'], ['run', '--memory', '3M'], ['run', '--cow-break', 'bytes'], ['frobnicate']]) {
       const r = grantvm(...args);
       expect(r.status, args.join(' ')).toBe(2);
       expect(r.stderr).not.toMatch(/\n\s+at /);

@@ -52,6 +52,13 @@ describe('grantvm fuzz', () => {
     expect(lines.at(-1)).toMatch(/^6 commands, \d+ invariant checks, no failure$/);
   });
 
+  it('--cow-break page reaches the run: the replay names it and passes', async () => {
+    const lines = captureLog();
+    await fuzzCommand({ replay: 1234, commands: 6, cowBreak: 'page' });
+    expect(lines[0]).toMatch(/^replay of run seed 1234: 6 commands, cow on, cow break by page, legacy ids/);
+    expect(lines.at(-1)).toMatch(/^6 commands, \d+ invariant checks, no failure$/);
+  });
+
   it('rejects --runs with --minutes, and bad minutes', async () => {
     await expect(fuzzCommand({ runs: 1, minutes: 1 })).rejects.toThrow(UsageError);
     expect(() => parseMinutes('0')).toThrow(/positive number of minutes/);

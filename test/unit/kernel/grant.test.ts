@@ -473,4 +473,18 @@ describe('safemap argument checks (no VM needed)', () => {
     expect(await map(g.ep, mapRw, 0, r.base, 12288, true)).toBe(EPERM);
     expect(safemapRecords(k)).toEqual([]);
   });
+
+  it("41: through VFS's magic grant whose memory owner (who_from) has exited → EDEADSRCDST, no record kept", async () => {
+    const w = grantWorld();
+    const vfs = w.actor(VFS_PROC_NR, 'vfs');
+    const user = w.actor(22, 'user');
+    const r = w.actor(21, 'R');
+    const m = await vfs.do((p) => p.cpf.grantMagic(r.ep, user.ep, user.base, 8192, CPF_READ | CPF_WRITE | CPF_MAP));
+    expect(m.id).toBeGreaterThanOrEqual(0);
+    await user.exit();
+    for (const writable of [false, true]) {
+      expect(await r.do((p) => p.sys.safemap(vfs.ep, m.id, 0, r.base, 8192, writable))).toBe(EDEADSRCDST);
+    }
+    expect(safemapRecords(w.k)).toEqual([]);
+  });
 });

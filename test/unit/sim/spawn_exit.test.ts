@@ -20,7 +20,7 @@ describe('spawn: a child that ends before init resumes', () => {
     sys.sanityCheck();
   });
 
-  it('a program that simply runs to its end reports status 0 as before', async () => {
+  it('a program that simply runs to its end reports its own status (3) and no signal', async () => {
     const sys = await createSystem({ sanity: 'top' });
     const h = sys.spawn(() => Promise.resolve(3), { name: 'plain' });
     await sys.run();

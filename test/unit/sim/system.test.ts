@@ -19,6 +19,7 @@ describe('createSystem', () => {
   it('rejects a bad config with one line per problem', async () => {
     await expect(createSystem({ ramBytes: 1000 })).rejects.toThrow(ConfigError);
     await expect(createSystem({ nrProcs: 5 })).rejects.toThrow(/nrProcs/);
+    await expect(createSystem({ cowBreak: 'pages' as 'page' })).rejects.toThrow(/cowBreak must be 'block' or 'page'/);
   });
 
   it('runs a user program: demand-zero heap, exit status reaches the host', async () => {

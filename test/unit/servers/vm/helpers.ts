@@ -3,9 +3,11 @@ import { makeEndpoint } from '../../../../src/include/endpoint.ts';
 import type { BootProcImage, VmBootInfo } from '../../../../src/include/vm.ts';
 import { PhysMem } from '../../../../src/hw/physmem.ts';
 import type { Proc } from '../../../../src/libsys/proc.ts';
+import { OK } from '../../../../src/include/errno.ts';
+import { forkAddressSpace, forkCommit } from '../../../../src/servers/vm/fork.ts';
 import { createVm } from '../../../../src/servers/vm/main.ts';
 import type { VmState } from '../../../../src/servers/vm/main.ts';
-import type { SanityLevel, Vm, VmProc } from '../../../../src/servers/vm/glo.ts';
+import type { SanityLevel, Vm, VmConfig, VmProc } from '../../../../src/servers/vm/glo.ts';
 import { MiB } from '../../../../src/lib/units.ts';
 
 export const PAGE = 4096;
@@ -22,7 +24,9 @@ export interface UnitVm {
  * A VM over `ramMiB` of RAM with full-VM boot processes in the given slots (text 4, data 4, stack 2 pages each),
  * nrProcs 16. Slot 3 is 'memory', slot 5 'tty' by MINIX's numbering.
  */
-export function unitVm(o: { ramMiB?: number; sanity?: SanityLevel; slots?: number[]; sparePages?: number } = {}): UnitVm {
+export function unitVm(
+  o: { ramMiB?: number; sanity?: SanityLevel; slots?: number[]; sparePages?: number; cowBreak?: VmConfig['cowBreak'] } = {},
+): UnitVm {
   const ramBytes = (o.ramMiB ?? 16) * MiB;
   const mem = new PhysMem(ramBytes);
   let base = 0x1000 + 128 * 1024;
@@ -32,7 +36,9 @@ export function unitVm(o: { ramMiB?: number; sanity?: SanityLevel; slots?: numbe
     base += 10 * PAGE;
   }
   const boot: VmBootInfo = { ramBytes, kernelBase: 0x1000, kernelBytes: 128 * 1024, procs, nrProcs: 16 };
-  const { state } = createVm({ sanity: o.sanity ?? 'functions', nrProcs: 16, ...(o.sparePages !== undefined ? { sparePages: o.sparePages } : {}) }, boot, mem, null);
+  const config: Partial<VmConfig> = { sanity: o.sanity ?? 'functions', nrProcs: 16, cowBreak: o.cowBreak ?? 'block' };
+  if (o.sparePages !== undefined) config.sparePages = o.sparePages;
+  const { state } = createVm(config, boot, mem, null);
   const vm = state.internals;
   return {
     vm,
@@ -44,6 +50,16 @@ export function unitVm(o: { ramMiB?: number; sanity?: SanityLevel; slots?: numbe
       return p;
     },
   };
+}
+
+/** Forks slot `from` into slot `to` as VM_FORK would (without the kernel); TLB flushes taken as done. */
+export function fork(u: UnitVm, from: number, to: number): number {
+  const parent = u.proc(from);
+  const child = u.proc(to);
+  const r = forkAddressSpace(u.vm, parent, child);
+  if (r === OK) forkCommit(u.vm, parent, child, makeEndpoint(1, to));
+  u.vm.dirty.clear();
+  return r;
 }
 
 /** A stand-in for VM's own Proc where a handler makes kernel calls (VMINHIBIT, flush): they all succeed. */

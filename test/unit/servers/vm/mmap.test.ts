@@ -21,6 +21,7 @@ import { pageFault } from '../../../../src/servers/vm/region.ts';
 import { doGetphys, doGetref, doRemap, doShmUnmap } from '../../../../src/servers/vm/shm.ts';
 import { forkAddressSpace, forkCommit } from '../../../../src/servers/vm/fork.ts';
 import type { VmReply } from '../../../../src/servers/vm/glo.ts';
+import { doNotifySig, doQueryExit } from '../../../../src/servers/vm/main.ts';
 import { PAGE, fakeVmProc, peek, poke, unitVm } from './helpers.ts';
 
 const HEAP = VM_PROCSTART + 4 * PAGE;
@@ -275,14 +276,30 @@ describe('exit, remap family, notify', () => {
     expect(res(r)).toBe(ENOMEM);
   });
 
-  it('§11.42 NOTIFY_SIG / QUERY_EXIT: lowest-indexed entry; empty → NONE, isMore 0; full → ENOMEM', async () => {
-    const { createVm } = await import('../../../../src/servers/vm/main.ts');
-    expect(typeof createVm).toBe('function');
+  it('§11.42 NOTIFY_SIG notifies ipcEndpoint unless it is 0 or the entry itself; QUERY_EXIT drains in slot order to NONE', async () => {
     const u = unitVm();
-    const t = u.vm.notifySig;
-    t.fill(7);
-    expect(t.length).toBe(16);
-    t.fill(-1);
-    expect(NONE).toBeDefined();
+    const told: number[] = [];
+    const vmProc = {
+      kernelCall: fakeVmProc.kernelCall.bind(fakeVmProc),
+      notify: (ep: number) => {
+        told.push(ep);
+        return Promise.resolve(0);
+      },
+    } as unknown as typeof fakeVmProc;
+    const sig = (ep: number, ipcEndpoint: number): Promise<VmReply> =>
+      doNotifySig(u.vm, vmProc, { type: 0, source: endpoint(0), endpoint: ep, ipcEndpoint });
+    expect(await sig(300, 0)).toBe(OK);
+    expect(await sig(200, 200)).toBe(OK);
+    expect(await sig(100, 77)).toBe(OK);
+    expect(await sig(300, 78)).toBe(OK); // already present: not added twice, the notification still goes
+    expect(told).toEqual([77, 78]);
+    const drained: unknown[] = [];
+    for (let i = 0; i < 4; i++) drained.push(doQueryExit(u.vm));
+    expect(drained).toEqual([
+      { result: OK, endpoint: 300, isMore: 1 },
+      { result: OK, endpoint: 200, isMore: 1 },
+      { result: OK, endpoint: 100, isMore: 0 },
+      { result: OK, endpoint: NONE, isMore: 0 },
+    ]);
   });
 });

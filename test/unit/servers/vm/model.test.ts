@@ -1,7 +1,7 @@
 // Model-based test of the VM server (spec/vm.md §11 item 45): random sequences of mmap, munmap, brk, fork, exec,
 // exit, touch (read or write one byte) and kill, driven on VM's core operations at sanity 'detail', with the full
 // check after every step, a byte-level model of every process's memory (COW copies, SHARED regions seen by all
-// sharers, zero fill), and page conservation once every process of the workload has exited.
+// sharers, zero fill), and page conservation once every process of the workload has exited; in either cowBreak mode.
 // Not covered here: safecopy, safemap and revoke (they need the kernel's grant tables; see the grant tests).
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
@@ -52,8 +52,8 @@ class World {
   readonly procs = new Map<number, Map<number, Cell>>();
   private generation = 1;
 
-  constructor() {
-    this.u = unitVm({ ramMiB: 16, sanity: 'detail', slots: [1] });
+  constructor(cowBreak: 'block' | 'page') {
+    this.u = unitVm({ ramMiB: 16, sanity: 'detail', slots: [1], cowBreak });
   }
 
   live(i: number): number | null {
@@ -192,10 +192,10 @@ class World {
 }
 
 describe('VM model-based sequences (§11.45)', () => {
-  it('random mmap/munmap/brk/fork/exec/exit/touch/kill at sanity detail: checks pass, memory as modelled, pages conserved', () => {
+  it('random mmap/munmap/brk/fork/exec/exit/touch/kill at sanity detail, either cowBreak: checks pass, memory as modelled, pages conserved', () => {
     fc.assert(
-      fc.property(fc.array(op, { minLength: 20, maxLength: 80 }), (ops) => {
-        const w = new World();
+      fc.property(fc.array(op, { minLength: 20, maxLength: 80 }), fc.constantFrom('block' as const, 'page' as const), (ops, cowBreak) => {
+        const w = new World(cowBreak);
         const vm = w.u.vm;
         const dirsBefore = vm.slotDirs.filter((d) => d !== 0).length;
         const before = w.u.state.conservedPages();

@@ -4,7 +4,7 @@ import { VMPTYPE_CHECK, VMPTYPE_COWMAP } from '../../../../src/include/com.ts';
 import { SYSTEM, makeEndpoint } from '../../../../src/include/endpoint.ts';
 import { MAP_ANON, MAP_PREALLOC, MAP_SHARED, VM_PROCSTART, VM_STACKTOP } from '../../../../src/include/vm.ts';
 import { PTE } from '../../../../src/hw/mmu.ts';
-import { forkAddressSpace, forkCommit } from '../../../../src/servers/vm/fork.ts';
+import { forkAddressSpace } from '../../../../src/servers/vm/fork.ts';
 import { cowmap, memreq, smap, sunmap } from '../../../../src/servers/vm/memreq.ts';
 import { mmapRegion, munmapRange } from '../../../../src/servers/vm/mmap.ts';
 import { handleMemory, pageFault } from '../../../../src/servers/vm/region.ts';
@@ -12,20 +12,10 @@ import { freeAddressSpace, clearSlot } from '../../../../src/servers/vm/exit.ts'
 import { doRemap } from '../../../../src/servers/vm/shm.ts';
 import type { VmProc } from '../../../../src/servers/vm/glo.ts';
 import type { UnitVm } from './helpers.ts';
-import { PAGE, fakeVmProc, peek, poke, unitVm } from './helpers.ts';
+import { PAGE, fakeVmProc, fork, peek, poke, unitVm } from './helpers.ts';
 
 const HEAP = VM_PROCSTART + 4 * PAGE;
 const STACK = VM_STACKTOP - 2 * PAGE;
-
-/** Forks slot `from` into slot `to` as VM_FORK would (without the kernel). */
-function fork(u: UnitVm, from: number, to: number): number {
-  const parent = u.proc(from);
-  const child = u.proc(to);
-  const r = forkAddressSpace(u.vm, parent, child);
-  if (r === OK) forkCommit(u.vm, parent, child, makeEndpoint(1, to));
-  u.vm.dirty.clear();
-  return r;
-}
 
 const fill = (n: number, b: number): Uint8Array => new Uint8Array(n).fill(b);
 const w = (u: UnitVm, slot: number, v: number): number => u.state.pte(u.proc(slot).endpoint, v) & PTE.W;
