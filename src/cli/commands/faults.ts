@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { FAULT_TARGETS, isDefect, runFaultCampaign } from '../../sim/faults.ts';
 import type { FaultReport, FaultTarget } from '../../sim/faults.ts';
 import { SIGKILL } from '../../include/errno.ts';
-import { UsageError, configFromOptions } from '../options.ts';
+import { UsageError, checkWritable, configFromOptions } from '../options.ts';
 import type { CommonOptions } from '../options.ts';
 import { color, table } from '../format.ts';
 import { progressReporter } from '../progress.ts';
@@ -81,6 +81,7 @@ export async function faultsCommand(o: FaultsOptions): Promise<void> {
   if (points < 1) throw new UsageError('--points must be at least 1');
   const signal = o.signal ?? SIGKILL;
   if (signal < 1 || signal > 31) throw new UsageError('--signal must be a signal number in [1, 31]');
+  if (o.json !== undefined) checkWritable(o.json, '--json');
   const config = configFromOptions(o);
   const bar = progressReporter('faults');
   let report: FaultReport;
