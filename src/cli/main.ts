@@ -40,7 +40,7 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: (text, write) => write(`grantvm: ${text.trim().replace(/^error: /, '').replace(/\s*\n\s*/g, ' ')} (see --help)\n`) })
     .exitOverride();
   withRunLimits(withSystemOptions(program.command('run').description('boot a system and run scenarios, printing a report')))
-    .argument('[scenarios...]', 'built-in scenario names, or .ts/.js/.mjs scenario files (default: the standard report)')
+    .argument('[scenarios...]', 'built-in scenario names, or .ts/.mts/.js/.mjs scenario files (default: the standard report)')
     .option('--list', 'list the built-in scenarios, or those of the scenario files named')
     .option('--trace <file>', 'write the trace as JSON Lines')
     .option('-v, --verbose', 'print every line of every scenario')
