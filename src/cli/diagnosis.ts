@@ -20,7 +20,8 @@ export function failureDiagnosis(trace: readonly TraceEvent[], last = LAST_FAILE
   for (const e of trace) {
     if (e.kind === 'proc') {
       if (e.op !== 'exit' && e.op !== 'kill') names.set(e.ep, e.name);
-      if (e.op === 'kill') incidents.push(`step ${e.step}: ${e.name} (${e.ep}) killed by ${signalName(e.status ?? 0)}`);
+      if (e.op === 'kill')
+        incidents.push(`step ${e.step}: ${e.name} (${e.ep}) killed by ${signalName(e.status ?? 0)}`);
     } else if (e.kind === 'panic') incidents.push(`step ${e.step}: panic: ${e.message}`);
   }
   if (incidents.length === 0) return [];
@@ -33,7 +34,11 @@ export function failureDiagnosis(trace: readonly TraceEvent[], last = LAST_FAILE
     if (line !== null) failed.push(line);
   }
   const out = [...incidents];
-  if (failed.length > 0) out.push('last failed calls (kernel calls, IPC, grants, VM requests):', ...failed.reverse().map((l) => `  ${l}`));
+  if (failed.length > 0)
+    out.push(
+      'last failed calls (kernel calls, IPC, grants, VM requests):',
+      ...failed.reverse().map((l) => `  ${l}`),
+    );
   else out.push('no kernel call, IPC, grant or VM request failed before it');
   return out;
 }
@@ -43,22 +48,32 @@ function failedCall(e: TraceEvent, who: (ep: number) => string): string | null {
     case 'kcall':
       return e.result < 0 ? `step ${e.step}: ${who(e.caller)} ${e.call} → ${errnoName(e.result)}` : null;
     case 'ipc':
-      return e.result < 0 ? `step ${e.step}: ${who(e.from)} ${e.op} to ${who(e.to)} (type ${e.mtype}) → ${errnoName(e.result)}` : null;
+      return e.result < 0
+        ? `step ${e.step}: ${who(e.from)} ${e.op} to ${who(e.to)} (type ${e.mtype}) → ${errnoName(e.result)}`
+        : null;
     case 'grant':
-      return e.result < 0 ? `step ${e.step}: ${who(e.caller)} ${e.op} of grant ${e.gid} of ${who(e.granter)} → ${errnoName(e.result)}` : null;
+      return e.result < 0
+        ? `step ${e.step}: ${who(e.caller)} ${e.op} of grant ${e.gid} of ${who(e.granter)} → ${errnoName(e.result)}`
+        : null;
     case 'vm':
-      return e.result !== undefined && e.result < 0 ? `step ${e.step}: ${who(e.ep)} VM ${e.op} → ${errnoName(e.result)}` : null;
+      return e.result !== undefined && e.result < 0
+        ? `step ${e.step}: ${who(e.ep)} VM ${e.op} → ${errnoName(e.result)}`
+        : null;
     default:
       return null;
   }
 }
 
-const SIGNAL_NAMES: Readonly<Record<number, string>> = { [SIGABRT]: 'SIGABRT', [SIGKILL]: 'SIGKILL', [SIGSEGV]: 'SIGSEGV', [SIGTERM]: 'SIGTERM' };
+const SIGNAL_NAMES: Readonly<Record<number, string>> = {
+  [SIGABRT]: 'SIGABRT',
+  [SIGKILL]: 'SIGKILL',
+  [SIGSEGV]: 'SIGSEGV',
+  [SIGTERM]: 'SIGTERM',
+};
 
 function signalName(sig: number): string {
   return SIGNAL_NAMES[sig] ?? `signal ${sig}`;
 }
-
 
 /** What a program that threw left: its process, the kernel step, the error and where it was thrown. */
 export interface Crash {

@@ -37,7 +37,12 @@ export function buildProgram(): Command {
   program
     .name('grantvm')
     .description('An executable model of MINIX 3 memory grants, safecopy, safemap, DS and VM (2009-2010).')
-    .configureOutput({ outputError: (text, write) => write(`grantvm: ${text.trim().replace(/^error: /, '').replace(/\s*\n\s*/g, ' ')} (see --help)\n`) })
+    .configureOutput({
+      // Every usage error is one line: commander's message (and its suggestion) joined, then where to look.
+      outputError: (text, write) => {
+        write(`grantvm: ${text.trim().replace(/^error: /, '').replace(/\s*\n\s*/g, ' ')} (see --help)\n`);
+      },
+    })
     .exitOverride();
   withRunLimits(withSystemOptions(program.command('run').description('boot a system and run scenarios, printing a report')))
     .argument('[scenarios...]', 'built-in scenario names, or .ts/.mts/.js/.mjs scenario files (default: the standard report)')

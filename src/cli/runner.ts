@@ -45,7 +45,10 @@ export interface Runner {
 export async function oneScenario(runner: Runner, arg: string, what: string): Promise<ScenarioInfo> {
   const list = await runner.list([arg]);
   const [first] = list;
-  if (first === undefined || list.length > 1) throw new UsageError(`${arg} has ${list.length} scenarios (${list.map((s) => s.name).join(', ')}); ${what} takes one`);
+  if (first === undefined || list.length > 1)
+    throw new UsageError(
+      `${arg} has ${list.length} scenarios (${list.map((s) => s.name).join(', ')}); ${what} takes one`,
+    );
   return first;
 }
 
@@ -87,7 +90,12 @@ class WorkerHost {
   }
 
   /** Sends `request`; resolves with the worker's answer, or rejects (UsageError, RunStopped, Error). */
-  async ask<R>(request: object, what: string, replay: string, onClockReads?: (reads: number) => void): Promise<R> {
+  async ask<R>(
+    request: object,
+    what: string,
+    replay: string,
+    onClockReads?: (reads: number) => void,
+  ): Promise<R> {
     const w = await this.started();
     return new Promise<R>((resolve, reject) => {
       const finish = (err: Error | null, value?: R): void => {
@@ -107,7 +115,8 @@ class WorkerHost {
       const onMessage = (m: WorkerReply): void => {
         if (m.type === 'clock') onClockReads?.(m.reads);
         else if (m.type === 'result') finish(null, m.value as R);
-        else if (m.type !== 'ready') finish(m.type === 'usage' ? new UsageError(m.message) : new Error(m.message));
+        else if (m.type !== 'ready')
+          finish(m.type === 'usage' ? new UsageError(m.message) : new Error(m.message));
       };
       const onError = (err: Error): void => {
         lost(`crashed the scenario worker (${err.message.split('\n')[0] ?? ''}), ${readWatch(this.shared)}`);
@@ -131,10 +140,14 @@ class WorkerHost {
 /** A worker running worker.ts: the compiled one in the package, or the source through tsx in a checkout. */
 function startWorker(shared: SharedArrayBuffer, maxSteps: number): Worker {
   const workerData = { shared, maxSteps };
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url), { workerData });
+  if (!import.meta.url.endsWith('.ts'))
+    return new Worker(new URL('./worker.js', import.meta.url), { workerData });
   // A source checkout: the worker registers tsx (its ESM entry, next to the CommonJS one require finds)
   // before it imports the TypeScript worker module.
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href.replace(/\.cjs$/, '.mjs');
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href.replace(
+    /\.cjs$/,
+    '.mjs',
+  );
   const source = new URL('./worker.ts', import.meta.url).href;
   const boot = `import { register } from ${JSON.stringify(tsx)}; register(); await import(${JSON.stringify(source)});`;
   return new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`), { workerData });

@@ -33,6 +33,7 @@ export function readWatch(shared: SharedArrayBuffer): string {
   const step = numbers[0] ?? 0;
   const endpoint = numbers[1] ?? 0;
   if (step === 0 && name === '') return 'before the system ran (loading the scenario, or booting)';
-  if (Number.isNaN(endpoint)) return `at kernel step ${step}, in the scenario's own code (no process running)`;
+  if (Number.isNaN(endpoint))
+    return `at kernel step ${step}, in the scenario's own code (no process running)`;
   return `at kernel step ${step}, running ${name} (endpoint ${endpoint})`;
 }

@@ -108,7 +108,10 @@ async function scenariosOf(arg: string): Promise<Scenario[]> {
 
 async function list(args: readonly string[]): Promise<ScenarioInfo[]> {
   const out: ScenarioInfo[] = [];
-  for (const arg of args) (await scenariosOf(arg)).forEach((s, index) => out.push({ arg, index, name: s.name, title: s.title, seed: s.config?.seed ?? 1 }));
+  for (const arg of args)
+    (await scenariosOf(arg)).forEach((s, index) =>
+      out.push({ arg, index, name: s.name, title: s.title, seed: s.config?.seed ?? 1 }),
+    );
   return out;
 }
 
@@ -144,9 +147,15 @@ async function run(job: ScenarioJob): Promise<ScenarioReport> {
   const r = await runScenario(scenario, overrides, host);
   const trace = r.system?.trace ?? [];
   if (job.snapshot === 'end' && r.system !== null) snapshot = r.system.inspect();
-  const { system: _system, ...plain } = r;
   return {
-    ...plain,
+    name: r.name,
+    title: r.title,
+    seed: r.seed,
+    checks: r.checks,
+    lines: r.lines,
+    steps: r.steps,
+    traceHash: r.traceHash,
+    blocked: r.blocked,
     // The snapshot breakpoint's own stop is no error of the scenario's.
     error: snapshot !== undefined && typeof job.snapshot === 'number' ? null : r.error,
     crashes: crashLines(r.system?.kernel.crashes ?? [], ownSources),

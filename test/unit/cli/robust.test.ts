@@ -32,13 +32,15 @@ describe('option values', () => {
   it('seeds are 0…2^32−1: a larger one is rejected, not wrapped', () => {
     expect(parseSeed('0')).toBe(0);
     expect(parseSeed('4294967295')).toBe(4294967295);
-    for (const bad of ['4294967296', '4294967297', '-1', '1.5', 'x']) expect(() => parseSeed(bad)).toThrow(InvalidArgumentError);
+    for (const bad of ['4294967296', '4294967297', '-1', '1.5', 'x'])
+      expect(() => parseSeed(bad)).toThrow(InvalidArgumentError);
   });
 
   it('--memory is 4M–4G in whole pages, said in those words', () => {
     expect(parseMemory('4M')).toBe(4 << 20);
     expect(parseMemory('4G')).toBe(4 * 1024 ** 3);
-    for (const bad of ['3M', '5G', '4098K', 'lots']) expect(() => parseMemory(bad)).toThrow(/^--memory must be 4M–4G in whole pages/);
+    for (const bad of ['3M', '5G', '4098K', 'lots'])
+      expect(() => parseMemory(bad)).toThrow(/^--memory must be 4M–4G in whole pages/);
   });
 
   it('an output file must be writable: missing directory, a directory, a read-only file', () => {
@@ -61,12 +63,18 @@ describe('option values', () => {
     const esbuild = new Error('Transform failed with 1 error:\n/a/b.ts:3:49: ERROR: Unexpected "*"');
     expect(loadProblem(esbuild)).toBe('/a/b.ts:3:49: Unexpected "*"');
     const node = new SyntaxError("Unexpected token '*'");
-    expect(loadProblem(node, "/a/c.mjs:2\nconst x = 1 +* 2;\n              ^\n\nSyntaxError: Unexpected token '*'")).toBe("/a/c.mjs:2:15: Unexpected token '*'");
+    expect(
+      loadProblem(
+        node,
+        "/a/c.mjs:2\nconst x = 1 +* 2;\n              ^\n\nSyntaxError: Unexpected token '*'",
+      ),
+    ).toBe("/a/c.mjs:2:15: Unexpected token '*'");
     expect(loadProblem(new Error('first\nsecond'))).toBe('first');
   });
 
-  it('a crash is placed at the first frame of the user\'s own source', () => {
-    const stack = 'Error: boom\n    at f (/pkg/src/kernel/kernel.ts:1:2)\n    at g (node:internal/x:3:4)\n    at h (file:///home/u/s.ts:7:9)\n    at i (/home/u/s.ts:8:1)';
+  it("a crash is placed at the first frame of the user's own source", () => {
+    const stack =
+      'Error: boom\n    at f (/pkg/src/kernel/kernel.ts:1:2)\n    at g (node:internal/x:3:4)\n    at h (file:///home/u/s.ts:7:9)\n    at i (/home/u/s.ts:8:1)';
     expect(sourceOf(stack, '/pkg/src/')).toBe('/home/u/s.ts:7:9');
     expect(sourceOf('Error: x\n    at node:internal/y:1:1', '/pkg/src/')).toBeNull();
   });
@@ -93,7 +101,10 @@ describe('grantvm user errors', () => {
   });
 
   it('a scenario file with a syntax error names file, line and column', () => {
-    const f = file('broken.ts', "export const scenario = {\n  name: 'b', title: 'b',\n  run() { return 1 +* 2; },\n};\n");
+    const f = file(
+      'broken.ts',
+      "export const scenario = {\n  name: 'b', title: 'b',\n  run() { return 1 +* 2; },\n};\n",
+    );
     const r = grantvm('run', f);
     expect(r.status).toBe(2);
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
@@ -117,8 +128,14 @@ describe('grantvm user errors', () => {
 
 describe('grantvm run verdicts and traces', () => {
   it('a .mts file outside any project runs; a scenario that checks nothing fails; --trace marks each scenario', () => {
-    const ok = file('ok.mts', "export const scenario = { name: 'ok', title: 'ok', async run(sys: unknown, out: { check(n: string, ok: boolean): void }) { out.check('fine', true); } };\n");
-    const none = file('none.mjs', "export const scenario = { name: 'none', title: 'checks nothing', async run(sys, out) { out.line('hello'); } };\n");
+    const ok = file(
+      'ok.mts',
+      "export const scenario = { name: 'ok', title: 'ok', async run(sys: unknown, out: { check(n: string, ok: boolean): void }) { out.check('fine', true); } };\n",
+    );
+    const none = file(
+      'none.mjs',
+      "export const scenario = { name: 'none', title: 'checks nothing', async run(sys, out) { out.line('hello'); } };\n",
+    );
     const trace = join(dir, 'two.jsonl');
     const r = grantvm('run', ok, none, '--trace', trace);
     expect(r.status).toBe(1);

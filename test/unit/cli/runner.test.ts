@@ -14,7 +14,8 @@ const file = (name: string, body: string): string => {
   writeFileSync(path, body);
   return path;
 };
-const scenario = (name: string, run: string): string => `export const scenario = { name: '${name}', title: '${name}', async run(sys, out) { ${run} } };\n`;
+const scenario = (name: string, run: string): string =>
+  `export const scenario = { name: '${name}', title: '${name}', async run(sys, out) { ${run} } };\n`;
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'grantvm-runner-'));
@@ -23,11 +24,22 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const job = (path: string, label: string) => ({ label, replay: `grantvm run ${path}`, scenario: path, overrides: {} });
+const job = (path: string, label: string) => ({
+  label,
+  replay: `grantvm run ${path}`,
+  scenario: path,
+  overrides: {},
+});
 
 describe('withRunner', () => {
   it('lists and runs a file; a loop in the kernel stops at the step limit with the report', async () => {
-    const f = file('kloop.mjs', scenario('kloop', "sys.spawn(async (p) => { for (;;) await p.getpid(); }, { name: 'kloop' }); await sys.run(); out.check('x', true);"));
+    const f = file(
+      'kloop.mjs',
+      scenario(
+        'kloop',
+        "sys.spawn(async (p) => { for (;;) await p.getpid(); }, { name: 'kloop' }); await sys.run(); out.check('x', true);",
+      ),
+    );
     await withRunner({ maxSteps: 1500, timeoutSeconds: 60 }, async (runner) => {
       expect(await runner.list([f])).toEqual([{ arg: f, index: 0, name: 'kloop', title: 'kloop', seed: 1 }]);
       const r = await runner.run(job(f, 'kloop'));
@@ -38,13 +50,20 @@ describe('withRunner', () => {
   });
 
   it('stops a program that spins without entering the kernel, naming it, then runs on in a new worker', async () => {
-    const spin = file('spin.mjs', scenario('spin', "sys.spawn(async () => { for (;;); }, { name: 'spinner' }); await sys.run();"));
+    const spin = file(
+      'spin.mjs',
+      scenario('spin', "sys.spawn(async () => { for (;;); }, { name: 'spinner' }); await sys.run();"),
+    );
     const host = file('host.mjs', scenario('host', 'await sys.run(); for (;;);'));
     await withRunner({ maxSteps: 100_000, timeoutSeconds: 1 }, async (runner) => {
       const stopped = await runner.run(job(spin, 'spin')).catch((e: unknown) => e);
       expect(stopped).toBeInstanceOf(RunStopped);
-      expect((stopped as Error).message).toMatch(/^'spin' stopped after 1 s \(--timeout\), at kernel step \d+, running spinner \(endpoint \d+\); replay: grantvm run .*spin\.mjs$/);
-      await expect(runner.run(job(host, 'host'))).rejects.toThrow(/in the scenario's own code \(no process running\)/);
+      expect((stopped as Error).message).toMatch(
+        /^'spin' stopped after 1 s \(--timeout\), at kernel step \d+, running spinner \(endpoint \d+\); replay: grantvm run .*spin\.mjs$/,
+      );
+      await expect(runner.run(job(host, 'host'))).rejects.toThrow(
+        /in the scenario's own code \(no process running\)/,
+      );
       const ok = await runner.run({ label: 'boot', replay: '', scenario: 'boot', overrides: {} });
       expect(ok.error).toBeNull();
     });
@@ -63,9 +82,15 @@ describe('withRunner', () => {
     await withRunner({ maxSteps: 100_000, timeoutSeconds: 60 }, async (runner) => {
       const r = await runner.run(job(f, 'crash'));
       expect(r.crashes).toHaveLength(1);
-      expect(r.crashes[0]).toMatch(new RegExp(`^step \\d+: thrower \\(endpoint \\d+\\) threw Error: boom at ${f.replaceAll('.', '\\.')}:2:\\d+$`));
+      expect(r.crashes[0]).toMatch(
+        new RegExp(
+          `^step \\d+: thrower \\(endpoint \\d+\\) threw Error: boom at ${f.replaceAll('.', '\\.')}:2:\\d+$`,
+        ),
+      );
       expect(r.blocked).toEqual([expect.stringMatching(/^waiter \(endpoint \d+\) waits in RECEIVING/)]);
-      await expect(runner.list([file('bad.ts', 'export const scenario = {\n  name: 1 +* 2 };\n')])).rejects.toThrow(UsageError);
+      await expect(
+        runner.list([file('bad.ts', 'export const scenario = {\n  name: 1 +* 2 };\n')]),
+      ).rejects.toThrow(UsageError);
     });
   });
 });

@@ -12,9 +12,12 @@ const loops: Scenario = {
   name: 'loops',
   title: 'a program that calls getpid forever',
   async run(sys, out) {
-    sys.spawn(async (p) => {
-      for (;;) await p.getpid();
-    }, { name: 'looper' });
+    sys.spawn(
+      async (p) => {
+        for (;;) await p.getpid();
+      },
+      { name: 'looper' },
+    );
     await sys.run();
     out.check('never here', false);
   },
@@ -25,7 +28,9 @@ describe('SystemConfig.stepLimit', () => {
     const r = await runScenario(loops, { stepLimit: 3000, sanity: 'off' });
     expect(r.steps).toBe(3000);
     expect(r.checks).toEqual([]);
-    expect(r.error).toMatch(/^stopped at the kernel step limit, step 3000, running (looper|pm) \(endpoint \d+\)$/);
+    expect(r.error).toMatch(
+      /^stopped at the kernel step limit, step 3000, running (looper|pm) \(endpoint \d+\)$/,
+    );
   });
 
   it('throws a StepLimitError from run(), and keeps throwing: the system stays stopped', async () => {
@@ -59,7 +64,12 @@ describe('SystemConfig.watch', () => {
     if (boot === undefined) throw new Error('no boot');
     const seen: (string | null)[] = [];
     let last = 0;
-    const watched = await runScenario(boot, { watch: (step, p) => { last = step; seen.push(p?.name ?? null); } });
+    const watched = await runScenario(boot, {
+      watch: (step, p) => {
+        last = step;
+        seen.push(p?.name ?? null);
+      },
+    });
     const plain = await runScenario(boot);
     expect(watched.traceHash).toBe(plain.traceHash);
     expect(last).toBe(plain.steps);
@@ -74,10 +84,13 @@ describe('ScenarioResult.blocked', () => {
       name: 'waits',
       title: 'a program receives from anyone, and no one sends',
       async run(sys, out) {
-        sys.spawn(async (p) => {
-          await p.receive(ANY);
-          return 0;
-        }, { name: 'waiter' });
+        sys.spawn(
+          async (p) => {
+            await p.receive(ANY);
+            return 0;
+          },
+          { name: 'waiter' },
+        );
         await sys.run();
         out.check('ran', true);
       },
