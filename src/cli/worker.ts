@@ -8,7 +8,7 @@ import type { TraceEvent } from '../include/trace.ts';
 import type { SystemConfig } from '../sim/config.ts';
 import type { Snapshot } from '../sim/inspect.ts';
 import { runScenario } from '../sim/scenario.ts';
-import type { Check, Scenario, ScenarioHost } from '../sim/scenario.ts';
+import type { Scenario, ScenarioHost, ScenarioResult } from '../sim/scenario.ts';
 import { safeperfSuite } from '../sim/grantsuites.ts';
 import type { SafeperfSweep } from '../sim/grantsuites.ts';
 import { crashLines, failureDiagnosis } from './diagnosis.ts';
@@ -53,25 +53,7 @@ export interface ScenarioInfo {
 }
 
 /** A scenario's result as plain data (ScenarioResult without the system), with what the job asked for. */
-export interface ScenarioReport {
-  /** The scenario's name. */
-  name: string;
-  /** Its title. */
-  title: string;
-  /** The seed it ran with. */
-  seed: number;
-  /** Every check, in order. */
-  checks: Check[];
-  /** Every line of its report. */
-  lines: string[];
-  /** Kernel steps taken. */
-  steps: number;
-  /** Hash of the trace. */
-  traceHash: string;
-  /** What stopped it (a panic, an exception, the step limit), or null. */
-  error: string | null;
-  /** User programs left waiting forever on the idle system. */
-  blocked: string[];
+export type ScenarioReport = Omit<ScenarioResult, 'system'> & {
   /** Programs that threw: step, process, error and where in the user's source. */
   crashes: string[];
   /** After a panic or a kill: the incidents and the last failed calls (failureDiagnosis). */
@@ -80,7 +62,7 @@ export interface ScenarioReport {
   trace?: TraceEvent[];
   /** The snapshot asked for, if the run reached it. */
   snapshot?: Snapshot;
-}
+};
 
 /** What the runner sends. */
 export type WorkerRequest = { list: readonly string[] } | { job: ScenarioJob };

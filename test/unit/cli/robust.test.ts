@@ -1,32 +1,17 @@
 // Issue 13, the CLI half: user errors are one line and exit 2 before any work; limits say where and how to
 // replay; scenario files load wherever they lie and a syntax error says where; a scenario that checks nothing
 // fails; a trace of several scenarios marks where each begins; the --seed help says when it matters.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { checkWritable, parseMemory, parseSeed, UsageError } from '../../../src/cli/options.ts';
 import { loadProblem } from '../../../src/cli/scenariofile.ts';
 import { sourceOf } from '../../../src/cli/diagnosis.ts';
-import { grantvm as cli } from '../../helpers/cli.ts';
+import { grantvm as cli, scratchDir } from '../../helpers/cli.ts';
 
 const grantvm = (...args: string[]) => cli(args);
-
-let dir = '';
-const file = (name: string, text: string): string => {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-};
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'grantvm-robust-'));
-});
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+const { file, path } = scratchDir('grantvm-robust-');
 
 describe('option values', () => {
   it('seeds are 0…2^32−1: a larger one is rejected, not wrapped', () => {
@@ -45,17 +30,17 @@ describe('option values', () => {
 
   it('an output file must be writable: missing directory, a directory, a read-only file', () => {
     expect(() => {
-      checkWritable(join(dir, 'new.jsonl'), '--trace');
+      checkWritable(path('new.jsonl'), '--trace');
     }).not.toThrow();
     expect(() => {
-      checkWritable(join(dir, 'no', 'such', 'x.jsonl'), '--trace');
+      checkWritable(path('no/such/x.jsonl'), '--trace');
     }).toThrow(/^--trace .*: no such directory/);
-    mkdirSync(join(dir, 'sub'));
+    mkdirSync(path('sub'));
     expect(() => {
-      checkWritable(join(dir, 'sub'), '-o');
+      checkWritable(path('sub'), '-o');
     }).toThrow(/is a directory/);
     expect(() => {
-      checkWritable(join(dir, 'x.json', 'y'), '--json');
+      checkWritable(path('x.json/y'), '--json');
     }).toThrow(UsageError);
   });
 
@@ -86,8 +71,8 @@ describe('grantvm user errors', () => {
       [['run', 'boot', '--seed', '4294967297'], /not a seed/],
       [['run', 'boot', '--memory', '3M'], /^grantvm: --memory must be 4M–4G in whole pages/],
       [['fuzz', '--runs', '0'], /not a positive integer/],
-      [['run', 'boot', '--trace', join(dir, 'none', 'x.jsonl')], /^grantvm: --trace .*no such directory/],
-      [['trace', 'boot', '-o', dir], /^grantvm: --output .* is a directory/],
+      [['run', 'boot', '--trace', path('none/x.jsonl')], /^grantvm: --trace .*no such directory/],
+      [['trace', 'boot', '-o', path('.')], /^grantvm: --output .* is a directory/],
       [['run', 'boot', '--max-steps', '0'], /not a positive integer/],
       [['run', 'boot', '--timeout', 'soon'], /not a positive number of seconds/],
     ];
@@ -116,9 +101,9 @@ describe('grantvm user errors', () => {
     await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
     const address = server.address();
     const port = typeof address === 'object' && address !== null ? address.port : 0;
-    const web = join(dir, 'web');
+    const web = path('web');
     mkdirSync(web);
-    writeFileSync(join(web, 'index.html'), '<p>x</p>');
+    writeFileSync(path('web/index.html'), '<p>x</p>');
     const r = grantvm('ui', '--dir', web, '--port', String(port));
     server.close();
     expect(r.status).toBe(2);
@@ -136,7 +121,7 @@ describe('grantvm run verdicts and traces', () => {
       'none.mjs',
       "export const scenario = { name: 'none', title: 'checks nothing', async run(sys, out) { out.line('hello'); } };\n",
     );
-    const trace = join(dir, 'two.jsonl');
+    const trace = path('two.jsonl');
     const r = grantvm('run', ok, none, '--trace', trace);
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/✓ ok — ok/);

@@ -1,28 +1,14 @@
 // The scenario runner: scenarios run in a worker thread; a loop that enters the kernel stops at the step
 // limit inside it, one that never does is stopped by the wall-clock limit (RunStopped, saying where), and the
 // runner goes on with a fresh worker. Scenario files live in a scratch directory outside any project.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { RunStopped, withRunner } from '../../../src/cli/runner.ts';
 import { UsageError } from '../../../src/cli/options.ts';
+import { scratchDir } from '../../helpers/cli.ts';
 
-let dir = '';
-const file = (name: string, body: string): string => {
-  const path = join(dir, name);
-  writeFileSync(path, body);
-  return path;
-};
+const { file } = scratchDir('grantvm-runner-');
 const scenario = (name: string, run: string): string =>
   `export const scenario = { name: '${name}', title: '${name}', async run(sys, out) { ${run} } };\n`;
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'grantvm-runner-'));
-});
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
 
 const job = (path: string, label: string) => ({
   label,
