@@ -9,15 +9,16 @@ import { traceCommand } from './commands/trace.ts';
 import { benchCommand } from './commands/bench.ts';
 import { testCommand } from './commands/test.ts';
 import { faultsCommand } from './commands/faults.ts';
-import { UsageError, parseCount, parseSeed, parseSize, parseStep } from './options.ts';
+import { UsageError, parseCount, parseMemory, parsePositive, parseSeconds, parseSeed, parseStep } from './options.ts';
 import { ConfigError } from '../sim/system.ts';
 import { parsePort, uiCommand } from './commands/ui.ts';
+import { DEFAULT_MAX_STEPS, DEFAULT_TIMEOUT_SECONDS, RunStopped } from './runner.ts';
 
 /** Options every command that boots a system accepts. */
 export function withSystemOptions(cmd: Command): Command {
   return cmd
-    .option('--seed <n>', 'seed of every random choice', parseSeed)
-    .option('--memory <size>', 'simulated RAM (e.g. 64M, 1G)', parseSize)
+    .option('--seed <n>', 'seed (0…4294967295) of every random choice; the default priority schedule makes none: use it with --schedule random', parseSeed)
+    .option('--memory <size>', 'simulated RAM, 4M–4G in whole pages (e.g. 64M, 1G)', parseMemory)
     .addOption(new Option('--sanity <level>', 'VM sanity checks').choices(['off', 'top', 'functions', 'detail']))
     .option('--no-cow', 'turn the copy-on-write safecopy optimisation off')
     .addOption(new Option('--cow-break <mode>', 'copy-on-write break: block (MINIX: the whole block) or page (what-if: the written page)').choices(['block', 'page']))
@@ -25,29 +26,42 @@ export function withSystemOptions(cmd: Command): Command {
     .addOption(new Option('--schedule <mode>', 'scheduler').choices(['priority', 'random']));
 }
 
+/** The limits of the commands that run scenarios (each scenario runs in a worker thread, see runner.ts). */
+export function withRunLimits(cmd: Command): Command {
+  return cmd
+    .option('--max-steps <n>', `stop a scenario after this many kernel steps (default ${DEFAULT_MAX_STEPS})`, parsePositive)
+    .option('--timeout <seconds>', `stop a scenario that runs longer than this wall-clock time (default ${DEFAULT_TIMEOUT_SECONDS})`, parseSeconds);
+}
+
+/** The grantvm program: every command and option (main runs it; the docs test reads its help). */
 export function buildProgram(): Command {
   const program = new Command();
   program
     .name('grantvm')
     .description('An executable model of MINIX 3 memory grants, safecopy, safemap, DS and VM (2009-2010).')
-    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({
+      // Every usage error is one line: commander's message (and its suggestion) joined, then where to look.
+      outputError: (text, write) => {
+        write(`grantvm: ${text.trim().replace(/^error: /, '').replace(/\s*\n\s*/g, ' ')} (see --help)\n`);
+      },
+    })
     .exitOverride();
-  withSystemOptions(program.command('run').description('boot a system and run scenarios, printing a report'))
-    .argument('[scenarios...]', 'built-in scenario names, or .ts/.js/.mjs scenario files (default: the standard report)')
+  withRunLimits(withSystemOptions(program.command('run').description('boot a system and run scenarios, printing a report')))
+    .argument('[scenarios...]', 'built-in scenario names, or .ts/.mts/.js/.mjs scenario files (default: the standard report)')
     .option('--list', 'list the built-in scenarios, or those of the scenario files named')
     .option('--trace <file>', 'write the trace as JSON Lines')
     .option('-v, --verbose', 'print every line of every scenario')
     .action(runCommand);
-  withSystemOptions(program.command('inspect').description('boot a system and dump its state, as MINIX IS does'))
+  withRunLimits(withSystemOptions(program.command('inspect').description('boot a system and dump its state, as MINIX IS does')))
     .argument('[scenario]', 'run this scenario (built-in name or scenario file) first')
     .option('--at <step>', 'dump the state at this kernel step of the run instead of at its end', parseStep)
     .option('--json', 'print the snapshot as JSON')
     .action(inspectCommand);
-  withSystemOptions(program.command('test').description('run the conformance suites and print every check as passed or failed'))
+  withRunLimits(withSystemOptions(program.command('test').description('run the conformance suites and print every check as passed or failed')))
     .argument('[suite]', 'safecopy, safemap, safeperf, any other tagged suite, or all (the default)')
     .option('-v, --verbose', "also print the test services' output")
     .action(testCommand);
-  withSystemOptions(program.command('trace').description('run a scenario and write its trace (JSON Lines or Chrome trace-event format)'))
+  withRunLimits(withSystemOptions(program.command('trace').description('run a scenario and write its trace (JSON Lines or Chrome trace-event format)')))
     .argument('<scenario>', 'built-in scenario name or scenario file')
     .requiredOption('-o, --output <file>', 'where to write the trace')
     .addOption(new Option('--format <format>', 'jsonl, or chrome for chrome://tracing and Perfetto').choices(['jsonl', 'chrome']).default('jsonl'))
@@ -76,7 +90,7 @@ export function buildProgram(): Command {
     .option('--dir <dir>', 'the bundle to serve (default: web/dist)')
     .action(uiCommand);
   withSystemOptions(program.command('fuzz').description('model-based fuzzing: random command sequences against a naive oracle, invariants and leaks'))
-    .option('--runs <n>', 'number of runs (default 100)', parseCount)
+    .option('--runs <n>', 'number of runs (default 100)', parsePositive)
     .option('--minutes <m>', 'run for this long instead of a number of runs', parseMinutes)
     .option('--commands <n>', 'commands per run (default 40)', parseCount)
     .option('--replay <runSeed>', 'rerun one run of a campaign by its run seed, command by command', parseSeed)
@@ -103,6 +117,10 @@ async function main(argv: readonly string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    if (err instanceof RunStopped) {
+      process.stderr.write(`grantvm: ${err.message}\n`);
+      return 1;
+    }
     if (err instanceof UsageError || err instanceof ConfigError) {
       process.stderr.write(`grantvm: ${err.message.split('\n').join('\ngrantvm: ')}\n`);
       return 2;

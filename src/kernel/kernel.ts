@@ -139,6 +139,15 @@ export class Kernel {
   stepCheck: (() => void) | null = null;
   /** Kernel entries so far: the step numbers of the trace. */
   step = 0;
+  /** A host's watch on the CPU: told of every process given the CPU, and of the host taking it back (null). */
+  onSwitch: ((p: KProc | null) => void) | null = null;
+  /** The process that made the latest kernel entry (the one running, or the last to run). */
+  lastEntered: KProc | null = null;
+  /**
+   * Every program that threw (crashed with SIGABRT), with what it threw: the host may show where. Kept out of
+   * the trace, which must not depend on the host (an exception's stack names files).
+   */
+  readonly crashes: { step: number; endpoint: number; name: string; error: unknown }[] = [];
   /** What the kernel has done so far, for inspection: one increment per event, nothing else on the hot path. */
   readonly counts: KernelCounts = { ipc: 0, kernelCalls: 0, pageFaults: 0, vmRequests: 0, safecopies: 0, safecopyBytes: 0 };
   /** Simulated time in milliseconds; advances only when every process waits for the clock. */
@@ -248,6 +257,7 @@ export class Kernel {
         return;
       }
       // A program that throws crashes its process, as a MINIX server that panics: SIGABRT through PM.
+      this.crashes.push({ step: this.step, endpoint: p.endpoint, name: p.name, error: err });
       this.emit({ step: this.step, kind: 'panic', message: `${p.name}: ${String(err)}` });
       this.causeSig(p, SIGABRT);
       if (p.inUse && p.incarnation === incarnation) await this.switchFrom(p);
@@ -304,6 +314,7 @@ export class Kernel {
   enter(p: KProc): Promise<unknown> | null {
     if (this.current !== p) panic(`enter: ${p.name} is not the running process`);
     this.step++;
+    this.lastEntered = p;
     if (this.stepCheck !== null) this.stepCheck();
     const expired = --p.quantumLeft <= 0;
     const host = this.host;
@@ -334,6 +345,7 @@ export class Kernel {
   enterNoSwitch(p: KProc): void {
     if (this.current !== p) panic(`enter: ${p.name} is not the running process`);
     this.step++;
+    this.lastEntered = p;
     if (this.stepCheck !== null) this.stepCheck();
     if (p.quantumLeft > 1) p.quantumLeft--;
   }
@@ -391,6 +403,7 @@ export class Kernel {
 
   private resume(next: KProc): void {
     this.current = next;
+    if (this.onSwitch !== null) this.onSwitch(next);
     if (!next.keepQuantum) next.quantumLeft = this.config.quantum;
     next.keepQuantum = false;
     const waiter = next.waiter;
@@ -402,6 +415,7 @@ export class Kernel {
   }
 
   private finishHost(reason: StopReason): void {
+    if (this.onSwitch !== null) this.onSwitch(null);
     const host = this.host;
     this.host = null;
     this.stopReason = null;

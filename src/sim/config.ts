@@ -3,6 +3,7 @@
 // defaultConfig, resolveConfig.
 import type { TraceSink } from '../include/trace.ts';
 import type { Chooser } from '../kernel/scheduler.ts';
+import type { KProc } from '../kernel/proc.ts';
 import { KiB, MiB } from '../lib/units.ts';
 
 /**
@@ -53,6 +54,16 @@ export interface SystemConfig {
   dsLabelPolicy: 'any' | 'rs-only';
   /** Where trace events go: kept in memory ('memory'), a sink of the host's, or nowhere (null). */
   trace: 'memory' | TraceSink | null;
+  /**
+   * A runaway guard: once the kernel has counted this many entries, run() stops the system and throws a
+   * StepLimitError naming the process that was running (default: no limit).
+   */
+  stepLimit: number;
+  /**
+   * A host's watch on the run, called at every kernel entry and whenever the CPU changes hands, with the step
+   * and the process that runs (null: none, the host has the CPU back); it must change nothing.
+   */
+  watch?: (step: number, proc: KProc | null) => void;
 }
 
 /** The reference's defaults: 64 MiB of RAM, 100 process slots, priority scheduling, seed 1, sanity 'off', trace kept in memory. */
@@ -74,6 +85,7 @@ export const defaultConfig: SystemConfig = {
   dsMaxSubs: 128,
   dsLabelPolicy: 'any',
   trace: 'memory',
+  stepLimit: Number.POSITIVE_INFINITY,
 };
 
 /** A complete config from a partial one; bad values panic-free: they come back as a list of problems. */
@@ -101,5 +113,6 @@ export function resolveConfig(partial: Partial<SystemConfig> = {}): {
   intIn('dsMaxSubs', 1, 100_000);
   if (!Number.isInteger(config.seed)) problems.push('seed must be an integer');
   if (config.cowBreak !== 'block' && config.cowBreak !== 'page') problems.push(`cowBreak must be 'block' or 'page', got ${String(config.cowBreak)}`);
+  if (config.stepLimit !== Number.POSITIVE_INFINITY) intIn('stepLimit', 1, Number.MAX_SAFE_INTEGER);
   return { config, problems };
 }

@@ -2,7 +2,10 @@
 // lines, with the seed that replays it. The conformance programs, the demo workloads and user-written
 // scenario files all take this shape. Entry points: Scenario, ScenarioHost, ScenarioOutput, runScenario, ScenarioResult.
 import { errnoName } from '../include/errno.ts';
+import { ANY } from '../include/endpoint.ts';
 import { Panic } from '../lib/assert.ts';
+import { isRunnable, rtsString } from '../kernel/proc.ts';
+import { bootTable } from './boot.ts';
 import { createSystem } from './system.ts';
 import type { Breakpoint, System } from './system.ts';
 import type { SystemConfig } from './config.ts';
@@ -90,6 +93,11 @@ export interface ScenarioResult {
   traceHash: string;
   /** A panic or an exception that stopped the scenario. */
   error: string | null;
+  /**
+   * The user programs still waiting when the scenario ended with the system idle: nothing will ever wake them
+   * (name, endpoint and what each waits for). Empty when the scenario stopped with an error.
+   */
+  blocked: string[];
   /** The system after the run, to inspect (null if it did not boot). */
   system: System | null;
 }
@@ -115,8 +123,21 @@ export async function runScenario(s: Scenario, overrides: Partial<SystemConfig> 
     steps: sys?.kernel.step ?? 0,
     traceHash: sys?.traceHash() ?? '',
     error,
+    blocked: sys === null || error !== null || sys.kernel.running ? [] : blockedForever(sys),
     system: sys,
   };
+}
+
+/** The user programs (not boot processes, not services) alive but unable to run: on an idle system, for good. */
+export function blockedForever(sys: System): string[] {
+  const boot = new Set(bootTable().map((e) => e.slot));
+  const who = (ep: number | null): string => (ep === null ? '?' : ep === ANY ? 'ANY' : (sys.kernel.procs.find((q) => q.inUse && q.endpoint === ep)?.name ?? String(ep)));
+  return sys.kernel.procs
+    .filter((p) => p.inUse && !p.priv.system && !boot.has(p.slot) && !isRunnable(p))
+    .map((p) => {
+      const on = p.sendTo !== null ? ` sending to ${who(p.sendTo)}` : p.recvFrom !== null ? ` receiving from ${who(p.recvFrom)}` : '';
+      return `${p.name} (endpoint ${p.endpoint}) waits in ${rtsString(p.rts)}${on}`;
+    });
 }
 
 /** A scenario passed: it made at least one check, every check passed, and nothing panicked or threw. */

@@ -159,13 +159,28 @@ export class System {
       init: createInit(this.spawnQueue),
       standin: standInServer,
     };
-    if (config.sanity !== 'off') {
-      this.kernel.stepCheck = () => {
-        grantSanityCheck(this.kernel);
-        this.ds.sanityCheck();
+    this.kernel.stepCheck = this.entryHook(config);
+    const watch = config.watch;
+    if (watch !== undefined)
+      this.kernel.onSwitch = (p) => {
+        watch(this.kernel.step, p);
       };
-    }
     for (const e of table) this.bootProcess(e, programs[e.role], boot.procs.find((b) => b.slot === e.slot));
+  }
+
+  /** What runs at every kernel entry: the record checks in sanity mode, then the host's watch; null if neither. */
+  private entryHook(config: SystemConfig): (() => void) | null {
+    const k = this.kernel;
+    const check = config.sanity !== 'off';
+    const watch = config.watch;
+    if (!check && watch === undefined) return null;
+    return () => {
+      if (check) {
+        grantSanityCheck(k);
+        this.ds.sanityCheck();
+      }
+      if (watch !== undefined && k.current !== null) watch(k.step, k.current);
+    };
   }
 
   private bootProcess(e: BootEntry, program: Program, image: { base: number } | undefined): void {
@@ -238,13 +253,20 @@ export class System {
     hit: (sys: System) => Promise<void> | void;
   } | null = null;
 
-  /** Runs until idle (default), for maxSteps kernel entries, or until a condition holds. */
+  /**
+   * Runs until idle (default), for maxSteps kernel entries, or until a condition holds. Throws a
+   * {@link StepLimitError} once the kernel reaches config.stepLimit.
+   */
   async run(options: { maxSteps?: number; until?: () => boolean } = {}): Promise<RunResult> {
     const stopAt = this.kernel.step + (options.maxSteps ?? Number.POSITIVE_INFINITY);
+    const cap = this.config.stepLimit;
     for (;;) {
+      if (this.kernel.step >= cap && stopAt > this.kernel.step) throw new StepLimitError(this.kernel.step, this.kernel.lastEntered);
       const bp = this.breakpoint;
-      const limit = bp !== null && bp.step > this.kernel.step && bp.step < stopAt ? bp.step : stopAt;
+      const end = Math.min(stopAt, cap);
+      const limit = bp !== null && bp.step > this.kernel.step && bp.step < end ? bp.step : end;
       const r = await this.kernel.run({ maxSteps: limit - this.kernel.step, until: options.until });
+      if (r.reason === 'steps' && limit === cap && cap < stopAt) continue; // the check at the top throws
       if (r.reason !== 'steps' || bp === null || limit !== bp.step) return r;
       if (this.breakpoint === bp) this.breakpoint = null;
       await bp.hit(this);
@@ -287,6 +309,22 @@ export class System {
   /** The panic that stopped the system, if an invariant broke. */
   get panicked(): Panic | null {
     return this.kernel.panicked;
+  }
+}
+
+/** Thrown by {@link System.run} at config.stepLimit: the run went on too long (a process or a scenario that loops). */
+export class StepLimitError extends Error {
+  /** 'StepLimitError'. */
+  override readonly name = 'StepLimitError';
+  /**
+   * @param step The kernel step it stopped at (the limit).
+   * @param running The process that made that kernel entry, if any.
+   */
+  constructor(
+    readonly step: number,
+    running: KProc | null,
+  ) {
+    super(`stopped at the kernel step limit, step ${step}${running === null ? '' : `, running ${running.name} (endpoint ${running.endpoint})`}`);
   }
 }
 

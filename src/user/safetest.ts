@@ -206,7 +206,7 @@ export async function runTest(r: TestReport, body: () => Promise<void>): Promise
 
 /** An elapsed time as the tests print it: whole nanoseconds, or kernel entries with their unit. */
 export function formatElapsed(clock: ElapsedClock, delta: number): string {
-  return clock.unit === 'ns' ? `${Math.round(delta)}` : `${delta} steps`;
+  return clock.unit === 'ns' ? `${Math.round(delta)} ns` : `${delta} steps`;
 }
 
 /** True iff `a` and `b` hold the same bytes. */

@@ -6,16 +6,14 @@
 // The benchmark modules are loaded on demand, so the other commands start without them. Entry points:
 // benchCommand, benchReportJson, safeperfSvg, parseSafeperfLines, BENCH_GROUPS.
 import { writeFileSync } from 'node:fs';
-import { runScenario } from '../../sim/scenario.ts';
-import type { ScenarioResult } from '../../sim/scenario.ts';
-import { safeperfSuite } from '../../sim/grantsuites.ts';
 import { SAFEPERF_MAX_PAGES } from '../../user/safeperf.ts';
 import type { BenchResult, Progress } from '../bench/report.ts';
-import { UsageError } from '../options.ts';
+import { checkWritable, UsageError } from '../options.ts';
 import { color } from '../format.ts';
 import { lineChartSvg } from '../svgchart.ts';
 import { progressReporter } from '../progress.ts';
-import { hostClockNs } from './test.ts';
+import { DEFAULT_MAX_STEPS, DEFAULT_TIMEOUT_SECONDS, withRunner } from '../runner.ts';
+import type { ScenarioReport } from '../runner.ts';
 
 export const BENCH_GROUPS = ['ipc', 'mmu', 'grants', 'vm', 'ds', 'safeperf'] as const;
 export type BenchGroup = (typeof BENCH_GROUPS)[number];
@@ -104,6 +102,10 @@ export async function benchCommand(names: string[], o: BenchOptions): Promise<vo
   if (o.rounds !== undefined && o.rounds < 1) throw new UsageError('--rounds must be at least 1');
   if (o.svg !== undefined && !groups.includes('safeperf'))
     throw new UsageError('--svg draws the safeperf sweep: name safeperf among the groups (or name none)');
+  if (o.json !== undefined) checkWritable(o.json, '--json');
+  if (o.svg !== undefined) checkWritable(o.svg, '--svg');
+  // One round has no warm-up and no best-of: its figures can be 10–25 times off.
+  if (o.rounds === 1) process.stderr.write('grantvm bench: note: --rounds 1 is a smoke test, its figures can be 10–25× off; quote figures of the default rounds\n');
   lastSweep = undefined;
   const { printResults } = await import('../bench/report.ts');
   const records: BenchRecord[] = [];
@@ -210,7 +212,8 @@ export function parseSafeperfLines(lines: readonly string[]): Map<string, number
 
 /**
  * `rounds` runs of the safeperf suite (pages 1..50, 100 iterations, COW off and on) with the host clock, best
- * time per point. Progress counts the clock's reads: each run reads it twice per iteration.
+ * time per point, in the scenario worker under the default limits. Progress counts the clock's reads: each
+ * run reads it twice per iteration.
  */
 export async function runSafeperfSweep(
   rounds: number,
@@ -218,19 +221,18 @@ export async function runSafeperfSweep(
   pages: readonly number[] = SWEEP_PAGES,
   iterations = SWEEP_ITERATIONS,
 ): Promise<SafeperfSweepResult> {
-  const total = rounds * 2 * pages.length * MODES.length * iterations * 2;
-  let reads = 0;
-  const clockNs = (): number => {
-    reads++;
-    if (reads % 1000 === 0) progress?.(Math.min(reads, total), total);
-    return hostClockNs();
-  };
+  const perRun = 2 * pages.length * MODES.length * iterations * 2;
+  const total = rounds * perRun;
   const best = new Map<string, number>();
-  for (let r = 0; r < rounds; r++) {
-    const res = await runScenario(safeperfSuite({ pages, iterations }), {}, { clockNs });
-    failIfBroken(res);
-    for (const [k, v] of parseSafeperfLines(res.lines)) best.set(k, Math.min(v, best.get(k) ?? Number.POSITIVE_INFINITY));
-  }
+  const limits = { maxSteps: DEFAULT_MAX_STEPS, timeoutSeconds: DEFAULT_TIMEOUT_SECONDS };
+  await withRunner(limits, async (runner) => {
+    for (let r = 0; r < rounds; r++) {
+      const job = { label: 'safeperf', replay: 'grantvm bench safeperf', sweep: { pages, iterations }, overrides: {}, hostClock: true };
+      const res = await runner.run(job, (reads) => progress?.(Math.min(r * perRun + reads, total), total));
+      failIfBroken(res);
+      for (const [k, v] of parseSafeperfLines(res.lines)) best.set(k, Math.min(v, best.get(k) ?? Number.POSITIVE_INFINITY));
+    }
+  });
   progress?.(total, total);
   if (best.size === 0) throw new Error('safeperf: the suite printed no table (has its format changed?)');
   return {
@@ -247,7 +249,7 @@ export async function runSafeperfSweep(
   };
 }
 
-function failIfBroken(res: ScenarioResult): void {
+function failIfBroken(res: ScenarioReport): void {
   const bad = res.checks.find((c) => !c.ok);
   if (res.error !== null) throw new Error(`safeperf stopped: ${res.error}`);
   if (bad !== undefined) throw new Error(`safeperf check failed: ${bad.name}${bad.detail !== '' ? ` — ${bad.detail}` : ''}`);

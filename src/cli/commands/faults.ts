@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { FAULT_TARGETS, faultReport, injectPlanned, isDefect, planFaultCampaign } from '../../sim/faults.ts';
 import type { FaultPlan, FaultReport, FaultTarget, Injection } from '../../sim/faults.ts';
 import { SIGKILL } from '../../include/errno.ts';
-import { UsageError, configFromOptions } from '../options.ts';
+import { UsageError, checkWritable, configFromOptions } from '../options.ts';
 import type { CommonOptions } from '../options.ts';
 import { color, table } from '../format.ts';
 import { progressReporter } from '../progress.ts';
@@ -134,6 +134,7 @@ export async function faultsCommand(o: FaultsOptions): Promise<void> {
   if (points < 1) throw new UsageError('--points must be at least 1');
   const signal = o.signal ?? SIGKILL;
   if (signal < 1 || signal > 31) throw new UsageError('--signal must be a signal number in [1, 31]');
+  if (o.json !== undefined) checkWritable(o.json, '--json');
   const config = configFromOptions(o);
   if (o.json !== undefined) writeFileSync(o.json, ''); // an unwritable path fails now, before the campaign
   const bar = progressReporter('faults');

@@ -3,68 +3,38 @@
 // memory and the frame map, region maps with page-table occupancy, grant tables, safemap records, DS and
 // statistics. With --at the dump is taken at kernel step STEP (a host breakpoint: the schedule is unchanged,
 // so it is the state the same run has at that step); a STEP the run never reaches is a usage error (exit 2).
-import { createSystem } from '../../sim/system.ts';
-import { resolveConfig } from '../../sim/config.ts';
-import { ScenarioOutput } from '../../sim/scenario.ts';
-import type { Scenario } from '../../sim/scenario.ts';
 import type { Snapshot } from '../../sim/inspect.ts';
 import type { FrameRun } from '../../servers/vm/state.ts';
-import { oneScenarioNamed } from '../scenariofile.ts';
-import { configFromOptions, UsageError } from '../options.ts';
-import type { CommonOptions } from '../options.ts';
+import { limitsFromOptions, UsageError } from '../options.ts';
+import type { CommonOptions, LimitOptions } from '../options.ts';
+import { oneScenario, withRunner } from '../runner.ts';
 import { color, formatBytes, hex, table } from '../format.ts';
+import { checkedOverrides, replayCommand } from './run.ts';
 
-interface InspectOptions extends CommonOptions {
+interface InspectOptions extends CommonOptions, LimitOptions {
   json?: boolean;
   at?: number;
 }
 
-/** Thrown by the breakpoint once the snapshot is taken: the rest of the run is not needed. */
-class Stopped extends Error {}
-
 export async function inspectCommand(name: string | undefined, o: InspectOptions): Promise<void> {
-  const scenario = name === undefined ? undefined : await oneScenarioNamed(name, 'inspect');
-  const overrides = configFromOptions(o);
-  const { problems } = resolveConfig(overrides);
-  if (problems.length > 0) throw new UsageError(problems.join('\n'));
-  let snap: Snapshot;
-  try {
-    snap = await snapshotOf(scenario, { ...scenario?.config, ...overrides }, o.at);
-  } catch (err) {
-    if (err instanceof UsageError || !(err instanceof Error)) throw err;
-    // A scenario that panics or throws: one line, exit status 1 (grantvm run reports it in full).
-    process.stderr.write(`grantvm: ${scenario === undefined ? 'the boot' : `'${scenario.name}'`} stopped: ${err.message.split('\n')[0] ?? ''}\n`);
-    process.exitCode = 1;
-    return;
-  }
+  const overrides = checkedOverrides(o);
+  const snap = await withRunner(limitsFromOptions(o), async (runner) => {
+    const info = name === undefined ? undefined : await oneScenario(runner, name, 'inspect');
+    const what = info === undefined ? 'the boot' : `'${info.name}'`;
+    const replay = `${replayCommand(name ?? '', overrides.seed ?? info?.seed ?? 1, o, 'inspect')}${o.at !== undefined ? ` --at ${o.at}` : ''}`;
+    const r = await runner.run({ label: info?.name ?? 'the boot', replay, ...(info !== undefined ? { scenario: info.arg } : {}), overrides, snapshot: o.at ?? 'end' });
+    if (r.snapshot !== undefined && (o.at !== undefined || r.error === null)) return r.snapshot;
+    if (r.error !== null) {
+      // A scenario that panics, throws or runs into the step limit: one line, exit status 1 (grantvm run reports it in full).
+      process.stderr.write(`grantvm: ${what} stopped: ${r.error.split('\n')[0] ?? ''}\n`);
+      process.exitCode = 1;
+      return null;
+    }
+    throw new UsageError(`step ${o.at ?? 0} is past the end of the run: ${what} ended at step ${r.steps}`);
+  });
+  if (snap === null) return;
   if (o.json === true) console.log(JSON.stringify(snap, null, 2));
   else printSnapshot(snap);
-}
-
-/** The snapshot after boot and the scenario, or at kernel step `at` of that run. */
-async function snapshotOf(scenario: Scenario | undefined, config: Parameters<typeof createSystem>[0], at: number | undefined): Promise<Snapshot> {
-  let taken: Snapshot | null = null;
-  const breakpoint =
-    at === undefined
-      ? undefined
-      : {
-          step: at,
-          hit: (sys: { inspect(): Snapshot }) => {
-            taken = sys.inspect();
-            throw new Stopped();
-          },
-        };
-  try {
-    const sys = await createSystem(config, breakpoint === undefined ? {} : { breakpoint });
-    if (scenario !== undefined) await scenario.run(sys, new ScenarioOutput(), {});
-    if (taken !== null) return taken; // the scenario caught Stopped itself
-    if (at === undefined || sys.kernel.step === at) return sys.inspect();
-    const what = scenario === undefined ? 'the boot' : `'${scenario.name}'`;
-    throw new UsageError(`step ${at} is past the end of the run: ${what} ended at step ${sys.kernel.step}`);
-  } catch (err) {
-    if (err instanceof Stopped && taken !== null) return taken;
-    throw err;
-  }
 }
 
 function section(title: string): void {

@@ -1,142 +1,108 @@
 // `grantvm run [scenario|FILE...]`: boots a fresh system per scenario, runs it, prints each scenario's checks
-// and a summary; exit code 1 if any check failed. `--list` names the built-in scenarios. An argument that is an
-// existing .ts/.js/.mjs file is a user-written scenario module (scenariofile.ts); `--list FILE` lists its scenarios. A failed scenario's report
-// gives the command that replays it and, after a panic or a kill, the last calls that failed (from the trace).
+// and a summary; exit code 1 if any check failed, a scenario stopped, or a scenario made no check. `--list`
+// names the built-in scenarios. An argument that is an existing .ts/.mts/.js/.mjs file is a user-written
+// scenario module (scenariofile.ts); `--list FILE` lists its scenarios. Every scenario runs in the worker
+// (runner.ts) under the step and wall-clock limits. A failed scenario's report gives the command that replays
+// it and, after a panic or a kill, the last calls that failed (from the trace); the report also names the
+// programs that threw and those left waiting forever.
 import { writeFileSync } from 'node:fs';
-import { SIGABRT, SIGKILL, SIGSEGV, SIGTERM, errnoName } from '../../include/errno.ts';
-import type { TraceEvent } from '../../include/trace.ts';
-import { builtinScenarios, defaultReport } from '../../sim/scenarios.ts';
-import { runScenario, scenarioPassed } from '../../sim/scenario.ts';
-import type { Scenario, ScenarioResult } from '../../sim/scenario.ts';
-import { scenariosNamed } from '../scenariofile.ts';
+import { defaultReport } from '../../sim/scenarios.ts';
 import { toJsonLines } from '../../sim/trace.ts';
 import { resolveConfig } from '../../sim/config.ts';
-import { configFromOptions, UsageError } from '../options.ts';
-import type { CommonOptions } from '../options.ts';
+import type { SystemConfig } from '../../sim/config.ts';
+import { checkWritable, configFromOptions, limitsFromOptions, UsageError } from '../options.ts';
+import type { CommonOptions, LimitOptions } from '../options.ts';
+import { withRunner } from '../runner.ts';
+import type { ScenarioInfo, ScenarioReport } from '../runner.ts';
 import { color, table } from '../format.ts';
-import { hostClockNs } from './test.ts';
 
-interface RunOptions extends CommonOptions {
+interface RunOptions extends CommonOptions, LimitOptions {
   list?: boolean;
   trace?: string;
   verbose?: boolean;
 }
 
-export async function runCommand(names: string[], o: RunOptions): Promise<void> {
-  if (o.list === true) {
-    // `--list FILE...` lists the scenarios of those files (or built-in names); `--list` alone the built-in ones.
-    const listed = names.length === 0 ? [...builtinScenarios] : (await Promise.all(names.map(scenariosNamed))).flat();
-    console.log(table(['scenario', 'what it does'], listed.map((s) => [s.name, s.title])));
-    return;
-  }
-  const scenarios: { scenario: Scenario; arg: string }[] = [];
-  if (names.length === 0) for (const s of defaultReport()) scenarios.push({ scenario: s, arg: s.name });
-  for (const n of names) for (const s of await scenariosNamed(n)) scenarios.push({ scenario: s, arg: n });
+/** The config overrides the options give, checked: a value the system cannot boot with is a UsageError. */
+export function checkedOverrides(o: CommonOptions): Partial<SystemConfig> {
   const overrides = configFromOptions(o);
   const { problems } = resolveConfig(overrides);
-  if (problems.length > 0) throw new UsageError(problems.join('\n'));
-  const results: ScenarioResult[] = [];
-  const traceLines: string[] = [];
-  console.log(color.bold('grantvm') + color.dim(' — MINIX 3 grants, safecopy, safemap, DS and VM, 2009-2010'));
-  for (const { scenario, arg } of scenarios) {
-    const r = await runScenario(scenario, overrides, { clockNs: hostClockNs });
-    results.push(r);
-    printResult(r, o.verbose === true);
-    if (!scenarioPassed(r) && (r.error !== null || r.checks.some((c) => !c.ok))) printFailure(r, replayCommand(arg, r.seed, o));
-    if (o.trace !== undefined && r.system !== null) traceLines.push(toJsonLines(r.system.trace));
-  }
-  if (o.trace !== undefined) {
-    writeFileSync(o.trace, traceLines.join(''));
-    console.log(color.dim(`trace written to ${o.trace}`));
-  }
-  const checks = results.flatMap((r) => r.checks);
-  const failed = checks.filter((c) => !c.ok).length + results.filter((r) => r.error !== null).length;
+  if (problems.length > 0) throw new UsageError(problems.join('; '));
+  return overrides;
+}
+
+/** A scenario passed: it made at least one check, every check passed, and nothing stopped it. */
+export const reportPassed = (r: ScenarioReport): boolean => r.error === null && r.checks.length > 0 && r.checks.every((c) => c.ok);
+
+export async function runCommand(names: string[], o: RunOptions): Promise<void> {
+  if (o.trace !== undefined) checkWritable(o.trace, '--trace');
+  const overrides = checkedOverrides(o);
+  await withRunner(limitsFromOptions(o), async (runner) => {
+    const infos: ScenarioInfo[] = names.length === 0 ? defaultReport().map((s) => ({ arg: s.name, index: 0, name: s.name, title: s.title, seed: s.config?.seed ?? 1 })) : await runner.list(names);
+    if (o.list === true) {
+      console.log(table(['scenario', 'what it does'], infos.map((s) => [s.name, s.title])));
+      return;
+    }
+    const results: ScenarioReport[] = [];
+    const traceLines: string[] = [];
+    console.log(color.bold('grantvm') + color.dim(' — MINIX 3 grants, safecopy, safemap, DS and VM, 2009-2010'));
+    for (const info of infos) {
+      const replay = replayCommand(info.arg, overrides.seed ?? info.seed, o);
+      const r = await runner.run({ label: info.name, replay, scenario: info.arg, index: info.index, overrides, hostClock: true, trace: o.trace !== undefined });
+      results.push(r);
+      printResult(r, o.verbose === true);
+      if (!reportPassed(r)) printFailure(r, replay);
+      // Each scenario's steps start again at 0: a marker line says where the next one begins.
+      if (o.trace !== undefined) traceLines.push(`${JSON.stringify({ kind: 'scenario', step: 0, name: r.name, title: r.title, seed: r.seed })}\n`, toJsonLines(r.trace ?? []));
+    }
+    if (o.trace !== undefined) {
+      writeFileSync(o.trace, traceLines.join(''));
+      console.log(color.dim(`trace written to ${o.trace}`));
+    }
+    printSummary(results);
+  });
+}
+
+/** Failures of one scenario: failed checks, a stop, and "no check at all" (a scenario must check something). */
+function failures(r: ScenarioReport): number {
+  return r.checks.filter((c) => !c.ok).length + (r.error !== null || r.checks.length === 0 ? 1 : 0);
+}
+
+function printSummary(results: readonly ScenarioReport[]): void {
+  const passed = results.reduce((n, r) => n + r.checks.filter((c) => c.ok).length, 0);
+  const failed = results.reduce((n, r) => n + failures(r), 0);
   console.log('');
-  console.log(
-    table(
-      ['scenario', 'checks', 'failed', 'steps', 'trace hash'],
-      results.map((r) => [r.name, r.checks.length, r.checks.filter((c) => !c.ok).length + (r.error !== null ? 1 : 0), r.steps, r.traceHash]),
-    ),
-  );
-  const line = `${checks.filter((c) => c.ok).length} passed, ${failed} failed`;
+  console.log(table(['scenario', 'checks', 'failed', 'steps', 'trace hash'], results.map((r) => [r.name, r.checks.length, failures(r), r.steps, r.traceHash])));
+  const line = `${passed} passed, ${failed} failed`;
   console.log(failed === 0 ? color.green(line) : color.red(line));
   if (failed > 0) process.exitCode = 1;
 }
 
-/** The command line that replays one scenario: its name or file, the seed, and the options that change the run. */
-export function replayCommand(arg: string, seed: number, o: RunOptions): string {
-  const parts = ['grantvm', 'run', /^[\w./@:+-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`, '--seed', String(seed)];
+/**
+ * The command line that replays one scenario: the command (default run), its name or file (none: ''), the seed,
+ * and the options that change the run.
+ */
+export function replayCommand(arg: string, seed: number, o: RunOptions, command = 'run'): string {
+  const parts = ['grantvm', command];
+  if (arg !== '') parts.push(/^[\w./@:+-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`);
+  parts.push('--seed', String(seed));
   if (o.memory !== undefined) parts.push('--memory', String(o.memory));
   if (o.sanity !== undefined) parts.push('--sanity', o.sanity);
   if (o.cow === false) parts.push('--no-cow');
   if (o.cowBreak !== undefined) parts.push('--cow-break', o.cowBreak);
   if (o.grantIds !== undefined) parts.push('--grant-ids', o.grantIds);
   if (o.schedule !== undefined) parts.push('--schedule', o.schedule);
+  if (o.maxSteps !== undefined) parts.push('--max-steps', String(o.maxSteps));
+  if (o.timeout !== undefined) parts.push('--timeout', String(o.timeout));
   return parts.join(' ');
 }
 
-/** How many failed calls the failure report lists. */
-const LAST_FAILED_CALLS = 5;
-
-/**
- * What the trace says about a failed run: every panic and every process killed by a signal, then (if there was
- * one) the last kernel calls, IPCs, grant operations and VM requests that returned an error, oldest first,
- * each with its process (endpoint and name), its call and the errno name. Empty if nothing panicked or was
- * killed, or if the trace was not kept in memory.
- */
-export function failureDiagnosis(trace: readonly TraceEvent[], last = LAST_FAILED_CALLS): string[] {
-  const names = new Map<number, string>();
-  const incidents: string[] = [];
-  for (const e of trace) {
-    if (e.kind === 'proc') {
-      if (e.op !== 'exit' && e.op !== 'kill') names.set(e.ep, e.name);
-      if (e.op === 'kill') incidents.push(`step ${e.step}: ${e.name} (${e.ep}) killed by ${signalName(e.status ?? 0)}`);
-    } else if (e.kind === 'panic') incidents.push(`step ${e.step}: panic: ${e.message}`);
-  }
-  if (incidents.length === 0) return [];
-  const who = (ep: number): string => `${names.get(ep) ?? '?'} (${ep})`;
-  const failed: string[] = [];
-  for (let i = trace.length - 1; i >= 0 && failed.length < last; i--) {
-    const e = trace[i];
-    if (e === undefined) continue;
-    const line = failedCall(e, who);
-    if (line !== null) failed.push(line);
-  }
-  const out = [...incidents];
-  if (failed.length > 0) out.push('last failed calls (kernel calls, IPC, grants, VM requests):', ...failed.reverse().map((l) => `  ${l}`));
-  else out.push('no kernel call, IPC, grant or VM request failed before it');
-  return out;
-}
-
-function failedCall(e: TraceEvent, who: (ep: number) => string): string | null {
-  switch (e.kind) {
-    case 'kcall':
-      return e.result < 0 ? `step ${e.step}: ${who(e.caller)} ${e.call} → ${errnoName(e.result)}` : null;
-    case 'ipc':
-      return e.result < 0 ? `step ${e.step}: ${who(e.from)} ${e.op} to ${who(e.to)} (type ${e.mtype}) → ${errnoName(e.result)}` : null;
-    case 'grant':
-      return e.result < 0 ? `step ${e.step}: ${who(e.caller)} ${e.op} of grant ${e.gid} of ${who(e.granter)} → ${errnoName(e.result)}` : null;
-    case 'vm':
-      return e.result !== undefined && e.result < 0 ? `step ${e.step}: ${who(e.ep)} VM ${e.op} → ${errnoName(e.result)}` : null;
-    default:
-      return null;
-  }
-}
-
-const SIGNAL_NAMES: Readonly<Record<number, string>> = { [SIGABRT]: 'SIGABRT', [SIGKILL]: 'SIGKILL', [SIGSEGV]: 'SIGSEGV', [SIGTERM]: 'SIGTERM' };
-
-function signalName(sig: number): string {
-  return SIGNAL_NAMES[sig] ?? `signal ${sig}`;
-}
-
-function printFailure(r: ScenarioResult, replay: string): void {
+function printFailure(r: ScenarioReport, replay: string): void {
   console.log(`  ${color.red(`failed with seed ${r.seed}`)} — replay it with: ${color.bold(replay)}`);
-  const trace = r.system?.trace ?? [];
-  for (const l of failureDiagnosis(trace)) console.log(`  ${l}`);
+  for (const l of r.diagnosis) console.log(`  ${l}`);
 }
 
-function printResult(r: ScenarioResult, verbose: boolean): void {
-  const mark = scenarioPassed(r) ? color.green('✓') : color.red('✗');
+function printResult(r: ScenarioReport, verbose: boolean): void {
+  const mark = reportPassed(r) ? color.green('✓') : color.red('✗');
   console.log(`\n${mark} ${color.bold(r.name)} — ${r.title}`);
   for (const l of r.lines) {
     if (l.startsWith('FAIL')) console.log(`  ${color.red(l)}`);
@@ -147,4 +113,7 @@ function printResult(r: ScenarioResult, verbose: boolean): void {
     console.log(color.dim(`  ${passed}/${r.checks.length} checks passed (-v to list them)`));
   }
   if (r.error !== null) console.log(`  ${color.red(`stopped: ${r.error}`)}`);
+  if (r.error === null && r.checks.length === 0) console.log(`  ${color.red('no checks: a scenario must make at least one (out.check), so it counts as failed')}`);
+  for (const c of r.crashes) console.log(`  ${color.red(c)}`);
+  for (const b of r.blocked) console.log(`  ${color.yellow(`blocked forever (the system went idle): ${b}`)}`);
 }

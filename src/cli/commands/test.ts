@@ -1,20 +1,19 @@
 // `grantvm test [suite]`: runs the conformance suites (scenarios tagged with a suite: safecopy, safemap,
 // safeperf, and any other tagged scenario), each on a fresh system, and prints every check as passed or
-// failed. `all` (the default) runs every suite. Exit code 0 iff all passed.
+// failed. `all` (the default) runs every suite. Each suite runs in the scenario worker (runner.ts) under the
+// step and wall-clock limits. Exit code 0 iff all passed.
 import { conformanceSuites } from '../../sim/scenarios.ts';
-import { runScenario } from '../../sim/scenario.ts';
-import type { Scenario, ScenarioResult } from '../../sim/scenario.ts';
-import { resolveConfig } from '../../sim/config.ts';
-import { configFromOptions, UsageError } from '../options.ts';
-import type { CommonOptions } from '../options.ts';
+import type { Scenario } from '../../sim/scenario.ts';
+import { limitsFromOptions, UsageError } from '../options.ts';
+import type { CommonOptions, LimitOptions } from '../options.ts';
+import { withRunner } from '../runner.ts';
+import type { ScenarioReport } from '../runner.ts';
 import { color } from '../format.ts';
+import { checkedOverrides, replayCommand } from './run.ts';
 
-interface TestOptions extends CommonOptions {
+interface TestOptions extends CommonOptions, LimitOptions {
   verbose?: boolean;
 }
-
-/** The host clock the timed tests may read (core code never does). */
-export const hostClockNs = (): number => performance.now() * 1e6;
 
 function selectSuites(name: string): Scenario[] {
   const suites = conformanceSuites();
@@ -27,24 +26,24 @@ function selectSuites(name: string): Scenario[] {
 
 export async function testCommand(suite: string | undefined, o: TestOptions): Promise<void> {
   const scenarios = selectSuites(suite ?? 'all');
-  const overrides = configFromOptions(o);
-  const { problems } = resolveConfig(overrides);
-  if (problems.length > 0) throw new UsageError(problems.join('\n'));
+  const overrides = checkedOverrides(o);
   let passed = 0;
   let failed = 0;
-  for (const s of scenarios) {
-    const r = await runScenario(s, overrides, { clockNs: hostClockNs });
-    const bad = printSuite(r, o.verbose === true);
-    failed += bad;
-    passed += r.checks.length - r.checks.filter((c) => !c.ok).length;
-  }
+  await withRunner(limitsFromOptions(o), async (runner) => {
+    for (const s of scenarios) {
+      const replay = replayCommand(s.suite ?? s.name, overrides.seed ?? s.config?.seed ?? 1, o, 'test');
+      const r = await runner.run({ label: s.name, replay, scenario: s.name, overrides, hostClock: true });
+      failed += printSuite(r, o.verbose === true);
+      passed += r.checks.filter((c) => c.ok).length;
+    }
+  });
   const line = `${passed} passed, ${failed} failed`;
   console.log(`\n${failed === 0 ? color.green(line) : color.red(line)}`);
   if (failed > 0) process.exitCode = 1;
 }
 
 /** Prints one suite's checks (and with -v its services' output); the number of failures. */
-function printSuite(r: ScenarioResult, verbose: boolean): number {
+function printSuite(r: ScenarioReport, verbose: boolean): number {
   console.log(`\n${color.bold(r.name)} — ${r.title}`);
   if (verbose)
     for (const l of r.lines)

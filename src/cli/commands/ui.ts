@@ -20,8 +20,8 @@ const TYPES: Record<string, string> = {
   '.map': 'application/json',
 };
 
-/** web/dist of this checkout. */
-export const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../../web/dist/', import.meta.url));
+/** web/dist of this checkout (src/cli/commands/) or of the installed package (dist/src/cli/commands/). */
+export const DEFAULT_WEB_DIR = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../../../web/dist/' : '../../../../web/dist/', import.meta.url));
 
 export function parsePort(text: string): number {
   const n = Number(text);
@@ -55,6 +55,15 @@ export function serveStatic(dir: string, host: string, port: number): Promise<Se
   });
 }
 
+/** Why the server could not listen, as one line naming the option to change. */
+export function listenProblem(err: unknown, host: string, port: number): string {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (code === 'EADDRINUSE') return `--port ${port}: the port is in use on ${host} (choose another, or 0 for any free port)`;
+  if (code === 'EACCES') return `--port ${port}: not allowed to listen there (ports below 1024 need privileges)`;
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EADDRNOTAVAIL') return `--host ${host}: not an address of this machine`;
+  return `cannot listen on ${host}:${port}: ${err instanceof Error ? err.message : String(err)}`;
+}
+
 export async function uiCommand(o: { port: number; host: string; dir?: string }): Promise<void> {
   const dir = o.dir ?? DEFAULT_WEB_DIR;
   if (!existsSync(join(dir, 'index.html'))) {
@@ -62,7 +71,9 @@ export async function uiCommand(o: { port: number; host: string; dir?: string })
     process.exitCode = 1;
     return;
   }
-  const server = await serveStatic(dir, o.host, o.port);
+  const server = await serveStatic(dir, o.host, o.port).catch((err: unknown) => {
+    throw new UsageError(listenProblem(err, o.host, o.port));
+  });
   const a = server.address();
   const port = typeof a === 'object' && a !== null ? a.port : o.port;
   const shown = o.host.includes(':') ? `[${o.host}]` : o.host;

@@ -29,6 +29,14 @@ describe('the conformance scenarios', () => {
     }
   });
 
+  it('53: with the host clock, test/safecopy labels its times in ns', async () => {
+    let t = 0;
+    const r = await runScenario(safecopySuite, {}, { clockNs: () => (t += 1000) });
+    const sizes = r.lines.filter((l) => l.startsWith('REQUESTOR: SAFECOPY 0x') && l.includes(' - '));
+    expect(sizes).toHaveLength(32);
+    for (const l of sizes) expect(l).toMatch(/ - \d+ ns$/);
+  });
+
   it('52: test/safemap — the six cases with their expected values in both COW modes, and the added cases', async () => {
     const r = await runScenario(safemapSuite, { sanity: 'functions' });
     expectAllPassed(r);

@@ -1,0 +1,154 @@
+// Every command that runs a scenario (run, trace, inspect, test, bench safeperf) runs it here: in a worker
+// thread, under a kernel-step limit and a wall-clock limit, so that nothing a scenario does can hang the
+// command. A loop that enters the kernel stops at the step limit inside the worker (the scenario's report
+// says where); a loop that never does (a JavaScript loop cannot be preempted in place) is ended by
+// terminating the worker, and the command stops with one line saying where and how to replay. Jobs and
+// results cross the thread boundary as plain data (worker.ts does the running). Entry points: withRunner,
+// Runner (list, run), oneScenario, RunStopped, RunLimits, DEFAULT_MAX_STEPS, DEFAULT_TIMEOUT_SECONDS.
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { ScenarioJob, ScenarioInfo, ScenarioReport, WorkerReply } from './worker.ts';
+import { WATCH_BYTES, readWatch } from './watch.ts';
+import { UsageError } from './options.ts';
+
+export type { ScenarioJob, ScenarioInfo, ScenarioReport } from './worker.ts';
+
+/** Kernel entries a scenario may make (safeperf, the longest built-in, takes about 300 000). */
+export const DEFAULT_MAX_STEPS = 2_000_000;
+/** Wall-clock seconds a scenario (or the loading of a scenario file) may take. */
+export const DEFAULT_TIMEOUT_SECONDS = 300;
+
+/** The limits every scenario runs under. */
+export interface RunLimits {
+  /** Kernel steps per system (the config's stepLimit). */
+  maxSteps: number;
+  /** Wall-clock seconds per job. */
+  timeoutSeconds: number;
+}
+
+/** A scenario went past the wall-clock limit: the command stops with this one line (exit status 1). */
+export class RunStopped extends Error {
+  /** 'RunStopped'. */
+  override readonly name = 'RunStopped';
+}
+
+/** The worker a command runs its scenarios in, one job at a time. */
+export interface Runner {
+  /** The scenarios each argument names (a built-in name or a scenario file), loaded in the worker. */
+  list(args: readonly string[]): Promise<ScenarioInfo[]>;
+  /** Runs one scenario; `onClockReads` hears every 1000th read of the host clock (for progress). */
+  run(job: ScenarioJob, onClockReads?: (reads: number) => void): Promise<ScenarioReport>;
+}
+
+/** The one scenario `arg` names, for the commands that take one (`what`: the command, for the error). */
+export async function oneScenario(runner: Runner, arg: string, what: string): Promise<ScenarioInfo> {
+  const list = await runner.list([arg]);
+  const [first] = list;
+  if (first === undefined || list.length > 1)
+    throw new UsageError(
+      `${arg} has ${list.length} scenarios (${list.map((s) => s.name).join(', ')}); ${what} takes one`,
+    );
+  return first;
+}
+
+/** Starts a worker when first needed, lends it to `use`, and ends it whatever happens. */
+export async function withRunner<T>(limits: RunLimits, use: (runner: Runner) => Promise<T>): Promise<T> {
+  const host = new WorkerHost(limits);
+  const runner: Runner = {
+    list: (args) => host.ask({ list: args }, args.join(', '), `grantvm run --list ${args.join(' ')}`),
+    run: (job, onClockReads) => host.ask({ job }, `'${job.label}'`, job.replay, onClockReads),
+  };
+  try {
+    return await use(runner);
+  } finally {
+    await host.stop();
+  }
+}
+
+/** One worker at a time: asked one question at a time, replaced after it was stopped or it died. */
+class WorkerHost {
+  private readonly shared = new SharedArrayBuffer(WATCH_BYTES);
+  private worker: { w: Worker; ready: Promise<void> } | null = null;
+
+  constructor(private readonly limits: RunLimits) {}
+
+  /** The worker, started if need be, once it has loaded (its start-up is not the scenario's time). */
+  private async started(): Promise<Worker> {
+    if (this.worker === null) {
+      const w = startWorker(this.shared, this.limits.maxSteps);
+      const ready = new Promise<void>((resolve, reject) => {
+        w.once('message', () => {
+          resolve();
+        });
+        w.once('error', reject);
+      });
+      this.worker = { w, ready };
+    }
+    await this.worker.ready;
+    return this.worker.w;
+  }
+
+  /** Sends `request`; resolves with the worker's answer, or rejects (UsageError, RunStopped, Error). */
+  async ask<R>(
+    request: object,
+    what: string,
+    replay: string,
+    onClockReads?: (reads: number) => void,
+  ): Promise<R> {
+    const w = await this.started();
+    return new Promise<R>((resolve, reject) => {
+      const finish = (err: Error | null, value?: R): void => {
+        clearTimeout(timer);
+        w.off('message', onMessage).off('error', onError).off('exit', onExit);
+        if (err === null) resolve(value as R);
+        else reject(err);
+      };
+      const lost = (why: string): void => {
+        this.worker = null;
+        void w.terminate();
+        finish(new RunStopped(`${what} ${why}; replay: ${replay}`));
+      };
+      const timer = setTimeout(() => {
+        lost(`stopped after ${this.limits.timeoutSeconds} s (--timeout), ${readWatch(this.shared)}`);
+      }, this.limits.timeoutSeconds * 1000);
+      const onMessage = (m: WorkerReply): void => {
+        if (m.type === 'clock') onClockReads?.(m.reads);
+        else if (m.type === 'result') finish(null, m.value as R);
+        else if (m.type !== 'ready')
+          finish(m.type === 'usage' ? new UsageError(m.message) : new Error(m.message));
+      };
+      const onError = (err: Error): void => {
+        lost(`crashed the scenario worker (${err.message.split('\n')[0] ?? ''}), ${readWatch(this.shared)}`);
+      };
+      const onExit = (code: number): void => {
+        lost(`ended the scenario worker (exit status ${code}), ${readWatch(this.shared)}`);
+      };
+      w.on('message', onMessage).on('error', onError).on('exit', onExit);
+      w.postMessage(request);
+    });
+  }
+
+  /** Ends the worker now rather than wait for it to notice it has nothing left to do. */
+  async stop(): Promise<void> {
+    const w = this.worker;
+    this.worker = null;
+    if (w !== null) await w.w.terminate();
+  }
+}
+
+/** A worker running worker.ts: the compiled one in the package, or the source through tsx in a checkout. */
+function startWorker(shared: SharedArrayBuffer, maxSteps: number): Worker {
+  const workerData = { shared, maxSteps };
+  if (!import.meta.url.endsWith('.ts'))
+    return new Worker(new URL('./worker.js', import.meta.url), { workerData });
+  // A source checkout: the worker registers tsx (its ESM entry, next to the CommonJS one require finds)
+  // before it imports the TypeScript worker module.
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href.replace(
+    /\.cjs$/,
+    '.mjs',
+  );
+  const source = new URL('./worker.ts', import.meta.url).href;
+  const boot = `import { register } from ${JSON.stringify(tsx)}; register(); await import(${JSON.stringify(source)});`;
+  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`), { workerData });
+}
