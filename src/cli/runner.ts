@@ -5,9 +5,8 @@
 // terminating the worker, and the command stops with one line saying where and how to replay. Jobs and
 // results cross the thread boundary as plain data (worker.ts does the running). Entry points: withRunner,
 // Runner (list, run), oneScenario, RunStopped, RunLimits, DEFAULT_MAX_STEPS, DEFAULT_TIMEOUT_SECONDS.
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { newWorker, siblingModule } from './workers.ts';
 import type { ScenarioJob, ScenarioInfo, ScenarioReport, WorkerReply } from './worker.ts';
 import { WATCH_BYTES, readWatch } from './watch.ts';
 import { UsageError } from './options.ts';
@@ -139,16 +138,5 @@ class WorkerHost {
 
 /** A worker running worker.ts: the compiled one in the package, or the source through tsx in a checkout. */
 function startWorker(shared: SharedArrayBuffer, maxSteps: number): Worker {
-  const workerData = { shared, maxSteps };
-  if (!import.meta.url.endsWith('.ts'))
-    return new Worker(new URL('./worker.js', import.meta.url), { workerData });
-  // A source checkout: the worker registers tsx (its ESM entry, next to the CommonJS one require finds)
-  // before it imports the TypeScript worker module.
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href.replace(
-    /\.cjs$/,
-    '.mjs',
-  );
-  const source = new URL('./worker.ts', import.meta.url).href;
-  const boot = `import { register } from ${JSON.stringify(tsx)}; register(); await import(${JSON.stringify(source)});`;
-  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`), { workerData });
+  return newWorker(siblingModule('worker', import.meta.url), { shared, maxSteps });
 }

@@ -1,19 +1,21 @@
-// Worker threads for the CLI's parallel jobs (fuzz and faults --jobs). A worker runs one module of src/cli; in a
-// source checkout that module is TypeScript, so the worker registers tsx before importing it (module hooks do not
-// cross into a worker), while the installed package's built .js loads as it is. Entry points: runWorkers,
-// siblingModule, defaultJobs, parseJobs.
+// Worker threads of the CLI: the scenario runner's worker (runner.ts) and the parallel jobs of fuzz and faults. A
+// worker runs one module of src/cli; in a source checkout that module is TypeScript, so the worker registers tsx
+// before importing it (module hooks do not cross into a worker), while the installed package's built .js loads as
+// it is. Entry points: newWorker, runWorkers, siblingModule, defaultJobs, parseJobs.
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { InvalidArgumentError } from 'commander';
 
-// CommonJS, as an eval'd worker is: the dynamic imports load the ES module (and tsx first when it is .ts).
-const BOOT = `
-const { workerData } = require('node:worker_threads');
-(async () => {
-  if (workerData.entry.endsWith('.ts')) (await import('tsx/esm/api')).register();
-  await import(workerData.entry);
-})();
-`;
+/** A worker thread running `module` (see {@link siblingModule}) with `workerData`. */
+export function newWorker(module: URL, workerData: unknown): Worker {
+  if (!module.href.endsWith('.ts')) return new Worker(module, { workerData });
+  // tsx's ESM entry (next to the CommonJS one require finds), imported by a boot module that then imports `module`.
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href.replace(/\.cjs$/, '.mjs');
+  const boot = `import { register } from ${JSON.stringify(tsx)}; register(); await import(${JSON.stringify(module.href)});`;
+  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`), { workerData });
+}
 
 /**
  * Runs `module` (see {@link siblingModule}) once per job on its own worker thread, handing it the job as
@@ -28,7 +30,7 @@ export function runWorkers<M extends { type: string }>(
 ): Promise<M[]> {
   const one = (data: unknown, i: number): Promise<M> =>
     new Promise((resolve, reject) => {
-      const w = new Worker(BOOT, { eval: true, workerData: { entry: module.href, data } });
+      const w = newWorker(module, { data });
       let done = false;
       w.on('message', (m: M) => {
         onMessage(i, m);
