@@ -17,6 +17,10 @@ export const MAP_NONE = 0xfffffffe;
 export const MEM_HOLE_BASE = 0xa0000;
 /** First byte above the memory hole (1 MiB). */
 export const MEM_HOLE_END = 0x100000;
+/** Video memory: the first 128 KiB of the hole (0xA0000–0xBFFFF); colour text mode starts at 0xB8000. */
+export const VIDEO_MEM_BASE = 0xa0000;
+/** Bytes of video memory. */
+export const VIDEO_MEM_BYTES = 0x20000;
 /** PDE index of the first user page table (VM_PROCSTART / 4 MiB). */
 export const USER_PDE_FIRST = 100;
 

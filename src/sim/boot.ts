@@ -9,7 +9,7 @@ import type { PrivSpec } from '../include/priv.ts';
 import { assert } from '../lib/assert.ts';
 import { MiB, PAGE_SIZE, roundUpPage } from '../lib/units.ts';
 
-export type BootRole = 'pm' | 'vm' | 'rs' | 'ds' | 'init' | 'standin';
+export type BootRole = 'pm' | 'vm' | 'rs' | 'ds' | 'memory' | 'init' | 'standin';
 
 export interface BootEntry {
   slot: number;
@@ -34,7 +34,7 @@ export function bootTable(): BootEntry[] {
     { slot: 0, name: 'pm', role: 'pm', fullVm: false, ...img, priority: 3, priv: ALL },
     { slot: 1, name: 'vfs', role: 'standin', fullVm: false, ...img, priority: 4, priv: ALL },
     { slot: 2, name: 'rs', role: 'rs', fullVm: true, ...img, priority: 3, priv: ALL },
-    { slot: 3, name: 'memory', role: 'standin', fullVm: true, ...img, priority: 4, priv: { ...DEFAULT_SERVICE_SPEC, physRanges: [] } },
+    { slot: 3, name: 'memory', role: 'memory', fullVm: true, ...img, priority: 4, priv: { ...DEFAULT_SERVICE_SPEC, physRanges: [] } },
     { slot: 4, name: 'log', role: 'standin', fullVm: false, ...img, priority: 4, priv: DEFAULT_SERVICE_SPEC },
     { slot: 5, name: 'tty', role: 'standin', fullVm: true, ...img, priority: 4, priv: { ...DEFAULT_SERVICE_SPEC, physRanges: [] } },
     { slot: 6, name: 'ds', role: 'ds', fullVm: true, ...img, priority: 3, priv: DEFAULT_SERVICE_SPEC },
