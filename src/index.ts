@@ -12,7 +12,7 @@
  * - the **process API**, used by the code that runs inside it: a {@link Program} is an async function of its
  *   {@link Proc} (IPC, kernel calls, memory, fork/exec/exit/wait, `p.cpf` grants, `p.sys` grant kernel calls),
  *   plus the constants programs need (errno values, endpoints, CPF_* access flags, mmap flags, DS flags) and the
- *   library calls of libsys (VM and DS requests).
+ *   library calls of libsys (VM and DS requests, character device requests to the memory driver).
  *
  * @example
  * ```ts
@@ -56,6 +56,8 @@ export type { CpfApi, SysGrantApi, GrantResult, LookupResult } from './libsys/gr
 export type { Message, Payload } from './include/ipc.ts';
 export * from './libsys/vm.ts';
 export * from './libsys/ds.ts';
+export * from './libsys/chardev.ts';
+export * from './include/memdev.ts';
 export * from './include/errno.ts';
 export {
   ANY,
@@ -67,6 +69,7 @@ export {
   RS_PROC_NR,
   DS_PROC_NR,
   VM_PROC_NR,
+  MEM_PROC_NR,
   INIT_PROC_NR,
   endpointSlot,
   endpointGeneration,
@@ -74,7 +77,7 @@ export {
 export type { Endpoint } from './include/endpoint.ts';
 export { CPF_READ, CPF_WRITE, CPF_MAP, GRANT_INVALID } from './include/safecopies.ts';
 export type { GrantId } from './include/safecopies.ts';
-export { MAP_ANON, MAP_PRIVATE, MAP_SHARED, MAP_FIXED, MAP_PREALLOC, MAP_CONTIG, MAP_FAILED, PROT_READ, PROT_WRITE, VM_PROCSTART, VM_STACKTOP } from './include/vm.ts';
+export { MAP_ANON, MAP_PRIVATE, MAP_SHARED, MAP_FIXED, MAP_PREALLOC, MAP_CONTIG, MAP_FAILED, PROT_READ, PROT_WRITE, VM_PROCSTART, VM_STACKTOP, MEM_HOLE_BASE, MEM_HOLE_END, VIDEO_MEM_BASE, VIDEO_MEM_BYTES } from './include/vm.ts';
 export type { ExecImage } from './include/vm.ts';
 export {
   DSF_OVERWRITE,

@@ -40,6 +40,7 @@ function ramDiskRegion(sys: System): boolean {
   return drv?.regions.some((r) => r.length === 64 * 1024 && r.presentPages === 16) ?? false;
 }
 
+/** The `memory` scenario and conformance suite (`grantvm test memory`). */
 export const memorySuite: Scenario = {
   name: 'memory',
   title:

@@ -45,8 +45,9 @@ import { vmMapPhys, vmMmap, vmMunmap, vmUnmapPhys } from '../../libsys/vm.ts';
 export interface MemoryDriverInfo {
   /** Bytes of RAM: the size of /dev/mem. */
   ramBytes: number;
-  /** Physical address and size of the kernel image: /dev/kmem. */
+  /** Physical address of the kernel image: where /dev/kmem starts. */
   kernelBase: number;
+  /** Bytes of the kernel image: the size of /dev/kmem. */
   kernelBytes: number;
   /** Virtual address of the driver's data segment, where its static buffers live. */
   dataBase: number;
