@@ -50,6 +50,26 @@ export function devClose(p: Proc, driver: number, minor: number): Promise<number
   return devRequest(p, driver, { type: DEV_CLOSE, device: minor, ioEndpt: p.endpoint });
 }
 
+/** A transfer request: `count` is bytes (READ_S, WRITE_S) or vector entries (GATHER_S, SCATTER_S). */
+function ioRequest(
+  p: Proc,
+  driver: number,
+  type: number,
+  minor: number,
+  position: number,
+  grant: number,
+  count: number,
+): Promise<number> {
+  return devRequest(p, driver, {
+    type,
+    device: minor,
+    ioEndpt: p.endpoint,
+    count,
+    ioGrant: grant,
+    ...positionOf(position),
+  });
+}
+
 /** DEV_READ_S: reads up to `count` bytes at `position` into the buffer granted by `grant`; the bytes read or an errno. */
 export function devRead(
   p: Proc,
@@ -59,14 +79,7 @@ export function devRead(
   grant: number,
   count: number,
 ): Promise<number> {
-  return devRequest(p, driver, {
-    type: DEV_READ_S,
-    device: minor,
-    ioEndpt: p.endpoint,
-    count,
-    ioGrant: grant,
-    ...positionOf(position),
-  });
+  return ioRequest(p, driver, DEV_READ_S, minor, position, grant, count);
 }
 
 /** DEV_WRITE_S: writes up to `count` bytes at `position` from the buffer granted by `grant`; the bytes written or an errno. */
@@ -78,14 +91,7 @@ export function devWrite(
   grant: number,
   count: number,
 ): Promise<number> {
-  return devRequest(p, driver, {
-    type: DEV_WRITE_S,
-    device: minor,
-    ioEndpt: p.endpoint,
-    count,
-    ioGrant: grant,
-    ...positionOf(position),
-  });
+  return ioRequest(p, driver, DEV_WRITE_S, minor, position, grant, count);
 }
 
 /**
@@ -100,14 +106,7 @@ export function devGather(
   vecGrant: number,
   entries: number,
 ): Promise<number> {
-  return devRequest(p, driver, {
-    type: DEV_GATHER_S,
-    device: minor,
-    ioEndpt: p.endpoint,
-    count: entries,
-    ioGrant: vecGrant,
-    ...positionOf(position),
-  });
+  return ioRequest(p, driver, DEV_GATHER_S, minor, position, vecGrant, entries);
 }
 
 /** DEV_SCATTER_S: writes at `position` from the vector's buffers, like {@link devGather}; OK or an errno. */
@@ -119,14 +118,7 @@ export function devScatter(
   vecGrant: number,
   entries: number,
 ): Promise<number> {
-  return devRequest(p, driver, {
-    type: DEV_SCATTER_S,
-    device: minor,
-    ioEndpt: p.endpoint,
-    count: entries,
-    ioGrant: vecGrant,
-    ...positionOf(position),
-  });
+  return ioRequest(p, driver, DEV_SCATTER_S, minor, position, vecGrant, entries);
 }
 
 /** DEV_IOCTL_S: I/O control `request` on `minor` with its argument behind `grant`; OK or an errno. */

@@ -8,7 +8,7 @@ import { VIDEO_MEM_BASE, VIDEO_MEM_BYTES } from '../include/vm.ts';
 import { MEMTEST_VIDEO_WRITE, memtest, physmapProbe, videoPattern } from '../user/memtest.ts';
 import { GRANT_TEST_PRIV, sameBytes } from '../user/safetest.ts';
 import type { TestReport } from '../user/safetest.ts';
-import { startTestService } from './grantsuites.ts';
+import { exitedWith, startTestService } from './grantsuites.ts';
 import type { Scenario, ScenarioOutput } from './scenario.ts';
 import type { System } from './system.ts';
 
@@ -25,15 +25,6 @@ function report(out: ScenarioOutput): TestReport {
   };
 }
 
-function exitedCleanly(sys: System, out: ScenarioOutput, label: string): void {
-  const d = sys.rs.services.get(label)?.deaths[0];
-  out.check(
-    `${label} exited with status 0`,
-    d !== undefined && d.code === 0 && d.signal === 0,
-    JSON.stringify(d ?? null),
-  );
-}
-
 /** The RAM disk lives in the driver's own memory: a 64 KiB region of the memory process. */
 function ramDiskRegion(sys: System): boolean {
   const drv = sys.vm.snapshot().processes.find((p) => p.endpoint === MEM_PROC_NR);
@@ -48,6 +39,7 @@ export const memorySuite: Scenario = {
   suite: 'memory',
   config: { sanity: 'functions' },
   async run(sys, out) {
+    const r = report(out);
     const video = videoPattern();
     sys.mem.write(VIDEO_MEM_BASE, video, 0, VIDEO_MEM_BYTES);
     sys.mem.write(0x1000, KERNEL_MARKER, 0, KERNEL_MARKER.length);
@@ -57,11 +49,11 @@ export const memorySuite: Scenario = {
       kernelMarker: KERNEL_MARKER,
       video,
     };
-    const ep = await startTestService(sys, 'memtest', memtest(report(out), machine), {
+    const ep = await startTestService(sys, 'memtest', memtest(r, machine), {
       priv: GRANT_TEST_PRIV,
     });
     out.check('RS started memtest', ep > 0, `endpoint ${ep}`);
-    exitedCleanly(sys, out, 'memtest');
+    exitedWith(sys, r, 'memtest', 0);
     const seen = new Uint8Array(MEMTEST_VIDEO_WRITE.bytes.length);
     sys.mem.read(MEMTEST_VIDEO_WRITE.at, seen, 0, seen.length);
     out.check(
@@ -76,17 +68,17 @@ export const memorySuite: Scenario = {
     await startTestService(
       sys,
       'nophys',
-      physmapProbe(report(out), 'nophys', video, { video: EPERM, above: EPERM, other: EPERM }),
+      physmapProbe(r, 'nophys', video, { video: EPERM, above: EPERM, other: EPERM }),
     );
-    exitedCleanly(sys, out, 'nophys');
+    exitedWith(sys, r, 'nophys', 0);
     const videoOnly = { ...GRANT_TEST_PRIV, physRanges: [{ base: VIDEO_MEM_BASE, length: VIDEO_MEM_BYTES }] };
     await startTestService(
       sys,
       'video',
-      physmapProbe(report(out), 'video', video, { video: OK, above: EPERM, other: EPERM }),
+      physmapProbe(r, 'video', video, { video: OK, above: EPERM, other: EPERM }),
       { priv: videoOnly },
     );
-    exitedCleanly(sys, out, 'video');
+    exitedWith(sys, r, 'video', 0);
     sys.sanityCheck();
     out.check('sanity checks (VM, grants, DS) hold at the end', true);
   },

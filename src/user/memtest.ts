@@ -83,6 +83,18 @@ async function grant(p: Proc, addr: number, len: number, access: number): Promis
   return g.id;
 }
 
+/** A read at a device's size gives 0 bytes; one from 7 bytes before it gives 7. */
+async function endOfDevice(t: Tester, minor: number, name: string, size: number): Promise<void> {
+  const { p } = t;
+  expectEq(t, `${name}: read at its end gives 0 bytes`, await devRead(p, MEM, minor, size, t.gid, 100), 0);
+  expectEq(
+    t,
+    `${name}: read across its end is cut there`,
+    await devRead(p, MEM, minor, size - 7, t.gid, 100),
+    7,
+  );
+}
+
 async function openClose(t: Tester): Promise<void> {
   const { p } = t;
   expectEq(t, 'DEV_OPEN of minor NR_DEVS → ENXIO', await devOpen(p, MEM, NR_DEVS), ENXIO);
@@ -198,18 +210,7 @@ async function devMem(t: Tester, m: MemtestMachine): Promise<void> {
     m.kernelMarker.length,
   );
   expectBytes(t, "/dev/mem: the host's marker", await p.read(t.buf, m.kernelMarker.length), m.kernelMarker);
-  expectEq(
-    t,
-    '/dev/mem: read at the end of RAM gives 0 bytes',
-    await devRead(p, MEM, MEM_DEV, m.ramBytes, t.gid, 100),
-    0,
-  );
-  expectEq(
-    t,
-    '/dev/mem: read across the end of RAM is cut there',
-    await devRead(p, MEM, MEM_DEV, m.ramBytes - 10, t.gid, 100),
-    10,
-  );
+  await endOfDevice(t, MEM_DEV, '/dev/mem', m.ramBytes);
   expectEq(
     t,
     '/dev/mem: a position past 4 GiB is past the end',
@@ -223,18 +224,7 @@ async function kmem(t: Tester, m: MemtestMachine): Promise<void> {
   const n = m.kernelMarker.length;
   expectEq(t, '/dev/kmem: read at offset 0', await devRead(p, MEM, KMEM_DEV, 0, t.gid, n), n);
   expectBytes(t, "/dev/kmem: the host's marker", await p.read(t.buf, n), m.kernelMarker);
-  expectEq(
-    t,
-    '/dev/kmem: read at its size gives 0 bytes',
-    await devRead(p, MEM, KMEM_DEV, m.kernelBytes, t.gid, 10),
-    0,
-  );
-  expectEq(
-    t,
-    '/dev/kmem: read across its end is cut there',
-    await devRead(p, MEM, KMEM_DEV, m.kernelBytes - 3, t.gid, 10),
-    3,
-  );
+  await endOfDevice(t, KMEM_DEV, '/dev/kmem', m.kernelBytes);
 }
 
 /** MIOCRAMSIZE with the size written in the aux page. */
@@ -301,18 +291,7 @@ async function ramDiskData(t: Tester): Promise<void> {
     2 * PAGE,
   );
   expectBytes(t, '/dev/ram: the bytes written', await p.read(t.buf, 2 * PAGE), data);
-  expectEq(
-    t,
-    '/dev/ram: read at its size gives 0 bytes',
-    await devRead(p, MEM, RAM_DEV_OLD, RAMDISK_BYTES, t.gid, 10),
-    0,
-  );
-  expectEq(
-    t,
-    '/dev/ram: read across its end is cut there',
-    await devRead(p, MEM, RAM_DEV_OLD, RAMDISK_BYTES - 7, t.gid, 100),
-    7,
-  );
+  await endOfDevice(t, RAM_DEV_OLD, '/dev/ram', RAMDISK_BYTES);
   const revoked = await grant(p, t.buf, PAGE, CPF_READ | CPF_WRITE);
   await p.cpf.revoke(revoked);
   expectEq(
