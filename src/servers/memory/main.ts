@@ -94,6 +94,8 @@ interface Step {
 type Mover = (d: Driver, dev: Dev, s: Step) => Promise<number | null>;
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+/** COUNT is a C int in MINIX's message: a count outside [0, 2^31) is a bad argument. */
+const isCount = (v: unknown): v is number => isInt(v) && v >= 0 && v <= 0x7fffffff;
 
 /** The safecopy one step makes between the driver's `addr` and the requester's grant. */
 function copy(d: Driver, s: Step, addr: number, n: number, offset = s.offset): Promise<number> {
@@ -194,7 +196,7 @@ function positionOf(m: Message): number {
 async function doRdwt(d: Driver, m: Message): Promise<number> {
   const count = m.count;
   const position = positionOf(m);
-  if (!isInt(count) || count < 0 || position < 0) return EINVAL;
+  if (!isCount(count) || position < 0) return EINVAL;
   const dev = prepare(d, m.device);
   if (dev === null) return ENXIO;
   const iov = [{ grant: numField(m, 'ioGrant'), size: count }];
@@ -206,7 +208,7 @@ async function doRdwt(d: Driver, m: Message): Promise<number> {
 async function doVrdwt(d: Driver, m: Message): Promise<number> {
   const count = m.count;
   const position = positionOf(m);
-  if (!isInt(count) || count < 0 || position < 0) return EINVAL;
+  if (!isCount(count) || position < 0) return EINVAL;
   const bytes = Math.min(count, NR_IOREQS) * IOVEC_ENTRY_BYTES;
   const vecGrant = numField(m, 'ioGrant');
   if (bytes > 0) {

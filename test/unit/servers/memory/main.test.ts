@@ -88,7 +88,7 @@ describe('memory driver', () => {
     expect(replies).toEqual([[TASK_REPLY, expect.any(Number), 8]]);
   });
 
-  it('malformed position or count → EINVAL; a bad vector grant is reported before a bad minor', async () => {
+  it('malformed position or count (not an int of [0, 2^31)) → EINVAL; a bad vector grant is reported before a bad minor', async () => {
     const got: number[] = [];
     await withService(async (p) => {
       const b = await granted(p, 1);
@@ -97,12 +97,13 @@ describe('memory driver', () => {
           .repStatus as number;
       got.push(await ask({ type: DEV_READ_S, device: ZERO_DEV, count: 4, position: -1, highpos: 0 }));
       got.push(await ask({ type: DEV_READ_S, device: ZERO_DEV, count: 1.5, position: 0, highpos: 0 }));
+      got.push(await ask({ type: DEV_READ_S, device: ZERO_DEV, count: 2 ** 31, position: 0, highpos: 0 }));
       got.push(
         await ask({ type: DEV_GATHER_S, device: NR_DEVS, count: 1, position: 0, highpos: 0, ioGrant: 12345 }),
       );
       got.push(await ask({ type: DEV_GATHER_S, device: NR_DEVS, count: 1, position: 0, highpos: 0 }));
     });
-    expect(got).toEqual([EINVAL, EINVAL, EPERM, ENXIO]);
+    expect(got).toEqual([EINVAL, EINVAL, EINVAL, EPERM, ENXIO]);
   });
 
   it(`uses at most NR_IOREQS (${NR_IOREQS}) vector entries`, async () => {
