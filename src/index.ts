@@ -13,7 +13,8 @@
  * - the **process API**, used by the code that runs inside it: a {@link Program} is an async function of its
  *   {@link Proc} (IPC, kernel calls, memory, fork/exec/exit/wait, `p.cpf` grants, `p.sys` grant kernel calls),
  *   plus the constants programs need (errno values, endpoints, CPF_* access flags, mmap flags, DS flags, kernel
- *   and VM call numbers) and the library calls of libsys (VM and DS requests, {@link sysPrivctl}).
+ *   and VM call numbers) and the library calls of libsys (VM and DS requests, {@link sysPrivctl}, character device
+ *   requests to the memory driver).
  *
  * @example
  * ```ts
@@ -65,6 +66,8 @@ export type { Message, Payload } from './include/ipc.ts';
 export * from './libsys/vm.ts';
 export * from './libsys/ds.ts';
 export { sysPrivctl, releaseChild } from './libsys/privctl.ts';
+export * from './libsys/chardev.ts';
+export * from './include/memdev.ts';
 export * from './include/errno.ts';
 export {
   ANY,
@@ -76,6 +79,7 @@ export {
   RS_PROC_NR,
   DS_PROC_NR,
   VM_PROC_NR,
+  MEM_PROC_NR,
   INIT_PROC_NR,
   endpointSlot,
   endpointGeneration,
@@ -98,6 +102,10 @@ export {
   PROT_WRITE,
   VM_PROCSTART,
   VM_STACKTOP,
+  MEM_HOLE_BASE,
+  MEM_HOLE_END,
+  VIDEO_MEM_BASE,
+  VIDEO_MEM_BYTES,
 } from './include/vm.ts';
 export {
   NOTIFY_MESSAGE,

@@ -159,6 +159,29 @@ export const VM_CTL = VM_RQ_BASE + 40;
 /** Number of VM call numbers: PrivSpec.vmCalls entries are 0 .. NR_VM_CALLS - 1. */
 export const NR_VM_CALLS = 41;
 
+/**
+ * Character device requests, the 3.1.6 protocol with grants (com.h DEV_RQ_BASE): fields `device` (minor),
+ * `ioEndpt` (whose grant), `count` (bytes, or I/O vector entries), `request` (ioctl code), `position` and
+ * `highpos` (offset, low and high 32 bits), `ioGrant` (the grant). See docs/reference/memory-driver.md.
+ */
+export const DEV_RQ_BASE = 0x400;
+/** Open a minor device. */
+export const DEV_OPEN = DEV_RQ_BASE + 6;
+/** Close a minor device. */
+export const DEV_CLOSE = DEV_RQ_BASE + 7;
+/** Read `count` bytes at `position` into the grant `ioGrant` of `ioEndpt`. */
+export const DEV_READ_S = DEV_RQ_BASE + 20;
+/** Write `count` bytes at `position` from the grant `ioGrant` of `ioEndpt`. */
+export const DEV_WRITE_S = DEV_RQ_BASE + 21;
+/** Write from a vector of `count` {grant, size} entries, itself granted by the sender in `ioGrant`. */
+export const DEV_SCATTER_S = DEV_RQ_BASE + 22;
+/** Read into a vector of `count` {grant, size} entries, itself granted by the sender in `ioGrant`. */
+export const DEV_GATHER_S = DEV_RQ_BASE + 23;
+/** I/O control `request` on a minor device, its argument behind the grant `ioGrant` of `ioEndpt`. */
+export const DEV_IOCTL_S = DEV_RQ_BASE + 24;
+/** A driver's reply (callnr.h): `repEndpt` (the request's ioEndpt) and `repStatus` (bytes moved, OK or an errno). */
+export const TASK_REPLY = 121;
+
 /** PM calls (include/minix/callnr.h numbers). */
 export const PM_EXIT = 1;
 export const PM_FORK = 2;

@@ -46,6 +46,7 @@ export const VFS_PROC_NR = endpoint(1);
 export const FS_PROC_NR = VFS_PROC_NR;
 /** The Reincarnation Server, which starts, restarts and stops services. */
 export const RS_PROC_NR = endpoint(2);
+/** The memory driver: /dev/mem, /dev/kmem, /dev/null, /dev/zero and RAM disks (docs/reference/memory-driver.md). */
 export const MEM_PROC_NR = endpoint(3);
 export const LOG_PROC_NR = endpoint(4);
 export const TTY_PROC_NR = endpoint(5);

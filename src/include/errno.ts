@@ -11,6 +11,8 @@ export const ENOENT = -2;
 export const ESRCH = -3;
 /** Interrupted call: MINIX's number, not returned by the model. */
 export const EINTR = -4;
+/** I/O error: a device the memory driver has not set up (a RAM disk before MIOCRAMSIZE, /dev/boot, /dev/imgrd). */
+export const EIO = -5;
 /** The process has no page table (a boot process VM does not manage), so VM cannot serve it (vm.md §7–8). */
 export const ENXIO = -6;
 /** Exec image whose data and bss do not fit in its total size (vm.md §8.6). */
@@ -29,6 +31,8 @@ export const EBUSY = -16;
 export const EEXIST = -17;
 /** Invalid argument: a bad grant id or access, an endpoint that is not live, unaligned or zero lengths, bad flags. */
 export const EINVAL = -22;
+/** Not a typewriter: an I/O control request the device does not know (a driver's default answer). */
+export const ENOTTY = -25;
 /** No space: the grant library found no free slot and could not grow the table. */
 export const ENOSPC = -28;
 /** Out of range: a safecopy of 0 bytes, or a vsafecopy with a count ≤ 0. */
@@ -58,6 +62,7 @@ const names: Readonly<Record<number, string>> = {
   [ENOENT]: 'ENOENT',
   [ESRCH]: 'ESRCH',
   [EINTR]: 'EINTR',
+  [EIO]: 'EIO',
   [ENXIO]: 'ENXIO',
   [ENOEXEC]: 'ENOEXEC',
   [ECHILD]: 'ECHILD',
@@ -67,6 +72,7 @@ const names: Readonly<Record<number, string>> = {
   [EBUSY]: 'EBUSY',
   [EEXIST]: 'EEXIST',
   [EINVAL]: 'EINVAL',
+  [ENOTTY]: 'ENOTTY',
   [ENOSPC]: 'ENOSPC',
   [EDOM]: 'EDOM',
   [ENOSYS]: 'ENOSYS',

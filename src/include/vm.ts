@@ -10,6 +10,17 @@ export const VM_DATATOP = 0xfffff000;
 export const MINSTACKREGION = 64 * 1024 * 1024;
 export const NO_MEM = 0;
 export const MAP_NONE = 0xfffffffe;
+/**
+ * The PC's memory hole (bytes): video memory from 640 KiB, then adapter ROMs and the BIOS up to 1 MiB. These
+ * frames exist in the machine (they read and write like RAM) but never enter VM's free pool (spec/vm.md §12.3).
+ */
+export const MEM_HOLE_BASE = 0xa0000;
+/** First byte above the memory hole (1 MiB). */
+export const MEM_HOLE_END = 0x100000;
+/** Video memory: the first 128 KiB of the hole (0xA0000–0xBFFFF); colour text mode starts at 0xB8000. */
+export const VIDEO_MEM_BASE = 0xa0000;
+/** Bytes of video memory. */
+export const VIDEO_MEM_BYTES = 0x20000;
 /** PDE index of the first user page table (VM_PROCSTART / 4 MiB). */
 export const USER_PDE_FIRST = 100;
 

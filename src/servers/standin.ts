@@ -1,4 +1,4 @@
-// The boot processes grantvm keeps only for their slots, privileges and memory layout (vfs, memory, log,
+// The boot processes grantvm keeps only for their slots, privileges and memory layout (vfs, log,
 // tty, mfs, pfs; DESIGN.md §4): a message loop that answers every request with ENOSYS, as MINIX does for
 // calls a server does not know, and ignores notifications. Entry point: standInServer.
 import { NOTIFY_MESSAGE } from '../include/com.ts';

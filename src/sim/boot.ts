@@ -3,12 +3,13 @@
 // Entry points: bootTable, layoutBootImage, BootEntry.
 import { makeEndpoint } from '../include/endpoint.ts';
 import type { BootProcImage, VmBootInfo } from '../include/vm.ts';
+import { MEM_HOLE_BASE, MEM_HOLE_END } from '../include/vm.ts';
 import { DEFAULT_SERVICE_SPEC, USER_PRIV_SPEC } from '../include/priv.ts';
 import type { PrivSpec } from '../include/priv.ts';
 import { assert } from '../lib/assert.ts';
 import { MiB, PAGE_SIZE, roundUpPage } from '../lib/units.ts';
 
-export type BootRole = 'pm' | 'vm' | 'rs' | 'ds' | 'init' | 'standin';
+export type BootRole = 'pm' | 'vm' | 'rs' | 'ds' | 'memory' | 'init' | 'standin';
 
 export interface BootEntry {
   slot: number;
@@ -33,7 +34,7 @@ export function bootTable(): BootEntry[] {
     { slot: 0, name: 'pm', role: 'pm', fullVm: false, ...img, priority: 3, priv: ALL },
     { slot: 1, name: 'vfs', role: 'standin', fullVm: false, ...img, priority: 4, priv: ALL },
     { slot: 2, name: 'rs', role: 'rs', fullVm: true, ...img, priority: 3, priv: ALL },
-    { slot: 3, name: 'memory', role: 'standin', fullVm: true, ...img, priority: 4, priv: { ...DEFAULT_SERVICE_SPEC, physRanges: [] } },
+    { slot: 3, name: 'memory', role: 'memory', fullVm: true, ...img, priority: 4, priv: { ...DEFAULT_SERVICE_SPEC, physRanges: [] } },
     { slot: 4, name: 'log', role: 'standin', fullVm: false, ...img, priority: 4, priv: DEFAULT_SERVICE_SPEC },
     { slot: 5, name: 'tty', role: 'standin', fullVm: true, ...img, priority: 4, priv: { ...DEFAULT_SERVICE_SPEC, physRanges: [] } },
     { slot: 6, name: 'ds', role: 'ds', fullVm: true, ...img, priority: 3, priv: DEFAULT_SERVICE_SPEC },
@@ -48,8 +49,9 @@ export function bootTable(): BootEntry[] {
 const vmCallsOf = (e: BootEntry): 'all' | readonly number[] => (e.priv ?? USER_PRIV_SPEC).vmCalls;
 
 /**
- * Places the kernel at 0x1000 and the boot images after it, page-aligned in table order. Images of processes
- * without a page table live in the kernel's identity mapping and must end below 4 MiB.
+ * Places the kernel at 0x1000 and the boot images after it, page-aligned in table order; an image that would
+ * reach into the memory hole (640 KiB–1 MiB) goes above it. Images of processes without a page table live in the
+ * kernel's identity mapping and must end below 4 MiB.
  */
 export function layoutBootImage(table: readonly BootEntry[], ramBytes: number, kernelBytes: number, nrProcs: number): VmBootInfo {
   const kernelBase = 0x1000;
@@ -57,6 +59,7 @@ export function layoutBootImage(table: readonly BootEntry[], ramBytes: number, k
   const procs: BootProcImage[] = [];
   for (const e of table) {
     const pages = e.textPages + e.dataPages + e.stackPages;
+    if (pages > 0 && next < MEM_HOLE_END && next + pages * PAGE_SIZE > MEM_HOLE_BASE) next = MEM_HOLE_END;
     procs.push({
       slot: e.slot,
       endpoint: makeEndpoint(0, e.slot),

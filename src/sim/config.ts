@@ -4,6 +4,7 @@
 import type { TraceSink } from '../include/trace.ts';
 import type { Chooser } from '../kernel/scheduler.ts';
 import type { KProc } from '../kernel/proc.ts';
+import { MEM_HOLE_BASE } from '../include/vm.ts';
 import { KiB, MiB } from '../lib/units.ts';
 
 /**
@@ -19,7 +20,7 @@ export interface SystemConfig {
   ramBytes: number;
   /** Slots in the process table (NR_PROCS). */
   nrProcs: number;
-  /** Bytes the kernel image occupies at the bottom of RAM. */
+  /** Bytes the kernel image occupies at the bottom of RAM, from 0x1000 (at most 636 KiB: it ends below the 640 KiB memory hole). */
   kernelBytes: number;
   /** Seed of every random choice (the 'random' scheduler). */
   seed: number;
@@ -104,7 +105,8 @@ export function resolveConfig(partial: Partial<SystemConfig> = {}): {
   intIn('ramBytes', 4 * MiB, 4 * 1024 * MiB);
   if (config.ramBytes % 4096 !== 0) problems.push('ramBytes must be a multiple of 4096');
   intIn('nrProcs', 16, 1024);
-  intIn('kernelBytes', 4096, 2 * MiB);
+  // The kernel sits at 0x1000 and must end below the memory hole at 640 KiB (spec/vm.md §12.3).
+  intIn('kernelBytes', 4096, MEM_HOLE_BASE - 0x1000);
   intIn('quantum', 1, 1_000_000);
   intIn('tlbEntries', 1, 4096);
   intIn('sparePages', 0, 4096);

@@ -47,7 +47,8 @@ function deathOf(sys: System, label: string): { code: number; signal: number } |
   return sys.rs.services.get(label)?.deaths[0] ?? null;
 }
 
-function exitedWith(sys: System, r: TestReport, label: string, code: number): void {
+/** Checks that the service `label` has exited with status `code` (and no signal). */
+export function exitedWith(sys: System, r: TestReport, label: string, code: number): void {
   const d = deathOf(sys, label);
   r.check(
     `${label} exited with status ${code}`,

@@ -7,6 +7,7 @@ import { bootTable } from './boot.ts';
 import { safecopySuite, safemapSuite, safeperfSuite } from './grantsuites.ts';
 import type { Scenario } from './scenario.ts';
 import { dsSuite } from './dssuite.ts';
+import { memorySuite } from './memsuite.ts';
 
 const boot: Scenario = {
   name: 'boot',
@@ -60,8 +61,8 @@ const vmDemoScenario: Scenario = {
   },
 };
 
-/** The built-in scenarios, in the order `grantvm run` runs them: boot, vm-demo, safecopy, safemap, ds, safeperf. */
-export const builtinScenarios: readonly Scenario[] = [boot, vmDemoScenario, safecopySuite, safemapSuite, dsSuite, safeperfSuite()];
+/** The built-in scenarios, in the order `grantvm run` runs them: boot, vm-demo, safecopy, safemap, ds, memory, safeperf. */
+export const builtinScenarios: readonly Scenario[] = [boot, vmDemoScenario, safecopySuite, safemapSuite, dsSuite, memorySuite, safeperfSuite()];
 
 /** The built-in scenario called `name` (e.g. 'safemap'), or undefined. */
 export function findScenario(name: string): Scenario | undefined {

@@ -5,7 +5,7 @@ import { DS_PROC_NR, INIT_PROC_NR, KERNEL, RS_PROC_NR } from '../include/endpoin
 import { SIGKILL } from '../include/errno.ts';
 import type { TraceEvent, TraceSink } from '../include/trace.ts';
 import type { ExecImage } from '../include/vm.ts';
-import { MINSTACKREGION } from '../include/vm.ts';
+import { MINSTACKREGION, VM_PROCSTART } from '../include/vm.ts';
 import { PhysMem } from '../hw/physmem.ts';
 import { kernelNotify } from '../kernel/ipc.ts';
 import { grantSanityCheck } from '../kernel/system/do_safemap.ts';
@@ -26,6 +26,7 @@ import { createPm } from '../servers/pm/main.ts';
 import type { PmState } from '../servers/pm/main.ts';
 import { createRs } from '../servers/rs/main.ts';
 import type { RsRequest, RsState, ServiceRecord } from '../servers/rs/main.ts';
+import { createMemoryDriver } from '../servers/memory/main.ts';
 import { standInServer } from '../servers/standin.ts';
 import { createVm } from '../servers/vm/main.ts';
 import type { VmState } from '../servers/vm/main.ts';
@@ -156,6 +157,12 @@ export class System {
       vm: vm.program,
       rs: rs.program,
       ds: ds.program,
+      memory: createMemoryDriver({
+        ramBytes: config.ramBytes,
+        kernelBase: boot.kernelBase,
+        kernelBytes: boot.kernelBytes,
+        dataBase: VM_PROCSTART + (table.find((e) => e.role === 'memory')?.textPages ?? 0) * 4096,
+      }),
       init: createInit(this.spawnQueue),
       standin: standInServer,
     };

@@ -1,12 +1,12 @@
-// Models VM's boot (servers/vm/main.c vm_init, i386/pagetable.c pt_init): the free list from the boot memory map,
-// the page-directory-pointer page and spares, and the address spaces of the full-VM boot processes, which adopt
-// their boot images in place. Entry points: bootVm (host side, synchronous), bootKernelCalls (in VM's process).
+// Models VM's boot (servers/vm/main.c vm_init, i386/pagetable.c pt_init): the free list from the boot memory map
+// (the 640 KiB–1 MiB hole never enters it), the page-directory-pointer page and spares, and the address spaces
+// of the full-VM boot processes, which adopt their boot images in place. Entry points: bootVm (host side, synchronous), bootKernelCalls (in VM's process).
 // DIVERGES: the boot images' stack pages are freed and the stack becomes demand-zero (spec/vm.md §9).
 import { SYS_VMCTL, VMCTL_I386_PAGEDIRS, VMCTL_I386_SETCR3, VMCTL_VMINHIBIT_CLEAR, NR_VM_CALLS } from '../../include/com.ts';
 import { OK } from '../../include/errno.ts';
 import type { TraceSink } from '../../include/trace.ts';
 import type { BootProcImage, VmBootInfo } from '../../include/vm.ts';
-import { MAP_NONE, VM_PROCSTART, VM_STACKTOP, VR_ANON, VR_WRITABLE, VRT_HEAP, VRT_NONE } from '../../include/vm.ts';
+import { MAP_NONE, MEM_HOLE_BASE, MEM_HOLE_END, VM_PROCSTART, VM_STACKTOP, VR_ANON, VR_WRITABLE, VRT_HEAP, VRT_NONE } from '../../include/vm.ts';
 import { assert, panic } from '../../lib/assert.ts';
 import { PAGE_SIZE } from '../../lib/units.ts';
 import type { PhysMem } from '../../hw/physmem.ts';
@@ -62,7 +62,7 @@ export function bootVm(config: VmConfig, boot: VmBootInfo, mem: PhysMem, trace: 
     shouldFail,
   });
   const reserved = reservedRanges(boot, nPages);
-  addFreeRanges(alloc, boot, nPages);
+  addFreeRanges(alloc, reserved, boot, nPages);
   alloc.chargeBootNodes({ reserve: () => slab.nodeForFreeList(), release: () => { slab.freeNode(); }, adoptPage: (f) => { slab.adoptNodePage(f); } });
   const vm: Vm = {
     config,
@@ -93,31 +93,35 @@ export function bootVm(config: VmConfig, boot: VmBootInfo, mem: PhysMem, trace: 
   return vm;
 }
 
-/** Page 0, the kernel image and the non-full-VM boot images stay reserved for good. */
+/**
+ * Page 0, the kernel image, the non-full-VM boot images and the memory hole (640 KiB–1 MiB: video memory, ROMs,
+ * BIOS) stay reserved for good.
+ */
 function reservedRanges(boot: VmBootInfo, nPages: number): { page: number; pages: number }[] {
   const kernelFirst = Math.floor(boot.kernelBase / PAGE_SIZE);
   const out = [{ page: 0, pages: 1 }];
   if (boot.kernelBytes > 0) out.push({ page: kernelFirst, pages: Math.ceil(boot.kernelBytes / PAGE_SIZE) });
-  assert(boot.kernelBase + boot.kernelBytes <= BIG_PAGE_BYTES, 'VM boot: the kernel must fit below 4 MiB');
+  assert(boot.kernelBase + boot.kernelBytes <= MEM_HOLE_BASE, 'VM boot: the kernel must end below the memory hole at 640 KiB');
   for (const b of boot.procs) {
     if (b.fullVm || imagePages(b) === 0) continue;
     assert(b.base % PAGE_SIZE === 0 && b.base + imagePages(b) * PAGE_SIZE <= BIG_PAGE_BYTES, () => `VM boot: image of ${b.name} must lie page-aligned below 4 MiB`);
     out.push({ page: b.base / PAGE_SIZE, pages: imagePages(b) });
   }
+  const holeFirst = MEM_HOLE_BASE / PAGE_SIZE;
+  const holeEnd = Math.min(MEM_HOLE_END / PAGE_SIZE, nPages);
+  if (holeEnd > holeFirst) out.push({ page: holeFirst, pages: holeEnd - holeFirst });
   for (const r of out) assert(r.page + r.pages <= nPages, () => `VM boot: reserved pages ${r.page}+${r.pages} outside RAM`);
   return out;
 }
 
-/** Everything but page 0, the kernel and every boot image is free. */
-function addFreeRanges(alloc: PhysAlloc, boot: VmBootInfo, nPages: number): void {
-  const taken: [number, number][] = [[0, 1]];
-  const kf = Math.floor(boot.kernelBase / PAGE_SIZE);
-  taken.push([kf, kf + Math.ceil(boot.kernelBytes / PAGE_SIZE)]);
-  for (const b of boot.procs) if (imagePages(b) > 0) taken.push([b.base / PAGE_SIZE, b.base / PAGE_SIZE + imagePages(b)]);
+/** Everything but the reserved ranges and the full-VM boot images (adopted in place later) is free. */
+function addFreeRanges(alloc: PhysAlloc, reserved: readonly { page: number; pages: number }[], boot: VmBootInfo, nPages: number): void {
+  const taken: [number, number][] = reserved.map((r) => [r.page, r.page + r.pages]);
+  for (const b of boot.procs) if (b.fullVm && imagePages(b) > 0) taken.push([b.base / PAGE_SIZE, b.base / PAGE_SIZE + imagePages(b)]);
   taken.sort((a, b) => a[0] - b[0]);
   let cur = 0;
   for (const [a, e] of taken) {
-    assert(a >= cur, () => `VM boot: boot images overlap at page ${a}`);
+    assert(a >= cur, () => `VM boot: boot images overlap each other, the kernel or the memory hole at page ${a}`);
     if (a > cur) alloc.addBootRange(cur, a - cur);
     cur = Math.max(cur, e);
   }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { NO_MEM, PAF_ALIGN64K, PAF_LOWER16MB, PAF_LOWER1MB } from '../../../../src/include/vm.ts';
 import { Panic } from '../../../../src/lib/assert.ts';
+import { PhysMem } from '../../../../src/hw/physmem.ts';
+import { PhysAlloc } from '../../../../src/servers/vm/alloc.ts';
 import { unitVm } from './helpers.ts';
 
 describe('VM free list (alloc.c)', () => {
@@ -15,6 +17,8 @@ describe('VM free list (alloc.c)', () => {
       got.add(f);
     }
     expect(got.has(0)).toBe(false);
+    // The memory hole 640 KiB–1 MiB (pages 160-255) is never handed out (vm.md §12.3).
+    expect([...got].some((f) => f >= 160 && f < 256)).toBe(false);
     expect(u.vm.alloc.freeCount).toBe(0);
   });
 
@@ -42,20 +46,29 @@ describe('VM free list (alloc.c)', () => {
     expect(a.freeCount).toBeGreaterThan(1000);
   });
 
-  it('§11.4 LOWER1MB likewise at 1 MiB', () => {
+  it('§11.4 LOWER1MB takes the bottom of the lowest fitting range and never reaches past 640 KiB after boot', () => {
     const u = unitVm();
     const a = u.vm.alloc;
     const r0 = a.ranges()[0];
     if (r0 === undefined) throw new Error('no range');
     expect(a.allocPages(1, PAF_LOWER1MB)).toBe(r0.addr);
-    const big = a.ranges().find((r) => r.addr < 256 && r.addr + r.size > 256);
-    if (big === undefined) throw new Error('expected a range across 1 MiB');
-    const below = 256 - big.addr;
-    expect(a.ranges().every((r) => r.addr >= big.addr || r.size < below)).toBe(true);
-    expect(a.allocPages(below + 1, PAF_LOWER1MB)).toBe(NO_MEM);
-    expect(a.allocPages(below, PAF_LOWER1MB)).toBe(big.addr);
+    // The memory hole (pages 160-255) never enters the pool: no free range reaches into it (vm.md §12.3).
+    expect(a.ranges().every((r) => r.addr + r.size <= 160 || r.addr >= 256)).toBe(true);
+    const low = a.ranges().filter((r) => r.addr < 256);
+    const largest = low.reduce((m, r) => (r.size > m.size ? r : m));
+    // More than any range below 640 KiB holds: ENOMEM, though megabytes are free above 1 MiB.
+    expect(a.allocPages(largest.size + 1, PAF_LOWER1MB)).toBe(NO_MEM);
+    expect(a.allocPages(largest.size, PAF_LOWER1MB)).toBe(largest.addr);
     // Pages taken behind VM's back: the conservation check notices them.
     expect(() => u.state.sanityCheck()).toThrow(/E16/);
+  });
+
+  it('§11.4 LOWER1MB never crosses 1 MiB: a range straddling it gives only the pages below', () => {
+    const a = new PhysAlloc(512, new PhysMem(2 * 1024 * 1024), { sanity: true, shouldFail: () => false });
+    a.addBootRange(200, 100);
+    expect(a.allocPages(57, PAF_LOWER1MB)).toBe(NO_MEM);
+    expect(a.allocPages(56, PAF_LOWER1MB)).toBe(200);
+    expect(a.freeCount).toBe(44);
   });
 
   it('§11.5 ALIGN64K gives a 64 KiB-aligned base and lowers the free count by exactly n', () => {
