@@ -11,6 +11,7 @@ import { faultsCommand } from './commands/faults.ts';
 import { UsageError, parseCount, parseSeed, parseSize, parseStep } from './options.ts';
 import { ConfigError } from '../sim/system.ts';
 import { parsePort, uiCommand } from './commands/ui.ts';
+import { exerciseCommand } from './commands/exercise.ts';
 
 /** Options every command that boots a system accepts. */
 export function withSystemOptions(cmd: Command): Command {
@@ -79,6 +80,18 @@ export function buildProgram(): Command {
     .option('--every-command', 'check invariants after every command instead of every kernel entry (faster)')
     .option('--shrink <n>', 'shrink attempts per failure (default 300)', parseCount)
     .action(fuzzCommand);
+  program
+    .command('exercise')
+    .description('a problem generated from a seed and solved by the model (page walk, grants, COW, safemap, allocator, DS)')
+    .argument('[topic]', 'the topic (--list names them)')
+    .option('--list', 'name the topics with one line each')
+    .option('--seed <n>', 'seed of the problem (default 1)', parseSeed)
+    .option('--level <n>', 'difficulty level (default 1)', parseCount)
+    .option('--answers', 'print the answers with why, from what the model did')
+    .option('--count <k>', 'problems of seeds N, N+1, ... (default 1)', parseCount)
+    .addOption(new Option('--format <format>', 'text, md (a problem or answer sheet) or json').choices(['text', 'md', 'json']).default('text'))
+    .option('--check <file>', "mark a student's answers: a JSON object of question id → answer")
+    .action(exerciseCommand);
   return program;
 }
 
