@@ -1,10 +1,11 @@
 // The exercise topics (issue 16) and the one entry point that generates a problem by name. Adding a topic is one
 // file exporting a Topic and one line here. Entry points: TOPICS, findTopic, generateExercise, generateSheet.
 import { allocTopic } from './alloc.ts';
+import { pagewalkTopic } from './pagewalk.ts';
 import type { Exercise, Topic } from './types.ts';
 
 /** Every topic, in the order `grantvm exercise --list` shows them. */
-export const TOPICS: readonly Topic[] = [allocTopic];
+export const TOPICS: readonly Topic[] = [pagewalkTopic, allocTopic];
 
 /** The topic of that name, or undefined. */
 export const findTopic = (name: string): Topic | undefined => TOPICS.find((t) => t.name === name);
