@@ -35,7 +35,10 @@ export interface PagewalkGivens {
 const MMAP_PAGES = 8;
 
 /** The program: mmap 8 pages, write some, fork a child that exits (all become read-only COW), write some again. */
-async function buildProcess(sys: System, rng: Rng): Promise<{ dirFrame: number; base: number; pages: number[] }> {
+async function buildProcess(
+  sys: System,
+  rng: Rng,
+): Promise<{ dirFrame: number; base: number; pages: number[] }> {
   const first = distinctInts(rng, 5, 0, MMAP_PAGES);
   const again = first.slice(0, 2);
   let base = -1;
@@ -53,7 +56,11 @@ async function buildProcess(sys: System, rng: Rng): Promise<{ dirFrame: number; 
   await sys.run();
   const kp = sys.kernel.liveProc(h.endpoint ?? -1);
   assert(kp !== null && base > 0, 'pagewalk: the program did not set up its pages');
-  return { dirFrame: kp.dirFrame, base, pages: [...first, ...Array.from({ length: MMAP_PAGES }, (_, i) => i).filter((i) => !first.includes(i))] };
+  return {
+    dirFrame: kp.dirFrame,
+    base,
+    pages: [...first, ...Array.from({ length: MMAP_PAGES }, (_, i) => i).filter((i) => !first.includes(i))],
+  };
 }
 
 /** Six accesses: mapped pages (written, read-only, untouched), the kernel's 4 MiB page, an empty directory slot. */
@@ -70,7 +77,11 @@ function chooseAccesses(rng: Rng, base: number, level: number): { vaddr: number;
 }
 
 /** The directory and table entries the walks read, with one neighbour either side in each page table. */
-function visibleEntries(sys: System, dirFrame: number, accesses: readonly { vaddr: number }[]): Pick<PagewalkGivens, 'dir' | 'tables'> {
+function visibleEntries(
+  sys: System,
+  dirFrame: number,
+  accesses: readonly { vaddr: number }[],
+): Pick<PagewalkGivens, 'dir' | 'tables'> {
   const dirIdx = [...new Set(accesses.map((a) => pdeIndex(a.vaddr)))].sort((a, b) => a - b);
   const dir = dirIdx.map((index) => ({ index, value: sys.mem.pteRead(dirFrame, index) }));
   const tables = dir
@@ -79,27 +90,50 @@ function visibleEntries(sys: System, dirFrame: number, accesses: readonly { vadd
       const frame = d.value >>> 12;
       const want = new Set<number>();
       for (const a of accesses)
-        if (pdeIndex(a.vaddr) === d.index) for (const i of [-1, 0, 1]) want.add(Math.min(1023, Math.max(0, pteIndex(a.vaddr) + i)));
-      const entries = [...want].sort((a, b) => a - b).map((index) => ({ index, value: sys.mem.pteRead(frame, index) }));
+        if (pdeIndex(a.vaddr) === d.index)
+          for (const i of [-1, 0, 1]) want.add(Math.min(1023, Math.max(0, pteIndex(a.vaddr) + i)));
+      const entries = [...want]
+        .sort((a, b) => a - b)
+        .map((index) => ({ index, value: sys.mem.pteRead(frame, index) }));
       return { frame, entries };
     });
   return { dir, tables };
 }
 
 const flagText = (v: number): string =>
-  [['P', PTE.P], ['W', PTE.W], ['U', PTE.U], ['PS', PTE.PS]].filter(([, b]) => (v & Number(b)) !== 0).map(([n]) => n).join(' ') || 'none';
+  [
+    ['P', PTE.P],
+    ['W', PTE.W],
+    ['U', PTE.U],
+    ['PS', PTE.PS],
+  ]
+    .filter(([, b]) => (v & Number(b)) !== 0)
+    .map(([n]) => n)
+    .join(' ') || 'none';
 
 /** The model's answer for one access: the MMU's translate, and for a protection fault whether U or W was missing. */
 function solve(sys: System, dirFrame: number, a: { vaddr: number; write: boolean }): Answer {
   const pde = sys.mem.pteRead(dirFrame, pdeIndex(a.vaddr));
-  const pte = (pde & PTE.P) !== 0 && (pde & PTE.PS) === 0 ? sys.mem.pteRead(pde >>> 12, pteIndex(a.vaddr)) : null;
-  const steps = `PDE[${hex(pdeIndex(a.vaddr))}] = ${hex(pde, 8)} (${flagText(pde)})` + (pte === null ? '' : `, PTE[${hex(pteIndex(a.vaddr))}] = ${hex(pte, 8)} (${flagText(pte)})`);
+  const pte =
+    (pde & PTE.P) !== 0 && (pde & PTE.PS) === 0 ? sys.mem.pteRead(pde >>> 12, pteIndex(a.vaddr)) : null;
+  const steps =
+    `PDE[${hex(pdeIndex(a.vaddr))}] = ${hex(pde, 8)} (${flagText(pde)})` +
+    (pte === null ? '' : `, PTE[${hex(pteIndex(a.vaddr))}] = ${hex(pte, 8)} (${flagText(pte)})`);
   const t = translate(sys.mem, dirFrame, a.vaddr, a.write, true);
-  if (t.ok) return { id: '', value: hex(t.pa), why: `${steps}: frame ${hex(t.pa >>> 12)} + offset ${hex(a.vaddr & 0xfff)}` };
+  if (t.ok)
+    return {
+      id: '',
+      value: hex(t.pa),
+      why: `${steps}: frame ${hex(t.pa >>> 12)} + offset ${hex(a.vaddr & 0xfff)}`,
+    };
   if (!t.fault.present) return { id: '', value: 'fault: absent', why: `${steps}: a level is not present` };
   const userRead = translate(sys.mem, dirFrame, a.vaddr, false, true).ok;
   return userRead
-    ? { id: '', value: 'fault: read-only', why: `${steps}: W is clear at some level (a copy-on-write page since the fork)` }
+    ? {
+        id: '',
+        value: 'fault: read-only',
+        why: `${steps}: W is clear at some level (a copy-on-write page since the fork)`,
+      }
     : { id: '', value: 'fault: supervisor', why: `${steps}: U is clear (the kernel's 4 MiB page)` };
 }
 
@@ -115,7 +149,16 @@ export async function pagewalkExercise(seed: number, level: number): Promise<Exe
     text: `user ${a.write ? 'write' : 'read'} at ${hex(a.vaddr, 8)}: physical address (hex), or fault: absent | read-only | supervisor?`,
   }));
   const answers = accesses.map((a, i) => ({ ...solve(sys, dirFrame, a), id: String(i + 1) }));
-  return { topic: 'pagewalk', seed, level, title: 'Walk the page tables', statement: statement(givens), questions, answers, givens };
+  return {
+    topic: 'pagewalk',
+    seed,
+    level,
+    title: 'Walk the page tables',
+    statement: statement(givens),
+    questions,
+    answers,
+    givens,
+  };
 }
 
 function statement(g: PagewalkGivens): Block[] {
@@ -142,7 +185,8 @@ function statement(g: PagewalkGivens): Block[] {
 /** The page-walk topic. */
 export const pagewalkTopic: Topic = {
   name: 'pagewalk',
-  summary: 'page walk: hex page directory and tables; translate user reads (and writes) or say why they fault',
+  summary:
+    'page walk: hex page directory and tables; translate user reads (and writes) or say why they fault',
   levels: 2,
   generate: pagewalkExercise,
 };

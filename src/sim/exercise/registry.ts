@@ -2,10 +2,11 @@
 // file exporting a Topic and one line here. Entry points: TOPICS, findTopic, generateExercise, generateSheet.
 import { allocTopic } from './alloc.ts';
 import { pagewalkTopic } from './pagewalk.ts';
+import { dsTopic } from './ds.ts';
 import type { Exercise, Topic } from './types.ts';
 
 /** Every topic, in the order `grantvm exercise --list` shows them. */
-export const TOPICS: readonly Topic[] = [pagewalkTopic, allocTopic];
+export const TOPICS: readonly Topic[] = [pagewalkTopic, allocTopic, dsTopic];
 
 /** The topic of that name, or undefined. */
 export const findTopic = (name: string): Topic | undefined => TOPICS.find((t) => t.name === name);
