@@ -52,7 +52,7 @@ function readAnswers(file: string): Record<string, unknown> {
 
 function printSheet(list: readonly Exercise[], format: string, answers: boolean): void {
   if (format === 'json') {
-    const out = answers ? list : list.map(({ answers: _, ...rest }) => rest);
+    const out = answers ? list : list.map((e) => ({ ...e, answers: [] }));
     console.log(JSON.stringify(out, null, 2));
   } else if (format === 'md') console.log(answers ? answerSheet(list) : problemSheet(list));
   else console.log(list.map((e) => exerciseText(e, answers)).join('\n\n'));

@@ -101,7 +101,7 @@ const opText = (o: DsOp): string => {
 /** Runs one call in its actor; its answer and why, from DS's tables and trace around it. */
 async function runOp(sys: System, actor: Driven, o: DsOp): Promise<{ value: string; why: string } | null> {
   const entry = (key: string) => sys.ds.entries().find((e) => e.key === key && e.type === 'U32');
-  const before = o.op === 'check' ? undefined : entry(o.key);
+  const before = o.op === 'check' || o.op === 'subscribe' ? undefined : entry(o.key);
   const held =
     before === undefined ? 'no u32 entry of that key exists' : `the entry is owned by ${before.owner}`;
   if (o.op === 'subscribe') {
@@ -119,7 +119,7 @@ async function runOp(sys: System, actor: Driven, o: DsOp): Promise<{ value: stri
   if (o.op === 'retrieve') {
     const r = await actor.do((p) => dsRetrieveU32(p, o.key));
     return r.result === OK
-      ? { value: String(r.value), why: `${held}` }
+      ? { value: String(r.value), why: held }
       : {
           value: errnoName(r.result),
           why: `${held}${before !== undefined ? ' with DSF_PRIV_RETRIEVE' : ''}`,

@@ -9,7 +9,7 @@ import type { Rng } from '../../lib/rng.ts';
 import { assert } from '../../lib/assert.ts';
 import { vmMmap } from '../../libsys/vm.ts';
 import type { System } from '../system.ts';
-import { bootSmall, distinctInts, exerciseRng, hex, pick } from './common.ts';
+import { bootSmall, distinctInts, exerciseRng, hex } from './common.ts';
 import type { Answer, Block, Exercise, Question, Topic } from './types.ts';
 
 /** One table entry as printed: its index and its 32-bit value. */
