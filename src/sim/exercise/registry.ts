@@ -4,10 +4,11 @@ import { allocTopic } from './alloc.ts';
 import { pagewalkTopic } from './pagewalk.ts';
 import { dsTopic } from './ds.ts';
 import { cowforkTopic } from './cowfork.ts';
+import { grantsTopic } from './grants.ts';
 import type { Exercise, Topic } from './types.ts';
 
 /** Every topic, in the order `grantvm exercise --list` shows them. */
-export const TOPICS: readonly Topic[] = [pagewalkTopic, cowforkTopic, allocTopic, dsTopic];
+export const TOPICS: readonly Topic[] = [pagewalkTopic, grantsTopic, cowforkTopic, allocTopic, dsTopic];
 
 /** The topic of that name, or undefined. */
 export const findTopic = (name: string): Topic | undefined => TOPICS.find((t) => t.name === name);
