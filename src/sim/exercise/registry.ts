@@ -5,10 +5,18 @@ import { pagewalkTopic } from './pagewalk.ts';
 import { dsTopic } from './ds.ts';
 import { cowforkTopic } from './cowfork.ts';
 import { grantsTopic } from './grants.ts';
+import { cowsafecopyTopic } from './cowsafecopy.ts';
 import type { Exercise, Topic } from './types.ts';
 
 /** Every topic, in the order `grantvm exercise --list` shows them. */
-export const TOPICS: readonly Topic[] = [pagewalkTopic, grantsTopic, cowforkTopic, allocTopic, dsTopic];
+export const TOPICS: readonly Topic[] = [
+  pagewalkTopic,
+  grantsTopic,
+  cowforkTopic,
+  cowsafecopyTopic,
+  allocTopic,
+  dsTopic,
+];
 
 /** The topic of that name, or undefined. */
 export const findTopic = (name: string): Topic | undefined => TOPICS.find((t) => t.name === name);
