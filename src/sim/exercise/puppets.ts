@@ -3,6 +3,8 @@
 // name. Exercises use it to play a script (fork, write, exit, safemap, ...) on the real system. Entry points: Puppets.
 import { ANY, SYSTEM } from '../../include/endpoint.ts';
 import { kernelNotify } from '../../kernel/ipc.ts';
+import { makeSystemPriv } from '../../kernel/priv.ts';
+import { RTS } from '../../kernel/proc.ts';
 import { assert } from '../../lib/assert.ts';
 import type { Program, Proc } from '../../libsys/proc.ts';
 import type { System } from '../system.ts';
@@ -28,12 +30,22 @@ export class Puppets {
     };
   }
 
-  /** Starts a user program named `name` through init and runs the system until idle. */
-  async spawn(name: string, image?: { data?: number }): Promise<void> {
-    const h = this.sys.spawn(this.program(name), { name, ...(image !== undefined ? { image } : {}) });
+  /**
+   * Starts a user program named `name` through init and runs the system until idle; `system` promotes it to a
+   * system process with every kernel and VM call (grant calls need one), as drivenActor does.
+   */
+  async spawn(name: string, system = false): Promise<void> {
+    const h = this.sys.spawn(this.program(name), { name });
     await this.sys.run();
-    assert(h.endpoint !== null && h.endpoint >= 0, `puppet ${name} did not start`);
-    this.eps.set(name, h.endpoint);
+    const kp = this.sys.kernel.liveProc(h.endpoint ?? -1);
+    assert(kp !== null, `puppet ${name} did not start`);
+    if (system)
+      kp.priv = makeSystemPriv(this.sys.kernel.newPrivId(), {
+        ipcTo: 'all',
+        kernelCalls: 'all',
+        vmCalls: 'all',
+      });
+    this.eps.set(name, kp.endpoint);
   }
 
   /** Runs `fn` in puppet `name` and the system until idle; fn's value, or null if it did not finish (an exit). */
@@ -51,10 +63,19 @@ export class Puppets {
     return (out as { v: T } | null)?.v ?? null;
   }
 
-  /** Puppet `parent` forks puppet `child`; the child's endpoint (negative errno if the fork failed). */
+  /**
+   * Puppet `parent` forks puppet `child`; the child's endpoint (negative errno if the fork failed). The child of a
+   * system process is held (RTS_NO_PRIV) until its parent's sys_privctl lets it run: the host does that here.
+   */
   async fork(parent: string, child: string): Promise<number> {
     const ep = (await this.do(parent, (p) => p.fork(this.program(child), child))) ?? -1;
-    if (ep >= 0) this.eps.set(child, ep);
+    const kp = this.sys.kernel.liveProc(ep);
+    if (kp === null) return ep;
+    this.eps.set(child, ep);
+    if ((kp.rts & RTS.NO_PRIV) !== 0) {
+      this.sys.kernel.clearRts(kp, RTS.NO_PRIV);
+      await this.sys.run();
+    }
     return ep;
   }
 

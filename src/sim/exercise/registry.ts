@@ -6,6 +6,7 @@ import { dsTopic } from './ds.ts';
 import { cowforkTopic } from './cowfork.ts';
 import { grantsTopic } from './grants.ts';
 import { cowsafecopyTopic } from './cowsafecopy.ts';
+import { safemapTopic } from './safemap.ts';
 import type { Exercise, Topic } from './types.ts';
 
 /** Every topic, in the order `grantvm exercise --list` shows them. */
@@ -14,6 +15,7 @@ export const TOPICS: readonly Topic[] = [
   grantsTopic,
   cowforkTopic,
   cowsafecopyTopic,
+  safemapTopic,
   allocTopic,
   dsTopic,
 ];
