@@ -29,6 +29,6 @@ export function distinctInts(rng: Rng, n: number, lo: number, hi: number): numbe
   return out;
 }
 
-/** A freshly booted 16 MiB system, sanity off, trace in memory: cheap enough for a hundred problems. */
+/** A freshly booted 8 MiB system with 32 process slots, sanity off, trace in memory: cheap enough for a hundred problems. */
 export const bootSmall = (): Promise<System> =>
-  createSystem({ ramBytes: 16 * MiB, sanity: 'off', trace: 'memory' });
+  createSystem({ ramBytes: 8 * MiB, nrProcs: 32, sanity: 'off', trace: 'memory' });
