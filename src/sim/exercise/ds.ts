@@ -200,7 +200,7 @@ function statement(g: DsGivens): Block[] {
         'Entries are identified by key (all u32 here); the publisher owns an entry; publishing an existing key needs DSF_OVERWRITE (EEXIST otherwise) and moves ownership; ' +
         'only the owner may delete (EPERM), a missing entry is ESRCH; DSF_PRIV_RETRIEVE lets only the owner retrieve. A subscription is a whole-key regular expression; ' +
         'every successful publish or delete of a matching key marks its slot pending (a delete clears the mark), DSF_INITIAL marks every existing match at once; ' +
-        'ds_check reports and clears the lowest pending slot and answers ENOENT when none is left.',
+        'ds_check reports and clears the lowest pending slot, answers ENOENT when none is left, and ESRCH to a service that has not subscribed (the loop then reports ESRCH).',
     },
     {
       kind: 'table',
