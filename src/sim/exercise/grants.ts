@@ -78,6 +78,8 @@ export interface GrantsGivens {
 
 const DATA_BYTES = 64;
 const DST = 0x800;
+/** The byte a safecopyto sends. */
+export const FILL = 0xee;
 
 type Grants = { actors: Map<GrantActor, Driven>; ids: { granter: GrantActor; id: number }[] };
 
@@ -169,6 +171,7 @@ async function runCall(sys: System, g: Grants, c: CopyCall): Promise<Omit<Answer
   assert(me !== undefined && granter !== undefined, 'grants exercise: unknown actor');
   const from = sys.trace.length;
   const r = await me.do(async (p, buf) => {
+    if (c.dir === 'to') await p.write(buf + DST, new Uint8Array(c.bytes).fill(FILL));
     const res =
       c.dir === 'from'
         ? await p.sys.safecopyFrom(granter.ep, c.gid, c.offset, buf + DST, c.bytes)
@@ -304,7 +307,7 @@ function statement(g: GrantsGivens): Block[] {
       kind: 'text',
       text:
         'Services ana, bob and cat have grant tables (generational ids: id = seq << 20 | slot; revoking a grant clears its flags and adds 1 to its seq). ' +
-        "Offsets and lengths are decimal, in ana's buffer, whose first bytes are shown in hex. safecopyfrom needs READ, safecopyto WRITE; only the last entry of an indirect chain gives rights and range; " +
+        "Offsets and lengths are decimal, in ana's buffer, whose first bytes are shown in hex. safecopyfrom needs READ; safecopyto needs WRITE and sends bytes of 0xee; only the last entry of an indirect chain gives rights and range; " +
         "each entry must be USED and VALID, carry the id's seq, and name the caller (or the previous granter) or ANY as grantee; offset+bytes must fit in len; " +
         'only VFS may issue magic grants. Errors: EINVAL (bad granter or id), EPERM (everything else).',
     },
