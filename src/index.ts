@@ -42,6 +42,10 @@ export type { FrameInfo, FrameRef, FrameRun, VmSnapshot } from './servers/vm/sta
 export type { MapRecord } from './kernel/system/do_safemap.ts';
 export { memoryPicture, PICTURE_LEGEND } from './sim/picture.ts';
 export { toJsonLines, toChromeTrace, traceHash } from './sim/trace.ts';
+export { TOPICS, findTopic, generateExercise, generateSheet } from './sim/exercise/registry.ts';
+export { exerciseText, problemSheet, answerSheet, normaliseAnswer, checkAnswers } from './sim/exercise/render.ts';
+export type { Exercise, Topic, Block, Question, Answer } from './sim/exercise/types.ts';
+export type { Mark } from './sim/exercise/render.ts';
 export type { TraceEvent, TraceKind, TraceSink } from './include/trace.ts';
 export type { ServiceRecord, RestartPolicy } from './servers/rs/main.ts';
 export type { PrivSpec } from './include/priv.ts';

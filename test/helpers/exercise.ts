@@ -5,7 +5,11 @@ import { expect } from 'vitest';
 import type { Exercise } from '../../src/sim/exercise/types.ts';
 
 /** Seeds 1..n of one generator at one level. */
-export async function sweep<G>(generate: (seed: number, level: number) => Promise<Exercise<G>> | Exercise<G>, level: number, n: number): Promise<Exercise<G>[]> {
+export async function sweep<G>(
+  generate: (seed: number, level: number) => Promise<Exercise<G>> | Exercise<G>,
+  level: number,
+  n: number,
+): Promise<Exercise<G>[]> {
   const out: Exercise<G>[] = [];
   for (let seed = 1; seed <= n; seed++) out.push(await generate(seed, level));
   return out;
@@ -28,7 +32,10 @@ export function expectSweepValid(list: readonly Exercise[]): void {
 }
 
 /** The model's answers equal `expected` (question id → value) for every seed. */
-export function expectAnswers<G>(list: readonly Exercise<G>[], solve: (givens: G) => Record<string, string>): void {
+export function expectAnswers<G>(
+  list: readonly Exercise<G>[],
+  solve: (givens: G) => Record<string, string>,
+): void {
   for (const e of list) {
     const want = solve(e.givens);
     const got = Object.fromEntries(e.answers.map((a) => [a.id, a.value]));

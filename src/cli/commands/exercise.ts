@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { TOPICS, findTopic, generateExercise, generateSheet } from '../../sim/exercise/registry.ts';
 import { answerSheet, checkAnswers, exerciseText, problemSheet } from '../../sim/exercise/render.ts';
 import type { Exercise, Topic } from '../../sim/exercise/types.ts';
+import type { Mark } from '../../sim/exercise/render.ts';
 import { UsageError } from '../options.ts';
 import { color, table } from '../format.ts';
 
@@ -58,7 +59,7 @@ function printSheet(list: readonly Exercise[], format: string, answers: boolean)
   else console.log(list.map((e) => exerciseText(e, answers)).join('\n\n'));
 }
 
-function printCheck(e: Exercise, marks: readonly { id: string; right: boolean }[]): void {
+function printCheck(e: Exercise, marks: readonly Mark[]): void {
   console.log(
     table(
       ['question', 'your answer'],

@@ -73,11 +73,16 @@ export function normaliseAnswer(text: string): string {
     .replace(/\b0x[0-9a-f]+\b|\b\d+\b/g, (n) => String(Number(n)));
 }
 
+/** One question marked by {@link checkAnswers}. */
+export interface Mark {
+  /** The question's id. */
+  id: string;
+  /** The student's answer equals the model's (after {@link normaliseAnswer}). */
+  right: boolean;
+}
+
 /** Which of a student's answers (question id → answer) are right; a question not answered is wrong. */
-export function checkAnswers(
-  e: Exercise,
-  given: Readonly<Record<string, unknown>>,
-): { id: string; right: boolean }[] {
+export function checkAnswers(e: Exercise, given: Readonly<Record<string, unknown>>): Mark[] {
   return e.answers.map((a) => {
     const g = given[a.id];
     const text = typeof g === 'string' || typeof g === 'number' ? String(g) : null;

@@ -37,7 +37,8 @@ describe('exerciseCommand', () => {
 
   it('--list names every topic with its levels', async () => {
     const text = await run(undefined, { list: true });
-    for (const t of ['pagewalk', 'grants', 'cowfork', 'cowsafecopy', 'safemap', 'alloc', 'ds']) expect(text).toMatch(new RegExp(`^${t}\\s+2\\s`, 'm'));
+    for (const t of ['pagewalk', 'grants', 'cowfork', 'cowsafecopy', 'safemap', 'alloc', 'ds'])
+      expect(text).toMatch(new RegExp(`^${t}\\s+2\\s`, 'm'));
   });
 
   it('a Markdown problem sheet has no answers; the answer sheet has them for the same problems', async () => {
@@ -51,16 +52,26 @@ describe('exerciseCommand', () => {
   });
 
   it('--format json is the plain data, answers only with --answers', async () => {
-    const plain = JSON.parse(await run('alloc', { format: 'json' })) as { answers: unknown[]; givens: unknown }[];
+    const plain = JSON.parse(await run('alloc', { format: 'json' })) as {
+      answers: unknown[];
+      givens: unknown;
+    }[];
     expect(plain[0]?.answers).toEqual([]);
     expect(plain[0]?.givens).toEqual(allocExercise(1, 1).givens);
-    const full = JSON.parse(await run('alloc', { format: 'json', answers: true })) as { answers: unknown[] }[];
+    const full = JSON.parse(await run('alloc', { format: 'json', answers: true })) as {
+      answers: unknown[];
+    }[];
     expect(full[0]?.answers).toEqual(allocExercise(1, 1).answers);
   });
 
   it('--check marks each answer, loosely compared, and sets exit code 1 unless all are right', async () => {
     const e = allocExercise(1, 1);
-    const right = Object.fromEntries(e.answers.map((a) => [a.id, a.value.toUpperCase().replace(/0X([0-9A-F]+)/g, (_, h: string) => String(parseInt(h, 16)))]));
+    const right = Object.fromEntries(
+      e.answers.map((a) => [
+        a.id,
+        a.value.toUpperCase().replace(/0X([0-9A-F]+)/g, (_, h: string) => String(parseInt(h, 16))),
+      ]),
+    );
     const ok = await run('alloc', { check: answerFile(JSON.stringify(right)) });
     expect(ok).toContain(`${e.answers.length} of ${e.answers.length} right`);
     expect(process.exitCode).toBeUndefined();

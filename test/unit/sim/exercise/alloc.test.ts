@@ -12,7 +12,7 @@ const hex = (n: number): string => `0x${n.toString(16)}`;
 function freeInto(free: PageRange[], addr: number, size: number): void {
   free.push({ addr, size });
   free.sort((a, b) => a.addr - b.addr);
-  for (let i = 0; i + 1 < free.length; ) {
+  for (let i = 0; i + 1 < free.length;) {
     const a = free[i];
     const b = free[i + 1];
     if (a !== undefined && b !== undefined && a.addr + a.size === b.addr) {

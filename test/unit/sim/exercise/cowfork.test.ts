@@ -12,7 +12,9 @@ function solve(g: CowforkGivens): Record<string, string> {
   const procs = new Map<string, Page[]>();
   procs.set(
     'P',
-    Array.from({ length: g.pages }, (_, i) => (g.written.includes(i) ? { block: { rc: 1 }, writable: true } : null)),
+    Array.from({ length: g.pages }, (_, i) =>
+      g.written.includes(i) ? { block: { rc: 1 }, writable: true } : null,
+    ),
   );
   const out: Record<string, string> = {};
   g.steps.forEach((s, i) => {
@@ -23,7 +25,10 @@ function solve(g: CowforkGivens): Record<string, string> {
         p.block.rc++;
         p.writable = false;
       }
-      procs.set(s.child, pages.map((p) => (p === null ? null : { block: p.block, writable: false })));
+      procs.set(
+        s.child,
+        pages.map((p) => (p === null ? null : { block: p.block, writable: false })),
+      );
     } else if (s.op === 'exit') {
       for (const p of pages) if (p !== null) p.block.rc--;
       procs.delete(s.who);
@@ -45,7 +50,9 @@ function solve(g: CowforkGivens): Record<string, string> {
       out[String(i + 1)] = v;
     }
   });
-  const blocks = new Set([...procs.values()].flatMap((ps) => ps.flatMap((p) => (p === null ? [] : [p.block]))));
+  const blocks = new Set(
+    [...procs.values()].flatMap((ps) => ps.flatMap((p) => (p === null ? [] : [p.block]))),
+  );
   out.frames = String(blocks.size);
   (procs.get('P') ?? []).forEach((p, i) => {
     out[`ref${i}`] = String(p?.block.rc ?? 0);
@@ -63,7 +70,8 @@ describe('exercise cowfork', () => {
       expectSweepValid(list);
       expectAnswers(list, solve);
       const values = new Set(list.flatMap((e) => e.answers.map((a) => a.value)));
-      for (const v of level > 1 ? ['none', 'copy', 'no copy', 'zero'] : ['none', 'copy', 'no copy']) expect(values).toContain(v);
+      for (const v of level > 1 ? ['none', 'copy', 'no copy', 'zero'] : ['none', 'copy', 'no copy'])
+        expect(values).toContain(v);
     }, 30_000);
   }
 });

@@ -33,7 +33,8 @@ class Model {
     const at = e.off;
     const nb: Block = { size: b.size - at, rc: b.rc };
     b.size = at;
-    for (const r of this.all()) if (r.block === b && r.off >= at) Object.assign(r, { block: nb, off: r.off - at });
+    for (const r of this.all())
+      if (r.block === b && r.off >= at) Object.assign(r, { block: nb, off: r.off - at });
   }
 
   write(side: Side, page: number): string {
@@ -52,7 +53,13 @@ class Model {
   }
 
   cowmap(gStart: number, rStart: number, m: number): void {
-    for (const [side, p] of [['G', gStart], ['G', gStart + m], ['R', rStart], ['R', rStart + m]] as const) this.split(side, p);
+    for (const [side, p] of [
+      ['G', gStart],
+      ['G', gStart + m],
+      ['R', rStart],
+      ['R', rStart + m],
+    ] as const)
+      this.split(side, p);
     for (const b of new Set(this.refs.R.slice(rStart, rStart + m).map((r) => r.block))) b.rc--;
     for (const b of new Set(this.refs.G.slice(gStart, gStart + m).map((r) => r.block))) b.rc++;
     for (let k = 0; k < m; k++) {

@@ -14,13 +14,20 @@ function solve(g: DsGivens): Record<string, string> {
   const out: Record<string, string> = {};
   const slotOf = (key: string): number | undefined => [...slots].find(([, e]) => e.key === key)?.[0];
   const touch = (slot: number, key: string, set: boolean): void => {
-    for (const s of subs.values()) if (s.re.test(key)) (set ? s.pending.add(slot) : s.pending.delete(slot));
+    for (const s of subs.values()) {
+      if (!s.re.test(key)) continue;
+      if (set) s.pending.add(slot);
+      else s.pending.delete(slot);
+    }
   };
   g.ops.forEach((o, i) => {
     const id = String(i + 1);
     if (o.op === 'subscribe') {
       const re = new RegExp(`^(?:${o.pattern})$`);
-      subs.set(o.who, { re, pending: new Set(o.initial ? [...slots].filter(([, e]) => re.test(e.key)).map(([s]) => s) : []) });
+      subs.set(o.who, {
+        re,
+        pending: new Set(o.initial ? [...slots].filter(([, e]) => re.test(e.key)).map(([s]) => s) : []),
+      });
     } else if (o.op === 'check') {
       const s = subs.get(o.who);
       if (s === undefined) {
@@ -33,7 +40,8 @@ function solve(g: DsGivens): Record<string, string> {
     } else {
       const slot = slotOf(o.key);
       const e = slot === undefined ? undefined : slots.get(slot);
-      if (o.op === 'retrieve') out[id] = e === undefined ? 'ESRCH' : e.priv && e.owner !== o.who ? 'EPERM' : String(e.value);
+      if (o.op === 'retrieve')
+        out[id] = e === undefined ? 'ESRCH' : e.priv && e.owner !== o.who ? 'EPERM' : String(e.value);
       else if (o.op === 'delete') {
         out[id] = e === undefined || slot === undefined ? 'ESRCH' : e.owner !== o.who ? 'EPERM' : 'OK';
         if (out[id] === 'OK' && slot !== undefined) {

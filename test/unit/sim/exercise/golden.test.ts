@@ -9,12 +9,15 @@ import { exerciseText } from '../../../../src/sim/exercise/render.ts';
 import { GOLDEN } from './golden.ts';
 
 const root = join(import.meta.dirname, '../../../..');
-const golden = (topic: string, seed: number, level: number): string => readFileSync(join(import.meta.dirname, 'golden', `${topic}-${seed}-${level}.txt`), 'utf8');
+const golden = (topic: string, seed: number, level: number): string =>
+  readFileSync(join(import.meta.dirname, 'golden', `${topic}-${seed}-${level}.txt`), 'utf8');
 
 describe('exercise golden files', () => {
   it('docs/exercises.md shows its worked examples exactly as the golden files have them', () => {
     const doc = readFileSync(join(root, 'docs/exercises.md'), 'utf8');
-    const shown = GOLDEN.filter(([t, s, l]) => doc.includes(`exercise ${t} --seed ${s} --level ${l} --answers`));
+    const shown = GOLDEN.filter(([t, s, l]) =>
+      doc.includes(`exercise ${t} --seed ${s} --level ${l} --answers`),
+    );
     expect(shown.length).toBeGreaterThanOrEqual(7);
     for (const [t, s, l] of shown) expect(doc, `${t} ${s} ${l}`).toContain(golden(t, s, l));
   });

@@ -15,7 +15,8 @@ function verify(g: GrantsGivens, c: CopyCall): [number, number] | string {
   let id = c.gid;
   for (let depth = 0; ; depth++) {
     const row = g.tables[granter as GrantActor].find((r) => r.slot === (id & 0xfffff));
-    if (row === undefined || (row.flags & USED) === 0 || (row.flags & VALID) === 0 || row.seq !== id >>> 20) return 'EPERM';
+    if (row === undefined || (row.flags & USED) === 0 || (row.flags & VALID) === 0 || row.seq !== id >>> 20)
+      return 'EPERM';
     if ((row.flags & INDIRECT) === 0) {
       const access = c.dir === 'from' ? READ : WRITE;
       if ((row.flags & access) !== access || (row.flags & MAGIC) !== 0) return 'EPERM';
@@ -40,7 +41,11 @@ function solve(g: GrantsGivens): Record<string, string> {
     else if (c.dir === 'to') {
       data.fill(FILL, v[0], v[0] + v[1]);
       out[String(i + 1)] = 'OK';
-    } else out[String(i + 1)] = data.slice(v[0], v[0] + v[1]).map((b) => b.toString(16).padStart(2, '0')).join(' ');
+    } else
+      out[String(i + 1)] = data
+        .slice(v[0], v[0] + v[1])
+        .map((b) => b.toString(16).padStart(2, '0'))
+        .join(' ');
   });
   return out;
 }

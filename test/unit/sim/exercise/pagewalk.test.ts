@@ -32,14 +32,17 @@ function walk(g: PagewalkGivens, vaddr: number, write: boolean): string {
   return `0x${pa.toString(16)}`;
 }
 
-const solve = (g: PagewalkGivens): Record<string, string> => Object.fromEntries(g.accesses.map((a, i) => [String(i + 1), walk(g, a.vaddr, a.write)]));
+const solve = (g: PagewalkGivens): Record<string, string> =>
+  Object.fromEntries(g.accesses.map((a, i) => [String(i + 1), walk(g, a.vaddr, a.write)]));
 
 describe('exercise pagewalk', () => {
   it('level 2: seeds 1–100 are valid, distinct, and agree with a walk over the printed tables', async () => {
     const list = await sweep(pagewalkExercise, 2, 100);
     expectSweepValid(list);
     expectAnswers(list, solve);
-    const kinds = new Set(list.flatMap((e) => e.answers.map((a) => (a.value.startsWith('0x') ? 'pa' : a.value))));
+    const kinds = new Set(
+      list.flatMap((e) => e.answers.map((a) => (a.value.startsWith('0x') ? 'pa' : a.value))),
+    );
     expect([...kinds].sort()).toEqual(['fault: absent', 'fault: read-only', 'fault: supervisor', 'pa']);
   }, 30_000);
 

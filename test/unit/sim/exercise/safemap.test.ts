@@ -10,7 +10,11 @@ import { expectAnswers, expectSweepValid, sweep } from '../../../helpers/exercis
 type Frame = { value: number };
 
 function solve(g: SafemapGivens): Record<string, string> {
-  const f: Record<'G' | 'R' | 'C', Frame> = { G: { value: g.initial.G }, R: { value: g.initial.R }, C: { value: 0 } };
+  const f: Record<'G' | 'R' | 'C', Frame> = {
+    G: { value: g.initial.G },
+    R: { value: g.initial.R },
+    C: { value: 0 },
+  };
   let mapped = false;
   /** G's frame is copy-on-write shared with C: G's next write or map copies it. */
   let cowWithChild = false;
