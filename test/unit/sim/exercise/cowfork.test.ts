@@ -63,7 +63,7 @@ function solve(g: CowforkGivens): Record<string, string> {
 describe('exercise cowfork', () => {
   for (const [level, n] of [
     [1, 100],
-    [2, 100],
+    [2, 25],
   ] as const) {
     it(`level ${level}: seeds 1–${n} are valid, distinct, and agree with a reference-count model`, async () => {
       const list = await sweep(cowforkExercise, level, n);

@@ -64,7 +64,7 @@ function solve(g: DsGivens): Record<string, string> {
 describe('exercise ds', () => {
   for (const [level, n] of [
     [1, 100],
-    [2, 30],
+    [2, 25],
   ] as const) {
     it(`level ${level}: seeds 1–${n} are valid, distinct, and agree with a model of DS`, async () => {
       const list = await sweep(dsExercise, level, n);

@@ -46,8 +46,8 @@ describe('exercise pagewalk', () => {
     expect([...kinds].sort()).toEqual(['fault: absent', 'fault: read-only', 'fault: supervisor', 'pa']);
   }, 30_000);
 
-  it('level 1 asks reads only and agrees on seeds 1–30', async () => {
-    const list = await sweep(pagewalkExercise, 1, 30);
+  it('level 1 asks reads only and agrees on seeds 1–20', async () => {
+    const list = await sweep(pagewalkExercise, 1, 20);
     expectSweepValid(list);
     expectAnswers(list, solve);
     expect(list.every((e) => e.givens.accesses.every((a) => !a.write))).toBe(true);
