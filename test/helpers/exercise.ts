@@ -1,7 +1,7 @@
 // What every exercise topic's test checks over a sweep of seeds: each problem is well formed, no two seeds give
 // the same problem, the answers vary across seeds, and the model's answers equal an independent computation from
-// the givens. Entry points: sweep, expectSweepValid, expectAnswers.
-import { expect } from 'vitest';
+// the givens. Entry points: sweep, expectSweepValid, expectAnswers, sweepTests.
+import { expect, it } from 'vitest';
 import type { Exercise } from '../../src/sim/exercise/types.ts';
 
 /** Seeds 1..n of one generator at one level. */
@@ -40,5 +40,25 @@ export function expectAnswers<G>(
     const want = solve(e.givens);
     const got = Object.fromEntries(e.answers.map((a) => [a.id, a.value]));
     expect(got, `${e.topic} seed ${e.seed} level ${e.level}`).toEqual(want);
+  }
+}
+
+/**
+ * One test per (level, number of seeds): the sweep is valid, distinct and agrees with `solve`; `also` then checks
+ * the set of answer values seen (e.g. that every kind of answer occurs).
+ */
+export function sweepTests<G>(
+  generate: (seed: number, level: number) => Promise<Exercise<G>> | Exercise<G>,
+  solve: (givens: G) => Record<string, string>,
+  runs: readonly (readonly [number, number])[],
+  also: (values: Set<string>, level: number) => void,
+): void {
+  for (const [level, n] of runs) {
+    it(`level ${level}: seeds 1–${n} are valid, distinct, and agree with the independent model`, async () => {
+      const list = await sweep(generate, level, n);
+      expectSweepValid(list);
+      expectAnswers(list, solve);
+      also(new Set(list.flatMap((e) => e.answers.map((a) => a.value))), level);
+    }, 30_000);
   }
 }

@@ -4,6 +4,7 @@ import { Rng, fnv1a } from '../../lib/rng.ts';
 import { MiB } from '../../lib/units.ts';
 import { createSystem } from '../system.ts';
 import type { System } from '../system.ts';
+import type { SystemConfig } from '../config.ts';
 
 /** The random source of one problem: topic, seed and level each change it. */
 export const exerciseRng = (topic: string, seed: number, level: number): Rng =>
@@ -29,6 +30,9 @@ export function distinctInts(rng: Rng, n: number, lo: number, hi: number): numbe
   return out;
 }
 
-/** A freshly booted 8 MiB system with 32 process slots, sanity off, trace in memory: cheap enough for a hundred problems. */
-export const bootSmall = (): Promise<System> =>
-  createSystem({ ramBytes: 8 * MiB, nrProcs: 32, sanity: 'off', trace: 'memory' });
+/**
+ * A freshly booted 8 MiB system with 32 process slots, sanity off, trace in memory: cheap enough for a hundred
+ * problems. `config` overrides any of it (a topic's variant, e.g. a copy-on-write switch).
+ */
+export const bootSmall = (config: Partial<SystemConfig> = {}): Promise<System> =>
+  createSystem({ ramBytes: 8 * MiB, nrProcs: 32, sanity: 'off', trace: 'memory', ...config });

@@ -1,10 +1,10 @@
 // The cowfork topic: seeds 1–100 make valid, distinct problems, and every answer equals a reference-count model
 // of copy-on-write fork (fork shares present pages read-only; a write copies a shared page, re-enables a last
 // reference, or zero-fills an absent page; exit drops references).
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { cowforkExercise } from '../../../../src/sim/exercise/cowfork.ts';
 import type { CowforkGivens } from '../../../../src/sim/exercise/cowfork.ts';
-import { expectAnswers, expectSweepValid, sweep } from '../../../helpers/exercise.ts';
+import { sweepTests } from '../../../helpers/exercise.ts';
 
 type Page = { block: { rc: number }; writable: boolean } | null;
 
@@ -61,17 +61,16 @@ function solve(g: CowforkGivens): Record<string, string> {
 }
 
 describe('exercise cowfork', () => {
-  for (const [level, n] of [
-    [1, 100],
-    [2, 25],
-  ] as const) {
-    it(`level ${level}: seeds 1–${n} are valid, distinct, and agree with a reference-count model`, async () => {
-      const list = await sweep(cowforkExercise, level, n);
-      expectSweepValid(list);
-      expectAnswers(list, solve);
-      const values = new Set(list.flatMap((e) => e.answers.map((a) => a.value)));
+  sweepTests(
+    cowforkExercise,
+    solve,
+    [
+      [1, 100],
+      [2, 25],
+    ],
+    (values, level) => {
       for (const v of level > 1 ? ['none', 'copy', 'no copy', 'zero'] : ['none', 'copy', 'no copy'])
         expect(values).toContain(v);
-    }, 30_000);
-  }
+    },
+  );
 });
