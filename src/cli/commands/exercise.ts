@@ -71,6 +71,7 @@ function printCheck(e: Exercise, marks: readonly Mark[]): void {
   if (right < marks.length) process.exitCode = 1;
 }
 
+/** `grantvm exercise`: list the topics, print problems (and answers) in a format, or mark an answer file. */
 export async function exerciseCommand(name: string | undefined, o: ExerciseOptions): Promise<void> {
   if (o.list === true) {
     console.log(
