@@ -44,6 +44,10 @@ export type { FrameInfo, FrameRef, FrameRun, VmSnapshot } from './servers/vm/sta
 export type { MapRecord } from './kernel/system/do_safemap.ts';
 export { memoryPicture, PICTURE_LEGEND } from './sim/picture.ts';
 export { toJsonLines, toChromeTrace, traceHash, trackOf } from './sim/trace.ts';
+export { TOPICS, findTopic, generateExercise, generateSheet } from './sim/exercise/registry.ts';
+export { exerciseText, problemSheet, answerSheet, normaliseAnswer, checkAnswers } from './sim/exercise/render.ts';
+export type { Exercise, Topic, Block, Question, Answer } from './sim/exercise/types.ts';
+export type { Mark } from './sim/exercise/render.ts';
 export type { TraceEvent, TraceKind, TraceSink } from './include/trace.ts';
 export type { ServiceRecord, RestartPolicy, RsState, RProc, ServiceStatus, ServiceInfo } from './servers/rs/main.ts';
 export { serviceInfo } from './servers/rs/main.ts';

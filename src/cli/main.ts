@@ -13,6 +13,7 @@ import { UsageError, parseCount, parseMemory, parsePositive, parseSeconds, parse
 import { ConfigError } from '../sim/system.ts';
 import { parsePort, uiCommand } from './commands/ui.ts';
 import { DEFAULT_MAX_STEPS, DEFAULT_TIMEOUT_SECONDS, RunStopped } from './runner.ts';
+import { exerciseCommand } from './commands/exercise.ts';
 
 /** Options every command that boots a system accepts. */
 export function withSystemOptions(cmd: Command): Command {
@@ -107,6 +108,18 @@ export function buildProgram(): Command {
     .option('--json <file>', 'write the merged report as JSON')
     .option('--require-coverage', 'exit 1 when a command kind missed an outcome that a long campaign reaches')
     .action(fuzzMergeCommand);
+  program
+    .command('exercise')
+    .description('a problem generated from a seed and solved by the model (page walk, grants, COW, safemap, allocator, DS)')
+    .argument('[topic]', 'the topic (--list names them)')
+    .option('--list', 'name the topics with one line each')
+    .option('--seed <n>', 'seed of the problem (default 1)', parseSeed)
+    .option('--level <n>', 'difficulty level (default 1)', parseCount)
+    .option('--answers', 'print the answers with why, from what the model did')
+    .option('--count <k>', 'problems of seeds N, N+1, ... (default 1)', parseCount)
+    .addOption(new Option('--format <format>', 'text, md (a problem or answer sheet) or json').choices(['text', 'md', 'json']).default('text'))
+    .option('--check <file>', "mark a student's answers: a JSON object of question id → answer")
+    .action(exerciseCommand);
   return program;
 }
 

@@ -99,7 +99,7 @@ describe('docs/', () => {
     expect(r.stdout).toMatch(/\b8 passed, 0 failed/);
   });
 
-  it('docs/cli has a page for every command, naming every option, listed in its index', () => {
+  it('docs/cli has a page for every command, naming every option, listed in its index', { timeout: 180_000 }, () => {
     const help = (...args: string[]): string => grantvm([...args, '--help']).stdout;
     const names = [...(help().split('Commands:')[1] ?? '').matchAll(/^ {2}(\w+)/gm)].map((m) => m[1] ?? '').filter((n) => n !== 'help');
     expect(names).toEqual(expect.arrayContaining(['run', 'test', 'bench', 'trace', 'inspect']));
