@@ -53,6 +53,8 @@ export function App(): ReactElement {
   const [speed, setSpeed] = useState(10);
   const [selection, setSelection] = useState<Selection>(null);
   const [jump, setJump] = useState('');
+  /** The step at which the worker last finished preparing checkpoints (fast steps back from there). */
+  const [prepared, setPrepared] = useState(-1);
   const [show, setShow] = useState<GraphFolds>({ revoked: false, dead: false });
   /** States received so far: tests wait for it to change after an action. */
   const [version, setVersion] = useState(0);
@@ -102,6 +104,9 @@ export function App(): ReactElement {
           if (selectedFrame.current !== null)
             w.postMessage({ type: 'frame', frame: selectedFrame.current } satisfies Request);
           if (m.state.position.done) setPlaying(false);
+          break;
+        case 'prepared':
+          setPrepared(m.step);
           break;
         case 'mappings':
           setSelection({ kind: 'frame', frame: m.frame, mappings: m.list });
@@ -410,6 +415,7 @@ export function App(): ReactElement {
         data-version={version}
         data-took={state?.tookMs ?? 0}
         data-total={opened?.totalEvents ?? 0}
+        data-prepared={prepared === pos?.step}
       >
         {opened !== null ? (
           <span>

@@ -64,6 +64,8 @@ export type Reply =
   | { type: 'state'; state: ViewState; frames: Uint32Array }
   | { type: 'mappings'; frame: number; list: FrameMapping[] }
   | { type: 'busy'; what: string; cancel?: boolean }
+  /** Every checkpoint below the current step is ready: a step back from here replays at most one interval. */
+  | { type: 'prepared'; step: number }
   | { type: 'error'; message: string };
 
 /** Events are sent to the page in chunks of this many. */

@@ -215,23 +215,32 @@ let queue: Promise<void> = Promise.resolve();
 let waiting = 0;
 let idleScheduled = false;
 
+/** Milliseconds without a request before preparing checkpoints (so that playing is not slowed down). */
+const QUIET_MS = 150;
+let lastRequest = 0;
+
 /** When nothing is waiting, one slice of checkpoint preparation, then again (a timer lets requests in between). */
 function idle(): void {
   idleScheduled = false;
   const s = session;
   if (waiting > 0 || s === null) return;
+  if (performance.now() - lastRequest < QUIET_MS) {
+    scheduleIdle(QUIET_MS);
+    return;
+  }
   queue = queue
     .then(() => (waiting === 0 && session === s ? s.prepare() : false))
     .then((more) => {
       if (more) scheduleIdle();
+      else if (waiting === 0 && session === s) post({ type: 'prepared', step: s.position.step });
     })
     .catch(reportError);
 }
 
-function scheduleIdle(): void {
+function scheduleIdle(ms = 0): void {
   if (idleScheduled) return;
   idleScheduled = true;
-  setTimeout(idle, 0);
+  setTimeout(idle, ms);
 }
 
 function reportError(err: unknown): void {
@@ -245,7 +254,8 @@ ctx.onmessage = (e) => {
     .catch(reportError)
     .finally(() => {
       waiting--;
-      scheduleIdle();
+      lastRequest = performance.now();
+      scheduleIdle(QUIET_MS);
     });
 };
 post({ type: 'scenarios', list: scenarios.map((x) => ({ name: x.name, title: x.title })) });
