@@ -223,7 +223,16 @@ export function App(): ReactElement {
     };
   }, [step, back, nextOf, gotoStep]);
 
-  const names = useMemo(() => new Map((state?.processes ?? []).map((p) => [p.endpoint, p.name])), [state]);
+  /** Names by endpoint: every process the trace has started (so that gone ones keep theirs), then the live ones. */
+  const started = useMemo(() => {
+    const m = new Map<number, string>();
+    for (const e of events) if (e.kind === 'proc' && e.op !== 'restart') m.set(e.ep, e.name);
+    return m;
+  }, [events]);
+  const names = useMemo(
+    () => new Map([...started, ...(state?.processes ?? []).map((p) => [p.endpoint, p.name] as const)]),
+    [started, state],
+  );
   const slotNames = useMemo(() => new Map((state?.processes ?? []).map((p) => [p.slot, p.name])), [state]);
   const related = useMemo(() => relatedTo(selection, state), [selection, state]);
   const selectGrant = (key: string): void => {
