@@ -4,7 +4,6 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { ReactElement } from 'react';
 import type { TraceEvent } from '../../src/include/trace.ts';
 import type { FrameMapping } from '../../src/sim/inspect.ts';
-import type { Check } from '../../src/sim/scenario.ts';
 import type { EventKind } from '../../src/sim/session.ts';
 import { FrameMap, describeFrame } from './FrameMap.tsx';
 import { GrantGraph } from './GrantGraph.tsx';
@@ -22,15 +21,8 @@ function mappingKind(m: FrameMapping): string {
   return m.refcount > 1 ? `COW shared (refcount ${m.refcount})` : 'private';
 }
 
-interface Opened {
-  scenario: string;
-  title: string;
-  totalEvents: number;
-  finalStep: number;
-  checks: Check[];
-  error: string | null;
-  listMs: number;
-}
+/** What the worker said about the scenario it opened. */
+type Opened = Omit<Extract<Reply, { type: 'opened' }>, 'type'>;
 
 export function App(): ReactElement {
   const worker = useRef<Worker | null>(null);

@@ -5,6 +5,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { ReactElement } from 'react';
 import { FRAME, FRAME_KIND_NAMES, frameKind, frameOwnerSlot, frameRefcount } from '../../src/sim/inspect.ts';
+import { Toggle } from './panels.tsx';
 
 /** RGB of a frame code: the kind picks the hue family, the owner slot varies private frames, refcount darkens COW. */
 export function frameColor(code: number): [number, number, number] {
@@ -104,17 +105,9 @@ export function FrameMap(props: {
   return (
     <div className="framemap">
       <div className="small framecontrols">
-        <label>
-          <input
-            type="checkbox"
-            data-testid="frames-in-use"
-            checked={inUse}
-            onChange={(e) => {
-              setInUse(e.target.checked);
-            }}
-          />{' '}
+        <Toggle testId="frames-in-use" checked={inUse} onChange={setInUse}>
           in use only ({cells.length} of {frames.length} frames shown)
-        </label>{' '}
+        </Toggle>{' '}
         <select
           data-testid="frames-zoom"
           value={zoom}

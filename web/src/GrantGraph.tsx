@@ -7,6 +7,7 @@
 import { errnoName as errno } from '../../src/include/errno.ts';
 import type { ReactElement } from 'react';
 import type { ViewState } from './protocol.ts';
+import { Toggle } from './panels.tsx';
 import { grantKey } from './related.ts';
 
 interface Point {
@@ -166,28 +167,24 @@ export function GrantGraph(props: {
   return (
     <div className="grantgraphbox">
       <div className="small framecontrols">
-        <label>
-          <input
-            type="checkbox"
-            data-testid="graph-revoked"
-            checked={showRevoked}
-            onChange={(e) => {
-              onShow({ ...show, revoked: e.target.checked });
-            }}
-          />{' '}
+        <Toggle
+          testId="graph-revoked"
+          checked={showRevoked}
+          onChange={(on) => {
+            onShow({ ...show, revoked: on });
+          }}
+        >
           revoked and stale grants ({revoked})
-        </label>
-        <label>
-          <input
-            type="checkbox"
-            data-testid="graph-dead"
-            checked={showDead}
-            onChange={(e) => {
-              onShow({ ...show, dead: e.target.checked });
-            }}
-          />{' '}
+        </Toggle>
+        <Toggle
+          testId="graph-dead"
+          checked={showDead}
+          onChange={(on) => {
+            onShow({ ...show, dead: on });
+          }}
+        >
           processes that are gone ({dead.size})
-        </label>
+        </Toggle>
         {hidden > 0 ? (
           <span data-testid="graph-hidden-labels">{hidden} labels without room: hover their arrows</span>
         ) : null}

@@ -1,11 +1,33 @@
 // The table panels: processes, address spaces (regions page by page), grants, DS, counters, the timeline.
 import { useEffect, useMemo, useRef, useState } from 'react';
-import type { ReactElement } from 'react';
+import type { ReactElement, ReactNode } from 'react';
 import { ENOENT, ESRCH, errnoName } from '../../src/include/errno.ts';
 import type { TraceEvent, TraceKind } from '../../src/include/trace.ts';
 import type { Counters, ViewState } from './protocol.ts';
 import type { Related } from './related.ts';
 import { grantKey, regionKey } from './related.ts';
+
+/** A labelled checkbox. */
+export function Toggle(props: {
+  testId?: string;
+  checked: boolean;
+  onChange: (on: boolean) => void;
+  children: ReactNode;
+}): ReactElement {
+  return (
+    <label>
+      <input
+        type="checkbox"
+        data-testid={props.testId}
+        checked={props.checked}
+        onChange={(e) => {
+          props.onChange(e.target.checked);
+        }}
+      />{' '}
+      {props.children}
+    </label>
+  );
+}
 
 const hex = (n: number): string => `0x${(n >>> 0).toString(16)}`;
 

@@ -157,7 +157,7 @@ async function open(name: string, config: ViewConfig): Promise<void> {
 async function load(url: string, fileName: string, config: ViewConfig): Promise<void> {
   if (/\.(c|m)?tsx?$/.test(fileName)) {
     throw new Error(
-      `${fileName}: a TypeScript file cannot run in the browser as it is: compile it to JavaScript first (e.g. npx tsc --module nodenext --target es2022 ${fileName}) and choose the .js file`,
+      `${fileName}: a TypeScript file cannot run in the browser as it is: compile it to JavaScript first (e.g. npx tsc --module es2022 --target es2022 ${fileName}) and choose the .js file`,
     );
   }
   let module: unknown;
