@@ -236,13 +236,11 @@ describe('the browser view', () => {
     expect(await v.page.getByTestId('status').textContent()).toMatch(/(\d+)\/\1 checks pass/);
     await v.shot('scenario-file');
 
-    await v.page
-      .getByTestId('scenario-file')
-      .setInputFiles({
-        name: 'mine.ts',
-        mimeType: 'text/plain',
-        buffer: Buffer.from('export const scenario: unknown = {};\n'),
-      });
+    await v.page.getByTestId('scenario-file').setInputFiles({
+      name: 'mine.ts',
+      mimeType: 'text/plain',
+      buffer: Buffer.from('export const scenario: unknown = {};\n'),
+    });
     await expect
       .poll(() => v.page.getByTestId('error').textContent())
       .toContain('mine.ts: a TypeScript file cannot run in the browser');
