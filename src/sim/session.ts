@@ -1,8 +1,11 @@
 // A stepping session for the browser view (DESIGN.md §5, §6): one scenario on one system, stopped at kernel
-// steps with System.breakpoint. Forward is "move the breakpoint and go on"; back is replay from the seed to
-// the earlier step (the model is deterministic, so the replay passes through the same states). A first, plain
-// run lists every trace event, so that positions, "next fault" and the timeline are known in advance.
-// Entry points: Session, EventKind, positionsOf, matchesKind.
+// steps with System.breakpoint. Forward is "move the breakpoint and go on"; back is replay of the same
+// scenario to the earlier step (the model is deterministic, so the replay passes through the same states). A
+// first, plain run lists every trace event, so that positions, "next fault" and the timeline are known in
+// advance. Replays run with the sanity checks off (the listing run made them) and keep no trace (the listing
+// has it), and a replay need not start from the seed: spare runs wait, suspended at breakpoints, at
+// checkpoints every `interval` steps (prepare() sets them up between moves), and a step back continues the
+// nearest one below its target. Entry points: Session, EventKind, positionsOf, matchesKind.
 import type { TraceEvent } from '../include/trace.ts';
 import { assert } from '../lib/assert.ts';
 import { runScenario } from './scenario.ts';
@@ -22,7 +25,10 @@ export function matchesKind(e: TraceEvent, kind: EventKind): boolean {
     case 'cow-break':
       return e.kind === 'vm' && e.op === 'cow-break';
     case 'grant-failure':
-      return (e.kind === 'grant' && e.result < 0) || (e.kind === 'kcall' && e.result < 0 && GRANT_CALLS.test(e.call));
+      return (
+        (e.kind === 'grant' && e.result < 0) ||
+        (e.kind === 'kcall' && e.result < 0 && GRANT_CALLS.test(e.call))
+      );
   }
 }
 
@@ -49,15 +55,102 @@ export interface Position {
   done: boolean;
 }
 
-export class Session {
-  private current: System | null = null;
-  position: Position = { step: 0, seen: 0, done: false };
-  /** Replays from the seed so far (one per step back). */
-  replays = 0;
+/** Options of Session.open. */
+export interface SessionOptions {
+  /** Called every `every` kernel steps of the listing run with the step and the events so far. */
+  progress?: { every: number; at: (step: number, events: number) => void };
+  /** Kernel steps between checkpoints (default: the run in at most 8 parts, each at least 8192 steps). */
+  interval?: number;
+}
+
+/** At most this many checkpoints (spare suspended runs, each a whole system) per session. */
+const MAX_CHECKPOINTS = 8;
+/** Checkpoints are at least this many kernel steps apart (a replay that short takes milliseconds). */
+const MIN_INTERVAL = 8192;
+/** prepare() advances a run by at most this many steps per call, so that a request waits little behind it. */
+const SLICE = 8192;
+
+/** One run of the scenario, suspended at a host breakpoint or finished; it only ever moves forward. */
+class Run {
+  sys: System | null = null;
+  step = 0;
+  /** Trace events so far (counted, not kept: the listing run has them). */
+  seen = 0;
+  done = false;
+  result: ScenarioResult | null = null;
   private resume: (() => void) | null = null;
   private arrived: (() => void) | null = null;
-  private generation = 0;
-  result: ScenarioResult | null = null;
+
+  constructor(
+    private readonly scenario: Scenario,
+    private readonly config: Partial<SystemConfig>,
+    private readonly finalStep: number,
+  ) {}
+
+  /** Runs on to kernel step `target` (> step; the final step runs to the end): starts the run or resumes it. */
+  runTo(target: number): Promise<void> {
+    assert(!this.done && target > this.step, 'session: a run only moves forward');
+    return new Promise<void>((resolve) => {
+      this.arrived = resolve;
+      const breakpoint = this.breakpointAt(target);
+      const go = this.resume;
+      this.resume = null;
+      if (go !== null) {
+        if (this.sys !== null) this.sys.breakpoint = breakpoint;
+        go();
+        return;
+      }
+      const config: Partial<SystemConfig> = {
+        ...this.config,
+        sanity: 'off',
+        trace: () => {
+          this.seen++;
+        },
+      };
+      void runScenario(this.scenario, config, {
+        oneSystem: true,
+        ...(breakpoint !== null ? { breakpoint } : {}),
+      }).then((r) => {
+        this.sys = r.system;
+        this.result = r;
+        this.done = true;
+        this.stopped();
+      });
+    });
+  }
+
+  /** A breakpoint at `step`; none for the final step, which is the end of the run. */
+  private breakpointAt(step: number): Breakpoint | null {
+    if (step >= this.finalStep) return null;
+    return {
+      step,
+      hit: (sys) =>
+        new Promise<void>((resolve) => {
+          // a run that is dropped never resumes: it goes with its system
+          this.sys = sys;
+          this.resume = resolve;
+          this.stopped();
+        }),
+    };
+  }
+
+  private stopped(): void {
+    this.step = this.sys?.kernel.step ?? this.step;
+    const a = this.arrived;
+    this.arrived = null;
+    a?.();
+  }
+}
+
+export class Session {
+  private current: Run | null = null;
+  /** Suspended runs kept to replay from (checkpoints, and a run prepare() is moving to one). */
+  private spares: Run[] = [];
+  position: Position = { step: 0, seen: 0, done: false };
+  /** Moves that could not go on with the current run (steps back): replays from a checkpoint or the seed. */
+  replays = 0;
+  /** Kernel steps between checkpoints. */
+  readonly interval: number;
 
   private constructor(
     readonly scenario: Scenario,
@@ -68,34 +161,106 @@ export class Session {
     /** The checks and lines of the listing run (the scenario's own verdict). */
     readonly listing: { checks: Check[]; lines: string[]; error: string | null },
     readonly positions: readonly number[],
-  ) {}
-
-  /** The system being watched (a new one after every replay). */
-  get sys(): System {
-    assert(this.current !== null, 'session: no system yet');
-    return this.current;
+    interval: number | undefined,
+  ) {
+    this.interval = interval ?? Math.max(MIN_INTERVAL, Math.ceil(finalStep / MAX_CHECKPOINTS));
   }
 
-  /** Lists the whole run, then stops at the first position. */
-  static async open(scenario: Scenario, config: Partial<SystemConfig>): Promise<Session> {
-    const listing = await runScenario(scenario, { ...config, trace: 'memory' }, { oneSystem: true });
+  /** The system being watched (a new one after every replay). Its own trace is not kept: see `events`. */
+  get sys(): System {
+    const sys = this.current?.sys ?? null;
+    assert(sys !== null, 'session: no system yet');
+    return sys;
+  }
+
+  /** The watched run's result, once it has reached the end. */
+  get result(): ScenarioResult | null {
+    return this.current?.result ?? null;
+  }
+
+  /**
+   * Lists the whole run, then stops at the first position. Options: `progress` is called every `every` kernel
+   * steps of the listing run (to show how far a scenario that never ends has got); `interval` sets the steps
+   * between checkpoints (default: the run in at most 8 parts, each at least 8192 steps).
+   */
+  static async open(
+    scenario: Scenario,
+    config: Partial<SystemConfig>,
+    options: SessionOptions = {},
+  ): Promise<Session> {
+    const { progress } = options;
+    const breakpoint = progress === undefined ? undefined : progressBreakpoint(progress.every, progress.at);
+    const listing = await runScenario(
+      scenario,
+      { ...config, trace: 'memory' },
+      { oneSystem: true, ...(breakpoint !== undefined ? { breakpoint } : {}) },
+    );
     const sys = listing.system;
     if (sys === null) throw new Error(listing.error ?? `${scenario.name}: the system did not boot`);
-    const s = new Session(scenario, config, sys.trace, sys.kernel.step, { checks: listing.checks, lines: listing.lines, error: listing.error }, positionsOf(sys.trace, sys.kernel.step));
-    await s.replayTo(s.positions[0] ?? 1);
+    const s = new Session(
+      scenario,
+      config,
+      sys.trace,
+      sys.kernel.step,
+      { checks: listing.checks, lines: listing.lines, error: listing.error },
+      positionsOf(sys.trace, sys.kernel.step),
+      options.interval,
+    );
+    await s.goto(s.positions[0] ?? 1);
     return s;
   }
 
   /** Goes to kernel step `target` (clamped to [first position, final step]): forward in place, back by replay. */
   async goto(target: number): Promise<Position> {
-    const first = this.positions[0] ?? 1;
-    const t = Math.max(first, Math.min(target, this.finalStep));
-    if (t === this.position.step) return this.position;
-    if (t < this.position.step || this.resume === null) {
-      this.replays++;
-      return this.replayTo(t);
+    const t = Math.max(this.positions[0] ?? 1, Math.min(target, this.finalStep));
+    if (this.current !== null && t === this.position.step) return this.position;
+    const run = this.runFor(t);
+    if (run.step < t) await run.runTo(t);
+    this.current = run;
+    this.position = { step: run.step, seen: run.seen, done: run.done };
+    return this.position;
+  }
+
+  /**
+   * Background work between moves, one slice per call: keeps a spare run at every checkpoint (a multiple of
+   * `interval`) below the current step, so that a step back replays at most about `interval` steps. Resolves
+   * true if it did some work (call it again when idle), false when there is nothing left to do.
+   */
+  async prepare(): Promise<boolean> {
+    const want = this.missingCheckpoint();
+    if (want === null) return false;
+    let from: Run | null = null;
+    for (const r of this.spares) if (r.step < want && (from === null || r.step > from.step)) from = r;
+    if (from === null) {
+      from = this.newRun();
+      this.spares.push(from);
     }
-    return this.continueTo(t);
+    await from.runTo(Math.min(want, from.step + SLICE));
+    return true;
+  }
+
+  /** The highest checkpoint below the current step without a spare run, or null. */
+  private missingCheckpoint(): number | null {
+    const i = this.interval;
+    for (let c = Math.floor((this.position.step - 1) / i) * i; c > 0; c -= i)
+      if (!this.spares.some((r) => r.step === c)) return c;
+    return null;
+  }
+
+  /** The run to reach step t from: the current one going forward, else the nearest spare below t, else a new one. */
+  private runFor(t: number): Run {
+    const cur = this.current;
+    let best = cur !== null && !cur.done && cur.step <= t ? cur : null;
+    for (const r of this.spares) if (r.step <= t && (best === null || r.step > best.step)) best = r;
+    if (best === cur && best !== null) return best;
+    this.replays += cur === null ? 0 : 1;
+    if (best === null) return this.newRun();
+    this.spares = this.spares.filter((r) => r !== best);
+    return best;
+  }
+
+  private newRun(): Run {
+    return new Run(this.scenario, this.config, this.finalStep);
   }
 
   /** The next position after the current one (the next event), or the current one at the end. */
@@ -118,59 +283,16 @@ export class Session {
     }
     return null;
   }
+}
 
-  private continueTo(target: number): Promise<Position> {
-    const go = this.resume;
-    assert(go !== null, 'session: nothing to resume');
-    this.sys.breakpoint = this.breakpointAt(target, this.generation);
-    return this.waitArrival(go);
-  }
-
-  private replayTo(target: number): Promise<Position> {
-    const gen = ++this.generation;
-    this.resume = null;
-    const start = (): void => {
-      const breakpoint = this.breakpointAt(target, gen);
-      void runScenario(this.scenario, { ...this.config, trace: 'memory' }, { oneSystem: true, ...(breakpoint !== null ? { breakpoint } : {}) }).then((r) => {
-        if (gen !== this.generation) return;
-        this.current = r.system;
-        this.result = r;
-        this.resume = null;
-        this.stopped(true);
-      });
-    };
-    return this.waitArrival(start);
-  }
-
-  /** A breakpoint at `step`; none for the final step, which is the end of the run. */
-  private breakpointAt(step: number, gen: number): Breakpoint | null {
-    if (step >= this.finalStep) return null;
-    return {
-      step,
-      hit: (sys) =>
-        new Promise<void>((resolve) => {
-          // A stop of an abandoned replay never resumes: that run is dropped with its system.
-          if (gen !== this.generation) return;
-          this.current = sys;
-          this.resume = resolve;
-          this.stopped(false);
-        }),
-    };
-  }
-
-  private waitArrival(go: () => void): Promise<Position> {
-    return new Promise<Position>((resolve) => {
-      this.arrived = () => {
-        resolve(this.position);
-      };
-      go();
-    });
-  }
-
-  private stopped(done: boolean): void {
-    this.position = { step: this.sys.kernel.step, seen: this.sys.trace.length, done };
-    const a = this.arrived;
-    this.arrived = null;
-    a?.();
-  }
+/** A breakpoint every `every` steps that reports the step and the events so far, then sets the next one. */
+function progressBreakpoint(every: number, at: (step: number, events: number) => void): Breakpoint {
+  const bp = (step: number): Breakpoint => ({
+    step,
+    hit: (sys) => {
+      at(sys.kernel.step, sys.trace.length);
+      sys.breakpoint = bp(step + every);
+    },
+  });
+  return bp(every);
 }

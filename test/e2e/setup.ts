@@ -14,8 +14,16 @@ function newest(dir: string): number {
 
 export default function setup(): void {
   const index = 'web/dist/index.html';
-  const sources = Math.max(newest('src'), newest('web/src'), statSync('web/index.html').mtimeMs, statSync('web/vite.config.ts').mtimeMs);
+  const sources = Math.max(
+    newest('src'),
+    newest('web/src'),
+    statSync('web/index.html').mtimeMs,
+    statSync('web/vite.config.ts').mtimeMs,
+  );
   if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
   // Vitest sets NODE_ENV=test, which would make Vite bundle React's development build.
-  execFileSync('npm', ['run', '-s', 'build:web'], { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
+  execFileSync('npm', ['run', '-s', 'build:web'], {
+    stdio: 'inherit',
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
 }

@@ -4,16 +4,23 @@
 // Node (the view must show exactly what the model holds at that step). Screenshots go to test-artifacts/e2e/.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext } from 'playwright-core';
+import { errnoName } from '../../src/include/errno.ts';
 import type { TraceEvent } from '../../src/include/trace.ts';
 import { MiB } from '../../src/lib/units.ts';
-import { FRAME, frameKind, frameMap } from '../../src/sim/inspect.ts';
+import { FRAME, frameKind, frameMap, frameMappings } from '../../src/sim/inspect.ts';
 import type { SystemConfig } from '../../src/sim/config.ts';
 import { findScenario } from '../../src/sim/scenarios.ts';
 import { Session } from '../../src/sim/session.ts';
 import { View, launch, startUi } from './browser.ts';
 
 /** The view's default config (seed 1, 64 MiB, generational ids, sanity top). */
-const config = (cow: boolean): Partial<SystemConfig> => ({ seed: 1, ramBytes: 64 * MiB, cowSafecopy: cow, grantIds: 'generational', sanity: 'top' });
+const config = (cow: boolean): Partial<SystemConfig> => ({
+  seed: 1,
+  ramBytes: 64 * MiB,
+  cowSafecopy: cow,
+  grantIds: 'generational',
+  sanity: 'top',
+});
 
 async function nodeSession(name: string, cow = true): Promise<Session> {
   const s = findScenario(name);
@@ -24,7 +31,9 @@ async function nodeSession(name: string, cow = true): Promise<Session> {
 /** Frames per kind, as the view's data-counts names them. */
 function counts(s: Session): Record<string, number> {
   const codes = frameMap(s.sys);
-  return Object.fromEntries(Object.entries(FRAME).map(([k, v]) => [k, codes.filter((c) => frameKind(c) === v).length]));
+  return Object.fromEntries(
+    Object.entries(FRAME).map(([k, v]) => [k, codes.filter((c) => frameKind(c) === v).length]),
+  );
 }
 
 function namesOf(events: readonly TraceEvent[]): Map<number, string> {
@@ -34,11 +43,16 @@ function namesOf(events: readonly TraceEvent[]): Map<number, string> {
 }
 
 /** A Node-side session of the safemap scenario at the step after COW_SMAP's safemap (the grantor has forked). */
-async function atCowSmap(): Promise<{ s: Awaited<ReturnType<typeof nodeSession>>; map: Extract<TraceEvent, { kind: 'grant' }> }> {
+async function atCowSmap(): Promise<{
+  s: Awaited<ReturnType<typeof nodeSession>>;
+  map: Extract<TraceEvent, { kind: 'grant' }>;
+}> {
   const s = await nodeSession('safemap');
   const names = namesOf(s.events);
   const fork = s.events.find((e) => e.kind === 'vm' && e.op === 'fork' && names.get(e.ep) === 'grantor');
-  const map = s.events.find((e) => e.kind === 'grant' && e.op === 'safemap' && e.result === 0 && e.step > (fork?.step ?? Infinity));
+  const map = s.events.find(
+    (e) => e.kind === 'grant' && e.op === 'safemap' && e.result === 0 && e.step > (fork?.step ?? Infinity),
+  );
   if (map?.kind !== 'grant') throw new Error('no COW_SMAP safemap in the trace');
   await s.goto(map.step + 1);
   return { s, map };
@@ -111,7 +125,11 @@ describe('the browser view', () => {
     for (const cow of [true, false]) {
       const s = await nodeSession('safecopy', cow);
       const names = namesOf(s.events);
-      const last = s.events.filter((e) => e.kind === 'grant' && e.op.startsWith('safecopy') && names.get(e.caller) === 'requestor').at(-1);
+      const last = s.events
+        .filter(
+          (e) => e.kind === 'grant' && e.op.startsWith('safecopy') && names.get(e.caller) === 'requestor',
+        )
+        .at(-1);
       await s.goto((last?.step ?? 0) + 1);
       const expected = counts(s);
       const opened = await v.open('safecopy', { cow });
@@ -143,19 +161,36 @@ describe('the browser view', () => {
     expect(await v.page.locator('[data-testid=region].related').count()).toBeGreaterThan(0);
     await v.shot('select-grant');
 
-    const box = await fm.boundingBox();
-    const cols = Number(await fm.getAttribute('data-cols'));
-    const rows = Math.ceil(Number((await fm.getAttribute('height')) ?? 0) / (Number(await fm.getAttribute('width')) / cols));
-    if (box === null) throw new Error('no frame map');
-    await fm.click({ position: { x: (box.width * ((smapFrame % cols) + 0.5)) / cols, y: (box.height * (Math.floor(smapFrame / cols) + 0.5)) / rows } });
+    // the map shows the frames in use only, packed: the safemap frame is the cell after every used frame before it
+    const codes = frameMap(s.sys);
+    const cellOf = (f: number): number =>
+      codes.subarray(0, f).filter((c) => frameKind(c) !== FRAME.FREE).length;
+    expect(Number(await fm.getAttribute('data-cells'))).toBe(
+      codes.filter((c) => frameKind(c) !== FRAME.FREE).length,
+    );
+    await fm.click({ position: await v.cellPosition(cellOf(smapFrame)) });
     const list = v.page.getByTestId('frame-mappings');
     await expect.poll(() => list.textContent()).toContain(`frame ${smapFrame}`);
     const text = (await list.textContent()) ?? '';
     expect(text).toContain('grantor');
     expect(text).toContain('requestor');
-    expect(text).toContain('smap');
+    expect(text).toContain('safemap shared');
     expect(Number(await fm.getAttribute('data-highlighted'))).toBeGreaterThanOrEqual(1);
     await v.shot('select-frame');
+
+    // a COW frame: the hover line and the click list word it alike, and so do all its mappings
+    const cow = codes.findIndex((c) => frameKind(c) === FRAME.COW);
+    const at = await v.cellPosition(cellOf(cow));
+    await fm.hover({ position: at });
+    const hover = v.page.getByTestId('frame-hover');
+    await expect.poll(() => hover.textContent()).toContain(`frame ${cow} `);
+    const said = ((await hover.textContent()) ?? '').replace(/^.*\): /, '');
+    expect(said).toMatch(/^COW shared, refcount [2-9]/);
+    await fm.click({ position: at });
+    await expect.poll(() => list.textContent()).toContain(`frame ${cow}: ${said}`);
+    const lines = await list.locator('div').allTextContents();
+    expect(lines.length).toBe(frameMappings(s.sys, cow).length);
+    expect(lines.every((l) => l.includes('COW shared (refcount'))).toBe(true);
     await done(v);
   });
 
@@ -183,16 +218,102 @@ describe('the browser view', () => {
     await done(v);
   });
 
-  it('loads a scenario file (.mjs) and runs it', async () => {
+  it('choosing a scenario or a file opens it; a .ts file is refused with a message', async () => {
     const v = await newView();
-    await v.page.getByTestId('scenario-file').setInputFiles('examples/browser-scenario.mjs');
-    await expect.poll(() => v.page.getByTestId('scenario').locator('option').allTextContents()).toContain('fork-touch');
-    const st = await v.open('fork-touch');
-    expect(st.seen).toBeGreaterThan(0);
+    const ds = await nodeSession('ds');
+    const st = await v.act(async () => {
+      await v.page.getByTestId('scenario').selectOption('ds');
+    });
+    expect(st.seen).toBe(ds.position.seen);
+    expect(Number(await v.page.getByTestId('status').getAttribute('data-total'))).toBe(ds.events.length);
+    expect(await v.page.getByTestId('status').textContent()).toMatch(/^ds — /);
+
+    await v.act(() => v.page.getByTestId('scenario-file').setInputFiles('examples/browser-scenario.mjs'));
+    expect(await v.page.getByTestId('scenario').inputValue()).toBe('fork-touch');
+    expect(await v.page.getByTestId('status').textContent()).toMatch(/^fork-touch — /);
     const end = await v.press('End');
     expect(end.done).toBe(true);
     expect(await v.page.getByTestId('status').textContent()).toMatch(/(\d+)\/\1 checks pass/);
     await v.shot('scenario-file');
+
+    await v.page.getByTestId('scenario-file').setInputFiles({
+      name: 'mine.ts',
+      mimeType: 'text/plain',
+      buffer: Buffer.from('export const scenario: unknown = {};\n'),
+    });
+    await expect
+      .poll(() => v.page.getByTestId('error').textContent())
+      .toContain('mine.ts: a TypeScript file cannot run in the browser');
+    expect(await v.page.getByTestId('status').textContent()).toMatch(/^fork-touch — /);
+    await done(v);
+  });
+
+  it('a scenario that never ends shows the listing’s progress and can be cancelled', async () => {
+    const v = await newView();
+    const forever = `export const scenario = { name: 'forever', title: 'asks PM for its pid, forever', async run(sys) {
+      sys.spawn(async (p) => { for (;;) await p.getpid(); }, { name: 'spinner' });
+      await sys.run();
+    } };\n`;
+    await v.page
+      .getByTestId('scenario-file')
+      .setInputFiles({ name: 'forever.mjs', mimeType: 'text/javascript', buffer: Buffer.from(forever) });
+    const busy = v.page.getByTestId('busy');
+    await expect
+      .poll(() => busy.textContent(), { timeout: 60_000 })
+      .toMatch(/listing every event of forever: step [1-9]\d*, \d+ events/);
+    await v.shot('never-ends');
+    await v.page.getByTestId('cancel').click();
+    await expect.poll(() => v.page.getByTestId('error').textContent()).toContain('cancelled');
+    expect(await busy.count()).toBe(0);
+    // the fresh worker runs the built-in scenarios
+    const st = await v.open('vm-demo');
+    expect(st.seen).toBeGreaterThan(0);
+    await done(v);
+  });
+
+  it('grant graph: revoked and stale grants folded until asked, labels never overlap; timeline: errno names, routine results not red', async () => {
+    const v = await newView();
+    const end = await v.press('End');
+    expect(end.done).toBe(true);
+    expect(await v.page.locator('[data-testid=grant-stale]').count()).toBe(0);
+    await v.page.getByTestId('graph-revoked').check();
+    await expect.poll(() => v.page.locator('[data-testid=grant-stale]').count()).toBeGreaterThan(0);
+    await v.page.getByTestId('graph-dead').check();
+    const boxes = await v.page.locator('[data-testid=grant-graph] text').evaluateAll((els) =>
+      els.map((e) => {
+        const b = (e as SVGGraphicsElement).getBBox();
+        return { t: e.textContent, x0: b.x, y0: b.y, x1: b.x + b.width, y1: b.y + b.height };
+      }),
+    );
+    expect(boxes.length).toBeGreaterThan(5);
+    const clashes = boxes.flatMap((a, i) =>
+      boxes
+        .slice(i + 1)
+        .filter((b) => a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1)
+        .map((b) => `${a.t} / ${b.t}`),
+    );
+    expect(clashes).toEqual([]);
+    await v.shot('grant-graph-unfolded');
+
+    const s = await nodeSession('safemap');
+    await s.goto(s.nextOfKind('grant-failure') ?? 0);
+    await v.gotoStep(s.position.step);
+    const failure = s.events
+      .slice(0, s.position.seen)
+      .filter((e) => e.kind === 'grant' && e.result < 0)
+      .at(-1);
+    if (failure?.kind !== 'grant') throw new Error('no grant failure');
+    const rows = v.page.locator('[data-testid=event]');
+    const bad = await v.page.locator('[data-testid=event].bad').allTextContents();
+    expect(
+      bad.some((t) => t.includes(`${failure.op} grant`) && t.endsWith(`= ${errnoName(failure.result)}`)),
+    ).toBe(true);
+    const routine = await rows
+      .filter({ hasText: 'SYS_VMCTL = ESRCH' })
+      .evaluateAll((els) => els.map((e) => e.classList.contains('bad')));
+    expect(routine.length).toBeGreaterThan(0);
+    expect(routine.every((isBad) => !isBad)).toBe(true);
+    expect((await rows.allTextContents()).some((t) => / = -\d/.test(t))).toBe(false);
     await done(v);
   });
 });

@@ -3,10 +3,11 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { ReactElement } from 'react';
 import type { TraceEvent } from '../../src/include/trace.ts';
-import type { Check } from '../../src/sim/scenario.ts';
+import type { FrameMapping } from '../../src/sim/inspect.ts';
 import type { EventKind } from '../../src/sim/session.ts';
-import { FrameMap } from './FrameMap.tsx';
+import { FrameMap, describeFrame } from './FrameMap.tsx';
 import { GrantGraph } from './GrantGraph.tsx';
+import type { GraphFolds } from './GrantGraph.tsx';
 import { AddressSpaces, CountersBar, Ds, Grants, Processes, Timeline } from './panels.tsx';
 import type { Reply, Request, ViewConfig, ViewState } from './protocol.ts';
 import { relatedTo } from './related.ts';
@@ -14,31 +15,39 @@ import type { Selection } from './related.ts';
 
 const SPEEDS = [1, 10, 100, 1000];
 
-interface Opened {
-  scenario: string;
-  title: string;
-  totalEvents: number;
-  finalStep: number;
-  checks: Check[];
-  error: string | null;
-  listMs: number;
+/** How one process maps a frame, in the frame map's words: safemap shared, COW shared (a private reference to a shared block) or private. */
+function mappingKind(m: FrameMapping): string {
+  if (m.mode === 'smap') return 'safemap shared';
+  return m.refcount > 1 ? `COW shared (refcount ${m.refcount})` : 'private';
 }
+
+/** What the worker said about the scenario it opened. */
+type Opened = Omit<Extract<Reply, { type: 'opened' }>, 'type'>;
 
 export function App(): ReactElement {
   const worker = useRef<Worker | null>(null);
   const [scenarios, setScenarios] = useState<{ name: string; title: string }[]>([]);
   const [scenario, setScenario] = useState('safemap');
-  const [config, setConfig] = useState<ViewConfig>({ seed: 1, memoryMiB: 64, cowSafecopy: true, grantIds: 'generational', sanity: 'top' });
+  const [config, setConfig] = useState<ViewConfig>({
+    seed: 1,
+    memoryMiB: 64,
+    cowSafecopy: true,
+    grantIds: 'generational',
+    sanity: 'top',
+  });
   const [opened, setOpened] = useState<Opened | null>(null);
   const [events, setEvents] = useState<TraceEvent[]>([]);
   const [state, setState] = useState<ViewState | null>(null);
   const [frames, setFrames] = useState<Uint32Array>(new Uint32Array(0));
-  const [busy, setBusy] = useState<string | null>(null);
+  const [busy, setBusy] = useState<{ what: string; cancel?: boolean } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [playing, setPlaying] = useState(false);
   const [speed, setSpeed] = useState(10);
   const [selection, setSelection] = useState<Selection>(null);
   const [jump, setJump] = useState('');
+  /** The step at which the worker last finished preparing checkpoints (fast steps back from there). */
+  const [prepared, setPrepared] = useState(-1);
+  const [show, setShow] = useState<GraphFolds>({ revoked: false, dead: false });
   /** States received so far: tests wait for it to change after an action. */
   const [version, setVersion] = useState(0);
   const pending = useRef(false);
@@ -54,9 +63,12 @@ export function App(): ReactElement {
     worker.current?.postMessage(m);
   }, []);
 
-  useEffect(() => {
+  /** Starts the model's worker (again after a cancel: the old one is terminated, with its scenario files). */
+  const startWorker = useCallback(() => {
+    worker.current?.terminate();
     const w = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
     worker.current = w;
+    pending.current = false;
     w.onmessage = (e: MessageEvent<Reply>) => {
       const m = e.data;
       switch (m.type) {
@@ -67,6 +79,7 @@ export function App(): ReactElement {
           eventsRef.current = [];
           setEvents([]);
           setOpened(m);
+          setScenario(m.scenario);
           setSelection(null);
           break;
         case 'events':
@@ -80,14 +93,18 @@ export function App(): ReactElement {
           setState(m.state);
           setFrames(m.frames);
           setVersion((v) => v + 1);
-          if (selectedFrame.current !== null) w.postMessage({ type: 'frame', frame: selectedFrame.current } satisfies Request);
+          if (selectedFrame.current !== null)
+            w.postMessage({ type: 'frame', frame: selectedFrame.current } satisfies Request);
           if (m.state.position.done) setPlaying(false);
+          break;
+        case 'prepared':
+          setPrepared(m.step);
           break;
         case 'mappings':
           setSelection({ kind: 'frame', frame: m.frame, mappings: m.list });
           break;
         case 'busy':
-          setBusy(m.what);
+          setBusy(m);
           break;
         case 'error':
           pending.current = false;
@@ -97,15 +114,39 @@ export function App(): ReactElement {
           break;
       }
     };
-    return () => {
-      w.terminate();
-    };
   }, []);
 
-  const open = useCallback(() => {
+  useEffect(() => {
+    startWorker();
+    return () => {
+      worker.current?.terminate();
+    };
+  }, [startWorker]);
+
+  /** Stops a listing that takes too long (a scenario that never ends): a fresh worker, nothing open. */
+  const cancel = useCallback(() => {
+    const what = busy?.what ?? '';
+    startWorker();
+    setBusy(null);
     setPlaying(false);
-    send({ type: 'open', scenario, config });
-  }, [scenario, config, send]);
+    setOpened(null);
+    setState(null);
+    eventsRef.current = [];
+    setEvents([]);
+    setError(`cancelled (${what.replace(/…$/, '')}); choose a scenario (load a scenario file again)`);
+  }, [busy, startWorker]);
+
+  const openScenario = useCallback(
+    (name: string) => {
+      setPlaying(false);
+      setScenario(name);
+      send({ type: 'open', scenario: name, config });
+    },
+    [config, send],
+  );
+  const open = useCallback(() => {
+    openScenario(scenario);
+  }, [scenario, openScenario]);
 
   // Open the default scenario once the worker has listed the scenarios.
   const first = useRef(true);
@@ -174,7 +215,16 @@ export function App(): ReactElement {
     };
   }, [step, back, nextOf, gotoStep]);
 
-  const names = useMemo(() => new Map((state?.processes ?? []).map((p) => [p.endpoint, p.name])), [state]);
+  /** Names by endpoint: every process the trace has started (so that gone ones keep theirs), then the live ones. */
+  const started = useMemo(() => {
+    const m = new Map<number, string>();
+    for (const e of events) if (e.kind === 'proc' && e.op !== 'restart') m.set(e.ep, e.name);
+    return m;
+  }, [events]);
+  const names = useMemo(
+    () => new Map([...started, ...(state?.processes ?? []).map((p) => [p.endpoint, p.name] as const)]),
+    [started, state],
+  );
   const slotNames = useMemo(() => new Map((state?.processes ?? []).map((p) => [p.slot, p.name])), [state]);
   const related = useMemo(() => relatedTo(selection, state), [selection, state]);
   const selectGrant = (key: string): void => {
@@ -197,7 +247,7 @@ export function App(): ReactElement {
           data-testid="scenario"
           value={scenario}
           onChange={(e) => {
-            setScenario(e.target.value);
+            openScenario(e.target.value);
           }}
         >
           {scenarios.map((s) => (
@@ -206,16 +256,18 @@ export function App(): ReactElement {
             </option>
           ))}
         </select>
-        <label title="a .js or .mjs module exporting `scenario` or `scenarios`, as for `grantvm run FILE`; it cannot import the model's sources (TypeScript files need compiling first): everything reaches it through sys, out and each program's Proc">
+        <label title="a .js or .mjs module exporting `scenario` or `scenarios`, as for `grantvm run FILE` (its first scenario opens at once); it cannot import the model's sources (a TypeScript file must be compiled first): everything reaches it through sys, out and each program's Proc">
           file{' '}
           <input
             type="file"
-            accept=".js,.mjs"
+            accept=".js,.mjs,.ts,.mts"
             data-testid="scenario-file"
             onChange={(e) => {
               const f = e.target.files?.[0];
+              e.target.value = '';
               if (f === undefined) return;
-              worker.current?.postMessage({ type: 'load', url: URL.createObjectURL(f), fileName: f.name } satisfies Request);
+              setPlaying(false);
+              send({ type: 'load', url: URL.createObjectURL(f), fileName: f.name, config });
             }}
           />
         </label>
@@ -309,13 +361,31 @@ export function App(): ReactElement {
             </option>
           ))}
         </select>
-        <button data-testid="next-fault" onClick={() => { nextOf('fault'); }} title="next page fault (f)">
+        <button
+          data-testid="next-fault"
+          onClick={() => {
+            nextOf('fault');
+          }}
+          title="next page fault (f)"
+        >
           next fault
         </button>
-        <button data-testid="next-cow" onClick={() => { nextOf('cow-break'); }} title="next COW break (c)">
+        <button
+          data-testid="next-cow"
+          onClick={() => {
+            nextOf('cow-break');
+          }}
+          title="next COW break (c)"
+        >
           next COW break
         </button>
-        <button data-testid="next-grant-failure" onClick={() => { nextOf('grant-failure'); }} title="next grant failure (g)">
+        <button
+          data-testid="next-grant-failure"
+          onClick={() => {
+            nextOf('grant-failure');
+          }}
+          title="next grant failure (g)"
+        >
           next grant failure
         </button>
         <form
@@ -324,16 +394,36 @@ export function App(): ReactElement {
             gotoStep(Number(jump));
           }}
         >
-          <input data-testid="jump" placeholder="step" value={jump} onChange={(e) => { setJump(e.target.value); }} size={7} />
+          <input
+            data-testid="jump"
+            placeholder="step"
+            value={jump}
+            onChange={(e) => {
+              setJump(e.target.value);
+            }}
+            size={7}
+          />
           <button type="submit">go</button>
         </form>
       </header>
-      <div className="status" data-testid="status" data-step={pos?.step ?? -1} data-seen={pos?.seen ?? -1} data-done={pos?.done ?? false} data-busy={busy !== null} data-version={version} data-took={state?.tookMs ?? 0} data-total={opened?.totalEvents ?? 0}>
+      <div
+        className="status"
+        data-testid="status"
+        data-step={pos?.step ?? -1}
+        data-seen={pos?.seen ?? -1}
+        data-done={pos?.done ?? false}
+        data-busy={busy !== null}
+        data-version={version}
+        data-took={state?.tookMs ?? 0}
+        data-total={opened?.totalEvents ?? 0}
+        data-prepared={prepared === pos?.step}
+      >
         {opened !== null ? (
           <span>
             <b>{opened.scenario}</b> — {opened.title}. {opened.totalEvents} events, {opened.finalStep} steps;{' '}
             <span className={failed > 0 || opened.error !== null ? 'bad' : 'ok'}>
-              {opened.checks.length - failed}/{opened.checks.length} checks pass{opened.error !== null ? `, ${opened.error}` : ''}
+              {opened.checks.length - failed}/{opened.checks.length} checks pass
+              {opened.error !== null ? `, ${opened.error}` : ''}
             </span>
           </span>
         ) : null}
@@ -341,11 +431,31 @@ export function App(): ReactElement {
           <span data-testid="position">
             {' '}
             | step {pos.step} / {state?.finalStep}, event {pos.seen} / {opened?.totalEvents ?? 0}
-            {pos.done ? ' (end)' : ''} | {state?.replays ?? 0} replays, last move {Math.round(state?.tookMs ?? 0)} ms
+            {pos.done ? ' (end)' : ''} | {state?.replays ?? 0} replays, last move{' '}
+            {Math.round(state?.tookMs ?? 0)} ms
           </span>
         ) : null}
-        {busy !== null ? <span className="busy"> | {busy}</span> : null}
-        {error !== null ? <span className="bad" data-testid="error"> | {error}</span> : null}
+        {busy !== null ? (
+          <span className="busy" data-testid="busy">
+            {' '}
+            | {busy.what}
+            {busy.cancel === true ? (
+              <button
+                data-testid="cancel"
+                onClick={cancel}
+                title="stop this run (a scenario that never ends)"
+              >
+                ✕ cancel
+              </button>
+            ) : null}
+          </span>
+        ) : null}
+        {error !== null ? (
+          <span className="bad" data-testid="error">
+            {' '}
+            | {error}
+          </span>
+        ) : null}
       </div>
       {state !== null ? (
         <>
@@ -361,16 +471,24 @@ export function App(): ReactElement {
             data-testid="scrub"
           />
           <CountersBar c={state.counters} />
-          <main className="panels">
+          <main className={`panels${busy?.cancel === true ? ' stale' : ''}`}>
             <section className="panel frames">
               <h2>physical frames</h2>
-              <FrameMap frames={frames} highlight={related.frames} selected={selection?.kind === 'frame' ? selection.frame : null} names={slotNames} onSelect={selectFrame} />
+              <FrameMap
+                frames={frames}
+                highlight={related.frames}
+                selected={selection?.kind === 'frame' ? selection.frame : null}
+                names={slotNames}
+                onSelect={selectFrame}
+              />
               {selection?.kind === 'frame' ? (
                 <div className="mappings" data-testid="frame-mappings">
-                  <b>frame {selection.frame}</b>: {selection.mappings.length === 0 ? 'no process maps it' : ''}
+                  <b>frame {selection.frame}</b>: {describeFrame(frames[selection.frame] ?? 0, slotNames)}
+                  {selection.mappings.length === 0 ? '; no process maps it' : ''}
                   {selection.mappings.map((m) => (
                     <div key={`${m.endpoint}@${m.vaddr}`}>
-                      {m.name} ({m.endpoint}) at 0x{m.vaddr.toString(16)}: {m.mode}, refcount {m.refcount}, {m.writable ? 'writable' : 'read-only'}
+                      {m.name} ({m.endpoint}) at 0x{m.vaddr.toString(16)}: {mappingKind(m)},{' '}
+                      {m.writable ? 'writable' : 'read-only'}
                     </div>
                   ))}
                 </div>
@@ -378,13 +496,28 @@ export function App(): ReactElement {
             </section>
             <section className="panel graph">
               <h2>grant graph</h2>
-              <GrantGraph state={state} names={names} related={related.grants} onSelect={selectGrant} />
-              <Grants state={state} names={names} related={related} onSelect={selectGrant} />
+              <GrantGraph
+                state={state}
+                names={names}
+                related={related.grants}
+                show={show}
+                onShow={setShow}
+                onSelect={selectGrant}
+              />
+              <Grants
+                state={state}
+                names={names}
+                related={related}
+                showStale={show.revoked}
+                onSelect={selectGrant}
+              />
             </section>
             <section className="panel spacespanel">
               <h2>address spaces</h2>
               <div className="pagelegend">
-                <i className="run writable" /> writable <i className="run readonly" /> read-only <i className="run cow" /> COW shared <i className="run smap" /> safemap shared <i className="run absent" /> absent
+                <i className="run writable" /> writable <i className="run readonly" /> read-only{' '}
+                <i className="run cow" /> COW shared <i className="run smap" /> safemap shared{' '}
+                <i className="run absent" /> absent
               </div>
               <AddressSpaces state={state} related={related} onSelect={selectRegion} />
             </section>
@@ -401,10 +534,11 @@ export function App(): ReactElement {
           </main>
         </>
       ) : (
-        <p className="loading">{busy ?? 'starting the model…'}</p>
+        <p className="loading">{busy !== null ? '' : error !== null ? '' : 'starting the model…'}</p>
       )}
       <footer>
-        keys: → / n step, ← / b back, space play/pause, f next fault, c next COW break, g next grant failure, Home/End first/last, Esc clear selection
+        keys: → / n step, ← / b back, space play/pause, f next fault, c next COW break, g next grant failure,
+        Home/End first/last, Esc clear selection
       </footer>
     </div>
   );

@@ -1,10 +1,33 @@
 // The table panels: processes, address spaces (regions page by page), grants, DS, counters, the timeline.
 import { useEffect, useMemo, useRef, useState } from 'react';
-import type { ReactElement } from 'react';
+import type { ReactElement, ReactNode } from 'react';
+import { ENOENT, ESRCH, errnoName } from '../../src/include/errno.ts';
 import type { TraceEvent, TraceKind } from '../../src/include/trace.ts';
 import type { Counters, ViewState } from './protocol.ts';
 import type { Related } from './related.ts';
 import { grantKey, regionKey } from './related.ts';
+
+/** A labelled checkbox. */
+export function Toggle(props: {
+  testId?: string;
+  checked: boolean;
+  onChange: (on: boolean) => void;
+  children: ReactNode;
+}): ReactElement {
+  return (
+    <label>
+      <input
+        type="checkbox"
+        data-testid={props.testId}
+        checked={props.checked}
+        onChange={(e) => {
+          props.onChange(e.target.checked);
+        }}
+      />{' '}
+      {props.children}
+    </label>
+  );
+}
 
 const hex = (n: number): string => `0x${(n >>> 0).toString(16)}`;
 
@@ -37,14 +60,30 @@ export function Processes(props: { state: ViewState; related: Related }): ReactE
   );
 }
 
-const PAGE_CLASS: Record<string, string> = { '.': 'absent', w: 'writable', r: 'readonly', C: 'cow', S: 'smap' };
+const PAGE_CLASS: Record<string, string> = {
+  '.': 'absent',
+  w: 'writable',
+  r: 'readonly',
+  C: 'cow',
+  S: 'smap',
+};
 /** Absent runs longer than this are drawn as one gap. */
 const GAP = 16;
 
-export function AddressSpaces(props: { state: ViewState; related: Related; onSelect: (key: string) => void }): ReactElement {
+export function AddressSpaces(props: {
+  state: ViewState;
+  related: Related;
+  onSelect: (key: string) => void;
+}): ReactElement {
   const { state, related, onSelect } = props;
   const [all, setAll] = useState(false);
-  const spaces = state.spaces.filter((s) => all || s.regions.some((r) => r.frames.length > 0 && !['memory', 'log', 'tty', 'mfs', 'pfs', 'vfs'].includes(s.name)));
+  const spaces = state.spaces.filter(
+    (s) =>
+      all ||
+      s.regions.some(
+        (r) => r.frames.length > 0 && !['memory', 'log', 'tty', 'mfs', 'pfs', 'vfs'].includes(s.name),
+      ),
+  );
   return (
     <div className="spaces" data-testid="spaces">
       <label className="small">
@@ -60,7 +99,10 @@ export function AddressSpaces(props: { state: ViewState; related: Related; onSel
       {spaces.map((s) => (
         <div key={s.slot} className={`space${related.endpoints.has(s.endpoint) ? ' related' : ''}`}>
           <div className="title">
-            {s.name} <span className="dim">slot {s.slot}, ep {s.endpoint}</span>
+            {s.name}{' '}
+            <span className="dim">
+              slot {s.slot}, ep {s.endpoint}
+            </span>
           </div>
           {s.regions.map((r) => {
             const key = regionKey(s.endpoint, r.vaddr);
@@ -83,7 +125,12 @@ export function AddressSpaces(props: { state: ViewState; related: Related; onSel
                         ⋯{n}
                       </span>
                     ) : (
-                      <span key={i} className={`run ${PAGE_CLASS[c] ?? ''}`} style={{ width: `${Math.min(n, 512) * 5}px` }} title={`${n} page(s): ${PAGE_CLASS[c] ?? c}`} />
+                      <span
+                        key={i}
+                        className={`run ${PAGE_CLASS[c] ?? ''}`}
+                        style={{ width: `${Math.min(n, 512) * 5}px` }}
+                        title={`${n} page(s): ${PAGE_CLASS[c] ?? c}`}
+                      />
                     ),
                   )}
                 </span>
@@ -96,8 +143,14 @@ export function AddressSpaces(props: { state: ViewState; related: Related; onSel
   );
 }
 
-export function Grants(props: { state: ViewState; names: ReadonlyMap<number, string>; related: Related; onSelect: (key: string) => void }): ReactElement {
-  const { state, names, related, onSelect } = props;
+export function Grants(props: {
+  state: ViewState;
+  names: ReadonlyMap<number, string>;
+  related: Related;
+  showStale: boolean;
+  onSelect: (key: string) => void;
+}): ReactElement {
+  const { state, names, related, showStale, onSelect } = props;
   return (
     <table className="grid" data-testid="grants">
       <thead>
@@ -130,17 +183,21 @@ export function Grants(props: { state: ViewState; names: ReadonlyMap<number, str
             </tr>
           );
         })}
-        {state.staleGrants.map((s) => (
+        {(showStale ? state.staleGrants : []).map((s) => (
           <tr key={`stale-${s.granter}:${s.gid}`} className="stale">
             <td>{names.get(s.granter) ?? s.granter}</td>
             <td>{s.gid}</td>
-            <td colSpan={4}>gone (revoked or stale): last use by {names.get(s.caller) ?? s.caller} → {s.result}</td>
+            <td colSpan={4}>
+              gone (revoked or stale): last use by {names.get(s.caller) ?? s.caller} → {errnoName(s.result)}
+            </td>
           </tr>
         ))}
         {state.mappings.map((m, i) => (
           <tr key={`map-${i}`} className="smap">
             <td colSpan={6}>
-              safemap: {names.get(m.grantee) ?? m.grantee} {hex(m.granteeAddr)} ← {names.get(m.owner) ?? m.owner} {hex(m.ownerAddr)} ({m.bytes} B, {m.writable ? 'rw' : 'ro'}, grant {m.granter}:{m.gid})
+              safemap: {names.get(m.grantee) ?? m.grantee} {hex(m.granteeAddr)} ←{' '}
+              {names.get(m.owner) ?? m.owner} {hex(m.ownerAddr)} ({m.bytes} B, {m.writable ? 'rw' : 'ro'},
+              grant {m.granter}:{m.gid})
             </td>
           </tr>
         ))}
@@ -216,37 +273,61 @@ export function CountersBar(props: { c: Counters }): ReactElement {
   );
 }
 
+/** ' = OK', ' = EPERM' (a result by its errno name; positive results, e.g. counts, as numbers). */
+const res = (r: number): string => ` = ${errnoName(r)}`;
+
 export function describeEvent(e: TraceEvent, names: ReadonlyMap<number, string>): string {
   const n = (ep: number): string => `${names.get(ep) ?? ep}`;
   switch (e.kind) {
     case 'proc':
       return `${e.op} ${e.name} (${e.ep})`;
     case 'ipc':
-      return `${e.op} ${n(e.from)} → ${n(e.to)} type ${e.mtype} = ${e.result}`;
+      return `${e.op} ${n(e.from)} → ${n(e.to)} type ${e.mtype}${res(e.result)}`;
     case 'kcall':
-      return `${n(e.caller)}: ${e.call} = ${e.result}`;
+      return `${n(e.caller)}: ${e.call}${res(e.result)}${routine(e) ? ' (nothing pending)' : ''}`;
     case 'fault':
       return `${n(e.ep)} ${e.present ? 'protection' : 'page'} fault at ${hex(e.vaddr)} (${e.write ? 'write' : 'read'})`;
     case 'vmreq':
-      return `VM request ${e.op}: ${n(e.requestor)} type ${e.reqType} target ${n(e.target)}${e.result !== undefined ? ` = ${e.result}` : ''}`;
+      return `VM request ${e.op}: ${n(e.requestor)} type ${e.reqType} target ${n(e.target)}${e.result !== undefined ? res(e.result) : ''}`;
     case 'signal':
       return `signal ${e.sig} to ${n(e.ep)}`;
     case 'vm':
-      return `VM ${e.op} ${n(e.ep)}${e.vaddr !== undefined ? ` ${hex(e.vaddr)}` : ''}${e.pages !== undefined ? ` ${e.pages}p` : ''}${e.result !== undefined ? ` = ${e.result}` : ''}`;
+      return `VM ${e.op} ${n(e.ep)}${e.vaddr !== undefined ? ` ${hex(e.vaddr)}` : ''}${e.pages !== undefined ? ` ${e.pages}p` : ''}${e.result !== undefined ? res(e.result) : ''}`;
     case 'grant':
-      return `${n(e.caller)}: ${e.op} grant ${n(e.granter)}:${e.gid} = ${e.result}`;
+      return `${n(e.caller)}: ${e.op} grant ${n(e.granter)}:${e.gid}${res(e.result)}`;
     case 'ds':
-      return `${n(e.caller)}: DS ${e.op} '${e.key}' = ${e.result}`;
+      return `${n(e.caller)}: DS ${e.op} '${e.key}'${res(e.result)}${routine(e) ? ' (nothing changed)' : ''}`;
     case 'panic':
       return `PANIC ${e.message}`;
   }
+}
+
+/**
+ * A negative result that is the normal end of a polling loop, not a failure: VM asking the kernel for the
+ * next memory request (SYS_VMCTL → ESRCH: none pending) and DS check with no changed entry left (ENOENT).
+ */
+export function routine(e: TraceEvent): boolean {
+  return (
+    (e.kind === 'kcall' && e.call === 'SYS_VMCTL' && e.result === ESRCH) ||
+    (e.kind === 'ds' && e.op === 'check' && e.result === ENOENT)
+  );
+}
+
+/** A failure to show in red: a negative result that is not routine, or a panic. */
+export function failed(e: TraceEvent): boolean {
+  return e.kind === 'panic' || ('result' in e && typeof e.result === 'number' && e.result < 0 && !routine(e));
 }
 
 const KINDS: TraceKind[] = ['proc', 'ipc', 'kcall', 'fault', 'vmreq', 'signal', 'vm', 'grant', 'ds', 'panic'];
 /** Events listed around the cursor. */
 const WINDOW = 120;
 
-export function Timeline(props: { events: readonly TraceEvent[]; seen: number; names: ReadonlyMap<number, string>; onGoto: (step: number) => void }): ReactElement {
+export function Timeline(props: {
+  events: readonly TraceEvent[];
+  seen: number;
+  names: ReadonlyMap<number, string>;
+  onGoto: (step: number) => void;
+}): ReactElement {
   const { events, seen, names, onGoto } = props;
   const [hidden, setHidden] = useState<ReadonlySet<TraceKind>>(new Set(['ipc']));
   const rows = useMemo(() => {
@@ -267,7 +348,8 @@ export function Timeline(props: { events: readonly TraceEvent[]; seen: number; n
     // keep the current event in view (scrolling the list only, not the page)
     const b = box.current;
     const cur = b?.querySelector<HTMLElement>('.current');
-    if (b !== null && cur !== null && cur !== undefined) b.scrollTop = cur.offsetTop - b.offsetTop - b.clientHeight / 2;
+    if (b !== null && cur !== null && cur !== undefined)
+      b.scrollTop = cur.offsetTop - b.offsetTop - b.clientHeight / 2;
   }, [rows]);
   return (
     <div className="timeline" data-testid="timeline">
@@ -291,11 +373,12 @@ export function Timeline(props: { events: readonly TraceEvent[]; seen: number; n
       <div className="events" ref={box}>
         {rows.map((i) => {
           const e = events[i] as TraceEvent;
-          const bad = ('result' in e && typeof e.result === 'number' && e.result < 0) || e.kind === 'panic';
+          const bad = failed(e);
           return (
             <div
               key={i}
               className={`ev ${e.kind}${i < seen ? ' past' : ''}${i === seen - 1 ? ' current' : ''}${bad ? ' bad' : ''}`}
+              data-testid="event"
               onClick={() => {
                 onGoto(e.step + 1);
               }}

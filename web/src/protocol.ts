@@ -16,7 +16,7 @@ export interface ViewConfig {
 
 export type Request =
   | { type: 'open'; scenario: string; config: ViewConfig }
-  | { type: 'load'; url: string; fileName: string }
+  | { type: 'load'; url: string; fileName: string; config: ViewConfig }
   | { type: 'goto'; step: number }
   | { type: 'next'; events: number }
   | { type: 'prev' }
@@ -50,11 +50,22 @@ export interface ViewState {
 
 export type Reply =
   | { type: 'scenarios'; list: { name: string; title: string }[] }
-  | { type: 'opened'; scenario: string; title: string; totalEvents: number; finalStep: number; checks: Check[]; error: string | null; listMs: number }
+  | {
+      type: 'opened';
+      scenario: string;
+      title: string;
+      totalEvents: number;
+      finalStep: number;
+      checks: Check[];
+      error: string | null;
+      listMs: number;
+    }
   | { type: 'events'; from: number; events: TraceEvent[] }
   | { type: 'state'; state: ViewState; frames: Uint32Array }
   | { type: 'mappings'; frame: number; list: FrameMapping[] }
-  | { type: 'busy'; what: string }
+  | { type: 'busy'; what: string; cancel?: boolean }
+  /** Every checkpoint below the current step is ready: a step back from here replays at most one interval. */
+  | { type: 'prepared'; step: number }
   | { type: 'error'; message: string };
 
 /** Events are sent to the page in chunks of this many. */

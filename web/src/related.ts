@@ -3,7 +3,11 @@
 import type { FrameMapping } from '../../src/sim/inspect.ts';
 import type { ViewState } from './protocol.ts';
 
-export type Selection = { kind: 'grant'; key: string } | { kind: 'region'; key: string } | { kind: 'frame'; frame: number; mappings: FrameMapping[] } | null;
+export type Selection =
+  | { kind: 'grant'; key: string }
+  | { kind: 'region'; key: string }
+  | { kind: 'frame'; frame: number; mappings: FrameMapping[] }
+  | null;
 
 export const grantKey = (owner: number, id: number): string => `${owner}:${id}`;
 export const regionKey = (endpoint: number, vaddr: number): string => `${endpoint}@${vaddr}`;
@@ -41,7 +45,13 @@ export function relatedTo(sel: Selection, st: ViewState | null): Related {
   const grantsOver = (ep: number, start: number, len: number): void => {
     for (const g of st.grants) {
       const memOwner = g.kind === 'magic' ? g.from : g.owner;
-      if (memOwner !== ep || g.start === undefined || g.len === undefined || !overlaps(g.start, g.len, start, len)) continue;
+      if (
+        memOwner !== ep ||
+        g.start === undefined ||
+        g.len === undefined ||
+        !overlaps(g.start, g.len, start, len)
+      )
+        continue;
       out.grants.add(grantKey(g.owner, g.id));
       out.endpoints.add(g.owner);
       out.endpoints.add(g.to);
@@ -59,7 +69,8 @@ export function relatedTo(sel: Selection, st: ViewState | null): Related {
       const next: { from?: number; grant?: number } = g;
       g = st.grants.find((x) => x.owner === next.from && x.id === next.grant);
     }
-    if (g?.start !== undefined && g.len !== undefined) framesOfRange(spaceOf(g.kind === 'magic' ? (g.from ?? -1) : g.owner), g.start, g.len, out);
+    if (g?.start !== undefined && g.len !== undefined)
+      framesOfRange(spaceOf(g.kind === 'magic' ? (g.from ?? -1) : g.owner), g.start, g.len, out);
   } else if (sel.kind === 'region') {
     out.regions.add(sel.key);
     for (const s of st.spaces) {

@@ -1,5 +1,7 @@
 // The model in a Web Worker: src/sim unchanged (a Session over a built-in or loaded scenario); requests are
-// handled one at a time, in order, and each answered with the state at the new position.
+// handled one at a time, in order, and each answered with the state at the new position. When no request is
+// waiting, the worker prepares checkpoints for fast steps back (Session.prepare), one short slice at a time.
+// A listing run reports its progress; the page cancels a run that never ends by terminating the worker.
 import { MiB } from '../../src/lib/units.ts';
 import type { TraceEvent } from '../../src/include/trace.ts';
 import { addressSpaces, frameMap, frameMappings } from '../../src/sim/inspect.ts';
@@ -25,17 +27,28 @@ let session: Session | null = null;
 /** Prefix counts over the event list: counts[k][i] = events of kind k among the first i. */
 /** Indices of the 'grant' events (uses of grants), for the stale-id marks. */
 let grantEvents: number[] = [];
-let prefix: { faults: Uint32Array; cowBreaks: Uint32Array; copies: Uint32Array; grantFailures: Uint32Array } | null = null;
+let prefix: {
+  faults: Uint32Array;
+  cowBreaks: Uint32Array;
+  copies: Uint32Array;
+  grantFailures: Uint32Array;
+} | null = null;
 
 function countPrefixes(events: readonly TraceEvent[]): NonNullable<typeof prefix> {
   const n = events.length;
-  const p = { faults: new Uint32Array(n + 1), cowBreaks: new Uint32Array(n + 1), copies: new Uint32Array(n + 1), grantFailures: new Uint32Array(n + 1) };
+  const p = {
+    faults: new Uint32Array(n + 1),
+    cowBreaks: new Uint32Array(n + 1),
+    copies: new Uint32Array(n + 1),
+    grantFailures: new Uint32Array(n + 1),
+  };
   for (let i = 0; i < n; i++) {
     const e = events[i];
     if (e === undefined) continue;
     p.faults[i + 1] = (p.faults[i] ?? 0) + (e.kind === 'fault' ? 1 : 0);
     p.cowBreaks[i + 1] = (p.cowBreaks[i] ?? 0) + (matchesKind(e, 'cow-break') ? 1 : 0);
-    p.copies[i + 1] = (p.copies[i] ?? 0) + (e.kind === 'grant' && e.result >= 0 && e.op.includes('copy') ? 1 : 0);
+    p.copies[i + 1] =
+      (p.copies[i] ?? 0) + (e.kind === 'grant' && e.result >= 0 && e.op.includes('copy') ? 1 : 0);
     p.grantFailures[i + 1] = (p.grantFailures[i] ?? 0) + (e.kind === 'grant' && e.result < 0 ? 1 : 0);
   }
   return p;
@@ -87,19 +100,37 @@ function sendState(s: Session, tookMs: number): void {
   );
 }
 
+/** Kernel steps between two progress reports of a listing run. */
+const PROGRESS_EVERY = 20_000;
+
 async function open(name: string, config: ViewConfig): Promise<void> {
   const scenario = scenarios.find((x) => x.name === name);
   if (scenario === undefined) throw new Error(`no scenario '${name}'`);
-  post({ type: 'busy', what: `listing every event of ${name}…` });
+  post({ type: 'busy', what: `listing every event of ${name}…`, cancel: true });
   const t0 = performance.now();
   session = null;
-  const s = await Session.open(scenario, {
-    seed: config.seed,
-    ramBytes: config.memoryMiB * MiB,
-    cowSafecopy: config.cowSafecopy,
-    grantIds: config.grantIds,
-    sanity: config.sanity,
-  });
+  const s = await Session.open(
+    scenario,
+    {
+      seed: config.seed,
+      ramBytes: config.memoryMiB * MiB,
+      cowSafecopy: config.cowSafecopy,
+      grantIds: config.grantIds,
+      sanity: config.sanity,
+    },
+    {
+      progress: {
+        every: PROGRESS_EVERY,
+        at: (step, events) => {
+          post({
+            type: 'busy',
+            what: `listing every event of ${name}: step ${step}, ${events} events, ${Math.round((performance.now() - t0) / 1000)} s…`,
+            cancel: true,
+          });
+        },
+      },
+    },
+  );
   const listMs = performance.now() - t0;
   session = s;
   prefix = countPrefixes(s.events);
@@ -107,22 +138,42 @@ async function open(name: string, config: ViewConfig): Promise<void> {
   s.events.forEach((e, i) => {
     if (e.kind === 'grant') grantEvents.push(i);
   });
-  post({ type: 'opened', scenario: name, title: scenario.title, totalEvents: s.events.length, finalStep: s.finalStep, checks: s.listing.checks, error: s.listing.error, listMs });
-  for (let i = 0; i < s.events.length; i += EVENT_CHUNK) post({ type: 'events', from: i, events: s.events.slice(i, i + EVENT_CHUNK) });
+  post({
+    type: 'opened',
+    scenario: name,
+    title: scenario.title,
+    totalEvents: s.events.length,
+    finalStep: s.finalStep,
+    checks: s.listing.checks,
+    error: s.listing.error,
+    listMs,
+  });
+  for (let i = 0; i < s.events.length; i += EVENT_CHUNK)
+    post({ type: 'events', from: i, events: s.events.slice(i, i + EVENT_CHUNK) });
   sendState(s, listMs);
 }
 
-async function load(url: string, fileName: string): Promise<void> {
+/** Loads a scenario file and opens its first scenario. */
+async function load(url: string, fileName: string, config: ViewConfig): Promise<void> {
+  if (/\.(c|m)?tsx?$/.test(fileName)) {
+    throw new Error(
+      `${fileName}: a TypeScript file cannot run in the browser as it is: compile it to JavaScript first (e.g. npx tsc --module es2022 --target es2022 ${fileName}) and choose the .js file`,
+    );
+  }
   let module: unknown;
   try {
     module = await import(/* @vite-ignore */ url);
   } catch (err) {
-    throw new Error(`${fileName}: cannot load it (${err instanceof Error ? err.message : String(err)})`, { cause: err });
+    throw new Error(`${fileName}: cannot load it (${err instanceof Error ? err.message : String(err)})`, {
+      cause: err,
+    });
   }
   const got = scenariosOfModuleExports(module);
   if (typeof got === 'string') throw new Error(`${fileName}: ${got}`);
   scenarios = [...scenarios.filter((x) => !got.some((g) => g.name === x.name)), ...got];
   post({ type: 'scenarios', list: scenarios.map((x) => ({ name: x.name, title: x.title })) });
+  const first = got[0];
+  if (first !== undefined) await open(first.name, config);
 }
 
 async function move(s: Session, target: number | null): Promise<void> {
@@ -131,7 +182,7 @@ async function move(s: Session, target: number | null): Promise<void> {
     return;
   }
   const back = target < s.position.step;
-  if (back) post({ type: 'busy', what: `replaying from the seed to step ${target}…` });
+  if (back) post({ type: 'busy', what: `replaying to step ${target}…` });
   const t0 = performance.now();
   await s.goto(target);
   sendState(s, performance.now() - t0);
@@ -139,7 +190,7 @@ async function move(s: Session, target: number | null): Promise<void> {
 
 async function handle(m: Request): Promise<void> {
   if (m.type === 'open') return open(m.scenario, m.config);
-  if (m.type === 'load') return load(m.url, m.fileName);
+  if (m.type === 'load') return load(m.url, m.fileName, m.config);
   const s = session;
   if (s === null) throw new Error('no scenario open');
   switch (m.type) {
@@ -160,11 +211,51 @@ async function handle(m: Request): Promise<void> {
 }
 
 let queue: Promise<void> = Promise.resolve();
+/** Requests received and not yet handled. */
+let waiting = 0;
+let idleScheduled = false;
+
+/** Milliseconds without a request before preparing checkpoints (so that playing is not slowed down). */
+const QUIET_MS = 150;
+let lastRequest = 0;
+
+/** When nothing is waiting, one slice of checkpoint preparation, then again (a timer lets requests in between). */
+function idle(): void {
+  idleScheduled = false;
+  const s = session;
+  if (waiting > 0 || s === null) return;
+  if (performance.now() - lastRequest < QUIET_MS) {
+    scheduleIdle(QUIET_MS);
+    return;
+  }
+  queue = queue
+    .then(() => (waiting === 0 && session === s ? s.prepare() : false))
+    .then((more) => {
+      if (more) scheduleIdle();
+      else if (waiting === 0 && session === s) post({ type: 'prepared', step: s.position.step });
+    })
+    .catch(reportError);
+}
+
+function scheduleIdle(ms = 0): void {
+  if (idleScheduled) return;
+  idleScheduled = true;
+  setTimeout(idle, ms);
+}
+
+function reportError(err: unknown): void {
+  post({ type: 'error', message: err instanceof Error ? err.message : String(err) });
+}
+
 ctx.onmessage = (e) => {
+  waiting++;
   queue = queue
     .then(() => handle(e.data))
-    .catch((err: unknown) => {
-      post({ type: 'error', message: err instanceof Error ? err.message : String(err) });
+    .catch(reportError)
+    .finally(() => {
+      waiting--;
+      lastRequest = performance.now();
+      scheduleIdle(QUIET_MS);
     });
 };
 post({ type: 'scenarios', list: scenarios.map((x) => ({ name: x.name, title: x.title })) });

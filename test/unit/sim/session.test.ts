@@ -1,8 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { Session, matchesKind, positionsOf } from '../../../src/sim/session.ts';
 import { findScenario } from '../../../src/sim/scenarios.ts';
-import { FRAME, addressSpaces, frameKind, frameMap, frameMappings, frameOwnerSlot, frameRefcount } from '../../../src/sim/inspect.ts';
-import { traceHash } from '../../../src/sim/trace.ts';
+import {
+  FRAME,
+  addressSpaces,
+  frameKind,
+  frameMap,
+  frameMappings,
+  frameOwnerSlot,
+  frameRefcount,
+} from '../../../src/sim/inspect.ts';
 import type { System } from '../../../src/sim/system.ts';
 
 const scenario = (name: string) => {
@@ -12,7 +19,11 @@ const scenario = (name: string) => {
 };
 
 /** Everything the view shows at a stop, as one comparable value. */
-const state = (sys: System) => ({ snap: sys.inspect(), frames: [...frameMap(sys)], spaces: addressSpaces(sys), trace: traceHash(sys.trace) });
+const state = (sys: System) => ({
+  snap: sys.inspect(),
+  frames: [...frameMap(sys)],
+  spaces: addressSpaces(sys),
+});
 
 describe('positionsOf', () => {
   it('stops after each distinct event step and at the end', () => {
@@ -35,7 +46,9 @@ describe('Session', () => {
     expect(s.position.step).toBeGreaterThanOrEqual(mid);
     s.sys.sanityCheck();
     const at = state(s.sys);
-    expect(s.sys.trace).toEqual(s.events.slice(0, s.position.seen));
+    // replays count the events and keep none (the listing has them all)
+    expect(s.sys.trace).toEqual([]);
+    expect(s.position.seen).toBe(s.events.filter((e) => e.step < mid).length);
     await s.goto(s.nextPosition());
     await s.goto(s.nextPosition());
     expect(s.replays).toBe(0);
@@ -46,13 +59,51 @@ describe('Session', () => {
     s.sys.sanityCheck();
   });
 
+  it('steps back from checkpoints that prepare() leaves behind, to the state a run from the seed reaches', async () => {
+    const s = await Session.open(scenario('safemap'), { sanity: 'top', seed: 2 }, { interval: 100 });
+    expect(s.finalStep).toBeGreaterThan(3 * s.interval);
+    const far = s.positions.at(-3) ?? 0;
+    await s.goto(far);
+    let slices = 0;
+    while (await s.prepare()) slices++;
+    // one slice per checkpoint below the current step (each is at most one interval from the one before)
+    expect(slices).toBe(Math.floor((far - 1) / s.interval));
+    const fresh = await Session.open(scenario('safemap'), { sanity: 'top', seed: 2 });
+    for (const target of [s.positions.at(-4) ?? 0, s.interval + 1, s.positions.at(-2) ?? 0]) {
+      await s.goto(target);
+      await fresh.goto(target);
+      expect(s.position, String(target)).toEqual(fresh.position);
+      expect(state(s.sys), String(target)).toEqual(state(fresh.sys));
+      s.sys.sanityCheck();
+    }
+    // two steps back, and a jump forward that goes on from a checkpoint beyond the current step
+    expect(s.replays).toBe(3);
+  });
+
+  it('reports the listing run’s progress every given number of steps', async () => {
+    const seen: [number, number][] = [];
+    const s = await Session.open(
+      scenario('vm-demo'),
+      {},
+      { progress: { every: 1000, at: (step, events) => seen.push([step, events]) } },
+    );
+    expect(seen.length).toBe(Math.floor((s.finalStep - 1) / 1000));
+    expect(seen.map(([step]) => step)).toEqual(seen.map((_, i) => (i + 1) * 1000));
+    expect(seen.every(([step, events]) => events === s.events.filter((e) => e.step < step).length)).toBe(
+      true,
+    );
+  });
+
   it('runs to the next event of a kind: fault, COW break, grant failure', async () => {
     const s = await Session.open(scenario('safemap'), { sanity: 'top' });
     for (const kind of ['fault', 'cow-break', 'grant-failure'] as const) {
       const t = s.nextOfKind(kind);
       expect(t, kind).not.toBeNull();
       await s.goto(t ?? 0);
-      const last = s.sys.trace.filter((e) => matchesKind(e, kind)).at(-1);
+      const last = s.events
+        .slice(0, s.position.seen)
+        .filter((e) => matchesKind(e, kind))
+        .at(-1);
       expect(last?.step, kind).toBe((t ?? 0) - 1);
       s.sys.sanityCheck();
     }
