@@ -2,12 +2,24 @@
 // Entry points: TraceEvent, TraceSink. Producers: kernel (ipc, kcall, fault, vmreq, proc), servers (vm, ds).
 
 /**
+ * When an event happened in simulated time: cycles of the machine's counter (DESIGN.md §8). A system stamps every
+ * event it emits; the trace hash leaves these fields out, so the hash is the same under every cost profile.
+ */
+export interface TraceTime {
+  /** The cycle counter when the event was emitted. */
+  t?: number;
+  /** For 'kcall' and 'ipc' events: the cycle counter at the kernel entry the call or message began with. */
+  t0?: number;
+}
+
+/**
  * One event of the model's trace, numbered by the kernel's step counter; `kind` selects the variant. Where events
  * go is `SystemConfig.trace`; `grantvm trace` prints them and {@link toJsonLines} writes one per line. Endpoints
- * are numbers ({@link Endpoint}); `result` fields are OK (0) or a negative errno.
+ * are numbers ({@link Endpoint}); `result` fields are OK (0) or a negative errno. Every event also carries its
+ * simulated time ({@link TraceTime}).
  */
-export type TraceEvent =
-  | {
+export type TraceEvent = TraceTime &
+  (  | {
       /** Kernel step (kernel entries so far) at which the event happened. */
       step: number;
       /** A process lifecycle event. */
@@ -144,7 +156,8 @@ export type TraceEvent =
       kind: 'panic';
       /** The panic's text; for a program that threw, its process name and the error. */
       message: string;
-    };
+    }
+  );
 
 /** The `kind` of a {@link TraceEvent}: which part of the model emitted it. */
 export type TraceKind = TraceEvent['kind'];

@@ -1,6 +1,8 @@
 // Every capacity and switch of a grantvm system in one record, with the reference's defaults
 // (DESIGN.md §5, spec/vm.md §1, spec/grants.md §1, spec/ds.md §1). Entry points: SystemConfig,
 // defaultConfig, resolveConfig.
+import type { CostProfile } from '../hw/profile.ts';
+import { resolveProfile } from '../hw/profile.ts';
 import type { TraceSink } from '../include/trace.ts';
 import type { Chooser } from '../kernel/scheduler.ts';
 import { KiB, MiB } from '../lib/units.ts';
@@ -48,6 +50,11 @@ export interface SystemConfig {
   dsLabelPolicy: 'any' | 'rs-only';
   /** Where trace events go: kept in memory ('memory'), a sink of the host's, or nowhere (null). */
   trace: 'memory' | TraceSink | null;
+  /**
+   * The cost model's machine profile: a built-in name ('i386-2010', 'modern-x86') or a profile object. It sets
+   * what simulated time each action costs and never changes what runs (docs/cost-model.md).
+   */
+  profile: string | CostProfile;
 }
 
 /** The reference's defaults: 64 MiB of RAM, 100 process slots, priority scheduling, seed 1, sanity 'off', trace kept in memory. */
@@ -68,6 +75,7 @@ export const defaultConfig: SystemConfig = {
   dsMaxSubs: 128,
   dsLabelPolicy: 'any',
   trace: 'memory',
+  profile: 'i386-2010',
 };
 
 /** A complete config from a partial one; bad values panic-free: they come back as a list of problems. */
@@ -94,5 +102,6 @@ export function resolveConfig(partial: Partial<SystemConfig> = {}): {
   intIn('dsMaxKeys', 16, 100_000);
   intIn('dsMaxSubs', 1, 100_000);
   if (!Number.isInteger(config.seed)) problems.push('seed must be an integer');
+  problems.push(...resolveProfile(config.profile).problems);
   return { config, problems };
 }

@@ -6,7 +6,9 @@ import { SIGKILL } from '../include/errno.ts';
 import type { TraceEvent, TraceSink } from '../include/trace.ts';
 import type { ExecImage } from '../include/vm.ts';
 import { MINSTACKREGION } from '../include/vm.ts';
+import { CycleClock } from '../hw/clock.ts';
 import { PhysMem } from '../hw/physmem.ts';
+import { resolveProfile } from '../hw/profile.ts';
 import { kernelNotify } from '../kernel/ipc.ts';
 import { grantSanityCheck } from '../kernel/system/do_safemap.ts';
 import { Kernel } from '../kernel/kernel.ts';
@@ -76,6 +78,8 @@ export class System {
   readonly kernel: Kernel;
   /** Physical memory (RAM). */
   readonly mem: PhysMem;
+  /** The machine's cycle counter: simulated time under `config.profile` (docs/cost-model.md). */
+  readonly clock: CycleClock;
   /** A read-only view of the VM server: regions, blocks, page tables, free memory, its sanity check. */
   readonly vm: VmState;
   /** PM's process table (pids, parents, exit status). */
@@ -106,13 +110,9 @@ export class System {
    * @param config The complete configuration it was built with (see {@link resolveConfig}).
    */
   constructor(readonly config: SystemConfig) {
-    const sink: TraceSink | null =
-      config.trace === 'memory'
-        ? (e) => {
-            this.trace.push(e);
-          }
-        : config.trace;
-    this.mem = new PhysMem(config.ramBytes);
+    this.clock = new CycleClock(resolveProfile(config.profile).profile);
+    const sink = stampedSink(config.trace === 'memory' ? (e) => this.trace.push(e) : config.trace, this.clock);
+    this.mem = new PhysMem(config.ramBytes, { clock: this.clock });
     this.kernel = new Kernel(this.mem, {
       nrProcs: config.nrProcs,
       quantum: config.quantum,
@@ -288,6 +288,15 @@ export class System {
   get panicked(): Panic | null {
     return this.kernel.panicked;
   }
+}
+
+/** The sink with every event stamped with the cycle counter (`t`) as it passes. */
+function stampedSink(sink: TraceSink | null, clock: CycleClock): TraceSink | null {
+  if (sink === null) return null;
+  return (e) => {
+    e.t = clock.cycles;
+    sink(e);
+  };
 }
 
 /** A host breakpoint (System.breakpoint). */

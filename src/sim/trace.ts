@@ -1,6 +1,6 @@
 // Trace output (DESIGN.md §6): JSON Lines, the Chrome trace-event format (one track per process), and a
 // stable hash for determinism checks. Entry points: traceHash, toJsonLines, toChromeTrace.
-import type { TraceEvent } from '../include/trace.ts';
+import type { TraceEvent, TraceTime } from '../include/trace.ts';
 import { fnv1a } from '../lib/rng.ts';
 
 /** The events as JSON Lines: one JSON object per event and line, each line ending in a newline. */
@@ -10,10 +10,16 @@ export function toJsonLines(events: readonly TraceEvent[]): string {
   return out;
 }
 
-/** FNV-1a of the JSON Lines text, as 8 hex digits: equal traces give equal hashes. */
+/** JSON.stringify replacer that leaves out the simulated-time fields ({@link TraceTime}). */
+const untimed = (key: string, value: unknown): unknown => (key === 't' || key === 't0' ? undefined : value);
+
+/**
+ * FNV-1a of the JSON Lines text without the simulated-time fields `t` and `t0`, as 8 hex digits: equal
+ * behaviour gives equal hashes whatever the cost profile.
+ */
 export function traceHash(events: readonly TraceEvent[]): string {
   let h = 0x811c9dc5;
-  for (const e of events) h = fnv1a(JSON.stringify(e), h);
+  for (const e of events) h = fnv1a(JSON.stringify(e, untimed), h);
   return h.toString(16).padStart(8, '0');
 }
 
