@@ -48,7 +48,8 @@ export class CycleClock {
   private ownerBase = 0;
 
   constructor(readonly profile: CostProfile) {
-    for (const k of COST_KINDS) this.cost[K[k]] = k === 'copyByte' ? profile.clockMHz / profile.copyMBps : profile[k];
+    for (const k of COST_KINDS)
+      this.cost[K[k]] = k === 'copyByte' ? profile.clockMHz / profile.copyMBps : profile[k];
   }
 
   /** Sizes the owner table for `owners` process slots (plus 'no process', which is owner `owners`). */

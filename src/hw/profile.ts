@@ -109,13 +109,20 @@ const modernX86: CostProfile = {
 };
 
 /** The built-in profiles by name: `i386-2010` (the default) and `modern-x86`. */
-export const builtinProfiles: Readonly<Record<string, CostProfile>> = { 'i386-2010': i386_2010, 'modern-x86': modernX86 };
+export const builtinProfiles: Readonly<Record<string, CostProfile>> = {
+  'i386-2010': i386_2010,
+  'modern-x86': modernX86,
+};
 
 /** The profile a system boots with unless told otherwise: `i386-2010`. */
 export const defaultProfile: CostProfile = i386_2010;
 
 /** The numeric fields of a profile, in the order docs/cost-model.md lists them. */
-export const PROFILE_NUMBERS: readonly (keyof CostProfile)[] = ['clockMHz', 'copyMBps', ...COST_KINDS.filter((k) => k !== 'copyByte')];
+export const PROFILE_NUMBERS: readonly (keyof CostProfile)[] = [
+  'clockMHz',
+  'copyMBps',
+  ...COST_KINDS.filter((k) => k !== 'copyByte'),
+];
 
 /**
  * What is wrong with `x` as a profile, one line per problem naming the key (empty when it is a valid profile):
@@ -128,12 +135,15 @@ export function profileProblems(x: unknown): string[] {
   const problems: string[] = [];
   const known = new Set<string>(['name', ...PROFILE_NUMBERS]);
   for (const key of Object.keys(o)) if (!known.has(key)) problems.push(`profile: unknown key '${key}'`);
-  if (typeof o.name !== 'string' || o.name === '') problems.push("profile: key 'name' must be a non-empty string");
+  if (typeof o.name !== 'string' || o.name === '')
+    problems.push("profile: key 'name' must be a non-empty string");
   for (const key of PROFILE_NUMBERS) {
     const v = o[key];
     if (v === undefined) problems.push(`profile: missing key '${key}'`);
-    else if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) problems.push(`profile: key '${key}' must be a non-negative number, got ${JSON.stringify(v)}`);
-    else if (v === 0 && (key === 'clockMHz' || key === 'copyMBps')) problems.push(`profile: key '${key}' must be positive`);
+    else if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+      problems.push(`profile: key '${key}' must be a non-negative number, got ${JSON.stringify(v)}`);
+    else if (v === 0 && (key === 'clockMHz' || key === 'copyMBps'))
+      problems.push(`profile: key '${key}' must be positive`);
   }
   return problems;
 }
@@ -143,7 +153,10 @@ export function resolveProfile(p: string | CostProfile): { profile: CostProfile;
   if (typeof p === 'string') {
     const b = builtinProfiles[p];
     if (b !== undefined) return { profile: b, problems: [] };
-    return { profile: i386_2010, problems: [`profile: unknown profile '${p}' (built in: ${Object.keys(builtinProfiles).join(', ')})`] };
+    return {
+      profile: i386_2010,
+      problems: [`profile: unknown profile '${p}' (built in: ${Object.keys(builtinProfiles).join(', ')})`],
+    };
   }
   const problems = profileProblems(p);
   return { profile: problems.length === 0 ? p : i386_2010, problems };

@@ -89,7 +89,7 @@ export function resolveConfig(partial: Partial<SystemConfig> = {}): {
   const problems: string[] = [];
   const intIn = (name: keyof SystemConfig, lo: number, hi: number): void => {
     const v = config[name];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) problems.push(`${name} must be an integer in [${lo}, ${hi}], got ${String(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) problems.push(`${name} must be an integer in [${lo}, ${hi}], got ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
   };
   intIn('ramBytes', 4 * MiB, 4 * 1024 * MiB);
   if (config.ramBytes % 4096 !== 0) problems.push('ramBytes must be a multiple of 4096');

@@ -1,6 +1,6 @@
 // Trace output (DESIGN.md §6): JSON Lines, the Chrome trace-event format (one track per process), and a
 // stable hash for determinism checks. Entry points: traceHash, toJsonLines, toChromeTrace.
-import type { TraceEvent, TraceTime } from '../include/trace.ts';
+import type { TraceEvent } from '../include/trace.ts';
 import { fnv1a } from '../lib/rng.ts';
 
 /** The events as JSON Lines: one JSON object per event and line, each line ending in a newline. */
@@ -10,7 +10,7 @@ export function toJsonLines(events: readonly TraceEvent[]): string {
   return out;
 }
 
-/** JSON.stringify replacer that leaves out the simulated-time fields ({@link TraceTime}). */
+/** JSON.stringify replacer that leaves out the simulated-time fields (`t`, `t0`). */
 const untimed = (key: string, value: unknown): unknown => (key === 't' || key === 't0' ? undefined : value);
 
 /**

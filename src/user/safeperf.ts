@@ -2,8 +2,8 @@
 // requestor, given `pages=P map=0|1 write=0|1`, times 100 iterations of sys_safemap (map=1, the safeunmap after
 // it untimed) or sys_safecopyfrom (map=0), each followed by a one-byte read or write per page, and prints the
 // average per page. Entry points: safeperfGrantor, safeperfRequestor, parseSafeperfArgs, SafeperfResult.
-// DIVERGES: the fraction is zero-padded to 3 digits (MINIX printed 0.05 µs as "0.50"); with the model's clock
-// (no host timer) the average is in kernel entries per page and the line says "steps".
+// DIVERGES: the fraction is zero-padded to 3 digits (MINIX printed 0.05 µs as "0.50"); the clock is the
+// machine's simulated time under the cost profile (docs/cost-model.md) unless the host lends its own.
 import { CPF_MAP, CPF_READ, CPF_WRITE } from '../include/safecopies.ts';
 import { errnoName } from '../include/errno.ts';
 import type { Program } from '../libsys/proc.ts';

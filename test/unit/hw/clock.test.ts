@@ -20,13 +20,17 @@ async function countsDuring(p: Proc, body: () => Promise<void>): Promise<Record<
   const before = Float64Array.from(p.kernel.clock.countByKind);
   await body();
   const after = p.kernel.clock.countByKind;
-  return Object.fromEntries(COST_KINDS.map((k) => [k, (after[K[k]] ?? 0) - (before[K[k]] ?? 0)])) as Record<CostKind, number>;
+  return Object.fromEntries(COST_KINDS.map((k) => [k, (after[K[k]] ?? 0) - (before[K[k]] ?? 0)])) as Record<
+    CostKind,
+    number
+  >;
 }
 
 /** What `counts` cost under `profile`. */
 function predicted(profile: CostProfile, counts: Partial<Record<CostKind, number>>): number {
   let c = 0;
-  for (const k of COST_KINDS) c += (k === 'copyByte' ? profile.clockMHz / profile.copyMBps : profile[k]) * (counts[k] ?? 0);
+  for (const k of COST_KINDS)
+    c += (k === 'copyByte' ? profile.clockMHz / profile.copyMBps : profile[k]) * (counts[k] ?? 0);
   return c;
 }
 
@@ -48,10 +52,14 @@ describe('the cycle counter', () => {
     expect(c[K.pageFault]).toBeGreaterThanOrEqual(3);
     // Every cycle is in exactly one kind, and in exactly one owner slot (user or kernel time of a process).
     const byKind = sys.clock.byKind.reduce((a, b) => a + b, 0);
-    const byOwner = sys.clock.byOwner.reduce((a, b) => a + b, 0) + sys.clock.retired.reduce((a, b) => a + b, 0);
+    const byOwner =
+      sys.clock.byOwner.reduce((a, b) => a + b, 0) + sys.clock.retired.reduce((a, b) => a + b, 0);
     expect(byKind).toBeCloseTo(sys.clock.cycles, 6);
     expect(byOwner).toBeCloseTo(sys.clock.cycles, 6);
-    expect(sys.clock.cycles).toBeCloseTo(predicted(i386, Object.fromEntries(COST_KINDS.map((k) => [k, c[K[k]] ?? 0]))), 6);
+    expect(sys.clock.cycles).toBeCloseTo(
+      predicted(i386, Object.fromEntries(COST_KINDS.map((k) => [k, c[K[k]] ?? 0]))),
+      6,
+    );
   });
 
   it('a crafted safecopy and three first touches cost exactly the predicted cycles', async () => {
@@ -86,8 +94,16 @@ describe('the cycle counter', () => {
     const touch = seen.touch;
     if (copy === undefined || touch === undefined) throw new Error('the crafted service did not run');
     // One trap, one kernel call, one grant entry (1 walk), two source and two destination pages walked, one copy.
-    const copyCounts = { trap: 1, kernelCall: 1, grantEntry: 1, pageWalk: 5, copyCall: 1, copyByte: 2 * PAGE };
-    for (const k of COST_KINDS) expect([k, copy[k]]).toEqual([k, copyCounts[k as keyof typeof copyCounts] ?? 0]);
+    const copyCounts = {
+      trap: 1,
+      kernelCall: 1,
+      grantEntry: 1,
+      pageWalk: 5,
+      copyCall: 1,
+      copyByte: 2 * PAGE,
+    };
+    for (const k of COST_KINDS)
+      expect([k, copy[k]]).toEqual([k, copyCounts[k as keyof typeof copyCounts] ?? 0]);
     expect(own.copy).toBe(predicted(i386, copyCounts));
     // Three first touches: each page faults (a TLB miss, the fault trap) and VM maps a zeroed frame (one PTE).
     expect(touch.pageFault).toBe(3);
@@ -102,7 +118,13 @@ describe('the cycle counter', () => {
     const switches = touch.contextSwitch;
     expect(switches).toBeGreaterThanOrEqual(6); // to VM and back, per fault
     // ... and the switches back to it (half of them).
-    expect(own.touch).toBe(predicted(i386, { ...ownTouch, contextSwitch: switches / 2, addressSpaceSwitch: touch.addressSpaceSwitch / 2 }));
+    expect(own.touch).toBe(
+      predicted(i386, {
+        ...ownTouch,
+        contextSwitch: switches / 2,
+        addressSpaceSwitch: touch.addressSpaceSwitch / 2,
+      }),
+    );
   });
 });
 
@@ -162,11 +184,16 @@ describe('profiles', () => {
   });
 
   it('names the key of an unknown, missing, negative or non-numeric value', () => {
-    const { trap: _trap, ...missing } = i386;
+    const missing: Partial<CostProfile> = { ...i386 };
+    delete missing.trap;
     expect(profileProblems(missing)).toEqual(["profile: missing key 'trap'"]);
     expect(profileProblems({ ...i386, bogus: 1 })).toEqual(["profile: unknown key 'bogus'"]);
-    expect(profileProblems({ ...i386, pteWrite: -1 })).toEqual(["profile: key 'pteWrite' must be a non-negative number, got -1"]);
-    expect(profileProblems({ ...i386, vmPage: '3' })).toEqual(['profile: key \'vmPage\' must be a non-negative number, got "3"']);
+    expect(profileProblems({ ...i386, pteWrite: -1 })).toEqual([
+      "profile: key 'pteWrite' must be a non-negative number, got -1",
+    ]);
+    expect(profileProblems({ ...i386, vmPage: '3' })).toEqual([
+      'profile: key \'vmPage\' must be a non-negative number, got "3"',
+    ]);
     expect(profileProblems({ ...i386, clockMHz: 0 })).toEqual(["profile: key 'clockMHz' must be positive"]);
   });
 
