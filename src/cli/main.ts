@@ -11,6 +11,7 @@ import { faultsCommand } from './commands/faults.ts';
 import { UsageError, parseCount, parseSeed, parseSize, parseStep } from './options.ts';
 import { ConfigError } from '../sim/system.ts';
 import { parsePort, uiCommand } from './commands/ui.ts';
+import { PROFILE_OPTION_HELP } from './profileoption.ts';
 
 /** Options every command that boots a system accepts. */
 export function withSystemOptions(cmd: Command): Command {
@@ -20,7 +21,8 @@ export function withSystemOptions(cmd: Command): Command {
     .addOption(new Option('--sanity <level>', 'VM sanity checks').choices(['off', 'top', 'functions', 'detail']))
     .option('--no-cow', 'turn the copy-on-write safecopy optimisation off')
     .addOption(new Option('--grant-ids <scheme>', 'grant id scheme').choices(['generational', 'legacy']))
-    .addOption(new Option('--schedule <mode>', 'scheduler').choices(['priority', 'random']));
+    .addOption(new Option('--schedule <mode>', 'scheduler').choices(['priority', 'random']))
+    .option('--profile <name|file.json>', PROFILE_OPTION_HELP);
 }
 
 export function buildProgram(): Command {

@@ -3,6 +3,7 @@
 // parseSeed, configFromOptions, UsageError.
 import { InvalidArgumentError } from 'commander';
 import type { SystemConfig } from '../sim/config.ts';
+import { loadProfile } from './profileoption.ts';
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -41,6 +42,8 @@ export interface CommonOptions {
   cow?: boolean;
   grantIds?: string;
   schedule?: string;
+  /** --profile: a built-in profile name or a profile .json file. */
+  profile?: string;
 }
 
 const sanityLevels = ['off', 'top', 'functions', 'detail'] as const;
@@ -64,5 +67,6 @@ export function configFromOptions(o: CommonOptions): Partial<SystemConfig> {
     if (o.schedule !== 'priority' && o.schedule !== 'random') throw new UsageError('--schedule must be priority or random');
     c.schedule = o.schedule;
   }
+  if (o.profile !== undefined) c.profile = loadProfile(o.profile);
   return c;
 }

@@ -13,6 +13,7 @@ import { oneScenarioNamed } from '../scenariofile.ts';
 import { configFromOptions, UsageError } from '../options.ts';
 import type { CommonOptions } from '../options.ts';
 import { color, formatBytes, hex, table } from '../format.ts';
+import { timeLines } from '../timeview.ts';
 
 interface InspectOptions extends CommonOptions {
   json?: boolean;
@@ -72,7 +73,7 @@ function section(title: string): void {
 }
 
 export function printSnapshot(s: Snapshot): void {
-  console.log(color.dim(`step ${s.step}, simulated time ${s.now} ms`));
+  console.log(color.dim(`step ${s.step}, alarm clock ${s.now} ms, simulated time ${s.time.totalMicros.toFixed(3)} µs (${s.time.profile})`));
   section('Process table');
   console.log(
     table(
@@ -163,6 +164,8 @@ function printStats(s: Snapshot): void {
       ],
     ),
   );
+  section('Simulated time');
+  console.log(timeLines(s.time));
 }
 
 function printGrants(s: Snapshot): void {
