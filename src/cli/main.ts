@@ -3,6 +3,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { fuzzCommand, parseMinutes } from './commands/fuzz.ts';
 import { runCommand } from './commands/run.ts';
+import { compareCommand } from './commands/compare.ts';
 import { inspectCommand } from './commands/inspect.ts';
 import { traceCommand } from './commands/trace.ts';
 import { benchCommand } from './commands/bench.ts';
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
     .argument('[scenarios...]', 'built-in scenario names, or .ts/.js/.mjs scenario files (default: the standard report)')
     .option('--list', 'list the built-in scenarios, or those of the scenario files named')
     .option('--trace <file>', 'write the trace as JSON Lines')
+    .option('--svg <file>', 'with safeperf: draw its curves (simulated µs per page against pages) as an SVG chart')
     .option('-v, --verbose', 'print every line of every scenario')
     .action(runCommand);
   withSystemOptions(program.command('inspect').description('boot a system and dump its state, as MINIX IS does'))
@@ -52,6 +54,12 @@ export function buildProgram(): Command {
     .requiredOption('-o, --output <file>', 'where to write the trace')
     .addOption(new Option('--format <format>', 'jsonl, or chrome for chrome://tracing and Perfetto').choices(['jsonl', 'chrome']).default('jsonl'))
     .action(traceCommand);
+  withSystemOptions(program.command('compare').description('run one scenario under two configurations or cost profiles and compare simulated time and counts'))
+    .argument('<scenario>', 'built-in scenario name or scenario file')
+    .option('--a <settings>', 'side a: key=value pairs, comma-separated (profile, cowSafecopy, grantIds, schedule, sanity, seed, quantum, tlbEntries, ramBytes)')
+    .option('--b <settings>', 'side b: the same keys, e.g. --a profile=i386-2010 --b profile=modern-x86')
+    .option('--json <file>', 'write both sides\' figures as JSON')
+    .action(compareCommand);
   program
     .command('bench')
     .description('run the benchmarks against the host baselines of the same run; --json and an SVG chart of safeperf')

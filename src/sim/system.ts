@@ -35,7 +35,7 @@ import { bootTable, layoutBootImage } from './boot.ts';
 import type { BootEntry } from './boot.ts';
 import { resolveConfig } from './config.ts';
 import type { SystemConfig } from './config.ts';
-import { traceHash } from './trace.ts';
+import { toChromeTrace, traceHash } from './trace.ts';
 import { snapshot } from './inspect.ts';
 import type { Snapshot } from './inspect.ts';
 
@@ -113,6 +113,8 @@ export class System {
     this.clock = new CycleClock(resolveProfile(config.profile).profile);
     const sink = stampedSink(config.trace === 'memory' ? (e) => this.trace.push(e) : config.trace, this.clock);
     this.mem = new PhysMem(config.ramBytes, { clock: this.clock });
+    // Who ran when, for the Chrome export's running slices: kept only while the trace is kept.
+    if (config.trace !== null) this.clock.runLog = [];
     this.kernel = new Kernel(this.mem, {
       nrProcs: config.nrProcs,
       quantum: config.quantum,
@@ -277,6 +279,11 @@ export class System {
   /** A plain, serialisable snapshot of the whole system (what `grantvm inspect` prints). */
   inspect(): Snapshot {
     return snapshot(this);
+  }
+
+  /** The trace kept in memory in the Chrome trace-event format, with simulated time, durations and running slices. */
+  chromeTrace(): string {
+    return toChromeTrace(this.trace, { clockMHz: this.clock.profile.clockMHz, runLog: this.clock.runLog ?? [] });
   }
 
   /** A hash of the trace kept in memory (config.trace 'memory'): equal runs give equal hashes. */

@@ -14,8 +14,10 @@ import { resolveConfig } from '../../sim/config.ts';
 import { configFromOptions, UsageError } from '../options.ts';
 import type { CommonOptions } from '../options.ts';
 import { color, table } from '../format.ts';
+import { parseSafeperfLines, safeperfSvg, sweepOf } from './bench.ts';
 
 interface RunOptions extends CommonOptions {
+  svg?: string;
   list?: boolean;
   trace?: string;
   verbose?: boolean;
@@ -34,6 +36,7 @@ export async function runCommand(names: string[], o: RunOptions): Promise<void> 
   const overrides = configFromOptions(o);
   const { problems } = resolveConfig(overrides);
   if (problems.length > 0) throw new UsageError(problems.join('\n'));
+  if (o.svg !== undefined && !scenarios.some((s) => s.scenario.name === 'safeperf')) throw new UsageError('--svg draws the safeperf curves: name safeperf among the scenarios');
   const results: ScenarioResult[] = [];
   const traceLines: string[] = [];
   console.log(color.bold('grantvm') + color.dim(' — MINIX 3 grants, safecopy, safemap, DS and VM, 2009-2010'));
@@ -49,6 +52,7 @@ export async function runCommand(names: string[], o: RunOptions): Promise<void> 
     writeFileSync(o.trace, traceLines.join(''));
     console.log(color.dim(`trace written to ${o.trace}`));
   }
+  if (o.svg !== undefined) writeSimulatedSvg(o.svg, results);
   const checks = results.flatMap((r) => r.checks);
   const failed = checks.filter((c) => !c.ok).length + results.filter((r) => r.error !== null).length;
   console.log('');
@@ -147,4 +151,15 @@ function printResult(r: ScenarioResult, verbose: boolean): void {
     console.log(color.dim(`  ${passed}/${r.checks.length} checks passed (-v to list them)`));
   }
   if (r.error !== null) console.log(`  ${color.red(`stopped: ${r.error}`)}`);
+}
+
+/** The safeperf curves of this run (simulated µs per page under the profile) as an SVG chart. */
+function writeSimulatedSvg(file: string, results: readonly ScenarioResult[]): void {
+  const r = results.find((x) => x.name === 'safeperf');
+  const sys = r?.system;
+  if (r === undefined || sys === null || sys === undefined) return;
+  const table = parseSafeperfLines(r.lines);
+  const pages = [...new Set([...table.keys()].map((k) => Number(k.split('|')[2])))].sort((a, b) => a - b);
+  writeFileSync(file, safeperfSvg(sweepOf(table, pages), `simulated, profile ${sys.clock.profile.name}`, 'simulated'));
+  console.log(color.dim(`safeperf chart written to ${file}`));
 }

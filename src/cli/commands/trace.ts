@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { oneScenarioNamed } from '../scenariofile.ts';
 import { runScenario } from '../../sim/scenario.ts';
 import { resolveConfig } from '../../sim/config.ts';
-import { toChromeTrace, toJsonLines } from '../../sim/trace.ts';
+import { toJsonLines } from '../../sim/trace.ts';
 import { configFromOptions, UsageError } from '../options.ts';
 import type { CommonOptions } from '../options.ts';
 import { color } from '../format.ts';
@@ -23,7 +23,7 @@ export async function traceCommand(name: string, o: TraceOptions): Promise<void>
   const r = await runScenario(scenario, overrides);
   if (r.system === null) throw new UsageError(`scenario ${name} did not boot: ${r.error ?? ''}`);
   const events = r.system.trace;
-  writeFileSync(o.output, o.format === 'chrome' ? toChromeTrace(events) : toJsonLines(events));
+  writeFileSync(o.output, o.format === 'chrome' ? r.system.chromeTrace() : toJsonLines(events));
   console.log(`${events.length} events, ${r.steps} steps, trace hash ${r.traceHash} → ${o.output} (${o.format})`);
   if (r.error !== null || r.checks.some((c) => !c.ok)) {
     console.log(color.red(`the scenario failed: ${r.error ?? r.checks.filter((c) => !c.ok).map((c) => c.name).join('; ')}`));
