@@ -42,7 +42,16 @@ export type { FrameInfo, FrameRef, FrameRun, VmSnapshot } from './servers/vm/sta
 export type { MapRecord } from './kernel/system/do_safemap.ts';
 export { memoryPicture, PICTURE_LEGEND } from './sim/picture.ts';
 export { toJsonLines, toChromeTrace, traceHash } from './sim/trace.ts';
-export type { TraceEvent, TraceKind, TraceSink } from './include/trace.ts';
+export type { ChromeTiming } from './sim/trace.ts';
+export type { TraceEvent, TraceKind, TraceSink, TraceTime } from './include/trace.ts';
+export { CycleClock, KERNEL_KINDS } from './hw/clock.ts';
+export { COST_KINDS, K, PROFILE_NUMBERS, builtinProfiles, defaultProfile, profileProblems, resolveProfile } from './hw/profile.ts';
+export type { CostKind, CostProfile, CycleKind } from './hw/profile.ts';
+export { costFigures, timeReport } from './sim/cost.ts';
+export type { CostFigures, TimeReport } from './sim/cost.ts';
+export { safeperfCrossovers, crossoverLines } from './sim/crossover.ts';
+export type { Crossovers } from './sim/crossover.ts';
+export type { SafeperfArgs, SafeperfResult } from './user/safeperf.ts';
 export type { ServiceRecord, RestartPolicy } from './servers/rs/main.ts';
 export type { PrivSpec } from './include/priv.ts';
 export { DEFAULT_SERVICE_SPEC, USER_PRIV_SPEC } from './include/priv.ts';

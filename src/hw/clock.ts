@@ -47,6 +47,10 @@ export class CycleClock {
   private readonly cost = new Float64Array(N_KINDS);
   private ownerBase = 0;
 
+  /**
+   * A counter at zero for a machine described by `profile`.
+   * @param profile What each action costs (validated beforehand: see profileProblems).
+   */
   constructor(readonly profile: CostProfile) {
     for (const k of COST_KINDS)
       this.cost[K[k]] = k === 'copyByte' ? profile.clockMHz / profile.copyMBps : profile[k];

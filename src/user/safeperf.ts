@@ -28,16 +28,22 @@ const BUF_SIZE = SAFEPERF_MAX_PAGES * PAGE;
 const NR_TEST_ITERATIONS = 100;
 export const SAFEPERF_USAGE = 'Usage: requestor pages=<nr_pages> map=<0|1> write=<0|1>';
 
+/** The requestor's arguments: `pages=P map=0|1 write=0|1`. */
 export interface SafeperfArgs {
+  /** Pages per call, 1..50. */
   pages: number;
+  /** 1: sys_safemap; 0: sys_safecopyfrom. */
   map: 0 | 1;
+  /** 1: a one-byte write per page after the call; 0: a one-byte read. */
   write: 0 | 1;
 }
 
 /** One run's result, for the sweep's table: the average per page as printed. */
 export interface SafeperfResult extends SafeperfArgs {
+  /** The average per page as printed (X.YYY): µs with a ns clock (simulated or the host's), else steps. */
   perPage: string;
-  unit: ElapsedClock['unit'];
+  /** The clock's unit: 'ns' (the average is in µs) or 'step'. */
+  unit: 'ns' | 'step';
 }
 
 /** env_get_param + atoi: the integer prefix of `key=value` in args, or null if the key is absent. */
