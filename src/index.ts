@@ -45,7 +45,7 @@ export { toJsonLines, toChromeTrace, traceHash } from './sim/trace.ts';
 export type { ChromeTiming } from './sim/trace.ts';
 export type { TraceEvent, TraceKind, TraceSink, TraceTime } from './include/trace.ts';
 export { CycleClock, KERNEL_KINDS } from './hw/clock.ts';
-export { COST_KINDS, K, PROFILE_NUMBERS, builtinProfiles, defaultProfile, profileProblems, resolveProfile } from './hw/profile.ts';
+export { COST_KINDS, PROFILE_NUMBERS, builtinProfiles, defaultProfile, profileProblems } from './hw/profile.ts';
 export type { CostKind, CostProfile, CycleKind } from './hw/profile.ts';
 export { costFigures, timeReport } from './sim/cost.ts';
 export type { CostFigures, TimeReport } from './sim/cost.ts';

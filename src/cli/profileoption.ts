@@ -12,13 +12,17 @@ export const PROFILE_OPTION_HELP = `cost model machine profile: ${Object.keys(bu
 export function loadProfile(text: string): string | CostProfile {
   if (builtinProfiles[text] !== undefined) return text;
   if (!text.endsWith('.json')) {
-    throw new UsageError(`--profile: unknown profile '${text}' (built in: ${Object.keys(builtinProfiles).join(', ')}; or a .json file)`);
+    throw new UsageError(
+      `--profile: unknown profile '${text}' (built in: ${Object.keys(builtinProfiles).join(', ')}; or a .json file)`,
+    );
   }
   let data: unknown;
   try {
     data = JSON.parse(readFileSync(text, 'utf8'));
   } catch (err) {
-    throw new UsageError(`--profile ${text}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+    throw new UsageError(
+      `--profile ${text}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
+    );
   }
   const problem = profileProblems(data)[0];
   if (problem !== undefined) throw new UsageError(`--profile ${text}: ${problem}`);

@@ -13,7 +13,13 @@ export function timeLines(t: TimeReport): string {
     `profile ${t.profile}: ${us(t.totalMicros)} µs simulated, ${us(t.kernelMicros)} µs in the kernel, ${us(t.endedMicros)} µs of processes since ended`,
     table(
       ['endpoint', 'name', 'user µs', 'kernel µs', 'share'],
-      procs.map((p) => [p.endpoint, p.name, us(p.userMicros), us(p.kernelMicros), pct(p.userMicros + p.kernelMicros, t.totalMicros)]),
+      procs.map((p) => [
+        p.endpoint,
+        p.name,
+        us(p.userMicros),
+        us(p.kernelMicros),
+        pct(p.userMicros + p.kernelMicros, t.totalMicros),
+      ]),
     ),
     table(
       ['cost kind', 'count', 'µs', 'share'],

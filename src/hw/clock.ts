@@ -34,7 +34,7 @@ for (const k of KERNEL_KINDS) MODE[K[k]] = 1;
 export class CycleClock {
   /** Cycles since boot. */
   cycles = 0;
-  /** Cycles charged per kind, indexed by {@link K}. */
+  /** Cycles charged per kind, indexed by `K` (src/hw/profile.ts). */
   readonly byKind = new Float64Array(N_KINDS);
   /** Occurrences charged per kind (bytes for copyByte, pages for vmPage and zeroPage). */
   readonly countByKind = new Float64Array(N_KINDS);
@@ -62,7 +62,7 @@ export class CycleClock {
     this.ownerBase = 2 * owners;
   }
 
-  /** Charges `count` occurrences of `kind` (an index of {@link K}) to the current owner. The hot path: adds only. */
+  /** Charges `count` occurrences of `kind` (an index of `K` (src/hw/profile.ts)) to the current owner. The hot path: adds only. */
   charge(kind: number, count = 1): void {
     const c = (this.cost[kind] ?? 0) * count;
     this.cycles += c;
@@ -93,7 +93,12 @@ export class CycleClock {
   }
 
   /** Cycles of owner `owner` in user mode and in the kernel on its behalf. */
-  ownerCycles(owner: number): { user: number; kernel: number } {
+  ownerCycles(owner: number): {
+    /** Cycles in user mode. */
+    user: number;
+    /** Cycles in the kernel on its behalf. */
+    kernel: number;
+  } {
     return { user: this.byOwner[2 * owner] ?? 0, kernel: this.byOwner[2 * owner + 1] ?? 0 };
   }
 

@@ -86,14 +86,29 @@ export function timeReport(sys: System): TimeReport {
     const t = c.ownerCycles(p.slot + NR_TASKS);
     kernel += t.kernel;
     if (p.inUse && t.user + t.kernel > 0) {
-      procs.push({ endpoint: p.endpoint, name: p.name, userMicros: c.micros(t.user), kernelMicros: c.micros(t.kernel) });
+      procs.push({
+        endpoint: p.endpoint,
+        name: p.name,
+        userMicros: c.micros(t.user),
+        kernelMicros: c.micros(t.kernel),
+      });
     }
   }
   const none = c.ownerCycles(sys.kernel.procs.length);
   kernel += none.kernel;
   // Work done before any process ran (VM's boot-time allocations) or between processes.
-  if (none.user + none.kernel > 0) procs.push({ endpoint: NONE, name: '(no process)', userMicros: c.micros(none.user), kernelMicros: c.micros(none.kernel) });
-  const kinds = COST_KINDS.map((kind) => ({ kind, micros: c.micros(c.byKind[K[kind]] ?? 0), count: c.countByKind[K[kind]] ?? 0 })).filter((k) => k.count > 0);
+  if (none.user + none.kernel > 0)
+    procs.push({
+      endpoint: NONE,
+      name: '(no process)',
+      userMicros: c.micros(none.user),
+      kernelMicros: c.micros(none.kernel),
+    });
+  const kinds = COST_KINDS.map((kind) => ({
+    kind,
+    micros: c.micros(c.byKind[K[kind]] ?? 0),
+    count: c.countByKind[K[kind]] ?? 0,
+  })).filter((k) => k.count > 0);
   return {
     profile: c.profile.name,
     totalMicros: c.micros(),

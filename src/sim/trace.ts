@@ -93,7 +93,15 @@ function runningSlices(log: readonly number[], end: number, us: (c: number) => n
   for (let i = 0; i + 1 < log.length; i += 2) {
     const from = log[i] ?? 0;
     const to = log[i + 2] ?? end;
-    out.push({ ph: 'X', name: 'running', cat: 'sched', ts: us(from), dur: us(Math.max(0, to - from)), pid: 1, tid: log[i + 1] ?? -1 });
+    out.push({
+      ph: 'X',
+      name: 'running',
+      cat: 'sched',
+      ts: us(from),
+      dur: us(Math.max(0, to - from)),
+      pid: 1,
+      tid: log[i + 1] ?? -1,
+    });
   }
   return out;
 }
@@ -124,8 +132,19 @@ export function toChromeTrace(events: readonly TraceEvent[], timing?: ChromeTimi
     }
     end = Math.max(end, t);
     const d = span(e, starts);
-    if (d === null) out.push({ ph: 'i', s: 't', name: nameOf(e), cat: e.kind, ts: us(t), pid: 1, tid, args: e });
-    else out.push({ ph: 'X', name: e.kind === 'vm' ? 'page fault' : nameOf(e), cat: e.kind, ts: us(d[0]), dur: us(d[1] - d[0]), pid: 1, tid, args: e });
+    if (d === null)
+      out.push({ ph: 'i', s: 't', name: nameOf(e), cat: e.kind, ts: us(t), pid: 1, tid, args: e });
+    else
+      out.push({
+        ph: 'X',
+        name: e.kind === 'vm' ? 'page fault' : nameOf(e),
+        cat: e.kind,
+        ts: us(d[0]),
+        dur: us(d[1] - d[0]),
+        pid: 1,
+        tid,
+        args: e,
+      });
   }
   if (timing?.runLog !== undefined) out.push(...runningSlices(timing.runLog, end, us));
   return JSON.stringify({ traceEvents: out, displayTimeUnit: 'ns' });

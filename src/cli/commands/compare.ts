@@ -56,7 +56,10 @@ export function parseSide(flag: string, text: string): Partial<SystemConfig> {
     const eq = pair.indexOf('=');
     const key = eq < 0 ? pair.trim() : pair.slice(0, eq).trim();
     const read = COMPARE_KEYS[key];
-    if (eq < 0 || read === undefined) throw new UsageError(`${flag}: '${pair}' is not key=value with a key among ${Object.keys(COMPARE_KEYS).join(', ')}`);
+    if (eq < 0 || read === undefined)
+      throw new UsageError(
+        `${flag}: '${pair}' is not key=value with a key among ${Object.keys(COMPARE_KEYS).join(', ')}`,
+      );
     out = { ...out, ...read(pair.slice(eq + 1).trim()) };
   }
   return out;
@@ -77,7 +80,8 @@ const show = (x: number): string => (Number.isInteger(x) ? String(x) : x.toFixed
 const ratio = (a: number, b: number): string => (a === 0 ? (b === 0 ? '1.000' : '-') : (b / a).toFixed(3));
 
 export async function compareCommand(name: string, o: CompareOptions): Promise<void> {
-  if (o.a === undefined || o.b === undefined) throw new UsageError('compare needs both --a and --b (e.g. --a cowSafecopy=false --b cowSafecopy=true)');
+  if (o.a === undefined || o.b === undefined)
+    throw new UsageError('compare needs both --a and --b (e.g. --a cowSafecopy=false --b cowSafecopy=true)');
   const base = configFromOptions(o);
   const sides = [
     { label: o.a, config: { ...base, ...parseSide('--a', o.a) } },
@@ -93,7 +97,9 @@ export async function compareCommand(name: string, o: CompareOptions): Promise<v
     // One system per side: a suite that would boot a second one for the other COW mode keeps to this one.
     const r = await runScenario(scenario, s.config, { oneSystem: true });
     if (r.error !== null || r.system === null) {
-      process.stderr.write(`grantvm: '${scenario.name}' stopped under ${s.label}: ${r.error ?? 'no system'}\n`);
+      process.stderr.write(
+        `grantvm: '${scenario.name}' stopped under ${s.label}: ${r.error ?? 'no system'}\n`,
+      );
       process.exitCode = 1;
       return;
     }
@@ -101,9 +107,25 @@ export async function compareCommand(name: string, o: CompareOptions): Promise<v
   }
   const [a, b] = figures as [CostFigures, CostFigures];
   if (o.json !== undefined) {
-    writeFileSync(o.json, `${JSON.stringify({ scenario: scenario.name, a: { settings: o.a, ...a }, b: { settings: o.b, ...b } }, null, 2)}\n`);
+    writeFileSync(
+      o.json,
+      `${JSON.stringify({ scenario: scenario.name, a: { settings: o.a, ...a }, b: { settings: o.b, ...b } }, null, 2)}\n`,
+    );
   }
-  console.log(color.bold(`compare ${scenario.name}`) + color.dim(` — a: ${o.a} (${a.profile}), b: ${o.b} (${b.profile})`));
-  console.log(table(['', 'a', 'b', 'b/a'], ROWS.map(([k, label]) => [label, show(a[k] as number), show(b[k] as number), ratio(a[k] as number, b[k] as number)])));
+  console.log(
+    color.bold(`compare ${scenario.name}`) +
+      color.dim(` — a: ${o.a} (${a.profile}), b: ${o.b} (${b.profile})`),
+  );
+  console.log(
+    table(
+      ['', 'a', 'b', 'b/a'],
+      ROWS.map(([k, label]) => [
+        label,
+        show(a[k] as number),
+        show(b[k] as number),
+        ratio(a[k] as number, b[k] as number),
+      ]),
+    ),
+  );
   if (o.json !== undefined) console.log(color.dim(`figures written to ${o.json}`));
 }

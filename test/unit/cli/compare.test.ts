@@ -12,7 +12,11 @@ const dir = mkdtempSync(join(tmpdir(), 'grantvm-compare-'));
 
 describe('parseSide', () => {
   it('reads comma-separated settings and refuses unknown keys and bad values', () => {
-    expect(parseSide('--a', 'profile=modern-x86,cowSafecopy=false,seed=3')).toEqual({ profile: 'modern-x86', cowSafecopy: false, seed: 3 });
+    expect(parseSide('--a', 'profile=modern-x86,cowSafecopy=false,seed=3')).toEqual({
+      profile: 'modern-x86',
+      cowSafecopy: false,
+      seed: 3,
+    });
     expect(() => parseSide('--a', 'colour=red')).toThrow(/--a: 'colour=red' is not key=value/);
     expect(() => parseSide('--b', 'cowSafecopy=maybe')).toThrow(/cowSafecopy must be true or false/);
     expect(() => parseSide('--b', 'profile=pdp-11')).toThrow(/unknown profile 'pdp-11'/);
@@ -22,11 +26,23 @@ describe('parseSide', () => {
 describe('grantvm compare', () => {
   it('two profiles: same counts, different time; --json writes both sides', () => {
     const json = join(dir, 'cmp.json');
-    const r = grantvm(['compare', 'boot', '--a', 'profile=i386-2010', '--b', 'profile=modern-x86', '--json', json]);
+    const r = grantvm([
+      'compare',
+      'boot',
+      '--a',
+      'profile=i386-2010',
+      '--b',
+      'profile=modern-x86',
+      '--json',
+      json,
+    ]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/kernel entries\s+26\s+26\s+1\.000/);
-    const out = JSON.parse(readFileSync(json, 'utf8')) as { a: { micros: number; kernelEntries: number }; b: { micros: number; kernelEntries: number } };
+    const out = JSON.parse(readFileSync(json, 'utf8')) as {
+      a: { micros: number; kernelEntries: number };
+      b: { micros: number; kernelEntries: number };
+    };
     expect(out.a.kernelEntries).toBe(out.b.kernelEntries);
     expect(out.b.micros).toBeLessThan(out.a.micros);
   });
@@ -56,6 +72,8 @@ describe('--profile FILE.json', () => {
     const rest: Record<string, unknown> = { ...builtinProfiles['i386-2010'] };
     delete rest.trap;
     writeFileSync(missing, JSON.stringify(rest));
-    expect(grantvm(['trace', 'boot', '-o', join(dir, 't.jsonl'), '--profile', missing]).stderr).toContain("missing key 'trap'");
+    expect(grantvm(['trace', 'boot', '-o', join(dir, 't.jsonl'), '--profile', missing]).stderr).toContain(
+      "missing key 'trap'",
+    );
   });
 });

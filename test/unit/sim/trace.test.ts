@@ -42,12 +42,16 @@ describe('trace time', () => {
     const sys = await faulting('i386-2010');
     const events = (JSON.parse(sys.chromeTrace()) as { traceEvents: ChromeEvent[] }).traceEvents;
     const complete = events.filter((e) => e.ph === 'X');
-    for (const cat of ['kcall', 'ipc', 'vm', 'sched']) expect(complete.some((e) => e.cat === cat && (e.dur ?? 0) > 0), cat).toBe(true);
+    for (const cat of ['kcall', 'ipc', 'vm', 'sched'])
+      expect(
+        complete.some((e) => e.cat === cat && (e.dur ?? 0) > 0),
+        cat,
+      ).toBe(true);
     const faults = complete.filter((e) => e.name === 'page fault');
     expect(faults).toHaveLength(sys.kernel.counts.pageFaults);
     // A fault lasts at least its trap and exception, converted to µs at the profile's clock.
     for (const f of faults) expect(f.dur ?? 0).toBeGreaterThanOrEqual((600 + 1200) / 2000);
     const last = Math.max(...complete.map((e) => e.ts + (e.dur ?? 0)));
-    expect(last).toBeCloseTo(sys.clock.micros((sys.trace.at(-1)?.t ?? 0)), 6);
+    expect(last).toBeCloseTo(sys.clock.micros(sys.trace.at(-1)?.t ?? 0), 6);
   });
 });
