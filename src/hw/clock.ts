@@ -6,22 +6,19 @@
 import { COST_KINDS, K } from './profile.ts';
 import type { CostKind, CostProfile } from './profile.ts';
 
-/** The kinds charged to the kernel (on behalf of the running process); the others are the process's own time. */
-export const KERNEL_KINDS: readonly CostKind[] = [
-  'trap',
-  'ipcMessage',
-  'contextSwitch',
-  'addressSpaceSwitch',
-  'kernelCall',
-  'grantEntry',
-  'grantHop',
-  'copyCall',
-  'copyByte',
-  'pageWalk',
-  'tlbFlush',
-  'pageFault',
-  'zeroPage',
+/** The kinds that are the running process's own time (VM's and DS's work included); the others are the kernel's. */
+const USER_KINDS: readonly CostKind[] = [
+  'tlbMiss',
+  'pteWrite',
+  'vmRequest',
+  'vmPage',
+  'frameAlloc',
+  'slabAlloc',
+  'dsRequest',
 ];
+
+/** The kinds charged to the kernel (on behalf of the running process); the others are the process's own time. */
+export const KERNEL_KINDS: readonly CostKind[] = COST_KINDS.filter((k) => !USER_KINDS.includes(k));
 
 const N_KINDS = COST_KINDS.length;
 const COPY_CALL = K.copyCall;
