@@ -4,6 +4,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { fuzzCommand, fuzzMergeCommand, parseMinutes, parseShard } from './commands/fuzz.ts';
 import { parseJobs } from './workers.ts';
 import { runCommand } from './commands/run.ts';
+import { compareCommand } from './commands/compare.ts';
 import { inspectCommand } from './commands/inspect.ts';
 import { traceCommand } from './commands/trace.ts';
 import { benchCommand } from './commands/bench.ts';
@@ -14,6 +15,7 @@ import { ConfigError } from '../sim/system.ts';
 import { parsePort, uiCommand } from './commands/ui.ts';
 import { DEFAULT_MAX_STEPS, DEFAULT_TIMEOUT_SECONDS, RunStopped } from './runner.ts';
 import { exerciseCommand } from './commands/exercise.ts';
+import { PROFILE_OPTION_HELP } from './profileoption.ts';
 
 /** Options every command that boots a system accepts. */
 export function withSystemOptions(cmd: Command): Command {
@@ -24,7 +26,8 @@ export function withSystemOptions(cmd: Command): Command {
     .option('--no-cow', 'turn the copy-on-write safecopy optimisation off')
     .addOption(new Option('--cow-break <mode>', 'copy-on-write break: block (MINIX: the whole block) or page (what-if: the written page)').choices(['block', 'page']))
     .addOption(new Option('--grant-ids <scheme>', 'grant id scheme').choices(['generational', 'legacy']))
-    .addOption(new Option('--schedule <mode>', 'scheduler').choices(['priority', 'random']));
+    .addOption(new Option('--schedule <mode>', 'scheduler').choices(['priority', 'random']))
+    .option('--profile <name|file.json>', PROFILE_OPTION_HELP);
 }
 
 /** The limits of the commands that run scenarios (each scenario runs in a worker thread, see runner.ts). */
@@ -51,6 +54,7 @@ export function buildProgram(): Command {
     .argument('[scenarios...]', 'built-in scenario names, or .ts/.mts/.js/.mjs scenario files (default: the standard report)')
     .option('--list', 'list the built-in scenarios, or those of the scenario files named')
     .option('--trace <file>', 'write the trace as JSON Lines')
+    .option('--svg <file>', 'with safeperf: draw its curves (simulated µs per page against pages) as an SVG chart')
     .option('-v, --verbose', 'print every line of every scenario')
     .action(runCommand);
   withRunLimits(withSystemOptions(program.command('inspect').description('boot a system and dump its state, as MINIX IS does')))
@@ -67,6 +71,12 @@ export function buildProgram(): Command {
     .requiredOption('-o, --output <file>', 'where to write the trace')
     .addOption(new Option('--format <format>', 'jsonl, or chrome for chrome://tracing and Perfetto').choices(['jsonl', 'chrome']).default('jsonl'))
     .action(traceCommand);
+  withRunLimits(withSystemOptions(program.command('compare').description('run one scenario under two configurations or cost profiles and compare simulated time and counts'))
+    .argument('<scenario>', 'built-in scenario name or scenario file')
+    .option('--a <settings>', 'side a: key=value pairs, comma-separated (profile, cowSafecopy, cowBreak, grantIds, schedule, sanity, seed, quantum, tlbEntries, ramBytes)')
+    .option('--b <settings>', 'side b: the same keys, e.g. --a profile=i386-2010 --b profile=modern-x86')
+    .option('--json <file>', 'write both sides\' figures as JSON'))
+    .action(compareCommand);
   program
     .command('bench')
     .description('run the benchmarks against the host baselines of the same run; --json and an SVG chart of safeperf')

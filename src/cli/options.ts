@@ -8,6 +8,7 @@ import { InvalidArgumentError } from 'commander';
 import type { SystemConfig } from '../sim/config.ts';
 import { DEFAULT_MAX_STEPS, DEFAULT_TIMEOUT_SECONDS } from './runner.ts';
 import type { RunLimits } from './runner.ts';
+import { loadProfile } from './profileoption.ts';
 
 /** A mistake on the command line: the CLI prints its message as one line and exits with status 2. */
 export class UsageError extends Error {
@@ -118,6 +119,8 @@ export interface CommonOptions {
   cowBreak?: string;
   grantIds?: string;
   schedule?: string;
+  /** --profile: a built-in profile name or a profile .json file. */
+  profile?: string;
 }
 
 const sanityLevels = ['off', 'top', 'functions', 'detail'] as const;
@@ -145,5 +148,6 @@ export function configFromOptions(o: CommonOptions): Partial<SystemConfig> {
     if (o.schedule !== 'priority' && o.schedule !== 'random') throw new UsageError('--schedule must be priority or random');
     c.schedule = o.schedule;
   }
+  if (o.profile !== undefined) c.profile = loadProfile(o.profile);
   return c;
 }

@@ -5,6 +5,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import type { TraceEvent } from '../include/trace.ts';
+import { costFigures } from '../sim/cost.ts';
+import type { CostFigures } from '../sim/cost.ts';
 import type { SystemConfig } from '../sim/config.ts';
 import type { Snapshot } from '../sim/inspect.ts';
 import { runScenario } from '../sim/scenario.ts';
@@ -36,6 +38,12 @@ export interface ScenarioJob {
   snapshot?: number | 'end';
   /** Lend the scenario the host clock (timed tests). */
   hostClock?: boolean;
+  /** Bring back the trace in the Chrome trace-event format, with simulated durations. */
+  chrome?: boolean;
+  /** Bring back the run's cost figures (simulated time and counts: grantvm compare). */
+  figures?: boolean;
+  /** A suite that would boot a second system (the other COW mode) keeps to this one. */
+  oneSystem?: boolean;
 }
 
 /** A scenario an argument names. */
@@ -58,8 +66,14 @@ export type ScenarioReport = Omit<ScenarioResult, 'system'> & {
   crashes: string[];
   /** After a panic or a kill: the incidents and the last failed calls (failureDiagnosis). */
   diagnosis: string[];
+  /** The cost profile the system ran under ('' if it did not boot). */
+  profile: string;
   /** Every trace event, if asked. */
   trace?: TraceEvent[];
+  /** The trace in the Chrome trace-event format, if asked. */
+  chrome?: string;
+  /** The run's cost figures, if asked. */
+  figures?: CostFigures;
   /** The snapshot asked for, if the run reached it. */
   snapshot?: Snapshot;
 };
@@ -117,6 +131,7 @@ async function run(job: ScenarioJob): Promise<ScenarioReport> {
   let snapshot: Snapshot | undefined;
   const host: ScenarioHost = {};
   if (job.hostClock === true) host.clockNs = countedClock();
+  if (job.oneSystem === true) host.oneSystem = true;
   if (typeof job.snapshot === 'number')
     host.breakpoint = {
       step: job.snapshot,
@@ -142,7 +157,10 @@ async function run(job: ScenarioJob): Promise<ScenarioReport> {
     error: snapshot !== undefined && typeof job.snapshot === 'number' ? null : r.error,
     crashes: crashLines(r.system?.kernel.crashes ?? [], ownSources),
     diagnosis: failureDiagnosis(trace),
+    profile: r.system?.clock.profile.name ?? '',
     ...(job.trace === true ? { trace } : {}),
+    ...(job.chrome === true && r.system !== null ? { chrome: r.system.chromeTrace() } : {}),
+    ...(job.figures === true && r.system !== null ? { figures: costFigures(r.system) } : {}),
     ...(snapshot !== undefined ? { snapshot } : {}),
   };
 }

@@ -9,11 +9,13 @@ import {
   PAGE_SIZE as UNITS_PAGE_SIZE,
 } from '../lib/units.ts';
 import type { PhysMem } from './physmem.ts';
+import { K } from './profile.ts';
 
 // Module-level copies for the hot loops: a transpiled import (CJS, vitest) is a getter call on every read.
 const PAGE_SIZE = UNITS_PAGE_SIZE;
 const PAGE_MASK = UNITS_PAGE_MASK;
 const PAGE_SHIFT = UNITS_PAGE_SHIFT;
+const TLB_MISS = K.tlbMiss;
 
 export const PTE = { P: 0x001, W: 0x002, U: 0x004, PS: 0x080, G: 0x100 } as const;
 export const PTE_FRAME_MASK = 0xfffff000;
@@ -265,6 +267,8 @@ function userFrame(mem: PhysMem, dirFrame: number, tlb: Tlb, va: number, write: 
   const vpage = va >>> PAGE_SHIFT;
   const hit = tlb.lookup(vpage, write);
   if (hit >= 0) return hit;
+  // A miss: the hardware walks the tables (whether or not the walk then faults).
+  mem.clock.charge(TLB_MISS);
   const e = resolve(mem, dirFrame, va);
   if (!permits(e, write, true)) return -1;
   tlb.insert(vpage, entryFrame(e), (e & PTE.W) !== 0);

@@ -1,7 +1,10 @@
 // Models the machine's physical RAM: 4 KiB frames in lazily allocated ArrayBuffer chunks (DESIGN.md §3).
 // Entry points: PhysMem (read/write/copy/zero/poison, readU32/writeU32, pteRead/pteWrite/frameWords/frameWordsForWrite for table walks).
-// DIVERGES: untouched RAM reads as zero and costs no host memory; access outside RAM panics (no bus error).
+// DIVERGES: untouched RAM reads as zero and costs no host memory; access outside RAM panics (no bus error). The
+// machine's cycle counter rides along (`clock`) so that every layer that reaches memory can charge its time.
 import { assert, panic } from '../lib/assert.ts';
+import { CycleClock } from './clock.ts';
+import { defaultProfile } from './profile.ts';
 import {
   ADDRESS_SPACE_BYTES,
   MiB,
@@ -60,8 +63,10 @@ export class PhysMem {
   /** Per chunk, lazily made u32 views of its frames (frameWords). */
   private readonly frameWordViews: Array<Array<Uint32Array | undefined> | undefined>;
   private allocated = 0;
+  /** The machine's cycle counter (DESIGN.md §8): the kernel, the MMU and the servers charge their work to it. */
+  readonly clock: CycleClock;
 
-  constructor(ramBytes: number, options?: { chunkBytes?: number }) {
+  constructor(ramBytes: number, options?: { chunkBytes?: number; clock?: CycleClock }) {
     assert(HOST_IS_LITTLE_ENDIAN, 'physmem: host is not little-endian; page-table words would be misread');
     assert(
       Number.isInteger(ramBytes) &&
@@ -79,6 +84,7 @@ export class PhysMem {
       () =>
         `physmem: chunkBytes ${chunkBytes} must be a power of two between ${PAGE_SIZE} and ${MAX_CHUNK_BYTES}`,
     );
+    this.clock = options?.clock ?? new CycleClock(defaultProfile);
     this.ramBytes = ramBytes;
     this.nFrames = ramBytes / PAGE_SIZE;
     this.chunkBytes = chunkBytes;

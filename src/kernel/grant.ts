@@ -2,6 +2,7 @@
 // (granter, id) pair through indirect links to the direct or magic entry that names memory, checking rights and
 // ranges (spec/grants.md §4). Entry points: verifyGrant, usableGrantTable, readGrantEntry.
 // DIVERGES: entries carry a sequence number (generational ids, ca779acd7); the range check of a53514d4a is used.
+import { K } from '../hw/profile.ts';
 import { EINVAL, ELOOP, EPERM } from '../include/errno.ts';
 import { ANY, VFS_PROC_NR } from '../include/endpoint.ts';
 import type { Endpoint } from '../include/endpoint.ts';
@@ -161,6 +162,7 @@ export function verifyGrant(
     const table = usableGrantTable(granter);
     const slot = grantIdSlot(scheme, id);
     if (table === null || slot >= table.entries) return { ok: false, err: EPERM };
+    k.clock.charge(K.grantEntry);
     if (!readEntryWords(k, granter, table, slot, e) || (e.flags & (CPF_USED | CPF_VALID)) !== (CPF_USED | CPF_VALID)) {
       return { ok: false, err: EPERM };
     }
@@ -168,6 +170,7 @@ export function verifyGrant(
     if ((e.flags & CPF_INDIRECT) === 0) break;
     if (depth === MAX_INDIRECT_DEPTH) return { ok: false, err: ELOOP };
     depth++;
+    k.clock.charge(K.grantHop);
     // Indirect: who_to @4, who_from @8, grant @12.
     if (!granteeMatches((e.w4 | 0) as Endpoint, grantee)) return { ok: false, err: EPERM };
     grantee = granterEp;

@@ -2,6 +2,7 @@
 // send/receive, sendrec, coalescing notify and non-blocking senda, with privilege checks at the boundary.
 // Entry points: ipcSend, ipcReceive, ipcSendrec, ipcNotify, ipcSenda, kernelNotify, dropIpcState.
 // DIVERGES: senda queues whole messages in the receiver instead of a table in the sender's memory.
+import { K } from '../hw/profile.ts';
 import { EDEADSRCDST, ECALLDENIED, EINVAL, ELOCKED, ENOMEM, ENOTREADY, OK } from '../include/errno.ts';
 import { ANY, NONE, SELF } from '../include/endpoint.ts';
 import type { Endpoint } from '../include/endpoint.ts';
@@ -44,7 +45,11 @@ function deliver(k: Kernel, to: KProc, m: Message): void {
 
 function trace(k: Kernel, op: 'send' | 'receive' | 'notify' | 'senda', from: number, to: number, mtype: number, result: number): void {
   k.counts.ipc++;
-  if (k.config.trace !== null) k.emit({ step: k.step, kind: 'ipc', op, from, to, mtype, result });
+  k.clock.charge(K.ipcMessage);
+  if (k.config.trace !== null) {
+    const t0 = k.current !== null ? k.current.entryCycle : k.clock.cycles;
+    k.emit({ step: k.step, kind: 'ipc', op, from, to, mtype, result, t0 });
+  }
 }
 
 /** Would `caller` blocking on a send to `dst` close a cycle of blocked processes? (deadlock) */

@@ -22,8 +22,10 @@ import type { GrantIdScheme } from '../include/safecopies.ts';
 import type { TraceEvent, TraceSink } from '../include/trace.ts';
 import { Panic, assert, panic } from '../lib/assert.ts';
 import { Rng } from '../lib/rng.ts';
+import type { CycleClock } from '../hw/clock.ts';
 import { Tlb } from '../hw/mmu.ts';
 import type { PhysMem } from '../hw/physmem.ts';
+import { K } from '../hw/profile.ts';
 import { KProc, RTS, isRunnable } from './proc.ts';
 import type { ProgramFn } from './proc.ts';
 import { makeUserPriv } from './priv.ts';
@@ -150,8 +152,16 @@ export class Kernel {
   readonly crashes: { step: number; endpoint: number; name: string; error: unknown }[] = [];
   /** What the kernel has done so far, for inspection: one increment per event, nothing else on the hot path. */
   readonly counts: KernelCounts = { ipc: 0, kernelCalls: 0, pageFaults: 0, vmRequests: 0, safecopies: 0, safecopyBytes: 0 };
-  /** Simulated time in milliseconds; advances only when every process waits for the clock. */
+  /**
+   * The alarm clock in milliseconds (SYS_SETALARM, sleep); advances only when every process waits for an alarm.
+   * Apart from the cycle counter (`clock`): alarms never follow the cost model, so the schedule is the same
+   * under every profile.
+   */
   now = 0;
+  /** The machine's cycle counter (`mem.clock`): simulated time under the system's cost profile. */
+  readonly clock: CycleClock;
+  /** Endpoint and page directory of the process that ran last: a switch to another one is charged. */
+  private lastRan = { endpoint: NONE as number, dirFrame: -2 };
   current: KProc | null = null;
   /** Frame of the page-directory pointer page VM gave the kernel (VMCTL_I386_PAGEDIRS); -1 before. */
   pagedirsFrame = -1;
@@ -170,6 +180,7 @@ export class Kernel {
     config: Partial<KernelConfig> = {},
   ) {
     this.config = { ...defaultKernelConfig, ...config };
+    this.clock = mem.clock;
     this.rng = new Rng(this.config.seed);
     const chooser =
       this.config.chooser ?? (this.config.schedule === 'random' ? (all: readonly KProc[]) => this.rng.int(all.length) : null);
@@ -180,6 +191,7 @@ export class Kernel {
       return new KProc(slot, makeEndpoint(0, slot), this.userPriv, new Tlb(this.config.tlbEntries));
     });
     this.lastGeneration = new Array<number>(n).fill(-1);
+    this.clock.attach(n);
   }
 
   // ---------------------------------------------------------------- process table
@@ -229,6 +241,7 @@ export class Kernel {
     p.fault = null;
     p.userState = new Map();
     p.incarnation++;
+    this.clock.retire(i);
     this.setProgram(p, o.program);
     p.rts = o.rts ?? 0;
     p.vmHolds = 0;
@@ -315,6 +328,7 @@ export class Kernel {
     if (this.current !== p) panic(`enter: ${p.name} is not the running process`);
     this.step++;
     this.lastEntered = p;
+    this.trap(p);
     if (this.stepCheck !== null) this.stepCheck();
     const expired = --p.quantumLeft <= 0;
     const host = this.host;
@@ -346,8 +360,15 @@ export class Kernel {
     if (this.current !== p) panic(`enter: ${p.name} is not the running process`);
     this.step++;
     this.lastEntered = p;
+    this.trap(p);
     if (this.stepCheck !== null) this.stepCheck();
     if (p.quantumLeft > 1) p.quantumLeft--;
+  }
+
+  /** A kernel entry and its exit: charged at the entry, which is also where the call's duration starts. */
+  private trap(p: KProc): void {
+    p.entryCycle = this.clock.cycles;
+    this.clock.charge(K.trap);
   }
 
   /** The running process `p` has just become blocked: run someone else until `p` is woken. */
@@ -404,6 +425,7 @@ export class Kernel {
   private resume(next: KProc): void {
     this.current = next;
     if (this.onSwitch !== null) this.onSwitch(next);
+    if (next.endpoint !== this.lastRan.endpoint) this.chargeSwitch(next);
     if (!next.keepQuantum) next.quantumLeft = this.config.quantum;
     next.keepQuantum = false;
     const waiter = next.waiter;
@@ -412,6 +434,16 @@ export class Kernel {
     const value = next.wakeValue;
     next.wakeValue = undefined;
     waiter(value);
+  }
+
+  /** A switch to another process: its time starts here; another address space costs a CR3 load and TLB flush. */
+  private chargeSwitch(next: KProc): void {
+    const last = this.lastRan;
+    this.clock.setOwner(next.slot + NR_TASKS, next.endpoint);
+    this.clock.charge(K.contextSwitch);
+    if (last.dirFrame !== next.dirFrame) this.clock.charge(K.addressSpaceSwitch);
+    last.endpoint = next.endpoint;
+    last.dirFrame = next.dirFrame;
   }
 
   private finishHost(reason: StopReason): void {

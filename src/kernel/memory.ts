@@ -9,9 +9,20 @@ import { panic } from '../lib/assert.ts';
 import { ADDRESS_SPACE_BYTES, PAGE_MASK, PAGE_SIZE } from '../lib/units.ts';
 import { PTE, translateRange, userRead, userWrite, walk } from '../hw/mmu.ts';
 import type { Fault, PhysRuns } from '../hw/mmu.ts';
+import { K } from '../hw/profile.ts';
 import type { Kernel } from './kernel.ts';
 import { RTS } from './proc.ts';
 import type { KProc } from './proc.ts';
+
+/** Pages of [v, v+length): the walks a range check makes. */
+const pagesSpanned = (v: number, length: number): number => ((v + length - 1) >>> 12) - (v >>> 12) + 1;
+
+/** Bytes a set of physical runs holds. */
+function runsBytes(r: PhysRuns): number {
+  let n = 0;
+  for (let i = 0; i < r.count; i++) n += r.bytes[i] ?? 0;
+  return n;
+}
 
 /** A range that does not fit in the 32-bit address space. */
 export const rangeWraps = (v: number, length: number): boolean =>
@@ -59,6 +70,7 @@ async function pageFault(k: Kernel, p: KProc, fault: Fault): Promise<void> {
   const y = k.enter(p);
   if (y !== null) await y;
   k.counts.pageFaults++;
+  k.clock.charge(K.pageFault);
   if (k.tracing) k.emit({ step: k.step, kind: 'fault', ep: p.endpoint, vaddr: fault.vaddr, write: fault.write, present: fault.present });
   p.fault = { vaddr: fault.vaddr, write: fault.write, present: fault.present };
   k.pagefaults.push(p);
@@ -82,6 +94,7 @@ export function hasPageTable(k: Kernel, p: KProc): boolean {
 /** Physical address of byte v of p for a kernel access (P and U; W for writes), or -1. */
 export function kwalk(k: Kernel, p: KProc, v: number, write: boolean): number {
   if (v < 0 || v >= ADDRESS_SPACE_BYTES) return -1;
+  k.clock.charge(K.pageWalk);
   return walkIn(k, p, kernelDir(k, p), v, write);
 }
 
@@ -110,6 +123,7 @@ export function kcheckRuns(k: Kernel, p: KProc, v: number, length: number, write
   if (length === 0) return -1;
   if (rangeWraps(v, length)) return Number.isInteger(v) && v >= 0 ? v : 0;
   const dir = kernelDir(k, p);
+  k.clock.charge(K.pageWalk, pagesSpanned(v, length));
   if (dir >= 0) return translateRange(k.mem, dir, v, length, write, out);
   for (let a = v; a < v + length; a = a - (a % PAGE_SIZE) + PAGE_SIZE) {
     if (walkIn(k, p, dir, a, write) < 0) return a;
@@ -130,6 +144,7 @@ export function kcheckRuns(k: Kernel, p: KProc, v: number, length: number, write
  * before any destination byte is written (spec/grants.md §9 item 9): the source goes through a staging buffer.
  */
 export function kcopyRuns(k: Kernel, src: PhysRuns, dst: PhysRuns): void {
+  k.clock.chargeCopy(runsBytes(src));
   if (runsOverlap(src, dst)) {
     copyRunsStaged(k, src, dst);
     return;
@@ -271,6 +286,7 @@ export function kcopyInPage(k: Kernel, src: KProc, sv: number, dst: KProc, dv: n
   if (ps < 0) return false;
   const pd = kwalk(k, dst, dv, true);
   if (pd < 0) return false;
+  k.clock.chargeCopy(length);
   k.mem.copy(pd, ps, length);
   return true;
 }
@@ -278,6 +294,7 @@ export function kcopyInPage(k: Kernel, src: KProc, sv: number, dst: KProc, dv: n
 /** Kernel write of host bytes into p's memory; every page MUST be accessible (kcheckRange). */
 export function kwrite(k: Kernel, p: KProc, v: number, bytes: Uint8Array): void {
   const dir = kernelDir(k, p);
+  k.clock.chargeCopy(bytes.length);
   let done = 0;
   while (done < bytes.length) {
     const a = v + done;
@@ -300,6 +317,7 @@ export function kread(k: Kernel, p: KProc, v: number, length: number): Uint8Arra
 export function kreadInto(k: Kernel, p: KProc, v: number, out: Uint8Array): void {
   const dir = kernelDir(k, p);
   const length = out.length;
+  k.clock.chargeCopy(length);
   let done = 0;
   while (done < length) {
     const a = v + done;

@@ -51,6 +51,8 @@ export class KProc {
   prevReady: KProc | null = null;
   nextReady: KProc | null = null;
   quantumLeft = 0;
+  /** The machine's cycle counter at this process's latest kernel entry: where its kernel call or IPC began. */
+  entryCycle = 0;
   /** Page directory frame once VM bound one (pt_bind); -1 when the process has no page table. */
   dirFrame = -1;
   extent: Extent | null = null;

@@ -1,6 +1,7 @@
 // Models the SYSTEM task's kernel-call dispatch (kernel/system.c): the call number is checked, then the
 // caller's kernel-call mask, then the handler runs on the caller's behalf and may suspend it (VM requests).
 // Entry points: kernelCall, KcallHandler, KcallReply, registerKernelCall.
+import { K } from '../hw/profile.ts';
 import { ECALLDENIED, EBADREQUEST, OK, errnoName } from '../include/errno.ts';
 import {
   KERNEL_CALL,
@@ -103,9 +104,10 @@ function replyMessage(k: Kernel, caller: KProc, m: Payload, reply: KcallReply): 
     out.type = reply.result;
   }
   k.counts.kernelCalls++;
+  k.clock.charge(K.kernelCall);
   if (k.tracing) {
     const call = kernelCallNames[m.type] ?? `KCALL_${m.type - KERNEL_CALL}`;
-    k.emit({ step: k.step, kind: 'kcall', caller: caller.endpoint, call, result: out.type });
+    k.emit({ step: k.step, kind: 'kcall', caller: caller.endpoint, call, result: out.type, t0: caller.entryCycle });
   }
   return out;
 }

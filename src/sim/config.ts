@@ -1,6 +1,8 @@
 // Every capacity and switch of a grantvm system in one record, with the reference's defaults
 // (DESIGN.md §5, spec/vm.md §1, spec/grants.md §1, spec/ds.md §1). Entry points: SystemConfig,
 // defaultConfig, resolveConfig.
+import type { CostProfile } from '../hw/profile.ts';
+import { resolveProfile } from '../hw/profile.ts';
 import type { TraceSink } from '../include/trace.ts';
 import type { Chooser } from '../kernel/scheduler.ts';
 import type { KProc } from '../kernel/proc.ts';
@@ -65,6 +67,11 @@ export interface SystemConfig {
    * and the process that runs (null: none, the host has the CPU back); it must change nothing.
    */
   watch?: (step: number, proc: KProc | null) => void;
+  /**
+   * The cost model's machine profile: a built-in name ('i386-2010', 'modern-x86') or a profile object. It sets
+   * what simulated time each action costs and never changes what runs (docs/cost-model.md).
+   */
+  profile: string | CostProfile;
 }
 
 /** The reference's defaults: 64 MiB of RAM, 100 process slots, priority scheduling, seed 1, sanity 'off', trace kept in memory. */
@@ -87,6 +94,7 @@ export const defaultConfig: SystemConfig = {
   dsLabelPolicy: 'any',
   trace: 'memory',
   stepLimit: Number.POSITIVE_INFINITY,
+  profile: 'i386-2010',
 };
 
 /** A complete config from a partial one; bad values panic-free: they come back as a list of problems. */
@@ -100,7 +108,7 @@ export function resolveConfig(partial: Partial<SystemConfig> = {}): {
   const problems: string[] = [];
   const intIn = (name: keyof SystemConfig, lo: number, hi: number): void => {
     const v = config[name];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) problems.push(`${name} must be an integer in [${lo}, ${hi}], got ${String(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) problems.push(`${name} must be an integer in [${lo}, ${hi}], got ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
   };
   intIn('ramBytes', 4 * MiB, 4 * 1024 * MiB);
   if (config.ramBytes % 4096 !== 0) problems.push('ramBytes must be a multiple of 4096');
@@ -116,5 +124,6 @@ export function resolveConfig(partial: Partial<SystemConfig> = {}): {
   if (!Number.isInteger(config.seed)) problems.push('seed must be an integer');
   if (config.cowBreak !== 'block' && config.cowBreak !== 'page') problems.push(`cowBreak must be 'block' or 'page', got ${String(config.cowBreak)}`);
   if (config.stepLimit !== Number.POSITIVE_INFINITY) intIn('stepLimit', 1, Number.MAX_SAFE_INTEGER);
+  problems.push(...resolveProfile(config.profile).problems);
   return { config, problems };
 }

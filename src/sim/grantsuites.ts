@@ -19,6 +19,7 @@ import { SAFEPERF_MAX_PAGES, safeperfGrantor, safeperfRequestor } from '../user/
 import type { SafeperfResult } from '../user/safeperf.ts';
 import { GRANT_TEST_PRIV } from '../user/safetest.ts';
 import type { ElapsedClock, TestReport } from '../user/safetest.ts';
+import { crossoverLines, safeperfCrossovers } from './crossover.ts';
 import type { Scenario, ScenarioHost, ScenarioOutput } from './scenario.ts';
 import { createSystem } from './system.ts';
 import type { System } from './system.ts';
@@ -57,10 +58,13 @@ export function exitedWith(sys: System, r: TestReport, label: string, code: numb
   );
 }
 
-/** The clock the timed tests read: the host's (ns) when it lends one, else kernel entries. */
+/**
+ * The clock the timed tests read: the host's (ns) when it lends one (`grantvm bench`), else the machine's
+ * simulated time under the system's cost profile, in ns.
+ */
 function elapsedClock(sys: System, host: ScenarioHost): ElapsedClock {
   const ns = host.clockNs;
-  return ns !== undefined ? { now: ns, unit: 'ns' } : { now: () => sys.kernel.step, unit: 'step' };
+  return ns !== undefined ? { now: ns, unit: 'ns' } : { now: () => sys.clock.micros() * 1000, unit: 'ns' };
 }
 
 /** The caller's system if its cowSafecopy is `cow`, else a fresh boot with the same config but `cow`. */
@@ -183,8 +187,9 @@ export function safeperfSuite(options: SafeperfSweep = {}): Scenario {
     title: `test/safeperf: safecopy vs safemap per page, read and write touch, ${pages.length} sizes (COW off and on)`,
     suite: 'safeperf',
     config: { sanity: 'off' },
-    run: (sys, out, host) =>
-      eachMode(sys, out, host, async (s, r) => {
+    run: async (sys, out, host) => {
+      const byCow = new Map<boolean, SafeperfResult[]>();
+      await eachMode(sys, out, host, async (s, r, cow) => {
         await badArguments(s, r);
         const results: SafeperfResult[] = [];
         const odd: string[] = [];
@@ -226,8 +231,13 @@ export function safeperfSuite(options: SafeperfSweep = {}): Scenario {
           odd.slice(0, 3).join('; '),
         );
         for (const l of safeperfTable(results)) out.line(l);
+        byCow.set(cow, results);
         quiescent(s, r);
-      }),
+      });
+      const off = byCow.get(false);
+      const on = byCow.get(true);
+      if (off !== undefined && on !== undefined) for (const l of crossoverLines(safeperfCrossovers(off, on))) out.line(l);
+    },
   };
 }
 

@@ -1,6 +1,8 @@
 // Inspection in the spirit of MINIX's IS server: a plain, serialisable snapshot of the process table,
 // privileges, memory (regions with their page-table occupancy, the physical frame map), grants, safemap
 // records, DS and statistics. Entry points: snapshot, Snapshot, ProcInfo, Statistics.
+import { timeReport } from './cost.ts';
+import type { TimeReport } from './cost.ts';
 import { kernelCallNames, KERNEL_CALL } from '../include/com.ts';
 import { endpointSlot } from '../include/endpoint.ts';
 import { flagNames } from '../servers/vm/state.ts';
@@ -110,8 +112,10 @@ export interface Statistics extends KernelCounts {
 export interface Snapshot {
   /** Kernel step it was taken at. */
   step: number;
-  /** Simulated time (ms) it was taken at. */
+  /** The alarm clock (ms) when it was taken: advances only while every process waits for an alarm. */
   now: number;
+  /** Simulated time under the cost profile: in total, in the kernel, per process and per cost kind. */
+  time: TimeReport;
   /** The process table and privileges. */
   processes: ProcInfo[];
   /** VM's view: memory counts, free ranges, each process's regions with page-table occupancy. */
@@ -217,6 +221,7 @@ export function snapshot(sys: System): Snapshot {
   return {
     step: k.step,
     now: k.now,
+    time: timeReport(sys),
     processes: k.procs.filter((p) => p.inUse).map(procInfo),
     vm: sys.vm.snapshot(),
     frames: frameUse(sys),

@@ -6,7 +6,9 @@ import { SIGKILL } from '../include/errno.ts';
 import type { TraceEvent, TraceSink } from '../include/trace.ts';
 import type { ExecImage } from '../include/vm.ts';
 import { MINSTACKREGION, VM_PROCSTART } from '../include/vm.ts';
+import { CycleClock } from '../hw/clock.ts';
 import { PhysMem } from '../hw/physmem.ts';
+import { resolveProfile } from '../hw/profile.ts';
 import { kernelNotify } from '../kernel/ipc.ts';
 import { grantSanityCheck } from '../kernel/system/do_safemap.ts';
 import { Kernel } from '../kernel/kernel.ts';
@@ -34,7 +36,7 @@ import { bootTable, layoutBootImage } from './boot.ts';
 import type { BootEntry } from './boot.ts';
 import { resolveConfig } from './config.ts';
 import type { SystemConfig } from './config.ts';
-import { traceHash } from './trace.ts';
+import { toChromeTrace, traceHash } from './trace.ts';
 import { snapshot } from './inspect.ts';
 import type { Snapshot } from './inspect.ts';
 
@@ -77,6 +79,8 @@ export class System {
   readonly kernel: Kernel;
   /** Physical memory (RAM). */
   readonly mem: PhysMem;
+  /** The machine's cycle counter: simulated time under `config.profile` (docs/cost-model.md). */
+  readonly clock: CycleClock;
   /** A read-only view of the VM server: regions, blocks, page tables, free memory, its sanity check. */
   readonly vm: VmState;
   /** PM's process table (pids, parents, exit status). */
@@ -107,13 +111,11 @@ export class System {
    * @param config The complete configuration it was built with (see {@link resolveConfig}).
    */
   constructor(readonly config: SystemConfig) {
-    const sink: TraceSink | null =
-      config.trace === 'memory'
-        ? (e) => {
-            this.trace.push(e);
-          }
-        : config.trace;
-    this.mem = new PhysMem(config.ramBytes);
+    this.clock = new CycleClock(resolveProfile(config.profile).profile);
+    const sink = stampedSink(config.trace === 'memory' ? (e) => this.trace.push(e) : config.trace, this.clock);
+    this.mem = new PhysMem(config.ramBytes, { clock: this.clock });
+    // Who ran when, for the Chrome export's running slices: kept only while the trace is kept.
+    if (config.trace !== null) this.clock.runLog = [];
     this.kernel = new Kernel(this.mem, {
       nrProcs: config.nrProcs,
       quantum: config.quantum,
@@ -308,6 +310,11 @@ export class System {
     return snapshot(this);
   }
 
+  /** The trace kept in memory in the Chrome trace-event format, with simulated time, durations and running slices. */
+  chromeTrace(): string {
+    return toChromeTrace(this.trace, { clockMHz: this.clock.profile.clockMHz, runLog: this.clock.runLog ?? [] });
+  }
+
   /** A hash of the trace kept in memory (config.trace 'memory'): equal runs give equal hashes. */
   traceHash(): string {
     return traceHash(this.trace);
@@ -333,6 +340,15 @@ export class StepLimitError extends Error {
   ) {
     super(`stopped at the kernel step limit, step ${step}${running === null ? '' : `, running ${running.name} (endpoint ${running.endpoint})`}`);
   }
+}
+
+/** The sink with every event stamped with the cycle counter (`t`) as it passes. */
+function stampedSink(sink: TraceSink | null, clock: CycleClock): TraceSink | null {
+  if (sink === null) return null;
+  return (e) => {
+    e.t = clock.cycles;
+    sink(e);
+  };
 }
 
 /** A host breakpoint (System.breakpoint). */

@@ -2,8 +2,8 @@
 // requestor, given `pages=P map=0|1 write=0|1`, times 100 iterations of sys_safemap (map=1, the safeunmap after
 // it untimed) or sys_safecopyfrom (map=0), each followed by a one-byte read or write per page, and prints the
 // average per page. Entry points: safeperfGrantor, safeperfRequestor, parseSafeperfArgs, SafeperfResult.
-// DIVERGES: the fraction is zero-padded to 3 digits (MINIX printed 0.05 µs as "0.50"); with the model's clock
-// (no host timer) the average is in kernel entries per page and the line says "steps".
+// DIVERGES: the fraction is zero-padded to 3 digits (MINIX printed 0.05 µs as "0.50"); the clock is the
+// machine's simulated time under the cost profile (docs/cost-model.md) unless the host lends its own.
 import { CPF_MAP, CPF_READ, CPF_WRITE } from '../include/safecopies.ts';
 import { errnoName } from '../include/errno.ts';
 import type { Program } from '../libsys/proc.ts';
@@ -29,16 +29,22 @@ const BUF_SIZE = SAFEPERF_MAX_PAGES * PAGE;
 const NR_TEST_ITERATIONS = 100;
 export const SAFEPERF_USAGE = 'Usage: requestor pages=<nr_pages> map=<0|1> write=<0|1>';
 
+/** The requestor's arguments: `pages=P map=0|1 write=0|1`. */
 export interface SafeperfArgs {
+  /** Pages per call, 1..50. */
   pages: number;
+  /** 1: sys_safemap; 0: sys_safecopyfrom. */
   map: 0 | 1;
+  /** 1: a one-byte write per page after the call; 0: a one-byte read. */
   write: 0 | 1;
 }
 
 /** One run's result, for the sweep's table: the average per page as printed. */
 export interface SafeperfResult extends SafeperfArgs {
+  /** The average per page as printed (X.YYY): µs with a ns clock (simulated or the host's), else steps. */
   perPage: string;
-  unit: ElapsedClock['unit'];
+  /** The clock's unit: 'ns' (the average is in µs) or 'step'. */
+  unit: 'ns' | 'step';
 }
 
 /** env_get_param + atoi: the integer prefix of `key=value` in args, or null if the key is absent. */

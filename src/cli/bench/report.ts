@@ -25,6 +25,6 @@ export function printResults(group: string, results: readonly BenchResult[]): vo
   const w = Math.max(...results.map((r) => r.name.length));
   for (const r of results) {
     const goal = r.goal === undefined ? '' : r.ratio <= r.goal ? `  goal ≤ ${r.goal}: met` : `  goal ≤ ${r.goal}: NOT met`;
-    console.log(`  ${r.name.padEnd(w)}  ${r.nsPerOp.toFixed(1).padStart(10)} ns/op  ${r.ratio.toFixed(2).padStart(6)}×${goal}`);
+    console.log(`  ${r.name.padEnd(w)}  ${r.nsPerOp.toFixed(1).padStart(10)} ns/op (host)  ${r.ratio.toFixed(2).padStart(6)}×${goal}`);
   }
 }

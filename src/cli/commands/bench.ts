@@ -82,7 +82,7 @@ const GROUPS: Record<BenchGroup, GroupDef> = {
     run: async (rounds, progress) => (await import('../bench/ds.bench.ts')).runDsBench(rounds, progress),
   },
   safeperf: {
-    title: 'safeperf: safecopy (COW off and on) and safemap per page, read and write touch, vs a host 4 KiB copy',
+    title: 'safeperf (host time): safecopy (COW off and on) and safemap per page, read and write touch, vs a host 4 KiB copy',
     run: async (rounds, progress) => {
       lastSweep = await runSafeperfSweep(rounds ?? 3, progress);
       return safeperfRows(lastSweep);
@@ -111,6 +111,8 @@ export async function benchCommand(names: string[], o: BenchOptions): Promise<vo
   const records: BenchRecord[] = [];
   const t0 = performance.now();
   console.log(color.bold('grantvm bench') + color.dim(` — ${groups.join(', ')}; node ${process.version}`));
+  // The engine's speed, not the model's answer: the simulated costs are `grantvm run safeperf` and `compare`.
+  console.log(color.dim('host time: every figure below times this JavaScript engine, not the simulated machine (see docs/cost-model.md)'));
   for (const g of groups) {
     const def = GROUPS[g];
     const bar = progressReporter(g);
@@ -235,6 +237,11 @@ export async function runSafeperfSweep(
   });
   progress?.(total, total);
   if (best.size === 0) throw new Error('safeperf: the suite printed no table (has its format changed?)');
+  return sweepOf(best, pages);
+}
+
+/** The six curves of a safeperf table parsed by {@link parseSafeperfLines}, for the given page counts. */
+export function sweepOf(best: ReadonlyMap<string, number>, pages: readonly number[]): SafeperfSweepResult {
   return {
     pages: [...pages],
     series: SERIES.map(([name, kind, touch, cow, col]) => ({
@@ -288,12 +295,12 @@ function safeperfRows(s: SafeperfSweepResult): BenchResult[] {
 const KIND_COLOR: Record<SafeperfKind, string> = { copy: '#1f77b4', cow: '#2ca02c', map: '#d62728' };
 
 /** The sweep as an SVG chart: µs per page against pages; one colour per kind, dashed for the write touch. */
-export function safeperfSvg(s: SafeperfSweepResult, subtitle?: string): string {
+export function safeperfSvg(s: SafeperfSweepResult, subtitle?: string, clock: 'host' | 'simulated' = 'host'): string {
   return lineChartSvg({
-    title: 'safeperf: time per page, safecopy vs COW safecopy vs safemap',
+    title: `safeperf: ${clock} time per page, safecopy vs COW safecopy vs safemap`,
     ...(subtitle !== undefined ? { subtitle } : {}),
     xLabel: 'pages per call',
-    yLabel: 'time per page (µs)',
+    yLabel: `${clock} time per page (µs)`,
     x: s.pages,
     series: s.series.map((x) => ({
       name: x.name,

@@ -10,6 +10,7 @@ import type { CommonOptions, LimitOptions } from '../options.ts';
 import { oneScenario, withRunner } from '../runner.ts';
 import { color, formatBytes, hex, table } from '../format.ts';
 import { checkedOverrides, replayCommand } from './run.ts';
+import { timeLines } from '../timeview.ts';
 
 interface InspectOptions extends CommonOptions, LimitOptions {
   json?: boolean;
@@ -42,7 +43,7 @@ function section(title: string): void {
 }
 
 export function printSnapshot(s: Snapshot): void {
-  console.log(color.dim(`step ${s.step}, simulated time ${s.now} ms`));
+  console.log(color.dim(`step ${s.step}, alarm clock ${s.now} ms, simulated time ${s.time.totalMicros.toFixed(3)} µs (${s.time.profile})`));
   section('Process table');
   console.log(
     table(
@@ -133,6 +134,8 @@ function printStats(s: Snapshot): void {
       ],
     ),
   );
+  section('Simulated time');
+  console.log(timeLines(s.time));
 }
 
 function printGrants(s: Snapshot): void {

@@ -15,8 +15,10 @@ import type { CommonOptions, LimitOptions } from '../options.ts';
 import { withRunner } from '../runner.ts';
 import type { ScenarioInfo, ScenarioReport } from '../runner.ts';
 import { color, table } from '../format.ts';
+import { parseSafeperfLines, safeperfSvg, sweepOf } from './bench.ts';
 
 interface RunOptions extends CommonOptions, LimitOptions {
+  svg?: string;
   list?: boolean;
   trace?: string;
   verbose?: boolean;
@@ -35,6 +37,7 @@ export const reportPassed = (r: ScenarioReport): boolean => r.error === null && 
 
 export async function runCommand(names: string[], o: RunOptions): Promise<void> {
   if (o.trace !== undefined) checkWritable(o.trace, '--trace');
+  if (o.svg !== undefined) checkWritable(o.svg, '--svg');
   const overrides = checkedOverrides(o);
   await withRunner(limitsFromOptions(o), async (runner) => {
     const infos: ScenarioInfo[] = names.length === 0 ? defaultReport().map((s) => ({ arg: s.name, index: 0, name: s.name, title: s.title, seed: s.config?.seed ?? 1 })) : await runner.list(names);
@@ -42,12 +45,14 @@ export async function runCommand(names: string[], o: RunOptions): Promise<void> 
       console.log(table(['scenario', 'what it does'], infos.map((s) => [s.name, s.title])));
       return;
     }
+    if (o.svg !== undefined && !infos.some((s) => s.name === 'safeperf')) throw new UsageError('--svg draws the safeperf curves: name safeperf among the scenarios');
     const results: ScenarioReport[] = [];
     const traceLines: string[] = [];
     console.log(color.bold('grantvm') + color.dim(' — MINIX 3 grants, safecopy, safemap, DS and VM, 2009-2010'));
     for (const info of infos) {
       const replay = replayCommand(info.arg, overrides.seed ?? info.seed, o);
-      const r = await runner.run({ label: info.name, replay, scenario: info.arg, index: info.index, overrides, hostClock: true, trace: o.trace !== undefined });
+      // No host clock: timed tests (safecopy, safeperf) report the model's simulated time under the profile.
+      const r = await runner.run({ label: info.name, replay, scenario: info.arg, index: info.index, overrides, trace: o.trace !== undefined });
       results.push(r);
       printResult(r, o.verbose === true);
       if (!reportPassed(r)) printFailure(r, replay);
@@ -58,6 +63,7 @@ export async function runCommand(names: string[], o: RunOptions): Promise<void> 
       writeFileSync(o.trace, traceLines.join(''));
       console.log(color.dim(`trace written to ${o.trace}`));
     }
+    if (o.svg !== undefined) writeSimulatedSvg(o.svg, results);
     printSummary(results);
   });
 }
@@ -93,6 +99,7 @@ export function replayCommand(arg: string, seed: number, o: RunOptions, command 
   if (o.schedule !== undefined) parts.push('--schedule', o.schedule);
   if (o.maxSteps !== undefined) parts.push('--max-steps', String(o.maxSteps));
   if (o.timeout !== undefined) parts.push('--timeout', String(o.timeout));
+  if (o.profile !== undefined) parts.push('--profile', o.profile);
   return parts.join(' ');
 }
 
@@ -116,4 +123,14 @@ function printResult(r: ScenarioReport, verbose: boolean): void {
   if (r.error === null && r.checks.length === 0) console.log(`  ${color.red('no checks: a scenario must make at least one (out.check), so it counts as failed')}`);
   for (const c of r.crashes) console.log(`  ${color.red(c)}`);
   for (const b of r.blocked) console.log(`  ${color.yellow(`blocked forever (the system went idle): ${b}`)}`);
+}
+
+/** The safeperf curves of this run (simulated µs per page under the profile) as an SVG chart. */
+function writeSimulatedSvg(file: string, results: readonly ScenarioReport[]): void {
+  const r = results.find((x) => x.name === 'safeperf');
+  if (r === undefined) return;
+  const table = parseSafeperfLines(r.lines);
+  const pages = [...new Set([...table.keys()].map((k) => Number(k.split('|')[2])))].sort((a, b) => a - b);
+  writeFileSync(file, safeperfSvg(sweepOf(table, pages), `simulated, profile ${r.profile}`, 'simulated'));
+  console.log(color.dim(`safeperf chart written to ${file}`));
 }

@@ -1,5 +1,6 @@
 // Models sys_vmctl (kernel/system/do_vmctl.c), VM's window into the kernel: fetch and clear page faults,
 // fetch and answer memory requests, bind page directories, flush TLBs, hold processes (VMINHIBIT).
+import { K } from '../../hw/profile.ts';
 import { EINVAL, ESRCH, OK } from '../../include/errno.ts';
 import {
   VMCTL_CLEAR_PAGEFAULT,
@@ -71,10 +72,12 @@ function targetVmctl(k: Kernel, req: number, m: Payload): number {
       if (!Number.isInteger(f) || f < -1 || f >= k.mem.nFrames) return EINVAL;
       p.dirFrame = f;
       p.tlb.flush();
+      k.clock.charge(K.tlbFlush);
       return OK;
     }
     case VMCTL_FLUSHTLB:
       p.tlb.flush();
+      k.clock.charge(K.tlbFlush);
       return OK;
     case VMCTL_VMINHIBIT_SET:
       k.setRts(p, RTS.VMINHIBIT);

@@ -4,6 +4,7 @@
 // clients' grants (safecopy, safemap). Entry points: createDs, DsState, DsServerConfig, ProcDsMemory.
 // DIVERGES: notifications are never answered and otherwise ignored: PM ends DS itself on SIGTERM (grantvm's PM
 // has no signal sets to query).
+import { K } from '../../hw/profile.ts';
 import { NOTIFY_MESSAGE } from '../../include/com.ts';
 import { ANY } from '../../include/endpoint.ts';
 import type { Endpoint } from '../../include/endpoint.ts';
@@ -181,6 +182,7 @@ export function createDs(config: DsServerConfig, bootLabels: readonly DsBootLabe
       const m = await p.receive(ANY);
       if (m.type === NOTIFY_MESSAGE) continue;
       busy = true;
+      p.kernel.clock.charge(K.dsRequest);
       const reply = await store.handle(m);
       if (config.sanity === true) store.sanityCheck();
       const out: Payload = Object.assign({}, m, reply);

@@ -2,6 +2,7 @@
 // Entry points: PhysAlloc (allocPages, freePages, ranges, check). Default allocations come from the top of memory.
 // DIVERGES: LOWER16MB/LOWER1MB carve from the bottom and never cross the boundary; ALIGN64K frees its trailing
 // surplus; freeing never fails (a freed page becomes a slab page when no tree node is available) — spec/vm.md §3.
+import { K } from '../../hw/profile.ts';
 import { NO_MEM, PAF_ALIGN64K, PAF_CLEAR, PAF_LOWER16MB, PAF_LOWER1MB } from '../../include/vm.ts';
 import { assert, panic } from '../../lib/assert.ts';
 import { AvlSearch, AvlTree } from '../../lib/avl.ts';
@@ -96,7 +97,11 @@ export class PhysAlloc {
       page = this.carve(n, flags);
       if (page === NO_MEM) return NO_MEM;
     }
-    if ((flags & PAF_CLEAR) !== 0) this.mem.zero(page * PAGE_SIZE, n * PAGE_SIZE);
+    this.mem.clock.charge(K.frameAlloc);
+    if ((flags & PAF_CLEAR) !== 0) {
+      this.mem.clock.charge(K.zeroPage, n);
+      this.mem.zero(page * PAGE_SIZE, n * PAGE_SIZE);
+    }
     return page;
   }
 

@@ -2,6 +2,7 @@
 // (the 640 KiB–1 MiB hole never enters it), the page-directory-pointer page and spares, and the address spaces
 // of the full-VM boot processes, which adopt their boot images in place. Entry points: bootVm (host side, synchronous), bootKernelCalls (in VM's process).
 // DIVERGES: the boot images' stack pages are freed and the stack becomes demand-zero (spec/vm.md §9).
+import { K } from '../../hw/profile.ts';
 import { SYS_VMCTL, VMCTL_I386_PAGEDIRS, VMCTL_I386_SETCR3, VMCTL_VMINHIBIT_CLEAR, NR_VM_CALLS } from '../../include/com.ts';
 import { OK } from '../../include/errno.ts';
 import type { TraceSink } from '../../include/trace.ts';
@@ -59,7 +60,10 @@ export function bootVm(config: VmConfig, boot: VmBootInfo, mem: PhysMem, trace: 
     sanity: sane,
     objectBytes: config.slabObjectBytes,
     getPage: () => (vmRef.vm === null ? alloc.allocPages(1, 0, false) : vmAllocPage(vmRef.vm)),
-    shouldFail,
+    shouldFail: () => {
+      mem.clock.charge(K.slabAlloc);
+      return shouldFail();
+    },
   });
   const reserved = reservedRanges(boot, nPages);
   addFreeRanges(alloc, reserved, boot, nPages);

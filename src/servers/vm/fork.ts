@@ -93,6 +93,7 @@ function snapshotRef(vm: Vm, cr: Region, ref: PhysRegion): PhysRegion | null {
     vm.alloc.freePages(frame, pages);
     return null;
   }
+  vm.mem.clock.chargeCopy(old.length);
   vm.mem.copy(b.phys, old.phys, old.length);
   return nref;
 }

@@ -3,6 +3,7 @@
 // Entry points: createVm, VmState, VmConfig (glo.ts).
 // DIVERGES: every call is answered (none is suspended); dead endpoints give errors instead of panics; the check
 // of the configured sanity level runs after every request.
+import { K } from '../../hw/profile.ts';
 import {
   NOTIFY_MESSAGE,
   NR_VM_CALLS,
@@ -165,6 +166,7 @@ async function dispatch(vm: Vm, p: Proc, m: Message): Promise<VmReply> {
   const caller = h === undefined ? null : mayCall(vm, m.source, c);
   if (h === undefined || caller === null) return ENOSYS;
   vm.busy = true;
+  vm.mem.clock.charge(K.vmRequest);
   sanityAt(vm, 'functions', `call ${c} entry`);
   const r = await h(vm, p, m, caller);
   sanityAt(vm, 'functions', `call ${c} exit`);
@@ -179,6 +181,8 @@ async function handlePagefaults(vm: Vm, p: Proc): Promise<void> {
     const ep = f.endpoint as number;
     const vmp = vmpOf(vm, ep);
     vm.busy = true;
+    vm.mem.clock.charge(K.vmRequest);
+    vm.mem.clock.charge(K.vmPage);
     sanityAt(vm, 'functions', 'pagefault entry');
     const r = vmp !== null && (vmp.flags & VMF_HASPT) !== 0 ? pageFault(vm, vmp, f.addr as number, f.write === true) : EINVAL;
     sanityAt(vm, 'functions', 'pagefault exit');

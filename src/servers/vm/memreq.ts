@@ -3,6 +3,7 @@
 // handleMemreqs.
 // DIVERGES: COWMAP falls back to a byte copy where sharing by reference is not allowed; sharing state is per
 // reference; SUNMAP leaves the grantee a private snapshot (spec/vm.md §7).
+import { K } from '../../hw/profile.ts';
 import { EDEADSRCDST, EFAULT, ENOMEM, ENXIO, OK } from '../../include/errno.ts';
 import { SYS_VMCTL, VMCTL_MEMREQ_GET, VMCTL_MEMREQ_REPLY, VMPTYPE_CHECK, VMPTYPE_COWMAP, VMPTYPE_SMAP, VMPTYPE_SUNMAP } from '../../include/com.ts';
 import type { Message } from '../../include/ipc.ts';
@@ -73,6 +74,7 @@ function byteCopy(vm: Vm, dst: VmProc, d: number, src: VmProc, s: number, len: n
     const ps = physAddrOf(src, s + i);
     const pd = physAddrOf(dst, d + i);
     assert(ps >= 0 && pd >= 0, 'cowmap: page missing after handleMemory');
+    vm.mem.clock.chargeCopy(PAGE_SIZE);
     vm.mem.copy(pd, ps, PAGE_SIZE);
   }
   return OK;
@@ -259,6 +261,9 @@ export async function handleMemreqs(vm: Vm, p: Proc): Promise<void> {
     const r = await p.kernelCall({ type: SYS_VMCTL, request: VMCTL_MEMREQ_GET });
     if (r.type !== OK) return;
     vm.busy = true;
+    const len = typeof r.length === 'number' ? r.length : 0;
+    vm.mem.clock.charge(K.vmRequest);
+    vm.mem.clock.charge(K.vmPage, Math.ceil(len / PAGE_SIZE));
     sanityAt(vm, 'functions', 'memreq entry');
     const result = memreq(vm, r);
     sanityAt(vm, 'functions', 'memreq exit');

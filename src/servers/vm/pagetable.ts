@@ -2,6 +2,7 @@
 // table frames per 4 MiB, the page-directory-pointer page, VM's internal page allocation with spares.
 // Entry points: vmAllocPage, ptNew, ptEnsureTables, ptWritemap, ptWriteRun, ptClearRun, ptReadPte, ptFree, ptBindEntry.
 // DIVERGES: the table frames of a process are also recorded host-side (`tables`), so exec can set them aside.
+import { K } from '../../hw/profile.ts';
 import { ENOMEM, OK } from '../../include/errno.ts';
 import { MAP_NONE, NO_MEM, USER_PDE_FIRST } from '../../include/vm.ts';
 import { assert, panic } from '../../lib/assert.ts';
@@ -51,6 +52,8 @@ export function ptNew(vm: Vm, vmp: VmProc): number {
     if (dir === 0) return ENOMEM;
     vm.slotDirs[vmp.slot] = dir;
   }
+  vm.mem.clock.charge(K.zeroPage);
+  vm.mem.clock.charge(K.pteWrite, 2);
   vm.mem.zero(dir * PAGE_SIZE, PAGE_SIZE);
   vm.mem.pteWrite(dir, 0, PDE0_BIGPAGE);
   vm.mem.pteWrite(dir, 1, (vm.pagedirs * PAGE_SIZE + PAGEDIR_FLAGS) >>> 0);
@@ -71,6 +74,8 @@ export function ptEnsureTables(vm: Vm, pt: PageTable, v: number, bytes: number):
     }
     const f = vmAllocPage(vm);
     if (f === 0) return ENOMEM;
+    vm.mem.clock.charge(K.zeroPage);
+    vm.mem.clock.charge(K.pteWrite);
     vm.mem.zero(f * PAGE_SIZE, PAGE_SIZE);
     pt.tables[i] = f;
     if (pt.dir !== 0) vm.mem.pteWrite(pt.dir, i, (f * PAGE_SIZE + USER_PDE_FLAGS) >>> 0);
@@ -93,6 +98,7 @@ export function ptWritemap(vm: Vm, pt: PageTable, v: number, phys: number, bytes
   const r = ptEnsureTables(vm, pt, v, bytes);
   if (r !== OK) return r;
   const mem = vm.mem;
+  mem.clock.charge(K.pteWrite, pages);
   for (let i = 0; i < pages; i++) {
     const va = v + i * PAGE_SIZE;
     const table = tableOf(pt, va);
@@ -121,6 +127,7 @@ export function ptWriteRun(mem: PhysMem, pt: PageTable, v: number, firstFrame: n
   let vp = v >>> 12;
   let pte = firstFrame * PAGE_SIZE + flags;
   let left = pages;
+  mem.clock.charge(K.pteWrite, pages);
   while (left > 0) {
     const table = pt.tables[vp >>> 10] ?? 0;
     if (table === 0) panic(`pt: no page table for 0x${(vp * PAGE_SIZE).toString(16)}`);
@@ -140,6 +147,7 @@ export function ptWriteRun(mem: PhysMem, pt: PageTable, v: number, firstFrame: n
 export function ptClearRun(mem: PhysMem, pt: PageTable, v: number, pages: number): void {
   let vp = v >>> 12;
   let left = pages;
+  mem.clock.charge(K.pteWrite, pages);
   while (left > 0) {
     const idx = vp & 0x3ff;
     const end = Math.min(PDE_ENTRIES, idx + left);
@@ -181,10 +189,12 @@ export function ptRewritePdes(vm: Vm, pt: PageTable): void {
 /** pt_bind's VM half: page_directories[slot] = directory | P|W (the caller then tells the kernel, SETCR3). */
 export function ptBindEntry(vm: Vm, vmp: VmProc): void {
   assert(vmp.pt.dir !== 0, () => `pt_bind: slot ${vmp.slot} has no directory`);
+  vm.mem.clock.charge(K.pteWrite);
   vm.mem.pteWrite(vm.pagedirs, vmp.slot, (vmp.pt.dir * PAGE_SIZE + PAGEDIR_FLAGS) >>> 0);
 }
 
 /** Clears page_directories[slot] (exit). */
 export function ptUnbindEntry(vm: Vm, slot: number): void {
+  vm.mem.clock.charge(K.pteWrite);
   vm.mem.pteWrite(vm.pagedirs, slot, 0);
 }

@@ -351,6 +351,7 @@ export function copyBlock(vm: Vm, ref: PhysRegion): number {
     vm.alloc.freePages(frame, pages);
     return ENOMEM;
   }
+  vm.mem.clock.chargeCopy(old.length);
   vm.mem.copy(nb.phys, old.phys, old.length);
   detachFromBlock(vm, ref);
   const slab = vm.slab;

@@ -186,7 +186,8 @@ describe('benchCommand', () => {
     await benchCommand(['ipc'], { json: file, rounds: 1 });
     const text = out.join('\n');
     expect(text).toContain('IPC: sendrec round trip vs bare async ping-pong');
-    expect(text).toMatch(/bare async ping-pong \(baseline\)\s+[\d.]+ ns\/op\s+1\.00×/);
+    expect(text).toMatch(/bare async ping-pong \(baseline\)\s+[\d.]+ ns\/op \(host\)\s+1\.00×/);
+    expect(text).toContain('host time: every figure below times this JavaScript engine');
     expect(text).toContain(`results written to ${file}`);
     const report = JSON.parse(readFileSync(file, 'utf8')) as BenchReport;
     expect(report.node).toBe(process.version);

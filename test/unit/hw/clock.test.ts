@@ -1,0 +1,204 @@
+// The cycle counter (src/hw/clock.ts): each cost kind is charged where the trace says the action happened,
+// a crafted workload costs exactly the predicted cycles, and simulated time is deterministic, breakpoints or not.
+import { describe, expect, it } from 'vitest';
+import { COST_KINDS, K, builtinProfiles, profileProblems } from '../../../src/hw/profile.ts';
+import type { CostKind, CostProfile } from '../../../src/hw/profile.ts';
+import { NR_TASKS } from '../../../src/include/endpoint.ts';
+import { CPF_READ } from '../../../src/include/safecopies.ts';
+import { MAP_ANON, MAP_PRIVATE } from '../../../src/include/vm.ts';
+import { vmMmap } from '../../../src/libsys/vm.ts';
+import type { Proc } from '../../../src/libsys/proc.ts';
+import { startTestService } from '../../../src/sim/grantsuites.ts';
+import { createSystem } from '../../../src/sim/system.ts';
+import type { System } from '../../../src/sim/system.ts';
+
+const PAGE = 4096;
+const i386 = builtinProfiles['i386-2010'] as CostProfile;
+
+/** Occurrences per kind charged while `body` runs. */
+async function countsDuring(p: Proc, body: () => Promise<void>): Promise<Record<CostKind, number>> {
+  const before = Float64Array.from(p.kernel.clock.countByKind);
+  await body();
+  const after = p.kernel.clock.countByKind;
+  return Object.fromEntries(COST_KINDS.map((k) => [k, (after[K[k]] ?? 0) - (before[K[k]] ?? 0)])) as Record<
+    CostKind,
+    number
+  >;
+}
+
+/** What `counts` cost under `profile`. */
+function predicted(profile: CostProfile, counts: Partial<Record<CostKind, number>>): number {
+  let c = 0;
+  for (const k of COST_KINDS)
+    c += (k === 'copyByte' ? profile.clockMHz / profile.copyMBps : profile[k]) * (counts[k] ?? 0);
+  return c;
+}
+
+const kindCount = (sys: System, kind: string): number => sys.trace.filter((e) => e.kind === kind).length;
+
+describe('the cycle counter', () => {
+  it('charges a trap per kernel step, a kernel call, IPC and page fault per trace event', async () => {
+    const sys = await createSystem({ ramBytes: 16 * 1024 * 1024 });
+    sys.spawn(async (p) => {
+      const a = await vmMmap(p, 0, 3 * PAGE, MAP_ANON | MAP_PRIVATE);
+      for (let i = 0; i < 3; i++) await p.writeU8(a + i * PAGE, 1);
+    });
+    await sys.run();
+    const c = sys.clock.countByKind;
+    expect(c[K.trap]).toBe(sys.kernel.step);
+    expect(c[K.kernelCall]).toBe(kindCount(sys, 'kcall'));
+    expect(c[K.ipcMessage]).toBe(kindCount(sys, 'ipc'));
+    expect(c[K.pageFault]).toBe(kindCount(sys, 'fault'));
+    expect(c[K.pageFault]).toBeGreaterThanOrEqual(3);
+    // Every cycle is in exactly one kind, and in exactly one owner slot (user or kernel time of a process).
+    const byKind = sys.clock.byKind.reduce((a, b) => a + b, 0);
+    const byOwner =
+      sys.clock.byOwner.reduce((a, b) => a + b, 0) + sys.clock.retired.reduce((a, b) => a + b, 0);
+    expect(byKind).toBeCloseTo(sys.clock.cycles, 6);
+    expect(byOwner).toBeCloseTo(sys.clock.cycles, 6);
+    expect(sys.clock.cycles).toBeCloseTo(
+      predicted(i386, Object.fromEntries(COST_KINDS.map((k) => [k, c[K[k]] ?? 0]))),
+      6,
+    );
+  });
+
+  it('a crafted safecopy and three first touches cost exactly the predicted cycles', async () => {
+    const sys = await createSystem({ ramBytes: 16 * 1024 * 1024, cowSafecopy: false });
+    const seen: Record<string, Record<CostKind, number>> = {};
+    const own = { copy: 0, touch: 0 };
+    await startTestService(sys, 'crafted', async (p) => {
+      const src = await vmMmap(p, 0, 2 * PAGE, MAP_ANON | MAP_PRIVATE);
+      const dst = await vmMmap(p, 0, 2 * PAGE, MAP_ANON | MAP_PRIVATE);
+      const fresh = await vmMmap(p, 0, 3 * PAGE, MAP_ANON | MAP_PRIVATE);
+      for (let i = 0; i < 2; i++) {
+        await p.writeU8(src + i * PAGE, 7);
+        await p.writeU8(dst + i * PAGE, 0);
+      }
+      const g = await p.cpf.grantDirect(p.endpoint, src, 2 * PAGE, CPF_READ);
+      await p.readU8(src); // the grant table page and both ranges are now present
+      const slot = 2 * (p.kp.slot + NR_TASKS);
+      const mine = (): number => (sys.clock.byOwner[slot] ?? 0) + (sys.clock.byOwner[slot + 1] ?? 0);
+      let t0 = mine();
+      seen.copy = await countsDuring(p, async () => {
+        expect(await p.sys.safecopyFrom(p.endpoint, g.id, 0, dst, 2 * PAGE)).toBe(0);
+      });
+      own.copy = mine() - t0;
+      t0 = mine();
+      seen.touch = await countsDuring(p, async () => {
+        for (let i = 0; i < 3; i++) await p.writeU8(fresh + i * PAGE, 1);
+      });
+      own.touch = mine() - t0;
+    });
+    await sys.run();
+    const copy = seen.copy;
+    const touch = seen.touch;
+    if (copy === undefined || touch === undefined) throw new Error('the crafted service did not run');
+    // One trap, one kernel call, one grant entry (1 walk), two source and two destination pages walked, one copy.
+    const copyCounts = {
+      trap: 1,
+      kernelCall: 1,
+      grantEntry: 1,
+      pageWalk: 5,
+      copyCall: 1,
+      copyByte: 2 * PAGE,
+    };
+    for (const k of COST_KINDS)
+      expect([k, copy[k]]).toEqual([k, copyCounts[k as keyof typeof copyCounts] ?? 0]);
+    expect(own.copy).toBe(predicted(i386, copyCounts));
+    // Three first touches: each page faults (a TLB miss, the fault trap) and VM maps a zeroed frame (one PTE).
+    expect(touch.pageFault).toBe(3);
+    expect(touch.tlbMiss).toBe(6); // the miss that faults and the one after VM's fix
+    expect(touch.frameAlloc).toBe(3);
+    expect(touch.zeroPage).toBe(3);
+    expect(touch.pteWrite).toBe(3);
+    expect(touch.vmRequest).toBe(3);
+    expect(touch.copyByte).toBe(0);
+    // The service's own time: its misses, its fault traps with the notification to VM each sends.
+    const ownTouch = { tlbMiss: 6, trap: 3, pageFault: 3, ipcMessage: 3 };
+    const switches = touch.contextSwitch;
+    expect(switches).toBeGreaterThanOrEqual(6); // to VM and back, per fault
+    // ... and the switches back to it (half of them).
+    expect(own.touch).toBe(
+      predicted(i386, {
+        ...ownTouch,
+        contextSwitch: switches / 2,
+        addressSpaceSwitch: touch.addressSpaceSwitch / 2,
+      }),
+    );
+  });
+});
+
+describe('simulated time is deterministic', () => {
+  const workload = async (sys: System): Promise<void> => {
+    sys.spawn(async (p) => {
+      const a = await vmMmap(p, 0, 8 * PAGE, MAP_ANON | MAP_PRIVATE);
+      for (let i = 0; i < 8; i++) await p.writeU8(a + i * PAGE, i);
+      const child = await p.fork(async (c) => {
+        await c.writeU8(a, 9);
+      });
+      expect(child).toBeGreaterThan(0);
+      await p.wait();
+    });
+    await sys.run();
+  };
+  const stamps = (sys: System): number[] => sys.trace.map((e) => e.t ?? -1);
+
+  it('two runs give the same time; a run stopped at breakpoints gives the same time and stamps', async () => {
+    const a = await createSystem({ ramBytes: 16 * 1024 * 1024 });
+    await workload(a);
+    const b = await createSystem({ ramBytes: 16 * 1024 * 1024 });
+    await workload(b);
+    expect(b.clock.cycles).toBe(a.clock.cycles);
+    expect(Array.from(b.clock.byOwner)).toEqual(Array.from(a.clock.byOwner));
+    expect(stamps(b)).toEqual(stamps(a));
+    let hits = 0;
+    const every = (step: number): NonNullable<System['breakpoint']> => ({
+      step,
+      hit: (s) => {
+        hits++;
+        s.breakpoint = every(step + 7);
+      },
+    });
+    const c = await createSystem({ ramBytes: 16 * 1024 * 1024 }, { breakpoint: every(3) });
+    await workload(c);
+    expect(hits).toBeGreaterThan(10);
+    expect(c.clock.cycles).toBe(a.clock.cycles);
+    expect(stamps(c)).toEqual(stamps(a));
+    expect(c.traceHash()).toBe(a.traceHash());
+  });
+
+  it('another profile changes the time, never the behaviour', async () => {
+    const a = await createSystem({ ramBytes: 16 * 1024 * 1024 });
+    await workload(a);
+    const m = await createSystem({ ramBytes: 16 * 1024 * 1024, profile: 'modern-x86' });
+    await workload(m);
+    expect(m.traceHash()).toBe(a.traceHash());
+    expect(m.kernel.step).toBe(a.kernel.step);
+    expect(m.clock.cycles).not.toBe(a.clock.cycles);
+  });
+});
+
+describe('profiles', () => {
+  it('the built-in profiles are valid', () => {
+    for (const p of Object.values(builtinProfiles)) expect(profileProblems(p)).toEqual([]);
+  });
+
+  it('names the key of an unknown, missing, negative or non-numeric value', () => {
+    const missing: Partial<CostProfile> = { ...i386 };
+    delete missing.trap;
+    expect(profileProblems(missing)).toEqual(["profile: missing key 'trap'"]);
+    expect(profileProblems({ ...i386, bogus: 1 })).toEqual(["profile: unknown key 'bogus'"]);
+    expect(profileProblems({ ...i386, pteWrite: -1 })).toEqual([
+      "profile: key 'pteWrite' must be a non-negative number, got -1",
+    ]);
+    expect(profileProblems({ ...i386, vmPage: '3' })).toEqual([
+      'profile: key \'vmPage\' must be a non-negative number, got "3"',
+    ]);
+    expect(profileProblems({ ...i386, clockMHz: 0 })).toEqual(["profile: key 'clockMHz' must be positive"]);
+  });
+
+  it('createSystem refuses an unknown or invalid profile', async () => {
+    await expect(createSystem({ profile: 'pdp-11' })).rejects.toThrow(/unknown profile 'pdp-11'/);
+    await expect(createSystem({ profile: { ...i386, trap: -5 } })).rejects.toThrow(/'trap'/);
+  });
+});
