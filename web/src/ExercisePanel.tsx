@@ -176,11 +176,66 @@ function ExerciseSheet(props: { exercise: Exercise }): ReactElement {
   );
 }
 
+/** The topic, level and seed pickers; choosing does not generate (generate or new problem does). */
+function ChoicePickers(props: {
+  topics: readonly TopicInfo[];
+  choice: Choice;
+  onChange: (c: Choice) => void;
+}): ReactElement {
+  const levels = props.topics.find((t) => t.name === props.choice.topic)?.levels ?? 1;
+  return (
+    <>
+      <select
+        data-testid="ex-topic"
+        value={props.choice.topic}
+        onChange={(e) => {
+          const levelsOf = props.topics.find((t) => t.name === e.target.value)?.levels ?? 1;
+          props.onChange({
+            ...props.choice,
+            topic: e.target.value,
+            level: Math.min(props.choice.level, levelsOf),
+          });
+        }}
+      >
+        {props.topics.map((t) => (
+          <option key={t.name} value={t.name} title={t.summary}>
+            {t.name}
+          </option>
+        ))}
+      </select>
+      <select
+        data-testid="ex-level"
+        value={props.choice.level}
+        onChange={(e) => {
+          props.onChange({ ...props.choice, level: Number(e.target.value) });
+        }}
+      >
+        {Array.from({ length: levels }, (_, i) => (
+          <option key={i} value={i + 1}>
+            level {i + 1}
+          </option>
+        ))}
+      </select>
+      <label>
+        seed{' '}
+        <input
+          type="number"
+          data-testid="ex-seed"
+          min={0}
+          value={props.choice.seed}
+          onChange={(e) => {
+            props.onChange({ ...props.choice, seed: Number(e.target.value) });
+          }}
+        />
+      </label>
+    </>
+  );
+}
+
 /** The exercise mode: its own controls bar and status line, and the current problem. */
 export function ExercisePanel(props: { onSimulator: () => void }): ReactElement {
   const { topics, exercise, busy, error, version, request } = useExerciseWorker();
   const [choice, setChoice] = useState<Choice>({ topic: 'pagewalk', level: 1, seed: 1 });
-  const levels = topics.find((t) => t.name === choice.topic)?.levels ?? 1;
 
   // The first problem as soon as the worker has listed the topics.
   const first = useRef(true);
@@ -199,45 +254,7 @@ export function ExercisePanel(props: { onSimulator: () => void }): ReactElement 
           ◀ simulator
         </button>
         <span className="sep" />
-        <select
-          data-testid="ex-topic"
-          value={choice.topic}
-          onChange={(e) => {
-            const levelsOf = topics.find((t) => t.name === e.target.value)?.levels ?? 1;
-            setChoice({ ...choice, topic: e.target.value, level: Math.min(choice.level, levelsOf) });
-          }}
-        >
-          {topics.map((t) => (
-            <option key={t.name} value={t.name} title={t.summary}>
-              {t.name}
-            </option>
-          ))}
-        </select>
-        <select
-          data-testid="ex-level"
-          value={choice.level}
-          onChange={(e) => {
-            setChoice({ ...choice, level: Number(e.target.value) });
-          }}
-        >
-          {Array.from({ length: levels }, (_, i) => (
-            <option key={i} value={i + 1}>
-              level {i + 1}
-            </option>
-          ))}
-        </select>
-        <label>
-          seed{' '}
-          <input
-            type="number"
-            data-testid="ex-seed"
-            min={0}
-            value={choice.seed}
-            onChange={(e) => {
-              setChoice({ ...choice, seed: Number(e.target.value) });
-            }}
-          />
-        </label>
+        <ChoicePickers topics={topics} choice={choice} onChange={setChoice} />
         <button
           data-testid="ex-generate"
           onClick={() => {
