@@ -5,6 +5,7 @@ import type { ReactElement } from 'react';
 import type { TraceEvent } from '../../src/include/trace.ts';
 import type { FrameMapping } from '../../src/sim/inspect.ts';
 import type { EventKind } from '../../src/sim/session.ts';
+import { ExercisePanel } from './ExercisePanel.tsx';
 import { FrameMap, describeFrame } from './FrameMap.tsx';
 import { GrantGraph } from './GrantGraph.tsx';
 import type { GraphFolds } from './GrantGraph.tsx';
@@ -50,6 +51,7 @@ export function App(): ReactElement {
   const [show, setShow] = useState<GraphFolds>({ revoked: false, dead: false });
   /** States received so far: tests wait for it to change after an action. */
   const [version, setVersion] = useState(0);
+  const [exerciseMode, setExerciseMode] = useState(false);
   const pending = useRef(false);
   /** The selected frame, whose mappings are asked for again at every new state. */
   const selectedFrame = useRef<number | null>(null);
@@ -195,6 +197,7 @@ export function App(): ReactElement {
   );
 
   useEffect(() => {
+    if (exerciseMode) return;
     const onKey = (e: KeyboardEvent): void => {
       if (e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement) return;
       if (e.key === 'ArrowRight' || e.key === 'n') step();
@@ -213,7 +216,7 @@ export function App(): ReactElement {
     return () => {
       window.removeEventListener('keydown', onKey);
     };
-  }, [step, back, nextOf, gotoStep]);
+  }, [step, back, nextOf, gotoStep, exerciseMode]);
 
   /** Names by endpoint: every process the trace has started (so that gone ones keep theirs), then the live ones. */
   const started = useMemo(() => {
@@ -238,11 +241,25 @@ export function App(): ReactElement {
   };
   const pos = state?.position;
   const failed = opened?.checks.filter((c) => !c.ok).length ?? 0;
+  const leaveExercises = (): void => {
+    setExerciseMode(false);
+  };
+  if (exerciseMode) return <ExercisePanel onSimulator={leaveExercises} />;
 
   return (
     <div className="app">
       <header className="controls">
         <strong>grantvm</strong>
+        <button
+          data-testid="exercise-mode"
+          onClick={() => {
+            setPlaying(false);
+            setExerciseMode(true);
+          }}
+          title="exercise mode: a problem played on the model, answers hidden until asked"
+        >
+          exercises ▶
+        </button>
         <select
           data-testid="scenario"
           value={scenario}

@@ -1,6 +1,6 @@
 // Exercises as text (a terminal) or Markdown (a problem sheet and a separate answer sheet), and the checking of a
 // student's answers. Pure functions over the plain data of types.ts, so the CLI and a browser view share them.
-// Entry points: exerciseText, problemSheet, answerSheet, normaliseAnswer, checkAnswers.
+// Entry points: exerciseText, blockText, problemSheet, answerSheet, normaliseAnswer, checkAnswers.
 import type { Answer, Block, Exercise } from './types.ts';
 
 const heading = (e: Exercise): string => `${e.title} (${e.topic}, seed ${e.seed}, level ${e.level})`;
@@ -12,7 +12,8 @@ function pad(cells: readonly string[], widths: readonly number[]): string {
     .trimEnd();
 }
 
-function blockText(b: Block): string[] {
+/** One statement block as terminal lines: a paragraph, a table aligned in columns, or indented code lines. */
+export function blockText(b: Block): string[] {
   if (b.kind === 'text') return [b.text];
   if (b.kind === 'code') return b.lines.map((l) => `    ${l}`);
   const widths = b.header.map((h, i) => Math.max(h.length, ...b.rows.map((r) => (r[i] ?? '').length)));
