@@ -394,6 +394,7 @@ export function Timeline(props: {
               key={i}
               className={`ev ${e.kind}${i < seen ? ' past' : ''}${i === seen - 1 ? ' current' : ''}${bad ? ' bad' : ''}`}
               data-testid="event"
+              data-index={i}
               onClick={() => {
                 onGoto(e.step + 1);
               }}
