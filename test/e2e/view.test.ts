@@ -1,6 +1,6 @@
 // The browser view end to end, in chromium: the safemap scenario's COW_SMAP case on the frame map and the grant
 // graph, step back, the cowSafecopy switch on the safecopy scenario, selection across views, run to the next
-// fault, keys, and a scenario file loaded from disk. Every expected figure comes from the same model run in
+// fault, keys, simulated time (counter, profile switch, timeline durations), and a scenario file loaded from disk. Every expected figure comes from the same model run in
 // Node (the view must show exactly what the model holds at that step). Screenshots go to test-artifacts/e2e/.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext } from 'playwright-core';
