@@ -1,6 +1,6 @@
 // The browser view end to end, in chromium: the safemap scenario's COW_SMAP case on the frame map and the grant
 // graph, step back, the cowSafecopy switch on the safecopy scenario, selection across views, run to the next
-// fault, keys, and a scenario file loaded from disk. Every expected figure comes from the same model run in
+// fault, keys, simulated time (counter, profile switch, timeline durations), and a scenario file loaded from disk. Every expected figure comes from the same model run in
 // Node (the view must show exactly what the model holds at that step). Screenshots go to test-artifacts/e2e/.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext } from 'playwright-core';
@@ -22,10 +22,10 @@ const config = (cow: boolean): Partial<SystemConfig> => ({
   sanity: 'top',
 });
 
-async function nodeSession(name: string, cow = true): Promise<Session> {
+async function nodeSession(name: string, cow = true, profile = 'i386-2010'): Promise<Session> {
   const s = findScenario(name);
   if (s === undefined) throw new Error(name);
-  return Session.open(s, config(cow));
+  return Session.open(s, { ...config(cow), profile });
 }
 
 /** Frames per kind, as the view's data-counts names them. */
@@ -215,6 +215,65 @@ describe('the browser view', () => {
     expect(fwd.step).toBe(s.nextPosition());
     const back = await v.press('ArrowLeft');
     expect(back.step).toBe(here.step);
+    await done(v);
+  });
+
+  it('simulated time: the counter grows with each step and follows the profile; kernel calls show their duration', async () => {
+    const s = await nodeSession('safemap');
+    const v = await newView();
+    const time = v.page.locator('[data-counter=time]');
+    const shown = async (): Promise<{ micros: number; text: string }> => ({
+      micros: Number(await time.getAttribute('data-micros')),
+      text: (await time.textContent()) ?? '',
+    });
+    const first = await shown();
+    expect(first.micros).toBe(s.sys.inspect().time.totalMicros);
+    expect(first.text).toBe(`${first.micros.toFixed(3)} µs simulated (i386-2010)`);
+    let last = first.micros;
+    for (let i = 0; i < 3; i++) {
+      const st = await v.click('step');
+      await s.goto(s.nextPosition());
+      expect(st.step).toBe(s.position.step);
+      const now = await shown();
+      expect(now.micros).toBe(s.sys.inspect().time.totalMicros);
+      expect(now.micros).toBeGreaterThan(last);
+      last = now.micros;
+    }
+    // a replay (step back) shows the time of the listing run at that step
+    const back = await v.click('back');
+    await s.goto(s.previousPosition());
+    expect(back.step).toBe(s.position.step);
+    expect((await shown()).micros).toBe(s.sys.inspect().time.totalMicros);
+
+    // the other profile: the same step, another time (as the model computes it under that profile)
+    const at = await v.gotoStep(Math.floor(s.finalStep / 2));
+    await s.goto(at.step);
+    const before = await shown();
+    expect(before.micros).toBe(s.sys.inspect().time.totalMicros);
+    const modern = await nodeSession('safemap', true, 'modern-x86');
+    await modern.goto(at.step);
+    const switched = await v.act(async () => {
+      await v.page.getByTestId('profile').selectOption('modern-x86');
+    });
+    expect(switched.step).toBe(at.step);
+    expect(switched.seen).toBe(at.seen);
+    const after = await shown();
+    expect(after.micros).toBe(modern.sys.inspect().time.totalMicros);
+    expect(after.micros).not.toBe(before.micros);
+    expect(after.text).toContain('(modern-x86)');
+
+    // the timeline: each event's stamp in µs, and a kernel call's duration from its kernel entry
+    const clockMHz = modern.sys.clock.profile.clockMHz;
+    const row = v.page.locator('[data-testid=event].kcall').first();
+    const index = Number(await row.getAttribute('data-index'));
+    const e = modern.events[index];
+    if (e?.kind !== 'kcall' || e.t === undefined || e.t0 === undefined) throw new Error('no kernel call');
+    expect(e.t).toBeGreaterThan(e.t0);
+    expect(await row.locator('.t').textContent()).toBe((e.t / clockMHz).toFixed(3));
+    expect(await row.getByTestId('duration').textContent()).toBe(
+      `${((e.t - e.t0) / clockMHz).toFixed(3)} µs`,
+    );
+    await v.shot('simulated-time');
     await done(v);
   });
 

@@ -13,6 +13,7 @@ import { AddressSpaces, CountersBar, Ds, Grants, Processes, Timeline } from './p
 import type { Reply, Request, ViewConfig, ViewState } from './protocol.ts';
 import { relatedTo } from './related.ts';
 import type { Selection } from './related.ts';
+import { TimeSwitches } from './TimeSwitches.tsx';
 
 const SPEEDS = [1, 10, 100, 1000];
 
@@ -35,6 +36,8 @@ export function App(): ReactElement {
     cowSafecopy: true,
     grantIds: 'generational',
     sanity: 'top',
+    profile: 'i386-2010',
+    cowBreak: 'block',
   });
   const [opened, setOpened] = useState<Opened | null>(null);
   const [events, setEvents] = useState<TraceEvent[]>([]);
@@ -149,6 +152,12 @@ export function App(): ReactElement {
   const open = useCallback(() => {
     openScenario(scenario);
   }, [scenario, openScenario]);
+  /** A new cost-model switch: reopen the scenario with it, back at the step shown. */
+  const reopenWith = (c: ViewConfig): void => {
+    setConfig(c);
+    setPlaying(false);
+    send({ type: 'open', scenario, config: c, step: state?.position.step });
+  };
 
   // Open the default scenario once the worker has listed the scenarios.
   const first = useRef(true);
@@ -345,6 +354,7 @@ export function App(): ReactElement {
             </option>
           ))}
         </select>
+        <TimeSwitches config={config} onChange={reopenWith} />
         <button data-testid="open" onClick={open}>
           ⟳ run
         </button>
@@ -546,7 +556,13 @@ export function App(): ReactElement {
             </section>
             <section className="panel tl">
               <h2>timeline</h2>
-              <Timeline events={events} seen={state.position.seen} names={names} onGoto={gotoStep} />
+              <Timeline
+                events={events}
+                seen={state.position.seen}
+                names={names}
+                clockMHz={state.clockMHz}
+                onGoto={gotoStep}
+              />
             </section>
           </main>
         </>

@@ -252,6 +252,9 @@ export function Ds(props: { state: ViewState }): ReactElement {
   );
 }
 
+/** Simulated µs as shown (3 decimals, as `grantvm inspect` prints them). */
+const micros = (us: number): string => us.toFixed(3);
+
 export function CountersBar(props: { c: Counters }): ReactElement {
   const c = props.c;
   const items: [string, number][] = [
@@ -264,6 +267,16 @@ export function CountersBar(props: { c: Counters }): ReactElement {
   ];
   return (
     <div className="counters" data-testid="counters">
+      <span data-counter="step">
+        step <b>{c.step}</b>
+      </span>
+      <span
+        data-counter="time"
+        data-micros={c.micros}
+        title="simulated time since boot under the cost profile (docs/cost-model.md)"
+      >
+        <b>{micros(c.micros)}</b> µs simulated ({c.profile})
+      </span>
       {items.map(([k, v]) => (
         <span key={k} data-counter={k}>
           <b>{v}</b> {k}
@@ -326,9 +339,11 @@ export function Timeline(props: {
   events: readonly TraceEvent[];
   seen: number;
   names: ReadonlyMap<number, string>;
+  /** The profile's cycles per µs, for the events' time stamps. */
+  clockMHz: number;
   onGoto: (step: number) => void;
 }): ReactElement {
-  const { events, seen, names, onGoto } = props;
+  const { events, seen, names, clockMHz, onGoto } = props;
   const [hidden, setHidden] = useState<ReadonlySet<TraceKind>>(new Set(['ipc']));
   const rows = useMemo(() => {
     // the events may still be arriving (in chunks) for a scenario just opened
@@ -379,12 +394,19 @@ export function Timeline(props: {
               key={i}
               className={`ev ${e.kind}${i < seen ? ' past' : ''}${i === seen - 1 ? ' current' : ''}${bad ? ' bad' : ''}`}
               data-testid="event"
+              data-index={i}
               onClick={() => {
                 onGoto(e.step + 1);
               }}
             >
               <span className="step">{e.step}</span>
+              <span className="t" title="simulated time, µs">
+                {e.t === undefined ? '' : micros(e.t / clockMHz)}
+              </span>
               <span className="kind">{e.kind}</span>
+              <span className="dur" title="duration from the kernel entry, µs" data-testid="duration">
+                {e.t !== undefined && e.t0 !== undefined ? `${micros((e.t - e.t0) / clockMHz)} µs` : ''}
+              </span>
               {describeEvent(e, names)}
             </div>
           );

@@ -12,10 +12,15 @@ export interface ViewConfig {
   cowSafecopy: boolean;
   grantIds: 'generational' | 'legacy';
   sanity: SanityLevel;
+  /** The cost model's machine profile: a built-in profile's name (src/hw/profile.ts builtinProfiles). */
+  profile: string;
+  /** How VM breaks copy-on-write sharing: the whole block (MINIX) or only the pages written (a what-if). */
+  cowBreak: 'block' | 'page';
 }
 
 export type Request =
-  | { type: 'open'; scenario: string; config: ViewConfig }
+  /** Opens a scenario at its first stop, or at the stop `step` leads to (reopening with another config). */
+  | { type: 'open'; scenario: string; config: ViewConfig; step?: number }
   | { type: 'load'; url: string; fileName: string; config: ViewConfig }
   | { type: 'goto'; step: number }
   | { type: 'next'; events: number }
@@ -24,6 +29,12 @@ export type Request =
   | { type: 'frame'; frame: number };
 
 export interface Counters {
+  /** The kernel step of the current position. */
+  step: number;
+  /** Simulated time so far, µs, under the profile. */
+  micros: number;
+  /** The cost profile's name. */
+  profile: string;
   framesFree: number;
   framesUsed: number;
   faults: number;
@@ -44,6 +55,8 @@ export interface ViewState {
   mappings: Snapshot['mappings'];
   ds: Snapshot['ds'];
   counters: Counters;
+  /** The profile's clock rate (cycles per µs), to turn the events' cycle stamps into µs. */
+  clockMHz: number;
   /** (granter, gid) pairs used in the trace so far and no longer in their owner's table, with the last result. */
   staleGrants: { granter: number; gid: number; caller: number; result: number }[];
 }

@@ -60,6 +60,9 @@ function sendState(s: Session, tookMs: number): void {
   const seen = s.position.seen;
   const p = prefix;
   const counters: Counters = {
+    step: s.position.step,
+    micros: snap.time.totalMicros,
+    profile: snap.time.profile,
     framesFree: snap.vm.memory.freePages,
     framesUsed: snap.vm.memory.usedPages,
     faults: p?.faults[seen] ?? 0,
@@ -92,6 +95,7 @@ function sendState(s: Session, tookMs: number): void {
         mappings: snap.mappings,
         ds: snap.ds,
         counters,
+        clockMHz: sys.clock.profile.clockMHz,
         staleGrants: [...stale.values()].slice(-64),
       },
       frames,
@@ -103,7 +107,8 @@ function sendState(s: Session, tookMs: number): void {
 /** Kernel steps between two progress reports of a listing run. */
 const PROGRESS_EVERY = 20_000;
 
-async function open(name: string, config: ViewConfig): Promise<void> {
+/** Opens scenario `name`: lists every event, then stops at the first position, or at the one `step` leads to. */
+async function open(name: string, config: ViewConfig, step?: number): Promise<void> {
   const scenario = scenarios.find((x) => x.name === name);
   if (scenario === undefined) throw new Error(`no scenario '${name}'`);
   post({ type: 'busy', what: `listing every event of ${name}…`, cancel: true });
@@ -117,6 +122,8 @@ async function open(name: string, config: ViewConfig): Promise<void> {
       cowSafecopy: config.cowSafecopy,
       grantIds: config.grantIds,
       sanity: config.sanity,
+      profile: config.profile,
+      cowBreak: config.cowBreak,
     },
     {
       progress: {
@@ -150,7 +157,8 @@ async function open(name: string, config: ViewConfig): Promise<void> {
   });
   for (let i = 0; i < s.events.length; i += EVENT_CHUNK)
     post({ type: 'events', from: i, events: s.events.slice(i, i + EVENT_CHUNK) });
-  sendState(s, listMs);
+  if (step !== undefined) await s.goto(step);
+  sendState(s, performance.now() - t0);
 }
 
 /** Loads a scenario file and opens its first scenario. */
@@ -189,7 +197,7 @@ async function move(s: Session, target: number | null): Promise<void> {
 }
 
 async function handle(m: Request): Promise<void> {
-  if (m.type === 'open') return open(m.scenario, m.config);
+  if (m.type === 'open') return open(m.scenario, m.config, m.step);
   if (m.type === 'load') return load(m.url, m.fileName, m.config);
   const s = session;
   if (s === null) throw new Error('no scenario open');
