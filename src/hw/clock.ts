@@ -43,6 +43,8 @@ export class CycleClock {
   runLog: number[] | null = null;
   private readonly cost = new Float64Array(N_KINDS);
   private ownerBase = 0;
+  /** Nesting depth of {@link offClock}: while above 0 nothing is charged. */
+  private off = 0;
 
   /**
    * A counter at zero for a machine described by `profile`.
@@ -61,12 +63,27 @@ export class CycleClock {
 
   /** Charges `count` occurrences of `kind` (an index of `K` (src/hw/profile.ts)) to the current owner. The hot path: adds only. */
   charge(kind: number, count = 1): void {
+    if (this.off !== 0) return;
     const c = (this.cost[kind] ?? 0) * count;
     this.cycles += c;
     this.byKind[kind] = (this.byKind[kind] ?? 0) + c;
     this.countByKind[kind] = (this.countByKind[kind] ?? 0) + count;
     const i = this.ownerBase + (MODE[kind] ?? 0);
     this.byOwner[i] = (this.byOwner[i] ?? 0) + c;
+  }
+
+  /**
+   * Runs `work` off the clock: what the model's own checkers and the host's inspection do (sanity checks, reading
+   * memory for a snapshot or a comparison) is not the simulated machine's work, so it costs no simulated time and
+   * the times are the same at every sanity level.
+   */
+  offClock<T>(work: () => T): T {
+    this.off++;
+    try {
+      return work();
+    } finally {
+      this.off--;
+    }
   }
 
   /** A kernel copy of `bytes` bytes (phys_copy): a fixed setup cost, then the bytes at the profile's bandwidth. */

@@ -329,7 +329,7 @@ export class Kernel {
     this.step++;
     this.lastEntered = p;
     this.trap(p);
-    if (this.stepCheck !== null) this.stepCheck();
+    if (this.stepCheck !== null) this.clock.offClock(this.stepCheck);
     const expired = --p.quantumLeft <= 0;
     const host = this.host;
     if (host !== null && (this.step >= host.stopAtStep || (host.until !== null && host.until()))) {
@@ -361,7 +361,7 @@ export class Kernel {
     this.step++;
     this.lastEntered = p;
     this.trap(p);
-    if (this.stepCheck !== null) this.stepCheck();
+    if (this.stepCheck !== null) this.clock.offClock(this.stepCheck);
     if (p.quantumLeft > 1) p.quantumLeft--;
   }
 

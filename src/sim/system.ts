@@ -300,14 +300,16 @@ export class System {
   sanityCheck(): void {
     // A host stop can fall in the middle of a VM request, when VM's tables are legitimately in flux; VM
     // checks itself at the end of every request, so the host checks it only while it waits for work.
-    if (!this.vm.busy) this.vm.sanityCheck();
-    grantSanityCheck(this.kernel);
-    this.ds.sanityCheck();
+    this.clock.offClock(() => {
+      if (!this.vm.busy) this.vm.sanityCheck();
+      grantSanityCheck(this.kernel);
+      this.ds.sanityCheck();
+    });
   }
 
   /** A plain, serialisable snapshot of the whole system (what `grantvm inspect` prints). */
   inspect(): Snapshot {
-    return snapshot(this);
+    return this.clock.offClock(() => snapshot(this));
   }
 
   /** The trace kept in memory in the Chrome trace-event format, with simulated time, durations and running slices. */

@@ -42,6 +42,12 @@ function holders(vm: Vm): VmProc[] {
 
 /** The full check (rules A–G). `where` names the checkpoint in the panic message. */
 export function fullCheck(vm: Vm, where = 'on demand'): void {
+  vm.mem.clock.offClock(() => {
+    fullCheckOnce(vm, where);
+  });
+}
+
+function fullCheckOnce(vm: Vm, where: string): void {
   try {
     vm.slab.check();
     const hs = holders(vm);

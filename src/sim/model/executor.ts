@@ -132,7 +132,7 @@ const MAX_CANDIDATES = 16;
 function readPages(sys: System, kp: KProc, base: number, pages: number): Uint8Array {
   const out = new Uint8Array(pages * PAGE);
   for (let i = 0; i < pages; i++) {
-    const pa = kwalk(sys.kernel, kp, base + i * PAGE, false);
+    const pa = sys.clock.offClock(() => kwalk(sys.kernel, kp, base + i * PAGE, false));
     if (pa >= 0) sys.mem.read(pa, out, i * PAGE, PAGE);
   }
   return out;

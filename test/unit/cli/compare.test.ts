@@ -38,7 +38,7 @@ describe('grantvm compare', () => {
     ]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/kernel entries\s+26\s+26\s+1\.000/);
+    expect(r.stdout).toMatch(/kernel entries\s+30\s+30\s+1\.000/);
     const out = JSON.parse(readFileSync(json, 'utf8')) as {
       a: { micros: number; kernelEntries: number };
       b: { micros: number; kernelEntries: number };

@@ -167,6 +167,26 @@ describe('simulated time is deterministic', () => {
     expect(c.traceHash()).toBe(a.traceHash());
   });
 
+  it('checking costs nothing: every sanity level, and host checks and snapshots, give the same time', async () => {
+    const off = await createSystem({ ramBytes: 16 * 1024 * 1024, sanity: 'off' });
+    await workload(off);
+    for (const sanity of ['top', 'detail'] as const) {
+      const checked = await createSystem({ ramBytes: 16 * 1024 * 1024, sanity });
+      checked.breakpoint = {
+        step: 40,
+        hit: (s) => {
+          s.sanityCheck();
+          s.inspect();
+        },
+      };
+      await workload(checked);
+      expect(checked.traceHash()).toBe(off.traceHash());
+      expect(Array.from(checked.clock.countByKind), sanity).toEqual(Array.from(off.clock.countByKind));
+      expect(checked.clock.cycles, sanity).toBe(off.clock.cycles);
+      expect(stamps(checked)).toEqual(stamps(off));
+    }
+  });
+
   it('another profile changes the time, never the behaviour', async () => {
     const a = await createSystem({ ramBytes: 16 * 1024 * 1024 });
     await workload(a);
