@@ -32,7 +32,8 @@ export async function testCommand(suite: string | undefined, o: TestOptions): Pr
   await withRunner(limitsFromOptions(o), async (runner) => {
     for (const s of scenarios) {
       const replay = replayCommand(s.suite ?? s.name, overrides.seed ?? s.config?.seed ?? 1, o, 'test');
-      const r = await runner.run({ label: s.name, replay, scenario: s.name, overrides, hostClock: true });
+      // As in `run`: the timed suites report simulated time under the profile (deterministic), not the host's.
+      const r = await runner.run({ label: s.name, replay, scenario: s.name, overrides });
       failed += printSuite(r, o.verbose === true);
       passed += r.checks.filter((c) => c.ok).length;
     }

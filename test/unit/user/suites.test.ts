@@ -17,7 +17,7 @@ describe('the conformance scenarios', () => {
   it('53: test/safecopy — 16 sizes in both COW modes, granter writes after the copy unseen', async () => {
     const r = await runScenario(safecopySuite, { sanity: 'functions' });
     expectAllPassed(r);
-    const sizes = r.lines.filter((l) => /^REQUESTOR: SAFECOPY 0x[0-9a-f]+ - \d+$/.test(l));
+    const sizes = r.lines.filter((l) => /^REQUESTOR: SAFECOPY 0x[0-9a-f]+ - \d+ ns$/.test(l));
     expect(sizes).toHaveLength(32);
     expect(sizes.slice(0, 16).map((l) => l.split(' ')[2])).toEqual(
       Array.from({ length: 16 }, (_, i) => `0x${(1 << i).toString(16)}`),
