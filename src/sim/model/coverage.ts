@@ -1,5 +1,6 @@
 // Coverage of a fuzzing campaign: how often each command kind met each outcome (OK, an errno, killed), against the
-// outcomes the generator and the oracle reach in a long campaign (a 400-run campaign of 40 commands, seed 77). A
+// outcomes the generator and the oracle reach in a long campaign (400 runs of 40 commands, seed 77; the DS zero
+// lengths re-measured with 240 runs after they became EDOM). A
 // campaign that leaves one unreached has tested less than it seems. Entry points: REACHABLE, unreached, coverageRows.
 import type { CommandKind } from './commands.ts';
 
@@ -25,8 +26,8 @@ export const REACHABLE: Readonly<Record<CommandKind, readonly string[]>> = {
   msnapshot: ['OK', 'EPERM', 'ESRCH'],
   mretrieve: ['OK', 'EINVAL', 'EPERM', 'ESRCH'],
   mdelete: ['OK', 'EPERM', 'ESRCH'],
-  mempublish: ['OK', 'EEXIST', 'EINVAL', 'EPERM'],
-  memretrieve: ['OK', 'EPERM', 'ESRCH'],
+  mempublish: ['OK', 'EEXIST', 'EDOM', 'EPERM'],
+  memretrieve: ['OK', 'EDOM', 'EPERM', 'ESRCH'],
   memdelete: ['OK', 'EPERM', 'ESRCH'],
   lpublish: ['OK', 'EEXIST', 'EPERM'],
   lretrieve: ['OK', 'EPERM', 'ESRCH'],
