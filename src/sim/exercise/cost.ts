@@ -90,6 +90,12 @@ export async function measureWay(profile: string, pages: number, way: Way): Prom
 const kindCost = (p: CostProfile, kind: CostKind): number =>
   kind === 'copyByte' ? p.clockMHz / p.copyMBps : p[kind];
 
+/** What a copied byte costs, in words: '1 cycle', '0.15 cycles'. */
+function bytePrice(p: CostProfile): string {
+  const c = kindCost(p, 'copyByte');
+  return `${String(c)} cycle${c === 1 ? '' : 's'}`;
+}
+
 /** µs to one decimal, as the answers give them. */
 const micros = (cycles: number, p: CostProfile): string => (cycles / p.clockMHz).toFixed(1);
 
@@ -166,7 +172,7 @@ function statement(g: CostGivens, p: CostProfile): Block[] {
         "R moves G's pages into its buffer in one of two ways, each on a freshly booted system; the time counted runs from R's call to its last touch. " +
         'A plain safecopy traps, checks the grant and copies every byte in the kernel. COW safecopy asks VM to share the pages read-only (a request, page-table writes, a TLB flush); ' +
         "a later write to a shared page faults and VM copies it. safemap asks VM to map G's frames into R (writable if R writes), with no copy. " +
-        `Machine profile ${p.name}: ${String(p.clockMHz)} cycles per µs, copies at ${String(p.copyMBps)} MB/s (${String(kindCost(p, 'copyByte'))} cycles per byte); cycles per action:`,
+        `Machine profile ${p.name}: ${String(p.clockMHz)} cycles per µs, copies at ${String(p.copyMBps)} MB/s (${bytePrice(p)} per byte); cycles per action:`,
     },
     {
       kind: 'table',
@@ -188,7 +194,7 @@ function statement(g: CostGivens, p: CostProfile): Block[] {
 export const costTopic: Topic = {
   name: 'cost',
   summary:
-    'cost of moving pages: plain safecopy, COW safecopy or safemap under a machine profile; cheaper way, by how many µs',
+    'cost of moving pages under a machine profile: safecopy, COW safecopy or safemap; which is cheaper, by how much',
   levels: 2,
   generate: costExercise,
 };

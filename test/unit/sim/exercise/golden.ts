@@ -12,4 +12,5 @@ export const GOLDEN: readonly (readonly [string, number, number])[] = [
   ['cowsafecopy', 11, 3],
   ['safemap', 1, 2],
   ['ds', 1, 1],
+  ['cost', 5, 1],
 ];
