@@ -3,8 +3,9 @@
 // one side writes. Questions: does the copy take the COW path, which of R's pages then share a frame with G, how
 // each write is served (how many pages it copies), and the frames the two buffers use at the end. Answers from the
 // vmreq, fault and cow-break trace events and VM's blocks. Entry points: cowsafecopyTopic, cowsafecopyExercise,
-// CowsafecopyGivens.
-// DIVERGES: only cowBreak 'block' (a write to a shared block copies the whole block) exists for now.
+// CowsafecopyGivens. Levels 1–2 boot with cowBreak 'block' (MINIX: a write to a shared block copies the whole
+// block); level 3 with cowBreak 'page' (what-if: only the written page is copied).
+// DIVERGES: level 3's cowBreak 'page' is not MINIX (a what-if of the model).
 import { VMPTYPE_COWMAP } from '../../include/com.ts';
 import { CPF_READ } from '../../include/safecopies.ts';
 import type { TraceEvent } from '../../include/trace.ts';
@@ -28,6 +29,8 @@ export interface CowsafecopyGivens {
   pages: number;
   /** The steps, in order. */
   steps: CopyStep[];
+  /** What a write to a shared block copies: the whole block (MINIX) or only the written page (what-if). */
+  cowBreak: 'block' | 'page';
 }
 
 const PAGES = 8;
@@ -44,11 +47,25 @@ function randomCopy(rng: Rng): CopyStep {
   return { op: 'copy', src, dst, bytes };
 }
 
+/** The pages of `who`'s buffer the copies touch (level 3 writes there, where sharing is likely). */
+function touched(copies: readonly CopyStep[], who: 'G' | 'R'): number[] {
+  const pages = new Set<number>();
+  for (const c of copies) {
+    if (c.op !== 'copy') continue;
+    const at = who === 'G' ? c.src : c.dst;
+    for (let p = Math.floor(at / PAGE); p * PAGE < at + c.bytes; p++) pages.add(p);
+  }
+  return [...pages];
+}
+
 function generateSteps(rng: Rng, level: number): CopyStep[] {
   const steps: CopyStep[] = [randomCopy(rng)];
   if (level > 1) steps.push(randomCopy(rng));
-  for (let i = 0; i < level; i++)
-    steps.push({ op: 'write', who: pick(rng, ['G', 'R'] as const), page: rng.int(PAGES) });
+  const copies = steps.slice();
+  for (let i = 0; i < level; i++) {
+    const who = pick(rng, ['G', 'R'] as const);
+    steps.push({ op: 'write', who, page: level === 3 ? pick(rng, touched(copies, who)) : rng.int(PAGES) });
+  }
   return steps;
 }
 
@@ -60,8 +77,8 @@ function frameOf(sys: System, ep: number, base: number, i: number): number {
 
 type World = { sys: System; g: Driven; r: Driven; gBuf: number; rBuf: number; gid: number };
 
-async function setUp(): Promise<World> {
-  const sys = await bootSmall();
+async function setUp(cowBreak: 'block' | 'page'): Promise<World> {
+  const sys = await bootSmall({ cowBreak });
   const g = await drivenActor(sys, 'G', { pages: 1 });
   const r = await drivenActor(sys, 'R', { pages: 1 });
   const gBuf = await g.do((p) =>
@@ -100,7 +117,7 @@ async function runStep(w: World, s: CopyStep, id: string): Promise<{ q: Question
         ? 'no fault event'
         : v === 'no copy'
           ? 'a write fault, no cow-break: the last reference became writable'
-          : `a write fault and a cow-break event of ${v.slice(5)} pages: the whole shared block was copied for the writer`;
+          : `a write fault and a cow-break event of ${v.slice(5)} page${v === 'copy 1' ? '' : 's'}: ${w.sys.config.cowBreak === 'page' ? 'only the written page' : 'the whole shared block'} was copied for the writer`;
     return [
       {
         q: { id, text: `Step ${id}: how is the write served (none, no copy, or copy N for N pages copied)?` },
@@ -133,11 +150,15 @@ async function runStep(w: World, s: CopyStep, id: string): Promise<{ q: Question
   ];
 }
 
-/** Generates and solves one COW safecopy problem; level 2 has two copies and two writes. */
+/**
+ * Generates and solves one COW safecopy problem; level 2 has two copies and two writes, level 3 two copies and
+ * three writes under cowBreak 'page'.
+ */
 export async function cowsafecopyExercise(seed: number, level: number): Promise<Exercise<CowsafecopyGivens>> {
   const rng = exerciseRng('cowsafecopy', seed, level);
   const steps = generateSteps(rng, level);
-  const w = await setUp();
+  const cowBreak = level === 3 ? 'page' : 'block';
+  const w = await setUp(cowBreak);
   const questions: Question[] = [];
   const answers: Answer[] = [];
   for (const [i, s] of steps.entries()) {
@@ -156,7 +177,7 @@ export async function cowsafecopyExercise(seed: number, level: number): Promise<
     value: String(frames.size),
     why: `${frames.size} distinct frames behind the ${2 * PAGES} pages in VM's blocks`,
   });
-  const givens: CowsafecopyGivens = { pages: PAGES, steps };
+  const givens: CowsafecopyGivens = { pages: PAGES, steps, cowBreak };
   return {
     topic: 'cowsafecopy',
     seed,
@@ -181,7 +202,10 @@ function statement(g: CowsafecopyGivens): Block[] {
         `G's buffer is ${g.pages} pages held as one preallocated block; R's buffer is ${g.pages} pages, one block each; all present, page-aligned. G granted R READ over its whole buffer. ` +
         'A safecopy takes the COW path when source and destination offsets are equal modulo 4096 and the range holds at least one whole page: ' +
         "the whole pages in the middle (after the head up to the next page boundary) are shared read-only, G's block split at their ends, R's old pages there dropped; head and tail bytes are copied. " +
-        'A write to a shared block copies the whole block for the writer; a write by the last holder of a read-only block only makes it writable. Offsets and sizes are decimal bytes.',
+        (g.cowBreak === 'page'
+          ? 'A write to a shared block copies only the written page for the writer (the block is split around it for every holder); '
+          : 'A write to a shared block copies the whole block for the writer; ') +
+        'a write by the last holder of a read-only block only makes it writable. Offsets and sizes are decimal bytes.',
     },
     { kind: 'table', header: ['step', 'what'], rows: g.steps.map((s, i) => [String(i + 1), what(s)]) },
   ];
@@ -192,6 +216,6 @@ export const cowsafecopyTopic: Topic = {
   name: 'cowsafecopy',
   summary:
     'copy-on-write safecopy: offsets and sizes; COW path or not, pages shared, what later writes copy, frames',
-  levels: 2,
+  levels: 3,
   generate: cowsafecopyExercise,
 };

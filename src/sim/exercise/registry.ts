@@ -7,6 +7,7 @@ import { cowforkTopic } from './cowfork.ts';
 import { grantsTopic } from './grants.ts';
 import { cowsafecopyTopic } from './cowsafecopy.ts';
 import { safemapTopic } from './safemap.ts';
+import { costTopic } from './cost.ts';
 import type { Exercise, Topic } from './types.ts';
 
 /** Every topic, in the order `grantvm exercise --list` shows them. */
@@ -18,6 +19,7 @@ export const TOPICS: readonly Topic[] = [
   safemapTopic,
   allocTopic,
   dsTopic,
+  costTopic,
 ];
 
 /** The topic of that name, or undefined. */

@@ -37,8 +37,9 @@ describe('exerciseCommand', () => {
 
   it('--list names every topic with its levels', async () => {
     const text = await run(undefined, { list: true });
-    for (const t of ['pagewalk', 'grants', 'cowfork', 'cowsafecopy', 'safemap', 'alloc', 'ds'])
+    for (const t of ['pagewalk', 'grants', 'cowfork', 'safemap', 'alloc', 'ds', 'cost'])
       expect(text).toMatch(new RegExp(`^${t}\\s+2\\s`, 'm'));
+    expect(text).toMatch(/^cowsafecopy\s+3\s/m);
   });
 
   it('a Markdown problem sheet has no answers; the answer sheet has them for the same problems', async () => {

@@ -1,7 +1,8 @@
 // The cowsafecopy topic: seeds 1–100 make valid, distinct problems, and every answer equals a block model of
 // copy-on-write safecopy: the COW path iff offsets are congruent modulo 4096 and a whole page fits; head and tail
 // pages (or every page of a plain copy) are written in R first; COWMAP splits blocks at the range's ends, drops R's
-// old pages and shares G's read-only; a write to a shared block copies the whole block for the writer.
+// old pages and shares G's read-only; a write to a shared block copies the whole block for the writer (level 3,
+// cowBreak 'page': the block is split around the written page and only that page is copied).
 import { describe, expect } from 'vitest';
 import { cowsafecopyExercise } from '../../../../src/sim/exercise/cowsafecopy.ts';
 import type { CowsafecopyGivens } from '../../../../src/sim/exercise/cowsafecopy.ts';
@@ -14,7 +15,10 @@ type Side = 'G' | 'R';
 
 class Model {
   readonly refs: Record<Side, Ref[]>;
-  constructor(pages: number) {
+  constructor(
+    pages: number,
+    private readonly cowBreak: 'block' | 'page',
+  ) {
     const g: Block = { size: pages, rc: 1 };
     this.refs = {
       G: Array.from({ length: pages }, (_, i) => ({ block: g, off: i, writable: true })),
@@ -40,6 +44,10 @@ class Model {
   write(side: Side, page: number): string {
     const e = this.refs[side][page];
     if (e === undefined || e.writable) return 'none';
+    if (this.cowBreak === 'page' && e.block.rc > 1) {
+      if (this.refs[side][page + 1]?.block === e.block) this.split(side, page + 1);
+      this.split(side, page);
+    }
     const b = e.block;
     const mine = this.refs[side].filter((r) => r.block === b);
     if (b.rc === 1) {
@@ -88,7 +96,7 @@ class Model {
 }
 
 function solve(g: CowsafecopyGivens): Record<string, string> {
-  const m = new Model(g.pages);
+  const m = new Model(g.pages, g.cowBreak);
   const out: Record<string, string> = {};
   g.steps.forEach((s, i) => {
     const id = String(i + 1);
@@ -120,10 +128,12 @@ describe('exercise cowsafecopy', () => {
     [
       [1, 100],
       [2, 25],
+      [3, 25],
     ],
-    (values) => {
+    (values, level) => {
       for (const v of ['yes', 'no', 'none']) expect(values).toContain(v);
       expect([...values].some((v) => v.startsWith('copy '))).toBe(true);
+      if (level === 3) expect([...values].filter((v) => v.startsWith('copy '))).toEqual(['copy 1']);
     },
   );
 });

@@ -9,6 +9,8 @@ export const GOLDEN: readonly (readonly [string, number, number])[] = [
   ['grants', 1, 2],
   ['cowfork', 1, 2],
   ['cowsafecopy', 1, 1],
+  ['cowsafecopy', 11, 3],
   ['safemap', 1, 2],
   ['ds', 1, 1],
+  ['cost', 5, 1],
 ];
