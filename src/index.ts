@@ -29,7 +29,7 @@
  */
 
 // ---------------------------------------------------------------- host API
-export { createSystem, System, ConfigError } from './sim/system.ts';
+export { createSystem, System, ConfigError, StepLimitError } from './sim/system.ts';
 export type { Breakpoint, SpawnHandle, SpawnOptions } from './sim/system.ts';
 export { defaultConfig, resolveConfig } from './sim/config.ts';
 export type { SanityLevel, SystemConfig } from './sim/config.ts';
