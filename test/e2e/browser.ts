@@ -6,6 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { chromium } from 'playwright-core';
 import type { BrowserContext, Page } from 'playwright-core';
 
@@ -176,4 +177,18 @@ export class View {
   async shot(name: string): Promise<void> {
     await this.page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
   }
+}
+
+/** The served view and a browser for one test file: started before its tests, stopped after them. */
+export function uiAndBrowser(): { ui: Awaited<ReturnType<typeof startUi>>; browser: Awaited<ReturnType<typeof launch>> } {
+  const env = {} as { ui: Awaited<ReturnType<typeof startUi>>; browser: Awaited<ReturnType<typeof launch>> };
+  beforeAll(async () => {
+    env.ui = await startUi();
+    env.browser = await launch();
+  });
+  afterAll(async () => {
+    await env.browser.close();
+    env.ui.stop();
+  });
+  return env;
 }

@@ -1,25 +1,14 @@
 // The view's exercise mode end to end, in chromium: generate a problem, its answers hidden; a wrong answer
 // marked wrong, the answer shown when asked equal to generateExercise's for that topic, seed and level (run in
 // Node here), the right answer marked right; "new problem" takes the next seed; back to the simulator.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { findTopic, generateExercise } from '../../src/sim/exercise/registry.ts';
 import { blockText } from '../../src/sim/exercise/render.ts';
 import type { Exercise } from '../../src/sim/exercise/types.ts';
-import { View, launch, startUi } from './browser.ts';
+import { View, uiAndBrowser } from './browser.ts';
 
-let ui: Awaited<ReturnType<typeof startUi>>;
-let browser: Awaited<ReturnType<typeof launch>>;
-
-beforeAll(async () => {
-  ui = await startUi();
-  browser = await launch();
-});
-
-afterAll(async () => {
-  await browser.close();
-  ui.stop();
-});
+const env = uiAndBrowser();
 
 async function expected(topic: string, seed: number, level: number): Promise<Exercise> {
   const t = findTopic(topic);
@@ -76,8 +65,8 @@ async function mark(page: Page, id: string): Promise<string | null> {
 
 describe('the exercise mode of the view', () => {
   it('hides the answers until asked, marks answers, shows the model’s answer, takes the next seed', async () => {
-    const v = new View(await browser.context.newPage());
-    await v.load(ui.url);
+    const v = new View(await env.browser.context.newPage());
+    await v.load(env.ui.url);
     const page = v.page;
     await page.getByTestId('exercise-mode').click();
     await page.waitForFunction(() => document.querySelector('[data-testid=ex-status][data-version="1"]'));

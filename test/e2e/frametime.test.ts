@@ -5,32 +5,21 @@
 // stdout; the only assertions are generous sanity bounds — speed is reported, not tested.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { MiB } from '../../src/lib/units.ts';
 import { runScenario } from '../../src/sim/scenario.ts';
 import { findScenario } from '../../src/sim/scenarios.ts';
-import { ARTIFACTS, View, launch, startUi } from './browser.ts';
+import { ARTIFACTS, View, uiAndBrowser } from './browser.ts';
 
-let ui: Awaited<ReturnType<typeof startUi>>;
-let browser: Awaited<ReturnType<typeof launch>>;
-
-beforeAll(async () => {
-  ui = await startUi();
-  browser = await launch();
-});
-
-afterAll(async () => {
-  await browser.close();
-  ui.stop();
-});
+const env = uiAndBrowser();
 
 const pct = (sorted: number[], p: number): number =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 const round = (x: number): number => Math.round(x * 10) / 10;
 
 it('plays safeperf (64 MiB, >100k events) and reports frame times and step-back times', async () => {
-  const v = new View(await browser.context.newPage());
-  await v.load(ui.url);
+  const v = new View(await env.browser.context.newPage());
+  await v.load(env.ui.url);
   await v.page.getByTestId('sanity').selectOption('off');
   const t0 = Date.now();
   await v.open('safeperf', { memoryMiB: 64 });
