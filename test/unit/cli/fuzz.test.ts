@@ -84,7 +84,7 @@ describe('grantvm fuzz', () => {
     await fuzzCommand({ ...common, jobs: 1, shard: { index: 0, count: 2 }, json: file('s0.json') });
     await fuzzCommand({ ...common, jobs: 1, shard: { index: 1, count: 2 }, json: file('s1.json') });
     fuzzMergeCommand([file('s1.json'), file('s0.json')], { json: file('merged.json') });
-    const totals = (r: FuzzReport): unknown => [r.runs, r.commands, r.checks, r.failures, r.shard];
+    const totals = (r: FuzzReport): unknown => [r.runs, r.commands, r.checks, r.checksByKind, r.failures, r.shard];
     expect(read('whole.json').runs).toBe(3);
     expect(read('s0.json').runs).toBe(2);
     expect(totals(read('jobs.json'))).toEqual(totals(read('whole.json')));
@@ -110,6 +110,7 @@ describe('grantvm fuzz', () => {
         runs: 5,
         commands: 200,
         checks: 900,
+        checksByKind: { incremental: 880, full: 20, grant: 900, ds: 900 },
         failures: [],
         coverage: {},
       };
