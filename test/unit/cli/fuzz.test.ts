@@ -33,7 +33,13 @@ describe('grantvm fuzz', () => {
     const text = lines.join('\n');
     expect(text).toMatch(/^runs: +3$/m);
     expect(text).toMatch(/^commands executed: +24$/m);
-    expect(text).toMatch(/^invariant checks: +[1-9]\d*$/m);
+    const checks = /^invariant checks: +(\d+) \(VM (\d+) incremental, (\d+) full; grants (\d+); DS (\d+)\)$/m.exec(text);
+    const [all, incremental, full, grants, ds] = (checks?.slice(1) ?? []).map(Number);
+    expect(all).toBeGreaterThan(0);
+    expect(incremental).toBeGreaterThan(0);
+    // Every run has at least its first and its last check in full.
+    expect(full).toBeGreaterThanOrEqual(6);
+    expect([grants, ds]).toEqual([all, all]);
     expect(text).toMatch(/^violations: +0$/m);
     expect(text).toMatch(/^leaks: +0$/m);
     expect(process.exitCode ?? 0).toBe(0);
