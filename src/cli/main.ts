@@ -106,6 +106,7 @@ export function buildProgram(): Command {
     .option('--commands <n>', 'commands per run (default 40)', parseCount)
     .option('--replay <runSeed>', 'rerun one run of a campaign by its run seed, command by command', parseSeed)
     .option('--every-command', 'check invariants after every command instead of every kernel entry (faster)')
+    .option('--full-every <k>', 'VM\'s full check every k checks, its incremental check in between (default 64; 1: always full)', parsePositive)
     .option('--shrink <n>', 'shrink attempts per failure (default 300)', parseCount)
     .option('--jobs <n>', 'worker threads, each running a share of the runs (default: the machine\'s processors)', parseJobs)
     .option('--shard <i/n>', 'run only the runs i, i+n, i+2n, … of the campaign (for batch runners; merge the reports)', parseShard)

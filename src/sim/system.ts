@@ -296,14 +296,21 @@ export class System {
     return this.kernel.procs.find((p) => p.inUse && p.name === name) ?? null;
   }
 
-  /** Runs every checker the system has (VM, and the kernel's own records); panics on the first violation. */
-  sanityCheck(): void {
+  /**
+   * Runs every checker the system has (VM, and the kernel's own records); panics on the first violation. VM's
+   * check is the full one, or with `vm: 'changes'` the incremental one (vm.changesCheck). Returns whether VM was
+   * checked: not in the middle of a request.
+   */
+  sanityCheck(vm: 'full' | 'changes' = 'full'): boolean {
     // A host stop can fall in the middle of a VM request, when VM's tables are legitimately in flux; VM
     // checks itself at the end of every request, so the host checks it only while it waits for work.
-    this.clock.offClock(() => {
-      if (!this.vm.busy) this.vm.sanityCheck();
+    return this.clock.offClock(() => {
+      const idle = !this.vm.busy;
+      if (idle && vm === 'full') this.vm.sanityCheck();
+      else if (idle) this.vm.changesCheck();
       grantSanityCheck(this.kernel);
       this.ds.sanityCheck();
+      return idle;
     });
   }
 

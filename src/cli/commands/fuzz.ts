@@ -1,13 +1,13 @@
-// `grantvm fuzz [--seed S] [--runs N | --minutes M] [--commands C] [--jobs J] [--shard I/N] [--json FILE]`: a
-// model-based fuzzing campaign (src/sim/model): generated command sequences run on a real system and on the naive
-// oracle, compared after every command, with every invariant checked after every kernel entry and leaks checked at
-// the end of each run. `--jobs` runs shards of the campaign on worker threads (the same runs and totals as one job);
+// `grantvm fuzz [--seed S] [--runs N | --minutes M] [--commands C] [--full-every K] [--jobs J] [--shard I/N]
+// [--json FILE]`: a model-based fuzzing campaign (src/sim/model): generated command sequences run on a real system
+// and on the naive oracle, compared after every command, with every invariant checked after every kernel entry (VM's
+// in full every K checks and at the end of a run, incrementally in between) and leaks checked at the end of each run. `--jobs` runs shards of the campaign on worker threads (the same runs and totals as one job);
 // `--shard` runs one deterministic slice for a batch runner and `--json` keeps its report; `grantvm fuzz merge`
-// adds reports up. A progress bar on a terminal, plain lines otherwise; at the end runs, commands, checks, and every
+// adds reports up. A progress bar on a terminal, plain lines otherwise; at the end runs, commands, checks by kind, and every
 // violation or leak with its run seed, a replay command and the shrunk sequence. `--replay SEED` reruns one run
 // and prints it command by command. Exit code 1 on any violation or leak. Entry points: fuzzCommand,
 // fuzzMergeCommand, runFuzzJob, parseShard.
-import { ACTOR_LABELS } from '../../sim/model/executor.ts';
+import { ACTOR_LABELS, DEFAULT_FULL_EVERY } from '../../sim/model/executor.ts';
 import { formatCommand } from '../../sim/model/commands.ts';
 import { mergeSummaries, replayRun, runCampaign, runConfig } from '../../sim/model/campaign.ts';
 import type { CampaignFailure, CampaignSummary, Shard } from '../../sim/model/campaign.ts';
@@ -27,6 +27,7 @@ export interface FuzzOptions extends CommonOptions {
   commands?: number;
   replay?: number;
   everyCommand?: boolean;
+  fullEvery?: number;
   shrink?: number;
   jobs?: number;
   shard?: Shard;
@@ -71,6 +72,7 @@ function replayFlags(o: FuzzOptions, commands: number): string {
   if (o.schedule !== undefined) f.push(`--schedule ${o.schedule}`);
   if (o.memory !== undefined) f.push(`--memory ${o.memory}`);
   if (o.sanity !== undefined) f.push(`--sanity ${o.sanity}`);
+  if (o.fullEvery !== undefined) f.push(`--full-every ${o.fullEvery}`);
   return f.join(' ');
 }
 
@@ -91,7 +93,8 @@ function printSummary(s: CampaignSummary, report: FuzzReport): void {
     (n / Math.max(report.seconds, 1e-9)).toFixed(n < 10 * report.seconds ? 2 : 0);
   console.log(`runs:              ${s.runs}`);
   console.log(`commands executed: ${s.commands}`);
-  console.log(`invariant checks:  ${s.checks}`);
+  const k = s.checksByKind;
+  console.log(`invariant checks:  ${s.checks} (VM ${k.incremental} incremental, ${k.full} full; grants ${k.grant}; DS ${k.ds})`);
   console.log(
     `violations:        ${violations.length === 0 ? color.green('0') : color.red(String(violations.length))}`,
   );
@@ -137,7 +140,7 @@ async function replay(seed: number, o: FuzzOptions, commands: number): Promise<v
   console.log(
     `replay of run seed ${seed}: ${commands} commands, ${describeConfig(config)}, actors ${ACTOR_LABELS.join(', ')}`,
   );
-  const { commands: cmds, run: r } = await replayRun(seed, commands, overrides(o), o.everyCommand !== true);
+  const { commands: cmds, run: r } = await replayRun(seed, commands, overrides(o), o.everyCommand !== true, o.fullEvery);
   r.observations.forEach((obs, i) => {
     const c = cmds[i];
     if (c !== undefined)
@@ -158,6 +161,8 @@ export interface FuzzJob {
   commandsPerRun: number;
   config: Partial<SystemConfig>;
   everyStep: boolean;
+  /** VM's full check every this many checks (default DEFAULT_FULL_EVERY). */
+  fullEvery?: number | undefined;
   shrinkBudget?: number;
   shard: Shard;
   /** Runs of the whole campaign (this shard runs its share), or null with a time budget. */
@@ -174,6 +179,7 @@ export function runFuzzJob(job: FuzzJob, onRun: (runsDone: number) => void): Pro
     commandsPerRun: job.commandsPerRun,
     config: job.config,
     everyStep: job.everyStep,
+    fullEvery: job.fullEvery,
     shard: job.shard,
     ...(job.shrinkBudget !== undefined ? { shrinkBudget: job.shrinkBudget } : {}),
     more: (run) => (job.runs !== null ? run < job.runs : (performance.now() - t0) / 1000 < job.seconds),
@@ -256,6 +262,7 @@ export async function fuzzCommand(o: FuzzOptions): Promise<void> {
   console.log(
     `fuzz: seed ${seed}, ${budgetSeconds === null ? `${runs} runs` : `${o.minutes ?? 0} min`} of ${commands} commands, ` +
       `${ACTOR_LABELS.length} actors, checks after every ${o.everyCommand === true ? 'command' : 'kernel entry'}` +
+      ` (VM's in full every ${o.fullEvery ?? DEFAULT_FULL_EVERY})` +
       `${shard.count > 1 ? `, shard ${shard.index}/${shard.count}` : ''}, ${jobs} job${jobs === 1 ? '' : 's'}`,
   );
   const t0 = performance.now();
@@ -265,6 +272,7 @@ export async function fuzzCommand(o: FuzzOptions): Promise<void> {
     commandsPerRun: commands,
     config: overrides(o),
     everyStep: o.everyCommand !== true,
+    fullEvery: o.fullEvery,
     ...(o.shrink !== undefined ? { shrinkBudget: o.shrink } : {}),
     runs: budgetSeconds === null ? runs : null,
     seconds: budgetSeconds ?? 0,

@@ -81,6 +81,7 @@ export function bootVm(config: VmConfig, boot: VmBootInfo, mem: PhysMem, trace: 
     spares: [],
     reserved,
     dirty: new Set(),
+    touched: null,
     inject,
     counts: { cowBreaks: 0, cowPagesCopied: 0 },
     notifySig: new Array<number>(config.nrProcs).fill(-1),

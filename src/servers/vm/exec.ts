@@ -18,7 +18,7 @@ import type { ExecImage } from '../../include/vm.ts';
 import { assert } from '../../lib/assert.ts';
 import { PAGE_SIZE, pagesFor } from '../../lib/units.ts';
 import type { Vm, VmProc, VmReply } from './glo.ts';
-import { VMF_HASPT, VMF_INUSE, vmTrace, vmpOf } from './glo.ts';
+import { VMF_HASPT, VMF_INUSE, markDirty, vmTrace, vmpOf } from './glo.ts';
 import { freeRegions } from './exit.ts';
 import { PDE_ENTRIES, ptFree, ptRewritePdes } from './pagetable.ts';
 import { newBlock, newRegion } from './region.ts';
@@ -118,13 +118,13 @@ export function execNewmem(vm: Vm, vmp: VmProc, image: ExecImage): ExecLayout | 
   const r = buildImage(vm, vmp, s);
   if (r !== OK) {
     rollback(vm, vmp);
-    vm.dirty.add(vmp);
+    markDirty(vm, vmp);
     return r;
   }
   commit(vm);
   vmp.stacktop = VM_STACKTOP;
   if (typeof image.name === 'string') vmp.name = image.name;
-  vm.dirty.add(vmp);
+  markDirty(vm, vmp);
   return { textStart: VM_PROCSTART, heapStart: VM_PROCSTART + s.tc * PAGE_SIZE, stackTop: VM_STACKTOP };
 }
 

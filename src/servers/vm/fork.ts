@@ -11,7 +11,7 @@ import { assert } from '../../lib/assert.ts';
 import { PAGE_SIZE } from '../../lib/units.ts';
 import type { Proc } from '../../libsys/proc.ts';
 import type { Vm, VmProc, VmReply } from './glo.ts';
-import { VMF_HASPT, VMF_INUSE, vmTrace, vmpOf } from './glo.ts';
+import { VMF_HASPT, VMF_INUSE, markDirty, touch, vmTrace, vmpOf } from './glo.ts';
 import { clearSlot, freeAddressSpace } from './exit.ts';
 import { memtypeOf } from './memtypes.ts';
 import { ptBindEntry, ptNew } from './pagetable.ts';
@@ -76,7 +76,7 @@ function copyRefs(vm: Vm, pr: Region, cr: Region): boolean {
   }
   const built = cr.refs.buildSorted(offs, made);
   assert(built, 'fork: reserved tree nodes missing');
-  vm.dirty.add(cr.owner);
+  markDirty(vm, cr.owner);
   return true;
 }
 
@@ -110,6 +110,7 @@ export function forkCommit(vm: Vm, parent: VmProc, child: VmProc, endpoint: numb
   child.endpoint = endpoint;
   if (typeof name === 'string') child.name = name;
   ptBindEntry(vm, child);
+  touch(vm, child);
   protectParent(vm, parent);
 }
 

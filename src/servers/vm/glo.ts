@@ -101,6 +101,11 @@ export interface Vm {
   readonly reserved: { page: number; pages: number }[];
   /** Processes whose PTEs changed since their TLB was last flushed. */
   readonly dirty: Set<VmProc>;
+  /**
+   * Processes whose regions or page tables changed since the last check, for the incremental check
+   * (sanity.ts changesCheck); null when no incremental checker is installed, so tracking costs one null test.
+   */
+  touched: Set<VmProc> | null;
   readonly inject: Injection;
   /** What VM has done so far, for inspection (VmState.counts). */
   readonly counts: VmCounts;
@@ -110,6 +115,17 @@ export interface Vm {
   busy: boolean;
   trace: TraceSink | null;
   view: MachineView | null;
+}
+
+/** vmp's regions or page table changed: the incremental check, when installed, must visit it. */
+export function touch(vm: Vm, vmp: VmProc): void {
+  vm.touched?.add(vmp);
+}
+
+/** vmp's PTEs changed: its TLB flush is owed, and the incremental check must visit it. */
+export function markDirty(vm: Vm, vmp: VmProc): void {
+  vm.dirty.add(vmp);
+  vm.touched?.add(vmp);
 }
 
 /** A fallible allocation is about to happen: true if fault injection says it must fail. */

@@ -45,7 +45,7 @@ import { doExecNewmem } from './exec.ts';
 import { doExit, doWillExit } from './exit.ts';
 import { doFork } from './fork.ts';
 import type { Vm, VmConfig, VmProc, VmReply } from './glo.ts';
-import { VMF_HASPT, VMF_INUSE, defaultVmConfig, vmTrace, vmpOf } from './glo.ts';
+import { VMF_HASPT, VMF_INUSE, defaultVmConfig, touch, vmTrace, vmpOf } from './glo.ts';
 import { handleMemreqs } from './memreq.ts';
 import { doMapPhys, doMmap, doMunmap, doUnmapPhys } from './mmap.ts';
 import { pageFault } from './region.ts';
@@ -166,6 +166,8 @@ async function dispatch(vm: Vm, p: Proc, m: Message): Promise<VmReply> {
   const caller = h === undefined ? null : mayCall(vm, m.source, c);
   if (h === undefined || caller === null) return ENOSYS;
   vm.busy = true;
+  // The caller's own regions (a brk, an mmap) may change without a PTE write that would mark it.
+  touch(vm, caller);
   vm.mem.clock.charge(K.vmRequest);
   sanityAt(vm, 'functions', `call ${c} entry`);
   const r = await h(vm, p, m, caller);

@@ -12,7 +12,7 @@ import { assert } from '../../lib/assert.ts';
 import { PAGE_SIZE } from '../../lib/units.ts';
 import type { Proc } from '../../libsys/proc.ts';
 import type { Vm, VmProc } from './glo.ts';
-import { VMF_HASPT, vmTrace, vmpOf } from './glo.ts';
+import { VMF_HASPT, markDirty, vmTrace, vmpOf } from './glo.ts';
 import { memtypeOf } from './memtypes.ts';
 import { ptClearRun, ptWriteRun } from './pagetable.ts';
 import { AvlSearch } from '../../lib/avl.ts';
@@ -62,7 +62,7 @@ function splitEnds(vm: Vm, r: Region, off: number, len: number): number {
 function dropRange(vm: Vm, r: Region, off: number, len: number): void {
   for (const ref of refsIn(r, off, off + len)) unreference(vm, ref);
   ptClearRun(vm.mem, r.owner.pt, r.vaddr + off, len / PAGE_SIZE);
-  vm.dirty.add(r.owner);
+  markDirty(vm, r.owner);
 }
 
 /** COWMAP's fallback: make both sides present (destination writable), then copy page by page. */
@@ -134,7 +134,7 @@ export function cowmap(vm: Vm, dst: VmProc, d: number, src: VmProc, s: number, l
   // The destination's old references go; its PTEs are rewritten below, run by run, and every page of the range
   // not given a new reference (a gap in the source, or after a failure) is cleared.
   unreferenceIn(vm, dr, doff, dend);
-  vm.dirty.add(dst);
+  markDirty(vm, dst);
   const mem = vm.mem;
   const dpt = dst.pt;
   const spt = src.pt;
@@ -170,7 +170,7 @@ export function cowmap(vm: Vm, dst: VmProc, d: number, src: VmProc, s: number, l
       const pages = b.length / PAGE_SIZE;
       ptWriteRun(mem, dpt, dBase + at, frame, pages, flags);
       ptWriteRun(mem, spt, sBase + sref.offset, frame, pages, USER_PTE | (writable(sref) ? PTE.W : 0));
-      vm.dirty.add(src);
+      markDirty(vm, src);
     }
     cur = at + b.length;
   }
@@ -232,7 +232,7 @@ export function sunmap(vm: Vm, g: VmProc, d: number, len: number): number {
       }
     }
   }
-  vm.dirty.add(g);
+  markDirty(vm, g);
   return OK;
 }
 

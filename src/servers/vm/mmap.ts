@@ -31,7 +31,7 @@ import { assert } from '../../lib/assert.ts';
 import { PAGE_SIZE } from '../../lib/units.ts';
 import type { Proc } from '../../libsys/proc.ts';
 import type { Vm, VmProc, VmReply } from './glo.ts';
-import { VMF_HASPT, vmTrace, vmpOf } from './glo.ts';
+import { VMF_HASPT, markDirty, vmTrace, vmpOf } from './glo.ts';
 import { memtypeOf } from './memtypes.ts';
 import { ptClearRun } from './pagetable.ts';
 import { allocRegion, findRegion, insertRegion, newBlock, newRegion, refsIn, removeRegion, splitAt, unreference } from './region.ts';
@@ -134,7 +134,7 @@ export function munmapRange(vm: Vm, vmp: VmProc, addr: number, len: number): num
   }
   for (const ref of refsIn(r, off, offEnd)) unreference(vm, ref);
   ptClearRun(vm.mem, vmp.pt, addr, len / PAGE_SIZE);
-  vm.dirty.add(vmp);
+  markDirty(vm, vmp);
   if (upper !== null) moveUpper(vm, vmp, r, upper, off, offEnd);
   else if (off === 0) shiftHead(vm, r, len);
   else vm.slab.use(r, () => (r.length = off));

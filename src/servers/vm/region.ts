@@ -23,7 +23,7 @@ import { AvlSearch, AvlTree } from '../../lib/avl.ts';
 import { PAGE_SIZE } from '../../lib/units.ts';
 import { PTE } from '../../hw/mmu.ts';
 import type { Vm, VmProc } from './glo.ts';
-import { vmTrace } from './glo.ts';
+import { markDirty, touch, vmTrace } from './glo.ts';
 import { memtypeOf } from './memtypes.ts';
 import { ptClearRun, ptEnsureTables, ptReadPte, ptWriteRun } from './pagetable.ts';
 import type { SlabObj } from './slab.ts';
@@ -128,7 +128,7 @@ export function writableBy(regionFlags: number, mode: RefMode, smapWritable: boo
 /** Writes every PTE of ref by the rule: phys + i·4096 | P | U | (W iff WRITABLE). Tables must exist. */
 export function mapRef(vm: Vm, ref: PhysRegion): void {
   writeRefPtes(vm, ref);
-  vm.dirty.add(ref.region.owner);
+  markDirty(vm, ref.region.owner);
 }
 
 /** mapRef without marking the owner's TLB dirty: for callers that mark it once for many references. */
@@ -147,7 +147,7 @@ export function mapRegionRefs(vm: Vm, r: Region, privateOnly: boolean): void {
   for (let c = r.refs.first(); c !== null; c = r.refs.next(c)) {
     if (!privateOnly || c.value.mode === 'private') writeRefPtes(vm, c.value);
   }
-  vm.dirty.add(r.owner);
+  markDirty(vm, r.owner);
 }
 
 /** Is the block COW-shared (≥ 2 private references from regions that COW-share)? */
@@ -188,6 +188,7 @@ export function allocRegion(vm: Vm, vmp: VmProc, vaddr: number, length: number, 
     owner: vmp,
     refs: new AvlTree<PhysRegion>({ alloc: () => slab.allocNode(), free: () => { slab.freeNode(); } }),
   });
+  touch(vm, vmp);
   return r;
 }
 
@@ -207,7 +208,7 @@ export function insertRegion(vmp: VmProc, r: Region): void {
 export function removeRegion(vm: Vm, vmp: VmProc, r: Region): void {
   for (const ref of refsIn(r, 0, r.length)) unreference(vm, ref);
   ptClearRun(vm.mem, vmp.pt, r.vaddr, r.length / PAGE_SIZE);
-  vm.dirty.add(vmp);
+  markDirty(vm, vmp);
   const i = vmp.regions.indexOf(r);
   assert(i >= 0, 'removeRegion: region not in its process');
   vmp.regions.splice(i, 1);
@@ -429,7 +430,7 @@ export function pageFault(vm: Vm, vmp: VmProc, addr: number, write: boolean): nu
   if (ref === null) return newBlock(vm, r, off, PAGE_SIZE, MAP_NONE);
   const pte = ptReadPte(vm.mem, vmp.pt, page);
   if ((pte & PTE.P) !== 0 && (!write || (pte & PTE.W) !== 0)) {
-    vm.dirty.add(vmp);
+    markDirty(vm, vmp);
     return OK;
   }
   if (!write) {

@@ -1,6 +1,6 @@
 // Read-only introspection of the VM server for tests, the system and the browser view (spec/vm.md §8.10): regions
-// and references per process, blocks, PTEs, free ranges, slab statistics, page counts, the sanity check, and the
-// fault-injection knob. Entry points: VmState.
+// and references per process, blocks, PTEs, free ranges, slab statistics, page counts, the sanity checks (full and
+// incremental), and the fault-injection knob. Entry points: VmState.
 import { endpointSlot } from '../../include/endpoint.ts';
 import { USER_PDE_FIRST, VR_ANON, VR_DIRECT, VR_LOWER16MB, VR_LOWER1MB, VR_NOPF, VR_PHYS64K, VR_SHARED, VR_WRITABLE, VRT_HEAP } from '../../include/vm.ts';
 import { PAGE_SIZE } from '../../lib/units.ts';
@@ -13,7 +13,7 @@ import type { PhysMem } from '../../hw/physmem.ts';
 import { panic } from '../../lib/assert.ts';
 import type { PhysRegion, Region } from './region.ts';
 import { findRegion, refAt } from './region.ts';
-import { fullCheck } from './sanity.ts';
+import { changesCheck, fullCheck, trackChanges } from './sanity.ts';
 import type { SlabStats } from './slab.ts';
 
 /** One reference of a region to a physical block (phys_region): where it is mapped and how it is shared. */
@@ -401,6 +401,19 @@ export class VmState {
   /** The full check (spec/vm.md §10, rules A–G), whatever the configured level. Panics naming the rule. */
   sanityCheck(): void {
     fullCheck(this.vm, 'sanityCheck()');
+  }
+
+  /**
+   * The incremental check of what changed since the last check (the full check until trackChanges()). Rules E14–E16
+   * and G23 wait for the next sanityCheck().
+   */
+  changesCheck(): void {
+    changesCheck(this.vm, 'changesCheck()');
+  }
+
+  /** Installs change tracking for changesCheck(); VM's own checkpoints then check incrementally too. */
+  trackChanges(): void {
+    trackChanges(this.vm);
   }
 
   /** Copy-on-write breaks VM has made so far, and the pages they copied. */

@@ -8,8 +8,8 @@ import { Rng } from '../../lib/rng.ts';
 import type { SystemConfig } from '../config.ts';
 import { generateCommands } from './commands.ts';
 import type { Command } from './commands.ts';
-import { runModel } from './executor.ts';
-import type { ModelRun } from './executor.ts';
+import { noChecks, runModel } from './executor.ts';
+import type { CheckCounts, ModelRun } from './executor.ts';
 
 export interface CampaignOptions {
   /** Seed of the run seeds. */
@@ -19,6 +19,8 @@ export interface CampaignOptions {
   config?: Partial<SystemConfig>;
   /** sys.sanityCheck() after every kernel entry (default true) or after every command. */
   everyStep?: boolean;
+  /** VM's full check every this many checks, its incremental check in between (ModelOptions.fullEvery). */
+  fullEvery?: number | undefined;
   /** Called before run i of the campaign (from 0, counting every shard's runs): false ends the campaign. */
   more: (run: number) => boolean;
   /** Called after every run. */
@@ -52,6 +54,8 @@ export interface CampaignSummary {
   runs: number;
   commands: number;
   checks: number;
+  /** The checks by kind, over every run (ModelRun.checksByKind added up). */
+  checksByKind: CheckCounts;
   failures: CampaignFailure[];
   /** How often each command kind met each outcome, over every run (ModelRun.coverage added up). */
   coverage: Record<string, number>;
@@ -60,6 +64,14 @@ export interface CampaignSummary {
 /** Adds the counts of `more` into `into`. */
 function addCoverage(into: Record<string, number>, more: Readonly<Record<string, number>>): void {
   for (const [k, n] of Object.entries(more)) into[k] = (into[k] ?? 0) + n;
+}
+
+/** Adds the check counts of `more` into `into`. */
+function addChecks(into: CheckCounts, more: Readonly<CheckCounts>): void {
+  into.incremental += more.incremental;
+  into.full += more.full;
+  into.grant += more.grant;
+  into.ds += more.ds;
 }
 
 /** The config of one run: its seed drives the random scheduler and picks the COW and grant-id modes. */
@@ -90,12 +102,13 @@ export async function shrinkCommands(
   kind: CampaignFailure['kind'],
   budget: number,
   everyStep = false,
+  fullEvery?: number,
 ): Promise<Command[]> {
   let best = [...commands];
   let tries = 0;
   const fails = async (cs: Command[]): Promise<boolean> => {
     tries++;
-    const r = await runModel(cs, { config, everyStep });
+    const r = await runModel(cs, { config, everyStep, fullEvery });
     return failureOf(r)?.kind === kind;
   };
   for (let chunk = Math.floor(best.length / 2); chunk >= 1 && tries < budget; chunk = Math.floor(chunk / 2)) {
@@ -113,9 +126,10 @@ export async function replayRun(
   commandsPerRun: number,
   overrides: Partial<SystemConfig> = {},
   everyStep = true,
+  fullEvery?: number,
 ): Promise<{ commands: Command[]; run: ModelRun }> {
   const commands = generateCommands(runSeed, commandsPerRun);
-  return { commands, run: await runModel(commands, { config: runConfig(runSeed, overrides), everyStep }) };
+  return { commands, run: await runModel(commands, { config: runConfig(runSeed, overrides), everyStep, fullEvery }) };
 }
 
 /**
@@ -125,22 +139,23 @@ export async function replayRun(
 export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> {
   const seeds = new Rng(o.seed);
   const { index, count } = o.shard ?? { index: 0, count: 1 };
-  const summary: CampaignSummary = { runs: 0, commands: 0, checks: 0, failures: [], coverage: {} };
+  const summary: CampaignSummary = { runs: 0, commands: 0, checks: 0, checksByKind: noChecks(), failures: [], coverage: {} };
   for (let run = 0; o.more(run); run++) {
     const runSeed = seeds.next();
     if (run % count !== index) continue;
     const commands = generateCommands(runSeed, o.commandsPerRun);
     const config = runConfig(runSeed, o.config);
     const everyStep = o.everyStep ?? true;
-    const r = await runModel(commands, { config, everyStep });
+    const r = await runModel(commands, { config, everyStep, fullEvery: o.fullEvery });
     summary.runs++;
     summary.commands += r.commands;
     summary.checks += r.checks;
+    addChecks(summary.checksByKind, r.checksByKind);
     addCoverage(summary.coverage, r.coverage);
     const f = failureOf(r);
     if (f !== null) {
-      const shrunk = await shrinkCommands(commands, config, f.kind, o.shrinkBudget ?? 300, everyStep);
-      const again = failureOf(await runModel(shrunk, { config, everyStep }));
+      const shrunk = await shrinkCommands(commands, config, f.kind, o.shrinkBudget ?? 300, everyStep, o.fullEvery);
+      const again = failureOf(await runModel(shrunk, { config, everyStep, fullEvery: o.fullEvery }));
       summary.failures.push({
         kind: f.kind,
         run,
@@ -157,11 +172,12 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
 
 /** One summary of several shards' (or campaigns'): totals added, failures in run order. */
 export function mergeSummaries(parts: readonly CampaignSummary[]): CampaignSummary {
-  const merged: CampaignSummary = { runs: 0, commands: 0, checks: 0, failures: [], coverage: {} };
+  const merged: CampaignSummary = { runs: 0, commands: 0, checks: 0, checksByKind: noChecks(), failures: [], coverage: {} };
   for (const p of parts) {
     merged.runs += p.runs;
     merged.commands += p.commands;
     merged.checks += p.checks;
+    addChecks(merged.checksByKind, p.checksByKind);
     merged.failures.push(...p.failures);
     addCoverage(merged.coverage, p.coverage);
   }

@@ -1,10 +1,12 @@
 // Runs a command sequence on a real system and on the naive oracle side by side (model-based testing). After
 // every command: the return codes (and grant ids, retrieved values), every actor's window, area and heap bytes
 // and the actors' DS entries (DS's copy of a MEM value, DS's window of a MAP entry too) must agree, and
-// sys.sanityCheck() must hold (after every kernel entry with `everyStep`); a pair of commands in flight together
-// must match one of its two serial orders. At the end every actor is taken down (RS_DOWN) and nothing may leak:
-// VM frames and slab objects back to their counts before the run, no safemap record, no DS entry of an actor.
-// Entry points: runModel, readWindow, areaBase, HEAP_BASE, ACTOR_HEAP, ModelOptions, ModelRun, Violation.
+// sys.sanityCheck() must hold (after every kernel entry with `everyStep`): VM's full check every `fullEvery`
+// checks, its incremental check of what changed in between, and a full one at the end; a pair of commands in flight
+// together must match one of its two serial orders. At the end every actor is taken down (RS_DOWN) and nothing may
+// leak: VM frames and slab objects back to their counts before the run, no safemap record, no DS entry of an actor.
+// Entry points: runModel, readWindow, areaBase, HEAP_BASE, ACTOR_HEAP, ModelOptions, ModelRun, Violation,
+// CheckCounts.
 import { errnoName } from '../../include/errno.ts';
 import { KERNEL_CALL, SYS_VSAFECOPY } from '../../include/com.ts';
 import { DSF_OVERWRITE, DSMF_COPY_MAPPED, DSMF_COPY_SNAPSHOT, DSMF_MAP_MAPPED } from '../../include/ds.ts';
@@ -72,11 +74,34 @@ export interface ModelOptions {
   /** Run sys.sanityCheck() after every kernel entry (true, the default) or only after every command. */
   everyStep?: boolean;
   /**
+   * VM's full check every this many checks (the first included), its incremental check in between (default
+   * DEFAULT_FULL_EVERY; 1: always the full check, no change tracking).
+   */
+  fullEvery?: number | undefined;
+  /**
    * Called after each command has been compared and checked, before the next: a place to inject faults or
    * inspect (the next comparison then shows what changed behind the oracle's back).
    */
   afterCommand?: (sys: System, actors: readonly Driven[], index: number) => void | Promise<void>;
 }
+
+/** A run's full VM check every this many checks, unless told otherwise. */
+export const DEFAULT_FULL_EVERY = 64;
+
+/** The checks a run made, by kind. */
+export interface CheckCounts {
+  /** VM's incremental checks (what changed since the last check). */
+  incremental: number;
+  /** VM's full checks. */
+  full: number;
+  /** The kernel's grant and safemap record checks. */
+  grant: number;
+  /** DS's store checks. */
+  ds: number;
+}
+
+/** No checks yet. */
+export const noChecks = (): CheckCounts => ({ incremental: 0, full: 0, grant: 0, ds: 0 });
 
 export interface Violation {
   /** Index of the command in the sequence (-1: while starting the actors; the sequence length: taking them down). */
@@ -89,6 +114,8 @@ export interface ModelRun {
   commands: number;
   /** sys.sanityCheck() calls that passed. */
   checks: number;
+  /** Those checks by kind (a check while VM is in the middle of a request skips VM). */
+  checksByKind: CheckCounts;
   violation: Violation | null;
   leaks: string[];
   /** Per command: its outcome without grant ids, and a hash of every window after it (for differential runs). */
@@ -225,6 +252,9 @@ function clampSingle(c: SingleCommand): SingleCommand {
 class Run {
   readonly made: Made[] = [];
   checks = 0;
+  readonly checksByKind = noChecks();
+  /** A full check is due besides every fullEvery-th: one VM skipped while busy, or the run's last. */
+  private fullDue = false;
   /** `${kind} ${outcome}` → how often a command of that kind had that outcome (pairs count each command). */
   readonly coverage: Record<string, number> = {};
   /**
@@ -238,8 +268,10 @@ class Run {
     readonly actors: Driven[],
     oracle: Oracle,
     readonly everyStep: boolean,
+    readonly fullEvery: number,
   ) {
     this.candidates = [oracle];
+    if (fullEvery > 1) sys.vm.trackChanges();
   }
 
   /** The first candidate: every candidate agrees on what the executor asks (instances, grant references). */
@@ -255,13 +287,26 @@ class Run {
     return d;
   }
 
-  /** A panic recorded by the kernel, then every checker the system has. */
+  /** A panic recorded by the kernel, then every checker the system has (VM's in full when due). */
   check = (): void => {
     const panic = this.sys.panicked;
     if (panic !== null) throw new ModelViolation(`kernel panic: ${panic.message}`);
-    this.sys.sanityCheck();
+    const full = this.fullDue || this.checks % this.fullEvery === 0;
+    const vmChecked = this.sys.sanityCheck(full ? 'full' : 'changes');
+    this.fullDue = full && !vmChecked;
     this.checks++;
+    const k = this.checksByKind;
+    if (vmChecked && full) k.full++;
+    else if (vmChecked) k.incremental++;
+    k.grant++;
+    k.ds++;
   };
+
+  /** The full check at the end of a run, whatever the count (the system is idle). */
+  checkInFull(): void {
+    this.fullDue = true;
+    this.check();
+  }
 
   /** Runs the system until idle, checked after every kernel entry or once at the end. */
   async settle(): Promise<void> {
@@ -928,6 +973,7 @@ async function takeDown(run: Run, base: { free: number; slab: string }): Promise
   const { sys } = run;
   for (const label of ACTOR_LABELS) sys.stopService(label);
   await run.settle();
+  run.checkInFull();
   run.oracle.downAll();
   const leaks: string[] = [];
   const live = ACTOR_LABELS.filter((l) => sys.proc(l) !== null);
@@ -966,6 +1012,7 @@ export async function runModel(commands: readonly Command[], o: ModelOptions = {
   const result = (violation: Violation | null, leaks: string[]): ModelRun => ({
     commands: Math.max(0, index),
     checks: run?.checks ?? 0,
+    checksByKind: run?.checksByKind ?? noChecks(),
     violation,
     leaks,
     observations,
@@ -1005,7 +1052,7 @@ export async function runModel(commands: readonly Command[], o: ModelOptions = {
     const base = { free: sys.vm.freePages(), slab: slabLive(sys) };
     const actors = await start();
     oracle.dsReserve(sys.ds.entries().map((e) => e.slot));
-    run = new Run(sys, actors, oracle, o.everyStep ?? true);
+    run = new Run(sys, actors, oracle, o.everyStep ?? true, o.fullEvery ?? DEFAULT_FULL_EVERY);
     for (index = 0; index < commands.length; index++) {
       const raw = commands[index];
       if (raw === undefined) break;

@@ -33,7 +33,13 @@ describe('grantvm fuzz', () => {
     const text = lines.join('\n');
     expect(text).toMatch(/^runs: +3$/m);
     expect(text).toMatch(/^commands executed: +24$/m);
-    expect(text).toMatch(/^invariant checks: +[1-9]\d*$/m);
+    const checks = /^invariant checks: +(\d+) \(VM (\d+) incremental, (\d+) full; grants (\d+); DS (\d+)\)$/m.exec(text);
+    const [all, incremental, full, grants, ds] = (checks?.slice(1) ?? []).map(Number);
+    expect(all).toBeGreaterThan(0);
+    expect(incremental).toBeGreaterThan(0);
+    // Every run has at least its first and its last check in full.
+    expect(full).toBeGreaterThanOrEqual(6);
+    expect([grants, ds]).toEqual([all, all]);
     expect(text).toMatch(/^violations: +0$/m);
     expect(text).toMatch(/^leaks: +0$/m);
     expect(process.exitCode ?? 0).toBe(0);
@@ -84,7 +90,7 @@ describe('grantvm fuzz', () => {
     await fuzzCommand({ ...common, jobs: 1, shard: { index: 0, count: 2 }, json: file('s0.json') });
     await fuzzCommand({ ...common, jobs: 1, shard: { index: 1, count: 2 }, json: file('s1.json') });
     fuzzMergeCommand([file('s1.json'), file('s0.json')], { json: file('merged.json') });
-    const totals = (r: FuzzReport): unknown => [r.runs, r.commands, r.checks, r.failures, r.shard];
+    const totals = (r: FuzzReport): unknown => [r.runs, r.commands, r.checks, r.checksByKind, r.failures, r.shard];
     expect(read('whole.json').runs).toBe(3);
     expect(read('s0.json').runs).toBe(2);
     expect(totals(read('jobs.json'))).toEqual(totals(read('whole.json')));
@@ -110,6 +116,7 @@ describe('grantvm fuzz', () => {
         runs: 5,
         commands: 200,
         checks: 900,
+        checksByKind: { incremental: 880, full: 20, grant: 900, ds: 900 },
         failures: [],
         coverage: {},
       };

@@ -37,11 +37,26 @@ describe('campaign shards', () => {
       config: {},
     });
     const m = mergeSummaries([
-      { runs: 2, commands: 10, checks: 4, failures: [failure(3), failure(5)], coverage: { 'grant OK': 2 } },
-      { runs: 1, commands: 5, checks: 3, failures: [failure(0)], coverage: { 'grant OK': 1, 'copy EPERM': 1 } },
+      {
+        runs: 2,
+        commands: 10,
+        checks: 4,
+        checksByKind: { incremental: 3, full: 1, grant: 4, ds: 4 },
+        failures: [failure(3), failure(5)],
+        coverage: { 'grant OK': 2 },
+      },
+      {
+        runs: 1,
+        commands: 5,
+        checks: 3,
+        checksByKind: { incremental: 1, full: 1, grant: 3, ds: 3 },
+        failures: [failure(0)],
+        coverage: { 'grant OK': 1, 'copy EPERM': 1 },
+      },
     ]);
     expect(m.failures.map((f) => f.run)).toEqual([0, 3, 5]);
     expect([m.runs, m.commands, m.checks]).toEqual([3, 15, 7]);
+    expect(m.checksByKind).toEqual({ incremental: 4, full: 2, grant: 7, ds: 7 });
     expect(m.coverage).toEqual({ 'copy EPERM': 1, 'grant OK': 3 });
   });
 });
