@@ -12,7 +12,7 @@
 //     is killed with System.kill and restarted by RS; kernel steps (sys.kernel.step) and host time from the kill
 //     until the new instance has recovered its state from DS and republished its ring. Baseline: the same recovery
 //     run again by a live instance (no kill), so the ratio is the cost of death, reaping, fork and RS setup.
-// Host time is wall-clock (performance.now), median (min–max) of several rounds, model and baseline interleaved.
+// Host time is hostNow (wall clock, or CPU time with --clock cpu), median (min–max) of several rounds, model and baseline interleaved.
 import { DSF_OVERWRITE, DSMF_COPY_MAPPED } from '../../include/ds.ts';
 import { DS_PROC_NR, KERNEL } from '../../include/endpoint.ts';
 import { ENOENT, ESRCH, OK } from '../../include/errno.ts';
@@ -38,12 +38,12 @@ import { startTestService } from '../../sim/grantsuites.ts';
 import { createSystem } from '../../sim/system.ts';
 import type { System } from '../../sim/system.ts';
 import type { BenchResult, Progress } from './report.ts';
-import { Rounds, printResults } from './report.ts';
+import { Rounds, hostNow, printResults } from './report.ts';
 import { drivenActor } from '../../sim/driven.ts';
 import type { Driven } from '../../sim/driven.ts';
 
 const PAGE = 4096;
-const now = (): number => performance.now();
+const now = hostNow;
 
 function must(ok: boolean, what: string): void {
   if (!ok) throw new Error(`ds bench: ${what}`);

@@ -11,7 +11,7 @@ import type { Proc } from '../../libsys/proc.ts';
 import { createSystem } from '../../sim/system.ts';
 import type { System } from '../../sim/system.ts';
 import type { BenchResult, Progress } from './report.ts';
-import { Rounds, printResults } from './report.ts';
+import { Rounds, hostNow, printResults } from './report.ts';
 import { drivenActor } from '../../sim/driven.ts';
 import type { Driven } from '../../sim/driven.ts';
 
@@ -64,13 +64,13 @@ async function timeCopies(
   after?: (p: Proc) => Promise<void>,
 ): Promise<number> {
   return w.r.do(async (p) => {
-    const t0 = performance.now();
+    const t0 = hostNow();
     for (let i = 0; i < n; i++) {
       const res = await p.sys.safecopyFrom(granter, gid, 0, DST, bytes);
       if (res !== OK) throw new Error(`bench: safecopy of ${bytes} B failed: ${res}`);
       if (after !== undefined) await after(p);
     }
-    return ((performance.now() - t0) * 1e6) / n;
+    return ((hostNow() - t0) * 1e6) / n;
   });
 }
 
@@ -78,9 +78,9 @@ async function timeCopies(
 function hostCopyNs(bytes: number, n: number): number {
   const buf = new Uint8Array(2 * bytes + PAGE);
   for (let i = 0; i < bytes; i++) buf[i] = i & 0xff;
-  const t0 = performance.now();
+  const t0 = hostNow();
   for (let i = 0; i < n; i++) buf.copyWithin(bytes + PAGE, 0, bytes);
-  return ((performance.now() - t0) * 1e6) / n;
+  return ((hostNow() - t0) * 1e6) / n;
 }
 
 const iterations = (bytes: number): number =>

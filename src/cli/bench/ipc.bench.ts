@@ -7,7 +7,7 @@ import { PhysMem } from '../../hw/physmem.ts';
 import { toProgram } from '../../libsys/proc.ts';
 import type { Program } from '../../libsys/proc.ts';
 import type { BenchResult, Progress } from './report.ts';
-import { Rounds, printResults } from './report.ts';
+import { Rounds, hostNow, printResults } from './report.ts';
 
 /** Two coroutines handing a value back and forth, one promise resolution per switch. */
 async function bareMsPerRoundTrip(n: number): Promise<number> {
@@ -20,13 +20,13 @@ async function bareMsPerRoundTrip(n: number): Promise<number> {
       ch.toClient(v + 1);
     }
   })();
-  const t0 = performance.now();
+  const t0 = hostNow();
   for (let i = 0; i < n; i++) {
     const reply = new Promise<number>((r) => (ch.toClient = r));
     ch.toServer(i);
     await reply;
   }
-  const t = performance.now() - t0;
+  const t = hostNow() - t0;
   ch.toServer(-1);
   await server;
   return t;
@@ -49,9 +49,9 @@ async function sendrecMs(n: number, reply: 'send' | 'sendnb' = 'send'): Promise<
     }
   });
   spawn(21, async (p) => {
-    const t0 = performance.now();
+    const t0 = hostNow();
     for (let i = 0; i < n; i++) await p.sendrec(20, { type: 1, v: i });
-    elapsed = performance.now() - t0;
+    elapsed = hostNow() - t0;
     await p.send(20, { type: -1 });
   });
   await k.run();

@@ -1,6 +1,7 @@
 // Shared helpers of the benchmarks: per-round figures summarised as min/median/max (Rounds), the spread that
 // makes a figure untrustworthy, and a printed table of ns/op and ratios against the host baseline measured in
-// the same run. Entry points: Rounds, BenchResult, spreadOf, isNoisy, verdict, printResults, bestOf.
+// the same run, timed on the wall clock or this process's CPU time (hostNow). Entry points: Rounds, BenchResult,
+// spreadOf, isNoisy, verdict, printResults, bestOf, hostNow, useClock.
 export interface BenchResult {
   name: string;
   /** The median over rounds (or the one figure of a row measured once). */
@@ -17,6 +18,26 @@ export interface BenchResult {
   max?: number;
   /** Rounds the row was measured in. */
   rounds?: number;
+}
+
+/** The clock the benchmarks read: the wall clock, or the CPU time of this process (all its threads, GC included). */
+export type BenchClock = 'wall' | 'cpu';
+
+let clock: BenchClock = 'wall';
+
+/** Chooses the clock hostNow reads (`grantvm bench --clock`). */
+export function useClock(c: BenchClock): void {
+  clock = c;
+}
+
+/**
+ * Milliseconds on the chosen clock. CPU time counts only while this process runs, so on a machine shared with
+ * other work it is far steadier than the wall clock (which also counts the time the process waits for a core).
+ */
+export function hostNow(): number {
+  if (clock === 'wall') return performance.now();
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
 }
 
 /** Optional progress report of a benchmark group: `done` of `total` steps finished. */

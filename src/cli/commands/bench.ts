@@ -1,4 +1,4 @@
-// `grantvm bench [group...] [--json FILE] [--svg FILE] [--rounds N]`: runs the benchmark groups of src/cli/bench/ (all,
+// `grantvm bench [group...] [--json FILE] [--svg FILE] [--rounds N] [--clock wall|cpu]`: runs the benchmark groups of src/cli/bench/ (all,
 // or those named: ipc, mmu, grants, vm, ds, safeperf) with a progress bar on a terminal and plain periodic lines
 // otherwise, prints each group's table (ns/op and the ratio against the host's own operation measured in the same
 // run), writes every result as JSON with --json, and with --svg draws the safeperf sweep (time per page against
@@ -8,7 +8,8 @@
 import { writeFileSync } from 'node:fs';
 import { SAFEPERF_MAX_PAGES } from '../../user/safeperf.ts';
 import type { BenchResult, Progress } from '../bench/report.ts';
-import { NOISY_SPREAD, isNoisy, printResults, spreadOf, verdict } from '../bench/report.ts';
+import type { BenchClock } from '../bench/report.ts';
+import { NOISY_SPREAD, isNoisy, printResults, spreadOf, useClock, verdict } from '../bench/report.ts';
 import { checkWritable, UsageError } from '../options.ts';
 import { color } from '../format.ts';
 import { lineChartSvg } from '../svgchart.ts';
@@ -24,6 +25,8 @@ export interface BenchOptions {
   svg?: string;
   /** Rounds of the groups that take them: ipc (default 7), mmu (5), grants (5), ds (5), safeperf sweeps (3). */
   rounds?: number;
+  /** The clock of the ipc, grants and ds groups: 'wall' (default) or 'cpu' (this process's CPU time). */
+  clock?: string;
 }
 
 /**
@@ -59,6 +62,8 @@ export interface BenchReport {
   node: string;
   date: string;
   rounds: number | null;
+  /** The clock of the ipc, grants and ds groups (the others always read the wall clock). */
+  clock?: BenchClock;
   results: BenchRecord[];
   safeperf?: SafeperfSweepResult;
 }
@@ -111,6 +116,8 @@ export async function benchCommand(names: string[], o: BenchOptions): Promise<vo
     if (!isGroup(n)) throw new UsageError(`unknown benchmark group '${n}' (groups: ${BENCH_GROUPS.join(', ')})`);
   const groups = BENCH_GROUPS.filter((g) => wanted.length === 0 || wanted.includes(g));
   if (o.rounds !== undefined && o.rounds < 1) throw new UsageError('--rounds must be at least 1');
+  const clock = o.clock ?? 'wall';
+  if (clock !== 'wall' && clock !== 'cpu') throw new UsageError(`--clock must be wall or cpu, not '${clock}'`);
   if (o.svg !== undefined && !groups.includes('safeperf'))
     throw new UsageError('--svg draws the safeperf sweep: name safeperf among the groups (or name none)');
   if (o.json !== undefined) checkWritable(o.json, '--json');
@@ -118,11 +125,13 @@ export async function benchCommand(names: string[], o: BenchOptions): Promise<vo
   // One round has no spread to judge it by: its figures can be far off, and its goals are marked indicative only.
   if (o.rounds === 1) process.stderr.write('grantvm bench: note: --rounds 1 is a smoke test: goals measured in one round are indicative only; quote figures of the default rounds\n');
   lastSweep = undefined;
+  useClock(clock);
   const records: BenchRecord[] = [];
   const t0 = performance.now();
   console.log(color.bold('grantvm bench') + color.dim(` — ${groups.join(', ')}; node ${process.version}`));
   // The engine's speed, not the model's answer: the simulated costs are `grantvm run safeperf` and `compare`.
   console.log(color.dim('host time: every figure below times this JavaScript engine, not the simulated machine (see docs/cost-model.md)'));
+  if (clock === 'cpu') console.log(color.dim('clock: CPU time of this process for ipc, grants and ds (the other groups read the wall clock)'));
   for (const g of groups) {
     const def = GROUPS[g];
     const bar = progressReporter(g);
@@ -139,6 +148,7 @@ export async function benchCommand(names: string[], o: BenchOptions): Promise<vo
     node: process.version,
     date: new Date().toISOString(),
     rounds: o.rounds ?? null,
+    clock,
     results: records,
     ...(lastSweep !== undefined ? { safeperf: lastSweep } : {}),
   };

@@ -195,7 +195,7 @@ describe('benchCommand', () => {
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
   });
 
-  it('bench ipc --rounds 1 --json FILE prints the table and writes every result', async () => {
+  it('bench ipc --rounds 1 --clock cpu --json FILE prints the table and writes every result', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'grantvm-bench-'));
     dirs.push(dir);
     const file = join(dir, 'bench.json');
@@ -203,7 +203,7 @@ describe('benchCommand', () => {
     vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => {
       out.push(a.map(String).join(' '));
     });
-    await benchCommand(['ipc'], { json: file, rounds: 1 });
+    await benchCommand(['ipc'], { json: file, rounds: 1, clock: 'cpu' });
     const text = out.join('\n');
     expect(text).toContain('IPC: sendrec round trip vs bare async ping-pong');
     expect(text).toMatch(/bare async ping-pong \(baseline\)\s+[\d.]+ ns\/op \(host\) \[[^\]]+\]\s+1\.00×/);
@@ -217,6 +217,8 @@ describe('benchCommand', () => {
     expect(report.node).toBe(process.version);
     expect(Number.isNaN(Date.parse(report.date))).toBe(false);
     expect(report.rounds).toBe(1);
+    expect(report.clock).toBe('cpu');
+    expect(text).toContain('clock: CPU time of this process for ipc, grants and ds');
     expect(report.safeperf).toBeUndefined();
     expect(report.results.length).toBe(3);
     for (const r of report.results) {
@@ -235,6 +237,7 @@ describe('benchCommand', () => {
     await expect(benchCommand(['nope'], {})).rejects.toThrow(UsageError);
     await expect(benchCommand(['nope'], {})).rejects.toThrow(/unknown benchmark group 'nope' \(groups: ipc, mmu, grants, vm, ds, safeperf\)/);
     await expect(benchCommand(['ipc'], { rounds: 0 })).rejects.toThrow(UsageError);
+    await expect(benchCommand(['ipc'], { clock: 'sundial' })).rejects.toThrow(/--clock must be wall or cpu, not 'sundial'/);
     await expect(benchCommand(['ipc'], { svg: 'x.svg' })).rejects.toThrow(/--svg draws the safeperf sweep/);
   });
 });

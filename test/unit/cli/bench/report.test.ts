@@ -1,8 +1,8 @@
 // The benchmarks' figures over rounds (src/cli/bench/report.ts): median, min and max, ratios paired round by round,
 // the noise flag at 20% spread and the goal verdicts (met, NOT met, indicative only for one round), printed and
-// as values. Synthetic figures: no timing is measured or asserted.
+// as values; the CPU-time clock. Synthetic figures: no benchmark is timed.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { NOISY_SPREAD, Rounds, isNoisy, printResults, spreadOf, verdict } from '../../../../src/cli/bench/report.ts';
+import { NOISY_SPREAD, Rounds, hostNow, isNoisy, printResults, spreadOf, useClock, verdict } from '../../../../src/cli/bench/report.ts';
 import type { BenchResult } from '../../../../src/cli/bench/report.ts';
 
 function printed(results: readonly BenchResult[]): string[] {
@@ -84,5 +84,26 @@ describe('spread, noise and verdicts', () => {
     expect(lines[2]).toMatch(/\[90\.0–150\.0, 5 rounds\]\s+1\.50× {2}goal ≤ 2: met {2}NOISY: spread 60% > 20%$/);
     expect(lines[3]).toMatch(/\[100\.0–100\.0, 1 round\]\s+1\.50× {2}goal ≤ 2: indicative only \(1 round\)$/);
     expect(lines[4]).toMatch(/derived\s+42\.0 ns\/op \(host\)\s+0\.50×$/);
+  });
+});
+
+describe('hostNow', () => {
+  afterEach(() => useClock('wall'));
+
+  it('reads the wall clock by default, and with cpu counts work done but not time spent waiting', async () => {
+    const wall = hostNow();
+    expect(Math.abs(wall - performance.now())).toBeLessThan(50);
+    useClock('cpu');
+    const t0 = hostNow();
+    await new Promise((r) => setTimeout(r, 60));
+    const waited = hostNow() - t0;
+    const t1 = hostNow();
+    let x = 0;
+    for (const end = performance.now() + 30; performance.now() < end; ) x += Math.sqrt(x + 1);
+    const worked = hostNow() - t1;
+    expect(x).toBeGreaterThan(0);
+    // 60 ms asleep cost almost no CPU; 30 ms of busy work cost at least some (the machine may be shared).
+    expect(waited).toBeLessThan(40);
+    expect(worked).toBeGreaterThan(1);
   });
 });
