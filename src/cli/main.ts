@@ -83,7 +83,8 @@ export function buildProgram(): Command {
     .argument('[groups...]', 'ipc, mmu, grants, vm, ds, safeperf (default: all)')
     .option('--json <file>', 'write every result as JSON')
     .option('--svg <file>', 'draw the safeperf sweep (time per page against pages) as an SVG line chart')
-    .option('--rounds <n>', 'rounds of ipc, mmu, ds and safeperf (default: 7, 5, 5, 3)', parseCount)
+    .option('--rounds <n>', 'rounds of ipc, mmu, grants, ds and safeperf (default: 7, 5, 5, 5, 3); 1: goals indicative only', parseCount)
+    .option('--clock <kind>', 'wall (default) or cpu: time ipc, grants and ds by this process\'s CPU time, steadier on a busy machine')
     .action(benchCommand);
   withSystemOptions(program.command('faults').description('fault injection: kill each target at chosen steps of a workload, report per target and kill point'))
     .option('--targets <list>', 'comma-separated: user, grantor, driver, mapper, kv, ds (default: all)')

@@ -322,6 +322,9 @@ export class PhysMem {
       this.u8s[dc]?.fill(0, doff, doff + n);
     } else if (dc === sc) {
       from.copyWithin(doff, soff, soff + n);
+    } else if (n === PAGE_SIZE && (soff & PAGE_MASK) === 0) {
+      // A whole source frame (the pages of a large safecopy on scattered frames): its cached view, no new one.
+      this.chunk8(dc).set(this.frameView(sc, fromBuf, soff), doff);
     } else {
       this.chunk8(dc).set(new Uint8Array(fromBuf, soff, n), doff);
     }

@@ -1,6 +1,6 @@
 // Models the SYSTEM task's kernel-call dispatch (kernel/system.c): the call number is checked, then the
 // caller's kernel-call mask, then the handler runs on the caller's behalf and may suspend it (VM requests).
-// Entry points: kernelCall, KcallHandler, KcallReply, registerKernelCall.
+// Entry points: kernelCall, kernelCallResult, KcallHandler, KcallReply, registerKernelCall.
 import { K } from '../hw/profile.ts';
 import { ECALLDENIED, EBADREQUEST, OK, errnoName } from '../include/errno.ts';
 import {
@@ -71,11 +71,22 @@ registerKernelCall(SYS_SAFEUNMAP, doSafeunmap);
  */
 export function kernelCall(k: Kernel, caller: KProc, m: Payload): Promise<Message> {
   const y = k.enter(caller);
-  if (y !== null) return y.then(() => dispatch(k, caller, m));
-  return dispatch(k, caller, m);
+  if (y !== null) return y.then(() => dispatch(k, caller, m, replyMessage));
+  return dispatch(k, caller, m, replyMessage);
 }
 
-function dispatch(k: Kernel, caller: KProc, m: Payload): Promise<Message> {
+/**
+ * kernelCall for a caller that wants only the result (the sys_safecopy* wrappers): the same call, trace and
+ * charges, but no reply message and one promise step less, on the path of every safecopy.
+ */
+export function kernelCallResult(k: Kernel, caller: KProc, m: Payload): Promise<number> {
+  const y = k.enter(caller);
+  if (y !== null) return y.then(() => dispatch(k, caller, m, finishCall));
+  return dispatch(k, caller, m, finishCall);
+}
+
+/** Dispatches the call and answers it through `answer` (the reply message, or the result alone). */
+function dispatch<T>(k: Kernel, caller: KProc, m: Payload, answer: (k: Kernel, caller: KProc, m: Payload, r: KcallReply) => T): Promise<T> {
   const n = m.type - KERNEL_CALL;
   let reply: KcallReply | Promise<KcallReply>;
   try {
@@ -89,27 +100,31 @@ function dispatch(k: Kernel, caller: KProc, m: Payload): Promise<Message> {
     // As from an async function: a handler's panic rejects the call, it never throws at the caller.
     return Promise.reject(err instanceof Error ? err : new Error(String(err)));
   }
-  if (reply instanceof Promise) return reply.then((r) => replyMessage(k, caller, m, r));
+  if (reply instanceof Promise) return reply.then((r) => answer(k, caller, m, r));
   // A handler that switched the caller away (it ended or stopped it) answers after the processes it let run
   // have started, as an awaited handler would.
-  if (k.current !== caller) return Promise.resolve(reply).then((r) => replyMessage(k, caller, m, r));
-  return Promise.resolve(replyMessage(k, caller, m, reply));
+  if (k.current !== caller) return Promise.resolve(reply).then((r) => answer(k, caller, m, r));
+  return Promise.resolve(answer(k, caller, m, reply));
 }
 
 function replyMessage(k: Kernel, caller: KProc, m: Payload, reply: KcallReply): Message {
-  let out: Message;
-  if (typeof reply === 'number') out = { type: reply, source: SYSTEM };
-  else {
-    out = copyMessage(reply as unknown as Payload, SYSTEM);
-    out.type = reply.result;
-  }
+  const result = finishCall(k, caller, m, reply);
+  if (typeof reply === 'number') return { type: result, source: SYSTEM };
+  const out = copyMessage(reply as unknown as Payload, SYSTEM);
+  out.type = result;
+  return out;
+}
+
+/** The end of every kernel call: counted, charged and traced; its result (m_type of the reply). */
+function finishCall(k: Kernel, caller: KProc, m: Payload, reply: KcallReply): number {
+  const result = typeof reply === 'number' ? reply : reply.result;
   k.counts.kernelCalls++;
   k.clock.charge(K.kernelCall);
   if (k.tracing) {
     const call = kernelCallNames[m.type] ?? `KCALL_${m.type - KERNEL_CALL}`;
-    k.emit({ step: k.step, kind: 'kcall', caller: caller.endpoint, call, result: out.type, t0: caller.entryCycle });
+    k.emit({ step: k.step, kind: 'kcall', caller: caller.endpoint, call, result, t0: caller.entryCycle });
   }
-  return out;
+  return result;
 }
 
 export const kcallResultName = (r: number): string => (r === OK ? 'OK' : errnoName(r));

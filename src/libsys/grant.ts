@@ -19,7 +19,7 @@ import {
 import { EINVAL, ENOMEM, ENOSPC, OK } from '../include/errno.ts';
 import { SELF } from '../include/endpoint.ts';
 import type { Endpoint } from '../include/endpoint.ts';
-import type { Message, Payload } from '../include/ipc.ts';
+import type { Payload } from '../include/ipc.ts';
 import {
   CPF_ACCESS_MASK,
   CPF_DIRECT,
@@ -331,16 +331,14 @@ export async function cpfReload(p: Proc): Promise<number> {
 
 // ---------------------------------------------------------------- sys_* wrappers
 
-/** The result of a kernel call's reply. */
-const replyType = (r: Message): number => r.type;
-
 /**
- * A kernel call's result: one `then` on the kernel's promise, no async-function layer of its own (the wrappers
- * below are on every safecopy's path). A synchronous throw becomes a rejection, as from an async function.
+ * A kernel call's result: the kernel's own promise of it, no reply message and no async-function layer of its
+ * own (the wrappers below are on every safecopy's path). A synchronous throw becomes a rejection, as from an
+ * async function.
  */
 function kcall(p: Proc, m: Payload): Promise<number> {
   try {
-    return p.kernelCall(m).then(replyType);
+    return p.kernelCallResult(m);
   } catch (err) {
     return Promise.reject(err instanceof Error ? err : new Error(String(err)));
   }

@@ -13,7 +13,7 @@ import type { Kernel } from '../kernel/kernel.ts';
 import type { KProc, ProgramFn } from '../kernel/proc.ts';
 import { ipcNotify, ipcReceive, ipcSend, ipcSenda, ipcSendnb, ipcSendrec } from '../kernel/ipc.ts';
 import { userAccess } from '../kernel/memory.ts';
-import { kernelCall } from '../kernel/system.ts';
+import { kernelCall, kernelCallResult } from '../kernel/system.ts';
 import { cpfApi, sysGrantApi } from './grant.ts';
 import type { CpfApi, SysGrantApi } from './grant.ts';
 
@@ -122,6 +122,11 @@ export class Proc {
   /** A kernel call (trap to SYSTEM); the reply's `type` is the result. */
   kernelCall(m: Payload): Promise<Message> {
     return kernelCall(this.kernel, this.kp, m);
+  }
+
+  /** A kernel call whose reply carries nothing but the result: the result itself (OK or an errno). */
+  kernelCallResult(m: Payload): Promise<number> {
+    return kernelCallResult(this.kernel, this.kp, m);
   }
 
   /** Sleeps `ms` simulated milliseconds: an alarm, then a wait for CLOCK's notification. */

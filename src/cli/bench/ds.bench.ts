@@ -12,7 +12,7 @@
 //     is killed with System.kill and restarted by RS; kernel steps (sys.kernel.step) and host time from the kill
 //     until the new instance has recovered its state from DS and republished its ring. Baseline: the same recovery
 //     run again by a live instance (no kill), so the ratio is the cost of death, reaping, fork and RS setup.
-// Host time is wall-clock (performance.now), best of several rounds, model and baseline interleaved.
+// Host time is hostNow (wall clock, or CPU time with --clock cpu), median (min–max) of several rounds, model and baseline interleaved.
 import { DSF_OVERWRITE, DSMF_COPY_MAPPED } from '../../include/ds.ts';
 import { DS_PROC_NR, KERNEL } from '../../include/endpoint.ts';
 import { ENOENT, ESRCH, OK } from '../../include/errno.ts';
@@ -38,12 +38,12 @@ import { startTestService } from '../../sim/grantsuites.ts';
 import { createSystem } from '../../sim/system.ts';
 import type { System } from '../../sim/system.ts';
 import type { BenchResult, Progress } from './report.ts';
-import { printResults } from './report.ts';
+import { Rounds, hostNow, printResults } from './report.ts';
 import { drivenActor } from '../../sim/driven.ts';
 import type { Driven } from '../../sim/driven.ts';
 
 const PAGE = 4096;
-const now = (): number => performance.now();
+const now = hostNow;
 
 function must(ok: boolean, what: string): void {
   if (!ok) throw new Error(`ds bench: ${what}`);
@@ -233,17 +233,17 @@ async function roundTripBench(rounds: number): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
   const HOST_N = 200_000;
   for (const rt of roundTrips()) {
-    // Warm-up of both sides, then interleaved rounds, best of each.
+    // Warm-up of both sides, then interleaved rounds.
     await w.do((p, b) => rt.model(p, b, Math.ceil(rt.n / 4)));
     rt.host(HOST_N);
-    let model = Number.POSITIVE_INFINITY;
-    let host = Number.POSITIVE_INFINITY;
-    for (let r = 0; r < rounds; r++) {
-      host = Math.min(host, (rt.host(HOST_N) * 1e6) / HOST_N);
-      model = Math.min(model, ((await w.do((p, b) => rt.model(p, b, rt.n))) * 1e6) / rt.n);
+    const host = `${rt.name}: host Map/TypedArray (baseline)`;
+    const r = new Rounds();
+    for (let round = 0; round < rounds; round++) {
+      r.add(host, (rt.host(HOST_N) * 1e6) / HOST_N);
+      r.add(rt.name, ((await w.do((p, b) => rt.model(p, b, rt.n))) * 1e6) / rt.n);
     }
-    results.push({ name: `${rt.name}: host Map/TypedArray (baseline)`, nsPerOp: host, ratio: 1 });
-    results.push({ name: `${rt.name}: DS round trip (${Math.round(1e9 / model)}/s)`, nsPerOp: model, ratio: model / host });
+    const model = r.result(rt.name, { baseline: host });
+    results.push(r.result(host), { ...model, name: `${rt.name}: DS round trip (${Math.round(1e9 / model.nsPerOp)}/s)` });
   }
   return results;
 }
@@ -335,27 +335,26 @@ async function fanoutBench(rounds: number): Promise<BenchResult[]> {
     await publishModelMs(n, 20);
     await hostFanoutMs(Math.max(n, 1), 1000);
   }
-  const zero = { model: Number.POSITIVE_INFINITY, host: Number.POSITIVE_INFINITY };
-  const best = new Map<number, { model: number; host: number }>();
-  for (let r = 0; r < rounds; r++) {
-    zero.host = Math.min(zero.host, hostSetNs(200_000));
-    zero.model = Math.min(zero.model, ((await publishModelMs(0, publishes)) * 1e6) / publishes);
+  const ZERO_HOST = 'N=0: host Map set, nobody to wake (baseline, per publish)';
+  const ZERO = 'N=0: publish_u32, no subscriber (per publish)';
+  const host = (n: number): string => `N=${n}: host async subscriber wake + Map get (baseline, per subscriber)`;
+  const model = (n: number): string => `N=${n}: publish → N× notify + ds_check to ENOENT (per subscriber)`;
+  const marginal = (n: number): string => `N=${n}: same, minus the 0-subscriber publish (marginal per subscriber)`;
+  const r = new Rounds();
+  for (let round = 0; round < rounds; round++) {
+    r.add(ZERO_HOST, hostSetNs(200_000));
+    const zero = ((await publishModelMs(0, publishes)) * 1e6) / publishes;
+    r.add(ZERO, zero);
     for (const n of FANOUT) {
-      const host = ((await hostFanoutMs(n, 20_000)) * 1e6) / 20_000 / n;
-      const model = ((await publishModelMs(n, publishes)) * 1e6) / publishes;
-      const b = best.get(n) ?? { model: Number.POSITIVE_INFINITY, host: Number.POSITIVE_INFINITY };
-      best.set(n, { model: Math.min(b.model, model), host: Math.min(b.host, host) });
+      r.add(host(n), ((await hostFanoutMs(n, 20_000)) * 1e6) / 20_000 / n);
+      const perPublish = ((await publishModelMs(n, publishes)) * 1e6) / publishes;
+      r.add(model(n), perPublish / n);
+      r.add(marginal(n), (perPublish - zero) / n);
     }
   }
-  out.push({ name: 'N=0: host Map set, nobody to wake (baseline, per publish)', nsPerOp: zero.host, ratio: 1 });
-  out.push({ name: 'N=0: publish_u32, no subscriber (per publish)', nsPerOp: zero.model, ratio: zero.model / zero.host });
-  for (const n of FANOUT) {
-    const b = best.get(n);
-    if (b === undefined) continue;
-    out.push({ name: `N=${n}: host async subscriber wake + Map get (baseline, per subscriber)`, nsPerOp: b.host, ratio: 1 });
-    out.push({ name: `N=${n}: publish → N× notify + ds_check to ENOENT (per subscriber)`, nsPerOp: b.model / n, ratio: b.model / n / b.host });
-    out.push({ name: `N=${n}: same, minus the 0-subscriber publish (marginal per subscriber)`, nsPerOp: (b.model - zero.model) / n, ratio: (b.model - zero.model) / n / b.host });
-  }
+  out.push(r.result(ZERO_HOST), r.result(ZERO, { baseline: ZERO_HOST }));
+  for (const n of FANOUT)
+    out.push(r.result(host(n)), r.result(model(n), { baseline: host(n) }), r.result(marginal(n), { baseline: host(n) }));
   return out;
 }
 
@@ -437,16 +436,19 @@ async function restartBench(restarts: number): Promise<BenchResult[]> {
   }
   // The first few of each are warm-up (JIT).
   const warm = Math.min(3, restarts - 1);
-  const stat = (xs: { steps: number; ms: number }[]): { ns: number; steps: string } => {
+  const r = new Rounds();
+  const steps = (xs: { steps: number; ms: number }[], key: string): string => {
     const rest = xs.slice(warm);
-    const steps = [...new Set(rest.map((x) => x.steps))].sort((a, b) => a - b);
-    return { ns: Math.min(...rest.map((x) => x.ms)) * 1e6, steps: steps.length === 1 ? `${steps[0]} steps` : `${steps[0]}–${steps.at(-1)} steps` };
+    for (const x of rest) r.add(key, x.ms * 1e6);
+    const s = [...new Set(rest.map((x) => x.steps))].sort((a, b) => a - b);
+    return s.length === 1 ? `${s[0]} steps` : `${s[0]}–${s.at(-1)} steps`;
   };
-  const a = stat(again);
-  const k = stat(kill);
+  const a = steps(again, 'again');
+  const k = steps(kill, 'kill');
+  // Each restart is a round; the kill and the re-run before it pair up.
   return [
-    { name: `recovery re-run by the live instance, no kill (baseline; ${a.steps})`, nsPerOp: a.ns, ratio: 1 },
-    { name: `kill → RS restart → state recovered and ring republished (${k.steps})`, nsPerOp: k.ns, ratio: k.ns / a.ns },
+    r.result('again', { name: `recovery re-run by the live instance, no kill (baseline; ${a})` }),
+    r.result('kill', { name: `kill → RS restart → state recovered and ring republished (${k})`, baseline: 'again' }),
   ];
 }
 

@@ -1,5 +1,5 @@
 // Benchmark: a sendrec round trip through the model's kernel against a bare async ping-pong between two
-// coroutines with direct hand-over, measured in the same run. Goal (issue 2): ratio ≤ 2.
+// coroutines with direct hand-over, measured in the same run. Goal (issues 2 and 15): ratio ≤ 2.
 import { ANY } from '../../include/endpoint.ts';
 import { Kernel } from '../../kernel/kernel.ts';
 import { makeSystemPriv } from '../../kernel/priv.ts';
@@ -7,7 +7,7 @@ import { PhysMem } from '../../hw/physmem.ts';
 import { toProgram } from '../../libsys/proc.ts';
 import type { Program } from '../../libsys/proc.ts';
 import type { BenchResult, Progress } from './report.ts';
-import { printResults } from './report.ts';
+import { Rounds, hostNow, printResults } from './report.ts';
 
 /** Two coroutines handing a value back and forth, one promise resolution per switch. */
 async function bareMsPerRoundTrip(n: number): Promise<number> {
@@ -20,13 +20,13 @@ async function bareMsPerRoundTrip(n: number): Promise<number> {
       ch.toClient(v + 1);
     }
   })();
-  const t0 = performance.now();
+  const t0 = hostNow();
   for (let i = 0; i < n; i++) {
     const reply = new Promise<number>((r) => (ch.toClient = r));
     ch.toServer(i);
     await reply;
   }
-  const t = performance.now() - t0;
+  const t = hostNow() - t0;
   ch.toServer(-1);
   await server;
   return t;
@@ -49,38 +49,32 @@ async function sendrecMs(n: number, reply: 'send' | 'sendnb' = 'send'): Promise<
     }
   });
   spawn(21, async (p) => {
-    const t0 = performance.now();
+    const t0 = hostNow();
     for (let i = 0; i < n; i++) await p.sendrec(20, { type: 1, v: i });
-    elapsed = performance.now() - t0;
+    elapsed = hostNow() - t0;
     await p.send(20, { type: -1 });
   });
   await k.run();
   return elapsed;
 }
 
-/** `rounds` interleaved rounds (best of each); `progress` hears of every finished round. */
+/** `rounds` interleaved rounds (median, min and max of each); `progress` hears of every finished round. */
 export async function runIpcBench(rounds = 7, progress?: Progress): Promise<BenchResult[]> {
   const n = 200_000;
   await bareMsPerRoundTrip(20_000);
   await sendrecMs(20_000);
-  // Interleaved rounds, best of each: a burst of load from elsewhere skews one round of both, not one side.
-  let bare = Number.POSITIVE_INFINITY;
-  let model = Number.POSITIVE_INFINITY;
-  let modelNb = Number.POSITIVE_INFINITY;
+  const BARE = 'bare async ping-pong (baseline)';
+  const SEND = 'sendrec round trip, server replies with send';
+  const SENDNB = 'sendrec round trip, server replies with sendnb';
+  // Interleaved rounds: a burst of load from elsewhere skews one round of both sides, not one side.
+  const r = new Rounds();
   for (let round = 0; round < rounds; round++) {
-    bare = Math.min(bare, await bareMsPerRoundTrip(n));
-    model = Math.min(model, await sendrecMs(n));
-    modelNb = Math.min(modelNb, await sendrecMs(n, 'sendnb'));
+    r.add(BARE, ((await bareMsPerRoundTrip(n)) * 1e6) / n);
+    r.add(SEND, ((await sendrecMs(n)) * 1e6) / n);
+    r.add(SENDNB, ((await sendrecMs(n, 'sendnb')) * 1e6) / n);
     progress?.(round + 1, rounds);
   }
-  const bareNs = (bare * 1e6) / n;
-  const modelNs = (model * 1e6) / n;
-  const nbNs = (modelNb * 1e6) / n;
-  return [
-    { name: 'bare async ping-pong (baseline)', nsPerOp: bareNs, ratio: 1 },
-    { name: 'sendrec round trip, server replies with send', nsPerOp: modelNs, ratio: modelNs / bareNs, goal: 2 },
-    { name: 'sendrec round trip, server replies with sendnb', nsPerOp: nbNs, ratio: nbNs / bareNs, goal: 2 },
-  ];
+  return [r.result(BARE), r.result(SEND, { baseline: BARE, goal: 2 }), r.result(SENDNB, { baseline: BARE, goal: 2 })];
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) printResults('IPC', await runIpcBench());

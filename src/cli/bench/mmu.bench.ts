@@ -6,7 +6,8 @@ import { Bench } from 'tinybench';
 import { PhysMem } from '../../hw/physmem.ts';
 import { PTE, Tlb, mapPage, userRead, userWrite } from '../../hw/mmu.ts';
 import { MiB, PAGE_SIZE } from '../../lib/units.ts';
-import type { Progress } from './report.ts';
+import type { BenchResult, Progress } from './report.ts';
+import { Rounds } from './report.ts';
 
 const V = 0x19000000;
 const URW = PTE.P | PTE.W | PTE.U;
@@ -16,8 +17,6 @@ const SIZES = [
 ] as const;
 /** Operations per benchmark call, so one sample is well above the timer's resolution. */
 const BATCH = { '4 KiB': 256, '1 MiB': 4 } as const;
-
-type Row = { name: string; nsPerOp: number; ratio: number };
 
 /**
  * A 64 MiB machine with `pages` user pages at V, on contiguous frames (as exec's preallocation gives) or scattered
@@ -106,20 +105,14 @@ function scatteredHostCopy(label: string, bytes: number, raw: string, batch: num
   };
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? Number.NaN;
-};
-
 /**
  * Several short rounds over all cases; each round's ratios compare against the raw copy of the same round, and
  * the medians over rounds are reported, so a burst of load from another process skews one round, not the result.
  */
-export async function runMmuBench(rounds = 5, progress?: Progress): Promise<Row[]> {
+export async function runMmuBench(rounds = 5, progress?: Progress): Promise<BenchResult[]> {
   const all = cases();
-  const ns = new Map<string, number[]>(all.map((c) => [c.name, []]));
-  const ratios = new Map<string, number[]>(all.map((c) => [c.name, []]));
-  for (let r = 0; r < rounds; r++) {
+  const r = new Rounds();
+  for (let round = 0; round < rounds; round++) {
     const bench = new Bench({ time: 100, warmupTime: 50 });
     for (const c of all) bench.add(c.name, c.fn);
     await bench.run();
@@ -129,18 +122,10 @@ export async function runMmuBench(rounds = 5, progress?: Progress): Promise<Row[
       if (result === undefined || !('latency' in result)) throw new Error(`bench: ${c.name} has no result`);
       perOp.set(c.name, (result.latency.p50 * 1e6) / c.batch);
     }
-    for (const c of all) {
-      const t = perOp.get(c.name) ?? Number.NaN;
-      ns.get(c.name)?.push(t);
-      ratios.get(c.name)?.push(t / (perOp.get(c.raw) ?? Number.NaN));
-    }
-    progress?.(r + 1, rounds);
+    for (const c of all) r.add(c.name, perOp.get(c.name) ?? Number.NaN);
+    progress?.(round + 1, rounds);
   }
-  return all.map((c) => ({
-    name: c.name,
-    nsPerOp: Math.round(median(ns.get(c.name) ?? [])),
-    ratio: Math.round(median(ratios.get(c.name) ?? []) * 100) / 100,
-  }));
+  return all.map((c) => (c.raw === c.name ? r.result(c.name) : r.result(c.name, { baseline: c.raw })));
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

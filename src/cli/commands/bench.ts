@@ -1,4 +1,4 @@
-// `grantvm bench [group...] [--json FILE] [--svg FILE] [--rounds N]`: runs the benchmark groups of src/cli/bench/ (all,
+// `grantvm bench [group...] [--json FILE] [--svg FILE] [--rounds N] [--clock wall|cpu]`: runs the benchmark groups of src/cli/bench/ (all,
 // or those named: ipc, mmu, grants, vm, ds, safeperf) with a progress bar on a terminal and plain periodic lines
 // otherwise, prints each group's table (ns/op and the ratio against the host's own operation measured in the same
 // run), writes every result as JSON with --json, and with --svg draws the safeperf sweep (time per page against
@@ -8,6 +8,8 @@
 import { writeFileSync } from 'node:fs';
 import { SAFEPERF_MAX_PAGES } from '../../user/safeperf.ts';
 import type { BenchResult, Progress } from '../bench/report.ts';
+import type { BenchClock } from '../bench/report.ts';
+import { NOISY_SPREAD, isNoisy, printResults, spreadOf, useClock, verdict } from '../bench/report.ts';
 import { checkWritable, UsageError } from '../options.ts';
 import { color } from '../format.ts';
 import { lineChartSvg } from '../svgchart.ts';
@@ -21,11 +23,17 @@ export type BenchGroup = (typeof BENCH_GROUPS)[number];
 export interface BenchOptions {
   json?: string;
   svg?: string;
-  /** Rounds of the groups that take them: ipc (default 7), mmu (5), ds (5), safeperf sweeps (3). */
+  /** Rounds of the groups that take them: ipc (default 7), mmu (5), grants (5), ds (5), safeperf sweeps (3). */
   rounds?: number;
+  /** The clock of the ipc, grants and ds groups: 'wall' (default) or 'cpu' (this process's CPU time). */
+  clock?: string;
 }
 
-/** One row of the JSON report. `met` is present iff `goal` is (ratio ≤ goal). */
+/**
+ * One row of the JSON report. `met` is present iff `goal` is (ratio ≤ goal); `indicative` is true when the row was
+ * measured in one round, so its verdict is not to be trusted. A row measured over rounds has `min`, `max`,
+ * `rounds`, `spread` ((max − min) / median) and `noisy` (spread above 20%); `nsPerOp` is then the median.
+ */
 export interface BenchRecord {
   group: BenchGroup;
   name: string;
@@ -33,6 +41,12 @@ export interface BenchRecord {
   ratio: number;
   goal?: number;
   met?: boolean;
+  indicative?: boolean;
+  min?: number;
+  max?: number;
+  rounds?: number;
+  spread?: number;
+  noisy?: boolean;
 }
 
 export type SafeperfKind = 'copy' | 'cow' | 'map';
@@ -48,6 +62,8 @@ export interface BenchReport {
   node: string;
   date: string;
   rounds: number | null;
+  /** The clock of the ipc, grants and ds groups (the others always read the wall clock). */
+  clock?: BenchClock;
   results: BenchRecord[];
   safeperf?: SafeperfSweepResult;
 }
@@ -71,7 +87,7 @@ const GROUPS: Record<BenchGroup, GroupDef> = {
   },
   grants: {
     title: 'Grants: safecopy vs copyWithin, small-copy rate, indirect chains, copy-on-write',
-    run: async (_rounds, progress) => (await import('../bench/grants.bench.ts')).runGrantsBench([], progress),
+    run: async (rounds, progress) => (await import('../bench/grants.bench.ts')).runGrantsBench([], progress, rounds),
   },
   vm: {
     title: 'VM: fork, faults, COW break and the sanity sweep vs raw TypedArray work and the issue-3 goals',
@@ -100,19 +116,22 @@ export async function benchCommand(names: string[], o: BenchOptions): Promise<vo
     if (!isGroup(n)) throw new UsageError(`unknown benchmark group '${n}' (groups: ${BENCH_GROUPS.join(', ')})`);
   const groups = BENCH_GROUPS.filter((g) => wanted.length === 0 || wanted.includes(g));
   if (o.rounds !== undefined && o.rounds < 1) throw new UsageError('--rounds must be at least 1');
+  const clock = o.clock ?? 'wall';
+  if (clock !== 'wall' && clock !== 'cpu') throw new UsageError(`--clock must be wall or cpu, not '${clock}'`);
   if (o.svg !== undefined && !groups.includes('safeperf'))
     throw new UsageError('--svg draws the safeperf sweep: name safeperf among the groups (or name none)');
   if (o.json !== undefined) checkWritable(o.json, '--json');
   if (o.svg !== undefined) checkWritable(o.svg, '--svg');
-  // One round has no warm-up and no best-of: its figures can be 10–25 times off.
-  if (o.rounds === 1) process.stderr.write('grantvm bench: note: --rounds 1 is a smoke test, its figures can be 10–25× off; quote figures of the default rounds\n');
+  // One round has no spread to judge it by: its figures can be far off, and its goals are marked indicative only.
+  if (o.rounds === 1) process.stderr.write('grantvm bench: note: --rounds 1 is a smoke test: goals measured in one round are indicative only; quote figures of the default rounds\n');
   lastSweep = undefined;
-  const { printResults } = await import('../bench/report.ts');
+  useClock(clock);
   const records: BenchRecord[] = [];
   const t0 = performance.now();
   console.log(color.bold('grantvm bench') + color.dim(` — ${groups.join(', ')}; node ${process.version}`));
   // The engine's speed, not the model's answer: the simulated costs are `grantvm run safeperf` and `compare`.
   console.log(color.dim('host time: every figure below times this JavaScript engine, not the simulated machine (see docs/cost-model.md)'));
+  if (clock === 'cpu') console.log(color.dim('clock: CPU time of this process for ipc, grants and ds (the other groups read the wall clock)'));
   for (const g of groups) {
     const def = GROUPS[g];
     const bar = progressReporter(g);
@@ -129,6 +148,7 @@ export async function benchCommand(names: string[], o: BenchOptions): Promise<vo
     node: process.version,
     date: new Date().toISOString(),
     rounds: o.rounds ?? null,
+    clock,
     results: records,
     ...(lastSweep !== undefined ? { safeperf: lastSweep } : {}),
   };
@@ -141,15 +161,24 @@ export async function benchCommand(names: string[], o: BenchOptions): Promise<vo
     writeFileSync(o.svg, safeperfSvg(lastSweep, `node ${report.node}, ${report.date}`));
     console.log(color.dim(`safeperf chart written to ${o.svg}`));
   }
-  const unmet = records.filter((r) => r.met === false).length;
-  const goals = records.filter((r) => r.met !== undefined).length;
-  console.log(
-    `${records.length} results in ${((performance.now() - t0) / 1000).toFixed(1)} s; ` +
-      (goals === 0 ? 'no goals set' : unmet === 0 ? color.green(`all ${goals} goals met`) : color.red(`${unmet} of ${goals} goals NOT met`)),
-  );
+  console.log(`${records.length} results in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${summary(records)}`);
 }
 
-/** The group's results as JSON rows (`met` only where there is a goal). */
+/** The closing verdict: goals met or not (indicative ones apart), and how many results are noisy. */
+export function summary(records: readonly BenchRecord[]): string {
+  const judged = records.filter((r) => r.met !== undefined && r.indicative !== true);
+  const unmet = judged.filter((r) => r.met === false).length;
+  const indicative = records.filter((r) => r.indicative === true).length;
+  const noisy = records.filter((r) => r.noisy === true).length;
+  const parts: string[] = [];
+  if (judged.length === 0 && indicative === 0) parts.push('no goals set');
+  else if (judged.length > 0) parts.push(unmet === 0 ? color.green(`all ${judged.length} goals met`) : color.red(`${unmet} of ${judged.length} goals NOT met`));
+  if (indicative > 0) parts.push(color.yellow(`${indicative} goal${indicative === 1 ? '' : 's'} indicative only (1 round)`));
+  if (noisy > 0) parts.push(color.yellow(`${noisy} noisy result${noisy === 1 ? '' : 's'} (spread > ${NOISY_SPREAD * 100}%): rerun on a quieter machine`));
+  return parts.join('; ');
+}
+
+/** The group's results as JSON rows (`met` only where there is a goal; the spread only for rows with rounds). */
 export function toRecords(group: BenchGroup, results: readonly BenchResult[]): BenchRecord[] {
   return results.map((r) => ({
     group,
@@ -157,6 +186,10 @@ export function toRecords(group: BenchGroup, results: readonly BenchResult[]): B
     nsPerOp: r.nsPerOp,
     ratio: r.ratio,
     ...(r.goal !== undefined ? { goal: r.goal, met: r.ratio <= r.goal } : {}),
+    ...(verdict(r) === 'indicative' ? { indicative: true } : {}),
+    ...(r.min !== undefined && r.max !== undefined && r.rounds !== undefined
+      ? { min: r.min, max: r.max, rounds: r.rounds, spread: spreadOf(r), noisy: isNoisy(r) }
+      : {}),
   }));
 }
 

@@ -11,6 +11,7 @@ import {
   parseSafeperfLines,
   runSafeperfSweep,
   safeperfSvg,
+  summary,
   toRecords,
 } from '../../../src/cli/commands/bench.ts';
 import type { BenchReport, SafeperfSweepResult } from '../../../src/cli/commands/bench.ts';
@@ -166,6 +167,25 @@ describe('the JSON report', () => {
     ]);
     expect('met' in (parsed.results[0] ?? {})).toBe(false);
   });
+
+  it('carries min, max, rounds, spread and the noise flag of rows measured over rounds; one round is indicative', () => {
+    const [steady, noisy, once] = toRecords('grants', [
+      { name: 'steady', nsPerOp: 100, ratio: 1.2, goal: 1.3, min: 95, max: 110, rounds: 5 },
+      { name: 'noisy', nsPerOp: 100, ratio: 1.2, goal: 1.3, min: 80, max: 130, rounds: 5 },
+      { name: 'once', nsPerOp: 100, ratio: 1.2, goal: 1.3, min: 100, max: 100, rounds: 1 },
+    ]);
+    expect(steady).toEqual({ group: 'grants', name: 'steady', nsPerOp: 100, ratio: 1.2, goal: 1.3, met: true, min: 95, max: 110, rounds: 5, spread: 0.15, noisy: false });
+    expect(noisy?.noisy).toBe(true);
+    expect(noisy?.spread).toBeCloseTo(0.5);
+    expect(once?.indicative).toBe(true);
+    expect(steady?.indicative).toBeUndefined();
+    // The closing line judges the goals of several rounds only, and counts the noisy results.
+    const text = summary([steady, noisy, once].filter((r) => r !== undefined));
+    expect(text).toContain('all 2 goals met');
+    expect(text).toContain('1 goal indicative only (1 round)');
+    expect(text).toContain('1 noisy result (spread > 20%)');
+    expect(summary(toRecords('ipc', [{ name: 'b', nsPerOp: 1, ratio: 1 }]))).toBe('no goals set');
+  });
 });
 
 describe('benchCommand', () => {
@@ -175,7 +195,7 @@ describe('benchCommand', () => {
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
   });
 
-  it('bench ipc --rounds 1 --json FILE prints the table and writes every result', async () => {
+  it('bench ipc --rounds 1 --clock cpu --json FILE prints the table and writes every result', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'grantvm-bench-'));
     dirs.push(dir);
     const file = join(dir, 'bench.json');
@@ -183,16 +203,22 @@ describe('benchCommand', () => {
     vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => {
       out.push(a.map(String).join(' '));
     });
-    await benchCommand(['ipc'], { json: file, rounds: 1 });
+    await benchCommand(['ipc'], { json: file, rounds: 1, clock: 'cpu' });
     const text = out.join('\n');
     expect(text).toContain('IPC: sendrec round trip vs bare async ping-pong');
-    expect(text).toMatch(/bare async ping-pong \(baseline\)\s+[\d.]+ ns\/op \(host\)\s+1\.00×/);
+    expect(text).toMatch(/bare async ping-pong \(baseline\)\s+[\d.]+ ns\/op \(host\) \[[^\]]+\]\s+1\.00×/);
     expect(text).toContain('host time: every figure below times this JavaScript engine');
     expect(text).toContain(`results written to ${file}`);
+    // One round: every figure has its [min–max, 1 round] column and the goals are indicative only.
+    expect(text).toMatch(/sendrec round trip, server replies with send\s+[\d.]+ ns\/op \(host\) \[[\d.]+–[\d.]+, 1 round\]\s+[\d.]+× {2}goal ≤ 2: indicative only \(1 round\)/);
+    expect(text).toContain('2 goals indicative only (1 round)');
+    expect(text).not.toContain('NOT met');
     const report = JSON.parse(readFileSync(file, 'utf8')) as BenchReport;
     expect(report.node).toBe(process.version);
     expect(Number.isNaN(Date.parse(report.date))).toBe(false);
     expect(report.rounds).toBe(1);
+    expect(report.clock).toBe('cpu');
+    expect(text).toContain('clock: CPU time of this process for ipc, grants and ds');
     expect(report.safeperf).toBeUndefined();
     expect(report.results.length).toBe(3);
     for (const r of report.results) {
@@ -200,6 +226,9 @@ describe('benchCommand', () => {
       expect(typeof r.nsPerOp).toBe('number');
       expect(typeof r.ratio).toBe('number');
       expect(r.met === undefined).toBe(r.goal === undefined);
+      expect(r.indicative === true).toBe(r.goal !== undefined);
+      expect(r.rounds).toBe(1);
+      expect(r.min).toBe(r.nsPerOp);
     }
   });
 
@@ -208,6 +237,7 @@ describe('benchCommand', () => {
     await expect(benchCommand(['nope'], {})).rejects.toThrow(UsageError);
     await expect(benchCommand(['nope'], {})).rejects.toThrow(/unknown benchmark group 'nope' \(groups: ipc, mmu, grants, vm, ds, safeperf\)/);
     await expect(benchCommand(['ipc'], { rounds: 0 })).rejects.toThrow(UsageError);
+    await expect(benchCommand(['ipc'], { clock: 'sundial' })).rejects.toThrow(/--clock must be wall or cpu, not 'sundial'/);
     await expect(benchCommand(['ipc'], { svg: 'x.svg' })).rejects.toThrow(/--svg draws the safeperf sweep/);
   });
 });

@@ -199,6 +199,13 @@ const op: fc.Arbitrary<Op> = fc.oneof(
       fc.nat({ max: 1000 }),
     )
     .map(([src, delta, length]) => ({ kind: 'copy' as const, dst: src + delta, src, length })),
+  // Whole pages from a page-aligned source (a large safecopy's runs): to an aligned or unaligned destination.
+  fc
+    .tuple(fc.nat({ max: RAM / 4096 - 1 }), fc.nat({ max: RAM - 4096 }), fc.integer({ min: 1, max: 4 }))
+    .map(([srcPage, dst, pages]) => {
+      const src = srcPage * 4096;
+      return { kind: 'copy' as const, dst, src, length: Math.min(pages * 4096, RAM - dst, RAM - src) };
+    }),
   range.map(({ pa, length }) => ({ kind: 'zero' as const, pa, length })),
   range.map(({ pa, length }) => ({ kind: 'poison' as const, pa, length })),
 );
