@@ -83,7 +83,7 @@ export function buildProgram(): Command {
     .argument('[groups...]', 'ipc, mmu, grants, vm, ds, safeperf (default: all)')
     .option('--json <file>', 'write every result as JSON')
     .option('--svg <file>', 'draw the safeperf sweep (time per page against pages) as an SVG line chart')
-    .option('--rounds <n>', 'rounds of ipc, mmu, ds and safeperf (default: 7, 5, 5, 3)', parseCount)
+    .option('--rounds <n>', 'rounds of ipc, mmu, ds, safeperf and accounting (default: 7, 5, 5, 3, 9)', parseCount)
     .action(benchCommand);
   withSystemOptions(program.command('faults').description('fault injection: kill each target at chosen steps of a workload, report per target and kill point'))
     .option('--targets <list>', 'comma-separated: user, grantor, driver, mapper, kv, ds (default: all)')
