@@ -142,7 +142,6 @@ async function run(job: ScenarioJob): Promise<ScenarioReport> {
     };
   const overrides = { ...job.overrides, stepLimit: data.maxSteps, watch: watchWriter(data.shared) };
   const r = await runScenario(scenario, overrides, host);
-  const trace = r.system?.trace ?? [];
   if (job.snapshot === 'end' && r.system !== null) snapshot = r.system.inspect();
   return {
     name: r.name,
@@ -156,9 +155,9 @@ async function run(job: ScenarioJob): Promise<ScenarioReport> {
     // The snapshot breakpoint's own stop is no error of the scenario's.
     error: snapshot !== undefined && typeof job.snapshot === 'number' ? null : r.error,
     crashes: crashLines(r.system?.kernel.crashes ?? [], ownSources),
-    diagnosis: failureDiagnosis(trace),
+    diagnosis: failureDiagnosis(r.system?.untimedTrace ?? []),
     profile: r.system?.clock.profile.name ?? '',
-    ...(job.trace === true ? { trace } : {}),
+    ...(job.trace === true ? { trace: r.system?.trace ?? [] } : {}),
     ...(job.chrome === true && r.system !== null ? { chrome: r.system.chromeTrace() } : {}),
     ...(job.figures === true && r.system !== null ? { figures: costFigures(r.system) } : {}),
     ...(snapshot !== undefined ? { snapshot } : {}),

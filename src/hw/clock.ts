@@ -31,10 +31,13 @@ for (const k of KERNEL_KINDS) MODE[K[k]] = 1;
 export class CycleClock {
   /** Cycles since boot. */
   cycles = 0;
-  /** Cycles charged per kind, indexed by `K` (src/hw/profile.ts). */
-  readonly byKind = new Float64Array(N_KINDS);
   /** Occurrences charged per kind (bytes for copyByte, pages for vmPage and zeroPage). */
   readonly countByKind = new Float64Array(N_KINDS);
+  /** Cycles charged per kind, indexed by `K` (src/hw/profile.ts): each kind's count times its cost, in a new array. */
+  get byKind(): Float64Array {
+    // Derived rather than summed on every charge: one addition less on the hot path.
+    return this.countByKind.map((n, kind) => n * (this.cost[kind] ?? 0));
+  }
   /** Per owner two slots, user then kernel; the owner is a process-table index, the last one is 'no process'. */
   byOwner = new Float64Array(2);
   /** Cycles of process slots since reused (time of processes that have ended), user then kernel. */
@@ -49,8 +52,15 @@ export class CycleClock {
   /**
    * A counter at zero for a machine described by `profile`.
    * @param profile What each action costs (validated beforehand: see profileProblems).
+   * @param enabled False: the accounting is switched off (SystemConfig.accounting): nothing is ever charged and the
+   *   counter stays at zero, which measures what the accounting itself costs the host.
    */
-  constructor(readonly profile: CostProfile) {
+  constructor(
+    readonly profile: CostProfile,
+    readonly enabled = true,
+  ) {
+    // Switched off is one permanent level of offClock: charge() keeps its one flag test and returns.
+    if (!enabled) this.off = 1;
     for (const k of COST_KINDS)
       this.cost[K[k]] = k === 'copyByte' ? profile.clockMHz / profile.copyMBps : profile[k];
   }
@@ -66,7 +76,6 @@ export class CycleClock {
     if (this.off !== 0) return;
     const c = (this.cost[kind] ?? 0) * count;
     this.cycles += c;
-    this.byKind[kind] = (this.byKind[kind] ?? 0) + c;
     this.countByKind[kind] = (this.countByKind[kind] ?? 0) + count;
     const i = this.ownerBase + (MODE[kind] ?? 0);
     this.byOwner[i] = (this.byOwner[i] ?? 0) + c;

@@ -32,10 +32,10 @@ export class Rng {
   }
 }
 
-/** FNV-1a over a string: a stable 32-bit hash (trace hashes, seeds from names). */
-export function fnv1a(text: string, hash = 0x811c9dc5): number {
+/** FNV-1a over a string (its first `end` characters): a stable 32-bit hash (trace hashes, seeds from names). */
+export function fnv1a(text: string, hash = 0x811c9dc5, end = text.length): number {
   let h = hash >>> 0;
-  for (let i = 0; i < text.length; i++) {
+  for (let i = 0; i < end; i++) {
     h ^= text.charCodeAt(i);
     h = Math.imul(h, 0x01000193) >>> 0;
   }

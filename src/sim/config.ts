@@ -72,6 +72,11 @@ export interface SystemConfig {
    * what simulated time each action costs and never changes what runs (docs/cost-model.md).
    */
   profile: string | CostProfile;
+  /**
+   * The cost model's accounting (default on). Off, nothing is charged, simulated time stays 0 and trace events carry
+   * no `t`; what runs is the same. For measuring what the accounting costs the host (`grantvm bench accounting`).
+   */
+  accounting: boolean;
 }
 
 /** The reference's defaults: 64 MiB of RAM, 100 process slots, priority scheduling, seed 1, sanity 'off', trace kept in memory. */
@@ -95,6 +100,7 @@ export const defaultConfig: SystemConfig = {
   trace: 'memory',
   stepLimit: Number.POSITIVE_INFINITY,
   profile: 'i386-2010',
+  accounting: true,
 };
 
 /** A complete config from a partial one; bad values panic-free: they come back as a list of problems. */

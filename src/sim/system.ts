@@ -85,8 +85,12 @@ export class System {
   readonly vm: VmState;
   /** PM's process table (pids, parents, exit status). */
   readonly pm: PmState;
-  /** Trace events, when config.trace is 'memory'. */
-  readonly trace: TraceEvent[] = [];
+  /** Trace events as emitted (config.trace 'memory'); their times wait in {@link times} until {@link trace} is read. */
+  private readonly events: TraceEvent[] = [];
+  /** The cycle counter at each event of {@link events}, by index: a plain store per event, no property added. */
+  private readonly times: number[] = [];
+  /** Events of {@link events} already given their `t`. */
+  private stamped = 0;
   /** Every process that has exited, in order: its endpoint, name, exit status and the signal that killed it (0 if none). */
   readonly exits: {
     /** The endpoint it had. */
@@ -111,11 +115,11 @@ export class System {
    * @param config The complete configuration it was built with (see {@link resolveConfig}).
    */
   constructor(readonly config: SystemConfig) {
-    this.clock = new CycleClock(resolveProfile(config.profile).profile);
-    const sink = stampedSink(config.trace === 'memory' ? (e) => this.trace.push(e) : config.trace, this.clock);
+    this.clock = new CycleClock(resolveProfile(config.profile).profile, config.accounting);
+    const sink = config.trace === 'memory' ? this.memorySink() : stampedSink(config.trace, this.clock);
     this.mem = new PhysMem(config.ramBytes, { clock: this.clock });
     // Who ran when, for the Chrome export's running slices: kept only while the trace is kept.
-    if (config.trace !== null) this.clock.runLog = [];
+    if (config.trace !== null && config.accounting) this.clock.runLog = [];
     this.kernel = new Kernel(this.mem, {
       nrProcs: config.nrProcs,
       quantum: config.quantum,
@@ -319,6 +323,35 @@ export class System {
     return this.clock.offClock(() => snapshot(this));
   }
 
+  /**
+   * Trace events, when config.trace is 'memory', each with its time `t`. The times are set on first reading (kept
+   * apart until then, so a run whose trace is only hashed adds no field to its events: less memory, less GC).
+   */
+  get trace(): TraceEvent[] {
+    const { events, times } = this;
+    for (let i = this.stamped; i < times.length; i++) {
+      const e = events[i];
+      if (e !== undefined) e.t = times[i];
+    }
+    this.stamped = times.length;
+    return events;
+  }
+
+  /** The trace kept in memory as emitted, without setting the times on its events: for readers that ignore time. */
+  get untimedTrace(): readonly TraceEvent[] {
+    return this.events;
+  }
+
+  /** The 'memory' sink: keeps each event and, with the accounting on, the cycle counter beside it. */
+  private memorySink(): TraceSink {
+    const { events, times, clock } = this;
+    if (!clock.enabled) return (e) => events.push(e);
+    return (e) => {
+      events.push(e);
+      times.push(clock.cycles);
+    };
+  }
+
   /** The trace kept in memory in the Chrome trace-event format, with simulated time, durations and running slices. */
   chromeTrace(): string {
     return toChromeTrace(this.trace, { clockMHz: this.clock.profile.clockMHz, runLog: this.clock.runLog ?? [] });
@@ -326,7 +359,8 @@ export class System {
 
   /** A hash of the trace kept in memory (config.trace 'memory'): equal runs give equal hashes. */
   traceHash(): string {
-    return traceHash(this.trace);
+    // The events as emitted: the hash leaves the times out anyway.
+    return traceHash(this.events);
   }
 
   /** The panic that stopped the system, if an invariant broke. */
@@ -351,9 +385,9 @@ export class StepLimitError extends Error {
   }
 }
 
-/** The sink with every event stamped with the cycle counter (`t`) as it passes. */
+/** The sink with every event stamped with the cycle counter (`t`) as it passes (unless the accounting is off). */
 function stampedSink(sink: TraceSink | null, clock: CycleClock): TraceSink | null {
-  if (sink === null) return null;
+  if (sink === null || !clock.enabled) return sink;
   return (e) => {
     e.t = clock.cycles;
     sink(e);

@@ -1,5 +1,5 @@
 // `grantvm bench [group...] [--json FILE] [--svg FILE] [--rounds N] [--clock wall|cpu]`: runs the benchmark groups of src/cli/bench/ (all,
-// or those named: ipc, mmu, grants, vm, ds, safeperf) with a progress bar on a terminal and plain periodic lines
+// or those named: ipc, mmu, grants, vm, ds, safeperf, accounting) with a progress bar on a terminal and plain periodic lines
 // otherwise, prints each group's table (ns/op and the ratio against the host's own operation measured in the same
 // run), writes every result as JSON with --json, and with --svg draws the safeperf sweep (time per page against
 // pages 1..50 for copy, COW copy and map, read and write touch) as a self-contained SVG line chart.
@@ -17,13 +17,13 @@ import { progressReporter } from '../progress.ts';
 import { DEFAULT_MAX_STEPS, DEFAULT_TIMEOUT_SECONDS, withRunner } from '../runner.ts';
 import type { ScenarioReport } from '../runner.ts';
 
-export const BENCH_GROUPS = ['ipc', 'mmu', 'grants', 'vm', 'ds', 'safeperf'] as const;
+export const BENCH_GROUPS = ['ipc', 'mmu', 'grants', 'vm', 'ds', 'safeperf', 'accounting'] as const;
 export type BenchGroup = (typeof BENCH_GROUPS)[number];
 
 export interface BenchOptions {
   json?: string;
   svg?: string;
-  /** Rounds of the groups that take them: ipc (default 7), mmu (5), grants (5), ds (5), safeperf sweeps (3). */
+  /** Rounds of the groups that take them: ipc (default 7), mmu (5), grants (5), ds (5), safeperf sweeps (3), accounting (9). */
   rounds?: number;
   /** The clock of the ipc, grants and ds groups: 'wall' (default) or 'cpu' (this process's CPU time). */
   clock?: string;
@@ -103,6 +103,10 @@ const GROUPS: Record<BenchGroup, GroupDef> = {
       lastSweep = await runSafeperfSweep(rounds ?? 3, progress);
       return safeperfRows(lastSweep);
     },
+  },
+  accounting: {
+    title: "accounting: the cost model's host cost on grantvm run's scenarios, accounting on vs off (CPU time, in-process A/B)",
+    run: async (rounds, progress) => (await import('../bench/accounting.bench.ts')).runAccountingBench(rounds, progress),
   },
 };
 

@@ -235,7 +235,7 @@ describe('benchCommand', () => {
   it('an unknown group, --rounds 0 and --svg without safeperf are usage errors', async () => {
     vi.spyOn(console, 'log').mockImplementation(() => undefined);
     await expect(benchCommand(['nope'], {})).rejects.toThrow(UsageError);
-    await expect(benchCommand(['nope'], {})).rejects.toThrow(/unknown benchmark group 'nope' \(groups: ipc, mmu, grants, vm, ds, safeperf\)/);
+    await expect(benchCommand(['nope'], {})).rejects.toThrow(/unknown benchmark group 'nope' \(groups: ipc, mmu, grants, vm, ds, safeperf, accounting\)/);
     await expect(benchCommand(['ipc'], { rounds: 0 })).rejects.toThrow(UsageError);
     await expect(benchCommand(['ipc'], { clock: 'sundial' })).rejects.toThrow(/--clock must be wall or cpu, not 'sundial'/);
     await expect(benchCommand(['ipc'], { svg: 'x.svg' })).rejects.toThrow(/--svg draws the safeperf sweep/);

@@ -187,6 +187,42 @@ describe('simulated time is deterministic', () => {
     }
   });
 
+  it('with the accounting off nothing is charged or stamped, and the behaviour is the same', async () => {
+    const on = await createSystem({ ramBytes: 16 * 1024 * 1024 });
+    await workload(on);
+    const off = await createSystem({ ramBytes: 16 * 1024 * 1024, accounting: false });
+    await workload(off);
+    expect(off.traceHash()).toBe(on.traceHash());
+    expect(off.kernel.step).toBe(on.kernel.step);
+    expect(off.clock.cycles).toBe(0);
+    expect(off.clock.countByKind.every((n) => n === 0)).toBe(true);
+    expect(off.clock.runLog).toBeNull();
+    expect(off.trace.some((e) => 't' in e)).toBe(false);
+    expect(on.clock.cycles).toBeGreaterThan(0);
+  });
+
+  it('the trace read in the middle of a run has the same times as read at the end', async () => {
+    const end = await createSystem({ ramBytes: 16 * 1024 * 1024 });
+    await workload(end);
+    const seen: number[][] = [];
+    const mid = await createSystem(
+      { ramBytes: 16 * 1024 * 1024 },
+      {
+        breakpoint: {
+          step: 30,
+          hit: (s) => {
+            seen.push(stamps(s));
+          },
+        },
+      },
+    );
+    await workload(mid);
+    expect(seen[0]?.length).toBeGreaterThan(0);
+    expect(stamps(end).slice(0, seen[0]?.length)).toEqual(seen[0]);
+    expect(stamps(mid)).toEqual(stamps(end));
+    expect(stamps(mid)).not.toContain(-1);
+  });
+
   it('another profile changes the time, never the behaviour', async () => {
     const a = await createSystem({ ramBytes: 16 * 1024 * 1024 });
     await workload(a);
