@@ -14,8 +14,8 @@ export interface RuleDetection<R extends string> {
   start: (rule: R) => string;
   /** Where a message names a rule of this checker: a global regex whose group 1 is the name. */
   named: RegExp;
-  /** Per rule: corrupts a fresh valid state and returns the check, which must then panic naming the rule. */
-  corruptions: Record<R, () => () => void>;
+  /** Per rule: corrupts a fresh valid state and returns (or resolves to) the check, which must then panic naming the rule. */
+  corruptions: Record<R, () => (() => void) | Promise<() => void>>;
 }
 
 /** The message of the Panic that `check` throws (fails the test if it throws nothing or something else). */
@@ -32,8 +32,8 @@ function panicOf(check: () => void): string {
 /** A test per rule of `d.rules`, and one that fails when a listed rule has no corruption (or an unlisted one has). */
 export function ruleDetectionTests<R extends string>(d: RuleDetection<R>): void {
   describe(d.title, () => {
-    it.each(d.rules)('%s', (rule) => {
-      const message = panicOf(d.corruptions[rule]());
+    it.each(d.rules)('%s', async (rule) => {
+      const message = panicOf(await d.corruptions[rule]());
       expect(message.startsWith(d.start(rule)), message).toBe(true);
       expect([...message.matchAll(d.named)].map((m) => m[1])).toEqual([rule]);
     });
