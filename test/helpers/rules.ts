@@ -1,6 +1,6 @@
 // What every invariant checker's detection tests check: for each rule of the checker's list, a crafted corruption of
 // a valid state makes the check panic with a message that starts by naming that rule and names no other rule of the
-// list; and every listed rule has such a corruption. Entry points: ruleDetectionTests.
+// list; and every listed rule has such a corruption. Entry points: ruleDetectionTests, onFresh.
 import { describe, expect, it } from 'vitest';
 import { Panic } from '../../src/lib/assert.ts';
 
@@ -42,4 +42,26 @@ export function ruleDetectionTests<R extends string>(d: RuleDetection<R>): void 
       expect(Object.keys(d.corruptions).sort()).toEqual([...d.rules].sort());
     });
   });
+}
+
+/**
+ * Corruptions that each change a fresh valid state in place, as RuleDetection wants them: per rule, build the state
+ * with `valid`, corrupt it, and hand back `check` on it.
+ */
+export function onFresh<S, R extends string>(
+  valid: () => S | Promise<S>,
+  check: (s: S) => void,
+  corruptions: Record<R, (s: S) => void>,
+): Record<R, () => Promise<() => void>> {
+  const out = {} as Record<R, () => Promise<() => void>>;
+  for (const rule of Object.keys(corruptions) as R[]) {
+    out[rule] = async () => {
+      const s = await valid();
+      corruptions[rule](s);
+      return () => {
+        check(s);
+      };
+    };
+  }
+  return out;
 }

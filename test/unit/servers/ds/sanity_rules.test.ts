@@ -12,7 +12,7 @@ import {
 import { OK } from '../../../../src/include/errno.ts';
 import { DS_SANITY_RULES } from '../../../../src/servers/ds/store.ts';
 import type { DsEntry, DsMapValue, DsStore, DsSubscription } from '../../../../src/servers/ds/store.ts';
-import { ruleDetectionTests } from '../../../helpers/rules.ts';
+import { onFresh, ruleDetectionTests } from '../../../helpers/rules.ts';
 import { makeWorld } from './fakeds.ts';
 
 type Rule = (typeof DS_SANITY_RULES)[number];
@@ -75,7 +75,7 @@ function subOf(inside: Inside, owner: string): DsSubscription {
 
 const mapOf = (v: Valid): DsMapValue => v.entry('map', DSF_TYPE_MAP).value as DsMapValue;
 
-/** Each corruption: applied to a fresh valid store, whose sanityCheck is returned. */
+/** Each corruption: applied to a fresh valid store. */
 const corruptions: Record<Rule, (v: Valid) => void> = {
   TABLE_SIZE: (v) => v.inside.table.push(null),
   SUBS_SIZE: (v) => v.inside.subs.pop(),
@@ -133,16 +133,5 @@ ruleDetectionTests({
   rules: DS_SANITY_RULES,
   start: (rule) => `DS sanity ${rule}: `,
   named: /DS sanity ([A-Z_]+):/g,
-  corruptions: Object.fromEntries(
-    Object.entries(corruptions).map(([rule, corrupt]) => [
-      rule,
-      async () => {
-        const v = await validStore();
-        corrupt(v);
-        return () => {
-          v.store.sanityCheck();
-        };
-      },
-    ]),
-  ) as Record<Rule, () => Promise<() => void>>,
+  corruptions: onFresh(validStore, (v) => v.store.sanityCheck(), corruptions),
 });
