@@ -14,7 +14,7 @@ import type { MapRecord } from '../../../src/kernel/system/do_safemap.ts';
 import type { VmRequest } from '../../../src/kernel/vmrequest.ts';
 import type { Actor } from '../../helpers/grantworld.ts';
 import { grantWorld } from '../../helpers/grantworld.ts';
-import { ruleDetectionTests } from '../../helpers/rules.ts';
+import { onFresh, ruleDetectionTests } from '../../helpers/rules.ts';
 
 type Rule = (typeof KERNEL_SANITY_RULES)[number];
 
@@ -53,49 +53,42 @@ async function withRequest(): Promise<{ k: Kernel; g: Actor; r: Actor; request: 
   return { k, g, r, request };
 }
 
+const check = (w: { k: Kernel }): void => {
+  grantSanityCheck(w.k);
+};
+
+/** Each corruption: applied to a kernel with one mapping record, or with one outstanding VM request. */
 const corruptions: Record<Rule, () => Promise<() => void>> = {
-  MAPINFO_LIMIT: async () => {
-    const { k } = await withRecord();
-    (k.config as { maxMapInfo: number }).maxMapInfo = 0;
-    return () => grantSanityCheck(k);
-  },
-  MAPINFO_LIVE: async () => {
-    const { k, record } = await withRecord();
-    record.owner = 5000 as typeof record.owner; // an endpoint no process has
-    return () => grantSanityCheck(k);
-  },
-  MAPINFO_DISTINCT: async () => {
-    const { k, record } = await withRecord();
-    record.owner = record.grantee;
-    return () => grantSanityCheck(k);
-  },
-  MAPINFO_ALIGNED: async () => {
-    const { k, record } = await withRecord();
-    record.bytes = PAGE + 1;
-    return () => grantSanityCheck(k);
-  },
-  VMREQ_ONE: async () => {
-    const { k, request } = await withRequest();
-    k.vmRequests.inProgress.set(request.requestor, { ...request });
-    return () => grantSanityCheck(k);
-  },
-  VMREQ_BLOCKED: async () => {
-    const { k, r } = await withRequest();
-    r.kp.rts &= ~RTS.VMREQUEST;
-    return () => grantSanityCheck(k);
-  },
-  VMREQ_HOLDS: async () => {
-    const { k, g } = await withRequest();
-    g.kp.vmHolds += 1;
-    return () => grantSanityCheck(k);
-  },
-  GRANT_TABLE_OWNER: async () => {
-    const { k, g, r } = await withRequest();
-    const t = g.kp.priv.grantTable;
-    if (t === null) throw new Error('G has no grant table');
-    g.kp.priv.grantTable = { ...t, registeredBy: r.ep };
-    return () => grantSanityCheck(k);
-  },
+  ...onFresh(withRecord, check, {
+    MAPINFO_LIMIT: ({ k }) => {
+      (k.config as { maxMapInfo: number }).maxMapInfo = 0;
+    },
+    MAPINFO_LIVE: ({ record }) => {
+      record.owner = 5000 as typeof record.owner; // an endpoint no process has
+    },
+    MAPINFO_DISTINCT: ({ record }) => {
+      record.owner = record.grantee;
+    },
+    MAPINFO_ALIGNED: ({ record }) => {
+      record.bytes = PAGE + 1;
+    },
+  }),
+  ...onFresh(withRequest, check, {
+    VMREQ_ONE: ({ k, request }) => {
+      k.vmRequests.inProgress.set(request.requestor, { ...request });
+    },
+    VMREQ_BLOCKED: ({ r }) => {
+      r.kp.rts &= ~RTS.VMREQUEST;
+    },
+    VMREQ_HOLDS: ({ g }) => {
+      g.kp.vmHolds += 1;
+    },
+    GRANT_TABLE_OWNER: ({ g, r }) => {
+      const t = g.kp.priv.grantTable;
+      if (t === null) throw new Error('G has no grant table');
+      g.kp.priv.grantTable = { ...t, registeredBy: r.ep };
+    },
+  }),
 };
 
 ruleDetectionTests({

@@ -4,7 +4,7 @@
 import { Slab, SLAB_CHECK_RULES } from '../../../../src/servers/vm/slab.ts';
 import type { SlabClass, SlabObj, SlabPage } from '../../../../src/servers/vm/slab.ts';
 import { defaultVmConfig } from '../../../../src/servers/vm/glo.ts';
-import { ruleDetectionTests } from '../../../helpers/rules.ts';
+import { onFresh, ruleDetectionTests } from '../../../helpers/rules.ts';
 
 type Rule = (typeof SLAB_CHECK_RULES)[number];
 
@@ -17,11 +17,19 @@ interface Inside {
   nodePages: SlabPage[];
 }
 
+/** A valid slab, its internals, its region objects and their page. */
+interface Valid {
+  s: Slab;
+  inside: Inside;
+  objs: SlabObj[];
+  regionPage: SlabPage;
+}
+
 /**
  * A valid slab: 3 regions (one page, on the USED list), one AVL node allocated (one page, USED) and two node pages
- * adopted (FREE list of two pages). Returns it, its internals and the region objects.
+ * adopted (FREE list of two pages).
  */
-function slabOf(): { s: Slab; inside: Inside; objs: SlabObj[]; regionPage: SlabPage } {
+function slabOf(): Valid {
   let next = 100;
   const s = new Slab({
     sanity: true,
@@ -52,62 +60,41 @@ function freeNodePages(inside: Inside): [SlabPage, SlabPage] {
   return [a, b];
 }
 
-const corruptions: Record<Rule, () => () => void> = {
-  SLOT_OBJECT: () => {
-    const { s, regionPage } = slabOf();
+/** Each corruption: applied to a fresh valid slab (slabOf). */
+const corruptions: Record<Rule, (v: Valid) => void> = {
+  SLOT_OBJECT: ({ regionPage }) => {
     regionPage.objs[regionPage.objs.indexOf(null)] = {};
-    return () => s.check();
   },
-  USED_COUNT: () => {
-    const { s, regionPage } = slabOf();
+  USED_COUNT: ({ regionPage }) => {
     regionPage.used += 1;
-    return () => s.check();
   },
-  FREE_SLOTS: () => {
-    const { s, regionPage } = slabOf();
+  FREE_SLOTS: ({ regionPage }) => {
     regionPage.freeSlots.pop();
-    return () => s.check();
   },
-  PAGE_LIST: () => {
-    const { s, regionPage } = slabOf();
+  PAGE_LIST: ({ regionPage }) => {
     regionPage.list = 'full';
-    return () => s.check();
   },
-  OPEN_OBJECT: () => {
-    const { s, objs } = slabOf();
+  OPEN_OBJECT: ({ s, objs }) => {
     s.open(objs[1] as SlabObj);
-    return () => s.check();
   },
-  LIVE_COUNT: () => {
-    const { s, inside } = slabOf();
+  LIVE_COUNT: ({ inside }) => {
     inside.classes.physBlock.live += 1;
-    return () => s.check();
   },
-  LIST_LENGTH: () => {
-    const { s, inside } = slabOf();
+  LIST_LENGTH: ({ inside }) => {
     inside.classes.region.lists.used.size += 1;
-    return () => s.check();
   },
-  LIST_LINKS: () => {
-    const { s, inside } = slabOf();
+  LIST_LINKS: ({ inside }) => {
     freeNodePages(inside)[1].prev = null;
-    return () => s.check();
   },
-  LISTED_PAGES: () => {
+  LISTED_PAGES: ({ inside }) => {
     // A page counted twice in the class: every page and every list is consistent, the lists hold one page less.
-    const { s, inside } = slabOf();
     inside.classes.avlNode.pages.push(freeNodePages(inside)[0]);
-    return () => s.check();
   },
-  NODE_COUNT: () => {
-    const { s, inside } = slabOf();
+  NODE_COUNT: ({ inside }) => {
     inside.nodePages.pop();
-    return () => s.check();
   },
-  RESERVED_NODES: () => {
-    const { s } = slabOf();
+  RESERVED_NODES: ({ s }) => {
     if (!s.reserveNodes(2)) throw new Error('ENOMEM');
-    return () => s.check();
   },
 };
 
@@ -116,5 +103,5 @@ ruleDetectionTests({
   rules: SLAB_CHECK_RULES,
   start: (rule) => `VM sanity ${rule === 'OPEN_OBJECT' ? 'G24' : 'G23'}: slab ${rule}: `,
   named: /slab ([A-Z_]+):/g,
-  corruptions,
+  corruptions: onFresh(slabOf, (v) => v.s.check(), corruptions),
 });
