@@ -726,7 +726,7 @@ export class DsStore {
     });
     this.checkSubs();
     for (const [addr, len] of this.heap) {
-      if (referenced.get(addr) !== len) fail('ALLOC_LEAKED', `0x${addr.toString(16)} (${len} bytes) held by no entry`);
+      if (referenced.get(addr) !== len) fail('ALLOC_LEAKED', `0x${addr.toString(16)} (${len} bytes) not held by an entry of that length`);
     }
     for (const [addr, len] of referenced) {
       if (this.heap.get(addr) !== len) fail('ALLOC_MISSING', `0x${addr.toString(16)} (${len} bytes) not allocated`);
