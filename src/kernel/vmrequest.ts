@@ -1,6 +1,7 @@
 // Models the kernel → VM memory-request protocol (kernel/system.c vmrequest list, do_vmctl.c MEMREQ_GET /
 // MEMREQ_REPLY): a kernel call that needs VM suspends its caller, VM is notified, the call resumes with VM's
-// result. At most one outstanding request per process. Entry points: postVmRequest, memreqGet, memreqReply.
+// result. At most one outstanding request per process. Entry points: postVmRequest, memreqGet, memreqReply,
+// requestHolders.
 import { ESRCH, OK } from '../include/errno.ts';
 import { SYSTEM } from '../include/endpoint.ts';
 import type { Endpoint } from '../include/endpoint.ts';
@@ -38,7 +39,7 @@ export function createVmRequestQueue(): VmRequestQueue {
 }
 
 /** The processes a request holds (VMREQTARGET), each with the endpoint it had when the request was posted. */
-function holders(r: VmRequest): [KProc, Endpoint][] {
+export function requestHolders(r: VmRequest): [KProc, Endpoint][] {
   const list: [KProc, Endpoint][] = [[r.target, r.targetEndpoint]];
   const twoSided = r.reqType === VMPTYPE_COWMAP || r.reqType === VMPTYPE_SMAP;
   if (twoSided && r.source !== null && r.sourceEndpoint !== null && r.source !== r.requestor) {
@@ -55,7 +56,7 @@ export function postVmRequest(k: Kernel, r: VmRequest): Promise<number> {
     (p.rts & RTS.VMREQUEST) === 0 && !q.inProgress.has(p) && !q.waiting.some((w) => w.requestor === p),
     () => `postVmRequest: ${p.name} already has an outstanding VM request`,
   );
-  for (const [h] of holders(r)) k.addHold(h);
+  for (const [h] of requestHolders(r)) k.addHold(h);
   const wasEmpty = q.waiting.length === 0;
   q.waiting.unshift(r);
   k.setRts(p, RTS.VMREQUEST);
@@ -92,7 +93,7 @@ export function memreqReply(k: Kernel, requestorEp: number, result: number): num
 
 /** Drops the holds of a finished request on the processes that still are the ones it named. */
 function releaseHolds(k: Kernel, r: VmRequest, except: KProc | null): void {
-  for (const [h, e] of holders(r)) if (h !== except && h.inUse && h.endpoint === e) k.dropHold(h);
+  for (const [h, e] of requestHolders(r)) if (h !== except && h.inUse && h.endpoint === e) k.dropHold(h);
 }
 
 /** Process teardown: its own request is dropped (a late reply is discarded); holds on it vanish with it. */

@@ -1,24 +1,24 @@
 // Models sys_safemap, sys_saferevmap and sys_safeunmap (kernel/system/do_safemap.c): a grantee maps pages
 // another process granted it (VM's SMAP), and either side breaks the mapping (VM's SUNMAP), with a system-wide
 // table of mapping records (spec/grants.md §6). Entry points: doSafemap, doSaferevmap, doSafeunmap,
-// safemapRecords, grantSanityCheck.
+// safemapRecords, mapRecordTable, grantSanityCheck (the kernel's invariants, KERNEL_SANITY_RULES).
 // DIVERGES: the call waits for VM's answer and keeps the record only on OK; unmap never re-verifies the grant;
 // records of an exiting process are purged without a VM request; byte counts must be page multiples.
 import { EBUSY, EDEADSRCDST, EINVAL, OK } from '../../include/errno.ts';
 import { NONE } from '../../include/endpoint.ts';
 import type { Endpoint } from '../../include/endpoint.ts';
-import { VMPTYPE_COWMAP, VMPTYPE_SMAP, VMPTYPE_SUNMAP } from '../../include/com.ts';
+import { VMPTYPE_SMAP, VMPTYPE_SUNMAP } from '../../include/com.ts';
 import type { Payload } from '../../include/ipc.ts';
 import { numField } from '../../include/ipc.ts';
 import { CPF_MAP, CPF_READ, CPF_WRITE, GRANT_INVALID } from '../../include/safecopies.ts';
-import { assert } from '../../lib/assert.ts';
+import { assert, panic } from '../../lib/assert.ts';
 import { isPageAligned } from '../../lib/units.ts';
 import { verifyGrant } from '../grant.ts';
 import type { Kernel } from '../kernel.ts';
 import { rangeWraps } from '../memory.ts';
 import { RTS } from '../proc.ts';
 import type { KProc } from '../proc.ts';
-import { postVmRequest } from '../vmrequest.ts';
+import { postVmRequest, requestHolders } from '../vmrequest.ts';
 import type { VmRequest } from '../vmrequest.ts';
 
 /** One live (or being established) mapping: grantee's [granteeAddr, +bytes) shows owner's [ownerAddr, +bytes). */
@@ -48,7 +48,11 @@ export interface MapRecord {
 /** The record table of each kernel (the kernel's map_info[]); created with its exit hook on first use. */
 const tables = new WeakMap<Kernel, MapRecord[]>();
 
-function recordTable(k: Kernel): MapRecord[] {
+/**
+ * The live record table of `k` (the kernel's map_info[]), created with its exit hook on first use. Only the safemap
+ * calls change it; the checker's detection tests corrupt it.
+ */
+export function mapRecordTable(k: Kernel): MapRecord[] {
   let t = tables.get(k);
   if (t === undefined) {
     const table: MapRecord[] = [];
@@ -70,7 +74,7 @@ function purgeRecords(table: MapRecord[], e: Endpoint): void {
 }
 
 function removeRecord(k: Kernel, r: MapRecord): boolean {
-  const table = recordTable(k);
+  const table = mapRecordTable(k);
   const i = table.indexOf(r);
   if (i < 0) return false;
   table.splice(i, 1);
@@ -108,7 +112,7 @@ async function safemap(k: Kernel, caller: KProc, m: Payload, granter: number, gi
   if (rangeWraps(myAddr, bytes) || v.owner === caller.endpoint) return EINVAL;
   const owner = k.liveProc(v.owner);
   if (owner === null) return EDEADSRCDST;
-  const table = recordTable(k);
+  const table = mapRecordTable(k);
   if (table.length >= k.config.maxMapInfo) return EBUSY;
   const record: MapRecord = {
     granter: granter as Endpoint,
@@ -167,8 +171,8 @@ export async function doSafeunmap(k: Kernel, caller: KProc, m: Payload): Promise
  * A record an exit purged while we waited is simply gone. The grant is not re-verified.
  */
 async function unmapRecords(k: Kernel, caller: KProc, match: (r: MapRecord) => boolean): Promise<number> {
-  for (const record of recordTable(k).filter(match)) {
-    if (!recordTable(k).includes(record)) continue;
+  for (const record of mapRecordTable(k).filter(match)) {
+    if (!mapRecordTable(k).includes(record)) continue;
     const grantee = k.liveProc(record.grantee);
     assert(grantee !== null, () => `saferevmap: record of dead grantee ${record.grantee} survived its exit`);
     const r = await postVmRequest(k, {
@@ -183,7 +187,7 @@ async function unmapRecords(k: Kernel, caller: KProc, match: (r: MapRecord) => b
       sourceEndpoint: null,
       sourceAddr: 0,
     });
-    if (!recordTable(k).includes(record)) continue; // an exit purged it meanwhile: nothing left to unmap
+    if (!mapRecordTable(k).includes(record)) continue; // an exit purged it meanwhile: nothing left to unmap
     if (r !== OK) return r;
     removeRecord(k, record);
   }
@@ -192,43 +196,66 @@ async function unmapRecords(k: Kernel, caller: KProc, match: (r: MapRecord) => b
 
 // ---------------------------------------------------------------- sanity (§6.7)
 
-/** Panics naming the first broken rule of spec/grants.md §6.7. */
+/**
+ * The rules grantSanityCheck reports by name (`kernel sanity <RULE>: ...`), in the order it checks them: the mapping
+ * records (at most maxMapInfo; both sides live; sides differ; page-aligned ranges of whole pages), the VM requests
+ * (one per requestor; the requestor waits in VMREQUEST; VMREQTARGET holds = requests naming the process), and the
+ * registered grant tables (each consulted only for the endpoint that registered it).
+ */
+export const KERNEL_SANITY_RULES = [
+  'MAPINFO_LIMIT',
+  'MAPINFO_LIVE',
+  'MAPINFO_DISTINCT',
+  'MAPINFO_ALIGNED',
+  'VMREQ_ONE',
+  'VMREQ_BLOCKED',
+  'VMREQ_HOLDS',
+  'GRANT_TABLE_OWNER',
+] as const;
+
+/** A kernel sanity rule (KERNEL_SANITY_RULES). */
+export type KernelSanityRule = (typeof KERNEL_SANITY_RULES)[number];
+
+/** Panics naming the kernel rule that failed unless `ok`. */
+function check(ok: boolean, rule: KernelSanityRule, detail: () => string): void {
+  if (!ok) panic(`kernel sanity ${rule}: ${detail()}`);
+}
+
+/** The kernel's invariants: panics naming the first broken rule of KERNEL_SANITY_RULES. */
 export function grantSanityCheck(k: Kernel): void {
   const table = tables.get(k) ?? [];
-  assert(table.length <= k.config.maxMapInfo, () => `§6.7 at most maxMapInfo records: ${table.length} > ${k.config.maxMapInfo}`);
+  const max = k.config.maxMapInfo;
+  check(table.length <= max, 'MAPINFO_LIMIT', () => `${table.length} records, at most ${max}`);
   for (const r of table) {
-    const what = `record ${r.grantee}@${r.granteeAddr} ← ${r.owner}@${r.ownerAddr}`;
-    assert(k.liveProc(r.grantee) !== null && k.liveProc(r.owner) !== null, () => `§6.7 record sides are live: ${what}`);
-    assert(r.grantee !== r.owner, () => `§6.7 record sides differ: ${what}`);
+    const what = (): string => `record ${r.grantee}@${r.granteeAddr} ← ${r.owner}@${r.ownerAddr}`;
+    check(k.liveProc(r.grantee) !== null && k.liveProc(r.owner) !== null, 'MAPINFO_LIVE', () => `a side is dead: ${what()}`);
+    check(r.grantee !== r.owner, 'MAPINFO_DISTINCT', () => `grantee is the owner: ${what()}`);
     const aligned = isPageAligned(r.ownerAddr) && isPageAligned(r.granteeAddr) && isPageAligned(r.bytes) && r.bytes > 0;
-    assert(aligned, () => `§6.7 record ranges page-aligned page multiples: ${what} (${r.bytes} bytes)`);
+    check(aligned, 'MAPINFO_ALIGNED', () => `${what()} of ${r.bytes} bytes`);
   }
   checkVmRequests(k);
   for (const p of k.procs) {
     const t = p.priv.grantTable;
     if (!p.inUse || t === null) continue;
-    assert(t.registeredBy === p.endpoint, () => `§6.7 grant table consulted only for its registering endpoint: ${p.name} holds ${t.registeredBy}'s`);
+    check(t.registeredBy === p.endpoint, 'GRANT_TABLE_OWNER', () => `${p.name} holds the table ${t.registeredBy} registered`);
   }
 }
 
-/** §6.7: at most one outstanding request per process; VMREQTARGET holds = requests naming the process. */
+/** VMREQ_ONE, VMREQ_BLOCKED, VMREQ_HOLDS over the waiting and in-progress requests. */
 function checkVmRequests(k: Kernel): void {
   const q = k.vmRequests;
   const all: VmRequest[] = [...q.waiting, ...q.inProgress.values()];
   const holds = new Map<KProc, number>();
   const seen = new Set<KProc>();
   for (const r of all) {
-    assert(!seen.has(r.requestor), () => `§6.7 at most one outstanding VM request: ${r.requestor.name} has two`);
+    check(!seen.has(r.requestor), 'VMREQ_ONE', () => `${r.requestor.name} has two outstanding VM requests`);
     seen.add(r.requestor);
-    assert((r.requestor.rts & RTS.VMREQUEST) !== 0, () => `§6.7 a requestor waits in VMREQUEST: ${r.requestor.name}`);
-    const named: [KProc, Endpoint][] = [[r.target, r.targetEndpoint]];
-    const twoSided = r.reqType === VMPTYPE_COWMAP || r.reqType === VMPTYPE_SMAP;
-    if (twoSided && r.source !== null && r.sourceEndpoint !== null && r.source !== r.requestor) named.push([r.source, r.sourceEndpoint]);
-    for (const [p, e] of named) if (p.inUse && p.endpoint === e) holds.set(p, (holds.get(p) ?? 0) + 1);
+    check((r.requestor.rts & RTS.VMREQUEST) !== 0, 'VMREQ_BLOCKED', () => `${r.requestor.name} does not wait in VMREQUEST`);
+    for (const [p, e] of requestHolders(r)) if (p.inUse && p.endpoint === e) holds.set(p, (holds.get(p) ?? 0) + 1);
   }
   for (const p of k.procs) {
     if (!p.inUse) continue;
     const want = holds.get(p) ?? 0;
-    assert(p.vmHolds === want, () => `§6.7 VMREQTARGET holds of ${p.name} = requests naming it: ${p.vmHolds} ≠ ${want}`);
+    check(p.vmHolds === want, 'VMREQ_HOLDS', () => `${p.name} has ${p.vmHolds} VMREQTARGET holds, ${want} requests name it`);
   }
 }

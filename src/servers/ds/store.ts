@@ -1,6 +1,7 @@
 // Models the Data Store's tables and request logic (servers/ds/store.c, spec/ds.md §4, §6–§9): entries keyed by
 // (key, type), owner labels, the LABEL name↔endpoint map, PRIV bits, MAP snapshot rings, subscriptions with
-// pending bitmaps. Entry points: DsStore (boot, handle, nameOf, endpointOf, snapshot, sanityCheck), DsMemory.
+// pending bitmaps. Entry points: DsStore (boot, handle, nameOf, endpointOf, snapshot, sanityCheck), DsMemory,
+// DS_SANITY_RULES (what sanityCheck reports).
 // DIVERGES: every MINIX defect listed in spec/ds.md is fixed; memory, grants and notify go through DsMemory so
 // this logic runs without a kernel in unit tests. An empty key (first byte NUL) is EINVAL (keeps §9's 1..79);
 // a MEM/MAP length that is not a positive integer is EINVAL before allocation; freeing a slot clears its
@@ -698,64 +699,98 @@ export class DsStore {
 
   // ---------------------------------------------------------------- sanity (§9)
 
-  /** Checks every DS invariant of spec/ds.md §9; panics naming the broken rule. */
+  /** Checks every DS invariant; panics naming the first broken rule of DS_SANITY_RULES. */
   sanityCheck(): void {
-    const fail = (rule: string, detail: string): never => panic(`ds sanity: ${rule}: ${detail}`);
-    assert(this.table.length === this.config.maxKeys, 'ds sanity: entry table has dsMaxKeys slots');
-    assert(this.subs.length === this.config.maxSubs, 'ds sanity: subscription table has dsMaxSubs slots');
+    if (this.table.length !== this.config.maxKeys) fail('TABLE_SIZE', `${this.table.length} entry slots, dsMaxKeys ${this.config.maxKeys}`);
+    if (this.subs.length !== this.config.maxSubs) fail('SUBS_SIZE', `${this.subs.length} subscription slots, dsMaxSubs ${this.config.maxSubs}`);
     const ids = new Set<string>();
     const labels = new Set<number>();
     const referenced = new Map<number, number>();
     this.table.forEach((e, slot) => {
       if (e === null) return;
       const type = e.flags & DSF_MASK_TYPE;
-      if (!isOneType(type)) fail('exactly one type bit', `slot ${slot} flags 0x${e.flags.toString(16)}`);
-      if ((e.flags & DSF_IN_USE) === 0 || (e.flags & ~DSF_MASK_INTERNAL) !== 0) fail('entry flags', `slot ${slot}`);
-      if (e.key.length < 1 || e.key.length >= DS_MAX_KEYLEN) fail('key of 1..79 chars', `slot ${slot}`);
+      if (!isOneType(type)) fail('ONE_TYPE', `slot ${slot} flags 0x${e.flags.toString(16)}`);
+      if ((e.flags & DSF_IN_USE) === 0 || (e.flags & ~DSF_MASK_INTERNAL) !== 0) fail('ENTRY_FLAGS', `slot ${slot} flags 0x${e.flags.toString(16)}`);
+      if (e.key.length < 1 || e.key.length >= DS_MAX_KEYLEN) fail('KEY_LENGTH', `slot ${slot} key of ${e.key.length} chars`);
       const id = `${type}:${e.key}`;
-      if (ids.has(id)) fail('(key, type) unique', `"${e.key}" ${dsTypeName(type)}`);
+      if (ids.has(id)) fail('KEY_UNIQUE', `"${e.key}" ${dsTypeName(type)} twice`);
       ids.add(id);
-      if (e.owner.length === 0) fail('owner non-empty', `slot ${slot}`);
-      if (kindName[type] !== e.value.kind) fail('value matches type', `slot ${slot}`);
+      if (e.owner.length === 0) fail('OWNER_SET', `slot ${slot} has no owner`);
+      if (kindName[type] !== e.value.kind) fail('VALUE_KIND', `slot ${slot} ${dsTypeName(type)} holds a ${e.value.kind} value`);
       if (e.value.kind === 'label') {
-        if (labels.has(e.value.endpoint)) fail('LABEL values unique', `endpoint ${e.value.endpoint}`);
+        if (labels.has(e.value.endpoint)) fail('LABEL_UNIQUE', `endpoint ${e.value.endpoint} labelled twice`);
         labels.add(e.value.endpoint);
       }
       if (e.value.kind === 'mem') referenced.set(e.value.addr, e.value.length);
-      if (e.value.kind === 'map') this.checkMap(e.value, slot, referenced, fail);
+      if (e.value.kind === 'map') checkMap(e.value, slot, referenced);
     });
-    this.checkSubs(fail);
+    this.checkSubs();
     for (const [addr, len] of this.heap) {
-      if (referenced.get(addr) !== len) fail('every DS allocation accounted', `0x${addr.toString(16)} (${len} bytes) leaked`);
+      if (referenced.get(addr) !== len) fail('ALLOC_LEAKED', `0x${addr.toString(16)} (${len} bytes) not held by an entry of that length`);
     }
     for (const [addr, len] of referenced) {
-      if (this.heap.get(addr) !== len) fail('every DS allocation accounted', `0x${addr.toString(16)} (${len} bytes) not allocated`);
+      if (this.heap.get(addr) !== len) fail('ALLOC_MISSING', `0x${addr.toString(16)} (${len} bytes) not allocated`);
     }
   }
 
-  private checkMap(v: DsMapValue, slot: number, referenced: Map<number, number>, fail: (r: string, d: string) => never): void {
-    if (!Number.isInteger(v.sindex) || v.sindex < -1) fail('MAP sindex ≥ −1', `slot ${slot}`);
-    const buffers = v.ring.filter((b) => b !== null);
-    if (v.ring.length !== NR_DS_SNAPSHOT || buffers.length !== Math.min(NR_DS_SNAPSHOT, v.sindex + 1)) {
-      fail('MAP ring holds min(5, sindex + 1) buffers', `slot ${slot} sindex ${v.sindex} buffers ${buffers.length}`);
-    }
-    if (!isPageAligned(v.window)) fail('MAP window page-aligned', `slot ${slot}`);
-    referenced.set(v.window, v.length);
-    for (const b of buffers) referenced.set(b, v.length);
-  }
-
-  private checkSubs(fail: (r: string, d: string) => never): void {
+  private checkSubs(): void {
     const owners = new Set<string>();
     this.subs.forEach((s, slot) => {
       if (s === null) return;
-      if (owners.has(s.owner)) fail('one subscription per owner', `"${s.owner}"`);
+      if (owners.has(s.owner)) fail('SUB_OWNER_UNIQUE', `"${s.owner}" subscribes twice`);
       owners.add(s.owner);
-      if (s.pending.length !== this.config.maxKeys) fail('pending bitmap covers the entry table', `subscription ${slot}`);
+      if (s.pending.length !== this.config.maxKeys) fail('PENDING_SIZE', `subscription ${slot} has ${s.pending.length} pending bits`);
       s.pending.forEach((b, i) => {
-        if (b !== 0 && this.table[i] === null) fail('pending bits only on in-use slots', `subscription ${slot} slot ${i}`);
+        if (b !== 0 && this.table[i] === null) fail('PENDING_IN_USE', `subscription ${slot} pending on free slot ${i}`);
       });
     });
   }
+}
+
+/**
+ * The rules DsStore.sanityCheck() reports by name (`DS sanity <RULE>: ...`), in the order it checks them: the table
+ * sizes; per in-use entry its type bit, flags, key length, (key, type) uniqueness, owner, value kind, LABEL value
+ * uniqueness, and for MAP entries sindex, ring and window; per subscription its owner's uniqueness, bitmap size and
+ * pending bits on in-use slots only; every DS allocation held by exactly the entries that reference it.
+ */
+export const DS_SANITY_RULES = [
+  'TABLE_SIZE',
+  'SUBS_SIZE',
+  'ONE_TYPE',
+  'ENTRY_FLAGS',
+  'KEY_LENGTH',
+  'KEY_UNIQUE',
+  'OWNER_SET',
+  'VALUE_KIND',
+  'LABEL_UNIQUE',
+  'MAP_SINDEX',
+  'MAP_RING',
+  'MAP_WINDOW',
+  'SUB_OWNER_UNIQUE',
+  'PENDING_SIZE',
+  'PENDING_IN_USE',
+  'ALLOC_LEAKED',
+  'ALLOC_MISSING',
+] as const;
+
+/** A DS sanity rule (DS_SANITY_RULES). */
+export type DsSanityRule = (typeof DS_SANITY_RULES)[number];
+
+/** Panics naming the DS rule that failed. */
+function fail(rule: DsSanityRule, detail: string): never {
+  return panic(`DS sanity ${rule}: ${detail}`);
+}
+
+/** MAP_SINDEX, MAP_RING, MAP_WINDOW for the MAP entry at `slot`; records its window and snapshots as referenced. */
+function checkMap(v: DsMapValue, slot: number, referenced: Map<number, number>): void {
+  if (!Number.isInteger(v.sindex) || v.sindex < -1) fail('MAP_SINDEX', `slot ${slot} sindex ${v.sindex}`);
+  const buffers = v.ring.filter((b) => b !== null);
+  if (v.ring.length !== NR_DS_SNAPSHOT || buffers.length !== Math.min(NR_DS_SNAPSHOT, v.sindex + 1)) {
+    fail('MAP_RING', `slot ${slot} sindex ${v.sindex}, ring of ${v.ring.length} holds ${buffers.length} buffers`);
+  }
+  if (!isPageAligned(v.window)) fail('MAP_WINDOW', `slot ${slot} window 0x${v.window.toString(16)}`);
+  referenced.set(v.window, v.length);
+  for (const b of buffers) referenced.set(b, v.length);
 }
 
 const kindName: Readonly<Record<number, DsValue['kind']>> = {

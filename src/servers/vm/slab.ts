@@ -1,7 +1,8 @@
 // Models VM's slab allocator (servers/vm/slaballoc.c) for its metadata: regions, physRegions, physBlocks and AVL
 // nodes, each class on pages taken from the physical pool (then the spares) and never returned. With sanity on,
 // objects are write-protected (MINIX's read-only slab pages): writes only inside use(obj, fn).
-// Entry points: Slab (alloc, free, use/open/close, raw, allocNode, freeNode, reserveNodes, check, stats).
+// Entry points: Slab (alloc, free, use/open/close, raw, allocNode, freeNode, reserveNodes, check, stats),
+// SLAB_CHECK_RULES (what check reports).
 // DIVERGES: objects are host objects; a Proxy plays the read-only page. AVL nodes are counted, not materialised.
 // The FREE/USED/FULL lists are intrusive doubly linked lists, as in slaballoc.c (O(1), no iterator objects).
 import { assert, panic } from '../../lib/assert.ts';
@@ -89,16 +90,35 @@ function listDelete(l: PageList, p: SlabPage): void {
   l.size--;
 }
 
-/** G23: the list's links are consistent, it holds `size` pages, each marked as on it. */
+/**
+ * The rules Slab.check() reports by name, in the order it checks them. Each is part of a VM sanity rule, which the
+ * panic names first (`VM sanity G23: slab <RULE>: ...`; OPEN_OBJECT is part of G24, writes only inside use()).
+ */
+export const SLAB_CHECK_RULES = [
+  'SLOT_OBJECT', 'USED_COUNT', 'FREE_SLOTS', 'PAGE_LIST', 'OPEN_OBJECT', 'LIVE_COUNT',
+  'LIST_LENGTH', 'LIST_LINKS', 'LISTED_PAGES', 'NODE_COUNT', 'RESERVED_NODES',
+] as const;
+
+/** A slab check rule (SLAB_CHECK_RULES). */
+export type SlabCheckRule = (typeof SLAB_CHECK_RULES)[number];
+
+/** Panics naming the VM sanity rule and the slab rule that failed. */
+function fail(rule: SlabCheckRule, detail: string): never {
+  const vmRule = rule === 'OPEN_OBJECT' ? 'VM sanity G24:' : 'VM sanity G23:';
+  return panic(`${vmRule} slab ${rule}: ${detail}`);
+}
+
+/** LIST_LENGTH and LIST_LINKS: the list holds `size` pages, each marked as on it, its links consistent. */
 function checkList(l: PageList, name: ListName, cls: SlabClass): void {
   let prev: SlabPage | null = null;
   let n = 0;
   for (let p = l.head; p !== null; p = p.next) {
-    if (++n > l.size) panic(`VM sanity G23: ${cls} ${name} list longer than its count ${l.size}`);
-    if (!(p.list === name && p.prev === prev)) panic(`VM sanity G23: ${cls} page ${p.frame} badly linked on list ${name}`);
+    if (++n > l.size) fail('LIST_LENGTH', `${cls} ${name} list longer than its count ${l.size}`);
+    if (!(p.list === name && p.prev === prev)) fail('LIST_LINKS', `${cls} page ${p.frame} badly linked on list ${name}`);
     prev = p;
   }
-  if (!(n === l.size && l.tail === prev)) panic(`VM sanity G23: ${cls} ${name} list holds ${n} pages, counts ${l.size}`);
+  if (n !== l.size) fail('LIST_LENGTH', `${cls} ${name} list holds ${n} pages, counts ${l.size}`);
+  if (l.tail !== prev) fail('LIST_LINKS', `${cls} ${name} list's tail is not its last page`);
 }
 
 export interface SlabOptions {
@@ -364,39 +384,43 @@ export class Slab {
     return { pages, byClass };
   }
 
-  /** G23: per class, page used counts match their slots and lists; no open object between operations. */
+  /** The slab's part of VM sanity G23 (and G24's OPEN_OBJECT): panics naming the first broken SLAB_CHECK_RULES rule. */
   check(): void {
     for (const cls of SLAB_CLASSES) {
       const c = this.classes[cls];
       let live = 0;
-      for (const p of c.pages) {
-        let n = 0;
-        for (let i = 0; i < c.perPage; i++) {
-          if (p.slotUsed[i] === 1) n++;
-          if (cls !== 'avlNode') {
-            if ((p.objs[i] !== null) !== (p.slotUsed[i] === 1)) panic(`VM sanity G23: ${cls} page ${p.frame} slot ${i} object/used mismatch`);
-          }
-        }
-        if (n !== p.used) panic(`VM sanity G23: ${cls} page ${p.frame} counts ${p.used} used, ${n} slots in use`);
-        if (n + p.freeSlots.length !== c.perPage) panic(`VM sanity G23: ${cls} page ${p.frame} free slots inconsistent`);
-        const want: ListName = n === 0 ? 'free' : n === c.perPage ? 'full' : 'used';
-        if (p.list !== want) panic(`VM sanity G23: ${cls} page ${p.frame} on list ${p.list}, should be ${want}`);
-        if (p.open !== null) panic(`VM sanity G24: ${cls} object on page ${p.frame} left open after use()`);
-        live += n;
-      }
-      if (live !== c.live) panic(`VM sanity G23: ${cls} counts ${c.live} live objects, pages hold ${live}`);
+      for (const p of c.pages) live += checkPage(p, c.perPage);
+      if (live !== c.live) fail('LIVE_COUNT', `${cls} counts ${c.live} live objects, pages hold ${live}`);
       for (const name of ['free', 'used', 'full'] as const) checkList(c.lists[name], name, cls);
       const listed = c.lists.free.size + c.lists.used.size + c.lists.full.size;
-      if (listed !== c.pages.length) panic(`VM sanity G23: ${cls} lists hold ${listed} pages of ${c.pages.length}`);
+      if (listed !== c.pages.length) fail('LISTED_PAGES', `${cls} lists hold ${listed} pages of ${c.pages.length}`);
     }
-    assert(this.nodePages.length === this.classes.avlNode.live, 'VM sanity G23: AVL node accounting mismatch');
-    if (this.reservedNodes !== 0) panic(`VM sanity G23: ${this.reservedNodes} AVL nodes reserved between operations`);
+    const nodes = this.classes.avlNode.live;
+    if (this.nodePages.length !== nodes) fail('NODE_COUNT', `${this.nodePages.length} AVL nodes recorded, ${nodes} slots live`);
+    if (this.reservedNodes !== 0) fail('RESERVED_NODES', `${this.reservedNodes} AVL nodes reserved between operations`);
   }
 
   /** Live avlNode slots (for the checker's node count). */
   get liveNodes(): number {
     return this.classes.avlNode.live;
   }
+}
+
+/** SLOT_OBJECT to OPEN_OBJECT for one page of `perPage` slots; returns its slots in use. */
+function checkPage(p: SlabPage, perPage: number): number {
+  let n = 0;
+  for (let i = 0; i < perPage; i++) {
+    if (p.slotUsed[i] === 1) n++;
+    if (p.cls !== 'avlNode' && (p.objs[i] !== null) !== (p.slotUsed[i] === 1)) {
+      fail('SLOT_OBJECT', `${p.cls} page ${p.frame} slot ${i} object/used mismatch`);
+    }
+  }
+  if (n !== p.used) fail('USED_COUNT', `${p.cls} page ${p.frame} counts ${p.used} used, ${n} slots in use`);
+  if (n + p.freeSlots.length !== perPage) fail('FREE_SLOTS', `${p.cls} page ${p.frame} has ${p.freeSlots.length} free slots for ${perPage - n}`);
+  const want: ListName = n === 0 ? 'free' : n === perPage ? 'full' : 'used';
+  if (p.list !== want) fail('PAGE_LIST', `${p.cls} page ${p.frame} on list ${p.list}, should be ${want}`);
+  if (p.open !== null) fail('OPEN_OBJECT', `${p.cls} object on page ${p.frame} left open after use()`);
+  return n;
 }
 
 /** Placeholder for Slab.lastPage before the first allocation. */

@@ -1,7 +1,8 @@
 // Detection tests for AvlTree.check() (src/lib/avl.ts): for every rule in AVL_CHECK_RULES, one crafted corruption of
-// a valid tree that the check reports by that rule's name. The last test fails when a rule has no detection test.
-import { describe, expect, it } from 'vitest';
+// a valid tree that the check reports by that rule's name, and no other. The last test fails when a rule has no
+// detection test.
 import { AVL_CHECK_RULES, AvlSearch, AvlTree } from '../../../src/lib/avl.ts';
+import { ruleDetectionTests } from '../../helpers/rules.ts';
 
 type Rule = (typeof AVL_CHECK_RULES)[number];
 
@@ -42,11 +43,12 @@ function chain(inside: Inside, nodes: Node[]): void {
   inside.root = nodes[0] ?? null;
 }
 
-const corruptions: Record<Rule, () => AvlTree<number>> = {
+/** Each corruption builds a valid tree, breaks it and returns its check. */
+const corruptions: Record<Rule, () => () => void> = {
   root: () => {
     const { t, inside, node } = treeOf(7);
     if (inside.root !== null) inside.root.parent = node(1);
-    return t;
+    return () => t.check();
   },
   depth: () => {
     // 66 keys in order with correct parents: deeper than MAX_HEIGHT (64) before any height or balance is checked.
@@ -55,49 +57,44 @@ const corruptions: Record<Rule, () => AvlTree<number>> = {
       inside,
       Array.from({ length: 66 }, (_, i) => node(i + 1)),
     );
-    return t;
+    return () => t.check();
   },
   key: () => {
     const { t, node } = treeOf(7);
     node(1).key = 0.5;
-    return t;
+    return () => t.check();
   },
   order: () => {
     const { t, node } = treeOf(7);
     node(1).key = 5;
-    return t;
+    return () => t.check();
   },
   parent: () => {
     const { t, node } = treeOf(7);
     node(1).parent = node(6);
-    return t;
+    return () => t.check();
   },
   height: () => {
     const { t, node } = treeOf(7);
     node(1).height = 2;
-    return t;
+    return () => t.check();
   },
   balance: () => {
     const { t, inside, node } = treeOf(3);
     chain(inside, [node(1), node(2), node(3)]);
-    return t;
+    return () => t.check();
   },
   size: () => {
     const { t, inside } = treeOf(7);
     inside.count += 1;
-    return t;
+    return () => t.check();
   },
 };
 
-describe('AVL check rules: each crafted corruption is reported by its rule', () => {
-  it.each(AVL_CHECK_RULES)('%s', (rule) => {
-    const t = corruptions[rule]();
-    expect(() => {
-      t.check();
-    }).toThrow(new RegExp(`^avl check ${rule}: `));
-  });
-
-  it('every rule of AVL_CHECK_RULES has a detection test', () => {
-    expect(Object.keys(corruptions).sort()).toEqual([...AVL_CHECK_RULES].sort());
-  });
+ruleDetectionTests({
+  title: 'AVL check rules: each crafted corruption is reported by its rule',
+  rules: AVL_CHECK_RULES,
+  start: (rule) => `avl check ${rule}: `,
+  named: /avl check (\w+):/g,
+  corruptions,
 });
