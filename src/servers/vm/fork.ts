@@ -14,8 +14,9 @@ import type { Vm, VmProc, VmReply } from './glo.ts';
 import { VMF_HASPT, VMF_INUSE, vmTrace, vmpOf } from './glo.ts';
 import { clearSlot, freeAddressSpace } from './exit.ts';
 import { memtypeOf } from './memtypes.ts';
-import { ptBindEntry, ptNew } from './pagetable.ts';
-import { dropRef, linkRefUnindexed, mapRegionRefs, newRegion, writeRefPtes } from './region.ts';
+import { ptBindEntry, ptNew, ptWriteRun } from './pagetable.ts';
+import { PTE } from '../../hw/mmu.ts';
+import { USER_PTE, dropRef, linkRefUnindexed, newRegion, writableBy, writeRefPtes } from './region.ts';
 import type { PhysBlock, PhysRegion, Region } from './region.ts';
 import { PAF_ALIGN64K } from '../../include/vm.ts';
 import { sanityAt } from './sanity.ts';
@@ -42,20 +43,49 @@ export function forkAddressSpace(vm: Vm, parent: VmProc, child: VmProc): number 
 }
 
 function copyRegions(vm: Vm, parent: VmProc, child: VmProc): boolean {
+  let refs = 0;
+  for (const pr of parent.regions) refs += pr.refs.size;
+  const protect: ProtectRuns = { runs: new Float64Array(4 * refs), n: 0 };
+  pendingProtect.set(child, protect);
   for (const pr of parent.regions) {
     const cr = newRegion(vm, child, pr.vaddr, pr.length, pr.flags, pr.tag);
     if (cr === null) return false;
     if (pr === parent.heap) child.heap = cr;
-    if (!copyRefs(vm, pr, cr)) return false;
+    if (!copyRefs(vm, pr, cr, protect)) return false;
   }
   return true;
+}
+
+/**
+ * Per child under construction: the parent's PTE runs that forkCommit rewrites, as (vaddr, first frame, pages,
+ * PTE flags) quadruples noted while the parent's references are walked for the copy (no second walk at commit).
+ */
+const pendingProtect = new WeakMap<VmProc, ProtectRuns>();
+
+/** The quadruples (a typed array: a push of four numbers, some above 2^31, is slow on a plain array) and their count. */
+interface ProtectRuns {
+  readonly runs: Float64Array;
+  n: number;
+}
+
+/** Notes the parent's private reference ref of COW region pr: its PTEs as WRITABLE says now that the child shares. */
+function noteProtect(protect: ProtectRuns, pr: Region, ref: PhysRegion): void {
+  const b = ref.block;
+  const w = writableBy(pr.flags, 'private', false, b.refcount);
+  const runs = protect.runs;
+  const i = protect.n;
+  runs[i] = pr.vaddr + ref.offset;
+  runs[i + 1] = b.phys / PAGE_SIZE;
+  runs[i + 2] = b.length / PAGE_SIZE;
+  runs[i + 3] = USER_PTE | (w ? PTE.W : 0);
+  protect.n = i + 4;
 }
 
 /**
  * The child region's references, one per parent reference, built into its tree at once (nodes reserved first;
  * one balanced build instead of an insert per block). ENOMEM unwinds this region's references.
  */
-function copyRefs(vm: Vm, pr: Region, cr: Region): boolean {
+function copyRefs(vm: Vm, pr: Region, cr: Region, protect: ProtectRuns): boolean {
   const n = pr.refs.size;
   if (n === 0) return true;
   if (!vm.slab.reserveNodes(n)) return false;
@@ -64,13 +94,17 @@ function copyRefs(vm: Vm, pr: Region, cr: Region): boolean {
   const made: PhysRegion[] = [];
   for (let c = pr.refs.first(); c !== null; c = pr.refs.next(c)) {
     const ref = c.value;
-    const nref = ref.mode === 'smap' && !share ? snapshotRef(vm, cr, ref) : linkRefUnindexed(vm, cr, ref.block, c.key, 'private', false);
+    const nref =
+      ref.mode === 'smap' && !share
+        ? snapshotRef(vm, cr, ref)
+        : linkRefUnindexed(vm, cr, ref.block, c.key, 'private', false);
     if (nref === null) {
       for (const m of made) dropRef(vm, m);
       vm.slab.unreserveNodes(n);
       return false;
     }
     writeRefPtes(vm, nref);
+    if (!share && ref.mode === 'private') noteProtect(protect, pr, ref);
     offs.push(c.key);
     made.push(nref);
   }
@@ -86,7 +120,13 @@ function snapshotRef(vm: Vm, cr: Region, ref: PhysRegion): PhysRegion | null {
   const pages = old.length / PAGE_SIZE;
   const frame = vm.alloc.allocPages(pages, (cr.flags & VR_PHYS64K) !== 0 ? PAF_ALIGN64K : 0);
   if (frame === NO_MEM) return null;
-  const b = vm.slab.alloc<PhysBlock>('physBlock', { _slab: null, phys: frame * PAGE_SIZE, length: old.length, refcount: 0, refs: [] });
+  const b = vm.slab.alloc<PhysBlock>('physBlock', {
+    _slab: null,
+    phys: frame * PAGE_SIZE,
+    length: old.length,
+    refcount: 0,
+    refs: [],
+  });
   const nref = b === null ? null : linkRefUnindexed(vm, cr, b, ref.offset, 'private', false);
   if (b === null || nref === null) {
     if (b !== null) vm.slab.free(b);
@@ -98,11 +138,20 @@ function snapshotRef(vm: Vm, cr: Region, ref: PhysRegion): PhysRegion | null {
   return nref;
 }
 
-/** Step 3, parent side: private references in COW regions become read-only (refcount now > 1). */
-function protectParent(vm: Vm, parent: VmProc): void {
-  for (const r of parent.regions) {
-    if (memtypeOf(r.flags).fork === 'cow') mapRegionRefs(vm, r, true);
+/**
+ * Step 3, parent side: private references in COW regions become read-only (refcount now > 1), from the runs
+ * copyRegions noted; one TLB-flush mark if the parent has a COW region.
+ */
+function protectParent(vm: Vm, parent: VmProc, child: VmProc): void {
+  const protect = pendingProtect.get(child);
+  assert(protect !== undefined, 'fork: commit of a child that was not built');
+  pendingProtect.delete(child);
+  const { runs, n } = protect;
+  const pt = parent.pt;
+  for (let i = 0; i < n; i += 4) {
+    ptWriteRun(vm.mem, pt, runs[i] ?? 0, runs[i + 1] ?? 0, runs[i + 2] ?? 0, runs[i + 3] ?? 0);
   }
+  if (parent.regions.some((r) => memtypeOf(r.flags).fork === 'cow')) vm.dirty.add(parent);
 }
 
 /** After sys_fork succeeded: the child's endpoint and pointer-page entry, and the parent's PTEs write-protected. */
@@ -110,7 +159,7 @@ export function forkCommit(vm: Vm, parent: VmProc, child: VmProc, endpoint: numb
   child.endpoint = endpoint;
   if (typeof name === 'string') child.name = name;
   ptBindEntry(vm, child);
-  protectParent(vm, parent);
+  protectParent(vm, parent, child);
 }
 
 /** VM_FORK {endpoint (parent), slot, program, name} → {child}. */
@@ -118,7 +167,8 @@ export async function doFork(vm: Vm, p: Proc, m: Message): Promise<VmReply> {
   const parent = vmpOf(vm, m.endpoint);
   if (parent === null) return EINVAL;
   const slot = m.slot;
-  if (typeof slot !== 'number' || !Number.isInteger(slot) || slot < 0 || slot >= vm.config.nrProcs) return EINVAL;
+  if (typeof slot !== 'number' || !Number.isInteger(slot) || slot < 0 || slot >= vm.config.nrProcs)
+    return EINVAL;
   const child = vm.procs[slot];
   if (child === undefined || (child.flags & VMF_INUSE) !== 0) return EINVAL;
   if ((parent.flags & VMF_HASPT) === 0) return ENXIO;
@@ -126,14 +176,25 @@ export async function doFork(vm: Vm, p: Proc, m: Message): Promise<VmReply> {
   if (built !== OK) return built;
   // No checkpoint here: until forkCommit the parent's PTEs still allow writes to blocks the child now shares
   // (the parent is blocked in fork meanwhile); the tables are whole again once the child is committed.
-  const r = await p.kernelCall({ type: SYS_FORK, parent: parent.endpoint, slot, program: m.program, name: m.name });
+  const r = await p.kernelCall({
+    type: SYS_FORK,
+    parent: parent.endpoint,
+    slot,
+    program: m.program,
+    name: m.name,
+  });
   if (r.type !== OK) {
     freeAddressSpace(vm, child);
     clearSlot(vm, child);
     return r.type;
   }
   forkCommit(vm, parent, child, r.child as number, m.name);
-  const bound = await p.kernelCall({ type: SYS_VMCTL, request: VMCTL_I386_SETCR3, endpoint: child.endpoint, frame: child.pt.dir });
+  const bound = await p.kernelCall({
+    type: SYS_VMCTL,
+    request: VMCTL_I386_SETCR3,
+    endpoint: child.endpoint,
+    frame: child.pt.dir,
+  });
   if (bound.type !== OK) return bound.type;
   vm.dirty.delete(child);
   sanityAt(vm, 'detail', 'fork: child committed');
