@@ -1,6 +1,7 @@
-// Benchmarks the VM server's core operations (issue 3) against host baselines measured in the same run: fork per
-// mapped page vs one raw u32 store per page, a demand-zero fault vs a raw 4 KiB fill, a COW break vs a raw 4 KiB
-// copy, and the full sanity sweep over 64k mapped pages vs its 50 ms goal. Entry point: runVmBench(); run directly
+// Benchmarks the VM server's core operations (issues 3 and 15) against their goals and host baselines measured in
+// the same run: fork per mapped page vs its 100 ns goal (with one raw u32 store per page, the least a fork can do
+// per page, for scale), a demand-zero fault vs a raw 4 KiB fill, a COW break vs a raw 4 KiB copy, and the full
+// sanity sweep over 64k mapped pages vs its 50 ms goal. Entry point: runVmBench(); run directly
 // with `npx tsx bench/vm.bench.ts`.
 // The workloads drive VM state directly (createVm over a PhysMem, forkAddressSpace, pageFault, fullCheck) with no
 // kernel: the kernel's IPC and MMU are benchmarked on their own, and here they would only add noise. Sanity 'off',
@@ -23,7 +24,7 @@ import { bestOf, printResults } from './report.ts';
 
 const PARENT = 1;
 const CHILD = 2;
-/** Issue 3's absolute goals. */
+/** Absolute goals: fork per page (issue 15), the sanity sweep (issue 3). */
 const FORK_GOAL_NS_PER_PAGE = 100;
 const SWEEP_GOAL_MS = 50;
 
@@ -34,7 +35,17 @@ function bootedVm(ramMiB: number, sanity: SanityLevel): Vm {
   let base = 0x1000 + 128 * 1024;
   const procs: BootProcImage[] = [];
   for (const slot of [PARENT, 3]) {
-    procs.push({ slot, endpoint: makeEndpoint(0, slot), name: `p${slot}`, fullVm: true, base, textPages: 4, dataPages: 4, stackPages: 2, vmCalls: 'all' });
+    procs.push({
+      slot,
+      endpoint: makeEndpoint(0, slot),
+      name: `p${slot}`,
+      fullVm: true,
+      base,
+      textPages: 4,
+      dataPages: 4,
+      stackPages: 2,
+      vmCalls: 'all',
+    });
     base += 10 * PAGE_SIZE;
   }
   const boot: VmBootInfo = { ramBytes, kernelBase: 0x1000, kernelBytes: 128 * 1024, procs, nrProcs: 16 };
@@ -55,7 +66,8 @@ function must(ok: boolean, what: string): void {
 function populate(vm: Vm, p: VmProc, pages: number, oneBlock: boolean): number {
   const at = mmapRegion(vm, p, 0, pages * PAGE_SIZE, MAP_ANON | (oneBlock ? MAP_PREALLOC : 0), -1);
   must(at > 0, 'mmap');
-  if (!oneBlock) for (let i = 0; i < pages; i++) must(pageFault(vm, p, at + i * PAGE_SIZE, true) === OK, 'fault');
+  if (!oneBlock)
+    for (let i = 0; i < pages; i++) must(pageFault(vm, p, at + i * PAGE_SIZE, true) === OK, 'fault');
   vm.dirty.clear();
   return at;
 }
@@ -168,7 +180,8 @@ function rawCopyNs(pages: number): number {
   let best = Number.POSITIVE_INFINITY;
   for (let r = 0; r < 10; r++) {
     const t0 = performance.now();
-    for (let i = 0; i < pages; i++) buf.copyWithin((pages + i) * PAGE_SIZE, i * PAGE_SIZE, (i + 1) * PAGE_SIZE);
+    for (let i = 0; i < pages; i++)
+      buf.copyWithin((pages + i) * PAGE_SIZE, i * PAGE_SIZE, (i + 1) * PAGE_SIZE);
     best = Math.min(best, performance.now() - t0);
   }
   return (best * 1e6) / pages;
@@ -188,11 +201,13 @@ export async function forkResults(): Promise<BenchResult[]> {
   const nsBlocks = forkNsPerPage(blocks, 30);
   const nsOne = forkNsPerPage(one, 30);
   // The absolute goal as a ratio against this run's baseline (two decimals, for the printout).
-  const goal = Math.round((FORK_GOAL_NS_PER_PAGE / base) * 100) / 100;
+  // The goal is absolute: it is the group's baseline, and each fork's ratio is its time over the goal (≤ 1: met).
+  const goal = FORK_GOAL_NS_PER_PAGE;
   return [
-    { name: 'raw u32 store per page (baseline)', nsPerOp: base, ratio: 1 },
-    { name: `fork per page, ${pages} 1-page blocks (goal 100 ns)`, nsPerOp: nsBlocks, ratio: nsBlocks / base, goal },
-    { name: `fork per page, one ${pages}-page block (goal 100 ns)`, nsPerOp: nsOne, ratio: nsOne / base, goal },
+    { name: `goal ${goal} ns per page (baseline)`, nsPerOp: goal, ratio: 1 },
+    { name: 'raw u32 store per page (host floor, for scale)', nsPerOp: base, ratio: base / goal },
+    { name: `fork per page, ${pages} 1-page blocks`, nsPerOp: nsBlocks, ratio: nsBlocks / goal, goal: 1 },
+    { name: `fork per page, one ${pages}-page block`, nsPerOp: nsOne, ratio: nsOne / goal, goal: 1 },
   ];
 }
 
@@ -216,12 +231,22 @@ export async function faultResults(): Promise<BenchResult[]> {
 }
 
 export async function sweepResults(): Promise<BenchResult[]> {
-  const out: BenchResult[] = [{ name: `goal ${SWEEP_GOAL_MS} ms (baseline)`, nsPerOp: SWEEP_GOAL_MS * 1e6, ratio: 1 }];
-  for (const [sanity, label] of [['off', 'objects unprotected'], ['functions', 'protected objects, as in tests']] as const) {
+  const out: BenchResult[] = [
+    { name: `goal ${SWEEP_GOAL_MS} ms (baseline)`, nsPerOp: SWEEP_GOAL_MS * 1e6, ratio: 1 },
+  ];
+  for (const [sanity, label] of [
+    ['off', 'objects unprotected'],
+    ['functions', 'protected objects, as in tests'],
+  ] as const) {
     const vm = sweepVm(sanity);
     sweepMs(vm);
     const ms = await bestOf(10, () => sweepMs(vm));
-    out.push({ name: `full sanity sweep, 64k mapped pages (${label})`, nsPerOp: ms * 1e6, ratio: ms / SWEEP_GOAL_MS, goal: 1 });
+    out.push({
+      name: `full sanity sweep, 64k mapped pages (${label})`,
+      nsPerOp: ms * 1e6,
+      ratio: ms / SWEEP_GOAL_MS,
+      goal: 1,
+    });
   }
   return out;
 }
