@@ -1,7 +1,10 @@
 // Models MINIX's generic AVL tree (servers/vm/cavl_impl.h), used for the VM free list keyed by address and
 // for each region's physical references keyed by offset. Entry points: AvlTree (insert, remove, get, search,
 // entries, rekey, check; first/last/find/next/prev cursors and buildSorted for allocation-free hot paths).
-// DIVERGES: one generic class instead of a macro-instantiated C template.
+// DIVERGES: one generic class instead of a macro-instantiated C template. buildSorted is lazy: the tree keeps the
+// sorted run and makes its nodes at the first operation that needs them (values, size and clear never do), so a
+// tree built and dropped unread (a forked child that exits or execs) never allocates a node object. The
+// node-storage hooks are charged at buildSorted all the same.
 
 import { assert, panic } from './assert.ts';
 
@@ -24,7 +27,16 @@ export const AvlSearch = {
 export type AvlSearchMode = (typeof AvlSearch)[keyof typeof AvlSearch];
 
 /** The rules AvlTree.check() reports by name (`avl check <rule>: ...`), in the order it checks them. */
-export const AVL_CHECK_RULES = ['root', 'depth', 'key', 'order', 'parent', 'height', 'balance', 'size'] as const;
+export const AVL_CHECK_RULES = [
+  'root',
+  'depth',
+  'key',
+  'order',
+  'parent',
+  'height',
+  'balance',
+  'size',
+] as const;
 
 /** Node storage accounting: alloc() returning false means "no memory" and the insert fails cleanly. */
 export interface AvlNodeHooks {
@@ -122,7 +134,13 @@ function predecessor<V>(n: AvlNode<V>): AvlNode<V> | null {
 }
 
 /** The balanced subtree of keys[lo, hi) (recursion depth log2 n). */
-function buildRange<V>(keys: readonly number[], values: readonly V[], lo: number, hi: number, parent: AvlNode<V> | null): AvlNode<V> | null {
+function buildRange<V>(
+  keys: readonly number[],
+  values: readonly V[],
+  lo: number,
+  hi: number,
+  parent: AvlNode<V> | null,
+): AvlNode<V> | null {
   if (lo >= hi) return null;
   const mid = (lo + hi) >>> 1;
   const n = new AvlNode(keys[mid] ?? 0, values[mid] as V, parent);
@@ -142,7 +160,10 @@ function checkKey(key: number, what: string): void {
  * entries() is live is not allowed and panics at the iterator's next step; setValue is allowed.
  */
 export class AvlTree<V> {
-  private root: AvlNode<V> | null = null;
+  private rootNode: AvlNode<V> | null = null;
+  /** A sorted run given to buildSorted whose nodes are not made yet (null: none pending). */
+  private pendingKeys: readonly number[] | null = null;
+  private pendingValues: readonly V[] | null = null;
   private count = 0;
   /** Bumped by every structural change; iterators panic when it moves under them. */
   private mods = 0;
@@ -154,6 +175,25 @@ export class AvlTree<V> {
 
   get size(): number {
     return this.count;
+  }
+
+  /** The root, after making the nodes of a pending sorted run. */
+  private get root(): AvlNode<V> | null {
+    if (this.pendingKeys !== null) this.materialize();
+    return this.rootNode;
+  }
+
+  private set root(n: AvlNode<V> | null) {
+    this.rootNode = n;
+  }
+
+  /** Makes the nodes of the pending run (perfectly balanced, O(n)); no hook calls: buildSorted made them. */
+  private materialize(): void {
+    const keys = this.pendingKeys;
+    const values = this.pendingValues;
+    this.pendingKeys = this.pendingValues = null;
+    assert(keys !== null && values !== null && keys.length === this.count, 'avl: pending run lost');
+    this.rootNode = buildRange(keys, values, 0, keys.length, null);
   }
 
   /** Height of the tree (0 when empty); a leaf has height 1. */
@@ -314,6 +354,11 @@ export class AvlTree<V> {
 
   /** Every value in key order, appended to `out` (default a new array). */
   values(out: V[] = []): V[] {
+    const pending = this.pendingValues;
+    if (pending !== null) {
+      for (const v of pending) out.push(v);
+      return out;
+    }
     let n = this.root === null ? null : leftmost(this.root);
     let steps = 0;
     while (n !== null) {
@@ -326,7 +371,8 @@ export class AvlTree<V> {
 
   /**
    * Fills an empty tree from `keys` (strictly increasing) and `values` in O(n), perfectly balanced, calling
-   * hooks.alloc() once per node first. Returns false, leaving the tree empty, when alloc() refuses.
+   * hooks.alloc() once per node first. Returns false, leaving the tree empty, when alloc() refuses. The tree keeps
+   * both arrays (the caller must not change them) and makes its nodes only when an operation needs them.
    */
   buildSorted(keys: readonly number[], values: readonly V[]): boolean {
     assert(this.root === null, 'avl: buildSorted into a non-empty tree');
@@ -342,7 +388,10 @@ export class AvlTree<V> {
       for (let j = 0; j < i; j++) this.hooks.free();
       return false;
     }
-    this.root = buildRange(keys, values, 0, n, null);
+    if (n > 0) {
+      this.pendingKeys = keys;
+      this.pendingValues = values;
+    }
     this.count = n;
     this.mods++;
     return true;
@@ -361,6 +410,7 @@ export class AvlTree<V> {
   clear(): void {
     const n = this.count;
     this.root = null;
+    this.pendingKeys = this.pendingValues = null;
     this.count = 0;
     this.mods++;
     for (let i = 0; i < n; i++) this.hooks.free();
@@ -391,7 +441,10 @@ export class AvlTree<V> {
     const m = this.checkSubtree(node.right, node, k, hi, depth + 1);
     const l = heightOf(node.left);
     const r = heightOf(node.right);
-    assert(node.height === Math.max(l, r) + 1, () => `avl check height: height of key ${k} is ${node.height}`);
+    assert(
+      node.height === Math.max(l, r) + 1,
+      () => `avl check height: height of key ${k} is ${node.height}`,
+    );
     assert(l - r >= -1 && l - r <= 1, () => `avl check balance: balance factor ${l - r} at key ${k}`);
     return n + m;
   }

@@ -1,7 +1,7 @@
 // Models VM's regions, physical blocks and references (servers/vm/region.c): the writability rule, the revert
 // rule, newBlock, unreference, copyBlock, split, the page-fault handler (map_pf) and handleMemory (CHECK).
 // Entry points: findRegion, newRegion, removeRegion, newBlock, linkRef (linkRefUnindexed/dropRef for bulk builds),
-// unreference, copyBlock, splitAt, pageFault, handleMemory, fillRange, writable/writableBy, mapRef (writeRefPtes
+// unreference (unreferenceAll for a whole region), copyBlock, splitAt, pageFault, handleMemory, fillRange, writable/writableBy, mapRef (writeRefPtes
 // for callers that mark the TLB once), physAddrOf. Hot paths use cursors and slab open/close: no generator, no closure.
 // DIVERGES: handleMemory returns a result and walks several regions (spec/vm.md §6); the share state is kept per
 // reference (mode), not per block; with cowBreak 'page' (a what-if switch) a COW break copies only the pages written.
@@ -229,7 +229,7 @@ export function insertRegion(vmp: VmProc, r: Region): void {
 
 /** Removes a whole region: every reference unreferenced, its PTEs cleared, the object freed. */
 export function removeRegion(vm: Vm, vmp: VmProc, r: Region): void {
-  for (const ref of refsIn(r, 0, r.length)) unreference(vm, ref);
+  unreferenceAll(vm, r);
   ptClearRun(vm.mem, vmp.pt, r.vaddr, r.length / PAGE_SIZE);
   vm.dirty.add(vmp);
   const i = vmp.regions.indexOf(r);
@@ -385,6 +385,16 @@ export function unreference(vm: Vm, ref: PhysRegion): void {
   assert(removed === ref, 'unreference: reference not at its offset');
   detachFromBlock(vm, ref);
   vm.slab.free(ref);
+}
+
+/**
+ * unreference of every reference of r: the tree is emptied with one clear (its nodes freed at once, not a remove
+ * and rebalance per reference), then each reference leaves its block in offset order.
+ */
+export function unreferenceAll(vm: Vm, r: Region): void {
+  const refs = r.refs.values();
+  r.refs.clear();
+  for (const ref of refs) dropRef(vm, ref);
 }
 
 /** Converts an smap reference to private (SUNMAP of a sole reference), then applies the revert rule. */

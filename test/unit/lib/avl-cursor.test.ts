@@ -1,15 +1,21 @@
 // Tests the allocation-free parts of the AVL tree (src/lib/avl.ts) used on VM hot paths: cursors (first, last,
 // find, next, prev, setValueAt), values() and buildSorted, against a sorted-array oracle, plus the hooks of
-// buildSorted on refusal and its panics on misuse.
+// buildSorted on refusal, its lazily made nodes, and its panics on misuse.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { AvlSearch, AvlTree } from '../../../src/lib/avl.ts';
 import type { AvlCursor, AvlSearchMode } from '../../../src/lib/avl.ts';
 import { Panic } from '../../../src/lib/assert.ts';
 
-const sortedKeys = fc.uniqueArray(fc.integer({ min: 0, max: 5000 }), { maxLength: 200 }).map((a) => a.sort((x, y) => x - y));
+const sortedKeys = fc
+  .uniqueArray(fc.integer({ min: 0, max: 5000 }), { maxLength: 200 })
+  .map((a) => a.sort((x, y) => x - y));
 
-function walk<V>(t: AvlTree<V>, c: AvlCursor<V> | null, step: (c: AvlCursor<V>) => AvlCursor<V> | null): number[] {
+function walk<V>(
+  t: AvlTree<V>,
+  c: AvlCursor<V> | null,
+  step: (c: AvlCursor<V>) => AvlCursor<V> | null,
+): number[] {
   const out: number[] = [];
   for (; c !== null; c = step(c)) out.push(c.key);
   return out;
@@ -20,7 +26,12 @@ describe('AVL cursors and buildSorted', () => {
     fc.assert(
       fc.property(sortedKeys, (keys) => {
         const t = new AvlTree<number>();
-        expect(t.buildSorted(keys, keys.map((k) => k * 2))).toBe(true);
+        expect(
+          t.buildSorted(
+            keys,
+            keys.map((k) => k * 2),
+          ),
+        ).toBe(true);
         t.check();
         expect(t.size).toBe(keys.length);
         expect(walk(t, t.first(), (c) => t.next(c))).toEqual(keys);
@@ -32,7 +43,13 @@ describe('AVL cursors and buildSorted', () => {
   });
 
   it('find matches search in every mode; setValueAt changes the value in place', () => {
-    const modes: AvlSearchMode[] = [AvlSearch.EQUAL, AvlSearch.LESS, AvlSearch.LESS_EQUAL, AvlSearch.GREATER, AvlSearch.GREATER_EQUAL];
+    const modes: AvlSearchMode[] = [
+      AvlSearch.EQUAL,
+      AvlSearch.LESS,
+      AvlSearch.LESS_EQUAL,
+      AvlSearch.GREATER,
+      AvlSearch.GREATER_EQUAL,
+    ];
     fc.assert(
       fc.property(sortedKeys, fc.integer({ min: 0, max: 5001 }), (keys, probe) => {
         const t = new AvlTree<number>();
@@ -72,6 +89,40 @@ describe('AVL cursors and buildSorted', () => {
     expect(live).toBe(4);
     t.clear();
     expect(live).toBe(0);
+  });
+
+  it('a built tree answers before and after its nodes are made: values and clear on the run, inserts and removes after', () => {
+    fc.assert(
+      fc.property(sortedKeys, fc.array(fc.integer({ min: 0, max: 5000 }), { maxLength: 20 }), (keys, ops) => {
+        const oracle = new Map(keys.map((k) => [k, k + 1]));
+        const t = new AvlTree<number>();
+        expect(
+          t.buildSorted(
+            keys,
+            keys.map((k) => k + 1),
+          ),
+        ).toBe(true);
+        expect(t.values()).toEqual(keys.map((k) => k + 1));
+        // Each op removes the key if present, else inserts it: the first one makes the nodes.
+        for (const k of ops) {
+          if (oracle.has(k)) {
+            expect(t.remove(k)).toBe(oracle.get(k));
+            oracle.delete(k);
+          } else {
+            expect(t.insert(k, -k)).toBe(true);
+            oracle.set(k, -k);
+          }
+        }
+        t.check();
+        const sorted = [...oracle.keys()].sort((a, b) => a - b);
+        expect([...t.entries()]).toEqual(sorted.map((k) => [k, oracle.get(k)]));
+        t.clear();
+        expect(t.buildSorted(keys, keys)).toBe(true);
+        expect(t.size).toBe(keys.length);
+        if (keys.length > 0) expect(() => t.buildSorted([5001], [0])).toThrow(Panic);
+      }),
+      { numRuns: 50 },
+    );
   });
 
   it('buildSorted panics on unsorted or duplicate keys, a non-empty tree, or a length mismatch; foreign cursors panic', () => {
