@@ -43,29 +43,44 @@ export function forkAddressSpace(vm: Vm, parent: VmProc, child: VmProc): number 
 }
 
 function copyRegions(vm: Vm, parent: VmProc, child: VmProc): boolean {
-  let refs = 0;
-  for (const pr of parent.regions) refs += pr.refs.size;
-  const protect: ProtectRuns = { runs: new Float64Array(4 * refs), n: 0 };
-  pendingProtect.set(child, protect);
+  const protect = protectRunsFor(vm, parent, child);
   for (const pr of parent.regions) {
     const cr = newRegion(vm, child, pr.vaddr, pr.length, pr.flags, pr.tag);
-    if (cr === null) return false;
+    if (cr === null || !copyRefs(vm, pr, cr, protect)) {
+      protect.child = null;
+      return false;
+    }
     if (pr === parent.heap) child.heap = cr;
-    if (!copyRefs(vm, pr, cr, protect)) return false;
   }
   return true;
 }
 
 /**
- * Per child under construction: the parent's PTE runs that forkCommit rewrites, as (vaddr, first frame, pages,
- * PTE flags) quadruples noted while the parent's references are walked for the copy (no second walk at commit).
+ * The parent's PTE runs that forkCommit rewrites, as (vaddr, first frame, pages, PTE flags) quadruples noted while
+ * the parent's references are walked for the copy (no second walk at commit). A typed array, kept per VM and
+ * reused (a push of four numbers, some above 2^31, is slow on a plain array, and fresh pages cost a fault each).
  */
-const pendingProtect = new WeakMap<VmProc, ProtectRuns>();
-
-/** The quadruples (a typed array: a push of four numbers, some above 2^31, is slow on a plain array) and their count. */
 interface ProtectRuns {
-  readonly runs: Float64Array;
+  /** The child whose fork noted them (null: none pending). */
+  child: VmProc | null;
+  runs: Float64Array;
   n: number;
+}
+
+const protectRuns = new WeakMap<Vm, ProtectRuns>();
+
+/** VM's run buffer, emptied for child's fork and large enough for every reference of parent. */
+function protectRunsFor(vm: Vm, parent: VmProc, child: VmProc): ProtectRuns {
+  let refs = 0;
+  for (const pr of parent.regions) refs += pr.refs.size;
+  let p = protectRuns.get(vm);
+  if (p === undefined || p.runs.length < 4 * refs) {
+    p = { child, runs: new Float64Array(4 * refs), n: 0 };
+    protectRuns.set(vm, p);
+  }
+  p.child = child;
+  p.n = 0;
+  return p;
 }
 
 /** Notes the parent's private reference ref of COW region pr: its PTEs as WRITABLE says now that the child shares. */
@@ -90,23 +105,25 @@ function copyRefs(vm: Vm, pr: Region, cr: Region, protect: ProtectRuns): boolean
   if (n === 0) return true;
   if (!vm.slab.reserveNodes(n)) return false;
   const share = memtypeOf(pr.flags).fork === 'share';
-  const offs: number[] = [];
-  const made: PhysRegion[] = [];
-  for (let c = pr.refs.first(); c !== null; c = pr.refs.next(c)) {
+  // Sized once: the tree keeps both arrays as its sorted run (AvlTree.buildSorted).
+  const offs = new Array<number>(n);
+  const made = new Array<PhysRegion>(n);
+  let i = 0;
+  for (let c = pr.refs.first(); c !== null; c = pr.refs.next(c), i++) {
     const ref = c.value;
     const nref =
       ref.mode === 'smap' && !share
         ? snapshotRef(vm, cr, ref)
         : linkRefUnindexed(vm, cr, ref.block, c.key, 'private', false);
     if (nref === null) {
-      for (const m of made) dropRef(vm, m);
+      for (const m of made.slice(0, i)) dropRef(vm, m);
       vm.slab.unreserveNodes(n);
       return false;
     }
     writeRefPtes(vm, nref);
     if (!share && ref.mode === 'private') noteProtect(protect, pr, ref);
-    offs.push(c.key);
-    made.push(nref);
+    offs[i] = c.key;
+    made[i] = nref;
   }
   const built = cr.refs.buildSorted(offs, made);
   assert(built, 'fork: reserved tree nodes missing');
@@ -143,9 +160,9 @@ function snapshotRef(vm: Vm, cr: Region, ref: PhysRegion): PhysRegion | null {
  * copyRegions noted; one TLB-flush mark if the parent has a COW region.
  */
 function protectParent(vm: Vm, parent: VmProc, child: VmProc): void {
-  const protect = pendingProtect.get(child);
-  assert(protect !== undefined, 'fork: commit of a child that was not built');
-  pendingProtect.delete(child);
+  const protect = protectRuns.get(vm);
+  assert(protect?.child === child, 'fork: commit of a child that was not built');
+  protect.child = null;
   const { runs, n } = protect;
   const pt = parent.pt;
   for (let i = 0; i < n; i += 4) {
