@@ -1,8 +1,9 @@
 // Models VM's part of fork (servers/vm/fork.c): the child's address space as a COW copy of the parent's, then
 // sys_fork and the child's page-table binding. Entry points: forkAddressSpace, doFork.
 // DIVERGES: any failure undoes everything (slot free, refcounts restored, parent unchanged); an smap reference
-// gives the child a private snapshot; the parent's PTEs are write-protected only once the fork cannot fail; each
-// child region's reference tree is built at once from the parent's (sorted) references.
+// gives the child a private snapshot; the parent's PTEs are write-protected only once the fork cannot fail, from
+// runs noted during the copy (no second walk of the parent's trees); each child region's reference tree is built
+// at once, lazily, from the parent's sorted references (docs/ARCHITECTURE.md, "Fork at host speed").
 import { EINVAL, ENOMEM, ENXIO, OK } from '../../include/errno.ts';
 import { SYS_FORK, VMCTL_I386_SETCR3, SYS_VMCTL } from '../../include/com.ts';
 import type { Message } from '../../include/ipc.ts';
