@@ -27,16 +27,7 @@ export const AvlSearch = {
 export type AvlSearchMode = (typeof AvlSearch)[keyof typeof AvlSearch];
 
 /** The rules AvlTree.check() reports by name (`avl check <rule>: ...`), in the order it checks them. */
-export const AVL_CHECK_RULES = [
-  'root',
-  'depth',
-  'key',
-  'order',
-  'parent',
-  'height',
-  'balance',
-  'size',
-] as const;
+export const AVL_CHECK_RULES = ['root', 'depth', 'key', 'order', 'parent', 'height', 'balance', 'size'] as const;
 
 /** Node storage accounting: alloc() returning false means "no memory" and the insert fails cleanly. */
 export interface AvlNodeHooks {
@@ -134,13 +125,7 @@ function predecessor<V>(n: AvlNode<V>): AvlNode<V> | null {
 }
 
 /** The balanced subtree of keys[lo, hi) (recursion depth log2 n). */
-function buildRange<V>(
-  keys: readonly number[],
-  values: readonly V[],
-  lo: number,
-  hi: number,
-  parent: AvlNode<V> | null,
-): AvlNode<V> | null {
+function buildRange<V>(keys: readonly number[], values: readonly V[], lo: number, hi: number, parent: AvlNode<V> | null): AvlNode<V> | null {
   if (lo >= hi) return null;
   const mid = (lo + hi) >>> 1;
   const n = new AvlNode(keys[mid] ?? 0, values[mid] as V, parent);
@@ -441,10 +426,7 @@ export class AvlTree<V> {
     const m = this.checkSubtree(node.right, node, k, hi, depth + 1);
     const l = heightOf(node.left);
     const r = heightOf(node.right);
-    assert(
-      node.height === Math.max(l, r) + 1,
-      () => `avl check height: height of key ${k} is ${node.height}`,
-    );
+    assert(node.height === Math.max(l, r) + 1, () => `avl check height: height of key ${k} is ${node.height}`);
     assert(l - r >= -1 && l - r <= 1, () => `avl check balance: balance factor ${l - r} at key ${k}`);
     return n + m;
   }

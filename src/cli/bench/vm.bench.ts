@@ -35,17 +35,7 @@ function bootedVm(ramMiB: number, sanity: SanityLevel): Vm {
   let base = 0x1000 + 128 * 1024;
   const procs: BootProcImage[] = [];
   for (const slot of [PARENT, 3]) {
-    procs.push({
-      slot,
-      endpoint: makeEndpoint(0, slot),
-      name: `p${slot}`,
-      fullVm: true,
-      base,
-      textPages: 4,
-      dataPages: 4,
-      stackPages: 2,
-      vmCalls: 'all',
-    });
+    procs.push({ slot, endpoint: makeEndpoint(0, slot), name: `p${slot}`, fullVm: true, base, textPages: 4, dataPages: 4, stackPages: 2, vmCalls: 'all' });
     base += 10 * PAGE_SIZE;
   }
   const boot: VmBootInfo = { ramBytes, kernelBase: 0x1000, kernelBytes: 128 * 1024, procs, nrProcs: 16 };
@@ -66,8 +56,7 @@ function must(ok: boolean, what: string): void {
 function populate(vm: Vm, p: VmProc, pages: number, oneBlock: boolean): number {
   const at = mmapRegion(vm, p, 0, pages * PAGE_SIZE, MAP_ANON | (oneBlock ? MAP_PREALLOC : 0), -1);
   must(at > 0, 'mmap');
-  if (!oneBlock)
-    for (let i = 0; i < pages; i++) must(pageFault(vm, p, at + i * PAGE_SIZE, true) === OK, 'fault');
+  if (!oneBlock) for (let i = 0; i < pages; i++) must(pageFault(vm, p, at + i * PAGE_SIZE, true) === OK, 'fault');
   vm.dirty.clear();
   return at;
 }
@@ -180,8 +169,7 @@ function rawCopyNs(pages: number): number {
   let best = Number.POSITIVE_INFINITY;
   for (let r = 0; r < 10; r++) {
     const t0 = performance.now();
-    for (let i = 0; i < pages; i++)
-      buf.copyWithin((pages + i) * PAGE_SIZE, i * PAGE_SIZE, (i + 1) * PAGE_SIZE);
+    for (let i = 0; i < pages; i++) buf.copyWithin((pages + i) * PAGE_SIZE, i * PAGE_SIZE, (i + 1) * PAGE_SIZE);
     best = Math.min(best, performance.now() - t0);
   }
   return (best * 1e6) / pages;
@@ -231,22 +219,12 @@ export async function faultResults(): Promise<BenchResult[]> {
 }
 
 export async function sweepResults(): Promise<BenchResult[]> {
-  const out: BenchResult[] = [
-    { name: `goal ${SWEEP_GOAL_MS} ms (baseline)`, nsPerOp: SWEEP_GOAL_MS * 1e6, ratio: 1 },
-  ];
-  for (const [sanity, label] of [
-    ['off', 'objects unprotected'],
-    ['functions', 'protected objects, as in tests'],
-  ] as const) {
+  const out: BenchResult[] = [{ name: `goal ${SWEEP_GOAL_MS} ms (baseline)`, nsPerOp: SWEEP_GOAL_MS * 1e6, ratio: 1 }];
+  for (const [sanity, label] of [['off', 'objects unprotected'], ['functions', 'protected objects, as in tests']] as const) {
     const vm = sweepVm(sanity);
     sweepMs(vm);
     const ms = await bestOf(10, () => sweepMs(vm));
-    out.push({
-      name: `full sanity sweep, 64k mapped pages (${label})`,
-      nsPerOp: ms * 1e6,
-      ratio: ms / SWEEP_GOAL_MS,
-      goal: 1,
-    });
+    out.push({ name: `full sanity sweep, 64k mapped pages (${label})`, nsPerOp: ms * 1e6, ratio: ms / SWEEP_GOAL_MS, goal: 1 });
   }
   return out;
 }

@@ -112,10 +112,7 @@ function copyRefs(vm: Vm, pr: Region, cr: Region, protect: ProtectRuns): boolean
   let i = 0;
   for (let c = pr.refs.first(); c !== null; c = pr.refs.next(c), i++) {
     const ref = c.value;
-    const nref =
-      ref.mode === 'smap' && !share
-        ? snapshotRef(vm, cr, ref)
-        : linkRefUnindexed(vm, cr, ref.block, c.key, 'private', false);
+    const nref = ref.mode === 'smap' && !share ? snapshotRef(vm, cr, ref) : linkRefUnindexed(vm, cr, ref.block, c.key, 'private', false);
     if (nref === null) {
       for (const m of made.slice(0, i)) dropRef(vm, m);
       vm.slab.unreserveNodes(n);
@@ -138,13 +135,7 @@ function snapshotRef(vm: Vm, cr: Region, ref: PhysRegion): PhysRegion | null {
   const pages = old.length / PAGE_SIZE;
   const frame = vm.alloc.allocPages(pages, (cr.flags & VR_PHYS64K) !== 0 ? PAF_ALIGN64K : 0);
   if (frame === NO_MEM) return null;
-  const b = vm.slab.alloc<PhysBlock>('physBlock', {
-    _slab: null,
-    phys: frame * PAGE_SIZE,
-    length: old.length,
-    refcount: 0,
-    refs: [],
-  });
+  const b = vm.slab.alloc<PhysBlock>('physBlock', { _slab: null, phys: frame * PAGE_SIZE, length: old.length, refcount: 0, refs: [] });
   const nref = b === null ? null : linkRefUnindexed(vm, cr, b, ref.offset, 'private', false);
   if (b === null || nref === null) {
     if (b !== null) vm.slab.free(b);
@@ -185,8 +176,7 @@ export async function doFork(vm: Vm, p: Proc, m: Message): Promise<VmReply> {
   const parent = vmpOf(vm, m.endpoint);
   if (parent === null) return EINVAL;
   const slot = m.slot;
-  if (typeof slot !== 'number' || !Number.isInteger(slot) || slot < 0 || slot >= vm.config.nrProcs)
-    return EINVAL;
+  if (typeof slot !== 'number' || !Number.isInteger(slot) || slot < 0 || slot >= vm.config.nrProcs) return EINVAL;
   const child = vm.procs[slot];
   if (child === undefined || (child.flags & VMF_INUSE) !== 0) return EINVAL;
   if ((parent.flags & VMF_HASPT) === 0) return ENXIO;
@@ -194,25 +184,14 @@ export async function doFork(vm: Vm, p: Proc, m: Message): Promise<VmReply> {
   if (built !== OK) return built;
   // No checkpoint here: until forkCommit the parent's PTEs still allow writes to blocks the child now shares
   // (the parent is blocked in fork meanwhile); the tables are whole again once the child is committed.
-  const r = await p.kernelCall({
-    type: SYS_FORK,
-    parent: parent.endpoint,
-    slot,
-    program: m.program,
-    name: m.name,
-  });
+  const r = await p.kernelCall({ type: SYS_FORK, parent: parent.endpoint, slot, program: m.program, name: m.name });
   if (r.type !== OK) {
     freeAddressSpace(vm, child);
     clearSlot(vm, child);
     return r.type;
   }
   forkCommit(vm, parent, child, r.child as number, m.name);
-  const bound = await p.kernelCall({
-    type: SYS_VMCTL,
-    request: VMCTL_I386_SETCR3,
-    endpoint: child.endpoint,
-    frame: child.pt.dir,
-  });
+  const bound = await p.kernelCall({ type: SYS_VMCTL, request: VMCTL_I386_SETCR3, endpoint: child.endpoint, frame: child.pt.dir });
   if (bound.type !== OK) return bound.type;
   vm.dirty.delete(child);
   sanityAt(vm, 'detail', 'fork: child committed');

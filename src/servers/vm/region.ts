@@ -1,8 +1,9 @@
 // Models VM's regions, physical blocks and references (servers/vm/region.c): the writability rule, the revert
 // rule, newBlock, unreference, copyBlock, split, the page-fault handler (map_pf) and handleMemory (CHECK).
 // Entry points: findRegion, newRegion, removeRegion, newBlock, linkRef (linkRefUnindexed/dropRef for bulk builds),
-// unreference (unreferenceAll for a whole region), copyBlock, splitAt, pageFault, handleMemory, fillRange, writable/writableBy, mapRef (writeRefPtes
-// for callers that mark the TLB once), physAddrOf. Hot paths use cursors and slab open/close: no generator, no closure.
+// unreference (unreferenceAll for a whole region), copyBlock, splitAt, pageFault, handleMemory, fillRange,
+// writable/writableBy, mapRef (writeRefPtes for callers that mark the TLB once), physAddrOf. Hot paths use cursors
+// and slab open/close: no generator, no closure.
 // DIVERGES: handleMemory returns a result and walks several regions (spec/vm.md §6); the share state is kept per
 // reference (mode), not per block; with cowBreak 'page' (a what-if switch) a COW break copies only the pages written.
 import { EFAULT, ENOMEM, OK } from '../../include/errno.ts';
@@ -119,12 +120,7 @@ export function writable(ref: PhysRegion): boolean {
 }
 
 /** WRITABLE from its inputs: region flags, reference mode and smapWritable, block refcount. */
-export function writableBy(
-  regionFlags: number,
-  mode: RefMode,
-  smapWritable: boolean,
-  refcount: number,
-): boolean {
+export function writableBy(regionFlags: number, mode: RefMode, smapWritable: boolean, refcount: number): boolean {
   if (memtypeOf(regionFlags).alwaysWritable) return true;
   if ((regionFlags & VR_WRITABLE) === 0) return false;
   if (mode === 'smap') return smapWritable;
@@ -142,14 +138,7 @@ export function writeRefPtes(vm: Vm, ref: PhysRegion): void {
   const r = ref.region;
   const b = ref.block;
   const w = writableBy(r.flags, ref.mode, ref.smapWritable, b.refcount);
-  ptWriteRun(
-    vm.mem,
-    r.owner.pt,
-    r.vaddr + ref.offset,
-    b.phys / PAGE_SIZE,
-    b.length / PAGE_SIZE,
-    USER_PTE | (w ? PTE.W : 0),
-  );
+  ptWriteRun(vm.mem, r.owner.pt, r.vaddr + ref.offset, b.phys / PAGE_SIZE, b.length / PAGE_SIZE, USER_PTE | (w ? PTE.W : 0));
 }
 
 /** Is the block COW-shared (≥ 2 private references from regions that COW-share)? */
@@ -171,30 +160,15 @@ export function pafFlags(regionFlags: number): number {
 // ------------------------------------------------------------------ regions
 
 /** A new empty region in vmp's sorted list; null = ENOMEM. The range must be free (panic otherwise). */
-export function newRegion(
-  vm: Vm,
-  vmp: VmProc,
-  vaddr: number,
-  length: number,
-  flags: number,
-  tag: number,
-): Region | null {
+export function newRegion(vm: Vm, vmp: VmProc, vaddr: number, length: number, flags: number, tag: number): Region | null {
   const r = allocRegion(vm, vmp, vaddr, length, flags, tag);
   if (r !== null) insertRegion(vmp, r);
   return r;
 }
 
 /** A region object not yet in any list (munmap's upper part); null = ENOMEM. */
-export function allocRegion(
-  vm: Vm,
-  vmp: VmProc,
-  vaddr: number,
-  length: number,
-  flags: number,
-  tag: number,
-): Region | null {
-  if (!(vaddr % PAGE_SIZE === 0 && length > 0 && length % PAGE_SIZE === 0))
-    panic(`newRegion: bad range 0x${vaddr.toString(16)}+${length}`);
+export function allocRegion(vm: Vm, vmp: VmProc, vaddr: number, length: number, flags: number, tag: number): Region | null {
+  if (!(vaddr % PAGE_SIZE === 0 && length > 0 && length % PAGE_SIZE === 0)) panic(`newRegion: bad range 0x${vaddr.toString(16)}+${length}`);
   const slab = vm.slab;
   const r = slab.alloc<Region>('region', {
     _slab: null,
@@ -203,12 +177,7 @@ export function allocRegion(
     flags,
     tag,
     owner: vmp,
-    refs: new AvlTree<PhysRegion>({
-      alloc: () => slab.allocNode(),
-      free: () => {
-        slab.freeNode();
-      },
-    }),
+    refs: new AvlTree<PhysRegion>({ alloc: () => slab.allocNode(), free: () => { slab.freeNode(); } }),
   });
   return r;
 }
@@ -220,10 +189,8 @@ export function insertRegion(vmp: VmProc, r: Region): void {
   while (i > 0 && (rs[i - 1]?.vaddr ?? 0) > r.vaddr) i--;
   const prev = rs[i - 1];
   const next = rs[i];
-  if (!(prev === undefined || prev.vaddr + prev.length <= r.vaddr))
-    panic(`newRegion: 0x${r.vaddr.toString(16)} overlaps a region`);
-  if (!(next === undefined || r.vaddr + r.length <= next.vaddr))
-    panic(`newRegion: 0x${r.vaddr.toString(16)} overlaps a region`);
+  if (!(prev === undefined || prev.vaddr + prev.length <= r.vaddr)) panic(`newRegion: 0x${r.vaddr.toString(16)} overlaps a region`);
+  if (!(next === undefined || r.vaddr + r.length <= next.vaddr)) panic(`newRegion: 0x${r.vaddr.toString(16)} overlaps a region`);
   rs.splice(i, 0, r);
 }
 
@@ -245,14 +212,7 @@ export function removeRegion(vm: Vm, vmp: VmProc, r: Region): void {
  * Adds a reference to `block` at region offset `off` (tables for it made first); refcount + 1. No PTEs written.
  * null = ENOMEM, nothing changed (tables made stay).
  */
-export function linkRef(
-  vm: Vm,
-  region: Region,
-  block: PhysBlock,
-  off: number,
-  mode: RefMode,
-  smapWritable: boolean,
-): PhysRegion | null {
+export function linkRef(vm: Vm, region: Region, block: PhysBlock, off: number, mode: RefMode, smapWritable: boolean): PhysRegion | null {
   const ref = allocRef(vm, region, block, off, mode, smapWritable);
   if (ref === null) return null;
   if (!region.refs.insert(off, ref)) {
@@ -267,14 +227,7 @@ export function linkRef(
  * linkRef without the insert into the region's tree, for callers that build the tree at once (fork). The caller
  * inserts the reference, or gives it up with dropRef. null = ENOMEM, nothing changed (tables made stay).
  */
-export function linkRefUnindexed(
-  vm: Vm,
-  region: Region,
-  block: PhysBlock,
-  off: number,
-  mode: RefMode,
-  smapWritable: boolean,
-): PhysRegion | null {
+export function linkRefUnindexed(vm: Vm, region: Region, block: PhysBlock, off: number, mode: RefMode, smapWritable: boolean): PhysRegion | null {
   const ref = allocRef(vm, region, block, off, mode, smapWritable);
   if (ref !== null) attach(vm, block, ref);
   return ref;
@@ -287,23 +240,9 @@ export function dropRef(vm: Vm, ref: PhysRegion): void {
 }
 
 /** A reference object, with the page tables it needs; null = ENOMEM. */
-function allocRef(
-  vm: Vm,
-  region: Region,
-  block: PhysBlock,
-  off: number,
-  mode: RefMode,
-  smapWritable: boolean,
-): PhysRegion | null {
+function allocRef(vm: Vm, region: Region, block: PhysBlock, off: number, mode: RefMode, smapWritable: boolean): PhysRegion | null {
   if (ptEnsureTables(vm, region.owner.pt, region.vaddr + off, block.length) !== OK) return null;
-  return vm.slab.alloc<PhysRegion>('physRegion', {
-    _slab: null,
-    block,
-    region,
-    offset: off,
-    mode,
-    smapWritable,
-  });
+  return vm.slab.alloc<PhysRegion>('physRegion', { _slab: null, block, region, offset: off, mode, smapWritable });
 }
 
 /** Puts ref on its block's list: refcount + 1. */
@@ -322,8 +261,7 @@ function attach(vm: Vm, block: PhysBlock, ref: PhysRegion): void {
  */
 export function newBlock(vm: Vm, r: Region, off: number, len: number, what: number): number {
   const pages = len / PAGE_SIZE;
-  if (!(Number.isInteger(pages) && pages >= 1 && off % PAGE_SIZE === 0 && off + len <= r.length))
-    panic(`newBlock: bad range ${off}+${len}`);
+  if (!(Number.isInteger(pages) && pages >= 1 && off % PAGE_SIZE === 0 && off + len <= r.length)) panic(`newBlock: bad range ${off}+${len}`);
   let frame: number;
   if (what === MAP_NONE) {
     frame = vm.alloc.allocPages(pages, PAF_CLEAR | pafFlags(r.flags));
@@ -331,13 +269,7 @@ export function newBlock(vm: Vm, r: Region, off: number, len: number, what: numb
   } else {
     frame = what / PAGE_SIZE;
   }
-  const block = vm.slab.alloc<PhysBlock>('physBlock', {
-    _slab: null,
-    phys: frame * PAGE_SIZE,
-    length: len,
-    refcount: 0,
-    refs: [],
-  });
+  const block = vm.slab.alloc<PhysBlock>('physBlock', { _slab: null, phys: frame * PAGE_SIZE, length: len, refcount: 0, refs: [] });
   const ref = block === null ? null : linkRef(vm, r, block, off, 'private', false);
   if (ref === null) {
     if (block !== null) vm.slab.free(block);
@@ -415,13 +347,7 @@ export function copyBlock(vm: Vm, ref: PhysRegion): number {
   const pages = old.length / PAGE_SIZE;
   const frame = vm.alloc.allocPages(pages, (ref.region.flags & VR_PHYS64K) !== 0 ? PAF_ALIGN64K : 0);
   if (frame === NO_MEM) return ENOMEM;
-  const nb = vm.slab.alloc<PhysBlock>('physBlock', {
-    _slab: null,
-    phys: frame * PAGE_SIZE,
-    length: old.length,
-    refcount: 1,
-    refs: [ref],
-  });
+  const nb = vm.slab.alloc<PhysBlock>('physBlock', { _slab: null, phys: frame * PAGE_SIZE, length: old.length, refcount: 1, refs: [ref] });
   if (nb === null) {
     vm.alloc.freePages(frame, pages);
     return ENOMEM;
@@ -438,8 +364,7 @@ export function copyBlock(vm: Vm, ref: PhysRegion): number {
   mapRef(vm, ref);
   vm.counts.cowBreaks++;
   vm.counts.cowPagesCopied += pages;
-  if (vm.trace !== null)
-    vmTrace(vm, 'cow-break', ref.region.owner.endpoint, { vaddr: ref.region.vaddr + ref.offset, pages });
+  if (vm.trace !== null) vmTrace(vm, 'cow-break', ref.region.owner.endpoint, { vaddr: ref.region.vaddr + ref.offset, pages });
   return OK;
 }
 
@@ -453,13 +378,7 @@ export function splitAt(vm: Vm, r: Region, point: number): number {
   const b = ref.block;
   const k = point - ref.offset;
   const slab = vm.slab;
-  const nb = slab.alloc<PhysBlock>('physBlock', {
-    _slab: null,
-    phys: b.phys + k,
-    length: b.length - k,
-    refcount: 0,
-    refs: [],
-  });
+  const nb = slab.alloc<PhysBlock>('physBlock', { _slab: null, phys: b.phys + k, length: b.length - k, refcount: 0, refs: [] });
   if (nb === null) return ENOMEM;
   const sharers = b.refs.slice();
   const halves: PhysRegion[] = [];
@@ -503,8 +422,7 @@ export function splitAt(vm: Vm, r: Region, point: number): number {
 export function pageFault(vm: Vm, vmp: VmProc, addr: number, write: boolean): number {
   const r = findRegion(vmp, addr);
   if (r === null) return EFAULT;
-  if (!memtypeOf(r.flags).faults)
-    panic(`VM: page fault at 0x${addr.toString(16)} in a ${memtypeOf(r.flags).name} region`);
+  if (!memtypeOf(r.flags).faults) panic(`VM: page fault at 0x${addr.toString(16)} in a ${memtypeOf(r.flags).name} region`);
   if (write && (r.flags & VR_WRITABLE) === 0) return EFAULT;
   const page = addr - (addr % PAGE_SIZE);
   const off = page - r.vaddr;

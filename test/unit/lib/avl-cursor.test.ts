@@ -7,15 +7,9 @@ import { AvlSearch, AvlTree } from '../../../src/lib/avl.ts';
 import type { AvlCursor, AvlSearchMode } from '../../../src/lib/avl.ts';
 import { Panic } from '../../../src/lib/assert.ts';
 
-const sortedKeys = fc
-  .uniqueArray(fc.integer({ min: 0, max: 5000 }), { maxLength: 200 })
-  .map((a) => a.sort((x, y) => x - y));
+const sortedKeys = fc.uniqueArray(fc.integer({ min: 0, max: 5000 }), { maxLength: 200 }).map((a) => a.sort((x, y) => x - y));
 
-function walk<V>(
-  t: AvlTree<V>,
-  c: AvlCursor<V> | null,
-  step: (c: AvlCursor<V>) => AvlCursor<V> | null,
-): number[] {
+function walk<V>(t: AvlTree<V>, c: AvlCursor<V> | null, step: (c: AvlCursor<V>) => AvlCursor<V> | null): number[] {
   const out: number[] = [];
   for (; c !== null; c = step(c)) out.push(c.key);
   return out;
@@ -26,12 +20,7 @@ describe('AVL cursors and buildSorted', () => {
     fc.assert(
       fc.property(sortedKeys, (keys) => {
         const t = new AvlTree<number>();
-        expect(
-          t.buildSorted(
-            keys,
-            keys.map((k) => k * 2),
-          ),
-        ).toBe(true);
+        expect(t.buildSorted(keys, keys.map((k) => k * 2))).toBe(true);
         t.check();
         expect(t.size).toBe(keys.length);
         expect(walk(t, t.first(), (c) => t.next(c))).toEqual(keys);
@@ -43,13 +32,7 @@ describe('AVL cursors and buildSorted', () => {
   });
 
   it('find matches search in every mode; setValueAt changes the value in place', () => {
-    const modes: AvlSearchMode[] = [
-      AvlSearch.EQUAL,
-      AvlSearch.LESS,
-      AvlSearch.LESS_EQUAL,
-      AvlSearch.GREATER,
-      AvlSearch.GREATER_EQUAL,
-    ];
+    const modes: AvlSearchMode[] = [AvlSearch.EQUAL, AvlSearch.LESS, AvlSearch.LESS_EQUAL, AvlSearch.GREATER, AvlSearch.GREATER_EQUAL];
     fc.assert(
       fc.property(sortedKeys, fc.integer({ min: 0, max: 5001 }), (keys, probe) => {
         const t = new AvlTree<number>();
@@ -96,12 +79,7 @@ describe('AVL cursors and buildSorted', () => {
       fc.property(sortedKeys, fc.array(fc.integer({ min: 0, max: 5000 }), { maxLength: 20 }), (keys, ops) => {
         const oracle = new Map(keys.map((k) => [k, k + 1]));
         const t = new AvlTree<number>();
-        expect(
-          t.buildSorted(
-            keys,
-            keys.map((k) => k + 1),
-          ),
-        ).toBe(true);
+        expect(t.buildSorted(keys, keys.map((k) => k + 1))).toBe(true);
         expect(t.values()).toEqual(keys.map((k) => k + 1));
         // Each op removes the key if present, else inserts it: the first one makes the nodes.
         for (const k of ops) {
