@@ -1,7 +1,10 @@
 // Models MINIX's generic AVL tree (servers/vm/cavl_impl.h), used for the VM free list keyed by address and
 // for each region's physical references keyed by offset. Entry points: AvlTree (insert, remove, get, search,
 // entries, rekey, check; first/last/find/next/prev cursors and buildSorted for allocation-free hot paths).
-// DIVERGES: one generic class instead of a macro-instantiated C template.
+// DIVERGES: one generic class instead of a macro-instantiated C template. buildSorted is lazy: the tree keeps the
+// sorted run and makes its nodes at the first operation that needs them (values, size and clear never do), so a
+// tree built and dropped unread (a forked child that exits or execs) never allocates a node object. The
+// node-storage hooks are charged at buildSorted all the same.
 
 import { assert, panic } from './assert.ts';
 
@@ -142,7 +145,10 @@ function checkKey(key: number, what: string): void {
  * entries() is live is not allowed and panics at the iterator's next step; setValue is allowed.
  */
 export class AvlTree<V> {
-  private root: AvlNode<V> | null = null;
+  private rootNode: AvlNode<V> | null = null;
+  /** A sorted run given to buildSorted whose nodes are not made yet (null: none pending). */
+  private pendingKeys: readonly number[] | null = null;
+  private pendingValues: readonly V[] | null = null;
   private count = 0;
   /** Bumped by every structural change; iterators panic when it moves under them. */
   private mods = 0;
@@ -154,6 +160,25 @@ export class AvlTree<V> {
 
   get size(): number {
     return this.count;
+  }
+
+  /** The root, after making the nodes of a pending sorted run. */
+  private get root(): AvlNode<V> | null {
+    if (this.pendingKeys !== null) this.materialize();
+    return this.rootNode;
+  }
+
+  private set root(n: AvlNode<V> | null) {
+    this.rootNode = n;
+  }
+
+  /** Makes the nodes of the pending run (perfectly balanced, O(n)); no hook calls: buildSorted made them. */
+  private materialize(): void {
+    const keys = this.pendingKeys;
+    const values = this.pendingValues;
+    this.pendingKeys = this.pendingValues = null;
+    assert(keys !== null && values !== null && keys.length === this.count, 'avl: pending run lost');
+    this.rootNode = buildRange(keys, values, 0, keys.length, null);
   }
 
   /** Height of the tree (0 when empty); a leaf has height 1. */
@@ -314,6 +339,11 @@ export class AvlTree<V> {
 
   /** Every value in key order, appended to `out` (default a new array). */
   values(out: V[] = []): V[] {
+    const pending = this.pendingValues;
+    if (pending !== null) {
+      for (const v of pending) out.push(v);
+      return out;
+    }
     let n = this.root === null ? null : leftmost(this.root);
     let steps = 0;
     while (n !== null) {
@@ -326,7 +356,8 @@ export class AvlTree<V> {
 
   /**
    * Fills an empty tree from `keys` (strictly increasing) and `values` in O(n), perfectly balanced, calling
-   * hooks.alloc() once per node first. Returns false, leaving the tree empty, when alloc() refuses.
+   * hooks.alloc() once per node first. Returns false, leaving the tree empty, when alloc() refuses. The tree keeps
+   * both arrays (the caller must not change them) and makes its nodes only when an operation needs them.
    */
   buildSorted(keys: readonly number[], values: readonly V[]): boolean {
     assert(this.root === null, 'avl: buildSorted into a non-empty tree');
@@ -342,7 +373,10 @@ export class AvlTree<V> {
       for (let j = 0; j < i; j++) this.hooks.free();
       return false;
     }
-    this.root = buildRange(keys, values, 0, n, null);
+    if (n > 0) {
+      this.pendingKeys = keys;
+      this.pendingValues = values;
+    }
     this.count = n;
     this.mods++;
     return true;
@@ -361,6 +395,7 @@ export class AvlTree<V> {
   clear(): void {
     const n = this.count;
     this.root = null;
+    this.pendingKeys = this.pendingValues = null;
     this.count = 0;
     this.mods++;
     for (let i = 0; i < n; i++) this.hooks.free();

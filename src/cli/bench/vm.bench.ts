@@ -1,6 +1,7 @@
-// Benchmarks the VM server's core operations (issue 3) against host baselines measured in the same run: fork per
-// mapped page vs one raw u32 store per page, a demand-zero fault vs a raw 4 KiB fill, a COW break vs a raw 4 KiB
-// copy, and the full sanity sweep over 64k mapped pages vs its 50 ms goal. Entry point: runVmBench(); run directly
+// Benchmarks the VM server's core operations (issues 3 and 15) against their goals and host baselines measured in
+// the same run: fork per mapped page vs its 100 ns goal (with one raw u32 store per page, the least a fork can do
+// per page, for scale), a demand-zero fault vs a raw 4 KiB fill, a COW break vs a raw 4 KiB copy, and the full
+// sanity sweep over 64k mapped pages vs its 50 ms goal. Entry point: runVmBench(); run directly
 // with `npx tsx bench/vm.bench.ts`.
 // The workloads drive VM state directly (createVm over a PhysMem, forkAddressSpace, pageFault, fullCheck) with no
 // kernel: the kernel's IPC and MMU are benchmarked on their own, and here they would only add noise. Sanity 'off',
@@ -23,7 +24,7 @@ import { bestOf, printResults } from './report.ts';
 
 const PARENT = 1;
 const CHILD = 2;
-/** Issue 3's absolute goals. */
+/** Absolute goals: fork per page (issue 15), the sanity sweep (issue 3). */
 const FORK_GOAL_NS_PER_PAGE = 100;
 const SWEEP_GOAL_MS = 50;
 
@@ -188,11 +189,13 @@ export async function forkResults(): Promise<BenchResult[]> {
   const nsBlocks = forkNsPerPage(blocks, 30);
   const nsOne = forkNsPerPage(one, 30);
   // The absolute goal as a ratio against this run's baseline (two decimals, for the printout).
-  const goal = Math.round((FORK_GOAL_NS_PER_PAGE / base) * 100) / 100;
+  // The goal is absolute: it is the group's baseline, and each fork's ratio is its time over the goal (≤ 1: met).
+  const goal = FORK_GOAL_NS_PER_PAGE;
   return [
-    { name: 'raw u32 store per page (baseline)', nsPerOp: base, ratio: 1 },
-    { name: `fork per page, ${pages} 1-page blocks (goal 100 ns)`, nsPerOp: nsBlocks, ratio: nsBlocks / base, goal },
-    { name: `fork per page, one ${pages}-page block (goal 100 ns)`, nsPerOp: nsOne, ratio: nsOne / base, goal },
+    { name: `goal ${goal} ns per page (baseline)`, nsPerOp: goal, ratio: 1 },
+    { name: 'raw u32 store per page (host floor, for scale)', nsPerOp: base, ratio: base / goal },
+    { name: `fork per page, ${pages} 1-page blocks`, nsPerOp: nsBlocks, ratio: nsBlocks / goal, goal: 1 },
+    { name: `fork per page, one ${pages}-page block`, nsPerOp: nsOne, ratio: nsOne / goal, goal: 1 },
   ];
 }
 

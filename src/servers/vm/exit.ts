@@ -6,13 +6,13 @@ import type { Message } from '../../include/ipc.ts';
 import type { Vm, VmProc, VmReply } from './glo.ts';
 import { VMF_EXITING, VMF_HASPT, vmTrace, vmpOf } from './glo.ts';
 import { emptyPageTable, ptFree, ptUnbindEntry } from './pagetable.ts';
-import { unreference } from './region.ts';
+import { unreferenceAll } from './region.ts';
 import type { Region } from './region.ts';
 
 /** Unreferences every reference of every region of vmp and frees the region objects (no PTE work). */
 export function freeRegions(vm: Vm, regions: readonly Region[]): void {
   for (const r of regions) {
-    for (const ref of r.refs.values()) unreference(vm, ref);
+    unreferenceAll(vm, r);
     vm.slab.free(r);
   }
 }

@@ -1,8 +1,9 @@
 // Models VM's part of fork (servers/vm/fork.c): the child's address space as a COW copy of the parent's, then
 // sys_fork and the child's page-table binding. Entry points: forkAddressSpace, doFork.
 // DIVERGES: any failure undoes everything (slot free, refcounts restored, parent unchanged); an smap reference
-// gives the child a private snapshot; the parent's PTEs are write-protected only once the fork cannot fail; each
-// child region's reference tree is built at once from the parent's (sorted) references.
+// gives the child a private snapshot; the parent's PTEs are write-protected only once the fork cannot fail, from
+// runs noted during the copy (no second walk of the parent's trees); each child region's reference tree is built
+// at once, lazily, from the parent's sorted references (docs/ARCHITECTURE.md, "Fork at host speed").
 import { EINVAL, ENOMEM, ENXIO, OK } from '../../include/errno.ts';
 import { SYS_FORK, VMCTL_I386_SETCR3, SYS_VMCTL } from '../../include/com.ts';
 import type { Message } from '../../include/ipc.ts';
@@ -14,8 +15,9 @@ import type { Vm, VmProc, VmReply } from './glo.ts';
 import { VMF_HASPT, VMF_INUSE, markDirty, touch, vmTrace, vmpOf } from './glo.ts';
 import { clearSlot, freeAddressSpace } from './exit.ts';
 import { memtypeOf } from './memtypes.ts';
-import { ptBindEntry, ptNew } from './pagetable.ts';
-import { dropRef, linkRefUnindexed, mapRegionRefs, newRegion, writeRefPtes } from './region.ts';
+import { ptBindEntry, ptNew, ptWriteRun } from './pagetable.ts';
+import { PTE } from '../../hw/mmu.ts';
+import { USER_PTE, dropRef, linkRefUnindexed, newRegion, writableBy, writeRefPtes } from './region.ts';
 import type { PhysBlock, PhysRegion, Region } from './region.ts';
 import { PAF_ALIGN64K } from '../../include/vm.ts';
 import { sanityAt } from './sanity.ts';
@@ -42,37 +44,84 @@ export function forkAddressSpace(vm: Vm, parent: VmProc, child: VmProc): number 
 }
 
 function copyRegions(vm: Vm, parent: VmProc, child: VmProc): boolean {
+  const protect = protectRunsFor(vm, parent, child);
   for (const pr of parent.regions) {
     const cr = newRegion(vm, child, pr.vaddr, pr.length, pr.flags, pr.tag);
-    if (cr === null) return false;
+    if (cr === null || !copyRefs(vm, pr, cr, protect)) {
+      protect.child = null;
+      return false;
+    }
     if (pr === parent.heap) child.heap = cr;
-    if (!copyRefs(vm, pr, cr)) return false;
   }
   return true;
+}
+
+/**
+ * The parent's PTE runs that forkCommit rewrites, as (vaddr, first frame, pages, PTE flags) quadruples noted while
+ * the parent's references are walked for the copy (no second walk at commit). A typed array, kept per VM and
+ * reused (a push of four numbers, some above 2^31, is slow on a plain array, and fresh pages cost a fault each).
+ */
+interface ProtectRuns {
+  /** The child whose fork noted them (null: none pending). */
+  child: VmProc | null;
+  runs: Float64Array;
+  n: number;
+}
+
+const protectRuns = new WeakMap<Vm, ProtectRuns>();
+
+/** VM's run buffer, emptied for child's fork and large enough for every reference of parent. */
+function protectRunsFor(vm: Vm, parent: VmProc, child: VmProc): ProtectRuns {
+  let refs = 0;
+  for (const pr of parent.regions) refs += pr.refs.size;
+  let p = protectRuns.get(vm);
+  if (p === undefined || p.runs.length < 4 * refs) {
+    p = { child, runs: new Float64Array(4 * refs), n: 0 };
+    protectRuns.set(vm, p);
+  }
+  p.child = child;
+  p.n = 0;
+  return p;
+}
+
+/** Notes the parent's private reference ref of COW region pr: its PTEs as WRITABLE says now that the child shares. */
+function noteProtect(protect: ProtectRuns, pr: Region, ref: PhysRegion): void {
+  const b = ref.block;
+  const w = writableBy(pr.flags, 'private', false, b.refcount);
+  const runs = protect.runs;
+  const i = protect.n;
+  runs[i] = pr.vaddr + ref.offset;
+  runs[i + 1] = b.phys / PAGE_SIZE;
+  runs[i + 2] = b.length / PAGE_SIZE;
+  runs[i + 3] = USER_PTE | (w ? PTE.W : 0);
+  protect.n = i + 4;
 }
 
 /**
  * The child region's references, one per parent reference, built into its tree at once (nodes reserved first;
  * one balanced build instead of an insert per block). ENOMEM unwinds this region's references.
  */
-function copyRefs(vm: Vm, pr: Region, cr: Region): boolean {
+function copyRefs(vm: Vm, pr: Region, cr: Region, protect: ProtectRuns): boolean {
   const n = pr.refs.size;
   if (n === 0) return true;
   if (!vm.slab.reserveNodes(n)) return false;
   const share = memtypeOf(pr.flags).fork === 'share';
-  const offs: number[] = [];
-  const made: PhysRegion[] = [];
-  for (let c = pr.refs.first(); c !== null; c = pr.refs.next(c)) {
+  // Sized once: the tree keeps both arrays as its sorted run (AvlTree.buildSorted).
+  const offs = new Array<number>(n);
+  const made = new Array<PhysRegion>(n);
+  let i = 0;
+  for (let c = pr.refs.first(); c !== null; c = pr.refs.next(c), i++) {
     const ref = c.value;
     const nref = ref.mode === 'smap' && !share ? snapshotRef(vm, cr, ref) : linkRefUnindexed(vm, cr, ref.block, c.key, 'private', false);
     if (nref === null) {
-      for (const m of made) dropRef(vm, m);
+      for (const m of made.slice(0, i)) dropRef(vm, m);
       vm.slab.unreserveNodes(n);
       return false;
     }
     writeRefPtes(vm, nref);
-    offs.push(c.key);
-    made.push(nref);
+    if (!share && ref.mode === 'private') noteProtect(protect, pr, ref);
+    offs[i] = c.key;
+    made[i] = nref;
   }
   const built = cr.refs.buildSorted(offs, made);
   assert(built, 'fork: reserved tree nodes missing');
@@ -98,11 +147,20 @@ function snapshotRef(vm: Vm, cr: Region, ref: PhysRegion): PhysRegion | null {
   return nref;
 }
 
-/** Step 3, parent side: private references in COW regions become read-only (refcount now > 1). */
-function protectParent(vm: Vm, parent: VmProc): void {
-  for (const r of parent.regions) {
-    if (memtypeOf(r.flags).fork === 'cow') mapRegionRefs(vm, r, true);
+/**
+ * Step 3, parent side: private references in COW regions become read-only (refcount now > 1), from the runs
+ * copyRegions noted; one TLB-flush mark if the parent has a COW region.
+ */
+function protectParent(vm: Vm, parent: VmProc, child: VmProc): void {
+  const protect = protectRuns.get(vm);
+  assert(protect?.child === child, 'fork: commit of a child that was not built');
+  protect.child = null;
+  const { runs, n } = protect;
+  const pt = parent.pt;
+  for (let i = 0; i < n; i += 4) {
+    ptWriteRun(vm.mem, pt, runs[i] ?? 0, runs[i + 1] ?? 0, runs[i + 2] ?? 0, runs[i + 3] ?? 0);
   }
+  if (parent.regions.some((r) => memtypeOf(r.flags).fork === 'cow')) markDirty(vm, parent);
 }
 
 /** After sys_fork succeeded: the child's endpoint and pointer-page entry, and the parent's PTEs write-protected. */
@@ -111,7 +169,7 @@ export function forkCommit(vm: Vm, parent: VmProc, child: VmProc, endpoint: numb
   if (typeof name === 'string') child.name = name;
   ptBindEntry(vm, child);
   touch(vm, child);
-  protectParent(vm, parent);
+  protectParent(vm, parent, child);
 }
 
 /** VM_FORK {endpoint (parent), slot, program, name} → {child}. */

@@ -1,8 +1,9 @@
 // Models VM's regions, physical blocks and references (servers/vm/region.c): the writability rule, the revert
 // rule, newBlock, unreference, copyBlock, split, the page-fault handler (map_pf) and handleMemory (CHECK).
 // Entry points: findRegion, newRegion, removeRegion, newBlock, linkRef (linkRefUnindexed/dropRef for bulk builds),
-// unreference, copyBlock, splitAt, pageFault, handleMemory, fillRange, writable/writableBy, mapRef (writeRefPtes,
-// mapRegionRefs for many at once), physAddrOf. Hot paths use cursors and slab open/close: no generator, no closure.
+// unreference (unreferenceAll for a whole region), copyBlock, splitAt, pageFault, handleMemory, fillRange,
+// writable/writableBy, mapRef (writeRefPtes for callers that mark the TLB once), physAddrOf. Hot paths use cursors
+// and slab open/close: no generator, no closure.
 // DIVERGES: handleMemory returns a result and walks several regions (spec/vm.md §6); the share state is kept per
 // reference (mode), not per block; with cowBreak 'page' (a what-if switch) a COW break copies only the pages written.
 import { EFAULT, ENOMEM, OK } from '../../include/errno.ts';
@@ -58,7 +59,8 @@ export interface Region extends SlabObj {
   readonly refs: AvlTree<PhysRegion>;
 }
 
-const USER_PTE = PTE.P | PTE.U;
+/** A user page's PTE flags before W: present, user. */
+export const USER_PTE = PTE.P | PTE.U;
 
 // ------------------------------------------------------------------ lookups
 
@@ -139,17 +141,6 @@ export function writeRefPtes(vm: Vm, ref: PhysRegion): void {
   ptWriteRun(vm.mem, r.owner.pt, r.vaddr + ref.offset, b.phys / PAGE_SIZE, b.length / PAGE_SIZE, USER_PTE | (w ? PTE.W : 0));
 }
 
-/**
- * mapRef for every reference of r (only the private ones if privateOnly), one TLB-flush mark for the lot: fork's
- * child and parent sides.
- */
-export function mapRegionRefs(vm: Vm, r: Region, privateOnly: boolean): void {
-  for (let c = r.refs.first(); c !== null; c = r.refs.next(c)) {
-    if (!privateOnly || c.value.mode === 'private') writeRefPtes(vm, c.value);
-  }
-  markDirty(vm, r.owner);
-}
-
 /** Is the block COW-shared (≥ 2 private references from regions that COW-share)? */
 export function cowShared(b: PhysBlock): boolean {
   let n = 0;
@@ -206,7 +197,7 @@ export function insertRegion(vmp: VmProc, r: Region): void {
 
 /** Removes a whole region: every reference unreferenced, its PTEs cleared, the object freed. */
 export function removeRegion(vm: Vm, vmp: VmProc, r: Region): void {
-  for (const ref of refsIn(r, 0, r.length)) unreference(vm, ref);
+  unreferenceAll(vm, r);
   ptClearRun(vm.mem, vmp.pt, r.vaddr, r.length / PAGE_SIZE);
   markDirty(vm, vmp);
   const i = vmp.regions.indexOf(r);
@@ -327,6 +318,16 @@ export function unreference(vm: Vm, ref: PhysRegion): void {
   assert(removed === ref, 'unreference: reference not at its offset');
   detachFromBlock(vm, ref);
   vm.slab.free(ref);
+}
+
+/**
+ * unreference of every reference of r: the tree is emptied with one clear (its nodes freed at once, not a remove
+ * and rebalance per reference), then each reference leaves its block in offset order.
+ */
+export function unreferenceAll(vm: Vm, r: Region): void {
+  const refs = r.refs.values();
+  r.refs.clear();
+  for (const ref of refs) dropRef(vm, ref);
 }
 
 /** Converts an smap reference to private (SUNMAP of a sole reference), then applies the revert rule. */

@@ -1,6 +1,6 @@
 // Tests the allocation-free parts of the AVL tree (src/lib/avl.ts) used on VM hot paths: cursors (first, last,
 // find, next, prev, setValueAt), values() and buildSorted, against a sorted-array oracle, plus the hooks of
-// buildSorted on refusal and its panics on misuse.
+// buildSorted on refusal, its lazily made nodes, and its panics on misuse.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { AvlSearch, AvlTree } from '../../../src/lib/avl.ts';
@@ -72,6 +72,35 @@ describe('AVL cursors and buildSorted', () => {
     expect(live).toBe(4);
     t.clear();
     expect(live).toBe(0);
+  });
+
+  it('a built tree answers before and after its nodes are made: values and clear on the run, inserts and removes after', () => {
+    fc.assert(
+      fc.property(sortedKeys, fc.array(fc.integer({ min: 0, max: 5000 }), { maxLength: 20 }), (keys, ops) => {
+        const oracle = new Map(keys.map((k) => [k, k + 1]));
+        const t = new AvlTree<number>();
+        expect(t.buildSorted(keys, keys.map((k) => k + 1))).toBe(true);
+        expect(t.values()).toEqual(keys.map((k) => k + 1));
+        // Each op removes the key if present, else inserts it: the first one makes the nodes.
+        for (const k of ops) {
+          if (oracle.has(k)) {
+            expect(t.remove(k)).toBe(oracle.get(k));
+            oracle.delete(k);
+          } else {
+            expect(t.insert(k, -k)).toBe(true);
+            oracle.set(k, -k);
+          }
+        }
+        t.check();
+        const sorted = [...oracle.keys()].sort((a, b) => a - b);
+        expect([...t.entries()]).toEqual(sorted.map((k) => [k, oracle.get(k)]));
+        t.clear();
+        expect(t.buildSorted(keys, keys)).toBe(true);
+        expect(t.size).toBe(keys.length);
+        if (keys.length > 0) expect(() => t.buildSorted([5001], [0])).toThrow(Panic);
+      }),
+      { numRuns: 50 },
+    );
   });
 
   it('buildSorted panics on unsorted or duplicate keys, a non-empty tree, or a length mismatch; foreign cursors panic', () => {
