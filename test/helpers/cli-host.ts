@@ -18,11 +18,11 @@ export interface CliHost {
   sh(line: string, cwd?: string): CliResult;
 }
 
-const hostProcess = join(root, 'test/helpers/cli-host-boot.mjs');
+const boot = join(root, 'test/helpers/cli-host-boot.mjs');
 const client = join(root, 'test/helpers/cli-host-client.mjs');
 
 async function start(socket: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [hostProcess, socket], {
+  const child = spawn(process.execPath, [boot, socket], {
     cwd: root,
     env: plainEnv(),
     // Not the terminal the tests may run in: a command's output is piped, as in the docs' shell lines.
