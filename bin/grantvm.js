@@ -4,11 +4,11 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const source = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+const source = fileURLToPath(new URL('../src/cli/entry.ts', import.meta.url));
 if (existsSync(source)) {
   const { register } = await import('tsx/esm/api');
   register();
   await import(pathToFileURL(source).href);
 } else {
-  await import(new URL('../dist/src/cli/main.js', import.meta.url).href);
+  await import(new URL('../dist/src/cli/entry.js', import.meta.url).href);
 }

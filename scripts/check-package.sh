@@ -18,7 +18,7 @@ tarball="$work/$(tail -1 "$work/pack.txt")"
 ls -l "$tarball"
 # The tarball holds the CLI and the built library, not the sources, tests or dev tooling.
 listing="$(tar -tzf "$tarball")"
-for f in package/bin/grantvm.js package/dist/src/index.js package/dist/src/index.d.ts package/dist/src/cli/main.js package/dist/src/cli/worker.js package/dist/src/cli/bench/run.js package/web/dist/index.html package/LICENSE; do
+for f in package/bin/grantvm.js package/dist/src/index.js package/dist/src/index.d.ts package/dist/src/cli/entry.js package/dist/src/cli/worker.js package/dist/src/cli/bench/run.js package/web/dist/index.html package/LICENSE; do
   grep -qx "$f" <<< "$listing" || { echo "missing from the package: $f"; exit 1; }
 done
 if grep -qE '^package/(src|test)/' <<< "$listing"; then echo "the package holds src/ or test/"; exit 1; fi

@@ -1,5 +1,6 @@
 // The grantvm command (the only code that may touch node:*): run, inspect, and the commands the other
-// layers add. Bad options give one line and exit code 2; a failed run exits 1.
+// layers add. Bad options give one line and exit code 2; a failed run exits 1. Entry points: main (a command line
+// to an exit code; entry.ts runs it as the process), buildProgram, withSystemOptions, withRunLimits.
 import { Command, CommanderError, Option } from 'commander';
 import { fuzzCommand, fuzzMergeCommand, parseMinutes, parseShard } from './commands/fuzz.ts';
 import { parseJobs } from './workers.ts';
@@ -135,7 +136,12 @@ export function buildProgram(): Command {
   return program;
 }
 
-async function main(argv: readonly string[]): Promise<number> {
+/**
+ * Runs one grantvm command line (`argv` without node and the script) and returns its exit code: 0, 1 for a failed
+ * run, 2 for a usage error (one line on stderr). Output goes to process.stdout and process.stderr; the working
+ * directory is process.cwd(). Another error is thrown, as a bug.
+ */
+export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -153,10 +159,3 @@ async function main(argv: readonly string[]): Promise<number> {
     throw err;
   }
 }
-
-// Output piped into a reader that stops early (`grantvm inspect | head`) ends the command quietly.
-process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code !== 'EPIPE') throw err;
-  process.exit(process.exitCode ?? 0);
-});
-process.exitCode = await main(process.argv.slice(2));

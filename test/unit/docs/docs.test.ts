@@ -4,13 +4,15 @@
 // for every command `grantvm --help` lists, naming each of its options. (The README's other sh lines —
 // npm ci, npm start, npm test, npm run bench — are what CI itself runs.) A docs line that must not run ends
 // with the marker `# not run by the docs test`, with a reason next to it (docs/cli/ui.md: the bundle build and the
-// server, which the end-to-end tests run).
+// server, which the end-to-end tests run). The grantvm commands run in one host process (helpers/cli-host.ts),
+// through the CLI's main, as they would in a process of their own but without a Node start each.
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { bin, grantvm, plainEnv, root } from '../../helpers/cli.ts';
+import { plainEnv, root } from '../../helpers/cli.ts';
+import { cliHost } from '../../helpers/cli-host.ts';
 
 const SKIP = '# not run by the docs test';
 
@@ -34,14 +36,15 @@ function markdownFiles(dir: string): string[] {
   );
 }
 
+const host = cliHost();
+
 /** Runs `lines` in order with sh in a scratch directory that sees the repository's examples; `npx grantvm` is this checkout's. */
 function runAll(lines: readonly string[]): void {
   const cwd = mkdtempSync(join(tmpdir(), 'grantvm-docs-'));
   symlinkSync(join(root, 'examples'), join(cwd, 'examples'));
-  const shim = `npx() { if [ "$1" = grantvm ]; then shift; "${process.execPath}" "${bin}" "$@"; else command npx "$@"; fi; }`;
   try {
     for (const line of lines) {
-      const r = spawnSync('sh', ['-c', `${shim}\n${line}`], { cwd, encoding: 'utf8', env: plainEnv(), timeout: 240_000 });
+      const r = host.sh(line, cwd);
       expect(r.status, `${line}\n${r.stderr}`).toBe(0);
       expect(r.stderr, line).not.toMatch(/\n\s+at /);
     }
@@ -94,13 +97,13 @@ describe('docs/', () => {
   it('the tutorial runs its own example file, whose checks all pass', () => {
     const tutorial = pages.find((p) => p.name === 'docs/tutorial.md')?.text ?? '';
     expect(commands(tutorial)).toContain('npx grantvm run examples/tutorial/grant-pair.ts -v');
-    const r = grantvm(['run', 'examples/tutorial/grant-pair.ts']);
+    const r = host.sh('npx grantvm run examples/tutorial/grant-pair.ts');
     expect(r.status, r.stdout).toBe(0);
     expect(r.stdout).toMatch(/\b8 passed, 0 failed/);
   });
 
   it('docs/cli has a page for every command, naming every option, listed in its index', { timeout: 180_000 }, () => {
-    const help = (...args: string[]): string => grantvm([...args, '--help']).stdout;
+    const help = (...args: string[]): string => host.sh(['npx grantvm', ...args, '--help'].join(' ')).stdout;
     const names = [...(help().split('Commands:')[1] ?? '').matchAll(/^ {2}(\w+)/gm)].map((m) => m[1] ?? '').filter((n) => n !== 'help');
     expect(names).toEqual(expect.arrayContaining(['run', 'test', 'bench', 'trace', 'inspect']));
     const index = pages.find((p) => p.name === 'docs/cli/README.md')?.text ?? '';

@@ -1,0 +1,69 @@
+// The process behind cliHost (cli-host.ts): one Node process, tsx loaded once, that runs grantvm command lines
+// sent over a Unix socket through the CLI's own main(), one at a time, each in the working directory it names,
+// with its stdout and stderr captured and its exit code returned. The socket's path is the first argument; the
+// process says 'ready' over its IPC channel once it listens, and ends when its parent goes.
+import { createServer } from 'node:net';
+import type { Socket } from 'node:net';
+import { main } from '../../src/cli/main.ts';
+import type { CliResult } from './cli.ts';
+
+/** What the client (cli-host-client.mjs) sends: one line of JSON. */
+interface Request {
+  argv: string[];
+  cwd: string;
+}
+
+type Write = typeof process.stdout.write;
+
+/** A write of process.stdout or process.stderr that appends to `into` instead. */
+function capture(into: string[]): Write {
+  return (chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
+    into.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    const done = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+    if (done) process.nextTick(done);
+    return true;
+  };
+}
+
+/** Runs one command line as the grantvm process would, but returns what it wrote and its exit code. */
+async function run({ argv, cwd }: Request): Promise<CliResult> {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const own = { out: process.stdout.write, err: process.stderr.write };
+  process.chdir(cwd);
+  process.exitCode = undefined;
+  process.stdout.write = capture(stdout);
+  process.stderr.write = capture(stderr);
+  let status: number;
+  try {
+    status = await main(argv);
+  } catch (err) {
+    // What Node prints for an error a process does not catch.
+    stderr.push(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    status = 1;
+  } finally {
+    process.stdout.write = own.out;
+    process.stderr.write = own.err;
+    process.exitCode = undefined;
+  }
+  return { status, stdout: stdout.join(''), stderr: stderr.join('') };
+}
+
+let queue: Promise<unknown> = Promise.resolve();
+
+function serve(conn: Socket): void {
+  let text = '';
+  conn.setEncoding('utf8');
+  conn.on('data', (chunk: string) => {
+    text += chunk;
+    if (!text.includes('\n')) return;
+    const request = JSON.parse(text) as Request;
+    queue = queue.then(async () => {
+      conn.end(`${JSON.stringify(await run(request))}\n`);
+    });
+  });
+}
+
+const socket = process.argv[2] ?? '';
+createServer(serve).listen(socket, () => process.send?.('ready'));
+process.on('disconnect', () => process.exit(0));

@@ -1,0 +1,72 @@
+// Runs many grantvm command lines fast: one host process (cli-host-process.ts, started by cli-host-boot.mjs)
+// loads the CLI once and runs each command line through its main(), so a command costs no Node start and no
+// TypeScript loading of its own; `npx grantvm` in shell lines goes to it through a small client
+// (cli-host-client.mjs). Output, working directory and exit code are the command's, as in its own process.
+// Entry point: cliHost.
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { plainEnv, root } from './cli.ts';
+import type { CliResult } from './cli.ts';
+
+/** A grantvm host for one test file's tests. */
+export interface CliHost {
+  /** Runs a shell line in `cwd`, where `npx grantvm ARGS` is a command line run by the host. */
+  sh(line: string, cwd?: string): CliResult;
+}
+
+const boot = join(root, 'test/helpers/cli-host-boot.mjs');
+const client = join(root, 'test/helpers/cli-host-client.mjs');
+
+async function start(socket: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [boot, socket], {
+    cwd: root,
+    env: plainEnv(),
+    // Not the terminal the tests may run in: a command's output is piped, as in the docs' shell lines.
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => {
+      resolve();
+    });
+    child.once('exit', (code) => {
+      reject(
+        new Error(`the grantvm test host ended (exit code ${String(code)}) before it listened:\n${stderr}`),
+      );
+    });
+  });
+  return child;
+}
+
+/** Starts a host before the file's tests and ends it after them. */
+export function cliHost(): CliHost {
+  let dir = '';
+  let child: ChildProcess | undefined;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'grantvm-host-'));
+    child = await start(join(dir, 'socket'));
+  });
+  afterAll(() => {
+    child?.kill();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const shim = (): string =>
+    `npx() { if [ "$1" = grantvm ]; then shift; "${process.execPath}" "${client}" "$@"; else command npx "$@"; fi; }`;
+  return {
+    sh: (line, cwd = root) => {
+      const env = { ...plainEnv(), GRANTVM_HOST_SOCKET: join(dir, 'socket') };
+      const r = spawnSync('sh', ['-c', `${shim()}\n${line}`], {
+        cwd,
+        encoding: 'utf8',
+        env,
+        timeout: 240_000,
+      });
+      return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+    },
+  };
+}
