@@ -41,8 +41,13 @@ export const EXEC_IMAGE: ExecImage = {
 export const EXEC_SPAN = 4 * PAGE;
 /** Signals a parent kills its blocked child with (fork with `kill`): SIGKILL, SIGTERM. */
 export const KILL_SIGNALS = [9, 15] as const;
-/** DS keys the actors publish under (u32 and STR values). */
-export const DS_KEYS = 3;
+/**
+ * The DS keys the actors publish under, by key index: `fz.k0` is a prefix of `fz.k01` and `k01` a suffix of it, so a
+ * subscription pattern matched without anchors (a substring search) catches keys a whole-key match does not.
+ */
+export const DS_KEY_NAMES = ['fz.k0', 'fz.k1', 'fz.k2', 'fz.k01'] as const;
+/** DS keys the actors publish under (u32, STR and LABEL values). */
+export const DS_KEYS = DS_KEY_NAMES.length;
 
 /** Grant access sets the generator uses (CPF_READ 1, CPF_WRITE 2, CPF_MAP 4), the usable ones more often. */
 export const ACCESS_SETS = [1, 2, 3, 5, 7, 7, 7] as const;
@@ -51,9 +56,10 @@ export const COPY_OFFSETS = [0, 0, 1, 100, PAGE - 1, PAGE, PAGE + 17] as const;
 export const COPY_LENGTHS = [0, 1, 100, PAGE - 1, PAGE, PAGE + 1, 2 * PAGE, 3 * PAGE] as const;
 /**
  * DS publish flags: 0, OVERWRITE, PRIV_RETRIEVE, OVERWRITE|PRIV_RETRIEVE, OVERWRITE|PRIV_OVERWRITE, PRIV_SUBSCRIBE,
- * OVERWRITE|PRIV_SUBSCRIBE.
+ * OVERWRITE|PRIV_SUBSCRIBE, PRIV_OVERWRITE, and the PRIV bits together with OVERWRITE: PRIV bits on both sides, the
+ * entry's and the request's, so a check of the wrong side's flags shows.
  */
-export const DS_FLAG_SETS = [0, 0x1000, 0x002, 0x1002, 0x1004, 0x008, 0x1008] as const;
+export const DS_FLAG_SETS = [0, 0x1000, 0x002, 0x1002, 0x1004, 0x008, 0x1008, 0x004, 0x1006, 0x100e] as const;
 /** MEM entries use the first two keys only, so that retrieves and deletes mostly find one. */
 export const DS_MEM_KEYS = 2;
 /**
@@ -80,8 +86,12 @@ export const DS_MAP_KEYS = 2;
 export const DS_MAP_FLAG_SETS = [0, 0, 0x002, 0x004, 0x1000, 0x008] as const;
 /** Bytes a MAP retrieve copies at most (into the two scratch pages after the window). */
 export const DS_MAP_CAPACITY = 2 * PAGE;
-/** Subscription patterns over the keys `fz.k0`..: whole-key regexes, the last one does not compile (EINVAL). */
-export const DS_PATTERNS = ['fz\\.k0', 'fz\\.k[01]', 'fz\\.k.*', 'fz\\.k(0|2)', 'fz\\.k('] as const;
+/**
+ * Subscription patterns over DS_KEY_NAMES: whole-key regexes; `fz\\.k(` does not compile (EINVAL). Matched without
+ * anchors, `fz\\.k0`, `fz\\.k[01]` and `fz\\.k(0|2)` would also take `fz.k01` (a prefix), `k01` would take it (a
+ * suffix) and `z\\.k` every key (a substring), where a whole-key match takes none.
+ */
+export const DS_PATTERNS = ['fz\\.k0', 'fz\\.k[01]', 'fz\\.k.*', 'fz\\.k(0|2)', 'fz\\.k(', 'k01', 'z\\.k'] as const;
 /** Subscribe flags: type filter none / U32 / STR, with DSF_INITIAL (0x2000) and DSF_OVERWRITE (0x1000). */
 export const DS_SUB_FLAG_SETS = [0, 0x2000, 0x1000, 0x3000, 0x3010, 0x3020, 0x20] as const;
 
@@ -121,7 +131,11 @@ export type Command =
   | { k: 'delete'; a: number; key: number; str?: boolean }
   /** ds_subscribe with DS_PATTERNS[pattern]; ds_check reports the lowest pending key, its type and owner. */
   | { k: 'subscribe'; a: number; pattern: number; flags: number }
-  | { k: 'check'; a: number }
+  /**
+   * With `notify`, the actor first takes DS's notification if one is pending (outside a pair), and the outcome says
+   * whether there was one: subscribers receive what DS sends them instead of only polling.
+   */
+  | { k: 'check'; a: number; notify?: boolean }
   /**
    * DS MAP entries under the same keys: ds_publish_map of window pages [page, page+pages), ds_snapshot_map,
    * ds_retrieve_map of the live bytes (COPY_MAPPED, no `n`) or of snapshot `n` (COPY_SNAPSHOT), or with `page` a
@@ -286,6 +300,9 @@ function pick<T>(rng: Rng, xs: readonly T[]): T {
   return x;
 }
 
+/** A DS key index: the trap key `fz.k01` one time in five, else one of the three plain keys (so keys collide often). */
+const dsKeyIndex = (rng: Rng): number => (rng.int(5) === 0 ? DS_KEYS - 1 : rng.int(DS_KEYS - 1));
+
 function copySpec(rng: Rng): CopySpec {
   return {
     dir: rng.int(2) === 0 ? 'from' : 'to',
@@ -299,12 +316,15 @@ function copySpec(rng: Rng): CopySpec {
 /** One random command of the given kind (the same shapes the fast-check arbitraries in the tests build). */
 export function randomCommand(rng: Rng, k: CommandKind): Command {
   if (k === 'pair') {
-    const first = single(rng, pick(rng, PAIRABLE));
-    const other = single(rng, pick(rng, PAIRABLE));
+    const first = paired(single(rng, pick(rng, PAIRABLE)));
+    const other = paired(single(rng, pick(rng, PAIRABLE)));
     return { k, first, second: { ...other, a: (first.a + 1 + rng.int(ACTORS - 1)) % ACTORS } };
   }
   return single(rng, k);
 }
+
+/** A command as a pair runs it: a check takes no notification there (it would not be atomic). */
+const paired = (c: SingleCommand): SingleCommand => (c.k === 'check' ? { k: c.k, a: c.a } : c);
 
 function single(rng: Rng, k: Exclude<CommandKind, 'pair'>): SingleCommand {
   const a = rng.int(ACTORS);
@@ -368,16 +388,16 @@ function single(rng: Rng, k: Exclude<CommandKind, 'pair'>): SingleCommand {
     case 'unmap':
       return { k, a, page: rng.int(WINDOW_PAGES) };
     case 'publish': {
-      const c = { k, a, key: rng.int(DS_KEYS), value: rng.next(), flags: pick(rng, DS_FLAG_SETS) };
+      const c = { k, a, key: dsKeyIndex(rng), value: rng.next(), flags: pick(rng, DS_FLAG_SETS) };
       return rng.int(3) === 0 ? { ...c, str: pick(rng, DS_STRINGS) } : c;
     }
     case 'retrieve':
     case 'delete':
-      return rng.int(3) === 0 ? { k, a, key: rng.int(DS_KEYS), str: true } : { k, a, key: rng.int(DS_KEYS) };
+      return rng.int(3) === 0 ? { k, a, key: dsKeyIndex(rng), str: true } : { k, a, key: dsKeyIndex(rng) };
     case 'subscribe':
       return { k, a, pattern: rng.int(DS_PATTERNS.length), flags: pick(rng, DS_SUB_FLAG_SETS) };
     case 'check':
-      return { k, a };
+      return rng.int(3) === 0 ? { k, a } : { k, a, notify: true };
     case 'mpublish':
       return {
         k,
@@ -406,7 +426,7 @@ function single(rng: Rng, k: Exclude<CommandKind, 'pair'>): SingleCommand {
       return {
         k,
         a,
-        key: rng.int(DS_KEYS),
+        key: dsKeyIndex(rng),
         v: rng.int(DS_LABEL_VALUES.length),
         flags: pick(rng, DS_FLAG_SETS),
       };
@@ -416,7 +436,7 @@ function single(rng: Rng, k: Exclude<CommandKind, 'pair'>): SingleCommand {
       return { k, a, key: rng.int(DS_MEM_KEYS) };
     case 'lretrieve':
     case 'ldelete':
-      return { k, a, key: rng.int(DS_KEYS) };
+      return { k, a, key: dsKeyIndex(rng) };
     case 'crash':
       return { k, a };
     case 'fork': {
@@ -460,15 +480,37 @@ function single(rng: Rng, k: Exclude<CommandKind, 'pair'>): SingleCommand {
   }
 }
 
-/** A sequence of `n` commands drawn from `seed` (same seed, same sequence). */
+/**
+ * Families of command kinds for swarm testing: most runs leave some families out, so the kinds left in meet each
+ * other more often (a DS entry's second publisher, a read-only safemap's writer) within the same run length. A kind
+ * in two families is drawn when either is in.
+ */
+export const FAMILIES: readonly (readonly CommandKind[])[] = [
+  ['write', 'grant', 'indirect', 'magic', 'revoke', 'setgrant', 'copy', 'vcopy', 'map', 'unmap', 'revmap'],
+  ['grant', 'mmap', 'munmap', 'awrite', 'aread', 'acopy', 'brk'],
+  ['publish', 'retrieve', 'delete', 'subscribe', 'check', 'lpublish', 'lretrieve', 'lname', 'ldelete'],
+  ['mpublish', 'msnapshot', 'mretrieve', 'mdelete', 'mempublish', 'memretrieve', 'memdelete', 'subscribe', 'check'],
+  ['crash', 'fork', 'pair'],
+];
+
+/** The kinds a run draws from: every kind one run in four, else the kinds of a random nonempty set of families. */
+export function swarmKinds(rng: Rng): ReadonlySet<CommandKind> {
+  const on = FAMILIES.filter(() => rng.int(2) === 0);
+  const all = rng.int(4) === 0 || on.length === 0;
+  return new Set(all ? COMMAND_KINDS : on.flat());
+}
+
+/** A sequence of `n` commands drawn from `seed` (same seed, same sequence), from the kinds swarmKinds picks. */
 export function generateCommands(seed: number, n: number): Command[] {
   const rng = new Rng(seed);
-  const total = WEIGHTS.reduce((s, [, w]) => s + w, 0);
+  const kinds = swarmKinds(rng);
+  const weights = WEIGHTS.filter(([k]) => kinds.has(k));
+  const total = weights.reduce((s, [, w]) => s + w, 0);
   const out: Command[] = [];
   for (let i = 0; i < n; i++) {
     let r = rng.int(total);
     let kind: CommandKind = 'write';
-    for (const [k, w] of WEIGHTS) {
+    for (const [k, w] of weights) {
       if (r < w) {
         kind = k;
         break;

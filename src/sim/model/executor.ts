@@ -51,6 +51,7 @@ import {
   ACTORS,
   AREA_PAGES,
   DS_FOREIGN_LABELS,
+  DS_KEY_NAMES,
   DS_LABEL_VALUES,
   DS_MAP_CAPACITY,
   DS_PATTERNS,
@@ -122,7 +123,12 @@ const ACTOR_PRIV: PrivSpec = {
       ? 'all'
       : [...GRANT_TEST_PRIV.kernelCalls, SYS_VSAFECOPY - KERNEL_CALL],
 };
-const dsKey = (k: number): string => `fz.k${k}`;
+const dsKey = (k: number): string => DS_KEY_NAMES[k % DS_KEY_NAMES.length] ?? '';
+/** A DS key's index in DS_KEY_NAMES, or the key itself when it is none of them. */
+const keyIndex = (key: string): number | string => {
+  const i = DS_KEY_NAMES.findIndex((x) => x === key);
+  return i < 0 ? key : i;
+};
 /** The endpoint a LABEL command names (DS_LABEL_VALUES[v]). */
 const labelValue = (v: number): number => DS_LABEL_VALUES[v % DS_LABEL_VALUES.length] ?? 0;
 /** At most this many oracle states are kept as explanations of what was seen (see Run.candidates). */
@@ -317,8 +323,11 @@ class Run {
     };
   }
 
-  /** How to run command c on the system and on an oracle, or null when it does not apply (no grant yet). */
-  plan(c: SingleCommand): Plan | null {
+  /**
+   * How to run command c on the system and on an oracle, or null when it does not apply (no grant yet); `paired`: as
+   * one command of a pair (a check then takes no notification).
+   */
+  plan(c: SingleCommand, paired = false): Plan | null {
     const d = this.actor(c.a);
     const at = (pos: number): number => d.buf + pos;
     const sp: Space = 'heap' in c && c.heap === true ? 'heap' : 'area';
@@ -490,16 +499,27 @@ class Run {
           (o) => o.subscribe(c.a, pattern, c.flags),
         );
       }
-      case 'check':
+      case 'check': {
+        const notify = c.notify === true && !paired;
         return plain(
           () =>
-            this.call(c.a, dsCheck, (r) =>
-              r.result === 0
-                ? { result: 0, value: `${r.key} ${r.type} ${this.actors.findIndex((x) => x.ep === r.owner)}` }
-                : { result: r.result },
+            this.call(
+              c.a,
+              async (p) => {
+                // DS's notification, if one is pending: taken, so that the next one shows (it never blocks here).
+                const notified = notify && d.kp.notifyFrom.includes(DS_PROC_NR);
+                if (notified) await p.receive(DS_PROC_NR);
+                return { notified, r: await dsCheck(p) };
+              },
+              ({ notified, r }) => {
+                const seen = r.result === 0 ? `${r.key} ${r.type} ${this.actors.findIndex((x) => x.ep === r.owner)}` : '';
+                const value = notify ? `${notified ? 'notified' : 'not notified'}${seen === '' ? '' : `, ${seen}`}` : seen;
+                return value === '' ? { result: r.result } : { result: r.result, value };
+              },
             ),
-          (o) => o.check(c.a),
+          (o) => o.check(c.a, notify),
         );
+      }
       case 'mpublish':
         return plain(
           () =>
@@ -689,7 +709,7 @@ class Run {
    */
   async step(c: Command): Promise<string | null> {
     const singles = c.k === 'pair' ? [c.first, c.second] : [c];
-    const plans = singles.map((x) => this.plan(x));
+    const plans = singles.map((x) => this.plan(x, c.k === 'pair'));
     if (c.k === 'pair' && c.first.a === c.second.a) throw new Error('a pair needs two actors');
     const live = plans.filter((p): p is Plan => p !== null);
     const kinds = singles.filter((_, i) => plans[i] !== null).map((x) => x.k);
@@ -869,7 +889,8 @@ function realState(run: Run): RealState {
     .map(
       (e) =>
         [
-          `${e.key.slice(4)}:${e.type.toLowerCase()}`,
+          // A key the actors never use shows as its name (the oracle cannot hold it): a difference all the same.
+          `${keyIndex(e.key)}:${e.type.toLowerCase()}`,
           { owner: ACTOR_LABELS.indexOf(e.owner), value: dsValue(run.sys, e.value) },
         ] as const,
     );
