@@ -5,14 +5,14 @@
 # KILLED (a violation, a leak, a panic, or coverage left short) or SURVIVED. A patch that no longer applies is
 # reported as STALE and not counted. The unpatched copy runs first: if it fails, no verdict means anything.
 #
-#   npm run planted                         # every patch, CI's budget: fuzz --runs 30 --seed 1 --require-coverage
+#   npm run planted                         # every patch, CI's budget (.ci/run), without shrinking (--shrink 0)
 #   npm run planted -- 08 16                # only the patches whose name starts with 08 or 16
 #   PLANTED_FUZZ="--runs 5 --seed 3" npm run planted      # another budget
 #   PLANTED_TESTS="test/unit/model" npm run planted       # also run these unit tests on each surviving copy
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-budget=${PLANTED_FUZZ:---runs 30 --seed 1 --require-coverage}
+budget=${PLANTED_FUZZ:---runs 60 --commands 60 --seed 1 --require-coverage}
 tests=${PLANTED_TESTS:-}
 limit=${PLANTED_TIMEOUT:-600}
 
@@ -45,7 +45,7 @@ verdict() {
 run_budget() {
   local log=$1 rc why
   # shellcheck disable=SC2086 # the budget is a list of words
-  (cd "$tmp/w" && timeout "$limit" node bin/grantvm.js fuzz $budget) > "$log" 2>&1
+  (cd "$tmp/w" && timeout "$limit" node bin/grantvm.js fuzz $budget --shrink 0) > "$log" 2>&1
   rc=$?
   why=$(verdict "$log" "$rc")
   if [ -z "$why" ] && [ -n "$tests" ]; then

@@ -50,10 +50,12 @@ export const DS_KEY_NAMES = ['fz.k0', 'fz.k1', 'fz.k2', 'fz.k01'] as const;
 export const DS_KEYS = DS_KEY_NAMES.length;
 
 /** Grant access sets the generator uses (CPF_READ 1, CPF_WRITE 2, CPF_MAP 4), the usable ones more often. */
-export const ACCESS_SETS = [1, 2, 3, 5, 7, 7, 7] as const;
+export const ACCESS_SETS = [1, 2, 3, 5, 7, 7, 7, 7, 7] as const;
 /** Grant offsets and copy lengths that straddle page boundaries and grant ends. */
-export const COPY_OFFSETS = [0, 0, 1, 100, PAGE - 1, PAGE, PAGE + 17] as const;
+export const COPY_OFFSETS = [0, 0, 0, 1, 100, PAGE - 1, PAGE, PAGE + 17] as const;
 export const COPY_LENGTHS = [0, 1, 100, PAGE - 1, PAGE, PAGE + 1, 2 * PAGE, 3 * PAGE] as const;
+/** Copy lengths that fit a 2-page grant from an offset of at most 100: within a page, a whole page, with a tail. */
+export const COPY_FITTING = [100, PAGE - 100, PAGE, PAGE + 17, 2 * PAGE - 200] as const;
 /**
  * DS publish flags: 0, OVERWRITE, PRIV_RETRIEVE, OVERWRITE|PRIV_RETRIEVE, OVERWRITE|PRIV_OVERWRITE, PRIV_SUBSCRIBE,
  * OVERWRITE|PRIV_SUBSCRIBE, PRIV_OVERWRITE, and the PRIV bits together with OVERWRITE: PRIV bits on both sides, the
@@ -83,7 +85,7 @@ export const DS_MAP_KEYS = 2;
  * ds_publish_map flags: 0, PRIV_RETRIEVE, PRIV_OVERWRITE (= PRIV_SNAPSHOT), OVERWRITE (EINVAL for MAP),
  * PRIV_SUBSCRIBE.
  */
-export const DS_MAP_FLAG_SETS = [0, 0, 0x002, 0x004, 0x1000, 0x008] as const;
+export const DS_MAP_FLAG_SETS = [0, 0x002, 0x002, 0x004, 0x1000, 0x008] as const;
 /** Bytes a MAP retrieve copies at most (into the two scratch pages after the window). */
 export const DS_MAP_CAPACITY = 2 * PAGE;
 /**
@@ -91,7 +93,15 @@ export const DS_MAP_CAPACITY = 2 * PAGE;
  * anchors, `fz\\.k0`, `fz\\.k[01]` and `fz\\.k(0|2)` would also take `fz.k01` (a prefix), `k01` would take it (a
  * suffix) and `z\\.k` every key (a substring), where a whole-key match takes none.
  */
-export const DS_PATTERNS = ['fz\\.k0', 'fz\\.k[01]', 'fz\\.k.*', 'fz\\.k(0|2)', 'fz\\.k(', 'k01', 'z\\.k'] as const;
+export const DS_PATTERNS = [
+  'fz\\.k0',
+  'fz\\.k[01]',
+  'fz\\.k.*',
+  'fz\\.k(0|2)',
+  'fz\\.k(',
+  'k01',
+  'z\\.k',
+] as const;
 /** Subscribe flags: type filter none / U32 / STR, with DSF_INITIAL (0x2000) and DSF_OVERWRITE (0x1000). */
 export const DS_SUB_FLAG_SETS = [0, 0x2000, 0x1000, 0x3000, 0x3010, 0x3020, 0x20] as const;
 
@@ -120,7 +130,11 @@ export type Command =
       access: number;
       disable: boolean;
     }
-  | ({ k: 'copy'; a: number } & CopySpec)
+  /**
+   * With `ro`, a copy from a grant goes to a page the actor holds read-only through a safemap, if it has one (the
+   * executor picks it; otherwise `pos` stands): the destination check's EFAULT, rare by chance.
+   */
+  | ({ k: 'copy'; a: number; ro?: boolean } & CopySpec)
   | { k: 'vcopy'; a: number; items: CopySpec[] }
   | { k: 'map'; a: number; g: number; gOffPages: number; page: number; pages: number; writable: boolean }
   | { k: 'unmap'; a: number; page: number }
@@ -257,25 +271,25 @@ export const COMMAND_KINDS: readonly CommandKind[] = [
 /** Relative frequencies of the command kinds in generated sequences. */
 const WEIGHTS: readonly [CommandKind, number][] = [
   ['write', 4],
-  ['grant', 5],
+  ['grant', 7],
   ['indirect', 1],
   ['magic', 1],
   ['revoke', 2],
-  ['setgrant', 1],
+  ['setgrant', 2],
   ['copy', 5],
-  ['vcopy', 1],
-  ['map', 4],
+  ['vcopy', 2],
+  ['map', 6],
   ['unmap', 1],
   ['revmap', 1],
-  ['publish', 2],
+  ['publish', 4],
   ['retrieve', 2],
-  ['delete', 1],
-  ['subscribe', 1],
+  ['delete', 2],
+  ['subscribe', 2],
   ['check', 2],
   ['mpublish', 4],
   ['msnapshot', 2],
   ['mretrieve', 2],
-  ['mdelete', 1],
+  ['mdelete', 2],
   ['mempublish', 3],
   ['memretrieve', 3],
   ['memdelete', 1],
@@ -285,9 +299,9 @@ const WEIGHTS: readonly [CommandKind, number][] = [
   ['ldelete', 1],
   ['crash', 1],
   ['fork', 1],
-  ['mmap', 3],
+  ['mmap', 4],
   ['munmap', 2],
-  ['awrite', 2],
+  ['awrite', 1],
   ['aread', 1],
   ['acopy', 2],
   ['brk', 2],
@@ -303,12 +317,24 @@ function pick<T>(rng: Rng, xs: readonly T[]): T {
 /** A DS key index: the trap key `fz.k01` one time in five, else one of the three plain keys (so keys collide often). */
 const dsKeyIndex = (rng: Rng): number => (rng.int(5) === 0 ? DS_KEYS - 1 : rng.int(DS_KEYS - 1));
 
+/**
+ * One safecopy. Half the time one that fits a grant of two pages at the same offset in a page on both sides (so it
+ * mostly passes verification and, over a whole page, takes the copy-on-write path with a head or a tail), else
+ * any offsets and lengths (range errors, 0 bytes).
+ */
 function copySpec(rng: Rng): CopySpec {
+  const dir = rng.int(2) === 0 ? 'from' : 'to';
+  const g = rng.int(32);
+  const page = rng.int(WINDOW_PAGES) * PAGE;
+  if (rng.int(2) === 0) {
+    const gOff = pick(rng, [0, 1, 100]);
+    return { dir, g, gOff, pos: page + gOff, len: pick(rng, COPY_FITTING) };
+  }
   return {
-    dir: rng.int(2) === 0 ? 'from' : 'to',
-    g: rng.int(32),
+    dir,
+    g,
     gOff: pick(rng, COPY_OFFSETS),
-    pos: rng.int(WINDOW_PAGES) * PAGE + pick(rng, [0, 0, 1, 100, PAGE - 1]),
+    pos: page + pick(rng, [0, 0, 1, 100, PAGE - 1]),
     len: pick(rng, COPY_LENGTHS),
   };
 }
@@ -322,6 +348,10 @@ export function randomCommand(rng: Rng, k: CommandKind): Command {
   }
   return single(rng, k);
 }
+
+/** A grantee: another actor three times in four (a grant to oneself cannot be safemapped), else `a` itself. */
+const other = (rng: Rng, a: number): number =>
+  rng.int(4) === 0 ? a : (a + 1 + rng.int(ACTORS - 1)) % ACTORS;
 
 /** A command as a pair runs it: a check takes no notification there (it would not be atomic). */
 const paired = (c: SingleCommand): SingleCommand => (c.k === 'check' ? { k: c.k, a: c.a } : c);
@@ -341,7 +371,7 @@ function single(rng: Rng, k: Exclude<CommandKind, 'pair'>): SingleCommand {
       return {
         k,
         a,
-        to: rng.int(ACTORS),
+        to: other(rng, a),
         page: rng.int(WINDOW_PAGES),
         pages: 1 + rng.int(3),
         access: pick(rng, ACCESS_SETS),
@@ -371,8 +401,10 @@ function single(rng: Rng, k: Exclude<CommandKind, 'pair'>): SingleCommand {
         access: pick(rng, ACCESS_SETS),
         disable: rng.int(4) === 0,
       };
-    case 'copy':
-      return { k, a, ...copySpec(rng) };
+    case 'copy': {
+      const c = { k, a, ...copySpec(rng) };
+      return c.dir === 'from' && rng.int(4) === 0 ? { ...c, ro: true } : c;
+    }
     case 'vcopy':
       return { k, a, items: [copySpec(rng), copySpec(rng)] };
     case 'map':
@@ -380,7 +412,7 @@ function single(rng: Rng, k: Exclude<CommandKind, 'pair'>): SingleCommand {
         k,
         a,
         g: rng.int(32),
-        gOffPages: rng.int(3) === 0 ? 1 : 0,
+        gOffPages: rng.int(4) === 0 ? 1 : 0,
         page: rng.int(WINDOW_PAGES),
         pages: 1 + rng.int(2),
         writable: rng.int(3) === 0,
@@ -420,7 +452,9 @@ function single(rng: Rng, k: Exclude<CommandKind, 'pair'>): SingleCommand {
     case 'memretrieve': {
       const pos = rng.int(WINDOW_PAGES) * PAGE + pick(rng, [0, 0, 1, 100, PAGE - 1]);
       const c = { a, key: rng.int(DS_MEM_KEYS), pos, len: pick(rng, DS_MEM_LENGTHS) };
-      return k === 'mempublish' ? { k, ...c, flags: pick(rng, DS_FLAG_SETS) } : { k, ...c };
+      if (k === 'memretrieve') return { k, ...c };
+      // OVERWRITE half the time besides the flag sets': MEM keys are few, an overwrite by another owner is the point.
+      return { k, ...c, flags: pick(rng, DS_FLAG_SETS) | (rng.int(2) === 0 ? 0x1000 : 0) };
     }
     case 'lpublish':
       return {
@@ -448,7 +482,7 @@ function single(rng: Rng, k: Exclude<CommandKind, 'pair'>): SingleCommand {
     case 'mmap':
       return { k, a, page: rng.int(AREA_PAGES), pages: 1 + rng.int(3), fixed: rng.int(2) === 0 };
     case 'munmap':
-      return { k, a, page: rng.int(AREA_PAGES + 1), pages: 1 + rng.int(3) };
+      return { k, a, page: rng.int(AREA_PAGES + 1), pages: pick(rng, [1, 1, 1, 2, 3]) };
     case 'awrite':
     case 'aread':
     case 'acopy': {
@@ -489,7 +523,17 @@ export const FAMILIES: readonly (readonly CommandKind[])[] = [
   ['write', 'grant', 'indirect', 'magic', 'revoke', 'setgrant', 'copy', 'vcopy', 'map', 'unmap', 'revmap'],
   ['grant', 'mmap', 'munmap', 'awrite', 'aread', 'acopy', 'brk'],
   ['publish', 'retrieve', 'delete', 'subscribe', 'check', 'lpublish', 'lretrieve', 'lname', 'ldelete'],
-  ['mpublish', 'msnapshot', 'mretrieve', 'mdelete', 'mempublish', 'memretrieve', 'memdelete', 'subscribe', 'check'],
+  [
+    'mpublish',
+    'msnapshot',
+    'mretrieve',
+    'mdelete',
+    'mempublish',
+    'memretrieve',
+    'memdelete',
+    'subscribe',
+    'check',
+  ],
   ['crash', 'fork', 'pair'],
 ];
 

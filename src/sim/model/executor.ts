@@ -296,6 +296,15 @@ class Run {
     return g % 4 === 3 || mine.length === 0 ? this.grant(g) : mine[g % mine.length];
   }
 
+  /** The copy moved to a page its actor holds read-only (the same offset in it, the length cut at the window's end). */
+  private ontoReadOnly<C extends CopySpec & { a: number }>(c: C): C {
+    const pages = this.oracle.readOnlyPages(c.a);
+    const page = pages[c.g % Math.max(1, pages.length)];
+    if (page === undefined) return c;
+    const pos = page * PAGE + (c.pos % PAGE);
+    return { ...c, pos, len: Math.min(c.len, WINDOW_BYTES - pos) };
+  }
+
   /** Starts fn in actor a; once the system has settled, its outcome ('killed' if the actor died first). */
   private call<T>(a: number, fn: Action<T>, outcome: (v: T) => Outcome): () => Outcome | 'killed' {
     const h = this.actor(a).start(fn);
@@ -413,9 +422,10 @@ class Run {
       case 'copy': {
         const g = this.grantFor(c.g, c.a);
         if (g === undefined) return null;
+        const x = c.ro === true ? this.ontoReadOnly(c) : c;
         return plain(
-          () => this.code(c.a, (p) => copyCall(p, g, c, at(c.pos))),
-          (o) => o.copy(c.a, g.ref, c),
+          () => this.code(c.a, (p) => copyCall(p, g, x, at(x.pos))),
+          (o) => o.copy(c.a, g.ref, x),
         );
       }
       case 'vcopy': {
@@ -512,8 +522,13 @@ class Run {
                 return { notified, r: await dsCheck(p) };
               },
               ({ notified, r }) => {
-                const seen = r.result === 0 ? `${r.key} ${r.type} ${this.actors.findIndex((x) => x.ep === r.owner)}` : '';
-                const value = notify ? `${notified ? 'notified' : 'not notified'}${seen === '' ? '' : `, ${seen}`}` : seen;
+                const seen =
+                  r.result === 0
+                    ? `${r.key} ${r.type} ${this.actors.findIndex((x) => x.ep === r.owner)}`
+                    : '';
+                const value = notify
+                  ? `${notified ? 'notified' : 'not notified'}${seen === '' ? '' : `, ${seen}`}`
+                  : seen;
                 return value === '' ? { result: r.result } : { result: r.result, value };
               },
             ),

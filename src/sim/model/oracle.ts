@@ -329,6 +329,11 @@ export class Oracle {
     return { actor: a, inst: this.actor(a).inst };
   }
 
+  /** The window pages the actor holds read-only through a safemap (a write there is a SIGSEGV, a copy EFAULT). */
+  readOnlyPages(a: number): number[] {
+    return this.actor(a).readOnly.flatMap((ro, page) => (ro ? [page] : []));
+  }
+
   /** The actor's window as its process sees it. */
   window(a: number): Uint8Array {
     const out = new Uint8Array(WINDOW_BYTES);
