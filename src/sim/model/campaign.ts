@@ -165,9 +165,7 @@ export function mergeSummaries(parts: readonly CampaignSummary[]): CampaignSumma
     merged.failures.push(...p.failures);
     addCoverage(merged.coverage, p.coverage);
   }
-  merged.coverage = Object.fromEntries(
-    Object.entries(merged.coverage).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
-  );
+  merged.coverage = Object.fromEntries(Object.entries(merged.coverage).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   merged.failures.sort((a, b) => a.run - b.run);
   return merged;
 }

@@ -53,21 +53,12 @@ export function unreached(coverage: Readonly<Record<string, number>>): string[] 
 }
 
 /** One row per command kind: its outcomes with their counts, those of REACHABLE it missed as 0, then any other outcome seen. */
-export function coverageRows(
-  coverage: Readonly<Record<string, number>>,
-): { kind: string; outcomes: { outcome: string; count: number; expected: boolean }[] }[] {
+export function coverageRows(coverage: Readonly<Record<string, number>>): { kind: string; outcomes: { outcome: string; count: number; expected: boolean }[] }[] {
   return Object.entries(REACHABLE).map(([kind, outs]) => {
     const seen = Object.keys(coverage)
       .filter((k) => k.startsWith(`${kind} `))
       .map((k) => k.slice(kind.length + 1));
     const all = [...outs, ...seen.filter((o) => !outs.includes(o))];
-    return {
-      kind,
-      outcomes: all.map((outcome) => ({
-        outcome,
-        count: coverage[`${kind} ${outcome}`] ?? 0,
-        expected: outs.includes(outcome),
-      })),
-    };
+    return { kind, outcomes: all.map((outcome) => ({ outcome, count: coverage[`${kind} ${outcome}`] ?? 0, expected: outs.includes(outcome) })) };
   });
 }

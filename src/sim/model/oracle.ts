@@ -1047,7 +1047,7 @@ export class Oracle {
    */
   check(a: number, notify = false): Outcome {
     const m = this.actor(a);
-    const notified = notify ? `${m.notified ? 'notified' : 'not notified'}` : '';
+    const notified = notify ? (m.notified ? 'notified' : 'not notified') : '';
     if (notify) m.notified = false;
     const out = this.pendingCheck(a);
     const value = [notified, out.value ?? ''].filter((x) => x !== '').join(', ');
