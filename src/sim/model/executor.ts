@@ -64,7 +64,7 @@ import {
   formatCommand,
 } from './commands.ts';
 import type { Command, CopySpec, SingleCommand } from './commands.ts';
-import { Oracle, runs } from './oracle.ts';
+import { Oracle, checkOutcome, runs } from './oracle.ts';
 import type { GrantRef, HeapLayout, Outcome, Space, Who } from './oracle.ts';
 
 export interface ModelOptions {
@@ -521,16 +521,14 @@ class Run {
                 if (notified) await p.receive(DS_PROC_NR);
                 return { notified, r: await dsCheck(p) };
               },
-              ({ notified, r }) => {
-                const seen =
+              ({ notified, r }) =>
+                checkOutcome(
+                  r.result,
+                  notify ? notified : null,
                   r.result === 0
                     ? `${r.key} ${r.type} ${this.actors.findIndex((x) => x.ep === r.owner)}`
-                    : '';
-                const value = notify
-                  ? `${notified ? 'notified' : 'not notified'}${seen === '' ? '' : `, ${seen}`}`
-                  : seen;
-                return value === '' ? { result: r.result } : { result: r.result, value };
-              },
+                    : '',
+                ),
             ),
           (o) => o.check(c.a, notify),
         );

@@ -1,7 +1,7 @@
 // The naive reference model of model-based testing, written from spec/grants.md and spec/ds.md and deliberately
 // unlike the implementation: each actor's window is a row of page-sized byte arrays ("cells"; a safemap makes two
 // rows hold the same cell), copies are eager, there are no page tables, COW, frames or VM, grant tables are plain
-// arrays of entries, and DS is a Map. Entry points: Oracle, Who, GrantRef, Outcome.
+// arrays of entries, and DS is a Map. Entry points: Oracle, Who, GrantRef, Outcome, checkOutcome.
 // DIVERGES: the oracle knows each grant slot's revocation count in both id schemes, so it can tell when a legacy id
 // reaches a slot that was revoked and handed out again (`staleReuse`), the one case where the schemes may differ.
 import {
@@ -176,6 +176,16 @@ export interface Outcome {
 }
 
 type Verified = { ok: true; owner: Who; pos: number; final: GrantRef } | { ok: false; err: number };
+
+/**
+ * A ds_check's outcome: the result, and as the value whether a notification was taken (`notified` null: none was
+ * looked for) and what the check reported (`key type owner-actor`, or '' when it reported nothing).
+ */
+export function checkOutcome(result: number, notified: boolean | null, seen: string): Outcome {
+  const said = notified === null ? '' : notified ? 'notified' : 'not notified';
+  const value = [said, seen].filter((x) => x !== '').join(', ');
+  return value === '' ? { result } : { result, value };
+}
 
 /** Bytes as runs, e.g. `7*100 0*3996`: how a retrieved MAP value and DS's windows are compared and shown. */
 export function runs(bytes: Uint8Array): string {
@@ -1047,11 +1057,10 @@ export class Oracle {
    */
   check(a: number, notify = false): Outcome {
     const m = this.actor(a);
-    const notified = notify ? (m.notified ? 'notified' : 'not notified') : '';
+    const notified = notify ? m.notified : null;
     if (notify) m.notified = false;
     const out = this.pendingCheck(a);
-    const value = [notified, out.value ?? ''].filter((x) => x !== '').join(', ');
-    return value === '' ? { result: out.result } : { result: out.result, value };
+    return checkOutcome(out.result, notified, out.value ?? '');
   }
 
   private pendingCheck(a: number): { result: number; value?: string } {
