@@ -41,19 +41,27 @@ export const EXEC_IMAGE: ExecImage = {
 export const EXEC_SPAN = 4 * PAGE;
 /** Signals a parent kills its blocked child with (fork with `kill`): SIGKILL, SIGTERM. */
 export const KILL_SIGNALS = [9, 15] as const;
-/** DS keys the actors publish under (u32 and STR values). */
-export const DS_KEYS = 3;
+/**
+ * The DS keys the actors publish under, by key index: `fz.k0` is a prefix of `fz.k01` and `k01` a suffix of it, so a
+ * subscription pattern matched without anchors (a substring search) catches keys a whole-key match does not.
+ */
+export const DS_KEY_NAMES = ['fz.k0', 'fz.k1', 'fz.k2', 'fz.k01'] as const;
+/** DS keys the actors publish under (u32, STR and LABEL values). */
+export const DS_KEYS = DS_KEY_NAMES.length;
 
 /** Grant access sets the generator uses (CPF_READ 1, CPF_WRITE 2, CPF_MAP 4), the usable ones more often. */
-export const ACCESS_SETS = [1, 2, 3, 5, 7, 7, 7] as const;
+export const ACCESS_SETS = [1, 2, 3, 5, 7, 7, 7, 7, 7] as const;
 /** Grant offsets and copy lengths that straddle page boundaries and grant ends. */
-export const COPY_OFFSETS = [0, 0, 1, 100, PAGE - 1, PAGE, PAGE + 17] as const;
+export const COPY_OFFSETS = [0, 0, 0, 1, 100, PAGE - 1, PAGE, PAGE + 17] as const;
 export const COPY_LENGTHS = [0, 1, 100, PAGE - 1, PAGE, PAGE + 1, 2 * PAGE, 3 * PAGE] as const;
+/** Copy lengths that fit a 2-page grant from an offset of at most 100: within a page, a whole page, with a tail. */
+export const COPY_FITTING = [100, PAGE - 100, PAGE, PAGE + 17, 2 * PAGE - 200] as const;
 /**
  * DS publish flags: 0, OVERWRITE, PRIV_RETRIEVE, OVERWRITE|PRIV_RETRIEVE, OVERWRITE|PRIV_OVERWRITE, PRIV_SUBSCRIBE,
- * OVERWRITE|PRIV_SUBSCRIBE.
+ * OVERWRITE|PRIV_SUBSCRIBE, PRIV_OVERWRITE, and the PRIV bits together with OVERWRITE: PRIV bits on both sides, the
+ * entry's and the request's, so a check of the wrong side's flags shows.
  */
-export const DS_FLAG_SETS = [0, 0x1000, 0x002, 0x1002, 0x1004, 0x008, 0x1008] as const;
+export const DS_FLAG_SETS = [0, 0x1000, 0x002, 0x1002, 0x1004, 0x008, 0x1008, 0x004, 0x1006, 0x100e] as const;
 /** MEM entries use the first two keys only, so that retrieves and deletes mostly find one. */
 export const DS_MEM_KEYS = 2;
 /**
@@ -77,11 +85,23 @@ export const DS_MAP_KEYS = 2;
  * ds_publish_map flags: 0, PRIV_RETRIEVE, PRIV_OVERWRITE (= PRIV_SNAPSHOT), OVERWRITE (EINVAL for MAP),
  * PRIV_SUBSCRIBE.
  */
-export const DS_MAP_FLAG_SETS = [0, 0, 0x002, 0x004, 0x1000, 0x008] as const;
+export const DS_MAP_FLAG_SETS = [0, 0x002, 0x002, 0x004, 0x1000, 0x008] as const;
 /** Bytes a MAP retrieve copies at most (into the two scratch pages after the window). */
 export const DS_MAP_CAPACITY = 2 * PAGE;
-/** Subscription patterns over the keys `fz.k0`..: whole-key regexes, the last one does not compile (EINVAL). */
-export const DS_PATTERNS = ['fz\\.k0', 'fz\\.k[01]', 'fz\\.k.*', 'fz\\.k(0|2)', 'fz\\.k('] as const;
+/**
+ * Subscription patterns over DS_KEY_NAMES: whole-key regexes; `fz\\.k(` does not compile (EINVAL). Matched without
+ * anchors, `fz\\.k0`, `fz\\.k[01]` and `fz\\.k(0|2)` would also take `fz.k01` (a prefix), `k01` would take it (a
+ * suffix) and `z\\.k` every key (a substring), where a whole-key match takes none.
+ */
+export const DS_PATTERNS = [
+  'fz\\.k0',
+  'fz\\.k[01]',
+  'fz\\.k.*',
+  'fz\\.k(0|2)',
+  'fz\\.k(',
+  'k01',
+  'z\\.k',
+] as const;
 /** Subscribe flags: type filter none / U32 / STR, with DSF_INITIAL (0x2000) and DSF_OVERWRITE (0x1000). */
 export const DS_SUB_FLAG_SETS = [0, 0x2000, 0x1000, 0x3000, 0x3010, 0x3020, 0x20] as const;
 
@@ -110,7 +130,11 @@ export type Command =
       access: number;
       disable: boolean;
     }
-  | ({ k: 'copy'; a: number } & CopySpec)
+  /**
+   * With `ro`, a copy from a grant goes to a page the actor holds read-only through a safemap, if it has one (the
+   * executor picks it; otherwise `pos` stands): the destination check's EFAULT, rare by chance.
+   */
+  | ({ k: 'copy'; a: number; ro?: boolean } & CopySpec)
   | { k: 'vcopy'; a: number; items: CopySpec[] }
   | { k: 'map'; a: number; g: number; gOffPages: number; page: number; pages: number; writable: boolean }
   | { k: 'unmap'; a: number; page: number }
@@ -121,7 +145,11 @@ export type Command =
   | { k: 'delete'; a: number; key: number; str?: boolean }
   /** ds_subscribe with DS_PATTERNS[pattern]; ds_check reports the lowest pending key, its type and owner. */
   | { k: 'subscribe'; a: number; pattern: number; flags: number }
-  | { k: 'check'; a: number }
+  /**
+   * With `notify`, the actor first takes DS's notification if one is pending (outside a pair), and the outcome says
+   * whether there was one: subscribers receive what DS sends them instead of only polling.
+   */
+  | { k: 'check'; a: number; notify?: boolean }
   /**
    * DS MAP entries under the same keys: ds_publish_map of window pages [page, page+pages), ds_snapshot_map,
    * ds_retrieve_map of the live bytes (COPY_MAPPED, no `n`) or of snapshot `n` (COPY_SNAPSHOT), or with `page` a
@@ -243,25 +271,25 @@ export const COMMAND_KINDS: readonly CommandKind[] = [
 /** Relative frequencies of the command kinds in generated sequences. */
 const WEIGHTS: readonly [CommandKind, number][] = [
   ['write', 4],
-  ['grant', 5],
+  ['grant', 7],
   ['indirect', 1],
   ['magic', 1],
   ['revoke', 2],
-  ['setgrant', 1],
+  ['setgrant', 2],
   ['copy', 5],
-  ['vcopy', 1],
-  ['map', 4],
+  ['vcopy', 2],
+  ['map', 6],
   ['unmap', 1],
   ['revmap', 1],
-  ['publish', 2],
+  ['publish', 4],
   ['retrieve', 2],
-  ['delete', 1],
-  ['subscribe', 1],
+  ['delete', 2],
+  ['subscribe', 2],
   ['check', 2],
   ['mpublish', 4],
   ['msnapshot', 2],
   ['mretrieve', 2],
-  ['mdelete', 1],
+  ['mdelete', 2],
   ['mempublish', 3],
   ['memretrieve', 3],
   ['memdelete', 1],
@@ -271,9 +299,9 @@ const WEIGHTS: readonly [CommandKind, number][] = [
   ['ldelete', 1],
   ['crash', 1],
   ['fork', 1],
-  ['mmap', 3],
+  ['mmap', 4],
   ['munmap', 2],
-  ['awrite', 2],
+  ['awrite', 1],
   ['aread', 1],
   ['acopy', 2],
   ['brk', 2],
@@ -286,12 +314,27 @@ function pick<T>(rng: Rng, xs: readonly T[]): T {
   return x;
 }
 
+/** A DS key index: the trap key `fz.k01` one time in five, else one of the three plain keys (so keys collide often). */
+const dsKeyIndex = (rng: Rng): number => (rng.int(5) === 0 ? DS_KEYS - 1 : rng.int(DS_KEYS - 1));
+
+/**
+ * One safecopy. Half the time one that fits a grant of two pages at the same offset in a page on both sides (so it
+ * mostly passes verification and, over a whole page, takes the copy-on-write path with a head or a tail), else
+ * any offsets and lengths (range errors, 0 bytes).
+ */
 function copySpec(rng: Rng): CopySpec {
+  const dir = rng.int(2) === 0 ? 'from' : 'to';
+  const g = rng.int(32);
+  const page = rng.int(WINDOW_PAGES) * PAGE;
+  if (rng.int(2) === 0) {
+    const gOff = pick(rng, [0, 1, 100]);
+    return { dir, g, gOff, pos: page + gOff, len: pick(rng, COPY_FITTING) };
+  }
   return {
-    dir: rng.int(2) === 0 ? 'from' : 'to',
-    g: rng.int(32),
+    dir,
+    g,
     gOff: pick(rng, COPY_OFFSETS),
-    pos: rng.int(WINDOW_PAGES) * PAGE + pick(rng, [0, 0, 1, 100, PAGE - 1]),
+    pos: page + pick(rng, [0, 0, 1, 100, PAGE - 1]),
     len: pick(rng, COPY_LENGTHS),
   };
 }
@@ -299,12 +342,19 @@ function copySpec(rng: Rng): CopySpec {
 /** One random command of the given kind (the same shapes the fast-check arbitraries in the tests build). */
 export function randomCommand(rng: Rng, k: CommandKind): Command {
   if (k === 'pair') {
-    const first = single(rng, pick(rng, PAIRABLE));
-    const other = single(rng, pick(rng, PAIRABLE));
+    const first = paired(single(rng, pick(rng, PAIRABLE)));
+    const other = paired(single(rng, pick(rng, PAIRABLE)));
     return { k, first, second: { ...other, a: (first.a + 1 + rng.int(ACTORS - 1)) % ACTORS } };
   }
   return single(rng, k);
 }
+
+/** A grantee: another actor three times in four (a grant to oneself cannot be safemapped), else `a` itself. */
+const other = (rng: Rng, a: number): number =>
+  rng.int(4) === 0 ? a : (a + 1 + rng.int(ACTORS - 1)) % ACTORS;
+
+/** A command as a pair runs it: a check takes no notification there (it would not be atomic). */
+const paired = (c: SingleCommand): SingleCommand => (c.k === 'check' ? { k: c.k, a: c.a } : c);
 
 function single(rng: Rng, k: Exclude<CommandKind, 'pair'>): SingleCommand {
   const a = rng.int(ACTORS);
@@ -321,7 +371,7 @@ function single(rng: Rng, k: Exclude<CommandKind, 'pair'>): SingleCommand {
       return {
         k,
         a,
-        to: rng.int(ACTORS),
+        to: other(rng, a),
         page: rng.int(WINDOW_PAGES),
         pages: 1 + rng.int(3),
         access: pick(rng, ACCESS_SETS),
@@ -351,8 +401,10 @@ function single(rng: Rng, k: Exclude<CommandKind, 'pair'>): SingleCommand {
         access: pick(rng, ACCESS_SETS),
         disable: rng.int(4) === 0,
       };
-    case 'copy':
-      return { k, a, ...copySpec(rng) };
+    case 'copy': {
+      const c = { k, a, ...copySpec(rng) };
+      return c.dir === 'from' && rng.int(4) === 0 ? { ...c, ro: true } : c;
+    }
     case 'vcopy':
       return { k, a, items: [copySpec(rng), copySpec(rng)] };
     case 'map':
@@ -360,7 +412,7 @@ function single(rng: Rng, k: Exclude<CommandKind, 'pair'>): SingleCommand {
         k,
         a,
         g: rng.int(32),
-        gOffPages: rng.int(3) === 0 ? 1 : 0,
+        gOffPages: rng.int(4) === 0 ? 1 : 0,
         page: rng.int(WINDOW_PAGES),
         pages: 1 + rng.int(2),
         writable: rng.int(3) === 0,
@@ -368,16 +420,16 @@ function single(rng: Rng, k: Exclude<CommandKind, 'pair'>): SingleCommand {
     case 'unmap':
       return { k, a, page: rng.int(WINDOW_PAGES) };
     case 'publish': {
-      const c = { k, a, key: rng.int(DS_KEYS), value: rng.next(), flags: pick(rng, DS_FLAG_SETS) };
+      const c = { k, a, key: dsKeyIndex(rng), value: rng.next(), flags: pick(rng, DS_FLAG_SETS) };
       return rng.int(3) === 0 ? { ...c, str: pick(rng, DS_STRINGS) } : c;
     }
     case 'retrieve':
     case 'delete':
-      return rng.int(3) === 0 ? { k, a, key: rng.int(DS_KEYS), str: true } : { k, a, key: rng.int(DS_KEYS) };
+      return rng.int(3) === 0 ? { k, a, key: dsKeyIndex(rng), str: true } : { k, a, key: dsKeyIndex(rng) };
     case 'subscribe':
       return { k, a, pattern: rng.int(DS_PATTERNS.length), flags: pick(rng, DS_SUB_FLAG_SETS) };
     case 'check':
-      return { k, a };
+      return rng.int(3) === 0 ? { k, a } : { k, a, notify: true };
     case 'mpublish':
       return {
         k,
@@ -400,13 +452,15 @@ function single(rng: Rng, k: Exclude<CommandKind, 'pair'>): SingleCommand {
     case 'memretrieve': {
       const pos = rng.int(WINDOW_PAGES) * PAGE + pick(rng, [0, 0, 1, 100, PAGE - 1]);
       const c = { a, key: rng.int(DS_MEM_KEYS), pos, len: pick(rng, DS_MEM_LENGTHS) };
-      return k === 'mempublish' ? { k, ...c, flags: pick(rng, DS_FLAG_SETS) } : { k, ...c };
+      if (k === 'memretrieve') return { k, ...c };
+      // OVERWRITE half the time besides the flag sets': MEM keys are few, an overwrite by another owner is the point.
+      return { k, ...c, flags: pick(rng, DS_FLAG_SETS) | (rng.int(2) === 0 ? 0x1000 : 0) };
     }
     case 'lpublish':
       return {
         k,
         a,
-        key: rng.int(DS_KEYS),
+        key: dsKeyIndex(rng),
         v: rng.int(DS_LABEL_VALUES.length),
         flags: pick(rng, DS_FLAG_SETS),
       };
@@ -416,7 +470,7 @@ function single(rng: Rng, k: Exclude<CommandKind, 'pair'>): SingleCommand {
       return { k, a, key: rng.int(DS_MEM_KEYS) };
     case 'lretrieve':
     case 'ldelete':
-      return { k, a, key: rng.int(DS_KEYS) };
+      return { k, a, key: dsKeyIndex(rng) };
     case 'crash':
       return { k, a };
     case 'fork': {
@@ -428,7 +482,7 @@ function single(rng: Rng, k: Exclude<CommandKind, 'pair'>): SingleCommand {
     case 'mmap':
       return { k, a, page: rng.int(AREA_PAGES), pages: 1 + rng.int(3), fixed: rng.int(2) === 0 };
     case 'munmap':
-      return { k, a, page: rng.int(AREA_PAGES + 1), pages: 1 + rng.int(3) };
+      return { k, a, page: rng.int(AREA_PAGES + 1), pages: pick(rng, [1, 1, 1, 2, 3]) };
     case 'awrite':
     case 'aread':
     case 'acopy': {
@@ -460,15 +514,47 @@ function single(rng: Rng, k: Exclude<CommandKind, 'pair'>): SingleCommand {
   }
 }
 
-/** A sequence of `n` commands drawn from `seed` (same seed, same sequence). */
+/**
+ * Families of command kinds for swarm testing: most runs leave some families out, so the kinds left in meet each
+ * other more often (a DS entry's second publisher, a read-only safemap's writer) within the same run length. A kind
+ * in two families is drawn when either is in.
+ */
+export const FAMILIES: readonly (readonly CommandKind[])[] = [
+  ['write', 'grant', 'indirect', 'magic', 'revoke', 'setgrant', 'copy', 'vcopy', 'map', 'unmap', 'revmap'],
+  ['grant', 'mmap', 'munmap', 'awrite', 'aread', 'acopy', 'brk'],
+  ['publish', 'retrieve', 'delete', 'subscribe', 'check', 'lpublish', 'lretrieve', 'lname', 'ldelete'],
+  [
+    'mpublish',
+    'msnapshot',
+    'mretrieve',
+    'mdelete',
+    'mempublish',
+    'memretrieve',
+    'memdelete',
+    'subscribe',
+    'check',
+  ],
+  ['crash', 'fork', 'pair'],
+];
+
+/** The kinds a run draws from: every kind one run in four, else the kinds of a random nonempty set of families. */
+export function swarmKinds(rng: Rng): ReadonlySet<CommandKind> {
+  const on = FAMILIES.filter(() => rng.int(2) === 0);
+  const all = rng.int(4) === 0 || on.length === 0;
+  return new Set(all ? COMMAND_KINDS : on.flat());
+}
+
+/** A sequence of `n` commands drawn from `seed` (same seed, same sequence), from the kinds swarmKinds picks. */
 export function generateCommands(seed: number, n: number): Command[] {
   const rng = new Rng(seed);
-  const total = WEIGHTS.reduce((s, [, w]) => s + w, 0);
+  const kinds = swarmKinds(rng);
+  const weights = WEIGHTS.filter(([k]) => kinds.has(k));
+  const total = weights.reduce((s, [, w]) => s + w, 0);
   const out: Command[] = [];
   for (let i = 0; i < n; i++) {
     let r = rng.int(total);
     let kind: CommandKind = 'write';
-    for (const [k, w] of WEIGHTS) {
+    for (const [k, w] of weights) {
       if (r < w) {
         kind = k;
         break;

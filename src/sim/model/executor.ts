@@ -53,6 +53,7 @@ import {
   ACTORS,
   AREA_PAGES,
   DS_FOREIGN_LABELS,
+  DS_KEY_NAMES,
   DS_LABEL_VALUES,
   DS_MAP_CAPACITY,
   DS_PATTERNS,
@@ -65,7 +66,7 @@ import {
   formatCommand,
 } from './commands.ts';
 import type { Command, CopySpec, SingleCommand } from './commands.ts';
-import { Oracle, runs } from './oracle.ts';
+import { Oracle, checkOutcome, runs } from './oracle.ts';
 import type { GrantRef, HeapLayout, Outcome, Space, Who } from './oracle.ts';
 
 export interface ModelOptions {
@@ -149,7 +150,12 @@ const ACTOR_PRIV: PrivSpec = {
       ? 'all'
       : [...GRANT_TEST_PRIV.kernelCalls, SYS_VSAFECOPY - KERNEL_CALL],
 };
-const dsKey = (k: number): string => `fz.k${k}`;
+const dsKey = (k: number): string => DS_KEY_NAMES[k % DS_KEY_NAMES.length] ?? '';
+/** A DS key's index in DS_KEY_NAMES, or the key itself when it is none of them. */
+const keyIndex = (key: string): number | string => {
+  const i = DS_KEY_NAMES.findIndex((x) => x === key);
+  return i < 0 ? key : i;
+};
 /** The endpoint a LABEL command names (DS_LABEL_VALUES[v]). */
 const labelValue = (v: number): number => DS_LABEL_VALUES[v % DS_LABEL_VALUES.length] ?? 0;
 /** At most this many oracle states are kept as explanations of what was seen (see Run.candidates). */
@@ -335,6 +341,15 @@ class Run {
     return g % 4 === 3 || mine.length === 0 ? this.grant(g) : mine[g % mine.length];
   }
 
+  /** The copy moved to a page its actor holds read-only (the same offset in it, the length cut at the window's end). */
+  private ontoReadOnly<C extends CopySpec & { a: number }>(c: C): C {
+    const pages = this.oracle.readOnlyPages(c.a);
+    const page = pages[c.g % Math.max(1, pages.length)];
+    if (page === undefined) return c;
+    const pos = page * PAGE + (c.pos % PAGE);
+    return { ...c, pos, len: Math.min(c.len, WINDOW_BYTES - pos) };
+  }
+
   /** Starts fn in actor a; once the system has settled, its outcome ('killed' if the actor died first). */
   private call<T>(a: number, fn: Action<T>, outcome: (v: T) => Outcome): () => Outcome | 'killed' {
     const h = this.actor(a).start(fn);
@@ -362,8 +377,11 @@ class Run {
     };
   }
 
-  /** How to run command c on the system and on an oracle, or null when it does not apply (no grant yet). */
-  plan(c: SingleCommand): Plan | null {
+  /**
+   * How to run command c on the system and on an oracle, or null when it does not apply (no grant yet); `paired`: as
+   * one command of a pair (a check then takes no notification).
+   */
+  plan(c: SingleCommand, paired = false): Plan | null {
     const d = this.actor(c.a);
     const at = (pos: number): number => d.buf + pos;
     const sp: Space = 'heap' in c && c.heap === true ? 'heap' : 'area';
@@ -449,9 +467,10 @@ class Run {
       case 'copy': {
         const g = this.grantFor(c.g, c.a);
         if (g === undefined) return null;
+        const x = c.ro === true ? this.ontoReadOnly(c) : c;
         return plain(
-          () => this.code(c.a, (p) => copyCall(p, g, c, at(c.pos))),
-          (o) => o.copy(c.a, g.ref, c),
+          () => this.code(c.a, (p) => copyCall(p, g, x, at(x.pos))),
+          (o) => o.copy(c.a, g.ref, x),
         );
       }
       case 'vcopy': {
@@ -535,16 +554,30 @@ class Run {
           (o) => o.subscribe(c.a, pattern, c.flags),
         );
       }
-      case 'check':
+      case 'check': {
+        const notify = c.notify === true && !paired;
         return plain(
           () =>
-            this.call(c.a, dsCheck, (r) =>
-              r.result === 0
-                ? { result: 0, value: `${r.key} ${r.type} ${this.actors.findIndex((x) => x.ep === r.owner)}` }
-                : { result: r.result },
+            this.call(
+              c.a,
+              async (p) => {
+                // DS's notification, if one is pending: taken, so that the next one shows (it never blocks here).
+                const notified = notify && d.kp.notifyFrom.includes(DS_PROC_NR);
+                if (notified) await p.receive(DS_PROC_NR);
+                return { notified, r: await dsCheck(p) };
+              },
+              ({ notified, r }) =>
+                checkOutcome(
+                  r.result,
+                  notify ? notified : null,
+                  r.result === 0
+                    ? `${r.key} ${r.type} ${this.actors.findIndex((x) => x.ep === r.owner)}`
+                    : '',
+                ),
             ),
-          (o) => o.check(c.a),
+          (o) => o.check(c.a, notify),
         );
+      }
       case 'mpublish':
         return plain(
           () =>
@@ -734,7 +767,7 @@ class Run {
    */
   async step(c: Command): Promise<string | null> {
     const singles = c.k === 'pair' ? [c.first, c.second] : [c];
-    const plans = singles.map((x) => this.plan(x));
+    const plans = singles.map((x) => this.plan(x, c.k === 'pair'));
     if (c.k === 'pair' && c.first.a === c.second.a) throw new Error('a pair needs two actors');
     const live = plans.filter((p): p is Plan => p !== null);
     const kinds = singles.filter((_, i) => plans[i] !== null).map((x) => x.k);
@@ -914,7 +947,8 @@ function realState(run: Run): RealState {
     .map(
       (e) =>
         [
-          `${e.key.slice(4)}:${e.type.toLowerCase()}`,
+          // A key the actors never use shows as its name (the oracle cannot hold it): a difference all the same.
+          `${keyIndex(e.key)}:${e.type.toLowerCase()}`,
           { owner: ACTOR_LABELS.indexOf(e.owner), value: dsValue(run.sys, e.value) },
         ] as const,
     );

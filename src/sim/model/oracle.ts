@@ -1,12 +1,13 @@
 // The naive reference model of model-based testing, written from spec/grants.md and spec/ds.md and deliberately
 // unlike the implementation: each actor's window is a row of page-sized byte arrays ("cells"; a safemap makes two
 // rows hold the same cell), copies are eager, there are no page tables, COW, frames or VM, grant tables are plain
-// arrays of entries, and DS is a Map. Entry points: Oracle, Who, GrantRef, Outcome.
+// arrays of entries, and DS is a Map. Entry points: Oracle, Who, GrantRef, Outcome, checkOutcome.
 // DIVERGES: the oracle knows each grant slot's revocation count in both id schemes, so it can tell when a legacy id
 // reaches a slot that was revoked and handed out again (`staleReuse`), the one case where the schemes may differ.
 import {
   AREA_PAGES,
   DS_FOREIGN_LABELS,
+  DS_KEY_NAMES,
   EXEC_IMAGE,
   EXEC_SPAN,
   HEAP_PAGES,
@@ -92,6 +93,8 @@ interface ActorModel {
   /** The heap (vm.md §8.4): its end in pages from its start (the break), and the bytes written to its pages. */
   heapEnd: number;
   heap: Map<number, Uint8Array>;
+  /** DS's notification is pending for the current instance (sent on a matching change, taken by a `check`). */
+  notified: boolean;
 }
 
 /**
@@ -174,6 +177,16 @@ export interface Outcome {
 
 type Verified = { ok: true; owner: Who; pos: number; final: GrantRef } | { ok: false; err: number };
 
+/**
+ * A ds_check's outcome: the result, and as the value whether a notification was taken (`notified` null: none was
+ * looked for) and what the check reported (`key type owner-actor`, or '' when it reported nothing).
+ */
+export function checkOutcome(result: number, notified: boolean | null, seen: string): Outcome {
+  const said = notified === null ? '' : notified ? 'notified' : 'not notified';
+  const value = [said, seen].filter((x) => x !== '').join(', ');
+  return value === '' ? { result } : { result, value };
+}
+
 /** Bytes as runs, e.g. `7*100 0*3996`: how a retrieved MAP value and DS's windows are compared and shown. */
 export function runs(bytes: Uint8Array): string {
   const out: string[] = [];
@@ -222,6 +235,9 @@ const mapBytes = (m: DsMap): Uint8Array => {
   return out;
 };
 
+/** The name of DS key index `key` (DS_KEY_NAMES). */
+const dsKeyName = (key: number): string => DS_KEY_NAMES[key % DS_KEY_NAMES.length] ?? '';
+
 const same = (x: Who, y: Who): boolean => x.actor === y.actor && x.inst === y.inst;
 const freshCells = (): Uint8Array[] => Array.from({ length: WINDOW_PAGES }, () => new Uint8Array(PAGE));
 
@@ -251,6 +267,7 @@ export class Oracle {
       area: new Map<number, Uint8Array>(),
       heapEnd: heapLayout.pages,
       heap: new Map<number, Uint8Array>(),
+      notified: false,
     }));
   }
 
@@ -291,6 +308,7 @@ export class Oracle {
         table: m.table,
         regions: m.regions,
         heapEnd: m.heapEnd,
+        notified: m.notified,
       })),
       sharing,
       records: this.records,
@@ -319,6 +337,11 @@ export class Oracle {
 
   who(a: number): Who {
     return { actor: a, inst: this.actor(a).inst };
+  }
+
+  /** The window pages the actor holds read-only through a safemap (a write there is a SIGSEGV, a copy EFAULT). */
+  readOnlyPages(a: number): number[] {
+    return this.actor(a).readOnly.flatMap((ro, page) => (ro ? [page] : []));
   }
 
   /** The actor's window as its process sees it. */
@@ -827,6 +850,7 @@ export class Oracle {
     m.area = new Map();
     m.heapEnd = this.heapLayout.pages;
     m.heap = new Map();
+    m.notified = false;
     this.dropRecords((r) => same(r.grantee, dead) || same(r.owner, dead), false);
     return { result: OK };
   }
@@ -848,15 +872,18 @@ export class Oracle {
   /**
    * §7: a publish sets the entry's slot in every subscription whose filter, whole-key pattern and PRIV_SUBSCRIBE
    * rule match; a delete frees the slot, so no subscription keeps its bit (§9: pending bits only on in-use slots),
-   * not even one that matched before an overwrite by another label with PRIV_SUBSCRIBE.
+   * not even one that matched before an overwrite by another label with PRIV_SUBSCRIBE. Either way DS notifies the
+   * owner of every matching subscription.
    */
   private dsNotify(id: string, set: boolean): void {
     const e = this.ds.get(id);
     if (e === undefined) throw new Error(`oracle: no DS entry ${id}`);
     const [key, type] = dsId(id);
     for (const [owner, sub] of this.subs) {
+      const match = this.dsMatches(sub, owner, key, type, e);
       if (!set) sub.pending.delete(e.slot);
-      else if (this.dsMatches(sub, owner, key, type, e)) sub.pending.add(e.slot);
+      else if (match) sub.pending.add(e.slot);
+      if (match) this.actor(owner).notified = true;
     }
   }
 
@@ -865,7 +892,7 @@ export class Oracle {
     const bit = TYPE_BIT[type];
     return (
       (sub.filter === 0 || (sub.filter & bit) !== 0) &&
-      new RegExp(`^(?:${sub.pattern})$`).test(`fz.k${key}`) &&
+      new RegExp(`^(?:${sub.pattern})$`).test(dsKeyName(key)) &&
       ((e.flags & DSF_PRIV_SUBSCRIBE) === 0 || e.owner === subOwner)
     );
   }
@@ -978,7 +1005,7 @@ export class Oracle {
   labelName(a: number, value: number): Outcome {
     this.dsKeyGrant(a);
     const holder = this.labelHolder(value);
-    if (holder !== undefined) return { result: OK, value: `fz.k${dsId(holder)[0]}` };
+    if (holder !== undefined) return { result: OK, value: dsKeyName(dsId(holder)[0]) };
     const foreign = DS_FOREIGN_LABELS.get(value);
     return foreign === undefined ? { result: ESRCH } : { result: OK, value: foreign };
   }
@@ -1017,15 +1044,26 @@ export class Oracle {
         const [key, type] = dsId(id);
         if (this.dsMatches(sub, a, key, type, e)) sub.pending.add(e.slot);
       }
+    // INITIAL with a matching entry: one notification.
+    if (sub.pending.size > 0) this.actor(a).notified = true;
     this.subs.set(a, sub);
     return { result: OK };
   }
 
   /**
    * §6.7: the lowest pending slot's key, type and owner (as `key type owner-actor`), its bit cleared; no
-   * subscription → ESRCH, nothing pending → ENOENT. A cleared entry's bit is gone, so it is never reported.
+   * subscription → ESRCH, nothing pending → ENOENT. A cleared entry's bit is gone, so it is never reported. With
+   * `notify` the actor first takes DS's pending notification, and the value says whether there was one.
    */
-  check(a: number): Outcome {
+  check(a: number, notify = false): Outcome {
+    const m = this.actor(a);
+    const notified = notify ? m.notified : null;
+    if (notify) m.notified = false;
+    const out = this.pendingCheck(a);
+    return checkOutcome(out.result, notified, out.value ?? '');
+  }
+
+  private pendingCheck(a: number): { result: number; value?: string } {
     this.dsKeyGrant(a);
     const sub = this.subs.get(a);
     if (sub === undefined) return { result: ESRCH };
@@ -1035,7 +1073,7 @@ export class Oracle {
     sub.pending.delete(slot);
     const [id, e] = found;
     const [key, type] = dsId(id);
-    return { result: OK, value: `fz.k${key} ${TYPE_BIT[type]} ${e.owner}` };
+    return { result: OK, value: `${dsKeyName(key)} ${TYPE_BIT[type]} ${e.owner}` };
   }
 
   // ------------------------------------------------------------------ DS MAP entries (spec/ds.md §5, §6.1–6.5)
