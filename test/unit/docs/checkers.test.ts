@@ -12,9 +12,12 @@ import { root } from '../../helpers/cli.ts';
 
 const doc = readFileSync(join(root, 'docs/testing.md'), 'utf8');
 
-/** The first column of the table rows of the ### section whose heading contains `list` (header row excluded). */
+/** The first column of the table rows of the ### section whose heading contains `list` (header row excluded), up to the next heading. */
 function rowsOf(list: string): string[] {
-  const section = doc.split('\n### ').find((s) => s.split('\n')[0]?.includes(`(\`${list}\``));
+  const section = doc
+    .split('\n### ')
+    .find((s) => s.split('\n')[0]?.includes(`(\`${list}\``))
+    ?.split('\n## ')[0];
   expect(section, `a section for ${list}`).toBeDefined();
   const rows = [...(section ?? '').matchAll(/^\| ([^|]+?) \|/gm)].map((m) => m[1] ?? '');
   return rows.filter((r) => r !== 'rule');
