@@ -288,13 +288,14 @@ describe('CycleClock', () => {
       c.charge(K.tlbMiss, owner + 1);
       c.charge(K.trap, owner + 1);
     }
-    c.retire(1);
-    expect([...c.retired]).toEqual([60, 1200]);
-    expect(c.ownerCycles(1)).toEqual({ user: 0, kernel: 0 });
+    c.retire(2); // owner 2 first: its slots (4, 5) are 2 * owner, not 2 / owner or 2 + owner
+    expect([...c.retired]).toEqual([90, 1800]);
+    expect(c.ownerCycles(2)).toEqual({ user: 0, kernel: 0 });
     expect(c.ownerCycles(0)).toEqual({ user: 30, kernel: 600 });
-    expect(c.ownerCycles(2)).toEqual({ user: 90, kernel: 1800 });
-    c.retire(2);
+    expect(c.ownerCycles(1)).toEqual({ user: 60, kernel: 1200 });
+    c.retire(1);
     expect([...c.retired]).toEqual([150, 3000]);
+    expect(c.ownerCycles(0)).toEqual({ user: 30, kernel: 600 });
   });
 
   it('logs [cycle, endpoint] at each change of owner only when the run log is on', () => {
