@@ -2,7 +2,7 @@
 // a crafted workload costs exactly the predicted cycles, and simulated time is deterministic, breakpoints or not.
 import { describe, expect, it } from 'vitest';
 import { CycleClock, KERNEL_KINDS } from '../../../src/hw/clock.ts';
-import { COST_KINDS, K, builtinProfiles, profileProblems } from '../../../src/hw/profile.ts';
+import { COST_KINDS, K, builtinProfiles, profileProblems, resolveProfile } from '../../../src/hw/profile.ts';
 import type { CostKind, CostProfile } from '../../../src/hw/profile.ts';
 import { NR_TASKS } from '../../../src/include/endpoint.ts';
 import { CPF_READ } from '../../../src/include/safecopies.ts';
@@ -216,6 +216,35 @@ describe('profiles', () => {
       'profile: key \'vmPage\' must be a non-negative number, got "3"',
     ]);
     expect(profileProblems({ ...i386, clockMHz: 0 })).toEqual(["profile: key 'clockMHz' must be positive"]);
+  });
+
+  it('refuses what is not an object, a missing or empty name, 0 MB/s and infinities; a cost may be 0', () => {
+    for (const x of [null, [], 3, 'i386-2010'])
+      expect(profileProblems(x)).toEqual(['profile: not a JSON object']);
+    const noName: Partial<CostProfile> = { ...i386 };
+    delete noName.name;
+    const nameProblem = "profile: key 'name' must be a non-empty string";
+    expect(profileProblems(noName)).toEqual([nameProblem]);
+    expect(profileProblems({ ...i386, name: '' })).toEqual([nameProblem]);
+    expect(profileProblems({ ...i386, copyMBps: 0 })).toEqual(["profile: key 'copyMBps' must be positive"]);
+    expect(profileProblems({ ...i386, trap: Infinity })).toEqual([
+      "profile: key 'trap' must be a non-negative number, got null",
+    ]);
+    expect(profileProblems({ ...i386, trap: 0 })).toEqual([]);
+  });
+
+  it('resolves a built-in name or a valid object; else i386-2010 with the problems', () => {
+    expect(resolveProfile('modern-x86')).toEqual({ profile: builtinProfiles['modern-x86'], problems: [] });
+    const own = { ...i386, name: 'mine', trap: 1 };
+    expect(resolveProfile(own).profile).toBe(own);
+    expect(resolveProfile('pdp-11')).toEqual({
+      profile: i386,
+      problems: ["profile: unknown profile 'pdp-11' (built in: i386-2010, modern-x86)"],
+    });
+    expect(resolveProfile({ ...own, trap: -1 })).toEqual({
+      profile: i386,
+      problems: ["profile: key 'trap' must be a non-negative number, got -1"],
+    });
   });
 
   it('createSystem refuses an unknown or invalid profile', async () => {
