@@ -1,7 +1,8 @@
 // The cycle counter (src/hw/clock.ts): each cost kind is charged where the trace says the action happened,
 // a crafted workload costs exactly the predicted cycles, and simulated time is deterministic, breakpoints or not.
 import { describe, expect, it } from 'vitest';
-import { COST_KINDS, K, builtinProfiles, profileProblems } from '../../../src/hw/profile.ts';
+import { CycleClock, KERNEL_KINDS } from '../../../src/hw/clock.ts';
+import { COST_KINDS, K, builtinProfiles, profileProblems, resolveProfile } from '../../../src/hw/profile.ts';
 import type { CostKind, CostProfile } from '../../../src/hw/profile.ts';
 import { NR_TASKS } from '../../../src/include/endpoint.ts';
 import { CPF_READ } from '../../../src/include/safecopies.ts';
@@ -253,8 +254,131 @@ describe('profiles', () => {
     expect(profileProblems({ ...i386, clockMHz: 0 })).toEqual(["profile: key 'clockMHz' must be positive"]);
   });
 
+  it('refuses what is not an object, a missing or empty name, 0 MB/s and infinities; a cost may be 0', () => {
+    for (const x of [null, [], 3, 'i386-2010'])
+      expect(profileProblems(x)).toEqual(['profile: not a JSON object']);
+    const noName: Partial<CostProfile> = { ...i386 };
+    delete noName.name;
+    const nameProblem = "profile: key 'name' must be a non-empty string";
+    expect(profileProblems(noName)).toEqual([nameProblem]);
+    expect(profileProblems({ ...i386, name: '' })).toEqual([nameProblem]);
+    expect(profileProblems({ ...i386, copyMBps: 0 })).toEqual(["profile: key 'copyMBps' must be positive"]);
+    expect(profileProblems({ ...i386, trap: Infinity })).toEqual([
+      "profile: key 'trap' must be a non-negative number, got null",
+    ]);
+    expect(profileProblems({ ...i386, trap: 0 })).toEqual([]);
+  });
+
+  it('resolves a built-in name or a valid object; else i386-2010 with the problems', () => {
+    expect(resolveProfile('modern-x86')).toEqual({ profile: builtinProfiles['modern-x86'], problems: [] });
+    const own = { ...i386, name: 'mine', trap: 1 };
+    expect(resolveProfile(own).profile).toBe(own);
+    expect(resolveProfile('pdp-11')).toEqual({
+      profile: i386,
+      problems: ["profile: unknown profile 'pdp-11' (built in: i386-2010, modern-x86)"],
+    });
+    expect(resolveProfile({ ...own, trap: -1 })).toEqual({
+      profile: i386,
+      problems: ["profile: key 'trap' must be a non-negative number, got -1"],
+    });
+  });
+
   it('createSystem refuses an unknown or invalid profile', async () => {
     await expect(createSystem({ profile: 'pdp-11' })).rejects.toThrow(/unknown profile 'pdp-11'/);
     await expect(createSystem({ profile: { ...i386, trap: -5 } })).rejects.toThrow(/'trap'/);
+  });
+});
+
+// CycleClock on its own, with a profile whose copy costs 4 cycles a byte (1000 MHz, 250 MB/s): each slot, owner
+// and nesting rule checked by number, so that a mixed-up index or a lost charge shows.
+describe('CycleClock', () => {
+  const profile: CostProfile = { ...i386, clockMHz: 1000, copyMBps: 250 };
+  const clock = (owners = 3): CycleClock => {
+    const c = new CycleClock(profile);
+    c.attach(owners);
+    return c;
+  };
+
+  it('charges count times the cost to the kind, its count and the owner slot of its mode', () => {
+    const c = clock();
+    c.setOwner(1, 101);
+    c.charge(K.tlbMiss, 3); // the process's own time
+    c.charge(K.trap); // the kernel's, on its behalf
+    expect(c.cycles).toBe(3 * 30 + 600);
+    expect([c.byKind[K.tlbMiss], c.countByKind[K.tlbMiss], c.byKind[K.trap], c.countByKind[K.trap]]).toEqual([
+      90, 3, 600, 1,
+    ]);
+    expect(c.ownerCycles(1)).toEqual({ user: 90, kernel: 600 });
+    expect([...c.byOwner]).toEqual([0, 0, 90, 600, 0, 0, 0, 0]);
+    expect(KERNEL_KINDS).toContain('trap');
+    expect(KERNEL_KINDS).not.toContain('tlbMiss');
+  });
+
+  it('before any setOwner, and after attach, time goes to "no process" (the last owner)', () => {
+    const c = clock(2);
+    c.charge(K.pageFault);
+    expect(c.ownerCycles(2)).toEqual({ user: 0, kernel: 1200 });
+    expect(c.byOwner).toHaveLength(6);
+  });
+
+  it('a copy is a call plus its bytes at the bandwidth', () => {
+    const c = clock();
+    c.chargeCopy(10);
+    expect(c.cycles).toBe(300 + 4 * 10);
+    expect([c.countByKind[K.copyCall], c.countByKind[K.copyByte], c.byKind[K.copyByte]]).toEqual([1, 10, 40]);
+  });
+
+  it('charges nothing off the clock, nested, and counts again once the outermost work ends or throws', () => {
+    const c = clock();
+    const r = c.offClock(() => {
+      c.charge(K.trap);
+      c.offClock(() => c.charge(K.trap));
+      c.charge(K.trap);
+      return 7;
+    });
+    expect([r, c.cycles, c.countByKind[K.trap]]).toEqual([7, 0, 0]);
+    expect(() =>
+      c.offClock(() => {
+        throw new Error('checker');
+      }),
+    ).toThrow('checker');
+    c.charge(K.trap);
+    expect(c.cycles).toBe(600);
+  });
+
+  it("retire moves one owner's two slots to retired and leaves the others", () => {
+    const c = clock();
+    for (const owner of [0, 1, 2]) {
+      c.setOwner(owner, owner);
+      c.charge(K.tlbMiss, owner + 1);
+      c.charge(K.trap, owner + 1);
+    }
+    c.retire(2); // owner 2 first: its slots (4, 5) are 2 * owner, not 2 / owner or 2 + owner
+    expect([...c.retired]).toEqual([90, 1800]);
+    expect(c.ownerCycles(2)).toEqual({ user: 0, kernel: 0 });
+    expect(c.ownerCycles(0)).toEqual({ user: 30, kernel: 600 });
+    expect(c.ownerCycles(1)).toEqual({ user: 60, kernel: 1200 });
+    c.retire(1);
+    expect([...c.retired]).toEqual([150, 3000]);
+    expect(c.ownerCycles(0)).toEqual({ user: 30, kernel: 600 });
+  });
+
+  it('logs [cycle, endpoint] at each change of owner only when the run log is on', () => {
+    const c = clock();
+    c.setOwner(0, 10);
+    expect(c.runLog).toBeNull();
+    c.runLog = [];
+    c.charge(K.trap);
+    c.setOwner(1, 11);
+    c.charge(K.trap);
+    c.setOwner(0, 10);
+    expect(c.runLog).toEqual([600, 11, 1200, 10]);
+  });
+
+  it('converts cycles to microseconds at the clock rate, its own count by default', () => {
+    const c = clock();
+    c.charge(K.trap, 5);
+    expect(c.micros()).toBe(3);
+    expect(c.micros(2500)).toBe(2.5);
   });
 });

@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// npm run mutate -- <src dir or file> [--tests <test dir or file>] [stryker options]: mutation testing of one
+// directory or file under src/ (docs/testing.md, "Mutation testing"). Checks the paths before any work, then runs
+// StrykerJS with stryker.config.mjs, mutating only that path, with an incremental file of its own
+// (reports/mutation/<path>[@<tests>].incremental.json, git-ignored) so that the next run of the same path
+// re-tests only the mutants whose code or tests changed. --tests narrows the tests to one directory or file
+// (vitest.stryker.config.ts reads it from GRANTVM_MUTATE_TESTS): a quick pass against the mirrored tests.
+// Other options go to `stryker run` (e.g. --force to redo everything).
+import { spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(fileURLToPath(import.meta.url), '..', '..');
+
+function fail(message) {
+  process.stderr.write(`mutate: ${message}\n`);
+  process.exit(2);
+}
+
+/** `arg` relative to the root, checked: an existing directory, or file ending in `ext`, under `under`/. */
+function checkedPath(arg, under, ext) {
+  const abs = resolve(process.env.INIT_CWD ?? process.cwd(), arg); // npm run starts in the root; INIT_CWD is the user's
+  if (!existsSync(abs)) fail(`no such file or directory: ${arg}`);
+  const rel = relative(root, abs).split(sep).join('/');
+  if (rel !== under && !rel.startsWith(`${under}/`)) fail(`${arg} is not under ${under}/`);
+  if (!statSync(abs).isDirectory() && !rel.endsWith(ext)) fail(`${arg} is not a ${ext} file`);
+  return rel;
+}
+
+const usage = 'usage: npm run mutate -- <src dir or file> [--tests <test dir or file>] [stryker options]';
+const [target, ...rest] = process.argv.slice(2);
+if (target === undefined || target.startsWith('-')) fail(usage);
+const path = checkedPath(target, 'src', '.ts');
+const t = rest.indexOf('--tests');
+const tests =
+  t < 0 ? null : checkedPath(rest[t + 1] ?? fail(`--tests needs a path; ${usage}`), 'test', '.test.ts');
+const options = t < 0 ? rest : [...rest.slice(0, t), ...rest.slice(t + 2)];
+const glob = statSync(join(root, path)).isDirectory() ? `${path}/**/*.ts` : path;
+const name = tests === null ? path : `${path}@${tests}`;
+const incrementalFile = join('reports', 'mutation', `${name.replaceAll('/', '-')}.incremental.json`);
+const run = spawnSync(
+  join(root, 'node_modules', '.bin', 'stryker'),
+  ['run', 'stryker.config.mjs', '--mutate', glob, '--incrementalFile', incrementalFile, ...options],
+  { cwd: root, stdio: 'inherit', env: { ...process.env, GRANTVM_MUTATE_TESTS: tests ?? '' } },
+);
+process.exit(run.status ?? 1);

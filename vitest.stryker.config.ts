@@ -1,0 +1,29 @@
+// The test set of mutation runs (stryker.config.mjs, docs/testing.md): the example-based unit and system tests.
+// Left out: the command line and docs tests (they spawn grantvm as a child process, where Stryker can neither
+// switch a mutant on nor see which mutants a test reaches) and the long random or exhaustive layers — the
+// model-based fuzzing against the oracle, the security properties, the restart-at-every-step and fault sweeps,
+// the exercise generators. With them a surviving mutant costs minutes; they remain in `npm test`.
+import { defineConfig } from 'vitest/config';
+import base from './vitest.config.ts';
+
+const only = process.env.GRANTVM_MUTATE_TESTS ?? '';
+
+export default defineConfig({
+  ...base,
+  test: {
+    ...base.test,
+    include: only === '' ? base.test?.include : [only.endsWith('.ts') ? only : `${only}/**/*.test.ts`],
+    exclude: [
+      ...(base.test?.exclude ?? []),
+      'test/unit/cli/**',
+      'test/unit/docs/**',
+      'test/unit/model/**',
+      'test/security/**',
+      'test/unit/servers/ds/restart_every_step_*.test.ts',
+      'test/unit/sim/faults.test.ts',
+      'test/unit/sim/exercise/**',
+    ],
+    // instrumented code on a loaded machine: a slow test is not a failure here
+    testTimeout: 600_000,
+  },
+});
