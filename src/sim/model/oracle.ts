@@ -590,9 +590,16 @@ export class Oracle {
     return { result: OK };
   }
 
-  /** The grantee's pages of record r now hold the owner's cells (the sharing), read-only unless writable. */
+  /**
+   * The grantee's pages of record r now hold the owner's cells (the sharing), read-only unless writable. The
+   * grantee's old pages are dropped first (vm.md §7 SMAP: unreference the destination, then make the source smap),
+   * so the revert rule runs in between: when the owner's page was the grantee's own, seen through an earlier
+   * read-only mapping, the owner is its lone holder again and keeps write access to it (grants.md §6.3).
+   */
   private mapInto(cells: Uint8Array[], writable: boolean, r: MapRecord): void {
     const me = this.actor(r.grantee.actor);
+    for (let i = 0; i < r.pages; i++) me.cells[r.granteePage + i] = new Uint8Array(PAGE);
+    this.revertLoneCells();
     for (let i = 0; i < r.pages; i++) {
       const cell = cells[i];
       if (cell === undefined) throw new Error('oracle: mapping outside the owner window');

@@ -79,4 +79,22 @@ export const REGRESSIONS: RegressionCase[] = [
       { k: 'copy', a: 0, dir: 'from', g: 12, gOff: 0, pos: 8292, len: 8192 },
     ],
   },
+  {
+    name: 'a copy onto a page the owner holds again after the grantee mapped it back read-only',
+    note:
+      "grantvm fuzz --minutes 60 --seed 20261207 --jobs 2, run seed 3583561093, shrunk: fz1 maps fz2's page 0 " +
+      "read-only at its page 7, then fz2 maps fz1's page 7 (its own frame) read-only at its page 0; the oracle kept " +
+      "fz1's page 7 read-only and expected EFAULT for a copy into it. VM drops the grantee's old pages before it " +
+      "shares the owner's (vm.md §7 SMAP), so the revert rule leaves fz1 the lone holder and the owner regains " +
+      'write access (grants.md §6.3). Fixed in the oracle.',
+    config: { schedule: 'random', seed: 3583561093, cowSafecopy: false, grantIds: 'generational' },
+    commands: [
+      { k: 'grant', a: 2, to: 1, page: 0, pages: 1, access: 7 },
+      { k: 'grant', a: 1, to: 2, page: 7, pages: 2, access: 7 },
+      { k: 'map', a: 1, g: 16, gOffPages: 0, page: 7, pages: 1, writable: false },
+      { k: 'map', a: 2, g: 6, gOffPages: 0, page: 0, pages: 1, writable: false },
+      { k: 'grant', a: 2, to: 1, page: 2, pages: 2, access: 7 },
+      { k: 'copy', a: 1, dir: 'from', g: 11, gOff: 1, pos: 8193, len: 4096, ro: true },
+    ],
+  },
 ];
