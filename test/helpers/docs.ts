@@ -1,11 +1,14 @@
 // The documentation as the docs tests run it (test/unit/docs/docs*.test.ts, readme.test.ts): the fenced blocks of
 // a page, the command lines of its sh blocks, the pages of docs/, and runAll, which runs a page's lines in order
-// in one scratch directory through a CLI host. Entry points: blocks, commands, readme, pages, runAll, SKIP.
-import { mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+// in one scratch directory through a CLI host, and runExample, which runs a page's TypeScript example. Entry
+// points: blocks, commands, readme, pages, runAll, runExample, SKIP, SLOW_PAGES.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { expect } from 'vitest';
-import { root } from './cli.ts';
+import { plainEnv, root } from './cli.ts';
+import type { CliResult } from './cli.ts';
 import type { CliHost } from './cli-host.ts';
 
 /** The marker of a docs line that must not run (with a reason next to it). */
@@ -59,6 +62,23 @@ export function runAll(host: CliHost, lines: readonly string[]): void {
     }
   } finally {
     rmSync(cwd, { recursive: true, force: true });
+  }
+}
+
+/** Runs TypeScript `code` through tsx as a file `name` at the repository root (where './src/...' resolves). */
+export function runExample(code: string, name: string): CliResult {
+  const file = `${root}.${name}.tmp.ts`;
+  writeFileSync(file, code);
+  try {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', file], {
+      cwd: root,
+      encoding: 'utf8',
+      env: plainEnv(),
+      timeout: 120_000,
+    });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  } finally {
+    rmSync(file, { force: true });
   }
 }
 

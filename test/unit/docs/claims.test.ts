@@ -12,6 +12,7 @@ import { createSystem, ScenarioOutput } from '../../../src/index.ts';
 import type { Scenario } from '../../../src/index.ts';
 import { plainEnv, root } from '../../helpers/cli.ts';
 import { cliHost } from '../../helpers/cli-host.ts';
+import { blocks, runExample } from '../../helpers/docs.ts';
 
 const read = (file: string): string => readFileSync(join(root, file), 'utf8');
 const tutorial = read('docs/tutorial.md');
@@ -19,10 +20,6 @@ const guide = read('docs/api-guide.md');
 // The grantvm command lines run in one host process, as in a process of their own but without a Node start each.
 const host = cliHost();
 const grantvm = (args: string[]) => host.grantvm(args);
-
-function blocks(text: string, lang: string): string[] {
-  return [...text.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1] ?? '');
-}
 
 /** The text after `prefix` up to the next backquote (a quoted line of a doc). */
 function quoted(text: string, prefix: string): string {
@@ -120,20 +117,12 @@ describe('docs/api-guide.md', () => {
   it('the first example prints what its comment says', () => {
     const [code] = blocks(guide, 'ts');
     const said = /console\.log\([^)]*\);\s*\/\/ (.+)$/m.exec(code ?? '')?.[1] ?? 'missing';
-    const file = `${root}.api-guide-example.tmp.ts`;
-    writeFileSync(file, (code ?? '').replace(`from 'grantvm'`, `from './src/index.ts'`));
-    try {
-      const r = spawnSync(process.execPath, ['--import', 'tsx', file], {
-        cwd: root,
-        encoding: 'utf8',
-        env: plainEnv(),
-        timeout: 120_000,
-      });
-      expect(r.stderr).toBe('');
-      expect(r.stdout.trim()).toBe(said);
-    } finally {
-      rmSync(file, { force: true });
-    }
+    const r = runExample(
+      (code ?? '').replace(`from 'grantvm'`, `from './src/index.ts'`),
+      'api-guide-example',
+    );
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe(said);
   });
 
   it('examples/step-by-step.ts reports what the guide shows', async () => {

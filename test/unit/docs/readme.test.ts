@@ -4,11 +4,8 @@
 // through the CLI's main, as they would in a process of their own but without a Node start each. The pages of
 // docs/ are run by docs.test.ts and docs_cli.test.ts.
 import { describe, expect, it } from 'vitest';
-import { rmSync, writeFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
-import { plainEnv, root } from '../../helpers/cli.ts';
 import { cliHost } from '../../helpers/cli-host.ts';
-import { blocks, commands, readme, runAll } from '../../helpers/docs.ts';
+import { blocks, commands, readme, runAll, runExample } from '../../helpers/docs.ts';
 
 const host = cliHost();
 
@@ -16,21 +13,10 @@ describe('README', () => {
   it('the "From code" example runs and prints what it says', () => {
     const [code] = blocks(readme, 'ts');
     expect(code).toBeDefined();
-    const file = `${root}.readme-example.tmp.ts`;
-    writeFileSync(file, code ?? '');
-    try {
-      const r = spawnSync(process.execPath, ['--import', 'tsx', file], {
-        cwd: root,
-        encoding: 'utf8',
-        env: plainEnv(),
-        timeout: 120_000,
-      });
-      expect(r.stderr).toBe('');
-      expect(r.stdout).toContain('{ code: 0, signal: 0 }');
-      expect(r.stdout).toContain('init');
-    } finally {
-      rmSync(file, { force: true });
-    }
+    const r = runExample(code ?? '', 'readme-example');
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('{ code: 0, signal: 0 }');
+    expect(r.stdout).toContain('init');
   });
 
   it('every npx grantvm command shown succeeds', { timeout: 600_000 }, () => {
