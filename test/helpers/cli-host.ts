@@ -1,11 +1,13 @@
 // Runs many grantvm command lines fast: one host process (cli-host-process.ts, started by cli-host-boot.mjs)
 // loads the CLI once and runs each command line through its main(), so a command costs no Node start and no
 // TypeScript loading of its own; `npx grantvm` in shell lines goes to it through a small client
-// (cli-host-client.mjs). Output, working directory and exit code are the command's, as in its own process.
+// (cli-host-client.mjs), and `grantvm` calls from a test go to it straight over its socket. Output, working
+// directory and exit code are the command's, as in its own process (its environment is plainEnv's: colours off).
 // Entry point: cliHost.
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
@@ -16,6 +18,8 @@ import type { CliResult } from './cli.ts';
 export interface CliHost {
   /** Runs a shell line in `cwd`, where `npx grantvm ARGS` is a command line run by the host. */
   sh(line: string, cwd?: string): CliResult;
+  /** Runs `grantvm ARGS` in `cwd` (default: the repository root), as grantvm of cli.ts runs it in a process. */
+  grantvm(args: readonly string[], cwd?: string): Promise<CliResult>;
 }
 
 const boot = join(root, 'test/helpers/cli-host-boot.mjs');
@@ -43,6 +47,21 @@ async function start(socket: string): Promise<ChildProcess> {
   return child;
 }
 
+/** Sends one command line to the host listening at `socket` and resolves with what the command wrote and its code. */
+function ask(socket: string, argv: readonly string[], cwd: string): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const conn = connect(socket);
+    let text = '';
+    conn.setEncoding('utf8');
+    conn.on('data', (chunk: string) => (text += chunk));
+    conn.on('end', () => {
+      resolve(JSON.parse(text) as CliResult);
+    });
+    conn.on('error', reject);
+    conn.write(`${JSON.stringify({ argv, cwd })}\n`);
+  });
+}
+
 /** Starts a host before the file's tests and ends it after them. */
 export function cliHost(): CliHost {
   let dir = '';
@@ -51,8 +70,13 @@ export function cliHost(): CliHost {
     dir = mkdtempSync(join(tmpdir(), 'grantvm-host-'));
     child = await start(join(dir, 'socket'));
   });
-  afterAll(() => {
-    child?.kill();
+  afterAll(async () => {
+    // Waited for, so that the host is gone (and its time counted as this process's) when the file ends.
+    if (child !== undefined && child.exitCode === null && child.signalCode === null) {
+      const gone = new Promise((resolve) => child?.once('exit', resolve));
+      child.kill();
+      await gone;
+    }
     rmSync(dir, { recursive: true, force: true });
   });
   const shim = (): string =>
@@ -68,5 +92,6 @@ export function cliHost(): CliHost {
       });
       return { status: r.status, stdout: r.stdout, stderr: r.stderr };
     },
+    grantvm: (args, cwd = root) => ask(join(dir, 'socket'), args, cwd),
   };
 }

@@ -6,7 +6,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { builtinProfiles } from '../../../src/hw/profile.ts';
 import { parseSide } from '../../../src/cli/commands/compare.ts';
-import { grantvm } from '../../helpers/cli.ts';
+import { cliHost } from '../../helpers/cli-host.ts';
+
+// The command lines run in one host process, as in a process of their own but without a Node start each.
+const host = cliHost();
+const grantvm = (args: string[]) => host.grantvm(args);
 
 const dir = mkdtempSync(join(tmpdir(), 'grantvm-compare-'));
 
@@ -24,9 +28,9 @@ describe('parseSide', () => {
 });
 
 describe('grantvm compare', () => {
-  it('two profiles: same counts, different time; --json writes both sides', () => {
+  it('two profiles: same counts, different time; --json writes both sides', async () => {
     const json = join(dir, 'cmp.json');
-    const r = grantvm([
+    const r = await grantvm([
       'compare',
       'boot',
       '--a',
@@ -47,8 +51,8 @@ describe('grantvm compare', () => {
     expect(out.b.micros).toBeLessThan(out.a.micros);
   });
 
-  it('a bad side is one line and exit 2', () => {
-    const r = grantvm(['compare', 'boot', '--a', 'bogus=1', '--b', 'profile=modern-x86']);
+  it('a bad side is one line and exit 2', async () => {
+    const r = await grantvm(['compare', 'boot', '--a', 'bogus=1', '--b', 'profile=modern-x86']);
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain("'bogus=1'");
@@ -56,15 +60,15 @@ describe('grantvm compare', () => {
 });
 
 describe('--profile FILE.json', () => {
-  it('a valid file is used; a file with a negative value is one line naming the key', () => {
+  it('a valid file is used; a file with a negative value is one line naming the key', async () => {
     const good = join(dir, 'slow.json');
     writeFileSync(good, JSON.stringify({ ...builtinProfiles['i386-2010'], name: 'slow', trap: 6000 }));
-    const r = grantvm(['inspect', '--profile', good]);
+    const r = await grantvm(['inspect', '--profile', good]);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('profile slow:');
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify({ ...builtinProfiles['i386-2010'], pteWrite: -2 }));
-    const b = grantvm(['run', 'boot', '--profile', bad]);
+    const b = await grantvm(['run', 'boot', '--profile', bad]);
     expect(b.status).toBe(2);
     expect(b.stderr.trim().split('\n')).toHaveLength(1);
     expect(b.stderr).toContain("'pteWrite'");
@@ -72,8 +76,8 @@ describe('--profile FILE.json', () => {
     const rest: Record<string, unknown> = { ...builtinProfiles['i386-2010'] };
     delete rest.trap;
     writeFileSync(missing, JSON.stringify(rest));
-    expect(grantvm(['trace', 'boot', '-o', join(dir, 't.jsonl'), '--profile', missing]).stderr).toContain(
-      "missing key 'trap'",
-    );
+    expect(
+      (await grantvm(['trace', 'boot', '-o', join(dir, 't.jsonl'), '--profile', missing])).stderr,
+    ).toContain("missing key 'trap'");
   });
 });

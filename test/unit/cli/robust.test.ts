@@ -9,8 +9,12 @@ import { checkWritable, parseMemory, parseSeed, UsageError } from '../../../src/
 import { loadProblem } from '../../../src/cli/scenariofile.ts';
 import { sourceOf } from '../../../src/cli/diagnosis.ts';
 import { grantvm as cli, scratchDir } from '../../helpers/cli.ts';
+import { cliHost } from '../../helpers/cli-host.ts';
 
-const grantvm = (...args: string[]) => cli(args);
+// The command lines run in one host process (as in a process of their own, without a Node start each); `ui`
+// serves until it is stopped, so it runs in a process of its own.
+const host = cliHost();
+const grantvm = (...args: string[]) => host.grantvm(args);
 const { file, path } = scratchDir('grantvm-robust-');
 
 describe('option values', () => {
@@ -66,7 +70,7 @@ describe('option values', () => {
 });
 
 describe('grantvm user errors', () => {
-  it('are one line on stderr, exit 2, before any work (nothing on stdout)', () => {
+  it('are one line on stderr, exit 2, before any work (nothing on stdout)', async () => {
     const cases: [string[], RegExp][] = [
       [['run', 'boot', '--seed', '4294967297'], /not a seed/],
       [['run', 'boot', '--memory', '3M'], /^grantvm: --memory must be 4M–4G in whole pages/],
@@ -77,7 +81,7 @@ describe('grantvm user errors', () => {
       [['run', 'boot', '--timeout', 'soon'], /not a positive number of seconds/],
     ];
     for (const [args, message] of cases) {
-      const r = grantvm(...args);
+      const r = await grantvm(...args);
       expect(r.status, args.join(' ')).toBe(2);
       expect(r.stdout, args.join(' ')).toBe('');
       expect(r.stderr.trimEnd().split('\n'), args.join(' ')).toHaveLength(1);
@@ -85,12 +89,12 @@ describe('grantvm user errors', () => {
     }
   });
 
-  it('a scenario file with a syntax error names file, line and column', () => {
+  it('a scenario file with a syntax error names file, line and column', async () => {
     const f = file(
       'broken.ts',
       "export const scenario = {\n  name: 'b', title: 'b',\n  run() { return 1 +* 2; },\n};\n",
     );
-    const r = grantvm('run', f);
+    const r = await grantvm('run', f);
     expect(r.status).toBe(2);
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain(`${f}:3:`);
@@ -104,7 +108,7 @@ describe('grantvm user errors', () => {
     const web = path('web');
     mkdirSync(web);
     writeFileSync(path('web/index.html'), '<p>x</p>');
-    const r = grantvm('ui', '--dir', web, '--port', String(port));
+    const r = cli(['ui', '--dir', web, '--port', String(port)]);
     server.close();
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(new RegExp(`^grantvm: --port ${port}: the port is in use`));
@@ -112,7 +116,7 @@ describe('grantvm user errors', () => {
 });
 
 describe('grantvm run verdicts and traces', () => {
-  it('a .mts file outside any project runs; a scenario that checks nothing fails; --trace marks each scenario', () => {
+  it('a .mts file outside any project runs; a scenario that checks nothing fails; --trace marks each scenario', async () => {
     const ok = file(
       'ok.mts',
       "export const scenario = { name: 'ok', title: 'ok', async run(sys: unknown, out: { check(n: string, ok: boolean): void }) { out.check('fine', true); } };\n",
@@ -122,7 +126,7 @@ describe('grantvm run verdicts and traces', () => {
       "export const scenario = { name: 'none', title: 'checks nothing', async run(sys, out) { out.line('hello'); } };\n",
     );
     const trace = path('two.jsonl');
-    const r = grantvm('run', ok, none, '--trace', trace);
+    const r = await grantvm('run', ok, none, '--trace', trace);
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/✓ ok — ok/);
     expect(r.stdout).toMatch(/✗ none — checks nothing/);
@@ -138,8 +142,8 @@ describe('grantvm run verdicts and traces', () => {
     ]);
   });
 
-  it('--seed says it matters only under --schedule random', () => {
-    const help = grantvm('run', '--help').stdout.replace(/\s+/g, ' ');
+  it('--seed says it matters only under --schedule random', async () => {
+    const help = (await grantvm('run', '--help')).stdout.replace(/\s+/g, ' ');
     expect(help).toMatch(/--seed <n> .*?default priority schedule makes none: use it with --schedule random/);
     expect(help).toMatch(/--max-steps <n> .*?\(default 2000000\)/);
     expect(help).toMatch(/--timeout <seconds> .*?\(default 300\)/);

@@ -7,9 +7,11 @@ import { replayCommand } from '../../../src/cli/commands/run.ts';
 import { failureDiagnosis } from '../../../src/cli/diagnosis.ts';
 import { UsageError } from '../../../src/cli/options.ts';
 import type { TraceEvent } from '../../../src/include/trace.ts';
-import { grantvm as cli } from '../../helpers/cli.ts';
+import { cliHost } from '../../helpers/cli-host.ts';
 
-const grantvm = (...args: string[]) => cli(args);
+// The command lines run in one host process, as in a process of their own but without a Node start each.
+const host = cliHost();
+const grantvm = (...args: string[]) => host.grantvm(args);
 
 let dir = '';
 const file = (name: string, text: string): string => {
@@ -26,8 +28,8 @@ afterAll(() => {
 });
 
 describe('grantvm run FILE', () => {
-  it('runs examples/grantor-requestor.ts and passes', () => {
-    const r = grantvm('run', 'examples/grantor-requestor.ts', '-v');
+  it('runs examples/grantor-requestor.ts and passes', async () => {
+    const r = await grantvm('run', 'examples/grantor-requestor.ts', '-v');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('grantor-requestor');
@@ -35,47 +37,50 @@ describe('grantvm run FILE', () => {
     expect(r.stdout).toMatch(/\b12 passed, 0 failed/);
   });
 
-  it('run --list FILE lists the scenarios of that file', () => {
+  it('run --list FILE lists the scenarios of that file', async () => {
     const f = file(
       'two.mjs',
       `const run = async (sys, out) => { out.check('ok', true); };
       export const scenarios = [{ name: 'first-one', title: 'the first', run }, { name: 'second-one', title: 'the second', run }];\n`,
     );
-    const r = grantvm('run', '--list', f);
+    const r = await grantvm('run', '--list', f);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/first-one\s+the first/);
     expect(r.stdout).toMatch(/second-one\s+the second/);
     expect(r.stdout).not.toContain('vm-demo');
   });
 
-  it('inspect FILE dumps the state after its scenario; a scenario that throws is one line and exit status 1', () => {
-    const ok = grantvm('inspect', 'examples/grantor-requestor.ts', '--at', '150');
+  it('inspect FILE dumps the state after its scenario; a scenario that throws is one line and exit status 1', async () => {
+    const ok = await grantvm('inspect', 'examples/grantor-requestor.ts', '--at', '150');
     expect(ok.status, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/^step 150,/);
     expect(ok.stdout).toMatch(/grantor \(\d+\)/);
-    const f = file('throws.mjs', "export const scenario = { name: 'boom', title: 't', async run() { throw new Error('my scenario is broken'); } };\n");
-    const r = grantvm('inspect', f);
+    const f = file(
+      'throws.mjs',
+      "export const scenario = { name: 'boom', title: 't', async run() { throw new Error('my scenario is broken'); } };\n",
+    );
+    const r = await grantvm('inspect', f);
     expect(r.status).toBe(1);
     expect(r.stderr.trim()).toBe("grantvm: 'boom' stopped: my scenario is broken");
   });
 
-  it('a module without `scenario` is one usage line and exit status 2', () => {
+  it('a module without `scenario` is one usage line and exit status 2', async () => {
     const none = file('none.mjs', 'export const nothing = 1;\n');
     const bad = file('bad.mjs', "export const scenario = { name: 'x', title: 't' };\n");
     for (const f of [none, bad]) {
-      const r = grantvm('run', f);
+      const r = await grantvm('run', f);
       expect(r.status, f).toBe(2);
       expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
       expect(r.stderr).toContain(f);
       expect(r.stderr).toContain("must export 'scenario'");
       expect(r.stdout).toBe('');
     }
-    const missing = grantvm('run', join(dir, 'no-such-file.ts'));
+    const missing = await grantvm('run', join(dir, 'no-such-file.ts'));
     expect(missing.status).toBe(2);
     expect(missing.stderr.trim().split('\n')).toHaveLength(1);
   });
 
-  it('a failing check exits 1 and prints the seed and the replay command', () => {
+  it('a failing check exits 1 and prints the seed and the replay command', async () => {
     const f = file(
       'fails.mjs',
       `export const scenarios = [{
@@ -83,7 +88,7 @@ describe('grantvm run FILE', () => {
         async run(sys, out) { out.check('one and one make three', 1 + 1 === 3); },
       }];\n`,
     );
-    const r = grantvm('run', f, '--seed', '42');
+    const r = await grantvm('run', f, '--seed', '42');
     expect(r.status).toBe(1);
     expect(r.stdout).toContain('FAIL one and one make three');
     expect(r.stdout).toContain('failed with seed 42');
@@ -91,7 +96,7 @@ describe('grantvm run FILE', () => {
     expect(r.stdout).toMatch(/0 passed, 1 failed/);
   });
 
-  it('after a kill, the report names the process, the failed calls and their errors', () => {
+  it('after a kill, the report names the process, the failed calls and their errors', async () => {
     const f = file(
       'kill.mjs',
       `export const scenario = {
@@ -103,7 +108,7 @@ describe('grantvm run FILE', () => {
         },
       };\n`,
     );
-    const r = grantvm('run', f, '--seed', '7');
+    const r = await grantvm('run', f, '--seed', '7');
     expect(r.status).toBe(1);
     expect(r.stdout).toContain('failed with seed 7');
     expect(r.stdout).toMatch(/victim \(\d+\) killed by SIGSEGV/);
@@ -117,13 +122,23 @@ describe('scenario modules and failure reports', () => {
   it('accepts `scenario` and `scenarios`, rejects anything else with a UsageError', () => {
     expect(scenariosOfModule('f.ts', { scenario: ok })).toEqual([ok]);
     expect(scenariosOfModule('f.ts', { scenarios: [ok, { ...ok, name: 'b' }] })).toHaveLength(2);
-    for (const m of [{}, { default: ok }, { scenario: { ...ok, run: 1 } }, { scenarios: ok }, { scenarios: [] }, { scenario: { ...ok, name: '' } }, { scenario: { ...ok, config: 3 } }]) {
+    for (const m of [
+      {},
+      { default: ok },
+      { scenario: { ...ok, run: 1 } },
+      { scenarios: ok },
+      { scenarios: [] },
+      { scenario: { ...ok, name: '' } },
+      { scenario: { ...ok, config: 3 } },
+    ]) {
       expect(() => scenariosOfModule('f.ts', m), JSON.stringify(m)).toThrow(UsageError);
     }
   });
 
   it('replays with the options that change the run', () => {
-    expect(replayCommand('x.ts', 3, { memory: 1 << 25, cow: false, schedule: 'random' })).toBe('grantvm run x.ts --seed 3 --memory 33554432 --no-cow --schedule random');
+    expect(replayCommand('x.ts', 3, { memory: 1 << 25, cow: false, schedule: 'random' })).toBe(
+      'grantvm run x.ts --seed 3 --memory 33554432 --no-cow --schedule random',
+    );
     expect(replayCommand('my file.ts', 1, {})).toBe("grantvm run 'my file.ts' --seed 1");
   });
 
@@ -136,7 +151,14 @@ describe('scenario modules and failure reports', () => {
       { step: 5, kind: 'vm', op: 'mmap', ep: 100, result: 0x1000 },
     ];
     expect(failureDiagnosis(calls)).toEqual([]);
-    const lines = failureDiagnosis([...calls, { step: 6, kind: 'panic', message: 'boom' }, { step: 7, kind: 'proc', op: 'kill', ep: 100, name: 'req', status: 6 }], 1);
+    const lines = failureDiagnosis(
+      [
+        ...calls,
+        { step: 6, kind: 'panic', message: 'boom' },
+        { step: 7, kind: 'proc', op: 'kill', ep: 100, name: 'req', status: 6 },
+      ],
+      1,
+    );
     expect(lines[0]).toBe('step 6: panic: boom');
     expect(lines[1]).toBe('step 7: req (100) killed by SIGABRT');
     expect(lines.slice(3)).toEqual(['  step 3: req (100) safecopyfrom of grant 4 of ? (101) → EINVAL']);

@@ -10,15 +10,16 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { createSystem, ScenarioOutput } from '../../../src/index.ts';
 import type { Scenario } from '../../../src/index.ts';
-import { grantvm, plainEnv, root } from '../../helpers/cli.ts';
+import { plainEnv, root } from '../../helpers/cli.ts';
+import { cliHost } from '../../helpers/cli-host.ts';
+import { blocks, runExample } from '../../helpers/docs.ts';
 
 const read = (file: string): string => readFileSync(join(root, file), 'utf8');
 const tutorial = read('docs/tutorial.md');
 const guide = read('docs/api-guide.md');
-
-function blocks(text: string, lang: string): string[] {
-  return [...text.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1] ?? '');
-}
+// The grantvm command lines run in one host process, as in a process of their own but without a Node start each.
+const host = cliHost();
+const grantvm = (args: string[]) => host.grantvm(args);
 
 /** The text after `prefix` up to the next backquote (a quoted line of a doc). */
 function quoted(text: string, prefix: string): string {
@@ -28,11 +29,11 @@ function quoted(text: string, prefix: string): string {
 }
 
 describe('docs/tutorial.md', () => {
-  it('"replace CPF_READ with CPF_WRITE": the copy fails with the quoted line, status 1 and a replay command', () => {
+  it('"replace CPF_READ with CPF_WRITE": the copy fails with the quoted line, status 1 and a replay command', async () => {
     const copy = join(root, 'examples/tutorial/.grant-pair-write.tmp.ts');
     writeFileSync(copy, read('examples/tutorial/grant-pair.ts').replaceAll('CPF_READ', 'CPF_WRITE'));
     try {
-      const r = grantvm(['run', copy]);
+      const r = await grantvm(['run', copy]);
       expect(r.stderr).toBe('');
       expect(r.status).toBe(1);
       expect(r.stdout).toContain(quoted(tutorial, 'the line reads '));
@@ -55,9 +56,9 @@ describe('docs/tutorial.md, the trace and the dump it shows', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('the grant events it quotes are in the trace, in order, and VM answers a CHECK at the steps it names', () => {
+  it('the grant events it quotes are in the trace, in order, and VM answers a CHECK at the steps it names', async () => {
     const file = join(dir, 'grant-pair.jsonl');
-    expect(grantvm(['trace', 'examples/tutorial/grant-pair.ts', '-o', file]).status).toBe(0);
+    expect((await grantvm(['trace', 'examples/tutorial/grant-pair.ts', '-o', file])).status).toBe(0);
     const events = readFileSync(file, 'utf8')
       .trim()
       .split('\n')
@@ -83,9 +84,9 @@ describe('docs/tutorial.md, the trace and the dump it shows', () => {
     expect(window.indexOf('vmreq post')).toBeLessThan(window.indexOf('vmreq reply'));
   });
 
-  it('the inspect dump at the step it names shows the lines it quotes', () => {
+  it('the inspect dump at the step it names shows the lines it quotes', async () => {
     const [, step] = /npx grantvm inspect examples\/tutorial\/grant-pair.ts --at (\d+)/.exec(tutorial) ?? [];
-    const r = grantvm(['inspect', 'examples/tutorial/grant-pair.ts', '--at', step ?? 'missing']);
+    const r = await grantvm(['inspect', 'examples/tutorial/grant-pair.ts', '--at', step ?? 'missing']);
     expect(r.status, r.stderr).toBe(0);
     const squeeze = (l: string): string => l.trim().replace(/\s+/g, ' ');
     const got = r.stdout.split('\n').map(squeeze);
@@ -116,25 +117,17 @@ describe('docs/api-guide.md', () => {
   it('the first example prints what its comment says', () => {
     const [code] = blocks(guide, 'ts');
     const said = /console\.log\([^)]*\);\s*\/\/ (.+)$/m.exec(code ?? '')?.[1] ?? 'missing';
-    const file = `${root}.api-guide-example.tmp.ts`;
-    writeFileSync(file, (code ?? '').replace(`from 'grantvm'`, `from './src/index.ts'`));
-    try {
-      const r = spawnSync(process.execPath, ['--import', 'tsx', file], {
-        cwd: root,
-        encoding: 'utf8',
-        env: plainEnv(),
-        timeout: 120_000,
-      });
-      expect(r.stderr).toBe('');
-      expect(r.stdout.trim()).toBe(said);
-    } finally {
-      rmSync(file, { force: true });
-    }
+    const r = runExample(
+      (code ?? '').replace(`from 'grantvm'`, `from './src/index.ts'`),
+      'api-guide-example',
+    );
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe(said);
   });
 
-  it('examples/step-by-step.ts reports what the guide shows', () => {
+  it('examples/step-by-step.ts reports what the guide shows', async () => {
     const shown = blocks(guide, 'text').find((b) => b.includes('step-by-step')) ?? '';
-    const r = grantvm(['run', 'examples/step-by-step.ts', '-v']);
+    const r = await grantvm(['run', 'examples/step-by-step.ts', '-v']);
     expect(r.status, r.stdout).toBe(0);
     const lines = shown.split('\n').filter((l) => l.trim() !== '' && l.trim() !== '...');
     expect(lines.length).toBeGreaterThan(8);
