@@ -20,8 +20,8 @@ export function newWorker(module: URL, workerData: unknown): Worker {
 /**
  * Runs `module` (see {@link siblingModule}) once per job on its own worker thread, handing it the job as
  * `workerData.data`; `onMessage` gets every message a worker posts. A worker's message of type 'done' is its last:
- * the promise resolves to those, one per job, when every worker has posted one, and rejects if a worker fails or
- * ends before it.
+ * the promise resolves to those, one per job, once every worker has posted one and ended, and rejects if a worker
+ * fails or ends before it.
  */
 export function runWorkers<M extends { type: string }>(
   module: URL,
@@ -31,17 +31,17 @@ export function runWorkers<M extends { type: string }>(
   const one = (data: unknown, i: number): Promise<M> =>
     new Promise((resolve, reject) => {
       const w = newWorker(module, { data });
-      let done = false;
+      let last: M | undefined;
       w.on('message', (m: M) => {
         onMessage(i, m);
         if (m.type !== 'done') return;
-        done = true;
-        resolve(m);
+        last = m;
         void w.terminate();
       });
       w.on('error', reject);
       w.on('exit', (code) => {
-        if (!done) reject(new Error(`job ${i} ended (exit code ${code}) before its report`));
+        if (last !== undefined) resolve(last);
+        else reject(new Error(`job ${i} ended (exit code ${code}) before its report`));
       });
     });
   return Promise.all(jobs.map(one));

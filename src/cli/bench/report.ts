@@ -10,8 +10,6 @@ export interface BenchResult {
   ratio: number;
   /** The ratio the issue sets as the goal (≤), if any. */
   goal?: number;
-  /** At least this ratio is the goal (e.g. COW ≤ 0.1 is a maximum, throughput a minimum). */
-  unit?: string;
   /** Fastest round (ns/op); with `max` and `rounds`, present for every row measured over rounds. */
   min?: number;
   /** Slowest round (ns/op). */
@@ -123,12 +121,15 @@ export async function bestOf(runs: number, f: () => Promise<number> | number): P
   return best;
 }
 
-const fmt = (ns: number): string => ns.toFixed(1);
+/** Rows of whole passes (seconds each) print in milliseconds, the others in nanoseconds. */
+const unitOf = (r: BenchResult): { unit: string; ns: number } => (r.nsPerOp >= 1e7 ? { unit: 'ms', ns: 1e6 } : { unit: 'ns', ns: 1 });
+
+const fmt = (r: BenchResult, ns: number): string => (ns / unitOf(r).ns).toFixed(1);
 
 /** A row's "[min–max, N rounds]" column; empty for a single figure. */
 function rangeText(r: BenchResult): string {
   if (r.min === undefined || r.max === undefined || r.rounds === undefined) return '';
-  return `[${fmt(r.min)}–${fmt(r.max)}, ${r.rounds} round${r.rounds === 1 ? '' : 's'}]`;
+  return `[${fmt(r, r.min)}–${fmt(r, r.max)}, ${r.rounds} round${r.rounds === 1 ? '' : 's'}]`;
 }
 
 /** The row's goal and noise flags, as printed after its ratio. */
@@ -141,13 +142,13 @@ function flagsText(r: BenchResult): string {
   return out;
 }
 
-/** Prints a group's table: name, median ns/op, [min–max over rounds], ratio, goal verdict and noise flag. */
+/** Prints a group's table: name, median time per op (ns, or ms for whole passes), [min–max over rounds], ratio, goal verdict and noise flag. */
 export function printResults(group: string, results: readonly BenchResult[]): void {
   console.log(`\n${group}`);
   const w = Math.max(...results.map((r) => r.name.length));
   const rw = Math.max(...results.map((r) => rangeText(r).length));
   for (const r of results) {
-    const ns = `${fmt(r.nsPerOp).padStart(10)} ns/op (host)`;
+    const ns = `${fmt(r, r.nsPerOp).padStart(10)} ${unitOf(r).unit}/op (host)`;
     console.log(`  ${r.name.padEnd(w)}  ${ns} ${rangeText(r).padEnd(rw)}  ${r.ratio.toFixed(2).padStart(6)}×${flagsText(r)}`);
   }
 }

@@ -23,7 +23,7 @@ export type BenchGroup = (typeof BENCH_GROUPS)[number];
 export interface BenchOptions {
   json?: string;
   svg?: string;
-  /** Rounds of the groups that take them: ipc (default 7), mmu (5), grants (5), ds (5), safeperf sweeps (3), accounting (9). */
+  /** Rounds of the groups that take them: ipc (default 7), mmu (5), grants (5), ds (5), safeperf sweeps (3), accounting (7). */
   rounds?: number;
   /** The clock of the ipc, grants and ds groups: 'wall' (default) or 'cpu' (this process's CPU time). */
   clock?: string;
@@ -105,7 +105,7 @@ const GROUPS: Record<BenchGroup, GroupDef> = {
     },
   },
   accounting: {
-    title: "accounting: the cost model's host cost on grantvm run's scenarios, accounting on vs off (CPU time, in-process A/B)",
+    title: "accounting: the cost model's host cost on grantvm run's scenarios and on a fuzz run, accounting on vs off (CPU time, each side on its own worker thread)",
     run: async (rounds, progress) => (await import('../bench/accounting.bench.ts')).runAccountingBench(rounds, progress),
   },
 };
