@@ -119,6 +119,14 @@ export type Command =
   | { k: 'grant'; a: number; to: number; page: number; pages: number; access: number }
   | { k: 'indirect'; a: number; to: number; g: number }
   | { k: 'magic'; a: number; to: number; from: number; page: number; access: number }
+  /**
+   * VFS's calls (the one process whose magic grants the kernel honours): a magic grant to actor `to` over
+   * `pages` pages of actor `a`'s window from `page` (who_from is a's current instance), a revoke or a
+   * saferevmap_gid of one of VFS's grants (`g` among those over a's memory, else among all of VFS's).
+   */
+  | { k: 'vmagic'; a: number; to: number; page: number; pages: number; access: number }
+  | { k: 'vrevoke'; a: number; g: number }
+  | { k: 'vrevmap'; a: number; g: number }
   | { k: 'revoke'; a: number; g: number }
   | {
       k: 'setgrant';
@@ -234,6 +242,9 @@ export const COMMAND_KINDS: readonly CommandKind[] = [
   'grant',
   'indirect',
   'magic',
+  'vmagic',
+  'vrevoke',
+  'vrevmap',
   'revoke',
   'setgrant',
   'copy',
@@ -274,6 +285,9 @@ const WEIGHTS: readonly [CommandKind, number][] = [
   ['grant', 7],
   ['indirect', 1],
   ['magic', 1],
+  ['vmagic', 3],
+  ['vrevoke', 1],
+  ['vrevmap', 1],
   ['revoke', 2],
   ['setgrant', 2],
   ['copy', 5],
@@ -387,8 +401,19 @@ function single(rng: Rng, k: Exclude<CommandKind, 'pair'>): SingleCommand {
         page: rng.int(WINDOW_PAGES),
         access: pick(rng, ACCESS_SETS),
       };
+    case 'vmagic':
+      return {
+        k,
+        a,
+        to: other(rng, a),
+        page: rng.int(WINDOW_PAGES),
+        pages: 1 + rng.int(2),
+        access: pick(rng, ACCESS_SETS),
+      };
     case 'revoke':
     case 'revmap':
+    case 'vrevoke':
+    case 'vrevmap':
       return { k, a, g: rng.int(32) };
     case 'setgrant':
       return {
@@ -535,6 +560,8 @@ export const FAMILIES: readonly (readonly CommandKind[])[] = [
     'check',
   ],
   ['crash', 'fork', 'pair'],
+  // VFS's magic grants over the actors' windows, their uses, and crashes of the memory owners (EDEADSRCDST).
+  ['vmagic', 'vrevoke', 'vrevmap', 'copy', 'vcopy', 'map', 'unmap', 'acopy', 'crash'],
 ];
 
 /** The kinds a run draws from: every kind one run in four, else the kinds of a random nonempty set of families. */
