@@ -127,6 +127,8 @@ export type Command =
   | { k: 'vmagic'; a: number; to: number; page: number; pages: number; access: number }
   | { k: 'vrevoke'; a: number; g: number }
   | { k: 'vrevmap'; a: number; g: number }
+  /** A crash of the memory owner of VFS's grant `g` (among all of VFS's grants), or of actor `a` while VFS has none. */
+  | { k: 'vcrash'; a: number; g: number }
   | { k: 'revoke'; a: number; g: number }
   | {
       k: 'setgrant';
@@ -143,7 +145,8 @@ export type Command =
    * executor picks it; otherwise `pos` stands): the destination check's EFAULT, rare by chance.
    */
   | ({ k: 'copy'; a: number; ro?: boolean } & CopySpec)
-  | { k: 'vcopy'; a: number; items: CopySpec[] }
+  /** An element with `ro` goes to a page the actor holds read-only, as a copy with `ro` does. */
+  | { k: 'vcopy'; a: number; items: (CopySpec & { ro?: boolean })[] }
   | { k: 'map'; a: number; g: number; gOffPages: number; page: number; pages: number; writable: boolean }
   | { k: 'unmap'; a: number; page: number }
   | { k: 'revmap'; a: number; g: number }
@@ -245,6 +248,7 @@ export const COMMAND_KINDS: readonly CommandKind[] = [
   'vmagic',
   'vrevoke',
   'vrevmap',
+  'vcrash',
   'revoke',
   'setgrant',
   'copy',
@@ -288,6 +292,7 @@ const WEIGHTS: readonly [CommandKind, number][] = [
   ['vmagic', 3],
   ['vrevoke', 1],
   ['vrevmap', 1],
+  ['vcrash', 1],
   ['revoke', 2],
   ['setgrant', 2],
   ['copy', 5],
@@ -353,6 +358,11 @@ function copySpec(rng: Rng): CopySpec {
   };
 }
 
+/** A copy from a grant aimed at a read-only page one time in four (`ro`): EFAULT, rare by chance. */
+function maybeReadOnly(rng: Rng, c: CopySpec): CopySpec & { ro?: boolean } {
+  return c.dir === 'from' && rng.int(4) === 0 ? { ...c, ro: true } : c;
+}
+
 /** One random command of the given kind (the same shapes the fast-check arbitraries in the tests build). */
 export function randomCommand(rng: Rng, k: CommandKind): Command {
   if (k === 'pair') {
@@ -414,6 +424,7 @@ function single(rng: Rng, k: Exclude<CommandKind, 'pair'>): SingleCommand {
     case 'revmap':
     case 'vrevoke':
     case 'vrevmap':
+    case 'vcrash':
       return { k, a, g: rng.int(32) };
     case 'setgrant':
       return {
@@ -426,12 +437,10 @@ function single(rng: Rng, k: Exclude<CommandKind, 'pair'>): SingleCommand {
         access: pick(rng, ACCESS_SETS),
         disable: rng.int(4) === 0,
       };
-    case 'copy': {
-      const c = { k, a, ...copySpec(rng) };
-      return c.dir === 'from' && rng.int(4) === 0 ? { ...c, ro: true } : c;
-    }
+    case 'copy':
+      return { k, a, ...maybeReadOnly(rng, copySpec(rng)) };
     case 'vcopy':
-      return { k, a, items: [copySpec(rng), copySpec(rng)] };
+      return { k, a, items: [maybeReadOnly(rng, copySpec(rng)), maybeReadOnly(rng, copySpec(rng))] };
     case 'map':
       return {
         k,
@@ -561,7 +570,7 @@ export const FAMILIES: readonly (readonly CommandKind[])[] = [
   ],
   ['crash', 'fork', 'pair'],
   // VFS's magic grants over the actors' windows, their uses, and crashes of the memory owners (EDEADSRCDST).
-  ['vmagic', 'vrevoke', 'vrevmap', 'copy', 'vcopy', 'map', 'unmap', 'acopy', 'crash'],
+  ['vmagic', 'vrevoke', 'vrevmap', 'vcrash', 'copy', 'vcopy', 'map', 'unmap', 'acopy'],
 ];
 
 /** The kinds a run draws from: every kind one run in four, else the kinds of a random nonempty set of families. */

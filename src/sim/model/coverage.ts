@@ -14,6 +14,7 @@ export const REACHABLE: Readonly<Record<CommandKind, readonly string[]>> = {
   vmagic: ['OK'],
   vrevoke: ['OK', 'EINVAL'],
   vrevmap: ['OK'],
+  vcrash: ['OK'],
   revoke: ['OK', 'EINVAL'],
   setgrant: ['OK', 'EINVAL'],
   copy: ['OK', 'EDEADSRCDST', 'EDOM', 'EFAULT', 'EINVAL', 'EPERM'],

@@ -342,7 +342,7 @@ class Run {
   }
 
   /** One of VFS's grants: among those over actor a's memory when there are any, else among all of VFS's. */
-  vfsGrant(g: number, a: number): Made | undefined {
+  vfsGrant(g: number, a?: number): Made | undefined {
     const xs = this.made.filter((m) => m.ref.actor === VFS_ACTOR);
     const over = xs.filter((m) => m.over === a);
     const from = over.length > 0 ? over : xs;
@@ -511,7 +511,10 @@ class Run {
         );
       }
       case 'vcopy': {
-        const items = c.items.map((x) => ({ x, g: this.grantFor(x.g, c.a) }));
+        const items = c.items.map((x) => ({
+          x: x.ro === true ? this.ontoReadOnly({ ...x, a: c.a }) : x,
+          g: this.grantFor(x.g, c.a),
+        }));
         const ready = items.flatMap(({ x, g }) => (g === undefined ? [] : [{ c: x, g }]));
         if (ready.length !== items.length) return null;
         const vec = encodeScpVector(
@@ -788,13 +791,17 @@ class Run {
                 : o.fork(c.a, c.pos),
         );
       case 'crash':
+      case 'vcrash': {
+        const who = c.k === 'vcrash' ? (this.vfsGrant(c.g)?.over ?? c.a) : c.a;
+        const x = this.actor(who);
         return plain(
           () => {
-            if (!this.sys.kill(d.ep)) throw new ModelViolation(`${d.label} is not live`);
-            return () => ({ result: d.alive() ? 0 : -3 });
+            if (!this.sys.kill(x.ep)) throw new ModelViolation(`${x.label} is not live`);
+            return () => ({ result: x.alive() ? 0 : -3 });
           },
-          (o) => o.crash(c.a),
+          (o) => o.crash(who),
         );
+      }
     }
   }
 
