@@ -9,7 +9,8 @@
  *   which you spawn programs, start services through RS, run, stop at a {@link Breakpoint}, kill, inspect
  *   ({@link Snapshot}), sanity-check and read the trace; {@link Scenario} and {@link runScenario} package such a
  *   piece of work the way `grantvm run FILE` runs it; {@link drivenActor} starts a process the host drives one
- *   action at a time, for step-by-step experiments;
+ *   action at a time, for step-by-step experiments, and {@link drivenVfs} drives VFS, whose magic grants the
+ *   kernel honours;
  * - the **process API**, used by the code that runs inside it: a {@link Program} is an async function of its
  *   {@link Proc} (IPC, kernel calls, memory, fork/exec/exit/wait, `p.cpf` grants, `p.sys` grant kernel calls),
  *   plus the constants programs need (errno values, endpoints, CPF_* access flags, mmap flags, DS flags, kernel
@@ -68,7 +69,7 @@ export type { PrivSpec } from './include/priv.ts';
 export { DEFAULT_SERVICE_SPEC, USER_PRIV_SPEC, kernelCallList, vmCallList } from './include/priv.ts';
 export { GRANT_TEST_PRIV, peerByLabel } from './user/safetest.ts';
 export { Panic } from './lib/assert.ts';
-export { drivenActor, runStepwise } from './sim/driven.ts';
+export { drivenActor, drivenVfs, runStepwise } from './sim/driven.ts';
 export type { Action, Driven, DrivenOptions, Pending } from './sim/driven.ts';
 
 // ---------------------------------------------------------------- process API

@@ -6,15 +6,18 @@
 // by the host to a system process with every kernel and VM call, notified from SYSTEM. An action can be queued
 // without running the system (start), run to idle (do), or run one kernel entry at a time with checks after
 // each (stepwise). A service may be restarted by RS: its endpoint, process and buffer are those of the current
-// instance. Entry points: drivenActor, runStepwise.
+// instance. VFS, a boot process, is driven the same way through System.asVfs (drivenVfs). Entry points:
+// drivenActor, drivenVfs, runStepwise.
 // DIVERGES: the host reaches into the actor's message loop with a kernel notification; nothing in MINIX does.
-import { ANY, KERNEL, SYSTEM } from '../include/endpoint.ts';
+import { ANY, KERNEL, SYSTEM, VFS_PROC_NR } from '../include/endpoint.ts';
 import type { Endpoint } from '../include/endpoint.ts';
 import type { PrivSpec } from '../include/priv.ts';
 import { kernelNotify } from '../kernel/ipc.ts';
 import { makeSystemPriv } from '../kernel/priv.ts';
 import type { KProc } from '../kernel/proc.ts';
+import { cpfSetAllocator, extentGrantAllocator } from '../libsys/grant.ts';
 import type { Program, Proc } from '../libsys/proc.ts';
+import { bootTable } from './boot.ts';
 import { startTestService } from './grantsuites.ts';
 import type { SpawnOptions, System } from './system.ts';
 import { mapBuffer } from '../user/safetest.ts';
@@ -138,47 +141,86 @@ export async function drivenActor(sys: System, label: string, o: DrivenOptions =
     return cur;
   };
   const start = <T>(fn: Action<T>): Pending<T> => {
-    let out: { v: T } | null = null;
-    let err: unknown = null;
-    let finished = false;
-    queue.push(async (p) => {
-      try {
-        out = { v: await fn(p, buf) };
-      } catch (e) {
-        err = e;
-      }
-      finished = true;
-    });
+    const q = queued(label, fn, () => buf);
+    queue.push(q.run);
     const target = live();
     if (target === null) throw new Error(`${label} is not live`);
     kernelNotify(sys.kernel, notifier, target);
-    return {
-      done: () => finished,
-      result: (): T => {
-        if (err !== null) throw err instanceof Error ? err : new Error('action failed', { cause: err });
-        if (out === null) throw new Error(`${label}: action did not complete`);
-        return out.v;
-      },
-    };
+    return q.pending;
   };
-  return {
+  return withRuns(sys, {
     label,
-    get ep() {
-      return epOf();
-    },
-    get buf() {
-      return buf;
-    },
-    get kp() {
+    ep: epOf,
+    buf: () => buf,
+    kp: () => {
       live();
       return kp;
     },
     alive: () => live() !== null,
     start,
+    afterRun: o.afterRun,
+  });
+}
+
+/** fn as an action to queue (given the buffer `buf()` when it runs), and the handle to poll it by. */
+function queued<T>(
+  label: string,
+  fn: Action<T>,
+  buf: () => number,
+): { run: (p: Proc) => Promise<void>; pending: Pending<T> } {
+  let out: { v: T } | null = null;
+  let err: unknown = null;
+  let finished = false;
+  const run = async (p: Proc): Promise<void> => {
+    try {
+      out = { v: await fn(p, buf()) };
+    } catch (e) {
+      err = e;
+    }
+    finished = true;
+  };
+  const pending: Pending<T> = {
+    done: () => finished,
+    result: (): T => {
+      if (err !== null) throw err instanceof Error ? err : new Error('action failed', { cause: err });
+      if (out === null) throw new Error(`${label}: action did not complete`);
+      return out.v;
+    },
+  };
+  return { run, pending };
+}
+
+/** A driven process from its parts, with `do` and `stepwise` made of `start`. */
+function withRuns(
+  sys: System,
+  x: {
+    label: string;
+    ep: () => number;
+    buf: () => number;
+    kp: () => KProc;
+    alive: () => boolean;
+    start: <T>(fn: Action<T>) => Pending<T>;
+    afterRun?: (() => void) | undefined;
+  },
+): Driven {
+  const { start } = x;
+  return {
+    label: x.label,
+    get ep() {
+      return x.ep();
+    },
+    get buf() {
+      return x.buf();
+    },
+    get kp() {
+      return x.kp();
+    },
+    alive: x.alive,
+    start,
     async do<T>(fn: Action<T>): Promise<T> {
       const h = start(fn);
       await sys.run();
-      o.afterRun?.();
+      x.afterRun?.();
       return h.result();
     },
     async stepwise<T>(fn: Action<T>, check: () => void): Promise<T> {
@@ -187,4 +229,35 @@ export async function drivenActor(sys: System, label: string, o: DrivenOptions =
       return h.result();
     },
   };
+}
+
+/**
+ * VFS (the boot stand-in at slot 1) as a driven process: the host's actions run in it through System.asVfs, so
+ * they may make magic grants the kernel honours. It has no buffer (`buf` is -1); its grant table lies in its boot
+ * image's data pages (it has no page table to mmap into), set up by its first action. VFS never dies.
+ */
+export function drivenVfs(sys: System): Driven {
+  const kp = sys.kernel.procAt(VFS_PROC_NR);
+  const image = bootTable().find((e) => e.slot === VFS_PROC_NR);
+  if (kp.extent === null || image === undefined) throw new Error('VFS has no boot image');
+  const data = { base: kp.extent.base + image.textPages * PAGE, bytes: image.dataPages * PAGE };
+  let ready = false;
+  const start = <T>(fn: Action<T>): Pending<T> => {
+    if (sys.kernel.liveProc(VFS_PROC_NR) === null) throw new Error('vfs is not live');
+    const q = queued('vfs', fn, () => -1);
+    sys.asVfs(async (p) => {
+      if (!ready) cpfSetAllocator(p, extentGrantAllocator(data.base, data.bytes));
+      ready = true;
+      await q.run(p);
+    });
+    return q.pending;
+  };
+  return withRuns(sys, {
+    label: 'vfs',
+    ep: () => VFS_PROC_NR,
+    buf: () => -1,
+    kp: () => kp,
+    alive: () => sys.kernel.liveProc(VFS_PROC_NR) !== null,
+    start,
+  });
 }

@@ -1,7 +1,7 @@
 // The host-side API (DESIGN.md §5): createSystem boots a kernel with its boot processes and returns a
 // System to start programs on, run, stop, fault-inject, inspect and sanity-check. The CLI, the tests, the
 // benchmarks and the browser view use this and nothing else. Entry points: createSystem, System, SpawnHandle.
-import { DS_PROC_NR, INIT_PROC_NR, KERNEL, RS_PROC_NR } from '../include/endpoint.ts';
+import { DS_PROC_NR, INIT_PROC_NR, KERNEL, RS_PROC_NR, VFS_PROC_NR } from '../include/endpoint.ts';
 import { SIGKILL } from '../include/errno.ts';
 import type { TraceEvent, TraceSink } from '../include/trace.ts';
 import type { ExecImage } from '../include/vm.ts';
@@ -19,7 +19,7 @@ import type { KProc } from '../kernel/proc.ts';
 import { panic } from '../lib/assert.ts';
 import type { Panic } from '../lib/assert.ts';
 import { toProgram } from '../libsys/proc.ts';
-import type { Program } from '../libsys/proc.ts';
+import type { Proc, Program } from '../libsys/proc.ts';
 import { createDs } from '../servers/ds/main.ts';
 import type { DsState } from '../servers/ds/main.ts';
 import { createInit } from '../servers/init.ts';
@@ -30,6 +30,7 @@ import { createRs } from '../servers/rs/main.ts';
 import type { RsRequest, RsState, ServiceRecord } from '../servers/rs/main.ts';
 import { createMemoryDriver } from '../servers/memory/main.ts';
 import { standInServer } from '../servers/standin.ts';
+import type { HostActions } from '../servers/standin.ts';
 import { createVm } from '../servers/vm/main.ts';
 import type { VmState } from '../servers/vm/main.ts';
 import { bootTable, layoutBootImage } from './boot.ts';
@@ -108,6 +109,7 @@ export class System {
   readonly rs: RsState;
   private readonly spawnQueue: SpawnRequest[] = [];
   private readonly rsQueue: RsRequest[] = [];
+  private readonly vfsActions: HostActions = [];
   private readonly handles = new Map<number, SpawnHandle>();
 
   /**
@@ -170,7 +172,7 @@ export class System {
         dataBase: VM_PROCSTART + (table.find((e) => e.role === 'memory')?.textPages ?? 0) * 4096,
       }),
       init: createInit(this.spawnQueue),
-      standin: standInServer,
+      standin: standInServer(),
     };
     this.kernel.stepCheck = this.entryHook(config);
     const watch = config.watch;
@@ -178,7 +180,10 @@ export class System {
       this.kernel.onSwitch = (p) => {
         watch(this.kernel.step, p);
       };
-    for (const e of table) this.bootProcess(e, programs[e.role], boot.procs.find((b) => b.slot === e.slot));
+    for (const e of table) {
+      const program = e.slot === VFS_PROC_NR ? standInServer(this.vfsActions) : programs[e.role];
+      this.bootProcess(e, program, boot.procs.find((b) => b.slot === e.slot));
+    }
   }
 
   /** What runs at every kernel entry: the record checks in sanity mode, then the host's watch; null if neither. */
@@ -245,6 +250,15 @@ export class System {
   startService(service: ServiceRecord, done?: (result: number, endpoint: number) => void): void {
     this.rsQueue.push({ op: 'up', service, done });
     kernelNotify(this.kernel, KERNEL, this.kernel.procAt(RS_PROC_NR));
+  }
+
+  /**
+   * Runs fn in VFS (the stand-in at slot 1, the one process whose magic grants the kernel honours) when next run:
+   * the host makes VFS's calls, as MINIX's VFS makes them for its own requests. fn gets VFS's process.
+   */
+  asVfs(fn: (p: Proc) => Promise<void>): void {
+    this.vfsActions.push(fn);
+    kernelNotify(this.kernel, KERNEL, this.kernel.procAt(VFS_PROC_NR));
   }
 
   /** RS_DOWN: RS stops a service for good and deletes its label (DS purges its entries). */

@@ -119,6 +119,16 @@ export type Command =
   | { k: 'grant'; a: number; to: number; page: number; pages: number; access: number }
   | { k: 'indirect'; a: number; to: number; g: number }
   | { k: 'magic'; a: number; to: number; from: number; page: number; access: number }
+  /**
+   * VFS's calls (the one process whose magic grants the kernel honours): a magic grant to actor `to` over
+   * `pages` pages of actor `a`'s window from `page` (who_from is a's current instance), a revoke or a
+   * saferevmap_gid of one of VFS's grants (`g` among those over a's memory, else among all of VFS's).
+   */
+  | { k: 'vmagic'; a: number; to: number; page: number; pages: number; access: number }
+  | { k: 'vrevoke'; a: number; g: number }
+  | { k: 'vrevmap'; a: number; g: number }
+  /** A crash of the memory owner of VFS's grant `g` (among all of VFS's grants), or of actor `a` while VFS has none. */
+  | { k: 'vcrash'; a: number; g: number }
   | { k: 'revoke'; a: number; g: number }
   | {
       k: 'setgrant';
@@ -135,7 +145,8 @@ export type Command =
    * executor picks it; otherwise `pos` stands): the destination check's EFAULT, rare by chance.
    */
   | ({ k: 'copy'; a: number; ro?: boolean } & CopySpec)
-  | { k: 'vcopy'; a: number; items: CopySpec[] }
+  /** An element with `ro` goes to a page the actor holds read-only, as a copy with `ro` does. */
+  | { k: 'vcopy'; a: number; items: (CopySpec & { ro?: boolean })[] }
   | { k: 'map'; a: number; g: number; gOffPages: number; page: number; pages: number; writable: boolean }
   | { k: 'unmap'; a: number; page: number }
   | { k: 'revmap'; a: number; g: number }
@@ -234,6 +245,10 @@ export const COMMAND_KINDS: readonly CommandKind[] = [
   'grant',
   'indirect',
   'magic',
+  'vmagic',
+  'vrevoke',
+  'vrevmap',
+  'vcrash',
   'revoke',
   'setgrant',
   'copy',
@@ -274,6 +289,10 @@ const WEIGHTS: readonly [CommandKind, number][] = [
   ['grant', 7],
   ['indirect', 1],
   ['magic', 1],
+  ['vmagic', 3],
+  ['vrevoke', 1],
+  ['vrevmap', 1],
+  ['vcrash', 1],
   ['revoke', 2],
   ['setgrant', 2],
   ['copy', 5],
@@ -339,6 +358,11 @@ function copySpec(rng: Rng): CopySpec {
   };
 }
 
+/** A copy from a grant aimed at a read-only page one time in four (`ro`): EFAULT, rare by chance. */
+function maybeReadOnly(rng: Rng, c: CopySpec): CopySpec & { ro?: boolean } {
+  return c.dir === 'from' && rng.int(4) === 0 ? { ...c, ro: true } : c;
+}
+
 /** One random command of the given kind (the same shapes the fast-check arbitraries in the tests build). */
 export function randomCommand(rng: Rng, k: CommandKind): Command {
   if (k === 'pair') {
@@ -387,8 +411,20 @@ function single(rng: Rng, k: Exclude<CommandKind, 'pair'>): SingleCommand {
         page: rng.int(WINDOW_PAGES),
         access: pick(rng, ACCESS_SETS),
       };
+    case 'vmagic':
+      return {
+        k,
+        a,
+        to: other(rng, a),
+        page: rng.int(WINDOW_PAGES),
+        pages: 1 + rng.int(2),
+        access: pick(rng, ACCESS_SETS),
+      };
     case 'revoke':
     case 'revmap':
+    case 'vrevoke':
+    case 'vrevmap':
+    case 'vcrash':
       return { k, a, g: rng.int(32) };
     case 'setgrant':
       return {
@@ -401,12 +437,10 @@ function single(rng: Rng, k: Exclude<CommandKind, 'pair'>): SingleCommand {
         access: pick(rng, ACCESS_SETS),
         disable: rng.int(4) === 0,
       };
-    case 'copy': {
-      const c = { k, a, ...copySpec(rng) };
-      return c.dir === 'from' && rng.int(4) === 0 ? { ...c, ro: true } : c;
-    }
+    case 'copy':
+      return { k, a, ...maybeReadOnly(rng, copySpec(rng)) };
     case 'vcopy':
-      return { k, a, items: [copySpec(rng), copySpec(rng)] };
+      return { k, a, items: [maybeReadOnly(rng, copySpec(rng)), maybeReadOnly(rng, copySpec(rng))] };
     case 'map':
       return {
         k,
@@ -535,6 +569,8 @@ export const FAMILIES: readonly (readonly CommandKind[])[] = [
     'check',
   ],
   ['crash', 'fork', 'pair'],
+  // VFS's magic grants over the actors' windows, their uses, and crashes of the memory owners (EDEADSRCDST).
+  ['vmagic', 'vrevoke', 'vrevmap', 'vcrash', 'copy', 'vcopy', 'map', 'unmap', 'acopy'],
 ];
 
 /** The kinds a run draws from: every kind one run in four, else the kinds of a random nonempty set of families. */

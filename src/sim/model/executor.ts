@@ -42,7 +42,7 @@ import { MAP_ANON, MAP_FIXED, MAP_PRIVATE, VM_PROCSTART, VM_STACKTOP } from '../
 import type { Proc } from '../../libsys/proc.ts';
 import type { KProc } from '../../kernel/proc.ts';
 import { bootTable } from '../boot.ts';
-import { drivenActor, runStepwise } from '../driven.ts';
+import { drivenActor, drivenVfs, runStepwise } from '../driven.ts';
 import type { Action, Driven } from '../driven.ts';
 import { GRANT_TEST_PRIV, releaseChild } from '../../user/safetest.ts';
 import { createSystem } from '../system.ts';
@@ -66,7 +66,7 @@ import {
   formatCommand,
 } from './commands.ts';
 import type { Command, CopySpec, SingleCommand } from './commands.ts';
-import { Oracle, checkOutcome, runs } from './oracle.ts';
+import { Oracle, VFS_ACTOR, checkOutcome, runs } from './oracle.ts';
 import type { GrantRef, HeapLayout, Outcome, Space, Who } from './oracle.ts';
 
 export interface ModelOptions {
@@ -139,6 +139,8 @@ interface Made {
   ref: GrantRef;
   /** The grantee named in the entry (actor, instance); a setgrant may change it. */
   to: Who;
+  /** Of VFS's magic grants: the actor whose memory it grants (who_from). */
+  over?: number;
 }
 
 export const ACTOR_LABELS = Array.from({ length: ACTORS }, (_, i) => `fz${i}`);
@@ -231,6 +233,7 @@ function clampSingle(c: SingleCommand): SingleCommand {
     case 'write':
       return { ...c, len: Math.max(1, fit(c.pos, c.len)) };
     case 'grant':
+    case 'vmagic':
     case 'setgrant':
     case 'map':
     case 'mpublish':
@@ -272,6 +275,8 @@ class Run {
   constructor(
     readonly sys: System,
     readonly actors: Driven[],
+    /** VFS, driven by the host: the owner of magic grants the kernel honours. */
+    readonly vfs: Driven,
     oracle: Oracle,
     readonly everyStep: boolean,
     readonly fullEvery: number,
@@ -291,6 +296,11 @@ class Run {
     const d = this.actors[a];
     if (d === undefined) throw new Error(`no actor ${a}`);
     return d;
+  }
+
+  /** The process that makes a call: actor a, or VFS (VFS_ACTOR). */
+  private by(a: number): Driven {
+    return a === VFS_ACTOR ? this.vfs : this.actor(a);
   }
 
   /** A panic recorded by the kernel, then every checker the system has (VM's in full when due). */
@@ -331,6 +341,14 @@ class Run {
     return xs.length === 0 ? undefined : xs[g % xs.length];
   }
 
+  /** One of VFS's grants: among those over actor a's memory when there are any, else among all of VFS's. */
+  vfsGrant(g: number, a?: number): Made | undefined {
+    const xs = this.made.filter((m) => m.ref.actor === VFS_ACTOR);
+    const over = xs.filter((m) => m.over === a);
+    const from = over.length > 0 ? over : xs;
+    return from[g % Math.max(1, from.length)];
+  }
+
   /**
    * The grant a use by actor a names: three indices in four pick among the grants addressed to a's current
    * instance (when there are any), so that uses mostly pass verification; the rest among all grants.
@@ -352,7 +370,7 @@ class Run {
 
   /** Starts fn in actor a; once the system has settled, its outcome ('killed' if the actor died first). */
   private call<T>(a: number, fn: Action<T>, outcome: (v: T) => Outcome): () => Outcome | 'killed' {
-    const h = this.actor(a).start(fn);
+    const h = this.by(a).start(fn);
     return () => (h.done() ? outcome(h.result()) : 'killed');
   }
 
@@ -360,19 +378,24 @@ class Run {
     return this.call(a, fn, (result) => ({ result }));
   }
 
-  /** A grant creation: the real call, and once both sides agree on success, the grant is remembered. */
+  /**
+   * A grant creation by actor a (or VFS): the real call, and once both sides agree on success, the grant is
+   * remembered (`over`: the actor whose memory a magic grant of VFS's names).
+   */
   private creation(
     a: number,
     to: number,
     fn: Action<{ id: number; errno: number }>,
     model: (o: Oracle) => { out: Outcome; ref: GrantRef },
+    over?: number,
   ): Plan {
     return {
       start: () => this.call(a, fn, (r) => ({ result: r.errno, ...(r.errno === 0 ? { id: r.id } : {}) })),
       model,
       commit: (real, want) => {
         if (real === 'killed' || real.result !== 0 || real.id === undefined || want.ref === undefined) return;
-        this.made.push({ ep: this.actor(a).ep, id: real.id, ref: want.ref, to: this.oracle.who(to) });
+        const made: Made = { ep: this.by(a).ep, id: real.id, ref: want.ref, to: this.oracle.who(to) };
+        this.made.push(over === undefined ? made : { ...made, over });
       },
     };
   }
@@ -428,20 +451,34 @@ class Run {
           c.a,
           c.to,
           (p) => p.cpf.grantMagic(to, from.ep, from.buf + c.page * PAGE, PAGE, c.access),
-          (o) => o.grantMagic(c.a, c.to, c.page, c.access),
+          (o) => o.grantMagic(c.a, c.to, c.from, c.page, 1, c.access),
+        );
+      }
+      case 'vmagic': {
+        const to = this.actor(c.to).ep;
+        return this.creation(
+          VFS_ACTOR,
+          c.to,
+          (p) => p.cpf.grantMagic(to, d.ep, at(c.page * PAGE), c.pages * PAGE, c.access),
+          (o) => o.grantMagic(VFS_ACTOR, c.to, c.a, c.page, c.pages, c.access),
+          c.a,
         );
       }
       case 'revoke':
-      case 'revmap': {
-        const g = this.grant(c.g, c.a);
+      case 'revmap':
+      case 'vrevoke':
+      case 'vrevmap': {
+        const vfs = c.k === 'vrevoke' || c.k === 'vrevmap';
+        const g = vfs ? this.vfsGrant(c.g, c.a) : this.grant(c.g, c.a);
         if (g === undefined) return null;
-        if (c.k === 'revoke')
+        const by = vfs ? VFS_ACTOR : c.a;
+        if (c.k === 'revoke' || c.k === 'vrevoke')
           return plain(
-            () => this.code(c.a, (p) => p.cpf.revoke(g.id)),
+            () => this.code(by, (p) => p.cpf.revoke(g.id)),
             (o) => o.revoke(g.ref),
           );
         return plain(
-          () => this.code(c.a, (p) => p.sys.saferevmapGid(g.id)),
+          () => this.code(by, (p) => p.sys.saferevmapGid(g.id)),
           (o) => o.revmap(g.ref),
         );
       }
@@ -474,7 +511,10 @@ class Run {
         );
       }
       case 'vcopy': {
-        const items = c.items.map((x) => ({ x, g: this.grantFor(x.g, c.a) }));
+        const items = c.items.map((x) => ({
+          x: x.ro === true ? this.ontoReadOnly({ ...x, a: c.a }) : x,
+          g: this.grantFor(x.g, c.a),
+        }));
         const ready = items.flatMap(({ x, g }) => (g === undefined ? [] : [{ c: x, g }]));
         if (ready.length !== items.length) return null;
         const vec = encodeScpVector(
@@ -751,13 +791,17 @@ class Run {
                 : o.fork(c.a, c.pos),
         );
       case 'crash':
+      case 'vcrash': {
+        const who = c.k === 'vcrash' ? (this.vfsGrant(c.g)?.over ?? c.a) : c.a;
+        const x = this.actor(who);
         return plain(
           () => {
-            if (!this.sys.kill(d.ep)) throw new ModelViolation(`${d.label} is not live`);
-            return () => ({ result: d.alive() ? 0 : -3 });
+            if (!this.sys.kill(x.ep)) throw new ModelViolation(`${x.label} is not live`);
+            return () => ({ result: x.alive() ? 0 : -3 });
           },
-          (o) => o.crash(c.a),
+          (o) => o.crash(who),
         );
+      }
     }
   }
 
@@ -920,6 +964,8 @@ interface RealState {
   /** Per actor: its mmap area's bytes and VM's regions there, its heap's bytes and end (pages from its start). */
   areas: { bytes: Uint8Array; regions: [number, number][]; heap: Uint8Array; heapEnd: number }[];
   ds: string;
+  /** The kernel's safemap records. */
+  records: number;
   hash: number;
 }
 
@@ -963,7 +1009,7 @@ function realState(run: Run): RealState {
     (h, w) => hashWords(w, h),
     0x811c9dc5,
   );
-  return { windows, areas, ds, hash };
+  return { windows, areas, ds, records: safemapRecords(run.sys.kernel).length, hash };
 }
 
 const dsText = (m: Map<string, { owner: number; value: unknown }>): string =>
@@ -993,6 +1039,8 @@ function matchState(real: RealState, oracle: Oracle): void {
   });
   const want = dsText(oracle.dsEntries());
   if (real.ds !== want) throw new ModelViolation(`DS entries ${real.ds}, the oracle says ${want}`);
+  if (real.records !== oracle.recordCount())
+    throw new ModelViolation(`${real.records} safemap records, the oracle says ${oracle.recordCount()}`);
 }
 
 /** Throws a ModelViolation at the first byte where `real` differs from `want`. */
@@ -1086,7 +1134,14 @@ export async function runModel(commands: readonly Command[], o: ModelOptions = {
     const base = { free: sys.vm.freePages(), slab: slabLive(sys) };
     const actors = await start();
     oracle.dsReserve(sys.ds.entries().map((e) => e.slot));
-    run = new Run(sys, actors, oracle, o.everyStep ?? true, o.fullEvery ?? DEFAULT_FULL_EVERY);
+    run = new Run(
+      sys,
+      actors,
+      drivenVfs(sys),
+      oracle,
+      o.everyStep ?? true,
+      o.fullEvery ?? DEFAULT_FULL_EVERY,
+    );
     for (index = 0; index < commands.length; index++) {
       const raw = commands[index];
       if (raw === undefined) break;

@@ -29,6 +29,7 @@ export const EEXIST = -17;
 export const EINVAL = -22;
 export const EDOM = -33;
 export const ELOOP = -40;
+export const EDEADSRCDST = -105;
 const READ = 1;
 const WRITE = 2;
 const MAP = 4;
@@ -71,18 +72,24 @@ interface Entry {
   kind: 'direct' | 'indirect' | 'magic';
   access: number;
   to: Who;
-  /** direct: window pages [page, page+pages); indirect: the grant it points at. */
+  /** direct and magic: window pages [page, page+pages); indirect: the grant it points at. */
   page: number;
   pages: number;
   from: GrantRef | null;
+  /** magic: the memory owner (who_from), whose window the pages are in; it may have died since. */
+  owner?: Who;
 }
 
-interface ActorModel {
+/** What a grant table's owner is to the oracle: an instance and its table (an actor's, or VFS's). */
+interface TableOwner {
   inst: number;
+  table: (Entry | undefined)[];
+}
+
+interface ActorModel extends TableOwner {
   cells: Uint8Array[];
   /** Pages the actor holds through a read-only safemap: a write by the actor there is a SIGSEGV. */
   readOnly: boolean[];
-  table: (Entry | undefined)[];
   /**
    * The mmap area after the window: its regions as [first page, end page) relative to the area's start (vm.md §8.2:
    * separate mmaps stay separate regions), and the bytes written to its pages (a mapped page without bytes reads
@@ -160,6 +167,8 @@ interface DsEntry {
 
 /** DS as the grantee of a MAP entry's mapping record (never an actor). */
 const DS_WHO: Who = { actor: -1, inst: 0 };
+/** VFS as an actor index: the owner of the one grant table whose magic grants the kernel honours; it never dies. */
+export const VFS_ACTOR = -2;
 
 /** An actor's subscription: its whole-key pattern, type filter, and the slots of pending changes. */
 interface Subscription {
@@ -248,6 +257,7 @@ export class Oracle {
   private ds = new Map<string, DsEntry>();
   private dsForeign = new Set<number>();
   private subs = new Map<number, Subscription>();
+  private vfs: TableOwner = { inst: 0, table: [] };
   /** Set once a legacy id reached a slot revoked and reused since the id was handed out. */
   staleReuse = false;
 
@@ -279,8 +289,10 @@ export class Oracle {
       records: this.records,
       ds: this.ds,
       subs: this.subs,
+      vfs: this.vfs,
     });
     c.actors = copy.actors;
+    c.vfs = copy.vfs;
     c.records = copy.records;
     c.ds = copy.ds;
     c.subs = copy.subs;
@@ -311,6 +323,7 @@ export class Oracle {
         notified: m.notified,
       })),
       sharing,
+      vfs: this.vfs.table,
       records: this.records,
       ds: [...this.ds].map(([id, e]) => [
         id,
@@ -335,8 +348,24 @@ export class Oracle {
     return m;
   }
 
+  /** The grant table owner `a`: an actor, or VFS (VFS_ACTOR). */
+  private owner(a: number): TableOwner {
+    return a === VFS_ACTOR ? this.vfs : this.actor(a);
+  }
+
+  /** The current instance of actor `a` (or of VFS). */
   who(a: number): Who {
-    return { actor: a, inst: this.actor(a).inst };
+    return { actor: a, inst: this.owner(a).inst };
+  }
+
+  /** Whether an instance is still live (VFS always is; an actor until its next crash). */
+  private live(w: Who): boolean {
+    return w.actor === VFS_ACTOR || (w.actor >= 0 && this.actor(w.actor).inst === w.inst);
+  }
+
+  /** How many mapping records the kernel should hold (a refused safemap keeps none). */
+  recordCount(): number {
+    return this.records.length;
   }
 
   /** The window pages the actor holds read-only through a safemap (a write there is a SIGSEGV, a copy EFAULT). */
@@ -405,7 +434,7 @@ export class Oracle {
 
   // ------------------------------------------------------------------ grant tables (cpf_*)
 
-  private allocSlot(m: ActorModel): number {
+  private allocSlot(m: TableOwner): number {
     const free = m.table.findIndex((e) => e === undefined || !e.used);
     return free < 0 ? m.table.length : free;
   }
@@ -415,7 +444,7 @@ export class Oracle {
   }
 
   private create(a: number, e: Omit<Entry, 'used' | 'valid' | 'seq'>): { out: Outcome; ref: GrantRef } {
-    const m = this.actor(a);
+    const m = this.owner(a);
     const slot = this.allocSlot(m);
     const seq = m.table[slot]?.seq ?? 0;
     m.table[slot] = { ...e, used: true, valid: true, seq };
@@ -436,13 +465,25 @@ export class Oracle {
     return this.create(a, { kind: 'indirect', access: 0, to: this.who(to), page: 0, pages: 0, from });
   }
 
-  grantMagic(a: number, to: number, page: number, access: number): { out: Outcome; ref: GrantRef } {
-    return this.create(a, { kind: 'magic', access, to: this.who(to), page, pages: 1, from: null });
+  /**
+   * cpf_grant_magic by `a` (an actor, or VFS_ACTOR) to `to` over `pages` pages of actor `from`'s window: only
+   * VFS's are honoured (verify).
+   */
+  grantMagic(
+    a: number,
+    to: number,
+    from: number,
+    page: number,
+    pages: number,
+    access: number,
+  ): { out: Outcome; ref: GrantRef } {
+    const owner = this.who(from);
+    return this.create(a, { kind: 'magic', access, to: this.who(to), page, pages, from: null, owner });
   }
 
   /** The library's id check (slot in the table, and in the generational scheme the seq): the entry or null. */
   private idCheck(ref: GrantRef): Entry | null {
-    const e = this.actor(ref.actor).table[ref.slot];
+    const e = this.owner(ref.actor).table[ref.slot];
     if (e === undefined) return null;
     if (e.seq !== ref.seq) {
       if (this.grantIds === 'generational') return null;
@@ -480,7 +521,8 @@ export class Oracle {
       this.staleReuse = true;
     }
     if (disable) Object.assign(e, { used: true, valid: false, access: 0 });
-    else
+    else {
+      delete e.owner;
       Object.assign(e, {
         used: true,
         valid: true,
@@ -491,6 +533,7 @@ export class Oracle {
         pages,
         from: null,
       });
+    }
     return { result: OK };
   }
 
@@ -506,7 +549,7 @@ export class Oracle {
     let ref = start;
     let grantee = caller;
     for (let depth = 0; ; depth++) {
-      const m = this.actor(ref.actor);
+      const m = this.owner(ref.actor);
       if (m.inst !== ref.inst) return { ok: false, err: EINVAL };
       const e = m.table[ref.slot];
       if (e?.used !== true || !e.valid) return { ok: false, err: EPERM };
@@ -522,12 +565,13 @@ export class Oracle {
         ref = e.from;
         continue;
       }
-      if ((e.access & access) !== access || e.kind === 'magic' || !same(e.to, grantee))
-        return { ok: false, err: EPERM };
+      if ((e.access & access) !== access || !same(e.to, grantee)) return { ok: false, err: EPERM };
+      if (e.kind === 'magic' && ref.actor !== VFS_ACTOR) return { ok: false, err: EPERM };
       if (offset + bytes > e.pages * PAGE) return { ok: false, err: EPERM };
       return {
         ok: true,
-        owner: { actor: ref.actor, inst: ref.inst },
+        // A magic grant names its memory owner, who may have died since (the caller checks).
+        owner: (e.kind === 'magic' ? e.owner : undefined) ?? { actor: ref.actor, inst: ref.inst },
         pos: e.page * PAGE + offset,
         final: { ...ref, seq: e.seq },
       };
@@ -544,6 +588,7 @@ export class Oracle {
     const v = this.verify(ref, this.who(a), c.len, c.dir === 'from' ? READ : WRITE, c.gOff);
     if (!v.ok) return { result: v.err };
     if (c.len === 0) return { result: EDOM };
+    if (!this.live(v.owner)) return { result: EDEADSRCDST };
     const [src, sPos, dst, dPos] =
       c.dir === 'from' ? [v.owner.actor, v.pos, a, c.pos] : [a, c.pos, v.owner.actor, v.pos];
     if (!this.writable(dst, dPos, c.len)) return { result: EFAULT };
@@ -573,7 +618,8 @@ export class Oracle {
     const caller = this.who(a);
     const v = this.verify(ref, caller, pages * PAGE, MAP | READ | (writable ? WRITE : 0), gOffPages * PAGE);
     if (!v.ok) return { result: v.err };
-    if (v.owner.actor === a) return { result: EINVAL };
+    if (same(v.owner, caller)) return { result: EINVAL };
+    if (!this.live(v.owner)) return { result: EDEADSRCDST };
     if (this.records.length >= MAX_MAP_INFO) return { result: EBUSY };
     const ownerPage = v.pos / PAGE;
     if (writable && !this.writable(v.owner.actor, v.pos, pages * PAGE)) return { result: EFAULT };
@@ -782,6 +828,7 @@ export class Oracle {
     const v = this.verify(ref, this.who(a), c.len, c.dir === 'from' ? READ : WRITE, c.gOff);
     if (!v.ok) return { result: v.err };
     if (c.len === 0) return { result: EDOM };
+    if (!this.live(v.owner)) return { result: EDEADSRCDST };
     if (!this.spaceMapped(a, sp, c.pos, c.len)) return { result: EFAULT };
     if (c.dir === 'from') this.spaceWrite(a, sp, c.pos, this.read(v.owner.actor, v.pos, c.len));
     else {
