@@ -593,6 +593,42 @@ describe('DS store: GETSYSINFO and unknown requests (§11.30)', () => {
   });
 });
 
+describe('DS store: trace', () => {
+  it('one event per request: its name, the caller, the key it concerned or "", the result', async () => {
+    const events: string[] = [];
+    const w = await makeWorld({}, abc, (op, caller, key, result) => events.push(`${op} ${caller} ${key} ${result}`));
+    const [a, b, u] = [w.client(A), w.client(B), w.client(UNLABELLED)];
+    await a.publishU32('k', 1);
+    await a.retrieveU32('none');
+    await u.publishU32('k', 2); // refused before the key is read
+    await a.subscribe('k|m');
+    await a.publishU32('k', 3, DSF_OVERWRITE);
+    await a.check();
+    await a.check();
+    await b.labelName(A);
+    await a.publishMap('m', page(1));
+    await a.snapshot('m');
+    await a.del('k', TYPES.U32);
+    await a.req(GETSYSINFO, { what: SI_DATA_STORE });
+    await a.req(0x8ff, {});
+    expect(events).toEqual([
+      `publish ${A} k ${OK}`,
+      `retrieve ${A} none ${ESRCH}`,
+      `publish ${UNLABELLED}  ${EPERM}`,
+      `subscribe ${A} k|m ${OK}`,
+      `publish ${A} k ${OK}`,
+      `check ${A} k ${OK}`,
+      `check ${A}  ${ENOENT}`,
+      `retrieve_label ${B} a ${OK}`,
+      `publish ${A} m ${OK}`,
+      `snapshot ${A} m ${OK}`,
+      `delete ${A} k ${OK}`,
+      `getsysinfo ${A}  ${OK}`,
+      `0x8ff ${A}  ${EINVAL}`,
+    ]);
+  });
+});
+
 describe('DS store: sanity checker', () => {
   it('names the broken rule', async () => {
     const w = await world();
