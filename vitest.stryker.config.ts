@@ -6,13 +6,15 @@
 import { defineConfig } from 'vitest/config';
 import base from './vitest.config.ts';
 
-const only = process.env.GRANTVM_MUTATE_TESTS ?? '';
+// npm run mutate's --tests paths, comma-separated: directories or .test.ts files
+const only = (process.env.GRANTVM_MUTATE_TESTS ?? '').split(',').filter((t) => t !== '');
 
 export default defineConfig({
   ...base,
   test: {
     ...base.test,
-    include: only === '' ? base.test?.include : [only.endsWith('.ts') ? only : `${only}/**/*.test.ts`],
+    include:
+      only.length === 0 ? base.test?.include : only.map((t) => (t.endsWith('.ts') ? t : `${t}/**/*.test.ts`)),
     exclude: [
       ...(base.test?.exclude ?? []),
       'test/unit/cli/**',

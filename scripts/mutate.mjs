@@ -1,13 +1,14 @@
 #!/usr/bin/env node
-// npm run mutate -- <src dir or file> [--tests <test dir or file>] [stryker options]: mutation testing of one
+// npm run mutate -- <src dir or file> [--tests <test dir or file>]... [stryker options]: mutation testing of one
 // directory or file under src/ (docs/testing.md, "Mutation testing"). Checks the paths before any work, then runs
 // StrykerJS with stryker.config.mjs, mutating only that path, with an incremental file of its own
 // (reports/mutation/<path>[@<tests>].incremental.json, git-ignored) so that the next run of the same path
-// re-tests only the mutants whose code or tests changed. --tests narrows the tests to one directory or file
-// (vitest.stryker.config.ts reads it from GRANTVM_MUTATE_TESTS): a quick pass against the mirrored tests.
+// re-tests only the mutants whose code or tests changed. --tests narrows the tests to a directory or file, and may
+// be given more than once (vitest.stryker.config.ts reads them from GRANTVM_MUTATE_TESTS): a quick pass against
+// the mirrored tests.
 // Other options go to `stryker run` (e.g. --force to redo everything).
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -28,20 +29,34 @@ function checkedPath(arg, under, ext) {
   return rel;
 }
 
-const usage = 'usage: npm run mutate -- <src dir or file> [--tests <test dir or file>] [stryker options]';
+const usage = 'usage: npm run mutate -- <src dir or file> [--tests <test dir or file>]... [stryker options]';
 const [target, ...rest] = process.argv.slice(2);
 if (target === undefined || target.startsWith('-')) fail(usage);
 const path = checkedPath(target, 'src', '.ts');
-const t = rest.indexOf('--tests');
-const tests =
-  t < 0 ? null : checkedPath(rest[t + 1] ?? fail(`--tests needs a path; ${usage}`), 'test', '.test.ts');
-const options = t < 0 ? rest : [...rest.slice(0, t), ...rest.slice(t + 2)];
+const tests = [];
+const options = [];
+for (let i = 0; i < rest.length; i++) {
+  if (rest[i] !== '--tests') options.push(rest[i]);
+  else tests.push(checkedPath(rest[++i] ?? fail(`--tests needs a path; ${usage}`), 'test', '.test.ts'));
+}
 const glob = statSync(join(root, path)).isDirectory() ? `${path}/**/*.ts` : path;
-const name = tests === null ? path : `${path}@${tests}`;
+const name = tests.length === 0 ? path : `${path}@${tests.join('+')}`;
 const incrementalFile = join('reports', 'mutation', `${name.replaceAll('/', '-')}.incremental.json`);
+// The TypeScript checker type-checks each mutant. Over the whole project a change to a widely imported file re-checks
+// every file that imports it (seconds per mutant); a program of the mutated files and their imports alone takes a
+// fraction of that. A mutant that breaks only an importer's types then runs as a test instead of being dropped.
+const tsconfig = 'tsconfig.mutate.json'; // git-ignored, rewritten by every run
+writeFileSync(
+  join(root, tsconfig),
+  `${JSON.stringify({ extends: './tsconfig.json', include: [glob] }, null, 2)}\n`,
+);
 const run = spawnSync(
   join(root, 'node_modules', '.bin', 'stryker'),
   ['run', 'stryker.config.mjs', '--mutate', glob, '--incrementalFile', incrementalFile, ...options],
-  { cwd: root, stdio: 'inherit', env: { ...process.env, GRANTVM_MUTATE_TESTS: tests ?? '' } },
+  {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, GRANTVM_MUTATE_TESTS: tests.join(','), GRANTVM_MUTATE_TSCONFIG: tsconfig },
+  },
 );
 process.exit(run.status ?? 1);

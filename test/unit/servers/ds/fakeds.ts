@@ -19,7 +19,7 @@ import type { Endpoint } from '../../../../src/include/endpoint.ts';
 import { EBUSY, EINVAL, ENOMEM, EPERM, OK } from '../../../../src/include/errno.ts';
 import type { Message } from '../../../../src/include/ipc.ts';
 import { DsStore } from '../../../../src/servers/ds/store.ts';
-import type { DsConfig, DsMemory, DsReply } from '../../../../src/servers/ds/store.ts';
+import type { DsConfig, DsMemory, DsReply, DsTraceFn } from '../../../../src/servers/ds/store.ts';
 
 interface FakeGrant {
   owner: Endpoint;
@@ -183,10 +183,14 @@ export interface World {
   client(ep: number): FakeClient;
 }
 
-/** A store with the default boot labels (pm 0 .. init 10) and a few client labels published by RS. */
-export async function makeWorld(config: Partial<DsConfig> = {}, extraLabels: { label: string; endpoint: number }[] = []): Promise<World> {
+/** A store with the default boot labels (pm 0 .. init 10) and a few client labels published by RS; its trace. */
+export async function makeWorld(
+  config: Partial<DsConfig> = {},
+  extraLabels: { label: string; endpoint: number }[] = [],
+  trace: DsTraceFn | null = null,
+): Promise<World> {
   const mem = new FakeMemory();
-  const store = new DsStore({ maxKeys: 64, maxSubs: 128, labelPolicy: 'any', ...config }, mem);
+  const store = new DsStore({ maxKeys: 64, maxSubs: 128, labelPolicy: 'any', ...config }, mem, trace);
   const names = ['pm', 'vfs', 'rs', 'memory', 'log', 'tty', 'ds', 'mfs', 'vm', 'pfs', 'init'];
   await store.boot([...names.map((label, endpoint) => ({ label, endpoint })), ...extraLabels]);
   return { store, mem, client: (ep) => new FakeClient(store, mem, endpoint(ep)) };

@@ -18,7 +18,8 @@ import { GETSYSINFO, SI_DATA_STORE, SI_SUBSCRIPTION } from '../../../../src/incl
 import { NONE } from '../../../../src/include/endpoint.ts';
 import { EAGAIN, EDOM, EEXIST, EINVAL, ENOENT, ENOMEM, EPERM, ESRCH, OK } from '../../../../src/include/errno.ts';
 import { Panic } from '../../../../src/lib/assert.ts';
-import { TYPES, makeWorld } from './fakeds.ts';
+import { DS, FakeClient, FakeMemory, TYPES, makeWorld } from './fakeds.ts';
+import { DsStore } from '../../../../src/servers/ds/store.ts';
 import type { World } from './fakeds.ts';
 
 const A = 20;
@@ -590,6 +591,114 @@ describe('DS store: GETSYSINFO and unknown requests (§11.30)', () => {
     expect((await m({ what: 7 })).type).toBe(EINVAL);
     expect((await w.client(A).req(0x8ff, {})).type).toBe(EINVAL);
     expect((await w.client(A).req(DS_RETRIEVE + 100, {})).type).toBe(EINVAL);
+  });
+});
+
+describe('DS store: edges', () => {
+  it('slot 0 is a slot like any other: with no boot labels DS itself publishes, finds, checks and deletes there', async () => {
+    const mem = new FakeMemory();
+    const store = new DsStore({ maxKeys: 4, maxSubs: 2, labelPolicy: 'any' }, mem);
+    await store.boot([]);
+    const ds = new FakeClient(store, mem, DS);
+    expect(await ds.subscribe('k|m|x')).toBe(OK);
+    expect(await ds.publishU32('k', 9)).toBe(OK);
+    expect(store.entry(0)?.key).toBe('k');
+    expect(await ds.retrieveU32('k')).toEqual({ r: OK, v: 9 });
+    expect((await ds.check()).key).toBe('k');
+    expect(await ds.del('k', TYPES.U32)).toBe(OK);
+    expect(await ds.publishMap('m', page(3))).toBe(OK);
+    expect(store.entry(0)?.key).toBe('m');
+    expect((await ds.snapshot('m')).r).toBe(OK);
+    expect(await ds.del('m', TYPES.MAP)).toBe(OK);
+    expect(await ds.publishLabel('x', 40)).toBe(OK);
+    expect(store.endpointOf('x')).toBe(40);
+    expect(store.nameOf(40)).toBe('x');
+    store.sanityCheck();
+  });
+
+  it('boot panics on a bad label, a label or endpoint twice, and a full table', async () => {
+    const boot = async (maxKeys: number, labels: { label: string; endpoint: number }[]): Promise<void> =>
+      new DsStore({ maxKeys, maxSubs: 2, labelPolicy: 'any' }, new FakeMemory()).boot(labels);
+    await expect(boot(4, [{ label: '', endpoint: 1 }])).rejects.toThrow(/ds boot: bad label/);
+    await expect(boot(4, [{ label: 'l'.repeat(80), endpoint: 1 }])).rejects.toThrow(/ds boot: bad label/);
+    await expect(boot(4, [{ label: 'l'.repeat(79), endpoint: 1 }])).resolves.toBeUndefined();
+    await expect(boot(4, [{ label: 'a', endpoint: 1 }, { label: 'a', endpoint: 2 }])).rejects.toThrow(/label a twice/);
+    await expect(boot(4, [{ label: 'a', endpoint: 1 }, { label: 'b', endpoint: 1 }])).rejects.toThrow(/label b twice/);
+    await expect(boot(1, [{ label: 'a', endpoint: 1 }, { label: 'b', endpoint: 2 }])).rejects.toThrow(/no slot for label b/);
+  });
+
+  it('lengths that are not counts are EINVAL: MEM and MAP publish, MEM and COPY_MAPPED retrieve', async () => {
+    const w = await world();
+    const a = w.client(A);
+    for (const valLen of [-1, 1.5, Number.NaN]) {
+      const val = w.mem.grant(A, 6, new Uint8Array(4096), { read: true, map: true });
+      expect((await a.req(DS_PUBLISH, { ...a.keyFields('mem'), flags: TYPES.MEM, val, valLen })).type).toBe(EINVAL);
+      expect((await a.req(DS_PUBLISH, { ...a.keyFields('map'), flags: TYPES.MAP, val, valLen })).type).toBe(EINVAL);
+    }
+    const val = w.mem.grant(A, 6, new Uint8Array(4096), { read: true, map: true });
+    expect((await a.req(DS_PUBLISH, { ...a.keyFields('map'), flags: TYPES.MAP, val, valLen: 0 })).type).toBe(EINVAL);
+    expect(await a.publishMem('mem', enc('abc'))).toBe(OK);
+    expect(await a.publishMap('map', page(1))).toBe(OK);
+    for (const valLen of [-1, 1.5]) {
+      const out = w.mem.grant(A, 6, new Uint8Array(4096), { write: true });
+      expect((await a.req(DS_RETRIEVE, { ...a.keyFields('mem'), flags: TYPES.MEM, val: out, valLen })).type).toBe(EINVAL);
+      const r = await a.req(DS_RETRIEVE, { ...a.keyFields('map'), flags: TYPES.MAP | DSMF_COPY_MAPPED, val: out, valLen });
+      expect(r.type).toBe(EINVAL);
+    }
+    expect(w.store.heapBytes).toBe(3 + 4096);
+    w.store.sanityCheck();
+  });
+
+  it('STR: DS keeps the first 16 bytes, answers with a copy, and shows an empty string as ""', async () => {
+    const w = await world();
+    const a = w.client(A);
+    const str = new Uint8Array(20).fill(0x41);
+    str[15] = 0;
+    expect((await a.req(DS_PUBLISH, { ...a.keyFields('s'), flags: TYPES.STR, str })).type).toBe(OK);
+    const first = await a.req(DS_RETRIEVE, { ...a.keyFields('s'), flags: TYPES.STR });
+    expect(first.str?.length).toBe(16);
+    first.str?.fill(0x42);
+    expect((await a.retrieveStr('s')).s).toBe('A'.repeat(15));
+    expect(await a.publishStr('e', '')).toBe(OK);
+    expect(w.store.entries().find((e) => e.key === 'e')?.value).toBe('');
+  });
+});
+
+describe('DS store: trace', () => {
+  it('one event per request: its name, the caller, the key it concerned or "", the result', async () => {
+    const events: string[] = [];
+    const w = await makeWorld({}, abc, (op, caller, key, result) => events.push(`${op} ${caller} ${key} ${result}`));
+    const [a, b, u] = [w.client(A), w.client(B), w.client(UNLABELLED)];
+    await a.req(GETSYSINFO, { what: SI_DATA_STORE });
+    await a.publishU32('k', 1);
+    await a.retrieveU32('none');
+    await u.publishU32('k', 2); // refused before the key is read
+    await a.subscribe('k|m');
+    await a.publishU32('k', 3, DSF_OVERWRITE);
+    await a.check();
+    await a.check();
+    await b.labelName(A);
+    await a.publishMap('m', page(1));
+    await a.snapshot('m');
+    await a.del('k', TYPES.U32);
+    await a.req(GETSYSINFO, { what: SI_DATA_STORE });
+    await a.req(0x8ff, {});
+    expect(events).toEqual([
+      `getsysinfo ${A}  ${OK}`,
+      `publish ${A} k ${OK}`,
+      `retrieve ${A} none ${ESRCH}`,
+      `publish ${UNLABELLED}  ${EPERM}`,
+      `subscribe ${A} k|m ${OK}`,
+      `publish ${A} k ${OK}`,
+      `check ${A} k ${OK}`,
+      `check ${A}  ${ENOENT}`,
+      `retrieve_label ${B} a ${OK}`,
+      `publish ${A} m ${OK}`,
+      `snapshot ${A} m ${OK}`,
+      `delete ${A} k ${OK}`,
+      `getsysinfo ${A}  ${OK}`,
+      `0x8ff ${A}  ${EINVAL}`,
+    ]);
   });
 });
 
