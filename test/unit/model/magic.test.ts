@@ -9,12 +9,11 @@ import { generateCommands } from '../../../src/sim/model/commands.ts';
 import type { Command, SingleCommand } from '../../../src/sim/model/commands.ts';
 import { ACTOR_HEAP, runModel } from '../../../src/sim/model/executor.ts';
 import { EDEADSRCDST, EINVAL, Oracle, VFS_ACTOR } from '../../../src/sim/model/oracle.ts';
+import { outcomes } from './observations.ts';
 import { runTampered } from './tamper.ts';
 
 const PAGE = 4096;
 const RW_MAP = 7;
-/** The outcomes of a run without the window hash each observation ends with. */
-const outcomes = (obs: readonly string[]): string[] => obs.map((o) => o.split(' ').slice(0, -1).join(' '));
 
 describe('VFS acts for the fuzzer: generation', () => {
   it('draws VFS grants, their revokes and revmaps, crashes of their owners, and vsafecopy elements onto read-only pages', () => {

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { runModel } from '../../../src/sim/model/executor.ts';
 import type { Command } from '../../../src/sim/model/commands.ts';
+import { outcomeOf } from './observations.ts';
 
 const race: Command[] = [
   {
@@ -48,8 +49,7 @@ describe('pairs of commands in flight together', () => {
       const r = await runModel(hidden, { config: { schedule: 'random', seed } });
       expect(r.violation).toBeNull();
       expect(r.leaks).toEqual([]);
-      const last = r.observations[2] ?? '';
-      outcomes.add(last.slice(0, last.lastIndexOf(' ')));
+      outcomes.add(outcomeOf(r.observations[2] ?? ''));
     }
     expect([...outcomes].sort()).toEqual(['{"result":"killed"}', '{"result":0}']);
   });

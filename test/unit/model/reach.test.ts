@@ -16,6 +16,7 @@ import {
 } from '../../../src/sim/model/commands.ts';
 import type { Command, SingleCommand } from '../../../src/sim/model/commands.ts';
 import { runModel } from '../../../src/sim/model/executor.ts';
+import { outcomes } from './observations.ts';
 import { runTampered } from './tamper.ts';
 
 /** The commands of 40 generated runs of 40 commands, pairs opened up. */
@@ -23,8 +24,6 @@ const drawn: SingleCommand[] = Array.from({ length: 40 }, (_, seed) => generateC
   .flat()
   .flatMap((c) => (c.k === 'pair' ? [c.first, c.second] : [c]));
 
-/** The outcomes of a run without the window hash each observation ends with. */
-const outcomes = (obs: readonly string[]): string[] => obs.map((o) => o.split(' ').slice(0, -1).join(' '));
 
 const PRIV_OVERWRITE = 0x004;
 const OVERWRITE = 0x1000;
