@@ -151,7 +151,14 @@ export class Kernel {
    */
   readonly crashes: { step: number; endpoint: number; name: string; error: unknown }[] = [];
   /** What the kernel has done so far, for inspection: one increment per event, nothing else on the hot path. */
-  readonly counts: KernelCounts = { ipc: 0, kernelCalls: 0, pageFaults: 0, vmRequests: 0, safecopies: 0, safecopyBytes: 0 };
+  readonly counts: KernelCounts = {
+    ipc: 0,
+    kernelCalls: 0,
+    pageFaults: 0,
+    vmRequests: 0,
+    safecopies: 0,
+    safecopyBytes: 0,
+  };
   /**
    * The alarm clock in milliseconds (SYS_SETALARM, sleep); advances only when every process waits for an alarm.
    * Apart from the cycle counter (`clock`): alarms never follow the cost model, so the schedule is the same
@@ -167,6 +174,8 @@ export class Kernel {
   pagedirsFrame = -1;
   panicked: Panic | null = null;
   private host: HostRun | null = null;
+  /** config.quantum, read at every switch. */
+  private readonly quantum: number;
   private stopReason: StopReason | null = null;
   /** Interrupted by a host stop in the middle of its quantum; not in a ready queue. */
   private stopped: KProc | null = null;
@@ -180,10 +189,12 @@ export class Kernel {
     config: Partial<KernelConfig> = {},
   ) {
     this.config = { ...defaultKernelConfig, ...config };
+    this.quantum = this.config.quantum;
     this.clock = mem.clock;
     this.rng = new Rng(this.config.seed);
     const chooser =
-      this.config.chooser ?? (this.config.schedule === 'random' ? (all: readonly KProc[]) => this.rng.int(all.length) : null);
+      this.config.chooser ??
+      (this.config.schedule === 'random' ? (all: readonly KProc[]) => this.rng.int(all.length) : null);
     this.scheduler = new Scheduler(chooser);
     const n = this.config.nrProcs + NR_TASKS;
     this.procs = Array.from({ length: n }, (_, i) => {
@@ -246,7 +257,14 @@ export class Kernel {
     p.rts = o.rts ?? 0;
     p.vmHolds = 0;
     this.makeReady(p);
-    this.emit({ step: this.step, kind: 'proc', op: 'start', ep: p.endpoint, name: p.name, parent: o.parent ?? NONE });
+    this.emit({
+      step: this.step,
+      kind: 'proc',
+      op: 'start',
+      ep: p.endpoint,
+      name: p.name,
+      parent: o.parent ?? NONE,
+    });
     return p;
   }
 
@@ -278,7 +296,8 @@ export class Kernel {
       return;
     }
     // A program that returns without calling exit is terminated by the kernel with its status.
-    if (p.incarnation === incarnation) this.endProgram(p, { code: typeof status === 'number' ? status : 0, signal: 0 });
+    if (p.incarnation === incarnation)
+      this.endProgram(p, { code: typeof status === 'number' ? status : 0, signal: 0 });
   }
 
   private endProgram(p: KProc, status: { code: number; signal: number }): void {
@@ -290,7 +309,8 @@ export class Kernel {
   // ---------------------------------------------------------------- scheduling
 
   makeReady(p: KProc): void {
-    if (p !== this.current && p !== this.stopped && isRunnable(p) && !this.scheduler.isQueued(p)) this.scheduler.enqueue(p);
+    if (p !== this.current && p !== this.stopped && isRunnable(p) && !this.scheduler.isQueued(p))
+      this.scheduler.enqueue(p);
   }
 
   setRts(p: KProc, flag: number): void {
@@ -325,13 +345,27 @@ export class Kernel {
    * up, a higher-priority process is ready, or the host asked to stop. Returns a promise to await, or null.
    */
   enter(p: KProc): Promise<unknown> | null {
-    if (this.current !== p) panic(`enter: ${p.name} is not the running process`);
+    if (this.current !== p) notRunning('enter', p);
     this.step++;
     this.lastEntered = p;
     this.trap(p);
     if (this.stepCheck !== null) this.clock.offClock(this.stepCheck);
-    const expired = --p.quantumLeft <= 0;
     const host = this.host;
+    // The usual case, tested first and kept small so the IPC paths can inline it: nothing preempts the caller.
+    if (
+      --p.quantumLeft > 0 &&
+      host !== null &&
+      host.until === null &&
+      this.step < host.stopAtStep &&
+      !this.scheduler.higherReady(p.priority)
+    )
+      return null;
+    return this.preempt(p, host);
+  }
+
+  /** The rest of {@link enter}: the host stops here, or the caller's quantum ran out, or a higher priority is ready. */
+  private preempt(p: KProc, host: HostRun | null): Promise<unknown> | null {
+    const expired = p.quantumLeft <= 0;
     if (host !== null && (this.step >= host.stopAtStep || (host.until !== null && host.until()))) {
       // The host stops here. The schedule must not notice: on the next run() this process goes on exactly
       // as it would have (preempted if its quantum ran out, else resumed first with the quantum it has).
@@ -357,7 +391,7 @@ export class Kernel {
    * out or a host stop takes effect at the caller's next entry, which then sees the same conditions.
    */
   enterNoSwitch(p: KProc): void {
-    if (this.current !== p) panic(`enter: ${p.name} is not the running process`);
+    if (this.current !== p) notRunning('enter', p);
     this.step++;
     this.lastEntered = p;
     this.trap(p);
@@ -373,8 +407,8 @@ export class Kernel {
 
   /** The running process `p` has just become blocked: run someone else until `p` is woken. */
   block<T>(p: KProc): Promise<T> {
-    if (this.current !== p) panic(`block: ${p.name} is not the running process`);
-    if (isRunnable(p) && !this.scheduler.isQueued(p)) panic(`block: ${p.name} would never be woken`);
+    if (this.current !== p) notRunning('block', p);
+    if (isRunnable(p) && !p.queued) panic(`block: ${p.name} would never be woken`);
     return this.switchFrom(p) as Promise<T>;
   }
 
@@ -426,10 +460,10 @@ export class Kernel {
     this.current = next;
     if (this.onSwitch !== null) this.onSwitch(next);
     if (next.endpoint !== this.lastRan.endpoint) this.chargeSwitch(next);
-    if (!next.keepQuantum) next.quantumLeft = this.config.quantum;
-    next.keepQuantum = false;
+    if (next.keepQuantum) next.keepQuantum = false;
+    else next.quantumLeft = this.quantum;
     const waiter = next.waiter;
-    if (waiter === null) panic(`resume: ${next.name} has no continuation`);
+    if (waiter === null) return panic(`resume: ${next.name} has no continuation`);
     next.waiter = null;
     const value = next.wakeValue;
     next.wakeValue = undefined;
@@ -502,7 +536,8 @@ export class Kernel {
     this.now = Math.max(this.now, first.at);
     while (this.timers.length > 0 && (this.timers[0]?.at ?? Infinity) <= this.now) {
       const t = this.timers.shift();
-      if (t !== undefined && t.proc.inUse && t.proc.endpoint === t.endpoint) kernelNotify(this, CLOCK, t.proc);
+      if (t !== undefined && t.proc.inUse && t.proc.endpoint === t.endpoint)
+        kernelNotify(this, CLOCK, t.proc);
     }
     return true;
   }
@@ -585,7 +620,8 @@ export class Kernel {
     p.extent = null;
     p.tlb.flush();
     p.priv = this.userPriv;
-    for (let j = this.timers.length - 1; j >= 0; j--) if (this.timers[j]?.proc === p) this.timers.splice(j, 1);
+    for (let j = this.timers.length - 1; j >= 0; j--)
+      if (this.timers[j]?.proc === p) this.timers.splice(j, 1);
     for (const hook of this.exitHooks) hook(p);
     if (this.current === p) this.current = null;
   }
@@ -619,4 +655,9 @@ export class Kernel {
   generationOf(e: number): number {
     return endpointGeneration(e);
   }
+}
+
+/** A kernel entry or block by a process that is not the one running: the model's own bug. */
+function notRunning(what: string, p: KProc): never {
+  return panic(`${what}: ${p.name} is not the running process`);
 }
