@@ -412,6 +412,17 @@ export class Kernel {
     return this.switchFrom(p) as Promise<T>;
   }
 
+  /**
+   * The running process `p` waits with RTS flag `flag` now set (IPC): {@link setRts} and {@link block} in one.
+   * The running process is never in a ready queue, so there is nothing to dequeue.
+   */
+  blockOn<T>(p: KProc, flag: number): Promise<T> {
+    if (this.current !== p) notRunning('block', p);
+    if (p.queued) panic(`block: ${p.name} runs but is queued`);
+    p.rts |= flag;
+    return this.switchFrom(p) as Promise<T>;
+  }
+
   private switchFrom(p: KProc): Promise<unknown> {
     this.suspending = p;
     const promise = new Promise<unknown>(this.captureWaiter);
