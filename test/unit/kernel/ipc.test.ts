@@ -25,7 +25,11 @@ describe('IPC', () => {
     const r = await k.run();
     expect(r.reason).toBe('idle');
     // a1 is delivered at once and a goes on; a2 and b1 queue in the order they were sent.
-    expect(log.filter((l) => l.startsWith('got'))).toEqual(['got a1 from 21', 'got a2 from 21', 'got b1 from 22']);
+    expect(log.filter((l) => l.startsWith('got'))).toEqual([
+      'got a1 from 21',
+      'got a2 from 21',
+      'got b1 from 22',
+    ]);
     expect(log).toContain('a sent 0');
   });
 
@@ -89,6 +93,28 @@ describe('IPC', () => {
     });
     await k.run();
     expect(got).toEqual([42, NOTIFY_MESSAGE, 20]);
+  });
+
+  it('sendrec by a process with a sender queued on it takes its reply only from its destination', async () => {
+    const { k, spawn } = bareKernel();
+    const got: unknown[] = [];
+    spawn(20, 'server', async (p) => {
+      const m = await p.receive(ANY);
+      got.push(`server got ${m.type} from ${m.source}`);
+      await p.send(m.source, { type: OK, answer: 42 });
+    });
+    // 22 runs before 21 and blocks sending to it: 21's sendrec then starts with a sender queued on it.
+    spawn(22, 'other', async (p) => {
+      got.push(`other sent ${await p.send(21, { type: 5 })}`);
+    });
+    spawn(21, 'client', async (p) => {
+      const r = await p.sendrec(20, { type: 7 });
+      got.push(`reply ${r.type} from ${r.source}: ${String(r.answer)}`);
+      const n = await p.receive(ANY);
+      got.push(`then ${n.type} from ${n.source}`);
+    });
+    expect((await k.run()).reason).toBe('idle');
+    expect(got).toEqual(['server got 7 from 21', 'reply 0 from 20: 42', 'then 5 from 22', 'other sent 0']);
   });
 
   it('notify coalesces: one pending per sender', async () => {
@@ -160,10 +186,15 @@ describe('IPC', () => {
     spawn(20, 'server', async (p) => {
       await p.receive(ANY);
     });
-    spawn(21, 'limited', async (p) => {
-      res.push(await p.send(20, { type: 1 }));
-      res.push(await p.notify(20));
-    }, { ipcTo: [22], kernelCalls: [], vmCalls: [] });
+    spawn(
+      21,
+      'limited',
+      async (p) => {
+        res.push(await p.send(20, { type: 1 }));
+        res.push(await p.notify(20));
+      },
+      { ipcTo: [22], kernelCalls: [], vmCalls: [] },
+    );
     await k.run();
     expect(res).toEqual([ECALLDENIED, ECALLDENIED]);
   });
