@@ -151,14 +151,7 @@ export class Kernel {
    */
   readonly crashes: { step: number; endpoint: number; name: string; error: unknown }[] = [];
   /** What the kernel has done so far, for inspection: one increment per event, nothing else on the hot path. */
-  readonly counts: KernelCounts = {
-    ipc: 0,
-    kernelCalls: 0,
-    pageFaults: 0,
-    vmRequests: 0,
-    safecopies: 0,
-    safecopyBytes: 0,
-  };
+  readonly counts: KernelCounts = { ipc: 0, kernelCalls: 0, pageFaults: 0, vmRequests: 0, safecopies: 0, safecopyBytes: 0 };
   /**
    * The alarm clock in milliseconds (SYS_SETALARM, sleep); advances only when every process waits for an alarm.
    * Apart from the cycle counter (`clock`): alarms never follow the cost model, so the schedule is the same
@@ -193,8 +186,7 @@ export class Kernel {
     this.clock = mem.clock;
     this.rng = new Rng(this.config.seed);
     const chooser =
-      this.config.chooser ??
-      (this.config.schedule === 'random' ? (all: readonly KProc[]) => this.rng.int(all.length) : null);
+      this.config.chooser ?? (this.config.schedule === 'random' ? (all: readonly KProc[]) => this.rng.int(all.length) : null);
     this.scheduler = new Scheduler(chooser);
     const n = this.config.nrProcs + NR_TASKS;
     this.procs = Array.from({ length: n }, (_, i) => {
@@ -257,14 +249,7 @@ export class Kernel {
     p.rts = o.rts ?? 0;
     p.vmHolds = 0;
     this.makeReady(p);
-    this.emit({
-      step: this.step,
-      kind: 'proc',
-      op: 'start',
-      ep: p.endpoint,
-      name: p.name,
-      parent: o.parent ?? NONE,
-    });
+    this.emit({ step: this.step, kind: 'proc', op: 'start', ep: p.endpoint, name: p.name, parent: o.parent ?? NONE });
     return p;
   }
 
@@ -296,8 +281,7 @@ export class Kernel {
       return;
     }
     // A program that returns without calling exit is terminated by the kernel with its status.
-    if (p.incarnation === incarnation)
-      this.endProgram(p, { code: typeof status === 'number' ? status : 0, signal: 0 });
+    if (p.incarnation === incarnation) this.endProgram(p, { code: typeof status === 'number' ? status : 0, signal: 0 });
   }
 
   private endProgram(p: KProc, status: { code: number; signal: number }): void {
@@ -309,8 +293,7 @@ export class Kernel {
   // ---------------------------------------------------------------- scheduling
 
   makeReady(p: KProc): void {
-    if (p !== this.current && p !== this.stopped && isRunnable(p) && !this.scheduler.isQueued(p))
-      this.scheduler.enqueue(p);
+    if (p !== this.current && p !== this.stopped && isRunnable(p) && !this.scheduler.isQueued(p)) this.scheduler.enqueue(p);
   }
 
   setRts(p: KProc, flag: number): void {
@@ -352,18 +335,12 @@ export class Kernel {
     if (this.stepCheck !== null) this.clock.offClock(this.stepCheck);
     const host = this.host;
     // The usual case, tested first and kept small so the IPC paths can inline it: nothing preempts the caller.
-    if (
-      --p.quantumLeft > 0 &&
-      host !== null &&
-      host.until === null &&
-      this.step < host.stopAtStep &&
-      !this.scheduler.higherReady(p.priority)
-    )
-      return null;
+    const usual = host !== null && host.until === null && this.step < host.stopAtStep;
+    if (--p.quantumLeft > 0 && usual && !this.scheduler.higherReady(p.priority)) return null;
     return this.preempt(p, host);
   }
 
-  /** The rest of {@link enter}: the host stops here, or the caller's quantum ran out, or a higher priority is ready. */
+  /** The rest of {@link enter}: the host stops here, the caller's quantum ran out, or a higher priority is ready. */
   private preempt(p: KProc, host: HostRun | null): Promise<unknown> | null {
     const expired = p.quantumLeft <= 0;
     if (host !== null && (this.step >= host.stopAtStep || (host.until !== null && host.until()))) {
@@ -547,8 +524,7 @@ export class Kernel {
     this.now = Math.max(this.now, first.at);
     while (this.timers.length > 0 && (this.timers[0]?.at ?? Infinity) <= this.now) {
       const t = this.timers.shift();
-      if (t !== undefined && t.proc.inUse && t.proc.endpoint === t.endpoint)
-        kernelNotify(this, CLOCK, t.proc);
+      if (t !== undefined && t.proc.inUse && t.proc.endpoint === t.endpoint) kernelNotify(this, CLOCK, t.proc);
     }
     return true;
   }
@@ -631,8 +607,7 @@ export class Kernel {
     p.extent = null;
     p.tlb.flush();
     p.priv = this.userPriv;
-    for (let j = this.timers.length - 1; j >= 0; j--)
-      if (this.timers[j]?.proc === p) this.timers.splice(j, 1);
+    for (let j = this.timers.length - 1; j >= 0; j--) if (this.timers[j]?.proc === p) this.timers.splice(j, 1);
     for (const hook of this.exitHooks) hook(p);
     if (this.current === p) this.current = null;
   }

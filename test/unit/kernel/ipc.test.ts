@@ -25,11 +25,7 @@ describe('IPC', () => {
     const r = await k.run();
     expect(r.reason).toBe('idle');
     // a1 is delivered at once and a goes on; a2 and b1 queue in the order they were sent.
-    expect(log.filter((l) => l.startsWith('got'))).toEqual([
-      'got a1 from 21',
-      'got a2 from 21',
-      'got b1 from 22',
-    ]);
+    expect(log.filter((l) => l.startsWith('got'))).toEqual(['got a1 from 21', 'got a2 from 21', 'got b1 from 22']);
     expect(log).toContain('a sent 0');
   });
 
@@ -186,15 +182,10 @@ describe('IPC', () => {
     spawn(20, 'server', async (p) => {
       await p.receive(ANY);
     });
-    spawn(
-      21,
-      'limited',
-      async (p) => {
-        res.push(await p.send(20, { type: 1 }));
-        res.push(await p.notify(20));
-      },
-      { ipcTo: [22], kernelCalls: [], vmCalls: [] },
-    );
+    spawn(21, 'limited', async (p) => {
+      res.push(await p.send(20, { type: 1 }));
+      res.push(await p.notify(20));
+    }, { ipcTo: [22], kernelCalls: [], vmCalls: [] });
     await k.run();
     expect(res).toEqual([ECALLDENIED, ECALLDENIED]);
   });
