@@ -230,6 +230,7 @@ function rendezvous(k: Kernel, caller: KProc, dst: KProc, payload: Payload): Pro
   return k.blockOn<Message>(caller, RTS.RECEIVING);
 }
 
+/** sendrec by the general path: the send half of sendCommon, then the receive half (or the wait for the send). */
 function sendrecSlow(k: Kernel, caller: KProc, dstE: number, payload: Payload): Promise<Message> {
   const r = sendCommon(k, caller, dstE, payload, true);
   if (r === null) return k.block<number | Message>(caller).then((res) => afterBlockedSend(k, caller, dstE, res));
