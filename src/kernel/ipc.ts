@@ -153,8 +153,7 @@ function receiveNow(k: Kernel, caller: KProc, srcE: number): Promise<Message> {
     if (m !== null) return Promise.resolve(m);
   }
   caller.recvFrom = src;
-  k.setRts(caller, RTS.RECEIVING);
-  return k.block<Message>(caller);
+  return k.blockOn<Message>(caller, RTS.RECEIVING);
 }
 
 /** A message `caller` can receive from `src` right now, removed from where it waited; else null. */
@@ -212,6 +211,27 @@ export function ipcSendrec(k: Kernel, caller: KProc, dstE: number, payload: Payl
 }
 
 function sendrecNow(k: Kernel, caller: KProc, dstE: number, payload: Payload): Promise<Message> {
+  const dst = target(k, caller, dstE);
+  if (typeof dst !== 'number' && dst !== caller && caller.callers.length === 0 && caller.asyncQueue.length === 0)
+    if (willReceive(dst, caller.endpoint, false) && maySendTo(k, caller, dst))
+      return rendezvous(k, caller, dst, payload);
+  return sendrecSlow(k, caller, dstE, payload);
+}
+
+/**
+ * The usual sendrec, in one small function so V8 inlines it whole: `dst` waits in receive for the caller and
+ * nothing waits to be received by the caller. The same steps as sendCommon and the receive half on that path.
+ */
+function rendezvous(k: Kernel, caller: KProc, dst: KProc, payload: Payload): Promise<Message> {
+  deliver(k, dst, copyMessage(payload, caller.endpoint));
+  trace(k, 'send', caller.endpoint, dst.endpoint, payload.type, OK);
+  caller.recvFrom = dst.endpoint;
+  caller.replyFrom = dst.endpoint;
+  return k.blockOn<Message>(caller, RTS.RECEIVING);
+}
+
+/** sendrec by the general path: the send half of sendCommon, then the receive half (or the wait for the send). */
+function sendrecSlow(k: Kernel, caller: KProc, dstE: number, payload: Payload): Promise<Message> {
   const r = sendCommon(k, caller, dstE, payload, true);
   if (r === null) return k.block<number | Message>(caller).then((res) => afterBlockedSend(k, caller, dstE, res));
   if (r !== OK) return Promise.resolve({ type: r, source: dstE as Endpoint, ipcError: true });
@@ -223,8 +243,7 @@ function sendrecNow(k: Kernel, caller: KProc, dstE: number, payload: Payload): P
   }
   caller.recvFrom = dst;
   caller.replyFrom = dst;
-  k.setRts(caller, RTS.RECEIVING);
-  return k.block<Message>(caller);
+  return k.blockOn<Message>(caller, RTS.RECEIVING);
 }
 
 /** The sendrec's send had to wait: it ended in failure, or the reply came, or we still wait for it. */

@@ -167,6 +167,8 @@ export class Kernel {
   pagedirsFrame = -1;
   panicked: Panic | null = null;
   private host: HostRun | null = null;
+  /** config.quantum, read at every switch. */
+  private readonly quantum: number;
   private stopReason: StopReason | null = null;
   /** Interrupted by a host stop in the middle of its quantum; not in a ready queue. */
   private stopped: KProc | null = null;
@@ -180,6 +182,7 @@ export class Kernel {
     config: Partial<KernelConfig> = {},
   ) {
     this.config = { ...defaultKernelConfig, ...config };
+    this.quantum = this.config.quantum;
     this.clock = mem.clock;
     this.rng = new Rng(this.config.seed);
     const chooser =
@@ -325,13 +328,21 @@ export class Kernel {
    * up, a higher-priority process is ready, or the host asked to stop. Returns a promise to await, or null.
    */
   enter(p: KProc): Promise<unknown> | null {
-    if (this.current !== p) panic(`enter: ${p.name} is not the running process`);
+    if (this.current !== p) notRunning('enter', p);
     this.step++;
     this.lastEntered = p;
     this.trap(p);
     if (this.stepCheck !== null) this.clock.offClock(this.stepCheck);
-    const expired = --p.quantumLeft <= 0;
     const host = this.host;
+    // The usual case, tested first and kept small so the IPC paths can inline it: nothing preempts the caller.
+    const usual = host !== null && host.until === null && this.step < host.stopAtStep;
+    if (--p.quantumLeft > 0 && usual && !this.scheduler.higherReady(p.priority)) return null;
+    return this.preempt(p, host);
+  }
+
+  /** The rest of {@link enter}: the host stops here, the caller's quantum ran out, or a higher priority is ready. */
+  private preempt(p: KProc, host: HostRun | null): Promise<unknown> | null {
+    const expired = p.quantumLeft <= 0;
     if (host !== null && (this.step >= host.stopAtStep || (host.until !== null && host.until()))) {
       // The host stops here. The schedule must not notice: on the next run() this process goes on exactly
       // as it would have (preempted if its quantum ran out, else resumed first with the quantum it has).
@@ -357,7 +368,7 @@ export class Kernel {
    * out or a host stop takes effect at the caller's next entry, which then sees the same conditions.
    */
   enterNoSwitch(p: KProc): void {
-    if (this.current !== p) panic(`enter: ${p.name} is not the running process`);
+    if (this.current !== p) notRunning('enter', p);
     this.step++;
     this.lastEntered = p;
     this.trap(p);
@@ -373,8 +384,19 @@ export class Kernel {
 
   /** The running process `p` has just become blocked: run someone else until `p` is woken. */
   block<T>(p: KProc): Promise<T> {
-    if (this.current !== p) panic(`block: ${p.name} is not the running process`);
-    if (isRunnable(p) && !this.scheduler.isQueued(p)) panic(`block: ${p.name} would never be woken`);
+    if (this.current !== p) notRunning('block', p);
+    if (isRunnable(p) && !p.queued) panic(`block: ${p.name} would never be woken`);
+    return this.switchFrom(p) as Promise<T>;
+  }
+
+  /**
+   * The running process `p` waits with RTS flag `flag` now set (IPC): {@link setRts} and {@link block} in one.
+   * The running process is never in a ready queue, so there is nothing to dequeue.
+   */
+  blockOn<T>(p: KProc, flag: number): Promise<T> {
+    if (this.current !== p) notRunning('block', p);
+    if (p.queued) panic(`block: ${p.name} runs but is queued`);
+    p.rts |= flag;
     return this.switchFrom(p) as Promise<T>;
   }
 
@@ -426,10 +448,10 @@ export class Kernel {
     this.current = next;
     if (this.onSwitch !== null) this.onSwitch(next);
     if (next.endpoint !== this.lastRan.endpoint) this.chargeSwitch(next);
-    if (!next.keepQuantum) next.quantumLeft = this.config.quantum;
-    next.keepQuantum = false;
+    if (next.keepQuantum) next.keepQuantum = false;
+    else next.quantumLeft = this.quantum;
     const waiter = next.waiter;
-    if (waiter === null) panic(`resume: ${next.name} has no continuation`);
+    if (waiter === null) return panic(`resume: ${next.name} has no continuation`);
     next.waiter = null;
     const value = next.wakeValue;
     next.wakeValue = undefined;
@@ -619,4 +641,9 @@ export class Kernel {
   generationOf(e: number): number {
     return endpointGeneration(e);
   }
+}
+
+/** A kernel entry or block by a process that is not the one running: the model's own bug. */
+function notRunning(what: string, p: KProc): never {
+  return panic(`${what}: ${p.name} is not the running process`);
 }

@@ -91,6 +91,28 @@ describe('IPC', () => {
     expect(got).toEqual([42, NOTIFY_MESSAGE, 20]);
   });
 
+  it('sendrec by a process with a sender queued on it takes its reply only from its destination', async () => {
+    const { k, spawn } = bareKernel();
+    const got: unknown[] = [];
+    spawn(20, 'server', async (p) => {
+      const m = await p.receive(ANY);
+      got.push(`server got ${m.type} from ${m.source}`);
+      await p.send(m.source, { type: OK, answer: 42 });
+    });
+    // 22 runs before 21 and blocks sending to it: 21's sendrec then starts with a sender queued on it.
+    spawn(22, 'other', async (p) => {
+      got.push(`other sent ${await p.send(21, { type: 5 })}`);
+    });
+    spawn(21, 'client', async (p) => {
+      const r = await p.sendrec(20, { type: 7 });
+      got.push(`reply ${r.type} from ${r.source}: ${String(r.answer)}`);
+      const n = await p.receive(ANY);
+      got.push(`then ${n.type} from ${n.source}`);
+    });
+    expect((await k.run()).reason).toBe('idle');
+    expect(got).toEqual(['server got 7 from 21', 'reply 0 from 20: 42', 'then 5 from 22', 'other sent 0']);
+  });
+
   it('notify coalesces: one pending per sender', async () => {
     const { k, spawn } = bareKernel();
     const got: number[] = [];
