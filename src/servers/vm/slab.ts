@@ -144,6 +144,8 @@ export class Slab {
   private reservedNodes = 0;
   /** The page of the last takeSlot (its second result, without allocating a tuple). */
   private lastPage: SlabPage = NO_PAGE;
+  /** The slot of the last claim(). */
+  private lastSlot = -1;
   private readonly handler: ProxyHandler<SlabObj> | null;
 
   constructor(private readonly opts: SlabOptions) {
@@ -158,10 +160,38 @@ export class Slab {
 
   /** Allocates an object initialised from `init` (whose _slab is ignored); null = ENOMEM. */
   alloc<T extends SlabObj>(cls: Exclude<SlabClass, 'avlNode'>, init: T): T | null {
-    if (this.opts.shouldFail()) return null;
+    return this.claim(cls) ? this.place(cls, init) : null;
+  }
+
+  /**
+   * alloc() in two steps, for the hot paths that may reuse an object: claim(cls) takes a slot (false = ENOMEM,
+   * nothing taken), then place(cls, obj) puts obj there. In between, reusable() may offer the object the slot
+   * held last.
+   */
+  claim(cls: Exclude<SlabClass, 'avlNode'>): boolean {
+    if (this.opts.shouldFail()) return false;
     const slot = this.takeSlot(cls);
-    if (slot < 0) return null;
+    if (slot < 0) return false;
+    this.lastSlot = slot;
+    return true;
+  }
+
+  /**
+   * The freed object the claimed slot held last, to be filled afresh and placed again, or null (none yet, or
+   * objects protected: then every allocation is a new object, so that a stale pointer to a freed one panics). As
+   * in slaballoc.c, where an object is the slot's memory: with sanity off, objects stay with their slot, as their
+   * bookkeeping does, and a fork after an exit makes no new host object per reference.
+   */
+  reusable(): SlabObj | null {
+    if (this.handler !== null) return null;
+    const meta = this.lastPage.metas[this.lastSlot];
+    return meta === undefined ? null : meta.target;
+  }
+
+  /** Puts obj (fresh, or the claimed slot's reusable()) in the slot claim() took; returns the object to use. */
+  place<T extends SlabObj>(cls: Exclude<SlabClass, 'avlNode'>, init: T): T {
     const page = this.lastPage;
+    const slot = this.lastSlot;
     let meta = this.handler === null ? page.metas[slot] : undefined;
     if (meta === undefined) {
       meta = { cls, page, slot, live: true, target: init, sweep: 0, sweepIndex: 0 };

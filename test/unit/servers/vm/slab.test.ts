@@ -124,6 +124,39 @@ describe('VM slab allocator (slaballoc.c)', () => {
     s.check();
   });
 
+  it('claim/reusable/place: with sanity off a slot hands back its last object; with sanity on never', () => {
+    const off = slab(1, false);
+    expect(off.claim('physRegion')).toBe(true);
+    expect(off.reusable()).toBeNull(); // a slot never used holds no object
+    const a = off.place<Obj>('physRegion', { _slab: null, x: 1 });
+    off.free(a);
+    expect(off.claim('physRegion')).toBe(true);
+    const old = off.reusable() as Obj | null;
+    expect(old).toBe(a);
+    if (old === null) throw new Error('no object');
+    old.x = 2;
+    const b = off.place('physRegion', old);
+    expect(b).toBe(a);
+    expect(off.isLive(b, 'physRegion')).toBe(true);
+    expect(off.stats().byClass.physRegion.live).toBe(1);
+    off.check();
+
+    const on = slab(1);
+    expect(on.claim('physRegion')).toBe(true);
+    const c = on.place<Obj>('physRegion', { _slab: null, x: 1 });
+    on.free(c);
+    expect(on.claim('physRegion')).toBe(true);
+    expect(on.reusable()).toBeNull(); // a stale pointer to c must keep panicking
+    on.place<Obj>('physRegion', { _slab: null, x: 3 });
+    expect(() => c.x).toThrow(/use after free/);
+  });
+
+  it('a failed claim takes nothing', () => {
+    const s = slab(0, false);
+    expect(s.claim('physRegion')).toBe(false);
+    expect(s.stats().byClass.physRegion).toMatchObject({ pages: 0, live: 0 });
+  });
+
   it('§11.43 with the pool drained an mmap needing a region object → ENOMEM; munmap returns no slab page', () => {
     const u = unitVm({ sparePages: 0 });
     const p = u.proc(1);
