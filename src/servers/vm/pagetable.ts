@@ -133,18 +133,23 @@ function tableOf(pt: PageTable, va: number): number {
  * typed-array loop per table.
  */
 export function ptWriteRun(mem: PhysMem, pt: PageTable, v: number, firstFrame: number, pages: number, flags: number): void {
-  if (pages === 1) {
-    // A one-page block (most of a forked address space): one store, small enough for V8 to inline.
-    mem.clock.charge(PTE_WRITE, 1);
-    const table = pt.tables[v >>> 22] ?? 0;
-    if (table === 0) noTable(v);
-    mem.frameWordsForWrite(table)[(v >>> 12) & 0x3ff] = firstFrame * PAGE_SIZE + flags;
+  if (pages !== 1) {
+    writeRunLoop(mem, pt, v, firstFrame, pages, flags);
     return;
   }
+  // A one-page block (most of a forked address space): one store, in a body small enough for V8 to inline.
+  mem.clock.charge(PTE_WRITE, 1);
+  const table = pt.tables[v >>> 22] ?? 0;
+  if (table === 0) noTable(v);
+  mem.frameWordsForWrite(table)[(v >>> 12) & 0x3ff] = firstFrame * PAGE_SIZE + flags;
+}
+
+/** ptWriteRun of several pages: one typed-array loop per table. */
+function writeRunLoop(mem: PhysMem, pt: PageTable, v: number, firstFrame: number, pages: number, flags: number): void {
   let vp = v >>> 12;
   let pte = firstFrame * PAGE_SIZE + flags;
   let left = pages;
-  mem.clock.charge(K.pteWrite, pages);
+  mem.clock.charge(PTE_WRITE, pages);
   while (left > 0) {
     const table = pt.tables[vp >>> 10] ?? 0;
     if (table === 0) noTable(vp * PAGE_SIZE);
