@@ -177,7 +177,7 @@ export function allocRegion(vm: Vm, vmp: VmProc, vaddr: number, length: number, 
     flags,
     tag,
     owner: vmp,
-    refs: new AvlTree<PhysRegion>({ alloc: () => slab.allocNode(), free: () => { slab.freeNode(); } }),
+    refs: new AvlTree<PhysRegion>({ alloc: () => slab.allocNode(), free: () => { slab.freeNode(); }, allocMany: (k) => slab.allocNodes(k) }),
   });
   touch(vm, vmp);
   return r;

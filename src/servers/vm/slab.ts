@@ -291,15 +291,57 @@ export class Slab {
     this.releaseSlot(page, slot);
   }
 
-  /** Takes k node slots ahead of inserts that must not fail; false (nothing taken) = ENOMEM. */
+  /**
+   * Takes k node slots ahead of inserts that must not fail; false (nothing taken) = ENOMEM. The same slots, fault
+   * checks and page requests as k calls of allocNode, but a page's free slots are taken in one loop (a fork reserves
+   * one node per reference).
+   */
   reserveNodes(k: number): boolean {
-    for (let i = 0; i < k; i++) {
-      if (this.opts.shouldFail() || !this.takeNode()) {
-        for (let j = 0; j < i; j++) this.freeNode();
-        return false;
-      }
+    let i = 0;
+    while (i < k) {
+      if (this.opts.shouldFail() || !this.takeNode()) return this.unwindNodes(i);
+      i++;
+      // takeNode would take the rest from the same page: it stays its class's first page with room until full.
+      const page = this.lastPage;
+      const taken = this.takeFromPage(page, k - i);
+      i += taken;
+      if (i < k && page.freeSlots.length > 0) return this.unwindNodes(i); // an injected failure stopped it
     }
     this.reservedNodes += k;
+    return true;
+  }
+
+  /** Up to `want` more node slots of `page`, each after its own fault check; how many were taken. */
+  private takeFromPage(page: SlabPage, want: number): number {
+    const slots = page.freeSlots;
+    let n = 0;
+    while (n < want && slots.length > 0) {
+      if (this.opts.shouldFail()) break;
+      const slot = slots.pop() ?? 0;
+      page.slotUsed[slot] = 1;
+      this.nodePages.push(page);
+      this.nodeSlots.push(slot);
+      n++;
+    }
+    page.used += n;
+    this.classes.avlNode.live += n;
+    this.relist(this.classes.avlNode, page);
+    return n;
+  }
+
+  /** reserveNodes' failure: the i node slots it took are given back; false. */
+  private unwindNodes(i: number): boolean {
+    for (let j = 0; j < i; j++) this.freeNode();
+    return false;
+  }
+
+  /** k node slots at once (a tree built in one go): k allocNode calls, or one step when k are reserved. */
+  allocNodes(k: number): boolean {
+    if (k <= this.reservedNodes) {
+      this.reservedNodes -= k;
+      return true;
+    }
+    for (let i = 0; i < k; i++) if (!this.allocNode()) return this.unwindNodes(i);
     return true;
   }
 
