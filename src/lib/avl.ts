@@ -359,8 +359,8 @@ export class AvlTree<V> {
   /**
    * Fills an empty tree from `keys` (strictly increasing) and `values` in O(n), perfectly balanced, taking its
    * nodes from the hooks first (allocMany once, else alloc per node). Returns false, leaving the tree empty, when
-   * they are refused. The tree keeps
-   * both arrays (the caller must not change them) and makes its nodes only when an operation needs them.
+   * they are refused. The tree keeps both arrays (the caller must not change them) and makes its nodes only when an
+   * operation needs them.
    */
   buildSorted(keys: readonly number[], values: readonly V[]): boolean {
     assert(this.root === null, 'avl: buildSorted into a non-empty tree');

@@ -1,9 +1,10 @@
 // Models VM's slab allocator (servers/vm/slaballoc.c) for its metadata: regions, physRegions, physBlocks and AVL
 // nodes, each class on pages taken from the physical pool (then the spares) and never returned. With sanity on,
 // objects are write-protected (MINIX's read-only slab pages): writes only inside use(obj, fn).
-// Entry points: Slab (alloc, free, use/open/close, raw, allocNode, freeNode, reserveNodes, check, stats),
-// SLAB_CHECK_RULES (what check reports).
+// Entry points: Slab (alloc or claim/reusable/place, free, use/open/close, raw, allocNode, freeNode, reserveNodes,
+// allocNodes, check, stats), SLAB_CHECK_RULES (what check reports).
 // DIVERGES: objects are host objects; a Proxy plays the read-only page. AVL nodes are counted, not materialised.
+// With sanity off a slot's object is reused by its next allocation (reusable), as the slot's memory is in MINIX.
 // The FREE/USED/FULL lists are intrusive doubly linked lists, as in slaballoc.c (O(1), no iterator objects).
 import { assert, panic } from '../../lib/assert.ts';
 import { PAGE_SIZE } from '../../lib/units.ts';
