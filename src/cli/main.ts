@@ -85,7 +85,7 @@ export function buildProgram(): Command {
     .option('--json <file>', 'write every result as JSON')
     .option('--svg <file>', 'draw the safeperf sweep (time per page against pages) as an SVG line chart')
     .option('--rounds <n>', 'rounds of ipc, mmu, grants, ds, safeperf and accounting (default: 7, 5, 5, 5, 3, 7); 1: goals indicative only', parseCount)
-    .option('--clock <kind>', 'wall (default) or cpu: time ipc, grants and ds by this process\'s CPU time, steadier on a busy machine')
+    .option('--clock <kind>', 'wall (default) or cpu: time ipc, grants, ds and vm by this process\'s CPU time, steadier on a busy machine')
     .action(benchCommand);
   withSystemOptions(program.command('faults').description('fault injection: kill each target at chosen steps of a workload, report per target and kill point'))
     .option('--targets <list>', 'comma-separated: user, grantor, driver, mapper, kv, ds (default: all)')

@@ -33,6 +33,8 @@ export const AVL_CHECK_RULES = ['root', 'depth', 'key', 'order', 'parent', 'heig
 export interface AvlNodeHooks {
   alloc(): boolean;
   free(): void;
+  /** k nodes at once, all or none (buildSorted); without it, k calls of alloc. */
+  allocMany?(k: number): boolean;
 }
 
 /** A key and its value, as returned by search, min and max (a fresh object, not a live view). */
@@ -355,9 +357,10 @@ export class AvlTree<V> {
   }
 
   /**
-   * Fills an empty tree from `keys` (strictly increasing) and `values` in O(n), perfectly balanced, calling
-   * hooks.alloc() once per node first. Returns false, leaving the tree empty, when alloc() refuses. The tree keeps
-   * both arrays (the caller must not change them) and makes its nodes only when an operation needs them.
+   * Fills an empty tree from `keys` (strictly increasing) and `values` in O(n), perfectly balanced, taking its
+   * nodes from the hooks first (allocMany once, else alloc per node). Returns false, leaving the tree empty, when
+   * they are refused. The tree keeps both arrays (the caller must not change them) and makes its nodes only when an
+   * operation needs them.
    */
   buildSorted(keys: readonly number[], values: readonly V[]): boolean {
     assert(this.root === null, 'avl: buildSorted into a non-empty tree');
@@ -368,17 +371,25 @@ export class AvlTree<V> {
       checkKey(k, 'buildSorted');
       if (i > 0 && k <= (keys[i - 1] ?? -1)) panic(`avl: buildSorted: key ${k} out of order`);
     }
-    for (let i = 0; i < n; i++) {
-      if (this.hooks.alloc()) continue;
-      for (let j = 0; j < i; j++) this.hooks.free();
-      return false;
-    }
+    if (!this.allocNodes(n)) return false;
     if (n > 0) {
       this.pendingKeys = keys;
       this.pendingValues = values;
     }
     this.count = n;
     this.mods++;
+    return true;
+  }
+
+  /** n node slots from the hooks, all or none. */
+  private allocNodes(n: number): boolean {
+    const hooks = this.hooks;
+    if (hooks.allocMany !== undefined) return hooks.allocMany(n);
+    for (let i = 0; i < n; i++) {
+      if (hooks.alloc()) continue;
+      for (let j = 0; j < i; j++) hooks.free();
+      return false;
+    }
     return true;
   }
 

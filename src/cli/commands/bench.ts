@@ -25,7 +25,7 @@ export interface BenchOptions {
   svg?: string;
   /** Rounds of the groups that take them: ipc (default 7), mmu (5), grants (5), ds (5), safeperf sweeps (3), accounting (7). */
   rounds?: number;
-  /** The clock of the ipc, grants and ds groups: 'wall' (default) or 'cpu' (this process's CPU time). */
+  /** The clock of the ipc, grants, ds and vm groups: 'wall' (default) or 'cpu' (this process's CPU time). */
   clock?: string;
 }
 
@@ -62,7 +62,7 @@ export interface BenchReport {
   node: string;
   date: string;
   rounds: number | null;
-  /** The clock of the ipc, grants and ds groups (the others always read the wall clock). */
+  /** The clock of the ipc, grants, ds and vm groups (the others always read the wall clock). */
   clock?: BenchClock;
   results: BenchRecord[];
   safeperf?: SafeperfSweepResult;
@@ -135,7 +135,7 @@ export async function benchCommand(names: string[], o: BenchOptions): Promise<vo
   console.log(color.bold('grantvm bench') + color.dim(` — ${groups.join(', ')}; node ${process.version}`));
   // The engine's speed, not the model's answer: the simulated costs are `grantvm run safeperf` and `compare`.
   console.log(color.dim('host time: every figure below times this JavaScript engine, not the simulated machine (see docs/cost-model.md)'));
-  if (clock === 'cpu') console.log(color.dim('clock: CPU time of this process for ipc, grants and ds (the other groups read the wall clock)'));
+  if (clock === 'cpu') console.log(color.dim('clock: CPU time of this process for ipc, grants, ds and vm (the other groups read the wall clock)'));
   for (const g of groups) {
     const def = GROUPS[g];
     const bar = progressReporter(g);

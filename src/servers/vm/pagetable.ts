@@ -13,6 +13,7 @@ import type { Vm, VmProc } from './glo.ts';
 import { injectFail } from './glo.ts';
 
 export const PDE_ENTRIES = 1024;
+const PTE_WRITE = K.pteWrite;
 /** PDE 0: the kernel's identity big page (physical 0–4 MiB), global, supervisor only. */
 export const PDE0_BIGPAGE = (PTE.P | PTE.W | PTE.PS | PTE.G) >>> 0;
 /** Flags of a user PDE: protection lives in the PTE. */
@@ -63,6 +64,14 @@ export function ptNew(vm: Vm, vmp: VmProc): number {
 
 /** pt_writemap pass 1: a zeroed table for every PDE of [v, v+bytes) that lacks one. Tables made stay on ENOMEM. */
 export function ptEnsureTables(vm: Vm, pt: PageTable, v: number, bytes: number): number {
+  // Within one table that exists (almost every reference a fork copies): nothing to do, in a body V8 inlines.
+  const first = v >>> 22;
+  if (first === (v + bytes - 1) >>> 22 && (pt.tables[first] ?? 0) !== 0 && bytes > 0) return OK;
+  return makeTables(vm, pt, v, bytes);
+}
+
+/** ptEnsureTables' loop, for ranges that may lack a table. */
+function makeTables(vm: Vm, pt: PageTable, v: number, bytes: number): number {
   // if/panic, not assert(…, () => …): this runs per reference, and a closure per call is not free.
   if (!(bytes > 0 && v >= USER_PDE_FIRST * 4 * 1024 * 1024)) panic(`pt: tables for 0x${v.toString(16)}+${bytes} outside user space`);
   const last = (v + bytes - 1) >>> 22;
@@ -124,13 +133,26 @@ function tableOf(pt: PageTable, va: number): number {
  * typed-array loop per table.
  */
 export function ptWriteRun(mem: PhysMem, pt: PageTable, v: number, firstFrame: number, pages: number, flags: number): void {
+  if (pages !== 1) {
+    writeRunLoop(mem, pt, v, firstFrame, pages, flags);
+    return;
+  }
+  // A one-page block (most of a forked address space): one store, in a body small enough for V8 to inline.
+  mem.clock.charge(PTE_WRITE, 1);
+  const table = pt.tables[v >>> 22] ?? 0;
+  if (table === 0) noTable(v);
+  mem.frameWordsForWrite(table)[(v >>> 12) & 0x3ff] = firstFrame * PAGE_SIZE + flags;
+}
+
+/** ptWriteRun of several pages: one typed-array loop per table. */
+function writeRunLoop(mem: PhysMem, pt: PageTable, v: number, firstFrame: number, pages: number, flags: number): void {
   let vp = v >>> 12;
   let pte = firstFrame * PAGE_SIZE + flags;
   let left = pages;
-  mem.clock.charge(K.pteWrite, pages);
+  mem.clock.charge(PTE_WRITE, pages);
   while (left > 0) {
     const table = pt.tables[vp >>> 10] ?? 0;
-    if (table === 0) panic(`pt: no page table for 0x${(vp * PAGE_SIZE).toString(16)}`);
+    if (table === 0) noTable(vp * PAGE_SIZE);
     const idx = vp & 0x3ff;
     const end = Math.min(PDE_ENTRIES, idx + left);
     const words = mem.frameWordsForWrite(table);
@@ -141,6 +163,11 @@ export function ptWriteRun(mem: PhysMem, pt: PageTable, v: number, firstFrame: n
     vp += end - idx;
     left -= end - idx;
   }
+}
+
+/** Panics: no table maps v (a caller's broken invariant: tables must exist). */
+function noTable(v: number): never {
+  return panic(`pt: no page table for 0x${v.toString(16)}`);
 }
 
 /** Clears the PTEs of `pages` pages at v (missing tables are skipped: nothing is mapped there). */

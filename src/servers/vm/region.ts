@@ -177,7 +177,7 @@ export function allocRegion(vm: Vm, vmp: VmProc, vaddr: number, length: number, 
     flags,
     tag,
     owner: vmp,
-    refs: new AvlTree<PhysRegion>({ alloc: () => slab.allocNode(), free: () => { slab.freeNode(); } }),
+    refs: new AvlTree<PhysRegion>({ alloc: () => slab.allocNode(), free: () => { slab.freeNode(); }, allocMany: (k) => slab.allocNodes(k) }),
   });
   touch(vm, vmp);
   return r;
@@ -240,10 +240,20 @@ export function dropRef(vm: Vm, ref: PhysRegion): void {
   vm.slab.free(ref);
 }
 
-/** A reference object, with the page tables it needs; null = ENOMEM. */
+/** A reference object, with the page tables it needs; null = ENOMEM. The slot's last object is reused if offered. */
 function allocRef(vm: Vm, region: Region, block: PhysBlock, off: number, mode: RefMode, smapWritable: boolean): PhysRegion | null {
   if (ptEnsureTables(vm, region.owner.pt, region.vaddr + off, block.length) !== OK) return null;
-  return vm.slab.alloc<PhysRegion>('physRegion', { _slab: null, block, region, offset: off, mode, smapWritable });
+  const slab = vm.slab;
+  if (!slab.claim('physRegion')) return null;
+  // A physRegion slot only ever holds references.
+  const ref = slab.reusable() as PhysRegion | null;
+  if (ref === null) return slab.place<PhysRegion>('physRegion', { _slab: null, block, region, offset: off, mode, smapWritable });
+  ref.block = block;
+  ref.region = region;
+  ref.offset = off;
+  ref.mode = mode;
+  ref.smapWritable = smapWritable;
+  return slab.place('physRegion', ref);
 }
 
 /** Puts ref on its block's list: refcount + 1. */

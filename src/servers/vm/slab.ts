@@ -1,9 +1,10 @@
 // Models VM's slab allocator (servers/vm/slaballoc.c) for its metadata: regions, physRegions, physBlocks and AVL
 // nodes, each class on pages taken from the physical pool (then the spares) and never returned. With sanity on,
 // objects are write-protected (MINIX's read-only slab pages): writes only inside use(obj, fn).
-// Entry points: Slab (alloc, free, use/open/close, raw, allocNode, freeNode, reserveNodes, check, stats),
-// SLAB_CHECK_RULES (what check reports).
+// Entry points: Slab (alloc or claim/reusable/place, free, use/open/close, raw, allocNode, freeNode, reserveNodes,
+// allocNodes, check, stats), SLAB_CHECK_RULES (what check reports).
 // DIVERGES: objects are host objects; a Proxy plays the read-only page. AVL nodes are counted, not materialised.
+// With sanity off a slot's object is reused by its next allocation (reusable), as the slot's memory is in MINIX.
 // The FREE/USED/FULL lists are intrusive doubly linked lists, as in slaballoc.c (O(1), no iterator objects).
 import { assert, panic } from '../../lib/assert.ts';
 import { PAGE_SIZE } from '../../lib/units.ts';
@@ -144,6 +145,8 @@ export class Slab {
   private reservedNodes = 0;
   /** The page of the last takeSlot (its second result, without allocating a tuple). */
   private lastPage: SlabPage = NO_PAGE;
+  /** The slot of the last claim(). */
+  private lastSlot = -1;
   private readonly handler: ProxyHandler<SlabObj> | null;
 
   constructor(private readonly opts: SlabOptions) {
@@ -158,10 +161,38 @@ export class Slab {
 
   /** Allocates an object initialised from `init` (whose _slab is ignored); null = ENOMEM. */
   alloc<T extends SlabObj>(cls: Exclude<SlabClass, 'avlNode'>, init: T): T | null {
-    if (this.opts.shouldFail()) return null;
+    return this.claim(cls) ? this.place(cls, init) : null;
+  }
+
+  /**
+   * alloc() in two steps, for the hot paths that may reuse an object: claim(cls) takes a slot (false = ENOMEM,
+   * nothing taken), then place(cls, obj) puts obj there. In between, reusable() may offer the object the slot
+   * held last.
+   */
+  claim(cls: Exclude<SlabClass, 'avlNode'>): boolean {
+    if (this.opts.shouldFail()) return false;
     const slot = this.takeSlot(cls);
-    if (slot < 0) return null;
+    if (slot < 0) return false;
+    this.lastSlot = slot;
+    return true;
+  }
+
+  /**
+   * The freed object the claimed slot held last, to be filled afresh and placed again, or null (none yet, or
+   * objects protected: then every allocation is a new object, so that a stale pointer to a freed one panics). As
+   * in slaballoc.c, where an object is the slot's memory: with sanity off, objects stay with their slot, as their
+   * bookkeeping does, and a fork after an exit makes no new host object per reference.
+   */
+  reusable(): SlabObj | null {
+    if (this.handler !== null) return null;
+    const meta = this.lastPage.metas[this.lastSlot];
+    return meta === undefined ? null : meta.target;
+  }
+
+  /** Puts obj (fresh, or the claimed slot's reusable()) in the slot claim() took; returns the object to use. */
+  place<T extends SlabObj>(cls: Exclude<SlabClass, 'avlNode'>, init: T): T {
     const page = this.lastPage;
+    const slot = this.lastSlot;
     let meta = this.handler === null ? page.metas[slot] : undefined;
     if (meta === undefined) {
       meta = { cls, page, slot, live: true, target: init, sweep: 0, sweepIndex: 0 };
@@ -261,15 +292,57 @@ export class Slab {
     this.releaseSlot(page, slot);
   }
 
-  /** Takes k node slots ahead of inserts that must not fail; false (nothing taken) = ENOMEM. */
+  /**
+   * Takes k node slots ahead of inserts that must not fail; false (nothing taken) = ENOMEM. The same slots, fault
+   * checks and page requests as k calls of allocNode, but a page's free slots are taken in one loop (a fork reserves
+   * one node per reference).
+   */
   reserveNodes(k: number): boolean {
-    for (let i = 0; i < k; i++) {
-      if (this.opts.shouldFail() || !this.takeNode()) {
-        for (let j = 0; j < i; j++) this.freeNode();
-        return false;
-      }
+    let i = 0;
+    while (i < k) {
+      if (this.opts.shouldFail() || !this.takeNode()) return this.unwindNodes(i);
+      i++;
+      // takeNode would take the rest from the same page: it stays its class's first page with room until full.
+      const page = this.lastPage;
+      const taken = this.takeFromPage(page, k - i);
+      i += taken;
+      if (i < k && page.freeSlots.length > 0) return this.unwindNodes(i); // an injected failure stopped it
     }
     this.reservedNodes += k;
+    return true;
+  }
+
+  /** Up to `want` more node slots of `page`, each after its own fault check; how many were taken. */
+  private takeFromPage(page: SlabPage, want: number): number {
+    const slots = page.freeSlots;
+    let n = 0;
+    while (n < want && slots.length > 0) {
+      if (this.opts.shouldFail()) break;
+      const slot = slots.pop() ?? 0;
+      page.slotUsed[slot] = 1;
+      this.nodePages.push(page);
+      this.nodeSlots.push(slot);
+      n++;
+    }
+    page.used += n;
+    this.classes.avlNode.live += n;
+    this.relist(this.classes.avlNode, page);
+    return n;
+  }
+
+  /** reserveNodes' failure: the i node slots it took are given back; false. */
+  private unwindNodes(i: number): boolean {
+    for (let j = 0; j < i; j++) this.freeNode();
+    return false;
+  }
+
+  /** k node slots at once (a tree built in one go): k allocNode calls, or one step when k are reserved. */
+  allocNodes(k: number): boolean {
+    if (k <= this.reservedNodes) {
+      this.reservedNodes -= k;
+      return true;
+    }
+    for (let i = 0; i < k; i++) if (!this.allocNode()) return this.unwindNodes(i);
     return true;
   }
 
@@ -300,7 +373,7 @@ export class Slab {
 
   /** A free slot of class cls (page in lastPage), or -1 = no page left. */
   private takeSlot(cls: SlabClass): number {
-    const c = this.classes[cls];
+    const c = this.stateOf(cls);
     let page = c.lists.used.head ?? c.lists.free.head;
     if (page === null) {
       const frame = this.opts.getPage();
@@ -318,7 +391,7 @@ export class Slab {
   }
 
   private releaseSlot(page: SlabPage, slot: number): void {
-    const c = this.classes[page.cls];
+    const c = this.stateOf(page.cls);
     if (page.slotUsed[slot] !== 1) panic(`slab: double free of ${page.cls} slot ${slot}`);
     page.slotUsed[slot] = 0;
     page.freeSlots.push(slot);
@@ -327,8 +400,17 @@ export class Slab {
     this.relist(c, page);
   }
 
+  /**
+   * The state of class cls. A chain of compares rather than a keyed load, which V8 leaves generic (it showed in fork
+   * profiles): where cls is a constant, as at every allocation site, the chain folds away.
+   */
+  private stateOf(cls: SlabClass): ClassState {
+    const c = this.classes;
+    return cls === 'physRegion' ? c.physRegion : cls === 'avlNode' ? c.avlNode : cls === 'physBlock' ? c.physBlock : c.region;
+  }
+
   private addPage(cls: SlabClass, frame: number): SlabPage {
-    const c = this.classes[cls];
+    const c = this.stateOf(cls);
     const freeSlots: number[] = [];
     for (let i = c.perPage - 1; i >= 0; i--) freeSlots.push(i);
     const page: SlabPage = {

@@ -218,7 +218,7 @@ describe('benchCommand', () => {
     expect(Number.isNaN(Date.parse(report.date))).toBe(false);
     expect(report.rounds).toBe(1);
     expect(report.clock).toBe('cpu');
-    expect(text).toContain('clock: CPU time of this process for ipc, grants and ds');
+    expect(text).toContain('clock: CPU time of this process for ipc, grants, ds and vm');
     expect(report.safeperf).toBeUndefined();
     expect(report.results.length).toBe(3);
     for (const r of report.results) {

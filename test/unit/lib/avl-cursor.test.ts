@@ -51,6 +51,27 @@ describe('AVL cursors and buildSorted', () => {
     );
   });
 
+  it('buildSorted takes its nodes with one allocMany call when the hooks have it; a refusal leaves the tree empty', () => {
+    const asked: number[] = [];
+    let grant = false;
+    const t = new AvlTree<number>({
+      alloc: () => {
+        throw new Error('alloc per node while allocMany exists');
+      },
+      free: () => undefined,
+      allocMany: (k) => {
+        asked.push(k);
+        return grant;
+      },
+    });
+    expect(t.buildSorted([1, 2, 3], [1, 2, 3])).toBe(false);
+    expect(t.size).toBe(0);
+    grant = true;
+    expect(t.buildSorted([1, 2, 3], [4, 5, 6])).toBe(true);
+    expect(asked).toEqual([3, 3]);
+    expect(t.get(2)).toBe(5);
+  });
+
   it('buildSorted calls alloc once per node; a refusal frees what it took and leaves the tree empty', () => {
     let live = 0;
     let budget = 3;

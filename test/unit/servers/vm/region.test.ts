@@ -122,6 +122,36 @@ describe('page faults and COW (region.c map_pf)', () => {
     u.state.sanityCheck();
   });
 
+  it('sanity off: a fork after the child exited reuses the reference objects of their slab slots, rebound to the new child', () => {
+    const u = unitVm({ sanity: 'off' });
+    const p = u.proc(1);
+    for (let i = 0; i < 3; i++) poke(u, p, HEAP + i * PAGE, fill(PAGE, i + 1));
+    const childRefs = (): unknown[] => u.proc(4).regions.flatMap((r) => r.refs.values());
+    expect(fork(u, 1, 4)).toBe(OK);
+    const first = new Set(childRefs());
+    const c = u.proc(4);
+    freeAddressSpace(u.vm, c);
+    clearSlot(u.vm, c);
+    expect(fork(u, 1, 4)).toBe(OK);
+    const again = u.proc(4).regions.flatMap((r) => r.refs.values().map((ref) => ({ r, ref })));
+    expect(again.length).toBe(first.size);
+    for (const { r, ref } of again) {
+      expect(first.has(ref)).toBe(true); // the same host object, placed again
+      expect(ref.region).toBe(r);
+      expect(ref.block.refs).toContain(ref);
+      expect(ref.mode).toBe('private');
+    }
+    for (let i = 0; i < 3; i++) {
+      expect(u.state.refAt(u.proc(4).endpoint, HEAP + i * PAGE)?.refcount).toBe(2);
+      expect(w(u, 4, HEAP + i * PAGE)).toBe(0);
+    }
+    u.state.sanityCheck();
+    expect(pageFault(u.vm, u.proc(4), HEAP, true)).toBe(OK);
+    expect(peek(u, u.proc(4), HEAP + PAGE, 1)[0]).toBe(2);
+    expect(peek(u, p, HEAP, 1)[0]).toBe(1);
+    u.state.sanityCheck();
+  });
+
   it('§11.26 fork with each allocation failing in turn → ENOMEM, parent unchanged, slot free, no leak', () => {
     const u = unitVm();
     const p = u.proc(1);

@@ -124,6 +124,84 @@ describe('VM slab allocator (slaballoc.c)', () => {
     s.check();
   });
 
+  it('claim/reusable/place: with sanity off a slot hands back its last object; with sanity on never', () => {
+    const off = slab(1, false);
+    expect(off.claim('physRegion')).toBe(true);
+    expect(off.reusable()).toBeNull(); // a slot never used holds no object
+    const a = off.place<Obj>('physRegion', { _slab: null, x: 1 });
+    off.free(a);
+    expect(off.claim('physRegion')).toBe(true);
+    const old = off.reusable() as Obj | null;
+    expect(old).toBe(a);
+    if (old === null) throw new Error('no object');
+    old.x = 2;
+    const b = off.place('physRegion', old);
+    expect(b).toBe(a);
+    expect(off.isLive(b, 'physRegion')).toBe(true);
+    expect(off.stats().byClass.physRegion.live).toBe(1);
+    off.check();
+
+    const on = slab(1);
+    expect(on.claim('physRegion')).toBe(true);
+    const c = on.place<Obj>('physRegion', { _slab: null, x: 1 });
+    on.free(c);
+    expect(on.claim('physRegion')).toBe(true);
+    expect(on.reusable()).toBeNull(); // a stale pointer to c must keep panicking
+    on.place<Obj>('physRegion', { _slab: null, x: 3 });
+    expect(() => c.x).toThrow(/use after free/);
+  });
+
+  it('a failed claim takes nothing', () => {
+    const s = slab(0, false);
+    expect(s.claim('physRegion')).toBe(false);
+    expect(s.stats().byClass.physRegion).toMatchObject({ pages: 0, live: 0 });
+  });
+
+  it('reserveNodes(k) takes the slots, fault checks and pages of k allocNode calls, a failure anywhere included', () => {
+    // 500 nodes span three avlNode pages; each chosen check fails in turn (and none, for failAt 0 or past the end).
+    const k = 500;
+    const make = (failAt: number): { s: Slab; calls: () => number; pages: () => number } => {
+      let calls = 0;
+      let pages = 0;
+      let next = 100;
+      const s = new Slab({
+        sanity: false,
+        objectBytes: defaultVmConfig.slabObjectBytes,
+        getPage: () => {
+          pages++;
+          return next++;
+        },
+        shouldFail: () => ++calls === failAt,
+      });
+      // A partly used page first, so that the reserve starts on the used list.
+      for (let i = 0; i < 5; i++) s.allocNode();
+      s.freeNode();
+      return { s, calls: () => calls, pages: () => pages };
+    };
+    const perPage = make(0).s.stats().byClass.avlNode.perPage;
+    expect(k).toBeGreaterThan(2 * perPage);
+    for (const failAt of [0, 5, 6, 7, 5 + perPage, 4 + 2 * perPage, 5 + k, 6 + k]) {
+      const bulk = make(failAt);
+      const one = make(failAt);
+      const ok = bulk.s.reserveNodes(k);
+      let taken = 0;
+      while (taken < k && one.s.allocNode()) taken++;
+      const oneOk = taken === k;
+      if (!oneOk) for (let j = 0; j < taken; j++) one.s.freeNode();
+      expect(ok).toBe(oneOk);
+      expect(bulk.calls()).toBe(one.calls());
+      expect(bulk.pages()).toBe(one.pages());
+      expect(bulk.s.stats()).toEqual(one.s.stats());
+      if (ok) {
+        expect(bulk.s.allocNodes(k)).toBe(true); // consumes the reservation in one step
+        for (let j = 0; j < k; j++) bulk.s.freeNode();
+        for (let j = 0; j < k; j++) one.s.freeNode();
+        expect(bulk.s.stats()).toEqual(one.s.stats());
+      }
+      bulk.s.check();
+    }
+  });
+
   it('§11.43 with the pool drained an mmap needing a region object → ENOMEM; munmap returns no slab page', () => {
     const u = unitVm({ sparePages: 0 });
     const p = u.proc(1);
