@@ -7,7 +7,7 @@
 // Runner (list, run), oneScenario, RunStopped, RunLimits, DEFAULT_MAX_STEPS, DEFAULT_TIMEOUT_SECONDS.
 import type { Worker } from 'node:worker_threads';
 import { newWorker, siblingModule } from './workers.ts';
-import type { ScenarioJob, ScenarioInfo, ScenarioReport, WorkerReply } from './worker.ts';
+import type { ScenarioJob, ScenarioInfo, ScenarioReport, WorkerReply, WorkerRequest } from './worker.ts';
 import { WATCH_BYTES, readWatch } from './watch.ts';
 import { UsageError } from './options.ts';
 
@@ -65,27 +65,50 @@ export async function withRunner<T>(limits: RunLimits, use: (runner: Runner) => 
   }
 }
 
+/** A started worker: ready once it has loaded; its watch record; whether another command may have it next. */
+interface Started {
+  w: Worker;
+  ready: Promise<void>;
+  shared: SharedArrayBuffer;
+  maxSteps: number;
+  /** Its last answer was a result from a worker that has loaded no scenario file (worker.ts: pristine). */
+  reusable: boolean;
+}
+
+/** Whether a command's worker outlives it (keepScenarioWorkers), and the one kept. */
+const keep: { on: boolean; kept: Started | null } = { on: false, kept: null };
+
+/**
+ * For a host that runs many commands in one process (the test host): when a command ends, its scenario worker is
+ * kept, if it is pristine (worker.ts: no module of a scenario file can reach the next command) and its last job
+ * did not fail, forgets the scenarios it loaded, and is lent to the next command with the same step limit, which
+ * so does not load the sources again. Off by default: the grantvm process ends its worker with its command. What a
+ * command prints is the same.
+ */
+export function keepScenarioWorkers(): void {
+  keep.on = true;
+}
+
+/** The kept worker, if it runs under `maxSteps` (else it is ended). */
+async function takeKept(maxSteps: number): Promise<Started | null> {
+  const k = keep.kept;
+  keep.kept = null;
+  if (k === null || k.maxSteps === maxSteps) return k;
+  await k.w.terminate();
+  return null;
+}
+
 /** One worker at a time: asked one question at a time, replaced after it was stopped or it died. */
 class WorkerHost {
-  private readonly shared = new SharedArrayBuffer(WATCH_BYTES);
-  private worker: { w: Worker; ready: Promise<void> } | null = null;
+  private worker: Started | null = null;
 
   constructor(private readonly limits: RunLimits) {}
 
   /** The worker, started if need be, once it has loaded (its start-up is not the scenario's time). */
-  private async started(): Promise<Worker> {
-    if (this.worker === null) {
-      const w = startWorker(this.shared, this.limits.maxSteps);
-      const ready = new Promise<void>((resolve, reject) => {
-        w.once('message', () => {
-          resolve();
-        });
-        w.once('error', reject);
-      });
-      this.worker = { w, ready };
-    }
+  private async started(): Promise<Started> {
+    this.worker ??= (await takeKept(this.limits.maxSteps)) ?? startWorker(this.limits.maxSteps);
     await this.worker.ready;
-    return this.worker.w;
+    return this.worker;
   }
 
   /** Sends `request`; resolves with the worker's answer, or rejects (UsageError, RunStopped, Error). */
@@ -95,7 +118,9 @@ class WorkerHost {
     replay: string,
     onClockReads?: (reads: number) => void,
   ): Promise<R> {
-    const w = await this.started();
+    const started = await this.started();
+    const { w, shared } = started;
+    started.reusable = false;
     return new Promise<R>((resolve, reject) => {
       const finish = (err: Error | null, value?: R): void => {
         clearTimeout(timer);
@@ -109,34 +134,52 @@ class WorkerHost {
         finish(new RunStopped(`${what} ${why}; replay: ${replay}`));
       };
       const timer = setTimeout(() => {
-        lost(`stopped after ${this.limits.timeoutSeconds} s (--timeout), ${readWatch(this.shared)}`);
+        lost(`stopped after ${this.limits.timeoutSeconds} s (--timeout), ${readWatch(shared)}`);
       }, this.limits.timeoutSeconds * 1000);
       const onMessage = (m: WorkerReply): void => {
         if (m.type === 'clock') onClockReads?.(m.reads);
-        else if (m.type === 'result') finish(null, m.value as R);
-        else if (m.type !== 'ready')
+        else if (m.type === 'result') {
+          started.reusable = m.pristine;
+          finish(null, m.value as R);
+        } else if (m.type !== 'ready')
           finish(m.type === 'usage' ? new UsageError(m.message) : new Error(m.message));
       };
       const onError = (err: Error): void => {
-        lost(`crashed the scenario worker (${err.message.split('\n')[0] ?? ''}), ${readWatch(this.shared)}`);
+        lost(`crashed the scenario worker (${err.message.split('\n')[0] ?? ''}), ${readWatch(shared)}`);
       };
       const onExit = (code: number): void => {
-        lost(`ended the scenario worker (exit status ${code}), ${readWatch(this.shared)}`);
+        lost(`ended the scenario worker (exit status ${code}), ${readWatch(shared)}`);
       };
       w.on('message', onMessage).on('error', onError).on('exit', onExit);
       w.postMessage(request);
     });
   }
 
-  /** Ends the worker now rather than wait for it to notice it has nothing left to do. */
+  /** Ends the worker now rather than wait for it to notice it has nothing left to do (or keeps it: keepScenarioWorkers). */
   async stop(): Promise<void> {
-    const w = this.worker;
+    const s = this.worker;
     this.worker = null;
-    if (w !== null) await w.w.terminate();
+    if (s === null) return;
+    if (!keep.on || !s.reusable) {
+      await s.w.terminate();
+      return;
+    }
+    s.w.postMessage({ forget: true } satisfies WorkerRequest);
+    const old = keep.kept;
+    keep.kept = s;
+    if (old !== null) await old.w.terminate();
   }
 }
 
 /** A worker running worker.ts: the compiled one in the package, or the source through tsx in a checkout. */
-function startWorker(shared: SharedArrayBuffer, maxSteps: number): Worker {
-  return newWorker(siblingModule('worker', import.meta.url), { shared, maxSteps });
+function startWorker(maxSteps: number): Started {
+  const shared = new SharedArrayBuffer(WATCH_BYTES);
+  const w = newWorker(siblingModule('worker', import.meta.url), { shared, maxSteps });
+  const ready = new Promise<void>((resolve, reject) => {
+    w.once('message', () => {
+      resolve();
+    });
+    w.once('error', reject);
+  });
+  return { w, ready, shared, maxSteps, reusable: false };
 }

@@ -11,6 +11,7 @@ import type { SystemConfig } from '../sim/config.ts';
 import type { Snapshot } from '../sim/inspect.ts';
 import { runScenario } from '../sim/scenario.ts';
 import type { Scenario, ScenarioHost, ScenarioResult } from '../sim/scenario.ts';
+import { findScenario } from '../sim/scenarios.ts';
 import { safeperfSuite } from '../sim/grantsuites.ts';
 import type { SafeperfSweep } from '../sim/grantsuites.ts';
 import { crashLines, failureDiagnosis } from './diagnosis.ts';
@@ -78,12 +79,15 @@ export type ScenarioReport = Omit<ScenarioResult, 'system'> & {
   snapshot?: Snapshot;
 };
 
-/** What the runner sends. */
-export type WorkerRequest = { list: readonly string[] } | { job: ScenarioJob };
+/** What the runner sends; `forget`: the command that had the worker ended, drop what it loaded (no answer). */
+export type WorkerRequest = { list: readonly string[] } | { job: ScenarioJob } | { forget: true };
 
-/** What the worker says: it is ready (once, first), a result, a usage error, another error, or (while a job runs) host-clock reads. */
+/**
+ * What the worker says: it is ready (once, first), a result (and whether the worker is still pristine), a usage
+ * error, another error, or (while a job runs) host-clock reads.
+ */
 export type WorkerReply =
-  | { type: 'result'; value: ScenarioInfo[] | ScenarioReport }
+  | { type: 'result'; value: ScenarioInfo[] | ScenarioReport; pristine: boolean }
   | { type: 'usage'; message: string }
   | { type: 'error'; message: string }
   | { type: 'clock'; reads: number }
@@ -95,8 +99,15 @@ process.setSourceMapsEnabled(true);
 const data = workerData as { shared: SharedArrayBuffer; maxSteps: number };
 const ownSources = fileURLToPath(new URL('../', import.meta.url));
 const loaded = new Map<string, Scenario[]>();
+/**
+ * Nothing a later command could see lives in this worker: no .js or .mjs scenario file was imported (Node keeps
+ * such a module for the thread's life), while a .ts or .mts file comes fresh, with its imports, from every
+ * tsImport (scenariofile.ts).
+ */
+let pristine = true;
 
 async function scenariosOf(arg: string): Promise<Scenario[]> {
+  pristine &&= findScenario(arg) !== undefined || /\.m?ts$/.test(arg);
   const got = loaded.get(arg) ?? (await scenariosNamed(arg));
   loaded.set(arg, got);
   return got;
@@ -178,10 +189,14 @@ function reply(m: WorkerReply): void {
 }
 
 parentPort?.on('message', (request: WorkerRequest) => {
+  if ('forget' in request) {
+    loaded.clear();
+    return;
+  }
   const work = 'list' in request ? list(request.list) : run(request.job);
   work.then(
     (value) => {
-      reply({ type: 'result', value });
+      reply({ type: 'result', value, pristine });
     },
     (err: unknown) => {
       const message = err instanceof Error ? err.message : String(err);

@@ -1,10 +1,14 @@
 // The process behind cliHost (cli-host.ts): one Node process, tsx loaded once, that runs grantvm command lines
 // sent over a Unix socket through the CLI's own main(), one at a time, each in the working directory it names,
 // with its stdout and stderr captured and its exit code returned. The socket's path is the first argument; the
-// process says 'ready' over its IPC channel once it listens, and ends when its parent goes.
+// process says 'ready' over its IPC channel once it listens, and ends when its parent goes. A command's scenario
+// worker is kept for the next command unless it imported a .js/.mjs scenario file (keepScenarioWorkers), and the
+// fuzz and faults job workers for the next jobs (keepJobWorkers).
 import { createServer } from 'node:net';
 import type { Socket } from 'node:net';
 import { main } from '../../src/cli/main.ts';
+import { keepScenarioWorkers } from '../../src/cli/runner.ts';
+import { keepJobWorkers } from '../../src/cli/workers.ts';
 import type { CliResult } from './cli.ts';
 
 /** What the client (cli-host-client.mjs) sends: one line of JSON. */
@@ -64,6 +68,8 @@ function serve(conn: Socket): void {
   });
 }
 
+keepScenarioWorkers();
+keepJobWorkers();
 const socket = process.argv[2] ?? '';
 createServer(serve).listen(socket, () => process.send?.('ready'));
 process.on('disconnect', () => process.exit(0));

@@ -58,9 +58,14 @@ async function makeInjections(
   }));
   if (jobs === 1) await runFaultsJob({ plan, indices: [...out.keys()] }, made);
   else
-    await runWorkers<FaultsJobMessage>(siblingModule('faultsworker', import.meta.url), slices, (_, m) => {
-      if (m.type === 'injection') made(m.index, m.injection);
-    });
+    await runWorkers<FaultsJobMessage>(
+      siblingModule('faultsworker', import.meta.url),
+      slices,
+      (_, m) => {
+        if (m.type === 'injection') made(m.index, m.injection);
+      },
+      true,
+    );
   return out.map(
     (x, i) =>
       x ??

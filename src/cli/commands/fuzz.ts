@@ -203,6 +203,7 @@ async function runJobsInWorkers(
     (i, m) => {
       if (m.type === 'run') onRun(i, m.runs);
     },
+    true,
   );
   return last.flatMap((m) => (m.type === 'done' ? [m.summary] : []));
 }

@@ -9,6 +9,10 @@ import { fuzzCommand, fuzzMergeCommand, parseMinutes, parseShard } from '../../.
 import type { FuzzReport } from '../../../src/cli/commands/fuzz.ts';
 import { UsageError } from '../../../src/cli/options.ts';
 import { generateCommands } from '../../../src/sim/model/commands.ts';
+import { keepJobWorkers } from '../../../src/cli/workers.ts';
+
+// The campaigns of --jobs 2 share two worker threads (the jobs carry all they need).
+keepJobWorkers();
 
 // eslint-disable-next-line no-control-regex
 const plain = (s: string): string => s.replace(/\x1b\[[0-9;]*m/g, '');

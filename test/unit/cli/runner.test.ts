@@ -2,7 +2,7 @@
 // limit inside it, one that never does is stopped by the wall-clock limit (RunStopped, saying where), and the
 // runner goes on with a fresh worker. Scenario files live in a scratch directory outside any project.
 import { describe, expect, it } from 'vitest';
-import { RunStopped, withRunner } from '../../../src/cli/runner.ts';
+import { keepScenarioWorkers, RunStopped, withRunner } from '../../../src/cli/runner.ts';
 import { UsageError } from '../../../src/cli/options.ts';
 import { scratchDir } from '../../helpers/cli.ts';
 
@@ -78,5 +78,32 @@ describe('withRunner', () => {
         runner.list([file('bad.ts', 'export const scenario = {\n  name: 1 +* 2 };\n')]),
       ).rejects.toThrow(UsageError);
     });
+  });
+});
+
+// Last in this file: it turns keeping on for the rest of the file's process.
+describe('keepScenarioWorkers', () => {
+  it("lends a command's worker to the next command, with a .ts file loaded afresh, but not after a .mjs file", async () => {
+    keepScenarioWorkers();
+    const counter =
+      "import { threadId } from 'node:worker_threads'; let n = 0;\n" +
+      "export const scenario = { name: 'c', title: 'c', async run(sys, out) { n++; out.line(`${threadId} ${n}`); out.check('ran', true); } };\n";
+    const ts = file('count.ts', counter);
+    const mjs = file('count.mjs', counter);
+    // One command: the scenario's line, "worker thread, runs of this module".
+    const line = (f: string, maxSteps = 100_000): Promise<string | undefined> =>
+      withRunner(
+        { maxSteps, timeoutSeconds: 60 },
+        async (runner) => (await runner.run(job(f, 'c'))).lines[0],
+      );
+    const first = await line(ts);
+    expect(first).toMatch(/^\d+ 1$/);
+    expect(await line(ts)).toBe(first);
+    expect(await line(mjs)).toBe(first);
+    const fresh = await line(mjs);
+    expect(fresh).toMatch(/^\d+ 1$/);
+    expect(fresh).not.toBe(first);
+    // Another step limit: another worker.
+    expect(await line(ts, 50_000)).not.toBe(fresh);
   });
 });

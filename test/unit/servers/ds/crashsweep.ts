@@ -5,8 +5,16 @@ import { expect } from 'vitest';
 import { DEFAULT_SERVICE_SPEC } from '../../../../src/include/priv.ts';
 import { createSystem } from '../../../../src/sim/system.ts';
 import type { System } from '../../../../src/sim/system.ts';
+import type { SystemConfig } from '../../../../src/sim/config.ts';
+import { MiB } from '../../../../src/lib/units.ts';
 import { KV_OPS, kvReader, kvService } from '../../../../src/user/kvservice.ts';
 import type { KvJournal } from '../../../../src/user/kvservice.ts';
+
+/**
+ * The sweep's system: VM's sanity check after every request; 16 MiB, a quarter of the default, which the service
+ * and its reader use a sliver of (boot and every full check cost less); no trace, which nothing here reads.
+ */
+const SWEEP_CONFIG: Partial<SystemConfig> = { sanity: 'top', ramBytes: 16 * MiB, trace: null };
 
 const EXPECTED_TABLE: Record<string, number> = {};
 for (const op of KV_OPS) EXPECTED_TABLE[op.key] = op.value;
@@ -56,7 +64,7 @@ async function cycle(sys: System, crashStep: number | null): Promise<{ j: KvJour
  * once), then the measured cycle: afterwards every page and every DS slot is back.
  */
 export async function runWithCrashAt(crashStep: number | null): Promise<{ j: KvJournal; steps: number; killed: boolean }> {
-  const sys = await createSystem({ sanity: 'top' });
+  const sys = await createSystem(SWEEP_CONFIG);
   await cycle(sys, null);
   const poolBefore = pool(sys);
   const slotsBefore = sys.ds.entries().length;
