@@ -191,33 +191,36 @@ describe('DS sanity rules: the detail names the slot, key, endpoint or address a
     expect(got).toBe(`DS sanity ${rule}: ${want}`);
   });
 
-  it('ENTRY_FLAGS: a flag outside the stored bits (OVERWRITE kept by mistake)', async () => {
-    const { got, want } = await panicAfter(
+  /** The other half of a two-part condition: a corruption the table above does not make. */
+  const others: [Rule, string, (v: Valid) => void, (v: Valid) => string][] = [
+    [
+      'ENTRY_FLAGS',
+      'a flag outside the stored bits (OVERWRITE kept by mistake)',
       (v) => {
         v.entry('u1', DSF_TYPE_U32).flags |= DSF_OVERWRITE;
       },
       (v) => `slot ${slotOf(v, 'u1', DSF_TYPE_U32)} flags 0x1011`,
-    );
-    expect(got).toBe(`DS sanity ENTRY_FLAGS: ${want}`);
-  });
-
-  it('KEY_LENGTH: an empty key', async () => {
-    const { got, want } = await panicAfter(
+    ],
+    [
+      'KEY_LENGTH',
+      'an empty key',
       (v) => {
         v.entry('u1', DSF_TYPE_U32).key = '';
       },
       (v) => `slot ${slotOf(v, 'u1', DSF_TYPE_U32)} key of 0 chars`,
-    );
-    expect(got).toBe(`DS sanity KEY_LENGTH: ${want}`);
-  });
-
-  it('MAP_RING: a buffer in a ring slot no snapshot has reached', async () => {
-    const { got, want } = await panicAfter(
+    ],
+    [
+      'MAP_RING',
+      'a buffer in a ring slot no snapshot has reached',
       (v) => {
         mapOf(v).ring[3] = 0x7000_0000;
       },
       (v) => `slot ${slotOf(v, 'map', DSF_TYPE_MAP)} sindex 0, ring of 5 holds 2 buffers`,
-    );
-    expect(got).toBe(`DS sanity MAP_RING: ${want}`);
+    ],
+  ];
+
+  it.each(others)('%s: %s', async (rule, _what, corrupt, expected) => {
+    const { got, want } = await panicAfter(corrupt, expected);
+    expect(got).toBe(`DS sanity ${rule}: ${want}`);
   });
 });
