@@ -1,8 +1,11 @@
 // Detection tests for the Data Store's invariant checker (DsStore.sanityCheck, src/servers/ds/store.ts): for every rule
-// in DS_SANITY_RULES, one crafted corruption of a valid store that the check reports by that rule's name. The last
-// test fails when a rule has no detection test.
+// in DS_SANITY_RULES, one crafted corruption of a valid store that the check reports by that rule's name, and the
+// detail that follows the name (what a user reads to find the broken entry). The last test of the first group fails
+// when a rule has no detection test.
+import { describe, expect, it } from 'vitest';
 import {
   DSF_IN_USE,
+  DSF_OVERWRITE,
   DSF_TYPE_LABEL,
   DSF_TYPE_MAP,
   DSF_TYPE_MEM,
@@ -10,6 +13,7 @@ import {
   DSF_TYPE_U32,
 } from '../../../../src/include/ds.ts';
 import { OK } from '../../../../src/include/errno.ts';
+import { Panic } from '../../../../src/lib/assert.ts';
 import { DS_SANITY_RULES } from '../../../../src/servers/ds/store.ts';
 import type { DsEntry, DsMapValue, DsStore, DsSubscription } from '../../../../src/servers/ds/store.ts';
 import { onFresh, ruleDetectionTests } from '../../../helpers/rules.ts';
@@ -134,4 +138,89 @@ ruleDetectionTests({
   start: (rule) => `DS sanity ${rule}: `,
   named: /DS sanity ([A-Z_]+):/g,
   corruptions: onFresh(validStore, (v) => v.store.sanityCheck(), corruptions),
+});
+
+/** The slot of the in-use entry `key` of type bit `type`. */
+const slotOf = (v: Valid, key: string, type: number): number => v.inside.table.indexOf(v.entry(key, type));
+
+/** Per rule: the message its corruption above gives, computed from the valid store before the corruption. */
+const messages: Record<Rule, (v: Valid) => string> = {
+  TABLE_SIZE: () => '33 entry slots, dsMaxKeys 32',
+  SUBS_SIZE: () => '3 subscription slots, dsMaxSubs 4',
+  ONE_TYPE: (v) => `slot ${slotOf(v, 'u1', DSF_TYPE_U32)} flags 0x31`,
+  ENTRY_FLAGS: (v) => `slot ${slotOf(v, 'u1', DSF_TYPE_U32)} flags 0x10`,
+  KEY_LENGTH: (v) => `slot ${slotOf(v, 'u1', DSF_TYPE_U32)} key of 80 chars`,
+  KEY_UNIQUE: () => '"u1" U32 twice',
+  OWNER_SET: (v) => `slot ${slotOf(v, 'u1', DSF_TYPE_U32)} has no owner`,
+  VALUE_KIND: (v) => `slot ${slotOf(v, 'u1', DSF_TYPE_U32)} U32 holds a label value`,
+  LABEL_UNIQUE: () => `endpoint ${A} labelled twice`,
+  MAP_SINDEX: (v) => `slot ${slotOf(v, 'map', DSF_TYPE_MAP)} sindex -2`,
+  MAP_RING: (v) => `slot ${slotOf(v, 'map', DSF_TYPE_MAP)} sindex 0, ring of 6 holds 1 buffers`,
+  MAP_WINDOW: (v) => `slot ${slotOf(v, 'map', DSF_TYPE_MAP)} window 0x${(mapOf(v).window + 8).toString(16)}`,
+  SUB_OWNER_UNIQUE: () => '"a" subscribes twice',
+  PENDING_SIZE: (v) => `subscription ${v.inside.subs.indexOf(subOf(v.inside, 'b'))} has 8 pending bits`,
+  PENDING_IN_USE: (v) =>
+    `subscription ${v.inside.subs.indexOf(subOf(v.inside, 'b'))} pending on free slot 31`,
+  ALLOC_LEAKED: () => '0x70000000 (4096 bytes) not held by an entry of that length',
+  ALLOC_MISSING: (v) => {
+    const mem = v.entry('mem', DSF_TYPE_MEM).value;
+    return `0x${mem.kind === 'mem' ? mem.addr.toString(16) : '?'} (100 bytes) not allocated`;
+  },
+};
+
+/** The message of the Panic that the store's check throws after `corrupt`, and the message `expected` computes first. */
+async function panicAfter(
+  corrupt: (v: Valid) => void,
+  expected: (v: Valid) => string,
+): Promise<{ got: string; want: string }> {
+  const v = await validStore();
+  const want = expected(v);
+  corrupt(v);
+  try {
+    v.store.sanityCheck();
+  } catch (e) {
+    expect(e).toBeInstanceOf(Panic);
+    return { got: (e as Panic).message, want };
+  }
+  return expect.unreachable('the check passed: the corruption went undetected');
+}
+
+describe('DS sanity rules: the detail names the slot, key, endpoint or address and the values found', () => {
+  it.each(DS_SANITY_RULES)('%s', async (rule) => {
+    const { got, want } = await panicAfter(corruptions[rule], messages[rule]);
+    expect(got).toBe(`DS sanity ${rule}: ${want}`);
+  });
+
+  /** The other half of a two-part condition: a corruption the table above does not make. */
+  const others: [Rule, string, (v: Valid) => void, (v: Valid) => string][] = [
+    [
+      'ENTRY_FLAGS',
+      'a flag outside the stored bits (OVERWRITE kept by mistake)',
+      (v) => {
+        v.entry('u1', DSF_TYPE_U32).flags |= DSF_OVERWRITE;
+      },
+      (v) => `slot ${slotOf(v, 'u1', DSF_TYPE_U32)} flags 0x1011`,
+    ],
+    [
+      'KEY_LENGTH',
+      'an empty key',
+      (v) => {
+        v.entry('u1', DSF_TYPE_U32).key = '';
+      },
+      (v) => `slot ${slotOf(v, 'u1', DSF_TYPE_U32)} key of 0 chars`,
+    ],
+    [
+      'MAP_RING',
+      'a buffer in a ring slot no snapshot has reached',
+      (v) => {
+        mapOf(v).ring[3] = 0x7000_0000;
+      },
+      (v) => `slot ${slotOf(v, 'map', DSF_TYPE_MAP)} sindex 0, ring of 5 holds 2 buffers`,
+    ],
+  ];
+
+  it.each(others)('%s: %s', async (rule, _what, corrupt, expected) => {
+    const { got, want } = await panicAfter(corrupt, expected);
+    expect(got).toBe(`DS sanity ${rule}: ${want}`);
+  });
 });

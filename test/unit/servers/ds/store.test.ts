@@ -11,11 +11,12 @@ import {
   DSMF_COPY_MAPPED,
   DSMF_COPY_SNAPSHOT,
   DSMF_MAP_MAPPED,
+  DS_DELETE,
   DS_PUBLISH,
   DS_RETRIEVE,
 } from '../../../../src/include/ds.ts';
 import { GETSYSINFO, SI_DATA_STORE, SI_SUBSCRIPTION } from '../../../../src/include/com.ts';
-import { NONE } from '../../../../src/include/endpoint.ts';
+import { DS_PROC_NR, NONE } from '../../../../src/include/endpoint.ts';
 import { EAGAIN, EDOM, EEXIST, EINVAL, ENOENT, ENOMEM, EPERM, ESRCH, OK } from '../../../../src/include/errno.ts';
 import { Panic } from '../../../../src/lib/assert.ts';
 import { DS, FakeClient, FakeMemory, TYPES, makeWorld } from './fakeds.ts';
@@ -84,6 +85,7 @@ describe('DS store: boot and identity', () => {
     const keyGrant = w.mem.grant(A, 6, enc(long), { read: true });
     expect((await a.req(DS_PUBLISH, { keyGrant, keyLen: 80, flags: TYPES.U32, val: 5 })).type).toBe(OK);
     expect((await a.retrieveU32('L'.repeat(79))).v).toBe(5);
+    expect(w.store.entries().at(-1)?.key).toBe('L'.repeat(79));
     // An empty key: first byte NUL.
     const empty = w.mem.grant(A, 6, new Uint8Array(4), { read: true });
     expect((await a.req(DS_PUBLISH, { keyGrant: empty, keyLen: 2, flags: TYPES.U32, val: 1 })).type).toBe(EINVAL);
@@ -777,5 +779,150 @@ describe('DS store: sanity checker', () => {
       }),
       { numRuns: 150 },
     );
+  });
+});
+
+/** A store with no boot labels: DS itself publishes, and its first entry takes slot 0. */
+async function bare(): Promise<{ store: DsStore; mem: FakeMemory; ds: FakeClient }> {
+  const mem = new FakeMemory();
+  const store = new DsStore({ maxKeys: 4, maxSubs: 2, labelPolicy: 'any' }, mem);
+  await store.boot([]);
+  return { store, mem, ds: new FakeClient(store, mem, DS) };
+}
+
+describe("DS store: slot 0 and DS's own name", () => {
+  it('a label in slot 0 is found by its endpoint, renamed in place, and guards its endpoint', async () => {
+    const { store, ds } = await bare();
+    expect(store.endpointOf('ds')).toBe(DS_PROC_NR);
+    expect(await ds.publishLabel('x', 40)).toBe(OK);
+    expect(await ds.labelName(40)).toEqual({ r: OK, name: 'x' });
+    expect(await ds.publishLabel('y', 41)).toBe(OK);
+    expect(await ds.publishLabel('y', 40, DSF_OVERWRITE)).toBe(EEXIST);
+    expect(await ds.publishLabel('x', 42, DSF_OVERWRITE)).toBe(OK);
+    expect(store.entries().map((e) => [e.slot, e.key, e.value])).toEqual([
+      [0, 'x', 42],
+      [1, 'y', 41],
+    ]);
+    store.sanityCheck();
+  });
+
+  it('an entry in slot 0 is found by its key: a second publish without OVERWRITE is EEXIST', async () => {
+    const { store, ds } = await bare();
+    expect(await ds.publishU32('k', 1)).toBe(OK);
+    expect(await ds.publishU32('k', 2)).toBe(EEXIST);
+    expect(store.usedSlots).toBe(1);
+    expect(await ds.retrieveU32('k')).toEqual({ r: OK, v: 1 });
+  });
+
+  it('labels booted after a subscription set its pending bit and notify the subscriber (owner rs: no endpoint here)', async () => {
+    const { store, mem, ds } = await bare();
+    expect(await ds.subscribe('late')).toBe(OK);
+    await store.boot([{ label: 'late', endpoint: 50 }]);
+    expect(mem.notified).toEqual([DS]);
+    expect(await ds.check()).toMatchObject({ r: OK, key: 'late', type: TYPES.LABEL, owner: NONE });
+  });
+});
+
+describe('DS store: requests refused late, and memory calls that fail', () => {
+  it('two type bits with a valid key: EINVAL, nothing stored; an unlabelled delete is EPERM before the key', async () => {
+    const w = await world();
+    const a = w.client(A);
+    const used = w.store.usedSlots;
+    expect(
+      (await a.req(DS_PUBLISH, { ...a.keyFields('two'), flags: TYPES.U32 | TYPES.STR, val: 1 })).type,
+    ).toBe(EINVAL);
+    expect(w.store.usedSlots).toBe(used);
+    expect((await w.client(UNLABELLED).req(DS_DELETE, { keyLen: 1, flags: TYPES.U32 })).type).toBe(EPERM);
+  });
+
+  it('MAP retrieve naming no mode is EINVAL, even with a snapshot to copy', async () => {
+    const w = await world();
+    const a = w.client(A);
+    await a.publishMap('m', page(1));
+    expect(await a.snapshot('m')).toEqual({ r: OK, n: 0 });
+    expect((await a.retrieveMap('m', 4096, 0, 0)).r).toBe(EINVAL);
+  });
+
+  it('allocation: EINVAL from the allocator stays EINVAL; a MAP window that cannot be had is ENOMEM', async () => {
+    const w = await world();
+    const a = w.client(A);
+    const bufs = w.mem.bufs.size;
+    w.mem.failAllocs = 1;
+    expect(await a.publishMap('m', page(1))).toBe(ENOMEM);
+    expect(w.mem.bufs.size).toBe(bufs);
+    expect(w.store.entries().some((e) => e.key === 'm')).toBe(false);
+    w.mem.alloc = () => Promise.resolve(EINVAL);
+    expect(await a.publishMem('mem', enc('x'))).toBe(EINVAL);
+    w.store.sanityCheck();
+  });
+
+  it('a MAP_MAPPED grant DS cannot make: its error, and no grant is kept', async () => {
+    const w = await world();
+    const a = w.client(A);
+    await a.publishMap('m', page(1));
+    w.mem.grantMap = () => Promise.resolve(ENOMEM);
+    expect((await a.retrieveMap('m', 4096, DSMF_MAP_MAPPED)).r).toBe(ENOMEM);
+    expect(await a.del('m', TYPES.MAP)).toBe(OK);
+    expect(w.mem.revoked).toEqual([]);
+  });
+
+  it('a MAP delete whose unmap or revmap fails answers that error and keeps the entry', async () => {
+    const w = await world();
+    const a = w.client(A);
+    await a.publishMap('m', page(1));
+    w.mem.unmap = () => Promise.resolve(EPERM);
+    expect(await a.del('m', TYPES.MAP)).toBe(EPERM);
+    w.mem.unmap = () => Promise.resolve(OK);
+    w.mem.revmapAddr = () => Promise.resolve(ESRCH);
+    expect(await a.del('m', TYPES.MAP)).toBe(ESRCH);
+    expect(w.store.entries().some((e) => e.key === 'm')).toBe(true);
+    w.store.sanityCheck();
+  });
+
+  it('a label whose purge fails stays, with the entries after the one that failed', async () => {
+    const w = await world();
+    const x = w.client(500);
+    expect(await w.client(A).publishLabel('x', 500)).toBe(OK);
+    expect(await x.publishMap('x.map', page(1))).toBe(OK);
+    expect(await x.publishU32('x.u32', 1)).toBe(OK);
+    w.mem.unmap = () => Promise.resolve(EPERM);
+    expect(await w.client(A).del('x', TYPES.LABEL)).toBe(EPERM);
+    expect(await w.client(A).retrieveLabel('x')).toEqual({ r: OK, v: 500 });
+    expect((await x.retrieveU32('x.u32')).v).toBe(1);
+    w.store.sanityCheck();
+  });
+});
+
+describe('DS store: deletes and purges', () => {
+  it('deleting an entry whose key is a label name purges nothing of that label', async () => {
+    const w = await world();
+    const [a, b] = [w.client(A), w.client(B)];
+    expect(await a.publishU32('b', 1)).toBe(OK);
+    expect(await b.publishU32('b.data', 2)).toBe(OK);
+    expect(await b.subscribe('q')).toBe(OK);
+    expect(await a.del('b', TYPES.U32)).toBe(OK);
+    expect((await b.retrieveU32('b.data')).v).toBe(2);
+    expect(w.store.subscriptions().map((s) => s.owner)).toEqual(['b']);
+  });
+
+  it('a purge reaches a slot that an earlier delete freed and a new entry of the label took', async () => {
+    const w = await world();
+    const x = w.client(500);
+    expect(await w.client(A).publishLabel('x', 500)).toBe(OK);
+    expect(await x.publishU32('t', 1)).toBe(OK);
+    expect(await x.del('t', TYPES.U32)).toBe(OK);
+    expect(await x.publishU32('t2', 2)).toBe(OK);
+    expect(await w.client(A).del('x', TYPES.LABEL)).toBe(OK);
+    expect(w.store.entries().map((e) => e.key)).not.toContain('t2');
+    w.store.sanityCheck();
+  });
+
+  it('a subscription whose label was renamed notifies nobody (its name has no endpoint now)', async () => {
+    const w = await world();
+    expect(await w.client(A).subscribe('.*')).toBe(OK);
+    expect(await w.client(RS).publishLabel('a2', A, DSF_OVERWRITE)).toBe(OK);
+    w.mem.notified.length = 0;
+    expect(await w.client(B).publishU32('z', 1)).toBe(OK);
+    expect(w.mem.notified).toEqual([]);
   });
 });
