@@ -7,7 +7,7 @@ import { SIGSEGV } from '../include/errno.ts';
 import { HARDWARE } from '../include/endpoint.ts';
 import { panic } from '../lib/assert.ts';
 import { ADDRESS_SPACE_BYTES, PAGE_MASK, PAGE_SIZE } from '../lib/units.ts';
-import { PTE, translateRange, userRead, userWrite, walk } from '../hw/mmu.ts';
+import { PTE, WALK_NO_DIR, translateRange, userRead, userWrite, walk, walkEntry } from '../hw/mmu.ts';
 import type { Fault, PhysRuns } from '../hw/mmu.ts';
 import { K } from '../hw/profile.ts';
 import type { Kernel } from './kernel.ts';
@@ -91,11 +91,16 @@ export function hasPageTable(k: Kernel, p: KProc): boolean {
   return kernelDir(k, p) >= 0;
 }
 
-/** Physical address of byte v of p for a kernel access (P and U; W for writes), or -1. */
+/**
+ * Physical address of byte v of p for a kernel access (P and U; W for writes), or -1. Walks through the pointer
+ * page go through the kernel's WalkCache: the same answer, charged the same, without re-reading unchanged tables.
+ */
 export function kwalk(k: Kernel, p: KProc, v: number, write: boolean): number {
   if (v < 0 || v >= ADDRESS_SPACE_BYTES) return -1;
   k.clock.charge(K.pageWalk);
-  return walkIn(k, p, kernelDir(k, p), v, write);
+  if (k.pagedirsFrame < 0 || p.slot < 0 || v >>> 0 !== v) return walkIn(k, p, kernelDir(k, p), v, write);
+  const e = k.walks.entry(k.mem, k.pagedirsFrame, p.slot, v);
+  return e === WALK_NO_DIR ? walkIn(k, p, -1, v, write) : walkEntry(e, v, write);
 }
 
 /** kwalk with the directory already looked up (-1: identity inside p's extent). v MUST be a 32-bit address. */
