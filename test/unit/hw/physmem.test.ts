@@ -15,7 +15,7 @@ describe('PhysMem construction', () => {
   });
 
   it('builds a 4 GiB machine without host memory and touches only the chunk written', () => {
-    const mem = new PhysMem(4 * GiB);
+    const mem = new PhysMem(4 * GiB, { chunkBytes: MiB });
     expect(mem.nFrames).toBe(1 << 20);
     expect(mem.hostBytesAllocated()).toBe(0);
     mem.writeU32(4 * GiB - 4, 0xdeadbeef);
@@ -27,7 +27,7 @@ describe('PhysMem construction', () => {
 
 describe('PhysMem lazy allocation', () => {
   it('allocates a chunk on the first write only', () => {
-    const mem = new PhysMem(64 * MiB);
+    const mem = new PhysMem(64 * MiB, { chunkBytes: MiB });
     const buf = new Uint8Array(8192);
     mem.read(5 * MiB, buf, 0, buf.length);
     expect(mem.readU32(7 * MiB)).toBe(0);
@@ -46,6 +46,13 @@ describe('PhysMem lazy allocation', () => {
     expect(mem.hostBytesAllocated()).toBe(3 * MiB);
     mem.poison(10 * MiB, 4096);
     expect(mem.hostBytesAllocated()).toBe(4 * MiB);
+  });
+
+  it('makes 16 MiB chunks by default', () => {
+    const mem = new PhysMem(64 * MiB);
+    expect(mem.chunkBytes).toBe(16 * MiB);
+    mem.writeU32(20 * MiB, 1);
+    expect(mem.hostBytesAllocated()).toBe(16 * MiB);
   });
 
   it('gives the last chunk only the RAM that remains', () => {
