@@ -67,19 +67,28 @@ export const doSafecopyTo = (k: Kernel, caller: KProc, m: Payload): number | Pro
 /** A message field as a number (NaN when absent or not a number): a constant-name load at each use, not m[field]. */
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number.NaN);
 
-/** One sys_safecopyfrom/to. A copy that needs no VM help completes without a promise of its own. */
+/**
+ * The arguments of the sys_safecopyfrom/to being checked now: filled at each call and used synchronously; a copy
+ * that must wait for VM continues with its own copy of them (`kept`), since the next call refills this one.
+ */
+const callArgs: CopyArgs = { dir: 'from', granter: 0, gid: 0, offset: 0, addr: 0, bytes: 0 };
+
+/** `c` as kept across a wait: callArgs is copied, any other record is already the copy's own. */
+const kept = (c: CopyArgs): CopyArgs => (c === callArgs ? { ...c } : c);
+
+/** One sys_safecopyfrom/to. A copy that needs no VM help completes without a promise or a record of its own. */
 function safecopyCall(k: Kernel, caller: KProc, m: Payload, dir: 'from' | 'to'): number | Promise<number> {
-  const c: CopyArgs = {
-    dir,
-    granter: num(m['granter']),
-    gid: num(m['gid']),
-    offset: num(m['offset']),
-    addr: num(m['address']),
-    bytes: num(m['bytes']),
-  };
+  const c = callArgs;
+  c.dir = dir;
+  c.granter = num(m['granter']);
+  c.gid = num(m['gid']);
+  c.offset = num(m['offset']);
+  c.addr = num(m['address']);
+  c.bytes = num(m['bytes']);
   const r = safecopy(k, caller, c, 0);
   if (typeof r === 'number') return traceCopy(k, caller, c, r);
-  return r.then((result) => traceCopy(k, caller, c, result));
+  const own = kept(c);
+  return r.then((result) => traceCopy(k, caller, own, result));
 }
 
 function traceCopy(k: Kernel, caller: KProc, c: CopyArgs, result: number): number {
@@ -145,14 +154,16 @@ function safecopy(k: Kernel, caller: KProc, c: CopyArgs, attempt: number): numbe
   if (!cowEligible(k, sp, sa, dp, da, c.bytes) || kshareFrames(k, sp, sa, dp, da, c.bytes)) {
     const need = plainCopy(k, sp, sa, dp, da, c.bytes);
     if (need === null) return OK;
-    return checkRange(k, caller, need).then((r) => (r === null ? safecopy(k, caller, c, attempt + 1) : r));
+    const own = kept(c);
+    return checkRange(k, caller, need).then((r) => (r === null ? safecopy(k, caller, own, attempt + 1) : r));
   }
+  const own = kept(c);
   const src = side(sp, sa);
   const dst = side(dp, da);
-  const pieces = headAndTail(src.addr, dst.addr, c.bytes);
+  const pieces = headAndTail(src.addr, dst.addr, own.bytes);
   const need = firstNeed(k, src, dst, pieces);
-  if (need !== null) return checkRange(k, caller, need).then((r) => (r === null ? safecopy(k, caller, c, attempt + 1) : r));
-  return cowCopy(k, caller, src, dst, c.bytes, pieces).then((r) => (r === null ? safecopy(k, caller, c, attempt + 1) : r));
+  if (need !== null) return checkRange(k, caller, need).then((r) => (r === null ? safecopy(k, caller, own, attempt + 1) : r));
+  return cowCopy(k, caller, src, dst, own.bytes, pieces).then((r) => (r === null ? safecopy(k, caller, own, attempt + 1) : r));
 }
 
 /** A side of the copy as kept across a wait: the process, its endpoint now, and the address. */
