@@ -211,11 +211,62 @@ export class WalkCache {
     return resolveUnder(mem, pde, v) | 0;
   }
 
+  /** translateRange of a range the cache has seen: (directory, start, length, write) of each, and its runs. */
+  private readonly rangeKeys = new Float64Array(4 * RANGE_CACHE_SIZE).fill(-1);
+  private readonly rangeRuns: PhysRuns[] = Array.from({ length: RANGE_CACHE_SIZE }, () => ({ pa: [], bytes: [], count: 0 }));
+  private nextRange = 0;
+
+  /**
+   * translateRange(mem, dir, v, length, write, out), with the runs of the last few ranges found accessible kept:
+   * a copy that repeats (a server's buffer, a driver's ring) finds them without walking its pages again.
+   */
+  translateRange(mem: PhysMem, dir: number, v: number, length: number, write: boolean, out: PhysRuns): number {
+    if (mem.tableWrites !== this.writes) this.reset(mem, this.pagedirs);
+    const w = write ? 1 : 0;
+    const keys = this.rangeKeys;
+    for (let i = 0; i < RANGE_CACHE_SIZE; i++) {
+      const at = 4 * i;
+      if (keys[at] === dir && keys[at + 1] === v && keys[at + 2] === length && keys[at + 3] === w) {
+        return copyRuns(this.rangeRuns[i] ?? out, out);
+      }
+    }
+    const r = translateRange(mem, dir, v, length, write, out);
+    if (r >= 0 || length === 0) return r;
+    watchTables(mem, dir, v, length);
+    const i = this.nextRange;
+    this.nextRange = (i + 1) % RANGE_CACHE_SIZE;
+    keys.set([dir, v, length, w], 4 * i);
+    copyRuns(out, this.rangeRuns[i] ?? out);
+    return r;
+  }
+
   private reset(mem: PhysMem, pagedirs: number): void {
     this.slots.fill(-1);
+    this.rangeKeys.fill(-1);
     this.writes = mem.tableWrites;
     this.pagedirs = pagedirs;
   }
+}
+
+/** Ranges a WalkCache keeps the runs of: a copy has two sides. */
+const RANGE_CACHE_SIZE = 4;
+
+/** Watches the frames translateRange read for [v, v+length) under directory `dir`: the directory and its tables. */
+function watchTables(mem: PhysMem, dir: number, v: number, length: number): void {
+  mem.watchFrame(dir);
+  for (let i = v >>> 22; i <= (v + length - 1) >>> 22; i++) {
+    const pde = mem.pteRead(dir, i);
+    if ((pde & (PTE.P | PTE.PS)) === PTE.P) mem.watchFrame(pde >>> PAGE_SHIFT);
+  }
+}
+
+/** Copies the runs of `from` into `to` (when they differ); -1, translateRange's answer for an accessible range. */
+function copyRuns(from: PhysRuns, to: PhysRuns): number {
+  if (from !== to) {
+    for (let i = 0; i < from.count; i++) pushRun(to, i, from.pa[i] ?? 0, from.bytes[i] ?? 0);
+    to.count = from.count;
+  }
+  return -1;
 }
 
 /**

@@ -129,7 +129,7 @@ export function kcheckRuns(k: Kernel, p: KProc, v: number, length: number, write
   if (rangeWraps(v, length)) return Number.isInteger(v) && v >= 0 ? v : 0;
   const dir = kernelDir(k, p);
   k.clock.charge(K.pageWalk, pagesSpanned(v, length));
-  if (dir >= 0) return translateRange(k.mem, dir, v, length, write, out);
+  if (dir >= 0) return out === null ? translateRange(k.mem, dir, v, length, write, null) : k.walks.translateRange(k.mem, dir, v, length, write, out);
   for (let a = v; a < v + length; a = a - (a % PAGE_SIZE) + PAGE_SIZE) {
     if (walkIn(k, p, dir, a, write) < 0) return a;
   }
@@ -205,16 +205,18 @@ function presentRuns(k: Kernel, p: KProc, v: number, length: number, write: bool
   }
 }
 
-/** [first, end) of the bytes a set of runs covers, as one interval. */
-function runsSpan(r: PhysRuns): [number, number] {
+/** The first byte a set of runs covers (Infinity when empty). */
+function runsLow(r: PhysRuns): number {
   let lo = Infinity;
+  for (let i = 0; i < r.count; i++) lo = Math.min(lo, r.pa[i] ?? 0);
+  return lo;
+}
+
+/** The end of the bytes a set of runs covers (-Infinity when empty). */
+function runsHigh(r: PhysRuns): number {
   let hi = -Infinity;
-  for (let i = 0; i < r.count; i++) {
-    const pa = r.pa[i] ?? 0;
-    lo = Math.min(lo, pa);
-    hi = Math.max(hi, pa + (r.bytes[i] ?? 0));
-  }
-  return [lo, hi];
+  for (let i = 0; i < r.count; i++) hi = Math.max(hi, (r.pa[i] ?? 0) + (r.bytes[i] ?? 0));
+  return hi;
 }
 
 /**
@@ -222,9 +224,7 @@ function runsSpan(r: PhysRuns): [number, number] {
  * usually far apart), then every source run against the destination runs sorted by address.
  */
 function runsOverlap(src: PhysRuns, dst: PhysRuns): boolean {
-  const [slo, shi] = runsSpan(src);
-  const [dlo, dhi] = runsSpan(dst);
-  if (shi <= dlo || dhi <= slo) return false;
+  if (runsHigh(src) <= runsLow(dst) || runsHigh(dst) <= runsLow(src)) return false;
   const order = Array.from({ length: dst.count }, (_, j) => j).sort(
     (a, b) => (dst.pa[a] ?? 0) - (dst.pa[b] ?? 0),
   );

@@ -11,11 +11,13 @@ import {
   pdeIndex,
   pteIndex,
   translate,
+  translateRange,
   userRead,
   userWrite,
   walk,
   walkEntry,
 } from '../../../src/hw/mmu.ts';
+import type { PhysRuns } from '../../../src/hw/mmu.ts';
 import { Panic } from '../../../src/lib/assert.ts';
 import { MiB, PAGE_SIZE } from '../../../src/lib/units.ts';
 
@@ -497,5 +499,44 @@ describe('WalkCache', () => {
     c.mem.write(0x300 * PAGE_SIZE, new Uint8Array(PAGE_SIZE), 0, PAGE_SIZE);
     c.mem.copy(0x301 * PAGE_SIZE, 0x300 * PAGE_SIZE, 2 * PAGE_SIZE);
     expect(c.mem.tableWrites).toBe(before);
+  });
+});
+
+describe('WalkCache.translateRange', () => {
+  const runsOf = (r: PhysRuns): [number, number][] =>
+    Array.from({ length: r.count }, (_, i) => [r.pa[i] ?? 0, r.bytes[i] ?? 0]);
+  const fresh = (): PhysRuns => ({ pa: [], bytes: [], count: 0 });
+
+  it('gives the runs and answers of translateRange, from the walk and from its memory', () => {
+    const m = machine();
+    m.map(V, 0x300, URW);
+    m.map(V + PAGE_SIZE, 0x301, UR);
+    m.map(V + 2 * PAGE_SIZE, 0x400, URW);
+    const cache = new WalkCache();
+    for (let i = 0; i < 2; i++) {
+      for (const [v, n, write] of [[V + 8, 3 * PAGE_SIZE - 8, false], [V, PAGE_SIZE + 1, true], [V, 4 * PAGE_SIZE, false]] as const) {
+        const want = fresh();
+        const got = fresh();
+        const r = translateRange(m.mem, m.dir, v, n, write, want);
+        expect(cache.translateRange(m.mem, m.dir, v, n, write, got)).toBe(r);
+        if (r < 0) expect(runsOf(got)).toEqual(runsOf(want));
+      }
+    }
+  });
+
+  it('walks again once a table word it read has changed', () => {
+    const m = machine();
+    m.map(V, 0x300, URW);
+    m.map(V + PAGE_SIZE, 0x301, URW);
+    const cache = new WalkCache();
+    const out = fresh();
+    expect(cache.translateRange(m.mem, m.dir, V, 2 * PAGE_SIZE, true, out)).toBe(-1);
+    expect(runsOf(out)).toEqual([[0x300 * PAGE_SIZE, 2 * PAGE_SIZE]]);
+    m.map(V + PAGE_SIZE, 0x500, URW);
+    expect(cache.translateRange(m.mem, m.dir, V, 2 * PAGE_SIZE, true, out)).toBe(-1);
+    expect(runsOf(out)).toEqual([[0x300 * PAGE_SIZE, PAGE_SIZE], [0x500 * PAGE_SIZE, PAGE_SIZE]]);
+    const table = m.mem.pteRead(m.dir, pdeIndex(V)) >>> 12;
+    m.mem.writeU32(table * PAGE_SIZE + 4 * pteIndex(V + PAGE_SIZE), 0);
+    expect(cache.translateRange(m.mem, m.dir, V, 2 * PAGE_SIZE, true, out)).toBe(V + PAGE_SIZE);
   });
 });
