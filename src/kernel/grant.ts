@@ -143,10 +143,12 @@ export interface GrantFound {
   addr: number;
   finalOwner: Endpoint;
   finalId: number;
+  /** The live process of finalOwner: the memory owner's process too when owner === finalOwner (direct). */
+  granter: KProc | null;
 }
 
 /** The one record checkGrant answers in: checks are synchronous and their answer is read at once. */
-export const grantFound: GrantFound = { owner: 0 as Endpoint, addr: 0, finalOwner: 0 as Endpoint, finalId: 0 };
+export const grantFound: GrantFound = { owner: 0 as Endpoint, addr: 0, finalOwner: 0 as Endpoint, finalId: 0, granter: null };
 
 /**
  * verify_grant: may `granteeE` (or ANY) access `bytes` at `offset` of grant `gid` in `granterE`'s table with
@@ -162,20 +164,21 @@ export function verifyGrant(
   offset: number,
   scheme: GrantIdScheme = k.config.grantIds,
 ): VerifyResult {
-  const err = checkGrant(k, granterE, granteeE, gid, bytes, access, offset, scheme);
+  const granter = k.liveProc(granterE);
+  const err = granter === null ? EINVAL : checkGrant(k, granter, granteeE, gid, bytes, access, offset, scheme);
   if (err !== OK) return { ok: false, err };
   const f = grantFound;
   return { ok: true, owner: f.owner, addr: f.addr, finalOwner: f.finalOwner, finalId: f.finalId };
 }
 
 /**
- * verifyGrant without a result object, for the safecopy path: OK with the answer in `grantFound`, or the error.
- * Entries are read as words (the kind by the kernel's precedence: INDIRECT, DIRECT, MAGIC), never decoded
- * into objects: this runs once per hop of every safecopy.
+ * verifyGrant without a result object, for the safecopy path, given the granter's live process: OK with the
+ * answer in `grantFound`, or the error. Entries are read as words (the kind by the kernel's precedence:
+ * INDIRECT, DIRECT, MAGIC), never decoded into objects: this runs once per hop of every safecopy.
  */
 export function checkGrant(
   k: Kernel,
-  granterE: number,
+  first: KProc,
   granteeE: number,
   gid: number,
   bytes: number,
@@ -183,13 +186,13 @@ export function checkGrant(
   offset: number,
   scheme: GrantIdScheme = k.config.grantIds,
 ): number {
-  let granterEp = granterE;
+  let granter: KProc | null = first;
+  let granterEp: number = first.endpoint;
   let grantee = granteeE;
   let id = gid;
   let depth = 0;
   const e = words;
   for (;;) {
-    const granter = k.liveProc(granterEp);
     if (granter === null || !isGrantIdValid(id)) return EINVAL;
     const table = usableGrantTable(granter);
     const slot = grantIdSlot(scheme, id);
@@ -208,7 +211,9 @@ export function checkGrant(
     grantee = granterEp;
     granterEp = e.w8 | 0;
     id = e.w12 | 0;
+    granter = k.liveProc(granterEp);
   }
+  grantFound.granter = granter;
   return finalEntry(e, granterEp as Endpoint, id, grantee, bytes, access, offset);
 }
 

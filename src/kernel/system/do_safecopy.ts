@@ -191,11 +191,13 @@ function resolveCopy(k: Kernel, caller: KProc, c: CopyArgs): KProc | number {
   if (granter === null) return EINVAL;
   if (usableGrantTable(granter) === null) return EPERM;
   const access = c.dir === 'from' ? CPF_READ : CPF_WRITE;
-  const err = checkGrant(k, c.granter, caller.endpoint, c.gid, c.bytes, access, c.offset);
+  const err = checkGrant(k, granter, caller.endpoint, c.gid, c.bytes, access, c.offset);
   if (err !== OK) return err;
   if (c.bytes === 0) return EDOM;
   if (rangeWraps(c.addr, c.bytes)) return EFAULT;
-  return k.liveProc(grantFound.owner) ?? EDEADSRCDST;
+  const f = grantFound;
+  // A direct grant's memory is its granter's, whose process the check has just found live.
+  return (f.owner === f.finalOwner ? f.granter : k.liveProc(f.owner)) ?? EDEADSRCDST;
 }
 
 /** §5.5: COW on, two processes with page tables, congruent offsets, at least one whole page in the range. */
