@@ -150,22 +150,16 @@ export interface GrantFound {
 /** The one record checkGrant answers in: checks are synchronous and their answer is read at once. */
 export const grantFound: GrantFound = { owner: 0 as Endpoint, addr: 0, finalOwner: 0 as Endpoint, finalId: 0, granter: null };
 
+/** What a grant check is asked, after the granter: grantee, grant id, bytes, access (CPF_*), offset, id scheme. */
+type GrantQuery = [granteeE: number, gid: number, bytes: number, access: number, offset: number, scheme?: GrantIdScheme];
+
 /**
  * verify_grant: may `granteeE` (or ANY) access `bytes` at `offset` of grant `gid` in `granterE`'s table with
  * `access` (CPF_* bits)? Errors in the order of spec/grants.md §4: EINVAL, EPERM, ELOOP.
  */
-export function verifyGrant(
-  k: Kernel,
-  granterE: number,
-  granteeE: number,
-  gid: number,
-  bytes: number,
-  access: number,
-  offset: number,
-  scheme: GrantIdScheme = k.config.grantIds,
-): VerifyResult {
+export function verifyGrant(k: Kernel, granterE: number, ...query: GrantQuery): VerifyResult {
   const granter = k.liveProc(granterE);
-  const err = granter === null ? EINVAL : checkGrant(k, granter, granteeE, gid, bytes, access, offset, scheme);
+  const err = granter === null ? EINVAL : checkGrant(k, granter, ...query);
   if (err !== OK) return { ok: false, err };
   const f = grantFound;
   return { ok: true, owner: f.owner, addr: f.addr, finalOwner: f.finalOwner, finalId: f.finalId };
