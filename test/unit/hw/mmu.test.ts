@@ -466,7 +466,10 @@ describe('WalkCache', () => {
     ['zero', (c, pa) => c.mem.zero(pa, 4)],
     ['poison', (c, pa) => c.mem.poison(pa, 4)],
     ['clearWords', (c, _pa, table) => c.mem.clearWords(table, pteIndex(V), pteIndex(V) + 1)],
-    ['frameWordsForWrite', (c, _pa, table) => c.mem.frameWordsForWrite(table).fill(0, pteIndex(V), pteIndex(V) + 1)],
+    [
+      'frameWordsForWrite',
+      (c, _pa, table) => c.mem.frameWordsForWrite(table).fill(0, pteIndex(V), pteIndex(V) + 1),
+    ],
   ];
   for (const [name, change] of changes) {
     it(`forgets its answers when a table word changes by ${name}`, () => {
@@ -514,7 +517,11 @@ describe('WalkCache.translateRange', () => {
     m.map(V + 2 * PAGE_SIZE, 0x400, URW);
     const cache = new WalkCache();
     for (let i = 0; i < 2; i++) {
-      for (const [v, n, write] of [[V + 8, 3 * PAGE_SIZE - 8, false], [V, PAGE_SIZE + 1, true], [V, 4 * PAGE_SIZE, false]] as const) {
+      for (const [v, n, write] of [
+        [V + 8, 3 * PAGE_SIZE - 8, false],
+        [V, PAGE_SIZE + 1, true],
+        [V, 4 * PAGE_SIZE, false],
+      ] as const) {
         const want = fresh();
         const got = fresh();
         const r = translateRange(m.mem, m.dir, v, n, write, want);
@@ -534,7 +541,10 @@ describe('WalkCache.translateRange', () => {
     expect(runsOf(out)).toEqual([[0x300 * PAGE_SIZE, 2 * PAGE_SIZE]]);
     m.map(V + PAGE_SIZE, 0x500, URW);
     expect(cache.translateRange(m.mem, m.dir, V, 2 * PAGE_SIZE, true, out)).toBe(-1);
-    expect(runsOf(out)).toEqual([[0x300 * PAGE_SIZE, PAGE_SIZE], [0x500 * PAGE_SIZE, PAGE_SIZE]]);
+    expect(runsOf(out)).toEqual([
+      [0x300 * PAGE_SIZE, PAGE_SIZE],
+      [0x500 * PAGE_SIZE, PAGE_SIZE],
+    ]);
     const table = m.mem.pteRead(m.dir, pdeIndex(V)) >>> 12;
     m.mem.writeU32(table * PAGE_SIZE + 4 * pteIndex(V + PAGE_SIZE), 0);
     expect(cache.translateRange(m.mem, m.dir, V, 2 * PAGE_SIZE, true, out)).toBe(V + PAGE_SIZE);

@@ -130,10 +130,14 @@ describe("the kernel's cached walks (WalkCache) against VM's changes between cop
     const src = await g.do((p) => vmMmap(p, 0, 2 * PAGE, MAP_ANON | MAP_PRIVATE));
     const dst = await r.do((p) => vmMmap(p, 0, 2 * PAGE, MAP_ANON | MAP_PRIVATE));
     const gid = await g.do(async (p) => {
-      await p.write(src, Uint8Array.from({ length: 2 * PAGE }, (_, i) => i & 0xff));
+      await p.write(
+        src,
+        Uint8Array.from({ length: 2 * PAGE }, (_, i) => i & 0xff),
+      );
       return (await p.cpf.grantDirect(r.ep, src, 2 * PAGE, CPF_READ)).id;
     });
-    const copy = (bytes: number): Promise<number> => r.do((p) => p.sys.safecopyFrom(g.ep, gid, 0, dst, bytes));
+    const copy = (bytes: number): Promise<number> =>
+      r.do((p) => p.sys.safecopyFrom(g.ep, gid, 0, dst, bytes));
     expect(await copy(8)).toBe(OK);
     expect(await copy(2 * PAGE)).toBe(OK);
     // R's destination goes and comes back as fresh zero pages: the copies must fault them in again.
@@ -144,7 +148,12 @@ describe("the kernel's cached walks (WalkCache) against VM's changes between cop
     expect(await copy(8)).toBe(OK);
     expect(await copy(2 * PAGE)).toBe(OK);
     const back = await r.do((p) => p.read(dst, 2 * PAGE));
-    expect(firstDiff(back, Uint8Array.from({ length: 2 * PAGE }, (_, i) => i & 0xff))).toBe(-1);
+    expect(
+      firstDiff(
+        back,
+        Uint8Array.from({ length: 2 * PAGE }, (_, i) => i & 0xff),
+      ),
+    ).toBe(-1);
     // G's source goes: the next copies find it absent (VM's CHECK fails), small or large.
     await g.do(async (p) => {
       expect(await vmMunmap(p, src, 2 * PAGE)).toBe(OK);
