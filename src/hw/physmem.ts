@@ -1,4 +1,4 @@
-// Models the machine's physical RAM: 4 KiB frames in lazily allocated ArrayBuffer chunks, 16 MiB by default (DESIGN.md §3).
+// Models the machine's physical RAM: 4 KiB frames in lazily allocated ArrayBuffer chunks (DESIGN.md §3).
 // Entry points: PhysMem (read/write/copy/zero/poison, readU32/writeU32, pteRead/pteWrite/frameWords/frameWordsForWrite/
 // clearWords for table walks, watchFrame/tableWrites for caches of walks).
 // DIVERGES: untouched RAM reads as zero and costs no host memory; access outside RAM panics (no bus error). The
@@ -22,12 +22,6 @@ const PAGE_SHIFT = UNITS_PAGE_SHIFT;
 /** The byte sanity mode writes over freed frames (xv6's kfree junk, MINIX's poisoning). */
 export const POISON_BYTE = 0xdb;
 
-/**
- * Default chunk size. Large, so that the frames of most processes share a chunk and a copy between them is one
- * copyWithin with no view made (a copy across chunks makes a view of its source); the host's own memory stays
- * lazy, since the operating system commits an ArrayBuffer's pages only when they are touched.
- */
-const DEFAULT_CHUNK_BYTES = 16 * MiB;
 /** Largest chunk we allocate as one ArrayBuffer. */
 const MAX_CHUNK_BYTES = 1024 * MiB;
 /** u32 entries per page-table frame. */
@@ -89,7 +83,7 @@ export class PhysMem {
         ramBytes <= ADDRESS_SPACE_BYTES,
       () => `physmem: ramBytes ${ramBytes} must be a positive multiple of ${PAGE_SIZE} of at most 4 GiB`,
     );
-    const chunkBytes = options?.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+    const chunkBytes = options?.chunkBytes ?? MiB;
     assert(
       Number.isInteger(chunkBytes) &&
         chunkBytes >= PAGE_SIZE &&
@@ -375,9 +369,23 @@ export class PhysMem {
       // A whole source frame (the pages of a large safecopy on scattered frames): its cached view, no new one.
       this.chunk8(dc).set(this.frameView(sc, fromBuf, soff), doff);
     } else {
-      this.chunk8(dc).set(new Uint8Array(fromBuf, soff, n), doff);
+      this.chunk8(dc).set(this.spanView(sc, fromBuf, soff, n), doff);
     }
     return n;
+  }
+
+  /** The last part-frame source copied across chunks, and its chunk: a copy that repeats makes no new view. */
+  private lastSpan = new Uint8Array(0);
+  private lastSpanChunk = -1;
+
+  /** A view of `n` bytes at offset `off` of chunk c (buffer `buf`): the last one again when it is the same span. */
+  private spanView(c: number, buf: ArrayBuffer, off: number, n: number): Uint8Array {
+    const v = this.lastSpan;
+    if (c === this.lastSpanChunk && v.byteOffset === off && v.length === n) return v;
+    const fresh = new Uint8Array(buf, off, n);
+    this.lastSpan = fresh;
+    this.lastSpanChunk = c;
+    return fresh;
   }
 
   /** The cached view of the frame at offset `off` (page-aligned) of chunk c. */

@@ -15,7 +15,7 @@ describe('PhysMem construction', () => {
   });
 
   it('builds a 4 GiB machine without host memory and touches only the chunk written', () => {
-    const mem = new PhysMem(4 * GiB, { chunkBytes: MiB });
+    const mem = new PhysMem(4 * GiB);
     expect(mem.nFrames).toBe(1 << 20);
     expect(mem.hostBytesAllocated()).toBe(0);
     mem.writeU32(4 * GiB - 4, 0xdeadbeef);
@@ -27,7 +27,7 @@ describe('PhysMem construction', () => {
 
 describe('PhysMem lazy allocation', () => {
   it('allocates a chunk on the first write only', () => {
-    const mem = new PhysMem(64 * MiB, { chunkBytes: MiB });
+    const mem = new PhysMem(64 * MiB);
     const buf = new Uint8Array(8192);
     mem.read(5 * MiB, buf, 0, buf.length);
     expect(mem.readU32(7 * MiB)).toBe(0);
@@ -46,13 +46,6 @@ describe('PhysMem lazy allocation', () => {
     expect(mem.hostBytesAllocated()).toBe(3 * MiB);
     mem.poison(10 * MiB, 4096);
     expect(mem.hostBytesAllocated()).toBe(4 * MiB);
-  });
-
-  it('makes 16 MiB chunks by default', () => {
-    const mem = new PhysMem(64 * MiB);
-    expect(mem.chunkBytes).toBe(16 * MiB);
-    mem.writeU32(20 * MiB, 1);
-    expect(mem.hostBytesAllocated()).toBe(16 * MiB);
   });
 
   it('gives the last chunk only the RAM that remains', () => {
@@ -261,4 +254,26 @@ describe('PhysMem against a reference Uint8Array', () => {
       );
     },
   );
+});
+
+describe('PhysMem copies across chunks', () => {
+  it('copies a repeated part-frame span afresh each time, and a different span of the same length', () => {
+    const mem = new PhysMem(4 * MiB);
+    const at = (pa: number, n: number): number[] => {
+      const out = new Uint8Array(n);
+      mem.read(pa, out, 0, n);
+      return [...out];
+    };
+    mem.write(MiB + 100, new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]), 0, 8);
+    mem.copy(3 * MiB, MiB + 100, 8);
+    expect(at(3 * MiB, 8)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    mem.write(MiB + 100, new Uint8Array([9, 9]), 0, 2);
+    mem.copy(3 * MiB, MiB + 100, 8);
+    expect(at(3 * MiB, 8)).toEqual([9, 9, 3, 4, 5, 6, 7, 8]);
+    mem.copy(3 * MiB, MiB + 102, 8);
+    expect(at(3 * MiB, 8)).toEqual([3, 4, 5, 6, 7, 8, 0, 0]);
+    mem.write(2 * MiB + 102, new Uint8Array([42]), 0, 1);
+    mem.copy(3 * MiB, 2 * MiB + 102, 8);
+    expect(at(3 * MiB, 8)).toEqual([42, 0, 0, 0, 0, 0, 0, 0]);
+  });
 });
