@@ -1,5 +1,6 @@
 // Models the i386 two-level paging unit and a per-process software TLB (spec/vm.md §4). Entry points: walk,
-// translate, checkRange, translateRange (kernel, no TLB); userRead, userWrite (process, via Tlb); mapPage (test/boot helper).
+// translate, checkRange, translateRange (kernel, no TLB); WalkCache, walkEntry (the kernel's cached walks); userRead,
+// userWrite (process, via Tlb); mapPage (test/boot helper).
 // DIVERGES: supervisor writes need W (CR0.WP set); no A/D bits; ranges past 4 GiB panic, never wrap.
 import { assert, panic } from '../lib/assert.ts';
 import {
@@ -160,6 +161,120 @@ export function translateRange(
   }
   runs.count = runLen > 0 ? pushRun(runs, count, runPa, runLen) : count;
   return -1;
+}
+
+/** Entries of a WalkCache (a power of two: the index is a mask of a hash). */
+const WALK_CACHE_SIZE = 256;
+/** A WalkCache answer for a slot whose pointer-page entry is absent: no effective entry has W without P. */
+export const WALK_NO_DIR = PTE.W;
+
+/**
+ * The kernel's walks through the page-directory pointer page, cached by (process slot, virtual page): a hit
+ * skips the reads of the pointer page, the directory and the table. A host-speed device, not part of the
+ * modelled machine: it charges nothing and answers exactly what the walk would. Exact because every frame an
+ * answer was read from is watched by PhysMem (`watchFrame`), and any write to a watched frame — a PTE, a PDE,
+ * an entry of the pointer page — moves `PhysMem.tableWrites`, which empties the cache at its next lookup.
+ */
+export class WalkCache {
+  private readonly slots = new Int32Array(WALK_CACHE_SIZE).fill(-1);
+  private readonly vpages = new Int32Array(WALK_CACHE_SIZE);
+  private readonly entries = new Int32Array(WALK_CACHE_SIZE);
+  /** The pointer page and the PhysMem.tableWrites the entries were read under. */
+  private pagedirs = -1;
+  private writes = -1;
+
+  /**
+   * The effective entry of v (as resolve() gives it) in the address space of `slot`, reached through entry
+   * `slot` of the pointer page `pagedirs`; WALK_NO_DIR when that entry is absent. v MUST be a 32-bit address.
+   */
+  entry(mem: PhysMem, pagedirs: number, slot: number, v: number): number {
+    if (mem.tableWrites !== this.writes || pagedirs !== this.pagedirs) this.reset(mem, pagedirs);
+    const vpage = v >>> PAGE_SHIFT;
+    const i = (vpage ^ (slot << 4)) & (WALK_CACHE_SIZE - 1);
+    if (this.slots[i] === slot && this.vpages[i] === vpage) return this.entries[i] ?? 0;
+    const e = this.read(mem, pagedirs, slot, v);
+    this.slots[i] = slot;
+    this.vpages[i] = vpage;
+    this.entries[i] = e;
+    return e;
+  }
+
+  /** A miss: the three-level read, each frame it reads watched from now on. */
+  private read(mem: PhysMem, pagedirs: number, slot: number, v: number): number {
+    mem.watchFrame(pagedirs);
+    const d = mem.pteRead(pagedirs, slot);
+    if ((d & PTE.P) === 0) return WALK_NO_DIR;
+    const dir = d >>> PAGE_SHIFT;
+    mem.watchFrame(dir);
+    const pde = mem.pteRead(dir, v >>> 22);
+    if ((pde & (PTE.P | PTE.PS)) === PTE.P) mem.watchFrame(pde >>> PAGE_SHIFT);
+    return resolveUnder(mem, pde, v) | 0;
+  }
+
+  /** translateRange of a range the cache has seen: (directory, start, length, write) of each, and its runs. */
+  private readonly rangeKeys = new Float64Array(4 * RANGE_CACHE_SIZE).fill(-1);
+  private readonly rangeRuns: PhysRuns[] = Array.from({ length: RANGE_CACHE_SIZE }, () => ({ pa: [], bytes: [], count: 0 }));
+  private nextRange = 0;
+
+  /**
+   * translateRange(mem, dir, v, length, write, out), with the runs of the last few ranges found accessible kept:
+   * a copy that repeats (a server's buffer, a driver's ring) finds them without walking its pages again.
+   */
+  translateRange(mem: PhysMem, dir: number, v: number, length: number, write: boolean, out: PhysRuns): number {
+    if (mem.tableWrites !== this.writes) this.reset(mem, this.pagedirs);
+    const w = write ? 1 : 0;
+    const keys = this.rangeKeys;
+    for (let i = 0; i < RANGE_CACHE_SIZE; i++) {
+      const at = 4 * i;
+      if (keys[at] === dir && keys[at + 1] === v && keys[at + 2] === length && keys[at + 3] === w) {
+        return copyRuns(this.rangeRuns[i] ?? out, out);
+      }
+    }
+    const r = translateRange(mem, dir, v, length, write, out);
+    if (r >= 0 || length === 0) return r;
+    watchTables(mem, dir, v, length);
+    const i = this.nextRange;
+    this.nextRange = (i + 1) % RANGE_CACHE_SIZE;
+    keys.set([dir, v, length, w], 4 * i);
+    copyRuns(out, this.rangeRuns[i] ?? out);
+    return r;
+  }
+
+  private reset(mem: PhysMem, pagedirs: number): void {
+    this.slots.fill(-1);
+    this.rangeKeys.fill(-1);
+    this.writes = mem.tableWrites;
+    this.pagedirs = pagedirs;
+  }
+}
+
+/** Ranges a WalkCache keeps the runs of: a copy has two sides. */
+const RANGE_CACHE_SIZE = 4;
+
+/** Watches the frames translateRange read for [v, v+length) under directory `dir`: the directory and its tables. */
+function watchTables(mem: PhysMem, dir: number, v: number, length: number): void {
+  mem.watchFrame(dir);
+  for (let i = v >>> 22; i <= (v + length - 1) >>> 22; i++) {
+    const pde = mem.pteRead(dir, i);
+    if ((pde & (PTE.P | PTE.PS)) === PTE.P) mem.watchFrame(pde >>> PAGE_SHIFT);
+  }
+}
+
+/** Copies the runs of `from` into `to` (when they differ); -1, translateRange's answer for an accessible range. */
+function copyRuns(from: PhysRuns, to: PhysRuns): number {
+  if (from !== to) {
+    for (let i = 0; i < from.count; i++) pushRun(to, i, from.pa[i] ?? 0, from.bytes[i] ?? 0);
+    to.count = from.count;
+  }
+  return -1;
+}
+
+/**
+ * walk() on an effective entry already found (a WalkCache answer other than WALK_NO_DIR): the physical byte
+ * address of v, or -1 when the entry does not allow the access.
+ */
+export function walkEntry(e: number, v: number, write: boolean): number {
+  return permits(e, write, true) ? (e >>> PAGE_SHIFT) * PAGE_SIZE + (v & PAGE_MASK) : -1;
 }
 
 /** Where checkRange's runs go (nobody reads them). */

@@ -1,5 +1,6 @@
 // Models the machine's physical RAM: 4 KiB frames in lazily allocated ArrayBuffer chunks (DESIGN.md §3).
-// Entry points: PhysMem (read/write/copy/zero/poison, readU32/writeU32, pteRead/pteWrite/frameWords/frameWordsForWrite for table walks).
+// Entry points: PhysMem (read/write/copy/zero/poison, readU32/writeU32, pteRead/pteWrite/frameWords/frameWordsForWrite/
+// clearWords for table walks, watchFrame/tableWrites for caches of walks).
 // DIVERGES: untouched RAM reads as zero and costs no host memory; access outside RAM panics (no bus error). The
 // machine's cycle counter rides along (`clock`) so that every layer that reaches memory can charge its time.
 import { assert, panic } from '../lib/assert.ts';
@@ -63,6 +64,13 @@ export class PhysMem {
   /** Per chunk, lazily made u32 views of its frames (frameWords). */
   private readonly frameWordViews: Array<Array<Uint32Array | undefined> | undefined>;
   private allocated = 0;
+  /** Per frame, 1 when a cache of walks (mmu.ts WalkCache) holds answers read from it. */
+  private readonly watched: Uint8Array;
+  /**
+   * Writes so far to watched frames (any method: a PTE, a word, a copy, a zero fill): a cache of walks is valid
+   * while this count stays what it was when the cache read its answers. Read-only outside PhysMem.
+   */
+  tableWrites = 0;
   /** The machine's cycle counter (DESIGN.md §8): the kernel, the MMU and the servers charge their work to it. */
   readonly clock: CycleClock;
 
@@ -98,6 +106,24 @@ export class PhysMem {
     this.bufs = new Array<ArrayBuffer | undefined>(nChunks).fill(undefined);
     this.frameViews = new Array<Array<Uint8Array | undefined> | undefined>(nChunks).fill(undefined);
     this.frameWordViews = new Array<Array<Uint32Array | undefined> | undefined>(nChunks).fill(undefined);
+    this.watched = new Uint8Array(this.nFrames);
+  }
+
+  /** Watches frame `frameNo`: from now on every write to it counts in `tableWrites` (a WalkCache read it). */
+  watchFrame(frameNo: number): void {
+    this.watched[frameNo] = 1;
+  }
+
+  /** Counts a write to [pa, pa+length) in `tableWrites` if it touches a watched frame. The range is in RAM. */
+  private noteWrite(pa: number, length: number): void {
+    if (length === 0) return;
+    const last = (pa + length - 1) >>> PAGE_SHIFT;
+    for (let f = pa >>> PAGE_SHIFT; f <= last; f++) {
+      if (this.watched[f] !== 0) {
+        this.tableWrites++;
+        return;
+      }
+    }
   }
 
   /** Host bytes held by the chunks allocated so far. */
@@ -114,6 +140,7 @@ export class PhysMem {
 
   writeU32(pa: number, v: number): void {
     this.checkWord(pa, 'writeU32');
+    this.noteWrite(pa, 4);
     this.chunk32(pa >>> this.chunkShift)[(pa & this.chunkMask) >>> 2] = v;
   }
 
@@ -140,6 +167,7 @@ export class PhysMem {
   write(pa: number, src: Uint8Array, srcOffset: number, length: number): void {
     this.checkRange(pa, length, 'write');
     checkHostBuffer(src, srcOffset, length, 'write');
+    this.noteWrite(pa, length);
     const off = pa & this.chunkMask;
     if (srcOffset === 0 && length === src.length && length > 0 && off + length <= this.chunkBytes) {
       // The whole source into one chunk (a page-sized write): no view at all.
@@ -155,6 +183,7 @@ export class PhysMem {
    */
   writeFromBuffer(pa: number, src: ArrayBufferLike, srcByteOffset: number, length: number): void {
     this.checkRange(pa, length, 'write');
+    this.noteWrite(pa, length);
     this.writeSpans(pa, src, srcByteOffset, length);
   }
 
@@ -176,6 +205,7 @@ export class PhysMem {
       this.checkRange(srcPa, length, 'copy source');
     }
     if (length === 0 || dstPa === srcPa) return;
+    this.noteWrite(dstPa, length);
     if (dstPa < srcPa) {
       let done = 0;
       while (done < length) done += this.copySpan(dstPa + done, srcPa + done, length - done, false);
@@ -189,6 +219,7 @@ export class PhysMem {
   /** Zeroes [pa, pa+length); chunks never written stay unallocated (they already read as zero). */
   zero(pa: number, length: number): void {
     this.checkRange(pa, length, 'zero');
+    this.noteWrite(pa, length);
     let done = 0;
     while (done < length) {
       const a = pa + done;
@@ -202,6 +233,7 @@ export class PhysMem {
   /** Fills [pa, pa+length) with POISON_BYTE (sanity mode marks freed frames this way). */
   poison(pa: number, length: number): void {
     this.checkRange(pa, length, 'poison');
+    this.noteWrite(pa, length);
     let done = 0;
     while (done < length) {
       const a = pa + done;
@@ -240,7 +272,8 @@ export class PhysMem {
   /**
    * The 1024 u32 words of frame `frameNo` as a cached view into RAM, for loops over a page table or a grant
    * table that would otherwise call pteRead/readU32 per word; null while the frame's chunk was never written
-   * (it reads as zero). Read-only by convention, and not to be kept: a later write may allocate the chunk.
+   * (it reads as zero). Read-only: a write through it would go unseen by `tableWrites` (use frameWordsForWrite).
+   * Not to be kept: a later write may allocate the chunk.
    */
   frameWords(frameNo: number): Uint32Array | null {
     if (frameNo >>> 0 !== frameNo || frameNo >= this.nFrames) this.badEntry(frameNo, 0, 'frameWords');
@@ -273,6 +306,7 @@ export class PhysMem {
    * written, so the view is never null. Not to be kept across other PhysMem calls.
    */
   frameWordsForWrite(frameNo: number): Uint32Array {
+    if (this.watched[frameNo] !== 0) this.tableWrites++;
     // Runs of one-page blocks (fork) write one table again and again: the last view is kept. A view stays
     // valid for good, since a chunk, once allocated, is never replaced.
     if (frameNo === this.lastWriteFrame) return this.lastWriteWords;
@@ -287,6 +321,14 @@ export class PhysMem {
     return v;
   }
 
+  /** Zeroes words [from, to) of frame `frameNo` (page-table entries); a frame never written already reads as zero. */
+  clearWords(frameNo: number, from: number, to: number): void {
+    const words = this.frameWords(frameNo);
+    if (words === null) return;
+    if (this.watched[frameNo] !== 0) this.tableWrites++;
+    words.fill(0, from, to);
+  }
+
   /** frameWordsForWrite's last frame and its view (-1: none yet). */
   private lastWriteFrame = -1;
   private lastWriteWords: Uint32Array = new Uint32Array(0);
@@ -294,6 +336,7 @@ export class PhysMem {
   pteWrite(frameNo: number, index: number, v: number): void {
     if (frameNo >>> 0 !== frameNo || frameNo >= this.nFrames || (index & 0x3ff) !== index)
       this.badEntry(frameNo, index, 'pteWrite');
+    if (this.watched[frameNo] !== 0) this.tableWrites++;
     const c = frameNo >>> this.framesPerChunkShift;
     const u32 = this.u32s[c] ?? this.chunk32(c);
     u32[((frameNo & this.framesPerChunkMask) << 10) | index] = v;
@@ -326,9 +369,23 @@ export class PhysMem {
       // A whole source frame (the pages of a large safecopy on scattered frames): its cached view, no new one.
       this.chunk8(dc).set(this.frameView(sc, fromBuf, soff), doff);
     } else {
-      this.chunk8(dc).set(new Uint8Array(fromBuf, soff, n), doff);
+      this.chunk8(dc).set(this.spanView(sc, fromBuf, soff, n), doff);
     }
     return n;
+  }
+
+  /** The last part-frame source copied across chunks, and its chunk: a copy that repeats makes no new view. */
+  private lastSpan = new Uint8Array(0);
+  private lastSpanChunk = -1;
+
+  /** A view of `n` bytes at offset `off` of chunk c (buffer `buf`): the last one again when it is the same span. */
+  private spanView(c: number, buf: ArrayBuffer, off: number, n: number): Uint8Array {
+    const v = this.lastSpan;
+    if (c === this.lastSpanChunk && v.byteOffset === off && v.length === n) return v;
+    const fresh = new Uint8Array(buf, off, n);
+    this.lastSpan = fresh;
+    this.lastSpanChunk = c;
+    return fresh;
   }
 
   /** The cached view of the frame at offset `off` (page-aligned) of chunk c. */

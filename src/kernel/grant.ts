@@ -1,9 +1,10 @@
 // Models verify_grant (kernel/system/do_safecopy.c): the one place the kernel reads grant tables. It resolves a
 // (granter, id) pair through indirect links to the direct or magic entry that names memory, checking rights and
-// ranges (spec/grants.md §4). Entry points: verifyGrant, usableGrantTable, readGrantEntry.
+// ranges (spec/grants.md §4). Entry points: verifyGrant, checkGrant (its allocation-free form), usableGrantTable,
+// readGrantEntry.
 // DIVERGES: entries carry a sequence number (generational ids, ca779acd7); the range check of a53514d4a is used.
 import { K } from '../hw/profile.ts';
-import { EINVAL, ELOOP, EPERM } from '../include/errno.ts';
+import { EINVAL, ELOOP, EPERM, OK } from '../include/errno.ts';
 import { ANY, VFS_PROC_NR } from '../include/endpoint.ts';
 import type { Endpoint } from '../include/endpoint.ts';
 import {
@@ -135,48 +136,78 @@ function rangeOk(start: number, len: number, offset: number, bytes: number): boo
   return offset + bytes <= len;
 }
 
+/** What checkGrant found when it answered OK; overwritten by the next check (a scratch record, like `words`). */
+export interface GrantFound {
+  /** The memory owner: the granter of a direct entry, who_from of a magic one. Not checked for liveness. */
+  owner: Endpoint;
+  addr: number;
+  finalOwner: Endpoint;
+  finalId: number;
+  /** The live process of finalOwner: the memory owner's process too when owner === finalOwner (direct). */
+  granter: KProc | null;
+}
+
+/** The one record checkGrant answers in: checks are synchronous and their answer is read at once. */
+export const grantFound: GrantFound = { owner: 0 as Endpoint, addr: 0, finalOwner: 0 as Endpoint, finalId: 0, granter: null };
+
+/** What a grant check is asked, after the granter: grantee, grant id, bytes, access (CPF_*), offset, id scheme. */
+type GrantQuery = [granteeE: number, gid: number, bytes: number, access: number, offset: number, scheme?: GrantIdScheme];
+
 /**
  * verify_grant: may `granteeE` (or ANY) access `bytes` at `offset` of grant `gid` in `granterE`'s table with
  * `access` (CPF_* bits)? Errors in the order of spec/grants.md §4: EINVAL, EPERM, ELOOP.
- * Entries are read as words (the kind by the kernel's precedence: INDIRECT, DIRECT, MAGIC), never decoded
- * into objects: this runs once per hop of every safecopy.
  */
-export function verifyGrant(
+export function verifyGrant(k: Kernel, granterE: number, ...query: GrantQuery): VerifyResult {
+  const granter = k.liveProc(granterE);
+  const err = granter === null ? EINVAL : checkGrant(k, granter, ...query);
+  if (err !== OK) return { ok: false, err };
+  const f = grantFound;
+  return { ok: true, owner: f.owner, addr: f.addr, finalOwner: f.finalOwner, finalId: f.finalId };
+}
+
+/**
+ * verifyGrant without a result object, for the safecopy path, given the granter's live process: OK with the
+ * answer in `grantFound`, or the error. Entries are read as words (the kind by the kernel's precedence:
+ * INDIRECT, DIRECT, MAGIC), never decoded into objects: this runs once per hop of every safecopy.
+ */
+export function checkGrant(
   k: Kernel,
-  granterE: number,
+  first: KProc,
   granteeE: number,
   gid: number,
   bytes: number,
   access: number,
   offset: number,
   scheme: GrantIdScheme = k.config.grantIds,
-): VerifyResult {
-  let granterEp = granterE;
+): number {
+  let granter: KProc | null = first;
+  let granterEp: number = first.endpoint;
   let grantee = granteeE;
   let id = gid;
   let depth = 0;
   const e = words;
   for (;;) {
-    const granter = k.liveProc(granterEp);
-    if (granter === null || !isGrantIdValid(id)) return { ok: false, err: EINVAL };
+    if (granter === null || !isGrantIdValid(id)) return EINVAL;
     const table = usableGrantTable(granter);
     const slot = grantIdSlot(scheme, id);
-    if (table === null || slot >= table.entries) return { ok: false, err: EPERM };
+    if (table === null || slot >= table.entries) return EPERM;
     k.clock.charge(K.grantEntry);
     if (!readEntryWords(k, granter, table, slot, e) || (e.flags & (CPF_USED | CPF_VALID)) !== (CPF_USED | CPF_VALID)) {
-      return { ok: false, err: EPERM };
+      return EPERM;
     }
-    if (scheme === 'generational' && (e.seq & GRANT_SEQ_MASK) !== grantIdSeq(scheme, id)) return { ok: false, err: EPERM };
+    if (scheme === 'generational' && (e.seq & GRANT_SEQ_MASK) !== grantIdSeq(scheme, id)) return EPERM;
     if ((e.flags & CPF_INDIRECT) === 0) break;
-    if (depth === MAX_INDIRECT_DEPTH) return { ok: false, err: ELOOP };
+    if (depth === MAX_INDIRECT_DEPTH) return ELOOP;
     depth++;
     k.clock.charge(K.grantHop);
     // Indirect: who_to @4, who_from @8, grant @12.
-    if (!granteeMatches((e.w4 | 0) as Endpoint, grantee)) return { ok: false, err: EPERM };
+    if (!granteeMatches((e.w4 | 0) as Endpoint, grantee)) return EPERM;
     grantee = granterEp;
     granterEp = e.w8 | 0;
     id = e.w12 | 0;
+    granter = k.liveProc(granterEp);
   }
+  grantFound.granter = granter;
   return finalEntry(e, granterEp as Endpoint, id, grantee, bytes, access, offset);
 }
 
@@ -189,24 +220,34 @@ function finalEntry(
   bytes: number,
   access: number,
   offset: number,
-): VerifyResult {
-  if ((e.flags & access) !== access) return { ok: false, err: EPERM };
+): number {
+  if ((e.flags & access) !== access) return EPERM;
   if ((e.flags & CPF_DIRECT) !== 0) {
     // Direct: who_to @4, start @8, len @12.
     const start = e.w8 >>> 0;
     const len = e.w12 >>> 0;
-    if (start + len > ADDRESS_SPACE_BYTES || !granteeMatches((e.w4 | 0) as Endpoint, grantee)) return { ok: false, err: EPERM };
-    if (!rangeOk(start, len, offset, bytes)) return { ok: false, err: EPERM };
-    return { ok: true, owner: granter, addr: start + offset, finalOwner: granter, finalId: id };
+    if (start + len > ADDRESS_SPACE_BYTES || !granteeMatches((e.w4 | 0) as Endpoint, grantee)) return EPERM;
+    if (!rangeOk(start, len, offset, bytes)) return EPERM;
+    return found(granter, start + offset, granter, id);
   }
   if ((e.flags & CPF_MAGIC) !== 0) {
     // Magic: who_from @4, who_to @8, start @12, len @16. Only VFS may name another process's memory; the ANY
     // wildcard is who_to's (MINIX tested who_from).
     const start = e.w12 >>> 0;
     const len = e.w16 >>> 0;
-    if (granter !== VFS_PROC_NR || !granteeMatches((e.w8 | 0) as Endpoint, grantee)) return { ok: false, err: EPERM };
-    if (!rangeOk(start, len, offset, bytes)) return { ok: false, err: EPERM };
-    return { ok: true, owner: (e.w4 | 0) as Endpoint, addr: start + offset, finalOwner: granter, finalId: id };
+    if (granter !== VFS_PROC_NR || !granteeMatches((e.w8 | 0) as Endpoint, grantee)) return EPERM;
+    if (!rangeOk(start, len, offset, bytes)) return EPERM;
+    return found((e.w4 | 0) as Endpoint, start + offset, granter, id);
   }
-  return { ok: false, err: EPERM };
+  return EPERM;
+}
+
+/** Records a successful check in `grantFound`; OK. */
+function found(owner: Endpoint, addr: number, finalOwner: Endpoint, finalId: number): number {
+  const f = grantFound;
+  f.owner = owner;
+  f.addr = addr;
+  f.finalOwner = finalOwner;
+  f.finalId = finalId;
+  return OK;
 }

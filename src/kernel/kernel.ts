@@ -23,7 +23,7 @@ import type { TraceEvent, TraceSink } from '../include/trace.ts';
 import { Panic, assert, panic } from '../lib/assert.ts';
 import { Rng } from '../lib/rng.ts';
 import type { CycleClock } from '../hw/clock.ts';
-import { Tlb } from '../hw/mmu.ts';
+import { Tlb, WalkCache } from '../hw/mmu.ts';
 import type { PhysMem } from '../hw/physmem.ts';
 import { K } from '../hw/profile.ts';
 import { KProc, RTS, isRunnable } from './proc.ts';
@@ -165,6 +165,8 @@ export class Kernel {
   current: KProc | null = null;
   /** Frame of the page-directory pointer page VM gave the kernel (VMCTL_I386_PAGEDIRS); -1 before. */
   pagedirsFrame = -1;
+  /** The kernel's walks through that page, cached for host speed (exact; see kernel/memory.ts kwalk). */
+  readonly walks = new WalkCache();
   panicked: Panic | null = null;
   private host: HostRun | null = null;
   /** config.quantum, read at every switch. */

@@ -7,7 +7,7 @@ import { SIGSEGV } from '../include/errno.ts';
 import { HARDWARE } from '../include/endpoint.ts';
 import { panic } from '../lib/assert.ts';
 import { ADDRESS_SPACE_BYTES, PAGE_MASK, PAGE_SIZE } from '../lib/units.ts';
-import { PTE, translateRange, userRead, userWrite, walk } from '../hw/mmu.ts';
+import { PTE, WALK_NO_DIR, translateRange, userRead, userWrite, walk, walkEntry } from '../hw/mmu.ts';
 import type { Fault, PhysRuns } from '../hw/mmu.ts';
 import { K } from '../hw/profile.ts';
 import type { Kernel } from './kernel.ts';
@@ -91,11 +91,16 @@ export function hasPageTable(k: Kernel, p: KProc): boolean {
   return kernelDir(k, p) >= 0;
 }
 
-/** Physical address of byte v of p for a kernel access (P and U; W for writes), or -1. */
+/**
+ * Physical address of byte v of p for a kernel access (P and U; W for writes), or -1. Walks through the pointer
+ * page go through the kernel's WalkCache: the same answer, charged the same, without re-reading unchanged tables.
+ */
 export function kwalk(k: Kernel, p: KProc, v: number, write: boolean): number {
   if (v < 0 || v >= ADDRESS_SPACE_BYTES) return -1;
   k.clock.charge(K.pageWalk);
-  return walkIn(k, p, kernelDir(k, p), v, write);
+  if (k.pagedirsFrame < 0 || p.slot < 0 || v >>> 0 !== v) return walkIn(k, p, kernelDir(k, p), v, write);
+  const e = k.walks.entry(k.mem, k.pagedirsFrame, p.slot, v);
+  return e === WALK_NO_DIR ? walkIn(k, p, -1, v, write) : walkEntry(e, v, write);
 }
 
 /** kwalk with the directory already looked up (-1: identity inside p's extent). v MUST be a 32-bit address. */
@@ -124,7 +129,7 @@ export function kcheckRuns(k: Kernel, p: KProc, v: number, length: number, write
   if (rangeWraps(v, length)) return Number.isInteger(v) && v >= 0 ? v : 0;
   const dir = kernelDir(k, p);
   k.clock.charge(K.pageWalk, pagesSpanned(v, length));
-  if (dir >= 0) return translateRange(k.mem, dir, v, length, write, out);
+  if (dir >= 0) return out === null ? translateRange(k.mem, dir, v, length, write, null) : k.walks.translateRange(k.mem, dir, v, length, write, out);
   for (let a = v; a < v + length; a = a - (a % PAGE_SIZE) + PAGE_SIZE) {
     if (walkIn(k, p, dir, a, write) < 0) return a;
   }
@@ -200,16 +205,18 @@ function presentRuns(k: Kernel, p: KProc, v: number, length: number, write: bool
   }
 }
 
-/** [first, end) of the bytes a set of runs covers, as one interval. */
-function runsSpan(r: PhysRuns): [number, number] {
+/** The first byte a set of runs covers (Infinity when empty). */
+function runsLow(r: PhysRuns): number {
   let lo = Infinity;
+  for (let i = 0; i < r.count; i++) lo = Math.min(lo, r.pa[i] ?? 0);
+  return lo;
+}
+
+/** The end of the bytes a set of runs covers (-Infinity when empty). */
+function runsHigh(r: PhysRuns): number {
   let hi = -Infinity;
-  for (let i = 0; i < r.count; i++) {
-    const pa = r.pa[i] ?? 0;
-    lo = Math.min(lo, pa);
-    hi = Math.max(hi, pa + (r.bytes[i] ?? 0));
-  }
-  return [lo, hi];
+  for (let i = 0; i < r.count; i++) hi = Math.max(hi, (r.pa[i] ?? 0) + (r.bytes[i] ?? 0));
+  return hi;
 }
 
 /**
@@ -217,9 +224,7 @@ function runsSpan(r: PhysRuns): [number, number] {
  * usually far apart), then every source run against the destination runs sorted by address.
  */
 function runsOverlap(src: PhysRuns, dst: PhysRuns): boolean {
-  const [slo, shi] = runsSpan(src);
-  const [dlo, dhi] = runsSpan(dst);
-  if (shi <= dlo || dhi <= slo) return false;
+  if (runsHigh(src) <= runsLow(dst) || runsHigh(dst) <= runsLow(src)) return false;
   const order = Array.from({ length: dst.count }, (_, j) => j).sort(
     (a, b) => (dst.pa[a] ?? 0) - (dst.pa[b] ?? 0),
   );

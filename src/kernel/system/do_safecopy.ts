@@ -15,7 +15,7 @@ import { CPF_READ, CPF_WRITE, SCPVEC_ELEMENT_BYTES, SCPVEC_NR, decodeScpVector }
 import type { ScpVecElement } from '../../include/safecopies.ts';
 import { assert, panic } from '../../lib/assert.ts';
 import { PAGE_SIZE, pageOffset } from '../../lib/units.ts';
-import { usableGrantTable, verifyGrant } from '../grant.ts';
+import { checkGrant, grantFound, usableGrantTable } from '../grant.ts';
 import type { Kernel } from '../kernel.ts';
 import {
   copyDestRuns,
@@ -67,19 +67,28 @@ export const doSafecopyTo = (k: Kernel, caller: KProc, m: Payload): number | Pro
 /** A message field as a number (NaN when absent or not a number): a constant-name load at each use, not m[field]. */
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number.NaN);
 
-/** One sys_safecopyfrom/to. A copy that needs no VM help completes without a promise of its own. */
+/**
+ * The arguments of the sys_safecopyfrom/to being checked now: filled at each call and used synchronously; a copy
+ * that must wait for VM continues with its own copy of them (`kept`), since the next call refills this one.
+ */
+const callArgs: CopyArgs = { dir: 'from', granter: 0, gid: 0, offset: 0, addr: 0, bytes: 0 };
+
+/** `c` as kept across a wait: callArgs is copied, any other record is already the copy's own. */
+const kept = (c: CopyArgs): CopyArgs => (c === callArgs ? { ...c } : c);
+
+/** One sys_safecopyfrom/to. A copy that needs no VM help completes without a promise or a record of its own. */
 function safecopyCall(k: Kernel, caller: KProc, m: Payload, dir: 'from' | 'to'): number | Promise<number> {
-  const c: CopyArgs = {
-    dir,
-    granter: num(m['granter']),
-    gid: num(m['gid']),
-    offset: num(m['offset']),
-    addr: num(m['address']),
-    bytes: num(m['bytes']),
-  };
+  const c = callArgs;
+  c.dir = dir;
+  c.granter = num(m['granter']);
+  c.gid = num(m['gid']);
+  c.offset = num(m['offset']);
+  c.addr = num(m['address']);
+  c.bytes = num(m['bytes']);
   const r = safecopy(k, caller, c, 0);
   if (typeof r === 'number') return traceCopy(k, caller, c, r);
-  return r.then((result) => traceCopy(k, caller, c, result));
+  const own = kept(c);
+  return r.then((result) => traceCopy(k, caller, own, result));
 }
 
 function traceCopy(k: Kernel, caller: KProc, c: CopyArgs, result: number): number {
@@ -129,60 +138,74 @@ function vectorCopy(el: ScpVecElement): CopyArgs | null {
 
 /**
  * One copy, restarted from the first check (grant verification included) after every CHECK VM answered.
- * `attempt` counts the restarts so far. Synchronous (a number) unless VM must be asked.
+ * `attempt` counts the restarts so far. Synchronous (a number) unless VM must be asked; the synchronous path
+ * makes no object (the sides are plain arguments until a side must be kept across a wait).
  */
 function safecopy(k: Kernel, caller: KProc, c: CopyArgs, attempt: number): number | Promise<number> {
   if (attempt > MAX_RESTARTS) panic(`safecopy: ${caller.name} restarted ${attempt} times: VM's CHECK OK left the range inaccessible`);
-  const sides = resolveCopy(k, caller, c);
-  if (typeof sides === 'number') return sides;
-  const [src, dst] = sides;
-  if (!cowEligible(k, src, dst, c.bytes) || kshareFrames(k, src.proc, src.addr, dst.proc, dst.addr, c.bytes)) {
-    const need = plainCopy(k, src, dst, c.bytes);
+  const owner = resolveCopy(k, caller, c);
+  if (typeof owner === 'number') return owner;
+  const from = c.dir === 'from';
+  const theirs = grantFound.addr;
+  const sp = from ? owner : caller;
+  const sa = from ? theirs : c.addr;
+  const dp = from ? caller : owner;
+  const da = from ? c.addr : theirs;
+  if (!cowEligible(k, sp, sa, dp, da, c.bytes) || kshareFrames(k, sp, sa, dp, da, c.bytes)) {
+    const need = plainCopy(k, sp, sa, dp, da, c.bytes);
     if (need === null) return OK;
-    return checkRange(k, caller, need).then((r) => (r === null ? safecopy(k, caller, c, attempt + 1) : r));
+    const own = kept(c);
+    return checkRange(k, caller, need).then((r) => (r === null ? safecopy(k, caller, own, attempt + 1) : r));
   }
-  const pieces = headAndTail(src.addr, dst.addr, c.bytes);
+  const own = kept(c);
+  const src = side(sp, sa);
+  const dst = side(dp, da);
+  const pieces = headAndTail(src.addr, dst.addr, own.bytes);
   const need = firstNeed(k, src, dst, pieces);
-  if (need !== null) return checkRange(k, caller, need).then((r) => (r === null ? safecopy(k, caller, c, attempt + 1) : r));
-  return cowCopy(k, caller, src, dst, c.bytes, pieces).then((r) => (r === null ? safecopy(k, caller, c, attempt + 1) : r));
+  if (need !== null) return checkRange(k, caller, need).then((r) => (r === null ? safecopy(k, caller, own, attempt + 1) : r));
+  return cowCopy(k, caller, src, dst, own.bytes, pieces).then((r) => (r === null ? safecopy(k, caller, own, attempt + 1) : r));
 }
 
+/** A side of the copy as kept across a wait: the process, its endpoint now, and the address. */
+const side = (proc: KProc, addr: number): Side => ({ proc, endpoint: proc.endpoint, addr });
+
 /**
- * The plain copy (§5.3): the whole source, then the whole destination, checked before any byte moves; null when
- * copied, else the range VM must make accessible. One walk per page and side: the checks record the physical
- * runs the copy then moves (a copy inside one page on each side is done with one walk per side).
+ * The plain copy (§5.3): the whole source (sp's sa), then the whole destination (dp's da), checked before any
+ * byte moves; null when copied, else the range VM must make accessible. One walk per page and side: the checks
+ * record the physical runs the copy then moves (a copy inside one page on each side is done with one walk per side).
  */
-function plainCopy(k: Kernel, src: Side, dst: Side, n: number): CheckNeed | null {
-  if (kcopyInPage(k, src.proc, src.addr, dst.proc, dst.addr, n)) return null;
-  if (kcheckRuns(k, src.proc, src.addr, n, false, copySourceRuns) >= 0) return { side: src, start: src.addr, length: n, write: false };
-  if (kcheckRuns(k, dst.proc, dst.addr, n, true, copyDestRuns) >= 0) return { side: dst, start: dst.addr, length: n, write: true };
+function plainCopy(k: Kernel, sp: KProc, sa: number, dp: KProc, da: number, n: number): CheckNeed | null {
+  if (kcopyInPage(k, sp, sa, dp, da, n)) return null;
+  if (kcheckRuns(k, sp, sa, n, false, copySourceRuns) >= 0) return { side: side(sp, sa), start: sa, length: n, write: false };
+  if (kcheckRuns(k, dp, da, n, true, copyDestRuns) >= 0) return { side: side(dp, da), start: da, length: n, write: true };
   kcopyRuns(k, copySourceRuns, copyDestRuns);
   return null;
 }
 
-/** §5.2 steps 1-3: the two sides of the copy (source first), or the error. */
-function resolveCopy(k: Kernel, caller: KProc, c: CopyArgs): [Side, Side] | number {
+/**
+ * §5.2 steps 1-3: the process whose memory the grant names (its address is `grantFound.addr`), or the error.
+ * The granter is checked before verification so that a dead granter or one without a table fails first.
+ */
+function resolveCopy(k: Kernel, caller: KProc, c: CopyArgs): KProc | number {
   const granter = k.liveProc(c.granter);
   if (granter === null) return EINVAL;
   if (usableGrantTable(granter) === null) return EPERM;
   const access = c.dir === 'from' ? CPF_READ : CPF_WRITE;
-  const v = verifyGrant(k, c.granter, caller.endpoint, c.gid, c.bytes, access, c.offset);
-  if (!v.ok) return v.err;
+  const err = checkGrant(k, granter, caller.endpoint, c.gid, c.bytes, access, c.offset);
+  if (err !== OK) return err;
   if (c.bytes === 0) return EDOM;
   if (rangeWraps(c.addr, c.bytes)) return EFAULT;
-  const owner = k.liveProc(v.owner);
-  if (owner === null) return EDEADSRCDST;
-  const mine: Side = { proc: caller, endpoint: caller.endpoint, addr: c.addr };
-  const theirs: Side = { proc: owner, endpoint: owner.endpoint, addr: v.addr };
-  return c.dir === 'from' ? [theirs, mine] : [mine, theirs];
+  const f = grantFound;
+  // A direct grant's memory is its granter's, whose process the check has just found live.
+  return (f.owner === f.finalOwner ? f.granter : k.liveProc(f.owner)) ?? EDEADSRCDST;
 }
 
 /** §5.5: COW on, two processes with page tables, congruent offsets, at least one whole page in the range. */
-function cowEligible(k: Kernel, src: Side, dst: Side, n: number): boolean {
-  if (!k.config.cowSafecopy || src.proc === dst.proc) return false;
-  if (pageOffset(src.addr) !== pageOffset(dst.addr)) return false;
-  const head = (PAGE_SIZE - pageOffset(src.addr)) % PAGE_SIZE;
-  return n - head >= PAGE_SIZE && hasPageTable(k, src.proc) && hasPageTable(k, dst.proc);
+function cowEligible(k: Kernel, sp: KProc, sa: number, dp: KProc, da: number, n: number): boolean {
+  if (!k.config.cowSafecopy || sp === dp) return false;
+  if (pageOffset(sa) !== pageOffset(da)) return false;
+  const head = (PAGE_SIZE - pageOffset(sa)) % PAGE_SIZE;
+  return n - head >= PAGE_SIZE && hasPageTable(k, sp) && hasPageTable(k, dp);
 }
 
 /** A byte run copied plainly: n bytes from source address s to destination address d. */

@@ -179,9 +179,7 @@ export function ptClearRun(mem: PhysMem, pt: PageTable, v: number, pages: number
     const idx = vp & 0x3ff;
     const end = Math.min(PDE_ENTRIES, idx + left);
     const table = pt.tables[vp >>> 10] ?? 0;
-    // A table frame whose chunk was never written reads as zero: nothing to clear.
-    const words = table === 0 ? null : mem.frameWords(table);
-    if (words !== null) words.fill(0, idx, end);
+    if (table !== 0) mem.clearWords(table, idx, end);
     vp += end - idx;
     left -= end - idx;
   }

@@ -4,15 +4,20 @@ import { PhysMem } from '../../../src/hw/physmem.ts';
 import {
   PTE,
   Tlb,
+  WALK_NO_DIR,
+  WalkCache,
   checkRange,
   mapPage,
   pdeIndex,
   pteIndex,
   translate,
+  translateRange,
   userRead,
   userWrite,
   walk,
+  walkEntry,
 } from '../../../src/hw/mmu.ts';
+import type { PhysRuns } from '../../../src/hw/mmu.ts';
 import { Panic } from '../../../src/lib/assert.ts';
 import { MiB, PAGE_SIZE } from '../../../src/lib/units.ts';
 
@@ -412,5 +417,136 @@ describe('checkRange', () => {
     const { mem, dir, map } = machine();
     map(V, 0x500, PTE.P | PTE.W);
     expect(checkRange(mem, dir, V, 1, false)).toBe(V);
+  });
+});
+
+describe('WalkCache', () => {
+  /** A machine with a pointer page whose entry 5 names the directory, and a cache over it. */
+  function cached() {
+    const m = machine();
+    const pagedirs = m.alloc();
+    m.mem.pteWrite(pagedirs, 5, (m.dir * PAGE_SIZE + URW) >>> 0);
+    const cache = new WalkCache();
+    /** The cached walk of v for slot 5, and the uncached walk it must equal. */
+    const both = (v: number, write: boolean): [number, number] => {
+      const e = cache.entry(m.mem, pagedirs, 5, v);
+      return [e === WALK_NO_DIR ? -2 : walkEntry(e, v, write), walk(m.mem, m.dir, v, write, true)];
+    };
+    return { ...m, pagedirs, cache, both };
+  }
+
+  it('answers what the walk answers, hit after hit', () => {
+    const c = cached();
+    c.map(V, 0x300, URW);
+    c.map(V + PAGE_SIZE, 0x301, UR);
+    for (let i = 0; i < 2; i++) {
+      for (const v of [V + 5, V + PAGE_SIZE + 7, V + 2 * PAGE_SIZE, 0x40000000]) {
+        for (const write of [false, true]) {
+          const [got, want] = c.both(v, write);
+          expect(got).toBe(want);
+        }
+      }
+    }
+    expect(c.both(V + 5, false)[0]).toBe(0x300 * PAGE_SIZE + 5);
+    expect(c.both(V + PAGE_SIZE, true)[0]).toBe(-1);
+  });
+
+  it('says so when the pointer page has no entry for the slot', () => {
+    const c = cached();
+    expect(c.cache.entry(c.mem, c.pagedirs, 6, V)).toBe(WALK_NO_DIR);
+  });
+
+  // Every way PhysMem can change a table word, each after the cache has answered from it.
+  const changes: [string, (c: ReturnType<typeof cached>, pa: number, table: number) => void][] = [
+    ['pteWrite', (c, _pa, table) => c.mem.pteWrite(table, pteIndex(V), 0)],
+    ['writeU32', (c, pa) => c.mem.writeU32(pa, 0)],
+    ['write', (c, pa) => c.mem.write(pa, new Uint8Array(4), 0, 4)],
+    ['writeFromBuffer', (c, pa) => c.mem.writeFromBuffer(pa, new ArrayBuffer(4), 0, 4)],
+    ['copy', (c, pa) => c.mem.copy(pa, 0x500 * PAGE_SIZE, 4)],
+    ['zero', (c, pa) => c.mem.zero(pa, 4)],
+    ['poison', (c, pa) => c.mem.poison(pa, 4)],
+    ['clearWords', (c, _pa, table) => c.mem.clearWords(table, pteIndex(V), pteIndex(V) + 1)],
+    [
+      'frameWordsForWrite',
+      (c, _pa, table) => c.mem.frameWordsForWrite(table).fill(0, pteIndex(V), pteIndex(V) + 1),
+    ],
+  ];
+  for (const [name, change] of changes) {
+    it(`forgets its answers when a table word changes by ${name}`, () => {
+      const c = cached();
+      c.map(V, 0x300, URW);
+      expect(c.both(V, true)[0]).toBe(0x300 * PAGE_SIZE);
+      const table = c.mem.pteRead(c.dir, pdeIndex(V)) >>> 12;
+      change(c, table * PAGE_SIZE + 4 * pteIndex(V), table);
+      expect(c.both(V, true)).toEqual([-1, -1]);
+    });
+  }
+
+  it('forgets its answers when the directory or the pointer page changes', () => {
+    const c = cached();
+    c.map(V, 0x300, URW);
+    expect(c.both(V, false)[0]).toBe(0x300 * PAGE_SIZE);
+    c.mem.pteWrite(c.dir, pdeIndex(V), 0);
+    expect(c.both(V, false)).toEqual([-1, -1]);
+    c.map(V, 0x301, URW);
+    expect(c.both(V, false)[0]).toBe(0x301 * PAGE_SIZE);
+    c.mem.pteWrite(c.pagedirs, 5, 0);
+    expect(c.cache.entry(c.mem, c.pagedirs, 5, V)).toBe(WALK_NO_DIR);
+  });
+
+  it('keeps its answers across writes to frames it never read', () => {
+    const c = cached();
+    c.map(V, 0x300, URW);
+    c.both(V, false);
+    const before = c.mem.tableWrites;
+    c.mem.write(0x300 * PAGE_SIZE, new Uint8Array(PAGE_SIZE), 0, PAGE_SIZE);
+    c.mem.copy(0x301 * PAGE_SIZE, 0x300 * PAGE_SIZE, 2 * PAGE_SIZE);
+    expect(c.mem.tableWrites).toBe(before);
+  });
+});
+
+describe('WalkCache.translateRange', () => {
+  const runsOf = (r: PhysRuns): [number, number][] =>
+    Array.from({ length: r.count }, (_, i) => [r.pa[i] ?? 0, r.bytes[i] ?? 0]);
+  const fresh = (): PhysRuns => ({ pa: [], bytes: [], count: 0 });
+
+  it('gives the runs and answers of translateRange, from the walk and from its memory', () => {
+    const m = machine();
+    m.map(V, 0x300, URW);
+    m.map(V + PAGE_SIZE, 0x301, UR);
+    m.map(V + 2 * PAGE_SIZE, 0x400, URW);
+    const cache = new WalkCache();
+    for (let i = 0; i < 2; i++) {
+      for (const [v, n, write] of [
+        [V + 8, 3 * PAGE_SIZE - 8, false],
+        [V, PAGE_SIZE + 1, true],
+        [V, 4 * PAGE_SIZE, false],
+      ] as const) {
+        const want = fresh();
+        const got = fresh();
+        const r = translateRange(m.mem, m.dir, v, n, write, want);
+        expect(cache.translateRange(m.mem, m.dir, v, n, write, got)).toBe(r);
+        if (r < 0) expect(runsOf(got)).toEqual(runsOf(want));
+      }
+    }
+  });
+
+  it('walks again once a table word it read has changed', () => {
+    const m = machine();
+    m.map(V, 0x300, URW);
+    m.map(V + PAGE_SIZE, 0x301, URW);
+    const cache = new WalkCache();
+    const out = fresh();
+    expect(cache.translateRange(m.mem, m.dir, V, 2 * PAGE_SIZE, true, out)).toBe(-1);
+    expect(runsOf(out)).toEqual([[0x300 * PAGE_SIZE, 2 * PAGE_SIZE]]);
+    m.map(V + PAGE_SIZE, 0x500, URW);
+    expect(cache.translateRange(m.mem, m.dir, V, 2 * PAGE_SIZE, true, out)).toBe(-1);
+    expect(runsOf(out)).toEqual([
+      [0x300 * PAGE_SIZE, PAGE_SIZE],
+      [0x500 * PAGE_SIZE, PAGE_SIZE],
+    ]);
+    const table = m.mem.pteRead(m.dir, pdeIndex(V)) >>> 12;
+    m.mem.writeU32(table * PAGE_SIZE + 4 * pteIndex(V + PAGE_SIZE), 0);
+    expect(cache.translateRange(m.mem, m.dir, V, 2 * PAGE_SIZE, true, out)).toBe(V + PAGE_SIZE);
   });
 });

@@ -255,3 +255,25 @@ describe('PhysMem against a reference Uint8Array', () => {
     },
   );
 });
+
+describe('PhysMem copies across chunks', () => {
+  it('copies a repeated part-frame span afresh each time, and a different span of the same length', () => {
+    const mem = new PhysMem(4 * MiB);
+    const at = (pa: number, n: number): number[] => {
+      const out = new Uint8Array(n);
+      mem.read(pa, out, 0, n);
+      return [...out];
+    };
+    mem.write(MiB + 100, new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]), 0, 8);
+    mem.copy(3 * MiB, MiB + 100, 8);
+    expect(at(3 * MiB, 8)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    mem.write(MiB + 100, new Uint8Array([9, 9]), 0, 2);
+    mem.copy(3 * MiB, MiB + 100, 8);
+    expect(at(3 * MiB, 8)).toEqual([9, 9, 3, 4, 5, 6, 7, 8]);
+    mem.copy(3 * MiB, MiB + 102, 8);
+    expect(at(3 * MiB, 8)).toEqual([3, 4, 5, 6, 7, 8, 0, 0]);
+    mem.write(2 * MiB + 102, new Uint8Array([42]), 0, 1);
+    mem.copy(3 * MiB, 2 * MiB + 102, 8);
+    expect(at(3 * MiB, 8)).toEqual([42, 0, 0, 0, 0, 0, 0, 0]);
+  });
+});

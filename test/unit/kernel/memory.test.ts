@@ -6,6 +6,13 @@ import { grantWorld } from '../../helpers/grantworld.ts';
 import type { Actor } from '../../helpers/grantworld.ts';
 import { kcheckRange, kcheckRuns, kcopy, kcopyInPage, kread, kwrite } from '../../../src/kernel/memory.ts';
 import type { PhysRuns } from '../../../src/hw/mmu.ts';
+import { EFAULT, OK } from '../../../src/include/errno.ts';
+import { CPF_READ } from '../../../src/include/safecopies.ts';
+import { MAP_ANON, MAP_FIXED, MAP_PRIVATE } from '../../../src/include/vm.ts';
+import { MiB } from '../../../src/lib/units.ts';
+import { vmMmap, vmMunmap } from '../../../src/libsys/vm.ts';
+import { drivenActor } from '../../../src/sim/driven.ts';
+import { createSystem } from '../../../src/sim/system.ts';
 
 const PAGE = 4096;
 const PAGES = 6;
@@ -111,5 +118,47 @@ describe('kernel copies over scattered frames', () => {
     expect(kcopyInPage(w.k, a.kp, a.base, b.kp, b.base + PAGE, 16)).toBe(false);
     expect(kcopyInPage(w.k, b.kp, b.base + 2 * PAGE, a.kp, a.base, 16)).toBe(false);
     expect(b.peek(b.base, 2 * PAGE)).toEqual(before);
+  });
+});
+
+describe("the kernel's cached walks (WalkCache) against VM's changes between copies", () => {
+  it('sees an unmapped source page and a remapped destination at the next copy', async () => {
+    const sys = await createSystem({ sanity: 'off', trace: null, ramBytes: 16 * MiB });
+    const spawn = { image: { data: 8 * PAGE }, system: true };
+    const g = await drivenActor(sys, 'G', { spawn });
+    const r = await drivenActor(sys, 'R', { spawn });
+    const src = await g.do((p) => vmMmap(p, 0, 2 * PAGE, MAP_ANON | MAP_PRIVATE));
+    const dst = await r.do((p) => vmMmap(p, 0, 2 * PAGE, MAP_ANON | MAP_PRIVATE));
+    const gid = await g.do(async (p) => {
+      await p.write(
+        src,
+        Uint8Array.from({ length: 2 * PAGE }, (_, i) => i & 0xff),
+      );
+      return (await p.cpf.grantDirect(r.ep, src, 2 * PAGE, CPF_READ)).id;
+    });
+    const copy = (bytes: number): Promise<number> =>
+      r.do((p) => p.sys.safecopyFrom(g.ep, gid, 0, dst, bytes));
+    expect(await copy(8)).toBe(OK);
+    expect(await copy(2 * PAGE)).toBe(OK);
+    // R's destination goes and comes back as fresh zero pages: the copies must fault them in again.
+    await r.do(async (p) => {
+      expect(await vmMunmap(p, dst, 2 * PAGE)).toBe(OK);
+      expect(await vmMmap(p, dst, 2 * PAGE, MAP_ANON | MAP_PRIVATE | MAP_FIXED)).toBe(dst);
+    });
+    expect(await copy(8)).toBe(OK);
+    expect(await copy(2 * PAGE)).toBe(OK);
+    const back = await r.do((p) => p.read(dst, 2 * PAGE));
+    expect(
+      firstDiff(
+        back,
+        Uint8Array.from({ length: 2 * PAGE }, (_, i) => i & 0xff),
+      ),
+    ).toBe(-1);
+    // G's source goes: the next copies find it absent (VM's CHECK fails), small or large.
+    await g.do(async (p) => {
+      expect(await vmMunmap(p, src, 2 * PAGE)).toBe(OK);
+    });
+    expect(await copy(8)).toBe(EFAULT);
+    expect(await copy(2 * PAGE)).toBe(EFAULT);
   });
 });
