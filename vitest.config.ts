@@ -7,12 +7,13 @@ import type { TestSpecification } from 'vitest/node';
 // does not wait on a long file started last. The run ends when its longest file does.
 const SLOW_FIRST = [
   'test/unit/docs/readme.test.ts',
+  'test/unit/servers/ds/restart_every_step_1.test.ts',
+  'test/unit/servers/ds/restart_every_step_2.test.ts',
   'test/unit/docs/docs_cli.test.ts',
   'test/unit/docs/docs.test.ts',
-  'test/unit/servers/ds/restart_every_step_2.test.ts',
-  'test/unit/servers/ds/restart_every_step_1.test.ts',
-  'test/unit/docs/claims.test.ts',
   'test/unit/sim/faults.test.ts',
+  'test/unit/docs/claims.test.ts',
+  'test/unit/cli/runner.test.ts',
   'test/unit/cli/scenariofile.test.ts',
   'test/unit/model/differential.test.ts',
 ];
