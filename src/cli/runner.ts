@@ -71,6 +71,11 @@ interface Started {
   ready: Promise<void>;
   shared: SharedArrayBuffer;
   maxSteps: number;
+  /**
+   * The process's working directory when it started: tsx's compiler (esbuild) starts its helper process there, and
+   * a helper started later in a directory since removed fails with ENOENT.
+   */
+  cwd: string;
   /** Its last answer was a result from a worker that has loaded no scenario file (worker.ts: pristine). */
   reusable: boolean;
 }
@@ -89,11 +94,11 @@ export function keepScenarioWorkers(): void {
   keep.on = true;
 }
 
-/** The kept worker, if it runs under `maxSteps` (else it is ended). */
+/** The kept worker, if it runs under `maxSteps` and was started in the current directory (else it is ended). */
 async function takeKept(maxSteps: number): Promise<Started | null> {
   const k = keep.kept;
   keep.kept = null;
-  if (k === null || k.maxSteps === maxSteps) return k;
+  if (k === null || (k.maxSteps === maxSteps && k.cwd === process.cwd())) return k;
   await k.w.terminate();
   return null;
 }
@@ -181,5 +186,5 @@ function startWorker(maxSteps: number): Started {
     });
     w.once('error', reject);
   });
-  return { w, ready, shared, maxSteps, reusable: false };
+  return { w, ready, shared, maxSteps, cwd: process.cwd(), reusable: false };
 }

@@ -1,7 +1,9 @@
 // The scenario runner: scenarios run in a worker thread; a loop that enters the kernel stops at the step
 // limit inside it, one that never does is stopped by the wall-clock limit (RunStopped, saying where), and the
 // runner goes on with a fresh worker. Scenario files live in a scratch directory outside any project.
-import { describe, expect, it } from 'vitest';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
 import { keepScenarioWorkers, RunStopped, withRunner } from '../../../src/cli/runner.ts';
 import { UsageError } from '../../../src/cli/options.ts';
 import { scratchDir } from '../../helpers/cli.ts';
@@ -104,6 +106,16 @@ describe('keepScenarioWorkers', () => {
     expect(fresh).toMatch(/^\d+ 1$/);
     expect(fresh).not.toBe(first);
     // Another step limit: another worker.
-    expect(await line(ts, 50_000)).not.toBe(fresh);
+    const limited = await line(ts, 50_000);
+    expect(limited).not.toBe(fresh);
+    expect(await line(ts, 50_000)).toBe(limited);
+    // Another working directory (the one it started in may be gone, and tsx's compiler starts its helper there):
+    // another worker.
+    const cwd = vi.spyOn(process, 'cwd').mockReturnValue(join(tmpdir(), 'grantvm-runner-elsewhere'));
+    try {
+      expect(await line(ts, 50_000)).not.toBe(limited);
+    } finally {
+      cwd.mockRestore();
+    }
   });
 });
