@@ -50,7 +50,9 @@ export function buildProgram(): Command {
         write(`grantvm: ${text.trim().replace(/^error: /, '').replace(/\s*\n\s*/g, ' ')} (see --help)\n`);
       },
     })
-    .exitOverride();
+    .exitOverride()
+    // A subcommand's options follow it: `fuzz merge … --json F` is merge's --json, not fuzz's.
+    .enablePositionalOptions();
   withRunLimits(withSystemOptions(program.command('run').description('boot a system and run scenarios, printing a report')))
     .argument('[scenarios...]', 'built-in scenario names, or .ts/.mts/.js/.mjs scenario files (default: the standard report)')
     .option('--list', 'list the built-in scenarios, or those of the scenario files named')
@@ -102,7 +104,7 @@ export function buildProgram(): Command {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--dir <dir>', 'the bundle to serve (default: web/dist)')
     .action(uiCommand);
-  withSystemOptions(program.command('fuzz').description('model-based fuzzing: random command sequences against a naive oracle, invariants and leaks'))
+  withSystemOptions(program.command('fuzz').enablePositionalOptions().description('model-based fuzzing: random command sequences against a naive oracle, invariants and leaks'))
     .option('--runs <n>', 'number of runs (default 100)', parsePositive)
     .option('--minutes <m>', 'run for this long instead of a number of runs', parseMinutes)
     .option('--commands <n>', 'commands per run (default 40)', parseCount)

@@ -14,7 +14,7 @@ import type { CampaignFailure, CampaignSummary, Shard } from '../../sim/model/ca
 import type { SystemConfig } from '../../sim/config.ts';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
-import { configFromOptions, UsageError } from '../options.ts';
+import { checkWritable, configFromOptions, UsageError } from '../options.ts';
 import type { CommonOptions } from '../options.ts';
 import { color } from '../format.ts';
 import { progressReporter } from '../progress.ts';
@@ -245,11 +245,11 @@ export async function fuzzCommand(o: FuzzOptions): Promise<void> {
   const commands = o.commands ?? DEFAULT_COMMANDS;
   if (commands < 1) throw new UsageError('--commands must be at least 1');
   if (o.runs === 0) throw new UsageError('--runs must be at least 1');
+  if (o.json !== undefined) checkWritable(o.json, '--json');
   if (o.replay !== undefined) {
     await replay(o.replay, o, commands);
     return;
   }
-  if (o.json !== undefined) writeFileSync(o.json, ''); // an unwritable path fails now, before the campaign
   const seed = o.seed ?? 1;
   const shard = o.shard ?? { index: 0, count: 1 };
   const budgetSeconds = o.minutes === undefined ? null : o.minutes * 60;
@@ -336,7 +336,7 @@ function readReport(file: string): FuzzReport {
 
 /** `grantvm fuzz merge A.json B.json …`: the reports of one campaign's shards (or jobs) as one report. */
 export function fuzzMergeCommand(files: readonly string[], o: { json?: string; requireCoverage?: boolean }): void {
-  if (o.json !== undefined) writeFileSync(o.json, '');
+  if (o.json !== undefined) checkWritable(o.json, '--json');
   const reports = files.map(readReport);
   const first = reports[0];
   if (first === undefined) throw new UsageError('name at least one report');

@@ -76,6 +76,8 @@ describe('grantvm user errors', () => {
       [['run', 'boot', '--memory', '3M'], /^grantvm: --memory must be 4M–4G in whole pages/],
       [['fuzz', '--runs', '0'], /not a positive integer/],
       [['run', 'boot', '--trace', path('none/x.jsonl')], /^grantvm: --trace .*no such directory/],
+      [['fuzz', '--runs', '1', '--json', path('none/x.json')], /^grantvm: --json .*no such directory/],
+      [['fuzz', 'merge', file('a.json', '{}'), '--json', path('none/x.json')], /^grantvm: --json .*no such directory/],
       [['trace', 'boot', '-o', path('.')], /^grantvm: --output .* is a directory/],
       [['run', 'boot', '--max-steps', '0'], /not a positive integer/],
       [['run', 'boot', '--timeout', 'soon'], /not a positive number of seconds/],
@@ -87,6 +89,14 @@ describe('grantvm user errors', () => {
       expect(r.stderr.trimEnd().split('\n'), args.join(' ')).toHaveLength(1);
       expect(r.stderr, args.join(' ')).toMatch(message);
     }
+  });
+
+  it("a subcommand's options follow it: fuzz merge … --json writes the merged report", async () => {
+    expect((await grantvm('fuzz', '--runs', '1', '--commands', '3', '--json', path('one.json'))).status).toBe(0);
+    const r = await grantvm('fuzz', 'merge', path('one.json'), '--json', path('merged.json'));
+    expect(r.status, r.stderr).toBe(0);
+    const merged = JSON.parse(readFileSync(path('merged.json'), 'utf8')) as { runs: number; commands: number };
+    expect([merged.runs, merged.commands]).toEqual([1, 3]);
   });
 
   it('a scenario file with a syntax error names file, line and column', async () => {
