@@ -122,6 +122,13 @@ describe('ProcDsMemory over a stand-in process', () => {
     expect(await mem2.fetch(CLIENT, 1, 3)).toBe(EPERM);
   });
 
+  it('answers a grant it could not make with the grant call\'s errno, not GRANT_INVALID', async () => {
+    const mem = new ProcDsMemory();
+    mem.bind(standIn().p);
+    // CPF_MAP on an unaligned window: cpf_grant_direct refuses it before touching the grant table.
+    expect(await mem.grantMap(CLIENT, 0x1000_0001, 4096)).toBe(EINVAL);
+  });
+
   it('frees by unmapping the whole pages it mapped', async () => {
     const { p, vm } = standIn();
     const mem = new ProcDsMemory();
