@@ -40,7 +40,10 @@ const handlers: (KcallHandler | undefined)[] = new Array<KcallHandler | undefine
 /** Installs the handler of kernel call `callNr` (KERNEL_CALL + n). Each call's file registers itself once. */
 export function registerKernelCall(callNr: number, h: KcallHandler): void {
   const n = callNr - KERNEL_CALL;
-  assert(n >= 0 && n < NR_SYS_CALLS && handlers[n] === undefined, () => `registerKernelCall: bad or duplicate ${callNr}`);
+  assert(
+    n >= 0 && n < NR_SYS_CALLS && handlers[n] === undefined,
+    () => `registerKernelCall: bad or duplicate ${callNr}`,
+  );
   handlers[n] = h;
 }
 
