@@ -40,7 +40,10 @@ const handlers: (KcallHandler | undefined)[] = new Array<KcallHandler | undefine
 /** Installs the handler of kernel call `callNr` (KERNEL_CALL + n). Each call's file registers itself once. */
 export function registerKernelCall(callNr: number, h: KcallHandler): void {
   const n = callNr - KERNEL_CALL;
-  assert(n >= 0 && n < NR_SYS_CALLS && handlers[n] === undefined, () => `registerKernelCall: bad or duplicate ${callNr}`);
+  assert(
+    n >= 0 && n < NR_SYS_CALLS && handlers[n] === undefined,
+    () => `registerKernelCall: bad or duplicate ${callNr}`,
+  );
   handlers[n] = h;
 }
 
@@ -72,8 +75,12 @@ registerKernelCall(SYS_SAFEUNMAP, doSafeunmap);
 export function kernelCall(k: Kernel, caller: KProc, m: Payload): Promise<Message> {
   const y = k.enter(caller);
   if (y !== null) return y.then(() => dispatch(k, caller, m, replyMessage));
-  return dispatch(k, caller, m, replyMessage);
+  const r = dispatch(k, caller, m, replyMessage);
+  return r instanceof Promise ? r : Promise.resolve(r);
 }
+
+/** One settled promise for every call that answers OK at once: a settled promise may be awaited any number of times. */
+const CALL_OK: Promise<number> = Promise.resolve(OK);
 
 /**
  * kernelCall for a caller that wants only the result (the sys_safecopy* wrappers): the same call, trace and
@@ -82,11 +89,21 @@ export function kernelCall(k: Kernel, caller: KProc, m: Payload): Promise<Messag
 export function kernelCallResult(k: Kernel, caller: KProc, m: Payload): Promise<number> {
   const y = k.enter(caller);
   if (y !== null) return y.then(() => dispatch(k, caller, m, finishCall));
-  return dispatch(k, caller, m, finishCall);
+  const r = dispatch(k, caller, m, finishCall);
+  if (typeof r !== 'number') return r;
+  return r === OK ? CALL_OK : Promise.resolve(r);
 }
 
-/** Dispatches the call and answers it through `answer` (the reply message, or the result alone). */
-function dispatch<T>(k: Kernel, caller: KProc, m: Payload, answer: (k: Kernel, caller: KProc, m: Payload, r: KcallReply) => T): Promise<T> {
+/**
+ * Dispatches the call and answers it through `answer` (the reply message, or the result alone): the answer itself
+ * when the handler answered at once, else a promise of it (the entry points wrap the first into a promise).
+ */
+function dispatch<T>(
+  k: Kernel,
+  caller: KProc,
+  m: Payload,
+  answer: (k: Kernel, caller: KProc, m: Payload, r: KcallReply) => T,
+): T | Promise<T> {
   const n = m.type - KERNEL_CALL;
   let reply: KcallReply | Promise<KcallReply>;
   try {
@@ -104,7 +121,7 @@ function dispatch<T>(k: Kernel, caller: KProc, m: Payload, answer: (k: Kernel, c
   // A handler that switched the caller away (it ended or stopped it) answers after the processes it let run
   // have started, as an awaited handler would.
   if (k.current !== caller) return Promise.resolve(reply).then((r) => answer(k, caller, m, r));
-  return Promise.resolve(answer(k, caller, m, reply));
+  return answer(k, caller, m, reply);
 }
 
 function replyMessage(k: Kernel, caller: KProc, m: Payload, reply: KcallReply): Message {
