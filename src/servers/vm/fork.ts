@@ -145,7 +145,7 @@ function snapshotRef(vm: Vm, cr: Region, ref: PhysRegion): PhysRegion | null {
   const pages = old.length / PAGE_SIZE;
   const frame = vm.alloc.allocPages(pages, (cr.flags & VR_PHYS64K) !== 0 ? PAF_ALIGN64K : 0);
   if (frame === NO_MEM) return null;
-  const b = vm.slab.alloc<PhysBlock>('physBlock', { _slab: null, phys: frame * PAGE_SIZE, length: old.length, refcount: 0, refs: [] });
+  const b = vm.slab.alloc<PhysBlock>('physBlock', { _slab: null, phys: frame * PAGE_SIZE, length: old.length, refcount: 0, firstRef: null });
   const nref = b === null ? null : linkRefUnindexed(vm, cr, b, ref.offset, 'private', false);
   if (b === null || nref === null) {
     if (b !== null) vm.slab.free(b);
