@@ -5,7 +5,8 @@
 // DIVERGES: H25/H26 are kernel-side facts VM cannot see; they are left to the kernel's own checks. E14's
 // "used and free" check (promised by 32fbbd370, never written there) is done. One walk over regions and references
 // reads each object unprotected once it is found live (slab.liveMeta/raw: no Proxy trap per field) and feeds the
-// page-table and memory rules; blocks are counted with a sweep stamp in their slab bookkeeping, not a Map.
+// page-table and memory rules; blocks are counted with a sweep stamp in their slab bookkeeping, not a Map, and
+// each reference found is stamped there too, for D11's walk of its block's list.
 // The incremental check is ours (MINIX only has the full one): rules of VM_SWEEP_ONLY_RULES, and D11's count of
 // references across processes, wait for the next full check.
 import { VR_ANON, VR_DIRECT, VR_NOPF, VR_SHARED, VRT_HEAP, USER_PDE_FIRST } from '../../include/vm.ts';
