@@ -84,16 +84,18 @@ function protectRunsFor(vm: Vm, parent: VmProc, child: VmProc): ProtectRuns {
   return p;
 }
 
-/** Notes the parent's private reference ref of COW region pr: its PTEs as WRITABLE says now that the child shares. */
-function noteProtect(protect: ProtectRuns, pr: Region, ref: PhysRegion): void {
+/**
+ * Notes the parent's private reference ref of COW region pr for forkCommit: its PTEs with `flags`, WRITABLE now
+ * that the child shares the block.
+ */
+function noteProtect(protect: ProtectRuns, pr: Region, ref: PhysRegion, flags: number): void {
   const b = ref.block;
-  const w = writableBy(pr.flags, 'private', false, b.refcount);
   const runs = protect.runs;
   const i = protect.n;
   runs[i] = pr.vaddr + ref.offset;
   runs[i + 1] = b.phys / PAGE_SIZE;
   runs[i + 2] = b.length / PAGE_SIZE;
-  runs[i + 3] = USER_PTE | (w ? PTE.W : 0);
+  runs[i + 3] = flags;
   protect.n = i + 4;
 }
 
@@ -109,17 +111,25 @@ function copyRefs(vm: Vm, pr: Region, cr: Region, protect: ProtectRuns): boolean
   // Sized once: the tree keeps both arrays as its sorted run (AvlTree.buildSorted).
   const offs = new Array<number>(n);
   const made = new Array<PhysRegion>(n);
+  // A reference that shares its block (all but smap snapshots) is private with refcount ≥ 2 in both processes:
+  // WRITABLE depends on the region alone, so its PTE flags are reckoned once per region.
+  const sharedFlags = USER_PTE | (writableBy(pr.flags, 'private', false, 2) ? PTE.W : 0);
+  const pt = cr.owner.pt;
+  const mem = vm.mem;
   let i = 0;
   for (let c = pr.refs.first(); c !== null; c = pr.refs.next(c), i++) {
     const ref = c.value;
-    const nref = ref.mode === 'smap' && !share ? snapshotRef(vm, cr, ref) : linkRefUnindexed(vm, cr, ref.block, c.key, 'private', false);
+    const snapshot = ref.mode === 'smap' && !share;
+    const b = ref.block;
+    const nref = snapshot ? snapshotRef(vm, cr, ref) : linkRefUnindexed(vm, cr, b, c.key, 'private', false);
     if (nref === null) {
       for (const m of made.slice(0, i)) dropRef(vm, m);
       vm.slab.unreserveNodes(n);
       return false;
     }
-    writeRefPtes(vm, nref);
-    if (!share && ref.mode === 'private') noteProtect(protect, pr, ref);
+    if (snapshot) writeRefPtes(vm, nref);
+    else ptWriteRun(mem, pt, cr.vaddr + c.key, b.phys / PAGE_SIZE, b.length / PAGE_SIZE, sharedFlags);
+    if (!share && ref.mode === 'private') noteProtect(protect, pr, ref, sharedFlags);
     offs[i] = c.key;
     made[i] = nref;
   }
@@ -135,7 +145,7 @@ function snapshotRef(vm: Vm, cr: Region, ref: PhysRegion): PhysRegion | null {
   const pages = old.length / PAGE_SIZE;
   const frame = vm.alloc.allocPages(pages, (cr.flags & VR_PHYS64K) !== 0 ? PAF_ALIGN64K : 0);
   if (frame === NO_MEM) return null;
-  const b = vm.slab.alloc<PhysBlock>('physBlock', { _slab: null, phys: frame * PAGE_SIZE, length: old.length, refcount: 0, refs: [] });
+  const b = vm.slab.alloc<PhysBlock>('physBlock', { _slab: null, phys: frame * PAGE_SIZE, length: old.length, refcount: 0, firstRef: null });
   const nref = b === null ? null : linkRefUnindexed(vm, cr, b, ref.offset, 'private', false);
   if (b === null || nref === null) {
     if (b !== null) vm.slab.free(b);

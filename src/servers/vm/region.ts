@@ -29,12 +29,16 @@ import { memtypeOf } from './memtypes.ts';
 import { ptClearRun, ptEnsureTables, ptReadPte, ptWriteRun } from './pagetable.ts';
 import type { SlabObj } from './slab.ts';
 
-/** phys_block: one physically contiguous run of frames. refcount = refs.length. */
+/**
+ * phys_block: one physically contiguous run of frames. Its references form a list (MINIX's firstregion and
+ * next_ph_list), oldest first, through PhysRegion.nextRef; refcount = the list's length.
+ */
 export interface PhysBlock extends SlabObj {
   phys: number;
   length: number;
   refcount: number;
-  refs: PhysRegion[];
+  /** The block's oldest reference, or null. */
+  firstRef: PhysRegion | null;
 }
 
 export type RefMode = 'private' | 'smap';
@@ -46,6 +50,8 @@ export interface PhysRegion extends SlabObj {
   offset: number;
   mode: RefMode;
   smapWritable: boolean;
+  /** The next reference of the same block, or null (the list of PhysBlock.firstRef). */
+  nextRef: PhysRegion | null;
 }
 
 export interface Region extends SlabObj {
@@ -144,8 +150,15 @@ export function writeRefPtes(vm: Vm, ref: PhysRegion): void {
 /** Is the block COW-shared (≥ 2 private references from regions that COW-share)? */
 export function cowShared(b: PhysBlock): boolean {
   let n = 0;
-  for (const ref of b.refs) if (ref.mode === 'private' && memtypeOf(ref.region.flags).cowSharable) n++;
+  for (let ref = b.firstRef; ref !== null; ref = ref.nextRef) if (ref.mode === 'private' && memtypeOf(ref.region.flags).cowSharable) n++;
   return n >= 2;
+}
+
+/** The block's references, oldest first (a new array). */
+export function refsOf(b: PhysBlock): PhysRegion[] {
+  const out: PhysRegion[] = [];
+  for (let ref = b.firstRef; ref !== null; ref = ref.nextRef) out.push(ref);
+  return out;
 }
 
 /** Physical allocation flags for a region's blocks. */
@@ -247,21 +260,31 @@ function allocRef(vm: Vm, region: Region, block: PhysBlock, off: number, mode: R
   if (!slab.claim('physRegion')) return null;
   // A physRegion slot only ever holds references.
   const ref = slab.reusable() as PhysRegion | null;
-  if (ref === null) return slab.place<PhysRegion>('physRegion', { _slab: null, block, region, offset: off, mode, smapWritable });
+  if (ref === null) return slab.place<PhysRegion>('physRegion', { _slab: null, block, region, offset: off, mode, smapWritable, nextRef: null });
   ref.block = block;
   ref.region = region;
   ref.offset = off;
   ref.mode = mode;
   ref.smapWritable = smapWritable;
+  ref.nextRef = null;
   return slab.place('physRegion', ref);
 }
 
-/** Puts ref on its block's list: refcount + 1. */
+/** Puts ref (not on any list) at the end of its block's list: refcount + 1. */
 function attach(vm: Vm, block: PhysBlock, ref: PhysRegion): void {
   const slab = vm.slab;
-  slab.open(block);
+  let last = block.firstRef;
+  if (last === null) {
+    slab.open(block);
+    block.firstRef = ref;
+  } else {
+    for (let next = last.nextRef; next !== null; next = next.nextRef) last = next;
+    slab.open(last);
+    last.nextRef = ref;
+    slab.close(last);
+    slab.open(block);
+  }
   block.refcount++;
-  block.refs.push(ref);
   slab.close(block);
 }
 
@@ -280,7 +303,7 @@ export function newBlock(vm: Vm, r: Region, off: number, len: number, what: numb
   } else {
     frame = what / PAGE_SIZE;
   }
-  const block = vm.slab.alloc<PhysBlock>('physBlock', { _slab: null, phys: frame * PAGE_SIZE, length: len, refcount: 0, refs: [] });
+  const block = vm.slab.alloc<PhysBlock>('physBlock', { _slab: null, phys: frame * PAGE_SIZE, length: len, refcount: 0, firstRef: null });
   const ref = block === null ? null : linkRef(vm, r, block, off, 'private', false);
   if (ref === null) {
     if (block !== null) vm.slab.free(block);
@@ -295,12 +318,20 @@ export function newBlock(vm: Vm, r: Region, off: number, len: number, what: numb
 /** Detaches ref from its block: refcount − 1; at 0 the block (and its frames, if owned) is freed; else revert rule. */
 function detachFromBlock(vm: Vm, ref: PhysRegion): void {
   const b = ref.block;
-  const i = b.refs.indexOf(ref);
-  assert(i >= 0, 'unreference: reference missing from its block');
   const slab = vm.slab;
-  slab.open(b);
-  if (i === b.refs.length - 1) b.refs.pop();
-  else b.refs.splice(i, 1);
+  const next = ref.nextRef;
+  if (b.firstRef === ref) {
+    slab.open(b);
+    b.firstRef = next;
+  } else {
+    let prev = b.firstRef;
+    while (prev !== null && prev.nextRef !== ref) prev = prev.nextRef;
+    assert(prev !== null, 'unreference: reference missing from its block');
+    slab.open(prev);
+    prev.nextRef = next;
+    slab.close(prev);
+    slab.open(b);
+  }
   b.refcount--;
   slab.close(b);
   if (b.refcount === 0) {
@@ -313,8 +344,8 @@ function detachFromBlock(vm: Vm, ref: PhysRegion): void {
 
 /** Revert rule: a block left with a single smap reference makes it private (metadata only). */
 function revert(vm: Vm, b: PhysBlock): void {
-  const only = b.refs.length === 1 ? b.refs[0] : undefined;
-  if (only !== undefined && only.mode === 'smap') {
+  const only = b.firstRef;
+  if (only !== null && only.nextRef === null && only.mode === 'smap') {
     vm.slab.use(only, () => {
       only.mode = 'private';
       only.smapWritable = false;
@@ -358,7 +389,7 @@ export function copyBlock(vm: Vm, ref: PhysRegion): number {
   const pages = old.length / PAGE_SIZE;
   const frame = vm.alloc.allocPages(pages, (ref.region.flags & VR_PHYS64K) !== 0 ? PAF_ALIGN64K : 0);
   if (frame === NO_MEM) return ENOMEM;
-  const nb = vm.slab.alloc<PhysBlock>('physBlock', { _slab: null, phys: frame * PAGE_SIZE, length: old.length, refcount: 1, refs: [ref] });
+  const nb = vm.slab.alloc<PhysBlock>('physBlock', { _slab: null, phys: frame * PAGE_SIZE, length: old.length, refcount: 1, firstRef: ref });
   if (nb === null) {
     vm.alloc.freePages(frame, pages);
     return ENOMEM;
@@ -369,6 +400,7 @@ export function copyBlock(vm: Vm, ref: PhysRegion): number {
   const slab = vm.slab;
   slab.open(ref);
   ref.block = nb;
+  ref.nextRef = null;
   ref.mode = 'private';
   ref.smapWritable = false;
   slab.close(ref);
@@ -389,9 +421,9 @@ export function splitAt(vm: Vm, r: Region, point: number): number {
   const b = ref.block;
   const k = point - ref.offset;
   const slab = vm.slab;
-  const nb = slab.alloc<PhysBlock>('physBlock', { _slab: null, phys: b.phys + k, length: b.length - k, refcount: 0, refs: [] });
+  const nb = slab.alloc<PhysBlock>('physBlock', { _slab: null, phys: b.phys + k, length: b.length - k, refcount: 0, firstRef: null });
   if (nb === null) return ENOMEM;
-  const sharers = b.refs.slice();
+  const sharers = refsOf(b);
   const halves: PhysRegion[] = [];
   for (const s of sharers) {
     const h = slab.alloc<PhysRegion>('physRegion', {
@@ -401,6 +433,7 @@ export function splitAt(vm: Vm, r: Region, point: number): number {
       offset: s.offset + k,
       mode: s.mode,
       smapWritable: s.smapWritable,
+      nextRef: null,
     });
     if (h === null) break;
     halves.push(h);
@@ -413,14 +446,11 @@ export function splitAt(vm: Vm, r: Region, point: number): number {
   slab.use(b, () => {
     b.length = k;
   });
-  slab.use(nb, () => {
-    for (const h of halves) {
-      const ok = h.region.refs.insert(h.offset, h);
-      assert(ok, 'split: reserved node missing');
-      nb.refs.push(h);
-      nb.refcount++;
-    }
-  });
+  for (const h of halves) {
+    const ok = h.region.refs.insert(h.offset, h);
+    assert(ok, 'split: reserved node missing');
+    attach(vm, nb, h);
+  }
   return OK;
 }
 

@@ -5,7 +5,8 @@
 // DIVERGES: H25/H26 are kernel-side facts VM cannot see; they are left to the kernel's own checks. E14's
 // "used and free" check (promised by 32fbbd370, never written there) is done. One walk over regions and references
 // reads each object unprotected once it is found live (slab.liveMeta/raw: no Proxy trap per field) and feeds the
-// page-table and memory rules; blocks are counted with a sweep stamp in their slab bookkeeping, not a Map.
+// page-table and memory rules; blocks are counted with a sweep stamp in their slab bookkeeping, not a Map, and
+// each reference found is stamped there too, for D11's walk of its block's list.
 // The incremental check is ours (MINIX only has the full one): rules of VM_SWEEP_ONLY_RULES, and D11's count of
 // references across processes, wait for the next full check.
 import { VR_ANON, VR_DIRECT, VR_NOPF, VR_SHARED, VRT_HEAP, USER_PDE_FIRST } from '../../include/vm.ts';
@@ -180,8 +181,9 @@ function checkRegions(vm: Vm, hs: VmProc[], partial: boolean): Walk {
       let populated = 0;
       for (let c = r.refs.first(); c !== null; c = r.refs.next(c)) {
         const off = c.key;
-        const ref = liveRaw(vm, c.value, 'physRegion');
-        if (ref === null) panic(`VM sanity G24: dead reference in region 0x${r.vaddr.toString(16)}`);
+        const rm = liveMetaOf(vm, c.value, 'physRegion');
+        if (rm === null) panic(`VM sanity G24: dead reference in region 0x${r.vaddr.toString(16)}`);
+        const ref = rm.target as PhysRegion;
         const bm = vm.config.sanity === 'off' ? ref.block._slab : vm.slab.liveMeta(ref.block, 'physBlock');
         if (bm === null) panic(`VM sanity G24: reference to a dead block in region 0x${r.vaddr.toString(16)}`);
         const b = bm.target as PhysBlock;
@@ -191,9 +193,10 @@ function checkRegions(vm: Vm, hs: VmProc[], partial: boolean): Walk {
         if (!(off >= refEnd && off + len <= r.length)) panic(`VM sanity C10: reference at ${off}+${len} overlaps or leaves region 0x${r.vaddr.toString(16)}`);
         refEnd = off + len;
         populated += len;
-        // D11: found ≤ listed, both = refcount (checkBlock), so the list is exactly the references found.
-        if (!b.refs.includes(c.value)) panic(`VM sanity D11: block at 0x${b.phys.toString(16)} does not list its reference at offset ${off} of region 0x${r.vaddr.toString(16)}`);
         const k = countBlock(walk, bm, b);
+        // Stamped as found to block k: D11 (checkBlock) reads the stamp of each reference the block lists.
+        rm.sweep = walk.sweep;
+        rm.sweepIndex = k;
         if (ref.mode === 'smap') walk.smaps[k] = (walk.smaps[k] ?? 0) + 1;
         refs.push(ref);
         refBlocks.push(b);
@@ -204,15 +207,19 @@ function checkRegions(vm: Vm, hs: VmProc[], partial: boolean): Walk {
       }
     }
   }
-  for (let i = 0; i < walk.blocks.length; i++) walk.owns.push(checkBlock(vm, walk.blocks[i], walk.found[i] ?? 0, walk.smaps[i] ?? 0, partial));
+  for (let i = 0; i < walk.blocks.length; i++) walk.owns.push(checkBlock(vm, walk, i, partial));
   return walk;
 }
 
 /** G24 with sanity on (obj live and of class cls, else null); the object to read, unprotected. */
 function liveRaw<T extends SlabObj>(vm: Vm, obj: T, cls: SlabClass): T | null {
-  if (vm.config.sanity === 'off') return obj;
-  const meta = vm.slab.liveMeta(obj, cls);
+  const meta = liveMetaOf(vm, obj, cls);
   return meta === null ? null : (meta.target as T);
+}
+
+/** obj's slab bookkeeping; with sanity on, null unless obj is live and of class cls (G24). */
+function liveMetaOf(vm: Vm, obj: SlabObj, cls: SlabClass): SlabMeta | null {
+  return vm.config.sanity === 'off' ? obj._slab : vm.slab.liveMeta(obj, cls);
 }
 
 /** One more reference found to the block with bookkeeping bm (b: the block, unprotected); its index in walk. */
@@ -242,26 +249,40 @@ function checkRegionShape(r: Region, prevEnd: number, slot: number): void {
 }
 
 /**
- * D11–D13 for one block (b unprotected; its list holds protected references, each one found by the walk, of which
- * `smaps` are smap; with `partial`, the walk may not have seen them all). Returns whether its memory belongs to the
- * pool (E14).
+ * D11–D13 for block k of the walk (unprotected; its list holds protected references, of which the walk found
+ * found[k], smaps[k] of them smap; with `partial`, the walk may not have seen them all). Returns whether its memory
+ * belongs to the pool (E14).
  */
-function checkBlock(vm: Vm, b: PhysBlock | undefined, found: number, smaps: number, partial: boolean): boolean {
+function checkBlock(vm: Vm, walk: Walk, k: number, partial: boolean): boolean {
+  const b = walk.blocks[k];
   if (b === undefined) panic('VM sanity: block walk out of step');
-  const slab = vm.slab;
-  const refs = b.refs;
+  const found = walk.found[k] ?? 0;
+  // D11: the list is as long as refcount and holds every reference found to the block (found ≤ listed, both =
+  // refcount in a full check, so the list is exactly the references found).
+  let listed = 0;
+  let matched = 0;
+  let firstRaw: PhysRegion | undefined;
+  for (let x = b.firstRef; x !== null; ) {
+    if (++listed > b.refcount) panic(`VM sanity D11: block at 0x${b.phys.toString(16)} lists more references than its refcount ${b.refcount}`);
+    const xm = liveMetaOf(vm, x, 'physRegion');
+    if (xm === null) panic(`VM sanity D11: block at 0x${b.phys.toString(16)} lists a dead reference`);
+    if (xm.sweep === walk.sweep && xm.sweepIndex === k) matched++;
+    const t = xm.target as PhysRegion;
+    firstRaw ??= t;
+    x = t.nextRef;
+  }
   const counted = partial ? found <= b.refcount : found === b.refcount;
-  if (!(b.refcount >= 1 && b.refcount === refs.length && counted)) panic(`VM sanity D11: block at 0x${b.phys.toString(16)} refcount ${b.refcount}, list ${refs.length}, references found ${found}`);
-  const first = refs[0];
-  const firstRef = first === undefined ? undefined : slab.raw(first);
+  if (!(b.refcount >= 1 && b.refcount === listed && counted)) panic(`VM sanity D11: block at 0x${b.phys.toString(16)} refcount ${b.refcount}, list ${listed}, references found ${found}`);
+  if (matched !== found) panic(`VM sanity D11: block at 0x${b.phys.toString(16)} does not list ${found - matched} of the references found to it`);
+  const smaps = walk.smaps[k] ?? 0;
   if (smaps > 0) {
     if (cowShared(b)) panic(`VM sanity D12: block at 0x${b.phys.toString(16)} both COW- and SMAP-shared`);
-    for (const ref of refs) {
+    for (let ref = b.firstRef; ref !== null; ref = ref.nextRef) {
       if (!(ref.mode === 'smap' || !memtypeOf(ref.region.flags).cowSharable)) panic(`VM sanity D12: block at 0x${b.phys.toString(16)} has an smap reference and a private one from an anonymous region`);
     }
   }
-  if (!(b.refcount > 1 || firstRef?.mode === 'private')) panic(`VM sanity D12: block at 0x${b.phys.toString(16)} has one reference, in smap mode`);
-  const owns = firstRef === undefined || memtypeOf(slab.raw(firstRef.region).flags).ownsMemory;
+  if (!(b.refcount > 1 || firstRaw?.mode === 'private')) panic(`VM sanity D12: block at 0x${b.phys.toString(16)} has one reference, in smap mode`);
+  const owns = firstRaw === undefined || memtypeOf(vm.slab.raw(firstRaw.region).flags).ownsMemory;
   if (owns && !(b.phys >= PAGE_SIZE && b.phys + b.length <= vm.nPages * PAGE_SIZE)) {
     panic(`VM sanity D13: block at 0x${b.phys.toString(16)}+${b.length} outside RAM pages [1, ${vm.nPages})`);
   }

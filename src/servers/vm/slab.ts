@@ -23,7 +23,10 @@ export interface SlabMeta {
   live: boolean;
   /** The unprotected object behind the Proxy (itself when sanity is off): for raw(), read-only use. */
   target: SlabObj;
-  /** Scratch of whole-structure checkers (the sweep that last saw the object, and its index there); VM never reads it. */
+  /**
+   * Scratch of whole-structure checkers (the sweep that last saw the object, and an index of that sweep's: a
+   * block's own, a reference's block's); VM never reads it.
+   */
   sweep: number;
   sweepIndex: number;
 }

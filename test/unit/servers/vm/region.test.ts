@@ -7,7 +7,7 @@ import { PTE } from '../../../../src/hw/mmu.ts';
 import { forkAddressSpace } from '../../../../src/servers/vm/fork.ts';
 import { cowmap, memreq, smap, sunmap } from '../../../../src/servers/vm/memreq.ts';
 import { mmapRegion, munmapRange } from '../../../../src/servers/vm/mmap.ts';
-import { handleMemory, pageFault } from '../../../../src/servers/vm/region.ts';
+import { handleMemory, pageFault, refsOf } from '../../../../src/servers/vm/region.ts';
 import { freeAddressSpace, clearSlot } from '../../../../src/servers/vm/exit.ts';
 import { doRemap } from '../../../../src/servers/vm/shm.ts';
 import type { VmProc } from '../../../../src/servers/vm/glo.ts';
@@ -138,7 +138,7 @@ describe('page faults and COW (region.c map_pf)', () => {
     for (const { r, ref } of again) {
       expect(first.has(ref)).toBe(true); // the same host object, placed again
       expect(ref.region).toBe(r);
-      expect(ref.block.refs).toContain(ref);
+      expect(refsOf(ref.block)).toContain(ref);
       expect(ref.mode).toBe('private');
     }
     for (let i = 0; i < 3; i++) {
