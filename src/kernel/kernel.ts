@@ -403,20 +403,14 @@ export class Kernel {
   }
 
   private switchFrom(p: KProc): Promise<unknown> {
-    this.suspending = p;
-    const promise = new Promise<unknown>(this.captureWaiter);
+    // An executor written here, not one shared function: V8 inlines a literal executor into `new Promise`,
+    // while it calls a shared one (measured: the shared one cost more than the closure it saved).
+    const promise = new Promise<unknown>((resolve) => {
+      p.waiter = resolve;
+    });
     this.switchAway();
     return promise;
   }
-
-  /** The process switchFrom is suspending: read by captureWaiter, so no closure is made per switch. */
-  private suspending: KProc | null = null;
-  private readonly captureWaiter = (resolve: (value: unknown) => void): void => {
-    const p = this.suspending;
-    if (p === null) panic('switchFrom: no process to suspend');
-    this.suspending = null;
-    p.waiter = resolve;
-  };
 
   /** The current process stops running (blocked, preempted or gone): hand the CPU to the next one. */
   switchAway(): void {
