@@ -151,7 +151,14 @@ export class Kernel {
    */
   readonly crashes: { step: number; endpoint: number; name: string; error: unknown }[] = [];
   /** What the kernel has done so far, for inspection: one increment per event, nothing else on the hot path. */
-  readonly counts: KernelCounts = { ipc: 0, kernelCalls: 0, pageFaults: 0, vmRequests: 0, safecopies: 0, safecopyBytes: 0 };
+  readonly counts: KernelCounts = {
+    ipc: 0,
+    kernelCalls: 0,
+    pageFaults: 0,
+    vmRequests: 0,
+    safecopies: 0,
+    safecopyBytes: 0,
+  };
   /**
    * The alarm clock in milliseconds (SYS_SETALARM, sleep); advances only when every process waits for an alarm.
    * Apart from the cycle counter (`clock`): alarms never follow the cost model, so the schedule is the same
@@ -188,7 +195,8 @@ export class Kernel {
     this.clock = mem.clock;
     this.rng = new Rng(this.config.seed);
     const chooser =
-      this.config.chooser ?? (this.config.schedule === 'random' ? (all: readonly KProc[]) => this.rng.int(all.length) : null);
+      this.config.chooser ??
+      (this.config.schedule === 'random' ? (all: readonly KProc[]) => this.rng.int(all.length) : null);
     this.scheduler = new Scheduler(chooser);
     const n = this.config.nrProcs + NR_TASKS;
     this.procs = Array.from({ length: n }, (_, i) => {
@@ -251,7 +259,14 @@ export class Kernel {
     p.rts = o.rts ?? 0;
     p.vmHolds = 0;
     this.makeReady(p);
-    this.emit({ step: this.step, kind: 'proc', op: 'start', ep: p.endpoint, name: p.name, parent: o.parent ?? NONE });
+    this.emit({
+      step: this.step,
+      kind: 'proc',
+      op: 'start',
+      ep: p.endpoint,
+      name: p.name,
+      parent: o.parent ?? NONE,
+    });
     return p;
   }
 
@@ -283,7 +298,8 @@ export class Kernel {
       return;
     }
     // A program that returns without calling exit is terminated by the kernel with its status.
-    if (p.incarnation === incarnation) this.endProgram(p, { code: typeof status === 'number' ? status : 0, signal: 0 });
+    if (p.incarnation === incarnation)
+      this.endProgram(p, { code: typeof status === 'number' ? status : 0, signal: 0 });
   }
 
   private endProgram(p: KProc, status: { code: number; signal: number }): void {
@@ -295,7 +311,8 @@ export class Kernel {
   // ---------------------------------------------------------------- scheduling
 
   makeReady(p: KProc): void {
-    if (p !== this.current && p !== this.stopped && isRunnable(p) && !this.scheduler.isQueued(p)) this.scheduler.enqueue(p);
+    if (p !== this.current && p !== this.stopped && isRunnable(p) && !this.scheduler.isQueued(p))
+      this.scheduler.enqueue(p);
   }
 
   setRts(p: KProc, flag: number): void {
@@ -400,6 +417,33 @@ export class Kernel {
     if (p.queued) panic(`block: ${p.name} runs but is queued`);
     p.rts |= flag;
     return this.switchFrom(p) as Promise<T>;
+  }
+
+  /**
+   * The running process `p` waits with RTS flag `flag` now set, having made `next` runnable (a rendezvous): as
+   * {@link makeReady} of `next`, then {@link blockOn}, but when the scheduler would pick `next` at once it gets
+   * the CPU without passing through its ready queue (the same process runs, with the same charges).
+   */
+  blockFor<T>(p: KProc, flag: number, next: KProc): Promise<T> {
+    const direct =
+      this.host !== null &&
+      this.stopped === null &&
+      isRunnable(next) &&
+      !next.queued &&
+      this.scheduler.nextIfQueued(next.priority);
+    if (!direct) {
+      this.makeReady(next);
+      return this.blockOn<T>(p, flag);
+    }
+    if (this.current !== p) notRunning('block', p);
+    if (p.queued || next === p) panic(`block: ${p.name} runs but is queued`);
+    p.rts |= flag;
+    const promise = new Promise<unknown>((resolve) => {
+      p.waiter = resolve;
+    });
+    this.current = null;
+    this.resume(next);
+    return promise as Promise<T>;
   }
 
   private switchFrom(p: KProc): Promise<unknown> {
@@ -520,7 +564,8 @@ export class Kernel {
     this.now = Math.max(this.now, first.at);
     while (this.timers.length > 0 && (this.timers[0]?.at ?? Infinity) <= this.now) {
       const t = this.timers.shift();
-      if (t !== undefined && t.proc.inUse && t.proc.endpoint === t.endpoint) kernelNotify(this, CLOCK, t.proc);
+      if (t !== undefined && t.proc.inUse && t.proc.endpoint === t.endpoint)
+        kernelNotify(this, CLOCK, t.proc);
     }
     return true;
   }
@@ -603,7 +648,8 @@ export class Kernel {
     p.extent = null;
     p.tlb.flush();
     p.priv = this.userPriv;
-    for (let j = this.timers.length - 1; j >= 0; j--) if (this.timers[j]?.proc === p) this.timers.splice(j, 1);
+    for (let j = this.timers.length - 1; j >= 0; j--)
+      if (this.timers[j]?.proc === p) this.timers.splice(j, 1);
     for (const hook of this.exitHooks) hook(p);
     if (this.current === p) this.current = null;
   }
