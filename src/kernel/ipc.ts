@@ -25,9 +25,11 @@ export function maySendTo(k: Kernel, from: KProc, to: KProc): boolean {
 
 /** Resolves a destination endpoint: SELF → caller; ANY/NONE → EINVAL; not live → EDEADSRCDST. */
 function target(k: Kernel, caller: KProc, e: number): KProc | number {
+  // A live endpoint first (the usual case): SELF, ANY and NONE are never live.
+  const p = k.liveProc(e);
+  if (p !== null) return p;
   if (e === SELF) return caller;
-  if (e === ANY || e === NONE) return EINVAL;
-  return k.liveProc(e) ?? EDEADSRCDST;
+  return e === ANY || e === NONE ? EINVAL : EDEADSRCDST;
 }
 
 /** Is `p` waiting in receive for a message (or notification) from `src`? (WILLRECEIVE) */

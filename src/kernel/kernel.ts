@@ -178,6 +178,8 @@ export class Kernel {
   private host: HostRun | null = null;
   /** config.quantum, read at every switch. */
   private readonly quantum: number;
+  /** config.nrProcs, read at every endpoint lookup. */
+  private readonly nrProcs: number;
   private stopReason: StopReason | null = null;
   /** Interrupted by a host stop in the middle of its quantum; not in a ready queue. */
   private stopped: KProc | null = null;
@@ -192,6 +194,7 @@ export class Kernel {
   ) {
     this.config = { ...defaultKernelConfig, ...config };
     this.quantum = this.config.quantum;
+    this.nrProcs = this.config.nrProcs;
     this.clock = mem.clock;
     this.rng = new Rng(this.config.seed);
     const chooser =
@@ -221,11 +224,15 @@ export class Kernel {
 
   /** The process holding endpoint `e`, or null if `e` is not live (bad slot, free slot, stale generation). */
   liveProc(e: number): KProc | null {
-    // Endpoints are i32; the slot is endpointSlot(e) without its second modulo for the usual e ≥ -MAX_NR_TASKS.
+    // Endpoints are i32. A generation-0 endpoint (the boot processes: PM, VM, DS, RS, ...) is its own slot, the
+    // usual destination; else the slot is endpointSlot(e), without its second modulo for e ≥ -MAX_NR_TASKS.
     if ((e | 0) !== e) return null;
-    const t = e + MAX_NR_TASKS;
-    const slot = t >= 0 ? (t % ENDPOINT_GENERATION_SIZE) - MAX_NR_TASKS : endpointSlot(e);
-    if (slot < -NR_TASKS || slot >= this.config.nrProcs) return null;
+    let slot = e;
+    if (e < -NR_TASKS || e >= this.nrProcs) {
+      const t = e + MAX_NR_TASKS;
+      slot = t >= 0 ? (t % ENDPOINT_GENERATION_SIZE) - MAX_NR_TASKS : endpointSlot(e);
+      if (slot < -NR_TASKS || slot >= this.nrProcs) return null;
+    }
     const p = this.procs[slot + NR_TASKS];
     return p !== undefined && p.inUse && p.endpoint === e ? p : null;
   }
