@@ -443,7 +443,7 @@ export class Kernel {
       return this.blockOn<T>(p, flag);
     }
     if (this.current !== p) notRunning('block', p);
-    if (p.queued || next === p) panic(`block: ${p.name} runs but is queued`);
+    if (p.queued || next === p) panic(`blockFor: ${p.name} runs but is queued, or hands the CPU to itself`);
     p.rts |= flag;
     const promise = new Promise<unknown>((resolve) => {
       p.waiter = resolve;
