@@ -24,12 +24,14 @@ export function numField(m: Payload, field: string): number {
 
 /**
  * The kernel's copy of a message on delivery (MINIX copies the 36-byte message): the sender's fields plus
- * `source`, which the kernel sets last so a sender cannot forge it. A `for...in` into a record that starts with
- * `type`: about 2.5× faster in V8 than Object.assign into `{}`, an order of magnitude faster than spread.
+ * `source`, which the kernel sets last so a sender cannot forge it. A `for...in` into an empty literal given
+ * `type` first: about 2.5× faster in V8 than Object.assign into `{}`, an order of magnitude faster than spread, and
+ * `{}` has room for four fields in the object itself (a message of up to three fields needs no second allocation).
  * Payloads are plain object literals, so their enumerable keys are their own.
  */
 export function copyMessage(payload: Payload, source: Endpoint): Message {
-  const m: Payload = { type: payload.type };
+  const m = {} as Payload;
+  m.type = payload.type;
   for (const key in payload) if (key !== 'type') m[key] = payload[key];
   const out = m as Message;
   out.source = source;

@@ -25,9 +25,11 @@ export function maySendTo(k: Kernel, from: KProc, to: KProc): boolean {
 
 /** Resolves a destination endpoint: SELF → caller; ANY/NONE → EINVAL; not live → EDEADSRCDST. */
 function target(k: Kernel, caller: KProc, e: number): KProc | number {
+  // A live endpoint first (the usual case): SELF, ANY and NONE are never live.
+  const p = k.liveProc(e);
+  if (p !== null) return p;
   if (e === SELF) return caller;
-  if (e === ANY || e === NONE) return EINVAL;
-  return k.liveProc(e) ?? EDEADSRCDST;
+  return e === ANY || e === NONE ? EINVAL : EDEADSRCDST;
 }
 
 /** Is `p` waiting in receive for a message (or notification) from `src`? (WILLRECEIVE) */
@@ -43,7 +45,14 @@ function deliver(k: Kernel, to: KProc, m: Message): void {
   k.wake(to, RTS.RECEIVING, m);
 }
 
-function trace(k: Kernel, op: 'send' | 'receive' | 'notify' | 'senda', from: number, to: number, mtype: number, result: number): void {
+function trace(
+  k: Kernel,
+  op: 'send' | 'receive' | 'notify' | 'senda',
+  from: number,
+  to: number,
+  mtype: number,
+  result: number,
+): void {
   k.counts.ipc++;
   k.clock.charge(K.ipcMessage);
   if (k.config.trace !== null) {
@@ -99,14 +108,21 @@ export function ipcSendnb(k: Kernel, caller: KProc, dstE: number, payload: Paylo
   if (typeof dst === 'number') return traced(k, 'send', caller, dstE, payload.type, dst);
   if (dst === caller) return traced(k, 'send', caller, dstE, payload.type, EINVAL);
   if (!maySendTo(k, caller, dst)) return traced(k, 'send', caller, dstE, payload.type, ECALLDENIED);
-  if (!willReceive(dst, caller.endpoint, false)) return traced(k, 'send', caller, dstE, payload.type, ENOTREADY);
+  if (!willReceive(dst, caller.endpoint, false))
+    return traced(k, 'send', caller, dstE, payload.type, ENOTREADY);
   deliver(k, dst, copyMessage(payload, caller.endpoint));
   trace(k, 'send', caller.endpoint, dst.endpoint, payload.type, OK);
   return OK;
 }
 
 /** The send half shared by send and sendrec. Returns a result, or null when the caller must block. */
-function sendCommon(k: Kernel, caller: KProc, dstE: number, payload: Payload, isSendrec: boolean): number | null {
+function sendCommon(
+  k: Kernel,
+  caller: KProc,
+  dstE: number,
+  payload: Payload,
+  isSendrec: boolean,
+): number | null {
   const dst = target(k, caller, dstE);
   if (typeof dst === 'number') return traced(k, 'send', caller, dstE, payload.type, dst);
   if (dst === caller) return traced(k, 'send', caller, dstE, payload.type, EINVAL);
@@ -131,7 +147,14 @@ function sendCommon(k: Kernel, caller: KProc, dstE: number, payload: Payload, is
   return null;
 }
 
-function traced(k: Kernel, op: 'send' | 'senda' | 'notify', caller: KProc, to: number, mtype: number, r: number): number {
+function traced(
+  k: Kernel,
+  op: 'send' | 'senda' | 'notify',
+  caller: KProc,
+  to: number,
+  mtype: number,
+  r: number,
+): number {
   trace(k, op, caller.endpoint, to, mtype, r);
   return r;
 }
@@ -212,7 +235,12 @@ export function ipcSendrec(k: Kernel, caller: KProc, dstE: number, payload: Payl
 
 function sendrecNow(k: Kernel, caller: KProc, dstE: number, payload: Payload): Promise<Message> {
   const dst = target(k, caller, dstE);
-  if (typeof dst !== 'number' && dst !== caller && caller.callers.length === 0 && caller.asyncQueue.length === 0)
+  if (
+    typeof dst !== 'number' &&
+    dst !== caller &&
+    caller.callers.length === 0 &&
+    caller.asyncQueue.length === 0
+  )
     if (willReceive(dst, caller.endpoint, false) && maySendTo(k, caller, dst))
       return rendezvous(k, caller, dst, payload);
   return sendrecSlow(k, caller, dstE, payload);
@@ -220,20 +248,25 @@ function sendrecNow(k: Kernel, caller: KProc, dstE: number, payload: Payload): P
 
 /**
  * The usual sendrec, in one small function so V8 inlines it whole: `dst` waits in receive for the caller and
- * nothing waits to be received by the caller. The same steps as sendCommon and the receive half on that path.
+ * nothing waits to be received by the caller. The same steps as sendCommon (deliver written out) and the receive
+ * half on that path; `dst` gets the CPU straight away when the scheduler would pick it anyway (Kernel.blockFor).
  */
 function rendezvous(k: Kernel, caller: KProc, dst: KProc, payload: Payload): Promise<Message> {
-  deliver(k, dst, copyMessage(payload, caller.endpoint));
+  dst.recvFrom = null;
+  dst.replyFrom = null;
+  dst.wakeValue = copyMessage(payload, caller.endpoint);
+  dst.rts &= ~RTS.RECEIVING;
   trace(k, 'send', caller.endpoint, dst.endpoint, payload.type, OK);
   caller.recvFrom = dst.endpoint;
   caller.replyFrom = dst.endpoint;
-  return k.blockOn<Message>(caller, RTS.RECEIVING);
+  return k.blockFor<Message>(caller, RTS.RECEIVING, dst);
 }
 
 /** sendrec by the general path: the send half of sendCommon, then the receive half (or the wait for the send). */
 function sendrecSlow(k: Kernel, caller: KProc, dstE: number, payload: Payload): Promise<Message> {
   const r = sendCommon(k, caller, dstE, payload, true);
-  if (r === null) return k.block<number | Message>(caller).then((res) => afterBlockedSend(k, caller, dstE, res));
+  if (r === null)
+    return k.block<number | Message>(caller).then((res) => afterBlockedSend(k, caller, dstE, res));
   if (r !== OK) return Promise.resolve({ type: r, source: dstE as Endpoint, ipcError: true });
   const dst = dstE === SELF ? caller.endpoint : (dstE as Endpoint);
   // Only a queued sender or a senda message can be the reply already (notifications wait): skip the scan when none is.
@@ -247,7 +280,12 @@ function sendrecSlow(k: Kernel, caller: KProc, dstE: number, payload: Payload): 
 }
 
 /** The sendrec's send had to wait: it ended in failure, or the reply came, or we still wait for it. */
-function afterBlockedSend(k: Kernel, caller: KProc, dstE: number, res: number | Message): Message | Promise<Message> {
+function afterBlockedSend(
+  k: Kernel,
+  caller: KProc,
+  dstE: number,
+  res: number | Message,
+): Message | Promise<Message> {
   if (typeof res !== 'number') return res;
   if (res !== OK) return { type: res, source: dstE as Endpoint, ipcError: true };
   assert((caller.rts & RTS.RECEIVING) !== 0, 'sendrec: send completed but the receive half is gone');
@@ -287,7 +325,8 @@ export async function ipcSenda(k: Kernel, caller: KProc, dstE: number, payload: 
     deliver(k, dst, m);
     return traced(k, 'senda', caller, dst.endpoint, payload.type, OK);
   }
-  if (dst.asyncQueue.length >= k.config.maxAsyncMessages) return traced(k, 'senda', caller, dstE, payload.type, ENOMEM);
+  if (dst.asyncQueue.length >= k.config.maxAsyncMessages)
+    return traced(k, 'senda', caller, dstE, payload.type, ENOMEM);
   dst.asyncQueue.push(m);
   return traced(k, 'senda', caller, dst.endpoint, payload.type, OK);
 }

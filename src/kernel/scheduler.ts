@@ -94,6 +94,14 @@ export class Scheduler {
     return this.chooser === null && (this.nonEmpty & ((1 << prio) - 1)) !== 0;
   }
 
+  /**
+   * True when a process of priority `prio` enqueued now would be the next pick: no chooser, and nothing of that
+   * priority or higher is ready (Kernel.blockFor hands the CPU to it without the queue).
+   */
+  nextIfQueued(prio: number): boolean {
+    return this.chooser === null && (this.nonEmpty & ((2 << prio) - 1)) === 0;
+  }
+
   /** The ready processes, highest priority first, each queue in order. */
   readyList(): KProc[] {
     const out: KProc[] = [];
