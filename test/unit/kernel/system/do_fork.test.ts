@@ -110,6 +110,15 @@ describe('sys_fork', () => {
     expect(log).toEqual(['child kid']);
   });
 
+  it('slot 0 is a slot like any other', async () => {
+    const { w, admin, parent } = world();
+    const program = toProgram(w.k, async () => undefined);
+    const r = await admin.do(
+      async (p) => (await p.kernelCall({ type: SYS_FORK, parent: parent.ep, slot: 0, program })).type,
+    );
+    expect([r, w.k.procAt(0).inUse]).toEqual([OK, true]);
+  });
+
   it('a second fork into a freed slot gets the next generation', async () => {
     const { w, admin, parent } = world();
     const program = toProgram(w.k, async () => undefined);
@@ -210,6 +219,18 @@ describe('sys_exec', () => {
     expect(results).toEqual([EINVAL, EINVAL, EFAULT]);
     expect([...t.peek(t.base, 3)]).toEqual([0, 0, 0]);
     expect(t.kp.name).toBe('target');
+  });
+
+  it('refuses a segment at an address that is no address, or on a read-only page (EFAULT)', async () => {
+    const w = world();
+    const t = w.w.actor(22, 'target', { paged: true });
+    t.mapPage(t.base);
+    t.mapPage(t.base + 4096, false);
+    const seg = (vaddr: number) => ({ vaddr, bytes: Uint8Array.of(1, 2, 3) });
+    const main = async () => undefined;
+    expect(await exec(w, t, { segments: [seg(-1)] }, main)).toBe(EFAULT);
+    expect(await exec(w, t, { segments: [seg(t.base), seg(t.base + 4096)] }, main)).toBe(EFAULT);
+    expect([...t.peek(t.base, 3), t.kp.inUse]).toEqual([0, 0, 0, true]);
   });
 
   it('loads the image, renames, clears the grant table and user state, and runs the new program in place of the old', async () => {

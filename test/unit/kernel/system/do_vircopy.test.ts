@@ -62,8 +62,37 @@ describe('sys_vircopy', () => {
       await copy({ srcAddr: a.base + MiB - 2 }),
       await copy({ dstAddr: b.base + MiB - 3 }),
       await copy({ dstAddr: b.base - 1 }),
+      await copy({ srcAddr: -1 }),
+      await copy({ dstAddr: -1 }),
     ];
-    expect(results).toEqual([EINVAL, EINVAL, EDOM, EDOM, EFAULT, EFAULT, EFAULT]);
+    expect(results).toEqual([EINVAL, EINVAL, EDOM, EDOM, EFAULT, EFAULT, EFAULT, EFAULT, EFAULT]);
     expect([...b.peek(b.base - 1, 6), ...b.peek(b.base + MiB - 3, 3)]).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0]);
+  });
+
+  it('reads a read-only source page; a read-only destination page is EFAULT', async () => {
+    const w = grantWorld({ ramBytes: 8 * MiB });
+    const a = w.actor(20, 'A', { paged: true });
+    const b = w.actor(21, 'B', { paged: true });
+    a.mapPage(a.base, false);
+    b.mapPage(b.base);
+    b.mapPage(b.base + 4096, false);
+    a.poke(a.base, Uint8Array.of(5, 6, 7));
+    const copy = (da: number) =>
+      b.do(
+        async (p) =>
+          (
+            await p.kernelCall({
+              type: SYS_VIRCOPY,
+              srcEndpoint: a.ep,
+              dstEndpoint: SELF,
+              srcAddr: a.base,
+              dstAddr: da,
+              bytes: 3,
+            })
+          ).type,
+      );
+    expect(await copy(b.base)).toBe(OK);
+    expect(await copy(b.base + 4096)).toBe(EFAULT);
+    expect([...b.peek(b.base, 3), ...b.peek(b.base + 4096, 3)]).toEqual([5, 6, 7, 0, 0, 0]);
   });
 });
