@@ -152,6 +152,23 @@ describe('VM requests', () => {
     expect([log, cb.result()]).toEqual([[[VMPTYPE_CHECK, b.ep, g.ep]], OK]);
   });
 
+  it("of two waiting requests, the dead requestor's goes and the other is still served", async () => {
+    const { w, admin, g, a, b, log, ida, idb, copy } = await setup();
+    const ca = copy(a, ida);
+    const cb = copy(b, idb);
+    await w.k.run();
+    expect(g.kp.vmHolds).toBe(2);
+    w.k.terminate(a.kp, { code: 0, signal: 9 });
+    expect(g.kp.vmHolds).toBe(1);
+    await admin.do((p) => p.send(VM_PROC_NR, { type: 1 }));
+    expect([log, ca.done(), cb.result(), g.kp.vmHolds]).toEqual([
+      [[VMPTYPE_CHECK, b.ep, g.ep]],
+      false,
+      OK,
+      0,
+    ]);
+  });
+
   it('a COWMAP holds both the destination and the source process until VM answers', async () => {
     const w = grantWorld({ ramBytes: 8 * 1024 * 1024 });
     const admin = w.actor(20, 'admin');
