@@ -331,6 +331,13 @@ export async function ipcSenda(k: Kernel, caller: KProc, dstE: number, payload: 
   return traced(k, 'senda', caller, dst.endpoint, payload.type, OK);
 }
 
+/** `p`, blocked in a send, leaves its destination's queue of senders (teardown, exec). */
+export function leaveSendQueue(k: Kernel, p: KProc): void {
+  if (p.sendTo === null) return;
+  const dst = k.liveProc(p.sendTo);
+  if (dst !== null) dst.callers = dst.callers.filter((c) => c !== p);
+}
+
 /**
  * Process teardown: everyone blocked on `p` gets EDEADSRCDST; `p` leaves every queue it was in. Its senda
  * messages vanish (MINIX keeps them in the sender's memory); its pending notifications stay, naming its
@@ -346,10 +353,7 @@ export function dropIpcState(k: Kernel, p: KProc): void {
     k.wake(s, RTS.SENDING, EDEADSRCDST);
   }
   p.callers = [];
-  if (p.sendTo !== null) {
-    const dst = k.liveProc(p.sendTo);
-    if (dst !== null) dst.callers = dst.callers.filter((c) => c !== p);
-  }
+  leaveSendQueue(k, p);
   for (const q of k.procs) {
     if (!q.inUse || q === p) continue;
     if ((q.rts & RTS.RECEIVING) !== 0 && (q.rts & RTS.SENDING) === 0 && q.recvFrom === p.endpoint) {

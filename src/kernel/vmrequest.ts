@@ -106,10 +106,3 @@ export function dropVmRequests(k: Kernel, p: KProc): void {
     releaseHolds(k, mine, p);
   }
 }
-
-/** For VM: is the request's target (and source) still the process it named? */
-export function requestTargetsLive(r: VmRequest): boolean {
-  const t = r.target.inUse && r.target.endpoint === r.targetEndpoint;
-  const s = r.source === null || (r.source.inUse && r.source.endpoint === r.sourceEndpoint);
-  return t && s;
-}

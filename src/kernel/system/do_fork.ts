@@ -6,6 +6,7 @@ import { EFAULT, EINVAL, OK } from '../../include/errno.ts';
 import type { Payload } from '../../include/ipc.ts';
 import { numField } from '../../include/ipc.ts';
 import type { Kernel } from '../kernel.ts';
+import { leaveSendQueue } from '../ipc.ts';
 import { kcheckRange, kwrite } from '../memory.ts';
 import { RTS } from '../proc.ts';
 import type { KProc, ProgramFn } from '../proc.ts';
@@ -41,7 +42,8 @@ export interface ImageSegment {
 
 /**
  * sys_exec(ep, entry, segments): after VM built the new address space, load the image's bytes and start the
- * entry function; the old continuation is abandoned and the grant-table registration cleared.
+ * entry function; the old continuation is abandoned, a send it was blocked in withdrawn, and the grant-table
+ * registration cleared.
  */
 export function doExec(k: Kernel, _caller: KProc, m: Payload): number {
   const p = k.liveProc(numField(m, 'endpoint'));
@@ -54,6 +56,8 @@ export function doExec(k: Kernel, _caller: KProc, m: Payload): number {
   p.priv.grantTable = null;
   p.userState = new Map();
   p.incarnation++;
+  // A process blocked in a send leaves its destination's queue: the old incarnation's message is never received.
+  leaveSendQueue(k, p);
   p.recvFrom = null;
   p.replyFrom = null;
   p.sendTo = null;

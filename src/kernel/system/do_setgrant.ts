@@ -22,7 +22,8 @@ export function doSetgrant(k: Kernel, caller: KProc, m: Payload): number {
 function setgrant(caller: KProc, addr: number, n: number): number {
   if (!caller.priv.system || (caller.rts & RTS.NO_PRIV) !== 0) return EPERM;
   if (!Number.isInteger(n) || n < 0 || n > GRANT_MAX_ENTRIES) return EINVAL;
-  if (rangeWraps(addr, 0)) return EINVAL;
+  // A 32-bit address: 0 to 2^32 - 1, the range of one byte.
+  if (rangeWraps(addr, 1)) return EINVAL;
   // Address 0 means no table: the granter's grants all fail with EPERM until it registers one.
   caller.priv.grantTable = addr === 0 ? null : { addr, entries: n, registeredBy: caller.endpoint };
   return OK;
