@@ -2,8 +2,9 @@
 // with their offsets and lengths), the POSIX process calls through PM (fork, wait, kill, exec, getpid, brk,
 // exit status), the clock, its library state and its grant bindings.
 import { describe, expect, it } from 'vitest';
+import { NOTIFY_MESSAGE } from '../../../src/include/com.ts';
 import { CLOCK, NONE } from '../../../src/include/endpoint.ts';
-import { EAGAIN, ECALLDENIED, ECHILD, OK, SIGKILL } from '../../../src/include/errno.ts';
+import { EAGAIN, ECALLDENIED, ECHILD, ENOTREADY, OK, SIGKILL } from '../../../src/include/errno.ts';
 import type { PrivSpec } from '../../../src/include/priv.ts';
 import type { Proc, Program } from '../../../src/libsys/proc.ts';
 import { createSystem } from '../../../src/sim/system.ts';
@@ -157,6 +158,47 @@ describe('Proc: the alarm of a system process', () => {
       return { r, from: m.source, dt: p.kernel.now - t0 };
     });
     expect(got).toEqual({ r: OK, from: CLOCK, dt: 5 });
+  });
+});
+
+describe('Proc: IPC', () => {
+  it('send, notify, senda and sendnb reach another process in order', async () => {
+    const sys = await boot();
+    const got: { type: number; from: number; x: unknown }[] = [];
+    const peer = sys.spawn(async (c) => {
+      for (let i = 0; i < 4; i++) {
+        const m = await c.receive();
+        got.push({ type: m.type, from: m.source, x: m.x });
+      }
+    });
+    await sys.run();
+    const to = peer.endpoint ?? -1;
+    const s = await drivenActor(sys, 'S', { priv: ALL });
+    const r = await s.do(async (p) => [
+      await p.send(to, { type: 77, x: 1 }),
+      await p.notify(to),
+      await p.senda(to, { type: 78, x: 2 }),
+    ]);
+    expect(r).toEqual([OK, OK, OK]);
+    // the peer waits in receive again: sendnb delivers at once
+    expect(await s.do((p) => Promise.resolve(p.sendnb(to, { type: 79, x: 3 })))).toBe(OK);
+    expect(got).toEqual([
+      { type: 77, from: s.ep, x: 1 },
+      { type: NOTIFY_MESSAGE, from: s.ep, x: undefined },
+      { type: 78, from: s.ep, x: 2 },
+      { type: 79, from: s.ep, x: 3 },
+    ]);
+    expect(peer.exit).toEqual({ code: 0, signal: 0 });
+  });
+
+  it('sendnb to a process that is not receiving is ENOTREADY, and nothing is delivered', async () => {
+    const r = await inService(async (p) => {
+      const child = await p.fork(async (c) => {
+        await c.sleep(50);
+      });
+      return p.sendnb(child, { type: 79 });
+    });
+    expect(r).toBe(ENOTREADY);
   });
 });
 
