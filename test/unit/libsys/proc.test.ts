@@ -59,7 +59,9 @@ describe('Proc: its own memory', () => {
       const s = await p.readString(at + 16, 32);
       const cut = await p.readString(at + 16, 3);
       const nul = (await p.read(at + 16 + n - 1, 1))[0];
-      return { word, bytes, le, b, n, s, cut, nul };
+      await p.writeString(at + 64, '');
+      const empty = await p.readString(at + 64, 8);
+      return { word, bytes, le, b, n, s, cut, nul, empty };
     });
     expect(got.word).toBe(0xfffffffe);
     expect(got.bytes).toEqual([0xfe, 0xff, 0xff, 0xff]);
@@ -69,6 +71,7 @@ describe('Proc: its own memory', () => {
     expect(got.s).toBe('héllo');
     expect(got.cut).toBe('hé');
     expect(got.nul).toBe(0);
+    expect(got.empty).toBe('');
   });
 });
 
@@ -131,6 +134,10 @@ describe('Proc: process calls through PM', () => {
       seen.slept = sys.kernel.now - t0;
       seen.alarm = await p.setAlarm(5);
       seen.brkBad = await p.brk(-4096);
+      seen.execBad = await p.exec(
+        { name: 'bad', text: 4096, data: 64 * 1024 * 1024, bss: 0, tot: 128 * 1024 * 1024, args: 0 },
+        () => Promise.resolve(1),
+      );
       return p.exec({ name: 'next', text: 4096, data: 4096, bss: 0, tot: 64 * 4096, args: 0 }, async (q) => {
         seen.execName = q.name;
         seen.sameEp = q.endpoint === p.endpoint;
@@ -143,6 +150,7 @@ describe('Proc: process calls through PM', () => {
     expect(seen.slept).toBe(20);
     expect(seen.alarm).toBe(ECALLDENIED); // a user process makes no kernel call
     expect(seen.brkBad).toBeLessThan(0);
+    expect(seen.execBad).toBeLessThan(0);
     expect(seen.execName).toBe('next');
     expect(seen.sameEp).toBe(true);
     expect(seen.fresh).toBe('new');
