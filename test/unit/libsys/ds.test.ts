@@ -10,9 +10,9 @@ import {
   DSMF_COPY_SNAPSHOT,
   DSMF_MAP_MAPPED,
 } from '../../../src/include/ds.ts';
-import { EEXIST, EINVAL, ENOENT, ESRCH, OK } from '../../../src/include/errno.ts';
+import { EEXIST, EINVAL, ENOENT, ENOMEM, ENOSPC, ESRCH, OK } from '../../../src/include/errno.ts';
 import { DEFAULT_SERVICE_SPEC } from '../../../src/include/priv.ts';
-import { CPF_USED, GRANT_ENTRY_BYTES, GRANT_OFF } from '../../../src/include/safecopies.ts';
+import { CPF_READ, CPF_USED, GRANT_ENTRY_BYTES, GRANT_OFF } from '../../../src/include/safecopies.ts';
 import {
   dsCheck,
   dsDeleteLabel,
@@ -255,5 +255,46 @@ describe('subscriptions', () => {
     expect(await a.do((p) => dsRetrieveLabelName(p, b.ep))).toEqual({ result: OK, name: 'b' });
     expect((await a.do((p) => dsCheck(p))).result).toBe(ESRCH);
     expect(await a.do((p) => liveGrants(p))).toBe(before);
+  });
+});
+
+describe('what the library needs before DS is asked', () => {
+  it("no scratch page (VM cannot map one): VM's error, nothing published", async () => {
+    const { sys, a, b } = await world();
+    sys.vm.failAfter(1);
+    const r = await a.do((p) => dsPublishU32(p, 'x', 1));
+    sys.vm.failAfter(null);
+    expect(r).toBe(ENOMEM);
+    expect(await b.do((p) => dsRetrieveU32(p, 'x'))).toEqual({ result: ESRCH, value: 0 });
+    expect(await a.do((p) => dsPublishU32(p, 'x', 1))).toBe(OK);
+  });
+
+  it('no grant for the key (the table cannot grow): ENOSPC, nothing published', async () => {
+    const { sys, a, b } = await world();
+    expect(await a.do((p) => dsPublishU32(p, 'first', 1))).toBe(OK); // maps the scratch page, a table of 2
+    await a.do(async (p) => {
+      await p.cpf.grantDirect(b.ep, a.buf, 8, CPF_READ);
+      await p.cpf.grantDirect(b.ep, a.buf, 8, CPF_READ);
+    });
+    /** The call with VM's next allocation failing. */
+    const failing = <T>(f: (p: Proc, buf: number) => Promise<T>): Promise<T> => {
+      sys.vm.failAfter(1);
+      return a.do(f).finally(() => {
+        sys.vm.failAfter(null);
+      });
+    };
+    const r = await failing((p) => dsPublishU32(p, 'x', 1));
+    const m = await failing((p) => dsPublishMem(p, 'y', a.buf, 8));
+    const out = await failing((p, buf) => dsRetrieveMem(p, 'first', buf, 8));
+    const map = await failing((p) => dsPublishMap(p, 'z', a.buf, PAGE));
+    const copy = await failing((p, buf) => dsRetrieveMap(p, 'z', buf, 8, 0, DSMF_COPY_MAPPED));
+    expect([r, m, out, map, copy]).toEqual([
+      ENOSPC,
+      ENOSPC,
+      { result: ENOSPC, len: 0 },
+      ENOSPC,
+      { result: ENOSPC, len: 0 },
+    ]);
+    expect(await b.do((p) => dsRetrieveU32(p, 'x'))).toEqual({ result: ESRCH, value: 0 });
   });
 });
