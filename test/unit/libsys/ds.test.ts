@@ -3,6 +3,7 @@
 // in the outputs, and the grants it makes and revokes in the caller's table.
 import { describe, expect, it } from 'vitest';
 import {
+  DSF_INITIAL,
   DSF_OVERWRITE,
   DSF_TYPE_STR,
   DSF_TYPE_U32,
@@ -296,5 +297,43 @@ describe('what the library needs before DS is asked', () => {
       { result: ENOSPC, len: 0 },
     ]);
     expect(await b.do((p) => dsRetrieveU32(p, 'x'))).toEqual({ result: ESRCH, value: 0 });
+  });
+
+  it('the scratch page is mapped once per process, at its first call', async () => {
+    const { sys, a } = await world();
+    const before = sys.vm.regions(a.ep).length;
+    expect(await a.do((p) => dsPublishU32(p, 'once', 1))).toBe(OK);
+    const after = sys.vm.regions(a.ep).length;
+    expect(after).toBeGreaterThan(before);
+    await a.do(async (p) => {
+      await dsRetrieveU32(p, 'once');
+      await dsRetrieveLabelName(p, a.ep);
+      await dsDeleteU32(p, 'once');
+    });
+    expect(sys.vm.regions(a.ep).length).toBe(after);
+  });
+});
+
+describe('more of MAP and subscriptions', () => {
+  it('MAP_MAPPED whose safemap fails gives its error and length 0', async () => {
+    const { a, b } = await world();
+    expect(await a.do((p, buf) => dsPublishMap(p, 'mm', buf, PAGE))).toBe(OK);
+    const r = await b.do((p, buf) => dsRetrieveMap(p, 'mm', buf + 1, PAGE, 0, DSMF_MAP_MAPPED));
+    expect(r.result).toBeLessThan(0);
+    expect(r.len).toBe(0);
+  });
+
+  it('a DSF_INITIAL subscription reports the keys that already match; a plain one does not', async () => {
+    const { a, b } = await world();
+    expect(await a.do((p) => dsPublishU32(p, 'init.1', 1))).toBe(OK);
+    expect(await b.do((p) => dsSubscribe(p, 'init\\..*', DSF_INITIAL))).toBe(OK);
+    expect(await b.do((p) => dsCheck(p))).toEqual({
+      result: OK,
+      key: 'init.1',
+      type: DSF_TYPE_U32,
+      owner: a.ep,
+    });
+    expect(await a.do((p) => dsSubscribe(p, 'init\\..*'))).toBe(OK);
+    expect((await a.do((p) => dsCheck(p))).result).toBe(ENOENT);
   });
 });
