@@ -4,7 +4,7 @@
 /* eslint-disable @typescript-eslint/no-deprecated -- the deprecated pre-allocation calls are part of the binding */
 import { describe, expect, it } from 'vitest';
 import { ANY, SELF } from '../../../src/include/endpoint.ts';
-import { EDOM, EINVAL, EPERM, OK } from '../../../src/include/errno.ts';
+import { EDOM, EINVAL, ENOSPC, EPERM, OK } from '../../../src/include/errno.ts';
 import type { PrivSpec } from '../../../src/include/priv.ts';
 import { CPF_MAP, CPF_READ, CPF_WRITE, encodeScpVector } from '../../../src/include/safecopies.ts';
 import { PTE } from '../../../src/hw/mmu.ts';
@@ -47,6 +47,16 @@ describe('grant table storage through VM', () => {
     expect(regionAt(sys, g.ep, t6.addr)).toBe(true);
     expect(regionAt(sys, g.ep, t2.addr)).toBe(false);
     expect(g.kp.priv.grantTable).toEqual({ addr: t6.addr, entries: 6, registeredBy: g.ep });
+  });
+
+  it('a table the kernel will not take (no SYS_SETGRANT): ENOSPC, and the storage is given back', async () => {
+    const sys = await createSystem({ ramBytes: 16 * 1024 * 1024 });
+    const u = await drivenActor(sys, 'U', { priv: { ipcTo: 'all', kernelCalls: [], vmCalls: 'all' } });
+    const before = sys.vm.regions(u.ep).length;
+    const g = await u.do((p) => p.cpf.grantDirect(ANY, u.buf, 8, CPF_READ));
+    expect(g).toEqual({ id: -1, errno: ENOSPC });
+    expect(sys.vm.regions(u.ep).length).toBe(before);
+    expect(await u.do((p) => Promise.resolve(p.cpf.table()))).toEqual({ addr: 0, entries: 0 });
   });
 
   it('an extent allocator reuses what was released, merged with its neighbours', async () => {
@@ -194,5 +204,40 @@ describe('the p.cpf binding', () => {
       OK,
       OK,
     ]);
+  });
+});
+
+describe('kernel-call wrappers and a throwing kernel', () => {
+  it('a synchronous throw comes back as a rejection, an Error kept as it is, anything else wrapped', async () => {
+    const { g } = await world();
+    const got = await g.do(async (p) => {
+      const boom = new Error('boom');
+      p.kernelCallResult = () => {
+        throw boom;
+      };
+      let sync = false;
+      let pending: Promise<number> | null = null;
+      try {
+        pending = p.sys.setgrant(0, 0);
+      } catch {
+        sync = true;
+      }
+      const first = await pending?.then(
+        () => null,
+        (e: unknown) => e,
+      );
+      p.kernelCallResult = () => {
+        throw 'text'; // eslint-disable-line @typescript-eslint/only-throw-error -- what a foreign throw may be
+      };
+      const second = await p.sys.safeunmap(0).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      return { sync, same: first === boom, second };
+    });
+    expect(got.sync).toBe(false);
+    expect(got.same).toBe(true);
+    expect(got.second).toBeInstanceOf(Error);
+    expect((got.second as Error).message).toBe('text');
   });
 });
