@@ -241,3 +241,47 @@ describe('kernel-call wrappers and a throwing kernel', () => {
     expect((got.second as Error).message).toBe('text');
   });
 });
+
+describe('what a grant may cover, and which slot it takes', () => {
+  it('a range outside 32 bits or not in whole bytes is EINVAL; the top of the address space is fine', async () => {
+    const { g, r } = await world();
+    const got = await g.do(async (p) => {
+      const errs = [];
+      for (const [addr, len] of [
+        [-1, 8],
+        [1.5, 8],
+        [2 ** 32, 8],
+        [0, -1],
+        [0, 0.5],
+        [0, 2 ** 32],
+      ] as const) {
+        errs.push((await p.cpf.grantDirect(r.ep, addr, len, CPF_READ)).errno);
+        errs.push((await p.cpf.grantMagic(r.ep, SELF, addr, len, CPF_READ)).errno);
+      }
+      const top = (await p.cpf.grantDirect(r.ep, 2 ** 32 - 1, 0, CPF_READ)).errno;
+      const zero = (await p.cpf.grantDirect(r.ep, 0, 2 ** 32 - 1, CPF_READ)).errno;
+      const [pre] = await p.cpf.getgrants(1);
+      const set = await p.cpf.setgrantMagic(pre ?? -1, r.ep, SELF, -1, 8, CPF_READ);
+      const setBits = await p.cpf.setgrantMagic(pre ?? -1, r.ep, SELF, 0, 8, 0x1000);
+      return { errs, top, zero, set, setBits };
+    });
+    expect(got.errs).toEqual(new Array(12).fill(EINVAL));
+    expect([got.top, got.zero]).toEqual([OK, OK]);
+    expect([got.set, got.setBits]).toEqual([EINVAL, EINVAL]);
+  });
+
+  it('a revoked low slot is the next one taken', async () => {
+    const { g, r } = await world();
+    const slots = await g.do(async (p) => {
+      const ids = [];
+      for (let i = 0; i < 3; i++) ids.push((await p.cpf.grantDirect(r.ep, g.buf, 8, CPF_READ)).id);
+      await p.cpf.revoke(ids[0] ?? -1);
+      const again = (await p.cpf.grantDirect(r.ep, g.buf, 8, CPF_READ)).id;
+      return { ids, again, entries: p.cpf.table().entries };
+    });
+    // generational ids: slot 0 with its sequence number advanced
+    expect(slots.again & 0xfffff).toBe(slots.ids[0]);
+    expect(slots.again).not.toBe(slots.ids[0]);
+    expect(slots.entries).toBe(6);
+  });
+});
