@@ -55,18 +55,22 @@ describe('Proc: its own memory', () => {
       const le = [...(await p.read(at, 4))];
       await p.writeU8(at + 8, 0x1ab);
       const b = await p.readU8(at + 8);
+      // words and bytes written another way read back as they are (not as the last word or byte written)
+      await p.write(at + 12, Uint8Array.of(9, 8, 7, 6));
+      const other = [await p.readU32(at + 12), await p.readU8(at + 13)];
       const n = await p.writeString(at + 16, 'héllo');
       const s = await p.readString(at + 16, 32);
       const cut = await p.readString(at + 16, 3);
       const nul = (await p.read(at + 16 + n - 1, 1))[0];
       await p.writeString(at + 64, '');
       const empty = await p.readString(at + 64, 8);
-      return { word, bytes, le, b, n, s, cut, nul, empty };
+      return { word, bytes, le, b, other, n, s, cut, nul, empty };
     });
     expect(got.word).toBe(0xfffffffe);
     expect(got.bytes).toEqual([0xfe, 0xff, 0xff, 0xff]);
     expect(got.le).toEqual([1, 2, 3, 4]);
     expect(got.b).toBe(0xab);
+    expect(got.other).toEqual([0x06070809, 8]);
     expect(got.n).toBe(7); // 'h', two bytes of é, 'llo', NUL
     expect(got.s).toBe('héllo');
     expect(got.cut).toBe('hé');
