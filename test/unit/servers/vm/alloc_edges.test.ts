@@ -14,7 +14,11 @@ import type { NodeSource } from '../../../../src/servers/vm/alloc.ts';
 const PAGE = 4096;
 
 /** A PhysAlloc over `pages` pages of RAM with the given boot ranges ([page, pages] pairs). */
-function allocOver(pages: number, ranges: [number, number][], o: { sanity?: boolean; fail?: () => boolean } = {}) {
+function allocOver(
+  pages: number,
+  ranges: [number, number][],
+  o: { sanity?: boolean; fail?: () => boolean } = {},
+) {
   const mem = new PhysMem(pages * PAGE);
   const a = new PhysAlloc(pages, mem, { sanity: o.sanity ?? true, shouldFail: o.fail ?? (() => false) });
   for (const [p, n] of ranges) a.addBootRange(p, n);
@@ -59,7 +63,13 @@ describe('PhysAlloc: arguments', () => {
 
   it('freePages refuses a bad, outside or double-freed range, and accepts a range ending at the last page', () => {
     const { a } = allocOver(64, [[10, 10]]);
-    for (const [p, n] of [[5, 0], [5, 1.5], [5.5, 1], [5, -1]]) expect(() => a.freePages(p ?? 0, n ?? 0)).toThrow(/bad range/);
+    for (const [p, n] of [
+      [5, 0],
+      [5, 1.5],
+      [5.5, 1],
+      [5, -1],
+    ])
+      expect(() => a.freePages(p ?? 0, n ?? 0)).toThrow(/bad range/);
     expect(() => a.freePages(0, 1)).toThrow(/outside RAM pages \[1, 64\)/);
     expect(() => a.freePages(60, 5)).toThrow(/outside RAM/);
     // Overlaps with the free range 10+10: from below, starting inside, ending inside.
@@ -71,14 +81,24 @@ describe('PhysAlloc: arguments', () => {
     a.freePages(60, 4);
     a.freePages(20, 1);
     a.freePages(9, 1);
-    expect(spans(a)).toEqual([[9, 12], [60, 4]]);
+    expect(spans(a)).toEqual([
+      [9, 12],
+      [60, 4],
+    ]);
     expect(a.freeCount).toBe(16);
     a.check();
   });
 
   it('addBootRange of 0 pages adds nothing; after chargeBootNodes it panics', () => {
-    const { a } = allocOver(64, [[3, 0], [5, 2], [9, 1]]);
-    expect(spans(a)).toEqual([[5, 2], [9, 1]]);
+    const { a } = allocOver(64, [
+      [3, 0],
+      [5, 2],
+      [9, 1],
+    ]);
+    expect(spans(a)).toEqual([
+      [5, 2],
+      [9, 1],
+    ]);
     const s = nodes();
     a.chargeBootNodes(s);
     expect(s.reserved).toBe(2);
@@ -86,16 +106,26 @@ describe('PhysAlloc: arguments', () => {
   });
 
   it('chargeBootNodes panics when the slab cannot hold the boot nodes', () => {
-    const { a } = allocOver(64, [[5, 2], [9, 1]]);
+    const { a } = allocOver(64, [
+      [5, 2],
+      [9, 1],
+    ]);
     expect(() => a.chargeBootNodes(nodes(1))).toThrow(/no memory for the free list nodes/);
   });
 });
 
 describe('PhysAlloc: where pages come from', () => {
   it('default: the top of the highest range that fits; an exact fit removes the range', () => {
-    const { a } = allocOver(64, [[2, 8], [20, 3], [40, 2]]);
+    const { a } = allocOver(64, [
+      [2, 8],
+      [20, 3],
+      [40, 2],
+    ]);
     expect(a.allocPages(3, 0)).toBe(20);
-    expect(spans(a)).toEqual([[2, 8], [40, 2]]);
+    expect(spans(a)).toEqual([
+      [2, 8],
+      [40, 2],
+    ]);
     expect(a.allocPages(2, 0)).toBe(40);
     expect(a.allocPages(1, 0)).toBe(9);
     expect(spans(a)).toEqual([[2, 7]]);
@@ -106,9 +136,15 @@ describe('PhysAlloc: where pages come from', () => {
   });
 
   it('LOWER16MB: the bottom of the lowest range that fits, the boundary itself allowed', () => {
-    const { a } = allocOver(4200, [[2, 1], [4000, 150]]);
+    const { a } = allocOver(4200, [
+      [2, 1],
+      [4000, 150],
+    ]);
     expect(a.allocPages(2, PAF_LOWER16MB)).toBe(4000);
-    expect(spans(a)).toEqual([[2, 1], [4002, 148]]);
+    expect(spans(a)).toEqual([
+      [2, 1],
+      [4002, 148],
+    ]);
     expect(a.allocPages(95, PAF_LOWER16MB)).toBe(NO_MEM);
     expect(a.allocPages(94, PAF_LOWER16MB)).toBe(4002);
     expect(a.allocPages(1, PAF_LOWER16MB)).toBe(2);
@@ -127,10 +163,17 @@ describe('PhysAlloc: where pages come from', () => {
   });
 
   it('ALIGN64K frees the surplus on both sides, or only the trailing 16 pages when already aligned', () => {
-    const { a } = allocOver(128, [[3, 61], [96, 32 - 1]]);
+    const { a } = allocOver(128, [
+      [3, 61],
+      [96, 32 - 1],
+    ]);
     // Top-down: 96+31 holds 5 + 16 pages at its top (106..126), aligned base 112, surplus 106..111 and 117..126.
     expect(a.allocPages(5, PAF_ALIGN64K)).toBe(112);
-    expect(spans(a)).toEqual([[3, 61], [96, 16], [117, 10]]);
+    expect(spans(a)).toEqual([
+      [3, 61],
+      [96, 16],
+      [117, 10],
+    ]);
     expect(a.freeCount).toBe(61 + 26);
     // From the bottom at page 16 (already aligned): the 16 trailing pages go back.
     const b = allocOver(128, [[16, 40]]).a;
@@ -176,7 +219,10 @@ describe('PhysAlloc: coalescing and tree nodes', () => {
   });
 
   it('a free needing a node reserves one; a merge needs none; a merge of both sides releases one', () => {
-    const { a } = allocOver(64, [[10, 5], [20, 5]]);
+    const { a } = allocOver(64, [
+      [10, 5],
+      [20, 5],
+    ]);
     const s = nodes();
     a.chargeBootNodes(s);
     expect(s.reserved).toBe(2);
@@ -188,7 +234,10 @@ describe('PhysAlloc: coalescing and tree nodes', () => {
     expect([s.reserved, s.released]).toEqual([3, 0]);
     a.freePages(17, 3); // joins 8+9 and 20+5: one node goes
     expect([s.reserved, s.released]).toEqual([3, 1]);
-    expect(spans(a)).toEqual([[8, 17], [30, 2]]);
+    expect(spans(a)).toEqual([
+      [8, 17],
+      [30, 2],
+    ]);
     a.check();
   });
 
@@ -214,7 +263,10 @@ describe('PhysAlloc: coalescing and tree nodes', () => {
     };
     a.freePages(30, 3);
     expect(s.adopted).toEqual([30]);
-    expect(spans(a)).toEqual([[10, 5], [31, 2]]);
+    expect(spans(a)).toEqual([
+      [10, 5],
+      [31, 2],
+    ]);
     expect(a.freeCount).toBe(7);
     a.check();
     const b = allocOver(64, [[10, 5]]).a;
@@ -226,7 +278,14 @@ describe('PhysAlloc: coalescing and tree nodes', () => {
 describe('PhysAlloc: failures and the check', () => {
   it('a failed allocation with sanity on finds no fitting range, and returns NO_MEM with sanity off too', () => {
     for (const sanity of [false, true]) {
-      const { a } = allocOver(4200, [[3, 2], [4090, 20]], { sanity });
+      const { a } = allocOver(
+        4200,
+        [
+          [3, 2],
+          [4090, 20],
+        ],
+        { sanity },
+      );
       expect(a.allocPages(21, 0)).toBe(NO_MEM);
       expect(a.allocPages(8, PAF_LOWER16MB)).toBe(NO_MEM);
       expect(a.allocPages(3, PAF_LOWER1MB)).toBe(NO_MEM);
@@ -235,7 +294,10 @@ describe('PhysAlloc: failures and the check', () => {
   });
 
   it('check() reports a wrong count or a reservation left by E18 with the figures', () => {
-    const { a } = allocOver(64, [[10, 5], [20, 1]]);
+    const { a } = allocOver(64, [
+      [10, 5],
+      [20, 1],
+    ]);
     a.check();
     a.freeCount = 7;
     expect(() => a.check()).toThrow('VM sanity E18: free ranges hold 6 pages, allocator counted 7');
@@ -246,16 +308,23 @@ describe('PhysAlloc: failures and the check', () => {
 
   it('check() reports page 0, a range past RAM and touching ranges by E17, naming the range', () => {
     const broken = (edit: (tree: AvlTree<number>) => void): PhysAlloc => {
-      const { a } = allocOver(64, [[10, 5], [20, 1]]);
+      const { a } = allocOver(64, [
+        [10, 5],
+        [20, 1],
+      ]);
       edit((a as unknown as { tree: AvlTree<number> }).tree);
       return a;
     };
     expect(() => broken((t) => t.insert(0, 1)).check()).toThrow('VM sanity E17: page 0 is free');
-    expect(() => broken((t) => t.setValue(20, 45)).check()).toThrow('VM sanity E17: free range 20+45 outside RAM');
+    expect(() => broken((t) => t.setValue(20, 45)).check()).toThrow(
+      'VM sanity E17: free range 20+45 outside RAM',
+    );
     expect(() => broken((t) => t.setValue(20, 44)).check()).toThrow(/^VM sanity E18/);
     expect(() => broken((t) => t.setValue(10, 10)).check()).toThrow(
       'VM sanity E17: free range 20+1 adjacent to or overlapping the previous one',
     );
-    expect(() => broken((t) => t.setValue(10, 0)).check()).toThrow('VM sanity E17: empty free range at page 10');
+    expect(() => broken((t) => t.setValue(10, 0)).check()).toThrow(
+      'VM sanity E17: empty free range at page 10',
+    );
   });
 });

@@ -66,7 +66,9 @@ describe('mmap edges: placement', () => {
   it('findSlot: the first gap that fits exactly, skipping regions that end at the start; none past VM_DATATOP', () => {
     const u = unitVm();
     const p = u.proc(1);
-    expect(mmapRegion(u.vm, p, HEAP_END + 2 * PAGE, PAGE, MAP_ANON | MAP_FIXED, -1)).toBe(HEAP_END + 2 * PAGE);
+    expect(mmapRegion(u.vm, p, HEAP_END + 2 * PAGE, PAGE, MAP_ANON | MAP_FIXED, -1)).toBe(
+      HEAP_END + 2 * PAGE,
+    );
     expect(findSlot(p, VM_PROCSTART, 2 * PAGE)).toBe(HEAP_END);
     expect(findSlot(p, VM_PROCSTART, 3 * PAGE)).toBe(HEAP_END + 3 * PAGE);
     expect(findSlot(p, HEAP_END + PAGE, PAGE)).toBe(HEAP_END + PAGE);
@@ -81,7 +83,8 @@ describe('mmap edges: placement', () => {
   it('MAP_FIXED: inside [VM_PROCSTART, VM_DATATOP), aligned, not 0, not over a region', () => {
     const u = unitVm();
     const p = u.proc(1);
-    const fixed = (addr: number, len = PAGE): number => mmapRegion(u.vm, p, addr, len, MAP_ANON | MAP_FIXED, -1);
+    const fixed = (addr: number, len = PAGE): number =>
+      mmapRegion(u.vm, p, addr, len, MAP_ANON | MAP_FIXED, -1);
     expect(fixed(0)).toBe(EINVAL);
     expect(fixed(HEAP_END + 0.5)).toBe(EINVAL);
     expect(fixed(VM_PROCSTART - PAGE)).toBe(EINVAL);
@@ -125,7 +128,8 @@ describe('mmap edges: arguments and failures', () => {
   it('lengths that are not positive integers up to VM_DATATOP → EINVAL; a byte maps a page', () => {
     const u = unitVm();
     const p = u.proc(1);
-    for (const len of [1.5, -PAGE, 0, VM_DATATOP + 1]) expect(mmapRegion(u.vm, p, 0, len, MAP_ANON, -1)).toBe(EINVAL);
+    for (const len of [1.5, -PAGE, 0, VM_DATATOP + 1])
+      expect(mmapRegion(u.vm, p, 0, len, MAP_ANON, -1)).toBe(EINVAL);
     expect(mmapRegion(u.vm, p, 0, VM_DATATOP, MAP_ANON, -1)).toBe(ENOMEM);
     const a = mmapRegion(u.vm, p, 0, 1, MAP_ANON, -1);
     expect(u.state.regions(p.endpoint).find((r) => r.vaddr === a)?.length).toBe(PAGE);
@@ -176,7 +180,11 @@ describe('munmap edges', () => {
     const heap = VM_PROCSTART + 4 * PAGE;
     expect(munmapRange(u.vm, p, heap + PAGE, PAGE)).toBe(OK);
     const regs = u.state.regions(p.endpoint);
-    expect(regs.filter((r) => r.vaddr >= heap && r.vaddr < HEAP_END).map((r) => [r.vaddr, r.length, r.tag, r.isHeap])).toEqual([
+    expect(
+      regs
+        .filter((r) => r.vaddr >= heap && r.vaddr < HEAP_END)
+        .map((r) => [r.vaddr, r.length, r.tag, r.isHeap]),
+    ).toEqual([
       [heap, PAGE, VRT_NONE, false],
       [heap + 2 * PAGE, 2 * PAGE, VRT_HEAP, true],
     ]);
@@ -235,7 +243,9 @@ describe('munmap edges', () => {
     expect(res(doMunmap(u.vm, msg({ addr: a, len: -PAGE }), p))).toBe(EFAULT);
     expect(res(doMunmap(u.vm, msg({ addr: a, len: PAGE + 1 }), p))).toBe(OK);
     expect(u.state.regions(p.endpoint).find((r) => r.vaddr === a + 2 * PAGE)?.length).toBe(PAGE);
-    expect(events.map((e) => (e.kind === 'vm' ? [e.ep, e.vaddr, e.pages, e.result] : []))).toEqual([[p.endpoint, a, 2, OK]]);
+    expect(events.map((e) => (e.kind === 'vm' ? [e.ep, e.vaddr, e.pages, e.result] : []))).toEqual([
+      [p.endpoint, a, 2, OK],
+    ]);
     const bare = u.proc(9);
     bare.flags = VMF_INUSE;
     expect(res(doMunmap(u.vm, msg({ addr: a, len: PAGE }), bare))).toBe(ENXIO);
@@ -267,7 +277,11 @@ describe('map_phys edges', () => {
     const forMem = await phys(u, tty, { endpoint: memory.endpoint, phys: 0xa0000, len: PAGE });
     expect(res(forMem)).toBe(OK);
     const r = u.state.regions(memory.endpoint).find((x) => x.vaddr === field(forMem, 'vaddr'));
-    expect([r?.flags, r?.length, r?.refs[0]?.phys]).toEqual([VR_DIRECT | VR_NOPF | VR_WRITABLE, PAGE, 0xa0000]);
+    expect([r?.flags, r?.length, r?.refs[0]?.phys]).toEqual([
+      VR_DIRECT | VR_NOPF | VR_WRITABLE,
+      PAGE,
+      0xa0000,
+    ]);
     u.vm.dirty.clear();
     u.state.sanityCheck();
   });
@@ -282,7 +296,11 @@ describe('map_phys edges', () => {
     bare.flags = VMF_INUSE;
     bare.endpoint = makeEndpoint(0, 9);
     expect(res(await phys(u, tty, { endpoint: bare.endpoint, phys: 0xa0000, len: PAGE }))).toBe(ENXIO);
-    for (const [p, len] of [[0xa0000, 0], [-PAGE, PAGE], [0x1_0000_0000 - PAGE, PAGE + 1]]) {
+    for (const [p, len] of [
+      [0xa0000, 0],
+      [-PAGE, PAGE],
+      [0x1_0000_0000 - PAGE, PAGE + 1],
+    ]) {
       expect(res(await phys(u, memory, { phys: p, len }))).toBe(EINVAL);
     }
     for (const k of [1, 2]) {
@@ -301,7 +319,8 @@ describe('map_phys edges', () => {
   it('unmap_phys: a dead target, an address that is not an integer, no region or an anonymous one → EINVAL', async () => {
     const u = unitVm({ slots: [1, 3, 5] });
     const memory = u.proc(3);
-    const unmap = (f: Record<string, unknown>) => doUnmapPhys(u.vm, fakeVmProc, msg({ endpoint: SELF, ...f }), memory);
+    const unmap = (f: Record<string, unknown>) =>
+      doUnmapPhys(u.vm, fakeVmProc, msg({ endpoint: SELF, ...f }), memory);
     const v = field(await phys(u, memory, { phys: 0xa0000, len: PAGE }), 'vaddr') as number;
     expect(res(await unmap({ endpoint: makeEndpoint(4, 1), vaddr: v }))).toBe(EINVAL);
     expect(res(await unmap({ vaddr: String(v) }))).toBe(EINVAL);

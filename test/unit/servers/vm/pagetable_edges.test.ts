@@ -121,7 +121,9 @@ describe('VM page tables: tables', () => {
 
   it('tables below user space, for no bytes, or over a big page panic', () => {
     const { vm, pt } = withTable();
-    expect(() => ptEnsureTables(vm, pt, USER_PDE_FIRST * TABLE_SPAN - PAGE, 2 * PAGE)).toThrow(/outside user space/);
+    expect(() => ptEnsureTables(vm, pt, USER_PDE_FIRST * TABLE_SPAN - PAGE, 2 * PAGE)).toThrow(
+      /outside user space/,
+    );
     expect(ptEnsureTables(vm, pt, USER_PDE_FIRST * TABLE_SPAN, PAGE)).toBe(OK);
     expect(() => ptEnsureTables(vm, pt, USER_PDE_FIRST * TABLE_SPAN + PAGE, 0)).toThrow(/outside user space/);
     vm.mem.pteWrite(pt.dir, PDE + 1, PTE.P | PTE.PS);
@@ -170,14 +172,30 @@ describe('VM page tables: tables', () => {
     ptWriteRun(vm.mem, pt, NEXT + 2 * PAGE, 0x90, 1, USER_PTE | PTE.W);
     expect(counted(vm, K.pteWrite)).toBe(writes + 5);
     const ptes = [-2, -1, 0, 1, 2].map((i) => ptReadPte(vm.mem, pt, NEXT + i * PAGE));
-    expect(ptes).toEqual([0x40000 + USER_PTE, 0x41000 + USER_PTE, 0x42000 + USER_PTE, 0x43000 + USER_PTE, 0x90000 + USER_PTE + PTE.W]);
-    expect(() => ptWriteRun(vm.mem, pt, NEXT + TABLE_SPAN, 0x40, 1, USER_PTE)).toThrow(/no page table for 0x19800000/);
-    expect(() => ptWriteRun(vm.mem, pt, NEXT + TABLE_SPAN - PAGE, 0x40, 2, USER_PTE)).toThrow(/no page table for 0x19800000/);
+    expect(ptes).toEqual([
+      0x40000 + USER_PTE,
+      0x41000 + USER_PTE,
+      0x42000 + USER_PTE,
+      0x43000 + USER_PTE,
+      0x90000 + USER_PTE + PTE.W,
+    ]);
+    expect(() => ptWriteRun(vm.mem, pt, NEXT + TABLE_SPAN, 0x40, 1, USER_PTE)).toThrow(
+      /no page table for 0x19800000/,
+    );
+    expect(() => ptWriteRun(vm.mem, pt, NEXT + TABLE_SPAN - PAGE, 0x40, 2, USER_PTE)).toThrow(
+      /no page table for 0x19800000/,
+    );
     expect(ptReadPte(vm.mem, pt, NEXT + TABLE_SPAN)).toBe(0);
     // From the middle of the first table, across the second and into the third (which has none).
     ptClearRun(vm.mem, pt, NEXT - PAGE, 1024 + 8);
     expect(counted(vm, K.pteWrite)).toBe(writes + 5 + 1 + 2 + 1024 + 8);
-    expect([-2, -1, 0, 1, 2].map((i) => ptReadPte(vm.mem, pt, NEXT + i * PAGE))).toEqual([0x40000 + USER_PTE, 0, 0, 0, 0]);
+    expect([-2, -1, 0, 1, 2].map((i) => ptReadPte(vm.mem, pt, NEXT + i * PAGE))).toEqual([
+      0x40000 + USER_PTE,
+      0,
+      0,
+      0,
+      0,
+    ]);
   });
 });
 
