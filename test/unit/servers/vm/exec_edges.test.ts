@@ -2,7 +2,7 @@
 // image checks field by field and at their limits, an image without text or data, what exec resets, its reply and
 // trace; brk's limits; the slot and memory an exit leaves.
 import { describe, expect, it } from 'vitest';
-import { EINVAL, ENOEXEC, ENOMEM, ENXIO, ESRCH, OK } from '../../../../src/include/errno.ts';
+import { EINVAL, ENOEXEC, ENOMEM, ENXIO, OK } from '../../../../src/include/errno.ts';
 import { makeEndpoint } from '../../../../src/include/endpoint.ts';
 import type { Message } from '../../../../src/include/ipc.ts';
 import type { TraceEvent } from '../../../../src/include/trace.ts';
@@ -30,7 +30,11 @@ import type { UnitVm } from './helpers.ts';
 import { PAGE, unitVm } from './helpers.ts';
 
 const HEAP = VM_PROCSTART + 4 * PAGE;
-const msg = (fields: Record<string, unknown>): Message => ({ type: 0, source: 0, ...fields });
+const msg = (fields: Record<string, unknown>): Message => ({
+  type: 0,
+  source: makeEndpoint(0, 1),
+  ...fields,
+});
 const res = (r: VmReply): number => (typeof r === 'number' ? r : r.result);
 const image = (o: Partial<ExecImage> = {}): ExecImage => ({
   name: 'img',
@@ -57,7 +61,7 @@ describe('exec edges', () => {
   it('execSizes: every field must be a non-negative integer; tot is raised to MINSTACKREGION; the limits', () => {
     for (const f of ['text', 'data', 'bss', 'tot', 'args'] as const) {
       for (const bad of [-1, 0.5, '1', undefined])
-        expect(execSizes({ ...image(), [f]: bad } as ExecImage)).toBe(EINVAL);
+        expect(execSizes({ ...image(), [f]: bad as number })).toBe(EINVAL);
       expect(typeof execSizes({ ...image(), [f]: 0 })).toBe('object');
     }
     const totc = MINSTACKREGION / PAGE;
@@ -206,11 +210,20 @@ describe('brk edges', () => {
     const u = unitVm();
     const p = u.proc(1);
     const events = traced(u, 'brk');
-    expect(doBrk(u.vm, { type: 0, source: 0, endpoint: p.endpoint, addr: String(HEAP + 8 * PAGE) })).toBe(
-      ENOMEM,
-    );
-    expect(doBrk(u.vm, { type: 0, source: 0, endpoint: makeEndpoint(1, 1), addr: HEAP })).toBe(EINVAL);
-    expect(doBrk(u.vm, { type: 0, source: 0, endpoint: p.endpoint, addr: HEAP + 8 * PAGE })).toBe(OK);
+    expect(
+      doBrk(u.vm, {
+        type: 0,
+        source: makeEndpoint(0, 1),
+        endpoint: p.endpoint,
+        addr: String(HEAP + 8 * PAGE),
+      }),
+    ).toBe(ENOMEM);
+    expect(
+      doBrk(u.vm, { type: 0, source: makeEndpoint(0, 1), endpoint: makeEndpoint(1, 1), addr: HEAP }),
+    ).toBe(EINVAL);
+    expect(
+      doBrk(u.vm, { type: 0, source: makeEndpoint(0, 1), endpoint: p.endpoint, addr: HEAP + 8 * PAGE }),
+    ).toBe(OK);
     expect(p.heap?.length).toBe(8 * PAGE);
     expect(events.map((e) => (e.kind === 'vm' ? [e.ep, e.vaddr, e.result] : []))).toEqual([
       [p.endpoint, 0, ENOMEM],
@@ -247,7 +260,7 @@ describe('exit edges', () => {
     expect([p.callMask.length, p.callMask.every((b) => b === 0)]).toEqual([u.proc(2).callMask.length, true]);
     expect(u.mem.pteRead(u.vm.pagedirs, 1)).toBe(0);
     expect(u.vm.dirty.has(p)).toBe(false);
-    expect(events.map((e) => e.ep)).toEqual([ep]);
+    expect(events.map((e) => (e.kind === 'vm' ? e.ep : 0))).toEqual([ep]);
     expect(doExit(u.vm, msg({ endpoint: ep }))).toBe(EINVAL);
     u.state.sanityCheck();
   });

@@ -47,7 +47,11 @@ import { PAGE, fakeVmProc, peek, poke, unitVm } from './helpers.ts';
 
 /** Slot 1: text PROCSTART+0..4 pages, heap +4..8, stack the two pages below VM_STACKTOP. */
 const HEAP_END = VM_PROCSTART + 8 * PAGE;
-const msg = (fields: Record<string, unknown>): Message => ({ type: 0, source: 0, ...fields });
+const msg = (fields: Record<string, unknown>): Message => ({
+  type: 0,
+  source: makeEndpoint(0, 1),
+  ...fields,
+});
 const res = (r: VmReply): number => (typeof r === 'number' ? r : r.result);
 const field = (r: VmReply, f: string): unknown => (typeof r === 'number' ? undefined : r[f]);
 const spans = (u: UnitVm, p: VmProc): number[][] =>
