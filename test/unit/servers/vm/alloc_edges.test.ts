@@ -26,7 +26,7 @@ function allocOver(
 }
 
 /** A node source that counts what the allocator asks of it; `spare` reservations succeed, then they fail. */
-function nodes(spare = Infinity) {
+function nodes(spare = 1000) {
   const s = {
     reserved: 0,
     released: 0,
