@@ -14,8 +14,9 @@ describe('VM region kinds', () => {
   });
 
   it('each kind states its rules', () => {
-    const rules = (flags: number) => {
-      const { name: _name, ...rest } = memtypeOf(flags);
+    const rules = (flags: number): Record<string, unknown> => {
+      const rest: Record<string, unknown> = { ...memtypeOf(flags) };
+      delete rest.name;
       return rest;
     };
     expect(rules(VR_ANON)).toEqual({
