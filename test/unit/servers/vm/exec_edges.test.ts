@@ -194,9 +194,13 @@ describe('brk edges', () => {
     u.state.sanityCheck();
   });
 
-  it('the heap as the last region grows to VM_DATATOP; no heap → ENOMEM', () => {
+  it('the heap as the last region grows to VM_DATATOP; no heap → ENOMEM; its own end before a gap → OK, unchanged', () => {
     const u = unitVm();
     const p = u.proc(1);
+    // The boot heap ends 4 pages up, with unmapped space after it: nothing to grow or cut.
+    expect(brkCore(u.vm, p, HEAP + 4 * PAGE)).toBe(OK);
+    expect(brkCore(u.vm, p, HEAP + 3 * PAGE + 1)).toBe(OK);
+    expect(p.heap?.length).toBe(4 * PAGE);
     const a = mmapRegion(u.vm, p, VM_DATATOP - 4 * PAGE, PAGE, MAP_ANON | MAP_FIXED, -1);
     // Make the mmap'd region the heap: brk grows whatever region is the heap.
     p.heap = p.regions.find((r) => r.vaddr === a) ?? null;
