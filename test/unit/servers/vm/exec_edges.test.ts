@@ -247,6 +247,8 @@ describe('exit edges', () => {
     const pages = layout(u, ep).reduce((n, r) => n + (r[3] === 0 ? 0 : (r[1] ?? 0)), 0);
     const tables = p.pt.tables.filter((t) => t !== 0).length;
     expect(doWillExit(u.vm, msg({ endpoint: makeEndpoint(1, 1) }))).toBe(EINVAL);
+    expect(doExit(u.vm, msg({ endpoint: ep }))).toBe(EINVAL);
+    expect(p.regions.length).toBe(3);
     expect(doWillExit(u.vm, msg({ endpoint: ep }))).toBe(OK);
     expect(p.flags & VMF_EXITING).toBe(VMF_EXITING);
     u.vm.dirty.add(p);
