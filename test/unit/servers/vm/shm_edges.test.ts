@@ -193,6 +193,19 @@ describe('VMINHIBIT and TLB flushes (utility.ts)', () => {
     expect(k.log()).toEqual([`${VMCTL_VMINHIBIT_SET} ${u.proc(2).endpoint}`]);
   });
 
+  it('flushDirty flushes endpoint 0 (PM) like any other, and skips a slot no longer in use even with a directory', async () => {
+    const u = unitVm({ slots: [0, 1] });
+    const k = recorder();
+    const [pm, p1, stale] = [u.proc(0), u.proc(1), u.proc(11)];
+    stale.endpoint = makeEndpoint(0, 11);
+    stale.pt = { ...p1.pt };
+    u.vm.dirty.clear();
+    for (const x of [stale, pm]) u.vm.dirty.add(x);
+    await flushDirty(u.vm, k.p);
+    expect(k.log()).toEqual([`${VMCTL_FLUSHTLB} ${pm.endpoint}`]);
+    expect(pm.endpoint).toBe(0);
+  });
+
   it('flushDirty flushes live processes with a directory only, once each, and forgets them all', async () => {
     const u = unitVm({ slots: [1, 2] });
     const k = recorder();
