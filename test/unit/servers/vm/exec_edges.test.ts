@@ -4,8 +4,6 @@
 import { describe, expect, it } from 'vitest';
 import { EINVAL, ENOEXEC, ENOMEM, ENXIO, OK } from '../../../../src/include/errno.ts';
 import { makeEndpoint } from '../../../../src/include/endpoint.ts';
-import type { Message } from '../../../../src/include/ipc.ts';
-import type { TraceEvent } from '../../../../src/include/trace.ts';
 import {
   EXC_NM_RF_LOAD_TEXT,
   MAP_ANON,
@@ -22,20 +20,14 @@ import type { ExecImage } from '../../../../src/include/vm.ts';
 import { brkCore, doBrk } from '../../../../src/servers/vm/break.ts';
 import { doExecNewmem, execNewmem, execSizes } from '../../../../src/servers/vm/exec.ts';
 import { clearSlot, doExit, doWillExit, freeAddressSpace } from '../../../../src/servers/vm/exit.ts';
-import type { VmReply } from '../../../../src/servers/vm/glo.ts';
 import { VMF_EXITING, VMF_HASPT, VMF_INUSE } from '../../../../src/servers/vm/glo.ts';
 import { mmapRegion } from '../../../../src/servers/vm/mmap.ts';
 import { pageFault } from '../../../../src/servers/vm/region.ts';
 import type { UnitVm } from './helpers.ts';
+import { msg, res, traced } from './calls.ts';
 import { PAGE, unitVm } from './helpers.ts';
 
 const HEAP = VM_PROCSTART + 4 * PAGE;
-const msg = (fields: Record<string, unknown>): Message => ({
-  type: 0,
-  source: makeEndpoint(0, 1),
-  ...fields,
-});
-const res = (r: VmReply): number => (typeof r === 'number' ? r : r.result);
 const image = (o: Partial<ExecImage> = {}): ExecImage => ({
   name: 'img',
   text: 2 * PAGE,
@@ -47,15 +39,6 @@ const image = (o: Partial<ExecImage> = {}): ExecImage => ({
 });
 const layout = (u: UnitVm, ep: number): number[][] =>
   u.state.regions(ep).map((r) => [r.vaddr, r.length / PAGE, r.tag, r.refs.length]);
-
-/** The VM events of one operation. */
-function traced(u: UnitVm, op: string): TraceEvent[] {
-  const out: TraceEvent[] = [];
-  u.vm.trace = (e) => {
-    if (e.kind === 'vm' && e.op === op) out.push(e);
-  };
-  return out;
-}
 
 describe('exec edges', () => {
   it('execSizes: every field must be a non-negative integer; tot is raised to MINSTACKREGION; the limits', () => {

@@ -5,8 +5,6 @@
 import { describe, expect, it } from 'vitest';
 import { EFAULT, EINVAL, ENOMEM, ENOSYS, ENXIO, EPERM, OK } from '../../../../src/include/errno.ts';
 import { SELF, makeEndpoint } from '../../../../src/include/endpoint.ts';
-import type { Message } from '../../../../src/include/ipc.ts';
-import type { TraceEvent } from '../../../../src/include/trace.ts';
 import {
   MAP_ALIGN64K,
   MAP_ANON,
@@ -29,7 +27,7 @@ import {
   VRT_HEAP,
   VRT_NONE,
 } from '../../../../src/include/vm.ts';
-import type { VmProc, VmReply } from '../../../../src/servers/vm/glo.ts';
+import type { VmProc } from '../../../../src/servers/vm/glo.ts';
 import { VMF_INUSE } from '../../../../src/servers/vm/glo.ts';
 import {
   doMapPhys,
@@ -43,28 +41,13 @@ import {
   targetOf,
 } from '../../../../src/servers/vm/mmap.ts';
 import type { UnitVm } from './helpers.ts';
+import { msg, res, field, traced } from './calls.ts';
 import { PAGE, fakeVmProc, peek, poke, unitVm } from './helpers.ts';
 
 /** Slot 1: text PROCSTART+0..4 pages, heap +4..8, stack the two pages below VM_STACKTOP. */
 const HEAP_END = VM_PROCSTART + 8 * PAGE;
-const msg = (fields: Record<string, unknown>): Message => ({
-  type: 0,
-  source: makeEndpoint(0, 1),
-  ...fields,
-});
-const res = (r: VmReply): number => (typeof r === 'number' ? r : r.result);
-const field = (r: VmReply, f: string): unknown => (typeof r === 'number' ? undefined : r[f]);
 const spans = (u: UnitVm, p: VmProc): number[][] =>
   u.state.regions(p.endpoint).map((r) => [r.vaddr, r.length / PAGE, r.tag]);
-
-/** Records the trace's VM events of one operation. */
-function traced(u: UnitVm, op: string): TraceEvent[] {
-  const out: TraceEvent[] = [];
-  u.vm.trace = (e) => {
-    if (e.kind === 'vm' && e.op === op) out.push(e);
-  };
-  return out;
-}
 
 describe('mmap edges: placement', () => {
   it('findSlot: the first gap that fits exactly, skipping regions that end at the start; none past VM_DATATOP', () => {

@@ -10,7 +10,6 @@ import {
 } from '../../../../src/include/com.ts';
 import { EFAULT, EINVAL, ENOMEM, EPERM, OK } from '../../../../src/include/errno.ts';
 import { SELF, SYSTEM, makeEndpoint } from '../../../../src/include/endpoint.ts';
-import type { Message } from '../../../../src/include/ipc.ts';
 import {
   MAP_ANON,
   MAP_FIXED,
@@ -19,22 +18,15 @@ import {
   VM_PROCSTART,
   VM_STACKTOP,
 } from '../../../../src/include/vm.ts';
+import type { Message } from '../../../../src/include/ipc.ts';
 import type { Proc } from '../../../../src/libsys/proc.ts';
-import type { VmReply } from '../../../../src/servers/vm/glo.ts';
 import { VMF_INUSE } from '../../../../src/servers/vm/glo.ts';
 import { mmapRegion } from '../../../../src/servers/vm/mmap.ts';
 import { doGetphys, doGetref, doRemap, doShmUnmap } from '../../../../src/servers/vm/shm.ts';
 import { flushDirty, withInhibit } from '../../../../src/servers/vm/utility.ts';
 import type { UnitVm } from './helpers.ts';
+import { msg, res, field } from './calls.ts';
 import { PAGE, fakeVmProc, peek, poke, unitVm } from './helpers.ts';
-
-const msg = (fields: Record<string, unknown>): Message => ({
-  type: 0,
-  source: makeEndpoint(0, 1),
-  ...fields,
-});
-const res = (r: VmReply): number => (typeof r === 'number' ? r : r.result);
-const field = (r: VmReply, f: string): unknown => (typeof r === 'number' ? undefined : r[f]);
 
 /** A stand-in for VM's process that records its kernel calls; VMINHIBIT_SET answers `held`. */
 function recorder(held = OK) {
