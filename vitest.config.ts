@@ -20,13 +20,28 @@ const SLOW_FIRST = [
   'test/unit/model/differential.test.ts',
 ];
 
+/** `files` in an order drawn from `seed` (Fisher-Yates with a linear congruential generator). */
+function shuffled(files: TestSpecification[], seed: number): TestSpecification[] {
+  const out = [...files];
+  let x = seed >>> 0;
+  for (let i = out.length - 1; i > 0; i--) {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    const j = x % (i + 1);
+    [out[i], out[j]] = [out[j] as TestSpecification, out[i] as TestSpecification];
+  }
+  return out;
+}
+
 /**
- * Vitest's order, but with SLOW_FIRST first, in its order, then the files that share workers, then the isolated
+ * With a seed (`--sequence.seed N`, which `--sequence.shuffle` also sets), the files in an order drawn from it: a
+ * check that no file depends on the files run before it in its worker. Without, Vitest's order, in its order, then the files that share workers, then the isolated
  * ones: a worker is handed on to the next file only when that file shares too (Vitest's pool), so the sharing
  * files run one after another.
  */
 class SlowFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const seed = this.ctx.config.sequence.seed;
+    if (seed !== undefined) return shuffled(await super.sort(files), seed);
     const rank = (f: TestSpecification): number => {
       const i = SLOW_FIRST.findIndex((s) => f.moduleId.endsWith(s));
       if (i !== -1) return i;
