@@ -98,9 +98,9 @@ function hostCopyNs(bytes: number, n: number): number {
 const iterations = (bytes: number): number =>
   Math.max(20, Math.min(20_000, Math.floor((64 * MiB) / Math.max(bytes, 4 * KiB))));
 
-/** The issue-15 goal of a large safecopy against copyWithin of the same size. */
+/** The goal of a large safecopy against copyWithin of the same size. */
 const LARGE_GOAL = 1.3;
-/** The issue-15 goal of small safecopies: 3 M/s, i.e. this budget per call (ns). */
+/** The goal of small safecopies: 3 M/s, i.e. this budget per call (ns). */
 const SMALL_BUDGET_NS = 1e9 / 3e6;
 
 async function largeCopies(plain: World, rounds: number): Promise<BenchResult[]> {

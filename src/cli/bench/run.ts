@@ -11,7 +11,7 @@ const groups: [string, () => Promise<readonly { name: string; nsPerOp: number; r
   ['IPC: sendrec round trip vs bare async ping-pong', runIpcBench],
   ['MMU: writes and reads through the MMU vs raw TypedArray copies', runMmuBench],
   ['Grants: safecopy vs copyWithin, small-copy rate, indirect chains, copy-on-write', () => runGrantsBench()],
-  ['VM: fork, faults, COW break and the sanity sweep vs raw TypedArray work and the issue-3 goals', runVmBench],
+  ['VM: fork, faults, COW break and the sanity sweep vs raw TypedArray work and their goals', runVmBench],
   ['DS: publish+retrieve round trips, subscription fan-out per subscriber, restart by RS (kernel steps)', runDsBench],
 ];
 

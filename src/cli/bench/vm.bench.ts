@@ -25,7 +25,7 @@ import { bestOf, hostNow, printResults } from './report.ts';
 
 const PARENT = 1;
 const CHILD = 2;
-/** Absolute goals: fork per page (issue 15), the sanity sweep (issue 3). */
+/** Absolute goals: fork per page and the sanity sweep. */
 const FORK_GOAL_NS_PER_PAGE = 100;
 const SWEEP_GOAL_MS = 50;
 

@@ -90,7 +90,7 @@ const GROUPS: Record<BenchGroup, GroupDef> = {
     run: async (rounds, progress) => (await import('../bench/grants.bench.ts')).runGrantsBench([], progress, rounds),
   },
   vm: {
-    title: 'VM: fork, faults, COW break and the sanity sweep vs raw TypedArray work and the issue-3 goals',
+    title: 'VM: fork, faults, COW break and the sanity sweep vs raw TypedArray work and their goals',
     run: async (_rounds, progress) => (await import('../bench/vm.bench.ts')).runVmBench(progress),
   },
   ds: {
