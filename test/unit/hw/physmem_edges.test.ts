@@ -190,6 +190,11 @@ describe('PhysMem: panics name what was wrong', () => {
     panics(() => mem.copy(ram - 2, 0, 4), 'physmem copy destination');
     panics(() => mem.copy(0, ram - 2, 4), 'physmem copy source');
     panics(() => mem.copy(0, 0, -1), 'physmem copy destination');
+    // Each side's address on its own: negative or fractional, with a range that would otherwise fit.
+    panics(() => mem.copy(-4, 0, 4), 'physmem copy destination');
+    panics(() => mem.copy(0, -4, 4), 'physmem copy source');
+    panics(() => mem.copy(0.5, 0, 4), 'physmem copy destination');
+    panics(() => mem.copy(0, 0.5, 4), 'physmem copy source');
     panics(() => mem.zero(ram, 1), 'physmem zero');
     panics(() => mem.poison(-1, 1), 'physmem poison');
     panics(() => mem.isPoisoned(ram - 1, 2), 'physmem isPoisoned');
