@@ -131,6 +131,14 @@ describe('PhysMem: data paths', () => {
     expect(mem.hostBytesAllocated()).toBe(2 * PAGE);
   });
 
+  it('a read of an unwritten chunk gives zeros over whatever the host buffer held', () => {
+    const mem = small();
+    mem.write(2 * PAGE - 2, Uint8Array.of(7, 7), 0, 2);
+    const got = new Uint8Array(16).fill(0xee);
+    mem.read(2 * PAGE - 2, got, 1, 6); // two written bytes, then four of the unwritten second chunk
+    expect([...got]).toEqual([0xee, 7, 7, 0, 0, 0, 0, ...new Array<number>(9).fill(0xee)]);
+  });
+
   it('a downward copy across chunks (destination above the source) keeps every source byte', () => {
     const mem = small();
     const src = Uint8Array.from({ length: 3 * PAGE }, (_, i) => (i * 7 + 1) & 0xff);
