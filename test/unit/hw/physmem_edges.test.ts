@@ -139,6 +139,20 @@ describe('PhysMem: data paths', () => {
     expect([...got]).toEqual([0xee, 7, 7, 0, 0, 0, 0, ...new Array<number>(9).fill(0xee)]);
   });
 
+  it('a read of one page at an address not on a page boundary gives the bytes there, not a whole frame', () => {
+    const mem = small();
+    const src = Uint8Array.from({ length: 2 * PAGE }, (_, i) => (i * 13 + 5) & 0xff);
+    mem.write(0, src, 0, src.length);
+    const got = new Uint8Array(PAGE);
+    mem.read(100, got, 0, PAGE);
+    expect(got).toEqual(src.subarray(100, 100 + PAGE));
+    // and the reads that follow, on the page boundary or elsewhere, are not served from a view made for it
+    mem.read(0, got, 0, PAGE);
+    expect(got).toEqual(src.subarray(0, PAGE));
+    mem.read(200, got, 0, PAGE);
+    expect(got).toEqual(src.subarray(200, 200 + PAGE));
+  });
+
   it('a downward copy across chunks (destination above the source) keeps every source byte', () => {
     const mem = small();
     const src = Uint8Array.from({ length: 3 * PAGE }, (_, i) => (i * 7 + 1) & 0xff);
