@@ -11,8 +11,9 @@ import { KV_OPS, kvReader, kvService } from '../../../../src/user/kvservice.ts';
 import type { KvJournal } from '../../../../src/user/kvservice.ts';
 
 /**
- * The sweep's system: VM's sanity check after every request (incremental: see crashSweep); 16 MiB, a quarter of the default, which the service
- * and its reader use a sliver of (boot and every full check cost less); no trace, which nothing here reads.
+ * The sweep's system: VM's sanity check after every request (incremental: see crashSweep); 16 MiB, a quarter of
+ * the default, which the service and its reader use a sliver of (boot and every full check cost less); no trace,
+ * which nothing here reads.
  */
 const SWEEP_CONFIG: Partial<SystemConfig> = { sanity: 'top', ramBytes: 16 * MiB, trace: null };
 
