@@ -67,7 +67,16 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     projects: [
-      { extends: true, test: { name: 'shared', include: shared, isolate: false } },
+      // The global setup makes the store of the runs the docs tests share (test/helpers/cli-host-runs.ts).
+      {
+        extends: true,
+        test: {
+          name: 'shared',
+          include: shared,
+          isolate: false,
+          globalSetup: ['test/helpers/cli-host-runs-setup.ts'],
+        },
+      },
       { extends: true, test: { name: 'isolated', include: isolated, isolate: true } },
     ],
   },

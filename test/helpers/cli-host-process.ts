@@ -3,12 +3,14 @@
 // with its stdout and stderr captured and its exit code returned. The socket's path is the first argument; the
 // process says 'ready' over its IPC channel once it listens, and ends when its parent goes. A command's scenario
 // worker is kept for the next command unless it imported a .js/.mjs scenario file (keepScenarioWorkers), and the
-// fuzz and faults job workers for the next jobs (keepJobWorkers).
+// fuzz and faults job workers for the next jobs (keepJobWorkers). With GRANTVM_HOST_RUNS (a directory), the runs
+// the docs tests share are taken from there when another host made them already (cli-host-runs.ts).
 import { createServer } from 'node:net';
 import type { Socket } from 'node:net';
 import { main } from '../../src/cli/main.ts';
 import { keepScenarioWorkers } from '../../src/cli/runner.ts';
 import { keepJobWorkers } from '../../src/cli/workers.ts';
+import { sharedRun } from './cli-host-runs.ts';
 import type { CliResult } from './cli.ts';
 
 /** What the client (cli-host-client.mjs) sends: one line of JSON. */
@@ -62,8 +64,19 @@ function serve(conn: Socket): void {
     text += chunk;
     if (!text.includes('\n')) return;
     const request = JSON.parse(text) as Request;
+    const runs = process.env.GRANTVM_HOST_RUNS;
     queue = queue.then(async () => {
-      conn.end(`${JSON.stringify(await run(request))}\n`);
+      const result =
+        runs === undefined
+          ? await run(request)
+          : await sharedRun(runs, request.argv, request.cwd, () => run(request)).catch(
+              (err: unknown): CliResult => ({
+                status: 1,
+                stdout: '',
+                stderr: `grantvm test host: ${String(err)}\n`,
+              }),
+            );
+      conn.end(`${JSON.stringify(result)}\n`);
     });
   });
 }

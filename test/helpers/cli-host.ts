@@ -3,14 +3,14 @@
 // TypeScript loading of its own; `npx grantvm` in shell lines goes to it through a small client
 // (cli-host-client.mjs), and `grantvm` calls from a test go to it straight over its socket. Output, working
 // directory and exit code are the command's, as in its own process (its environment is plainEnv's: colours off).
-// Entry point: cliHost.
+// The hosts of the docs tests share their runs (cli-host-runs.ts). Entry point: cliHost.
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { plainEnv, root } from './cli.ts';
 import type { CliResult } from './cli.ts';
 
@@ -25,10 +25,10 @@ export interface CliHost {
 const boot = join(root, 'test/helpers/cli-host-boot.mjs');
 const client = join(root, 'test/helpers/cli-host-client.mjs');
 
-async function start(socket: string): Promise<ChildProcess> {
+async function start(socket: string, runs: string | undefined): Promise<ChildProcess> {
   const child = spawn(process.execPath, [boot, socket], {
     cwd: root,
-    env: plainEnv(),
+    env: { ...plainEnv(), ...(runs === undefined ? {} : { GRANTVM_HOST_RUNS: runs }) },
     // Not the terminal the tests may run in: a command's output is piped, as in the docs' shell lines.
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
@@ -62,13 +62,19 @@ function ask(socket: string, argv: readonly string[], cwd: string): Promise<CliR
   });
 }
 
-/** Starts a host before the file's tests and ends it after them. */
-export function cliHost(): CliHost {
+/**
+ * Starts a host before the file's tests and ends it after them. With `shareRuns`, a command line run with the same
+ * inputs by another sharing host in this test run is not run again (cli-host-runs.ts): for the docs tests, which
+ * only check that a line succeeds.
+ */
+export function cliHost(shareRuns = false): CliHost {
   let dir = '';
   let child: ChildProcess | undefined;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'grantvm-host-'));
-    child = await start(join(dir, 'socket'));
+    // The shared project's global setup provides the store; a file run in another project shares nothing.
+    const runs: string | undefined = shareRuns ? inject('hostRuns') : undefined;
+    child = await start(join(dir, 'socket'), runs);
   });
   afterAll(async () => {
     // Waited for, so that the host is gone (and its time counted as this process's) when the file ends.

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { cliHost } from '../../helpers/cli-host.ts';
 import { commands, pages, runAll, SLOW_PAGES } from '../../helpers/docs.ts';
 
-const host = cliHost();
+const host = cliHost(true);
 
 describe('docs/', () => {
   it('has the tutorial and a page per command', () => {

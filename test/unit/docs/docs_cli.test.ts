@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { cliHost } from '../../helpers/cli-host.ts';
 import { commands, pages, runAll, SLOW_PAGES } from '../../helpers/docs.ts';
 
-const host = cliHost();
+const host = cliHost(true);
 
 describe('docs/', () => {
   for (const name of SLOW_PAGES) {

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { cliHost } from '../../helpers/cli-host.ts';
 import { blocks, commands, readme, runAll, runExample } from '../../helpers/docs.ts';
 
-const host = cliHost();
+const host = cliHost(true);
 
 describe('README', () => {
   it('the "From code" example runs and prints what it says', () => {
