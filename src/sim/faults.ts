@@ -139,9 +139,15 @@ interface World {
   start: number;
 }
 
-/** Boots a system and starts the workload (nothing has run yet past boot). */
+/**
+ * Boots a system and starts the workload (nothing has run yet past boot). VM checks itself after every request
+ * incrementally (what the request changed, as under the fuzzer), and in full after the run (the callers'
+ * sanityCheck), where the rules about all of memory and the slab see what a kill left wrong: the full check after
+ * every request was a quarter of a campaign's time.
+ */
 async function startWorld(config: Partial<SystemConfig>): Promise<World> {
   const sys = await createSystem({ sanity: 'top', ...config });
+  sys.vm.trackChanges();
   const j = newFaultJournal();
   const kv: KvJournal = { acked: [], recovered: [], failures: [] };
   const programs: Record<(typeof SERVICES)[number], Program> = {
@@ -430,7 +436,10 @@ export async function injectFault(
   try {
     inj.hung = !(await runToEnd(w, HANG_FACTOR * (ref.end - ref.start)));
     inj.detected = detection(w, inj);
-    if (inj.hung) return inj;
+    if (inj.hung) {
+      w.sys.sanityCheck();
+      return inj;
+    }
     const label = target === 'user' || target === 'ds' ? null : target;
     const v = await verifyAndTeardown(w, inj.killed === null ? null : { ep: inj.killed, label });
     w.sys.sanityCheck();
