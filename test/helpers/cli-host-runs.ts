@@ -4,8 +4,9 @@
 // run: the key is the command line, the working directory's files it names (their contents) and nothing else (the
 // sources are the same throughout a test run). A run's result is its output, exit code and the files it wrote in
 // its working directory, which a later taker gets too. Commands that read the clock or the machine (bench, ui,
-// a --minutes budget) are never shared. The store is a directory made for the whole test run
-// (cli-host-runs-setup.ts). Entry points: sharedRun.
+// a --minutes budget) are never shared, nor runs outside a page's scratch directory (SCRATCH_PREFIX): in the
+// repository, other tests write files at the same time. The store is a directory made for the whole test run
+// (cli-host-runs-setup.ts). Entry points: sharedRun, SCRATCH_PREFIX.
 import { createHash } from 'node:crypto';
 import {
   copyFileSync,
@@ -18,6 +19,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, sep } from 'node:path';
 import type { CliResult } from './cli.ts';
 
@@ -26,9 +28,19 @@ interface Stored extends CliResult {
   files: string[];
 }
 
-/** Commands whose result depends on more than their inputs: the clock (bench, --minutes) or a server (ui). */
-function shareable(argv: readonly string[]): boolean {
-  return !['bench', 'ui'].includes(argv[0] ?? '') && !argv.some((a) => a.startsWith('--minutes'));
+/** Where the docs tests make the scratch directory of a page (docs.ts, runAll): the only runs shared. */
+export const SCRATCH_PREFIX = join(tmpdir(), 'grantvm-docs-');
+
+/**
+ * Runs whose result depends on their inputs only, where nothing else writes: not the clock's (bench, --minutes)
+ * or a server's (ui), and in a page's scratch directory.
+ */
+function shareable(argv: readonly string[], cwd: string): boolean {
+  return (
+    cwd.startsWith(SCRATCH_PREFIX) &&
+    !['bench', 'ui'].includes(argv[0] ?? '') &&
+    !argv.some((a) => a.startsWith('--minutes'))
+  );
 }
 
 /** The files under `dir` (but the symlinked repository files), with their size and modification time. */
@@ -47,7 +59,7 @@ function listing(dir: string, under = ''): Map<string, string> {
 
 /** The key of a run: its command line and the contents of the files of `cwd` it names; null when not shareable. */
 function keyOf(argv: readonly string[], cwd: string): string | null {
-  if (!shareable(argv)) return null;
+  if (!shareable(argv, cwd)) return null;
   const hash = createHash('sha256').update(JSON.stringify(argv));
   for (const word of argv.flatMap((a) => a.split('='))) {
     // A path outside the working directory may be read or written where a later taker would not see it.

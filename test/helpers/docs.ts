@@ -4,12 +4,12 @@
 // points: blocks, commands, readme, pages, runAll, runExample, SKIP, SLOW_PAGES.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { expect } from 'vitest';
 import { plainEnv, root } from './cli.ts';
 import type { CliResult } from './cli.ts';
 import type { CliHost } from './cli-host.ts';
+import { SCRATCH_PREFIX } from './cli-host-runs.ts';
 
 /** The marker of a docs line that must not run (with a reason next to it). */
 export const SKIP = '# not run by the docs test';
@@ -52,7 +52,7 @@ export const pages = markdownFiles(join(root, 'docs')).map((f) => ({
 
 /** Runs `lines` in order with sh in a scratch directory that sees the repository's examples; `npx grantvm` is this checkout's. */
 export function runAll(host: CliHost, lines: readonly string[]): void {
-  const cwd = mkdtempSync(join(tmpdir(), 'grantvm-docs-'));
+  const cwd = mkdtempSync(SCRATCH_PREFIX);
   symlinkSync(join(root, 'examples'), join(cwd, 'examples'));
   try {
     for (const line of lines) {
