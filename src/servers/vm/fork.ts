@@ -101,36 +101,37 @@ function noteProtect(protect: ProtectRuns, pr: Region, ref: PhysRegion, flags: n
 
 /**
  * The child region's references, one per parent reference, built into its tree at once (nodes reserved first;
- * one balanced build instead of an insert per block). ENOMEM unwinds this region's references.
+ * one balanced build instead of an insert per block). The parent's references are read from its tree's sorted
+ * run (kept while the tree is unchanged), whose keys are the child's too. ENOMEM unwinds this region's references.
  */
 function copyRefs(vm: Vm, pr: Region, cr: Region, protect: ProtectRuns): boolean {
   const n = pr.refs.size;
   if (n === 0) return true;
   if (!vm.slab.reserveNodes(n)) return false;
   const share = memtypeOf(pr.flags).fork === 'share';
-  // Sized once: the tree keeps both arrays as its sorted run (AvlTree.buildSorted).
-  const offs = new Array<number>(n);
+  const offs = pr.refs.sortedKeys();
+  const refs = pr.refs.sortedValues();
+  // Sized once: the child's tree keeps it as its sorted run (AvlTree.buildSorted).
   const made = new Array<PhysRegion>(n);
   // A reference that shares its block (all but smap snapshots) is private with refcount ≥ 2 in both processes:
   // WRITABLE depends on the region alone, so its PTE flags are reckoned once per region.
   const sharedFlags = USER_PTE | (writableBy(pr.flags, 'private', false, 2) ? PTE.W : 0);
   const pt = cr.owner.pt;
   const mem = vm.mem;
-  let i = 0;
-  for (let c = pr.refs.first(); c !== null; c = pr.refs.next(c), i++) {
-    const ref = c.value;
+  for (let i = 0; i < n; i++) {
+    const ref = refs[i] as PhysRegion;
+    const off = offs[i] ?? 0;
     const snapshot = ref.mode === 'smap' && !share;
     const b = ref.block;
-    const nref = snapshot ? snapshotRef(vm, cr, ref) : linkRefUnindexed(vm, cr, b, c.key, 'private', false);
+    const nref = snapshot ? snapshotRef(vm, cr, ref) : linkRefUnindexed(vm, cr, b, off, 'private', false);
     if (nref === null) {
       for (const m of made.slice(0, i)) dropRef(vm, m);
       vm.slab.unreserveNodes(n);
       return false;
     }
     if (snapshot) writeRefPtes(vm, nref);
-    else ptWriteRun(mem, pt, cr.vaddr + c.key, b.phys / PAGE_SIZE, b.length / PAGE_SIZE, sharedFlags);
+    else ptWriteRun(mem, pt, cr.vaddr + off, b.phys / PAGE_SIZE, b.length / PAGE_SIZE, sharedFlags);
     if (!share && ref.mode === 'private') noteProtect(protect, pr, ref, sharedFlags);
-    offs[i] = c.key;
     made[i] = nref;
   }
   const built = cr.refs.buildSorted(offs, made);
