@@ -140,8 +140,23 @@ function buildRange<V>(keys: readonly number[], values: readonly V[], lo: number
   return n;
 }
 
+/**
+ * Runs known to be strictly increasing valid keys: those buildSorted checked and those makeRun walked. Runs are never
+ * changed, so buildSorted of one of them (a forked child's tree, given its parent's keys) need not check it again.
+ */
+const checkedRuns = new WeakSet<readonly number[]>();
+
 function checkKey(key: number, what: string): void {
   if (!(Number.isInteger(key) && key >= 0 && key <= AVL_MAX_KEY)) panic(`avl: ${what}: bad key ${key}`);
+}
+
+/** buildSorted's check of its keys: valid and strictly increasing. */
+function checkRun(keys: readonly number[]): void {
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i] ?? -1;
+    checkKey(k, 'buildSorted');
+    if (i > 0 && k <= (keys[i - 1] ?? -1)) panic(`avl: buildSorted: key ${k} out of order`);
+  }
 }
 
 /**
@@ -398,6 +413,7 @@ export class AvlTree<V> {
       values[i++] = n.value;
     }
     assert(i === this.count, 'avl: sortedKeys: fewer nodes than its size');
+    checkedRuns.add(keys);
     this.runKeys = keys;
     this.runValues = values;
   }
@@ -412,15 +428,12 @@ export class AvlTree<V> {
     assert(this.root === null, 'avl: buildSorted into a non-empty tree');
     const n = keys.length;
     assert(values.length === n, 'avl: buildSorted: keys and values differ in length');
-    for (let i = 0; i < n; i++) {
-      const k = keys[i] ?? -1;
-      checkKey(k, 'buildSorted');
-      if (i > 0 && k <= (keys[i - 1] ?? -1)) panic(`avl: buildSorted: key ${k} out of order`);
-    }
+    if (!checkedRuns.has(keys)) checkRun(keys);
     if (!this.allocNodes(n)) return false;
     this.count = n;
     this.changed();
     if (n > 0) {
+      checkedRuns.add(keys);
       this.runKeys = keys;
       this.runValues = values;
       this.nodesPending = true;

@@ -85,16 +85,15 @@ function protectRunsFor(vm: Vm, parent: VmProc, child: VmProc): ProtectRuns {
 }
 
 /**
- * Notes the parent's private reference ref of COW region pr for forkCommit: its PTEs with `flags`, WRITABLE now
- * that the child shares the block.
+ * Notes the PTE run of a parent's private reference of a COW region for forkCommit: `pages` pages at v from frame
+ * `frame`, with `flags` (WRITABLE now that the child shares the block).
  */
-function noteProtect(protect: ProtectRuns, pr: Region, ref: PhysRegion, flags: number): void {
-  const b = ref.block;
+function noteProtect(protect: ProtectRuns, v: number, frame: number, pages: number, flags: number): void {
   const runs = protect.runs;
   const i = protect.n;
-  runs[i] = pr.vaddr + ref.offset;
-  runs[i + 1] = b.phys / PAGE_SIZE;
-  runs[i + 2] = b.length / PAGE_SIZE;
+  runs[i] = v;
+  runs[i + 1] = frame;
+  runs[i + 2] = pages;
   runs[i + 3] = flags;
   protect.n = i + 4;
 }
@@ -129,9 +128,13 @@ function copyRefs(vm: Vm, pr: Region, cr: Region, protect: ProtectRuns): boolean
       vm.slab.unreserveNodes(n);
       return false;
     }
+    // The child's region has the parent's address: one v for both processes' PTEs.
+    const v = cr.vaddr + off;
+    const frame = b.phys / PAGE_SIZE;
+    const pages = b.length / PAGE_SIZE;
     if (snapshot) writeRefPtes(vm, nref);
-    else ptWriteRun(mem, pt, cr.vaddr + off, b.phys / PAGE_SIZE, b.length / PAGE_SIZE, sharedFlags);
-    if (!share && ref.mode === 'private') noteProtect(protect, pr, ref, sharedFlags);
+    else ptWriteRun(mem, pt, v, frame, pages, sharedFlags);
+    if (!share && ref.mode === 'private') noteProtect(protect, v, frame, pages, sharedFlags);
     made[i] = nref;
   }
   const built = cr.refs.buildSorted(offs, made);
