@@ -15,6 +15,9 @@ export const SLAB_CLASSES: readonly SlabClass[] = ['region', 'physRegion', 'phys
 /** Bytes of each slab page kept for the page header. */
 const SLAB_HEADER_BYTES = 64;
 
+/** More slots than a page can hold: a recorded AVL node is its page's index times this, plus its slot. */
+const NODE_SLOT_SPAN = PAGE_SIZE;
+
 /** Per-object slab bookkeeping, reachable from the object as `_slab`. */
 export interface SlabMeta {
   readonly cls: SlabClass;
@@ -41,6 +44,8 @@ type ListName = 'free' | 'used' | 'full';
 export interface SlabPage {
   readonly cls: SlabClass;
   readonly frame: number;
+  /** Its place in its class's pages. */
+  readonly index: number;
   used: number;
   list: ListName;
   /** Free slot numbers (a stack). */
@@ -141,9 +146,14 @@ export interface SlabStats {
 
 export class Slab {
   private readonly classes: Record<SlabClass, ClassState>;
-  /** (page, slot) of each live AVL node, most recent last: node frees release the latest slot (LIFO). */
-  private readonly nodePages: SlabPage[] = [];
-  private readonly nodeSlots: number[] = [];
+  /**
+   * The slot of each live AVL node, most recent last (node frees release the latest slot, LIFO), as its page's index
+   * times NODE_SLOT_SPAN plus its slot number: one store per node in a typed array grown by doubling, where a fork
+   * records one node per reference.
+   */
+  private nodeSlots = new Int32Array(256);
+  /** Live AVL nodes recorded in nodeSlots. */
+  private nodeCount = 0;
   /** Node slots allocated ahead of inserts (reserveNodes); the tree hooks consume them first. */
   private reservedNodes = 0;
   /** The page of the last takeSlot (its second result, without allocating a tuple). */
@@ -156,6 +166,7 @@ export class Slab {
     const mk = (cls: SlabClass): ClassState => {
       const perPage = Math.floor((PAGE_SIZE - SLAB_HEADER_BYTES) / opts.objectBytes[cls]);
       assert(perPage >= 1, () => `slab: object size of ${cls} too large`);
+      assert(perPage <= NODE_SLOT_SPAN, () => `slab: object size of ${cls} too small`);
       return { perPage, pages: [], lists: { free: emptyList(), used: emptyList(), full: emptyList() }, live: 0 };
     };
     this.classes = { region: mk('region'), physRegion: mk('physRegion'), physBlock: mk('physBlock'), avlNode: mk('avlNode') };
@@ -289,10 +300,20 @@ export class Slab {
 
   /** One AVL node slot freed (a tree remove). */
   freeNode(): void {
-    const page = this.nodePages.pop();
-    const slot = this.nodeSlots.pop();
-    assert(page !== undefined && slot !== undefined, 'slab: AVL node freed but none allocated');
-    this.releaseSlot(page, slot);
+    assert(this.nodeCount > 0, 'slab: AVL node freed but none allocated');
+    const code = this.nodeSlots[--this.nodeCount] ?? 0;
+    const page = this.classes.avlNode.pages[Math.floor(code / NODE_SLOT_SPAN)];
+    assert(page !== undefined, 'slab: AVL node recorded on no page');
+    this.releaseSlot(page, code % NODE_SLOT_SPAN);
+  }
+
+  /** Room in nodeSlots for k more nodes. */
+  private nodeRoom(k: number): void {
+    const need = this.nodeCount + k;
+    if (need <= this.nodeSlots.length) return;
+    const grown = new Int32Array(Math.max(need, 2 * this.nodeSlots.length));
+    grown.set(this.nodeSlots.subarray(0, this.nodeCount));
+    this.nodeSlots = grown;
   }
 
   /**
@@ -318,13 +339,15 @@ export class Slab {
   /** Up to `want` more node slots of `page`, each after its own fault check; how many were taken. */
   private takeFromPage(page: SlabPage, want: number): number {
     const slots = page.freeSlots;
+    this.nodeRoom(want);
+    const codes = this.nodeSlots;
+    const base = page.index * NODE_SLOT_SPAN;
     let n = 0;
     while (n < want && slots.length > 0) {
       if (this.opts.shouldFail()) break;
       const slot = slots.pop() ?? 0;
       page.slotUsed[slot] = 1;
-      this.nodePages.push(page);
-      this.nodeSlots.push(slot);
+      codes[this.nodeCount++] = base + slot;
       n++;
     }
     page.used += n;
@@ -369,8 +392,8 @@ export class Slab {
   private takeNode(): boolean {
     const slot = this.takeSlot('avlNode');
     if (slot < 0) return false;
-    this.nodePages.push(this.lastPage);
-    this.nodeSlots.push(slot);
+    this.nodeRoom(1);
+    this.nodeSlots[this.nodeCount++] = this.lastPage.index * NODE_SLOT_SPAN + slot;
     return true;
   }
 
@@ -419,6 +442,7 @@ export class Slab {
     const page: SlabPage = {
       cls,
       frame,
+      index: c.pages.length,
       used: 0,
       list: 'free',
       freeSlots,
@@ -481,7 +505,7 @@ export class Slab {
       if (listed !== c.pages.length) fail('LISTED_PAGES', `${cls} lists hold ${listed} pages of ${c.pages.length}`);
     }
     const nodes = this.classes.avlNode.live;
-    if (this.nodePages.length !== nodes) fail('NODE_COUNT', `${this.nodePages.length} AVL nodes recorded, ${nodes} slots live`);
+    if (this.nodeCount !== nodes) fail('NODE_COUNT', `${this.nodeCount} AVL nodes recorded, ${nodes} slots live`);
     if (this.reservedNodes !== 0) fail('RESERVED_NODES', `${this.reservedNodes} AVL nodes reserved between operations`);
   }
 
@@ -512,6 +536,7 @@ function checkPage(p: SlabPage, perPage: number): number {
 const NO_PAGE: SlabPage = {
   cls: 'avlNode',
   frame: 0,
+  index: -1,
   used: 0,
   list: 'free',
   freeSlots: [],
