@@ -242,17 +242,27 @@ export class Slab {
     return r;
   }
 
-  /** use() in two halves for hot paths (no closure): open(obj), the writes, close(obj). No-ops with sanity off. */
+  /**
+   * use() in two halves for hot paths (no closure): open(obj), the writes, close(obj). No-ops with sanity off, in
+   * bodies this small so that V8 counts little of them against the inlining budget of their callers (a fork's
+   * reference link opens and closes twice).
+   */
   open(obj: SlabObj): void {
-    if (this.handler === null) return;
+    if (this.handler !== null) this.openProtected(obj);
+  }
+
+  close(obj: SlabObj): void {
+    if (this.handler !== null) this.closeProtected(obj);
+  }
+
+  private openProtected(obj: SlabObj): void {
     const meta = this.metaOf(obj, null, 'use');
     const page = meta.page;
     if (page.open !== null) panic(`slab: nested use() on one ${meta.cls} slab page (frame ${page.frame})`);
     page.open = obj;
   }
 
-  close(obj: SlabObj): void {
-    if (this.handler === null) return;
+  private closeProtected(obj: SlabObj): void {
     const meta = this.metaOf(obj, null, 'use');
     if (meta.page.open !== obj) panic(`slab: close of a ${meta.cls} that is not open`);
     meta.page.open = null;
