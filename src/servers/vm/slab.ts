@@ -410,12 +410,8 @@ export class Slab {
   /** A free slot of class cls (page in lastPage), or -1 = no page left. */
   private takeSlot(cls: SlabClass): number {
     const c = this.stateOf(cls);
-    let page = c.lists.used.head ?? c.lists.free.head;
-    if (page === null) {
-      const frame = this.opts.getPage();
-      if (frame === 0) return -1;
-      page = this.addPage(cls, frame);
-    }
+    const page = c.lists.used.head ?? c.lists.free.head ?? this.newPage(cls);
+    if (page === null) return -1;
     const slot = page.freeSlots.pop();
     if (slot === undefined) panic(`slab: ${cls} page on list ${page.list} has no free slot`);
     page.slotUsed[slot] = 1;
@@ -424,6 +420,12 @@ export class Slab {
     this.relist(c, page);
     this.lastPage = page;
     return slot;
+  }
+
+  /** A new page of class cls from getPage, or null when there is none (apart from takeSlot, its rare case). */
+  private newPage(cls: SlabClass): SlabPage | null {
+    const frame = this.opts.getPage();
+    return frame === 0 ? null : this.addPage(cls, frame);
   }
 
   private releaseSlot(page: SlabPage, slot: number): void {
