@@ -123,17 +123,12 @@ function copyRefs(vm: Vm, pr: Region, cr: Region, protect: ProtectRuns): boolean
     const snapshot = ref.mode === 'smap' && !share;
     const b = ref.block;
     const nref = snapshot ? snapshotRef(vm, cr, ref) : linkRefUnindexed(vm, cr, b, off, 'private', false);
-    if (nref === null) {
-      for (const m of made.slice(0, i)) dropRef(vm, m);
-      vm.slab.unreserveNodes(n);
-      return false;
-    }
+    if (nref === null) return unwindRefs(vm, made, i, n);
     // The child's region has the parent's address: one v for both processes' PTEs.
     const v = cr.vaddr + off;
     const frame = b.phys / PAGE_SIZE;
     const pages = b.length / PAGE_SIZE;
-    if (snapshot) writeRefPtes(vm, nref);
-    else ptWriteRun(mem, pt, v, frame, pages, sharedFlags);
+    if (!snapshot) ptWriteRun(mem, pt, v, frame, pages, sharedFlags);
     if (!share && ref.mode === 'private') noteProtect(protect, v, frame, pages, sharedFlags);
     made[i] = nref;
   }
@@ -143,7 +138,17 @@ function copyRefs(vm: Vm, pr: Region, cr: Region, protect: ProtectRuns): boolean
   return true;
 }
 
-/** The child's private copy of an smap-shared block (a snapshot at fork time), not yet in cr's tree. */
+/**
+ * copyRefs' failure: the first i references it made are dropped and its n reserved nodes given back; false. Apart
+ * from the loop (as the snapshot case is), so that V8 inlines the common case's calls into it.
+ */
+function unwindRefs(vm: Vm, made: PhysRegion[], i: number, n: number): false {
+  for (const m of made.slice(0, i)) dropRef(vm, m);
+  vm.slab.unreserveNodes(n);
+  return false;
+}
+
+/** The child's private copy of an smap-shared block (a snapshot at fork time) with its PTEs, not yet in cr's tree. */
 function snapshotRef(vm: Vm, cr: Region, ref: PhysRegion): PhysRegion | null {
   const old = ref.block;
   const pages = old.length / PAGE_SIZE;
@@ -158,6 +163,7 @@ function snapshotRef(vm: Vm, cr: Region, ref: PhysRegion): PhysRegion | null {
   }
   vm.mem.clock.chargeCopy(old.length);
   vm.mem.copy(b.phys, old.phys, old.length);
+  writeRefPtes(vm, nref);
   return nref;
 }
 
