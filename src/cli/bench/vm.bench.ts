@@ -1,9 +1,9 @@
 // Benchmarks the VM server's core operations (issues 3 and 15) against their goals and host baselines measured in
 // the same run: fork per mapped page vs its 100 ns goal (with one raw u32 store per page, the least a fork can do
 // per page, for scale; and, without a goal, the first fork after the parent's reference tree changed, which reads
-// the tree's nodes instead of the sorted run an unchanged tree keeps), a demand-zero fault vs a raw 4 KiB fill, a COW break vs a raw 4 KiB copy, and the full
-// sanity sweep over 64k mapped pages vs its 50 ms goal. Entry point: runVmBench(); run directly
-// with `npx tsx bench/vm.bench.ts`.
+// the tree's nodes instead of the sorted run an unchanged tree keeps), a demand-zero fault vs a raw 4 KiB fill, a
+// COW break vs a raw 4 KiB copy, and the full sanity sweep over 64k mapped pages vs its 50 ms goal. Entry point:
+// runVmBench(); run directly with `npx tsx bench/vm.bench.ts`.
 // The workloads drive VM state directly (createVm over a PhysMem, forkAddressSpace, pageFault, fullCheck) with no
 // kernel: the kernel's IPC and MMU are benchmarked on their own, and here they would only add noise. Timed with
 // hostNow (the wall clock, or CPU time with --clock cpu), models and baselines alike. Sanity 'off',
