@@ -1,10 +1,13 @@
 // Models MINIX's generic AVL tree (servers/vm/cavl_impl.h), used for the VM free list keyed by address and
 // for each region's physical references keyed by offset. Entry points: AvlTree (insert, remove, get, search,
-// entries, rekey, check; first/last/find/next/prev cursors and buildSorted for allocation-free hot paths).
+// entries, rekey, check; first/last/find/next/prev cursors, buildSorted and sortedKeys/sortedValues for
+// allocation-free hot paths).
 // DIVERGES: one generic class instead of a macro-instantiated C template. buildSorted is lazy: the tree keeps the
 // sorted run and makes its nodes at the first operation that needs them (values, size and clear never do), so a
 // tree built and dropped unread (a forked child that exits or execs) never allocates a node object. The
-// node-storage hooks are charged at buildSorted all the same.
+// node-storage hooks are charged at buildSorted all the same. The run (buildSorted's, or one made by a walk for
+// sortedKeys) is kept beside the nodes until the tree next changes, so a tree walked again unchanged (a parent
+// that forks again) is read from two dense arrays instead of its scattered nodes.
 
 import { assert, panic } from './assert.ts';
 
@@ -137,8 +140,23 @@ function buildRange<V>(keys: readonly number[], values: readonly V[], lo: number
   return n;
 }
 
+/**
+ * Runs known to be strictly increasing valid keys: those buildSorted checked and those makeRun walked. Runs are never
+ * changed, so buildSorted of one of them (a forked child's tree, given its parent's keys) need not check it again.
+ */
+const checkedRuns = new WeakSet<readonly number[]>();
+
 function checkKey(key: number, what: string): void {
   if (!(Number.isInteger(key) && key >= 0 && key <= AVL_MAX_KEY)) panic(`avl: ${what}: bad key ${key}`);
+}
+
+/** buildSorted's check of its keys: valid and strictly increasing. */
+function checkRun(keys: readonly number[]): void {
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i] ?? -1;
+    checkKey(k, 'buildSorted');
+    if (i > 0 && k <= (keys[i - 1] ?? -1)) panic(`avl: buildSorted: key ${k} out of order`);
+  }
 }
 
 /**
@@ -148,9 +166,14 @@ function checkKey(key: number, what: string): void {
  */
 export class AvlTree<V> {
   private rootNode: AvlNode<V> | null = null;
-  /** A sorted run given to buildSorted whose nodes are not made yet (null: none pending). */
-  private pendingKeys: readonly number[] | null = null;
-  private pendingValues: readonly V[] | null = null;
+  /**
+   * The entries in key order as two arrays (buildSorted's, or made by sortedKeys), or null: valid until the next
+   * change, which drops them (insert, remove, rekey, clear, setValue, setValueAt).
+   */
+  private runKeys: readonly number[] | null = null;
+  private runValues: readonly V[] | null = null;
+  /** The run holds entries whose nodes are not made yet (buildSorted's, until an operation needs nodes). */
+  private nodesPending = false;
   private count = 0;
   /** Bumped by every structural change; iterators panic when it moves under them. */
   private mods = 0;
@@ -166,7 +189,7 @@ export class AvlTree<V> {
 
   /** The root, after making the nodes of a pending sorted run. */
   private get root(): AvlNode<V> | null {
-    if (this.pendingKeys !== null) this.materialize();
+    if (this.nodesPending) this.materialize();
     return this.rootNode;
   }
 
@@ -174,13 +197,19 @@ export class AvlTree<V> {
     this.rootNode = n;
   }
 
-  /** Makes the nodes of the pending run (perfectly balanced, O(n)); no hook calls: buildSorted made them. */
+  /** Makes the nodes of the pending run (perfectly balanced, O(n)), which stays; no hook calls: buildSorted made them. */
   private materialize(): void {
-    const keys = this.pendingKeys;
-    const values = this.pendingValues;
-    this.pendingKeys = this.pendingValues = null;
+    const keys = this.runKeys;
+    const values = this.runValues;
+    this.nodesPending = false;
     assert(keys !== null && values !== null && keys.length === this.count, 'avl: pending run lost');
     this.rootNode = buildRange(keys, values, 0, keys.length, null);
+  }
+
+  /** A structural change: iterators stop, the run is dropped. */
+  private changed(): void {
+    this.mods++;
+    this.runKeys = this.runValues = null;
   }
 
   /** Height of the tree (0 when empty); a leaf has height 1. */
@@ -207,7 +236,7 @@ export class AvlTree<V> {
     else if (key < parent.key) parent.left = fresh;
     else parent.right = fresh;
     this.count++;
-    this.mods++;
+    this.changed();
     if (parent !== null) this.fixUp(parent);
     return true;
   }
@@ -230,7 +259,7 @@ export class AvlTree<V> {
     this.replaceChild(parent, z, child);
     z.left = z.right = z.parent = null;
     this.count--;
-    this.mods++;
+    this.changed();
     if (parent !== null) this.fixUp(parent);
     this.hooks.free();
     return value;
@@ -268,6 +297,7 @@ export class AvlTree<V> {
     const n = this.findNode(key, AVL_EQUAL);
     if (n === null) panic(`avl: setValue: key ${key} absent`);
     n.value = value;
+    this.runKeys = this.runValues = null;
   }
 
   /**
@@ -284,7 +314,7 @@ export class AvlTree<V> {
     if (pred !== null && newKey <= pred.key) panic(`avl: rekey ${oldKey}->${newKey}: not above ${pred.key}`);
     if (succ !== null && newKey >= succ.key) panic(`avl: rekey ${oldKey}->${newKey}: not below ${succ.key}`);
     n.key = newKey;
-    this.mods++;
+    this.changed();
   }
 
   /**
@@ -337,13 +367,14 @@ export class AvlTree<V> {
   /** setValue through a cursor (no search). */
   setValueAt(c: AvlCursor<V>, value: V): void {
     this.own(c).value = value;
+    this.runKeys = this.runValues = null;
   }
 
   /** Every value in key order, appended to `out` (default a new array). */
   values(out: V[] = []): V[] {
-    const pending = this.pendingValues;
-    if (pending !== null) {
-      for (const v of pending) out.push(v);
+    const run = this.runValues;
+    if (run !== null) {
+      for (const v of run) out.push(v);
       return out;
     }
     let n = this.root === null ? null : leftmost(this.root);
@@ -357,6 +388,37 @@ export class AvlTree<V> {
   }
 
   /**
+   * Every key in order: the tree's run, made by one walk of the nodes if it has none (then kept, with
+   * sortedValues', until the tree changes). Read-only, and stale after the next change.
+   */
+  sortedKeys(): readonly number[] {
+    if (this.runKeys === null) this.makeRun();
+    return this.runKeys ?? [];
+  }
+
+  /** Every value in key order, as sortedKeys (the same run). */
+  sortedValues(): readonly V[] {
+    if (this.runValues === null) this.makeRun();
+    return this.runValues ?? [];
+  }
+
+  /** The run of the nodes, by one walk. */
+  private makeRun(): void {
+    const keys = new Array<number>(this.count);
+    const values = new Array<V>(this.count);
+    let i = 0;
+    for (let n = this.root === null ? null : leftmost(this.root); n !== null; n = successor(n)) {
+      if (i >= this.count) panic('avl: sortedKeys: more nodes than its size');
+      keys[i] = n.key;
+      values[i++] = n.value;
+    }
+    assert(i === this.count, 'avl: sortedKeys: fewer nodes than its size');
+    checkedRuns.add(keys);
+    this.runKeys = keys;
+    this.runValues = values;
+  }
+
+  /**
    * Fills an empty tree from `keys` (strictly increasing) and `values` in O(n), perfectly balanced, taking its
    * nodes from the hooks first (allocMany once, else alloc per node). Returns false, leaving the tree empty, when
    * they are refused. The tree keeps both arrays (the caller must not change them) and makes its nodes only when an
@@ -366,18 +428,16 @@ export class AvlTree<V> {
     assert(this.root === null, 'avl: buildSorted into a non-empty tree');
     const n = keys.length;
     assert(values.length === n, 'avl: buildSorted: keys and values differ in length');
-    for (let i = 0; i < n; i++) {
-      const k = keys[i] ?? -1;
-      checkKey(k, 'buildSorted');
-      if (i > 0 && k <= (keys[i - 1] ?? -1)) panic(`avl: buildSorted: key ${k} out of order`);
-    }
+    if (!checkedRuns.has(keys)) checkRun(keys);
     if (!this.allocNodes(n)) return false;
-    if (n > 0) {
-      this.pendingKeys = keys;
-      this.pendingValues = values;
-    }
     this.count = n;
-    this.mods++;
+    this.changed();
+    if (n > 0) {
+      checkedRuns.add(keys);
+      this.runKeys = keys;
+      this.runValues = values;
+      this.nodesPending = true;
+    }
     return true;
   }
 
@@ -406,9 +466,9 @@ export class AvlTree<V> {
   clear(): void {
     const n = this.count;
     this.root = null;
-    this.pendingKeys = this.pendingValues = null;
+    this.nodesPending = false;
     this.count = 0;
-    this.mods++;
+    this.changed();
     for (let i = 0; i < n; i++) this.hooks.free();
   }
 

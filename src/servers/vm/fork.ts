@@ -85,52 +85,51 @@ function protectRunsFor(vm: Vm, parent: VmProc, child: VmProc): ProtectRuns {
 }
 
 /**
- * Notes the parent's private reference ref of COW region pr for forkCommit: its PTEs with `flags`, WRITABLE now
- * that the child shares the block.
+ * Notes the PTE run of a parent's private reference of a COW region for forkCommit: `pages` pages at v from frame
+ * `frame`, with `flags` (WRITABLE now that the child shares the block).
  */
-function noteProtect(protect: ProtectRuns, pr: Region, ref: PhysRegion, flags: number): void {
-  const b = ref.block;
+function noteProtect(protect: ProtectRuns, v: number, frame: number, pages: number, flags: number): void {
   const runs = protect.runs;
   const i = protect.n;
-  runs[i] = pr.vaddr + ref.offset;
-  runs[i + 1] = b.phys / PAGE_SIZE;
-  runs[i + 2] = b.length / PAGE_SIZE;
+  runs[i] = v;
+  runs[i + 1] = frame;
+  runs[i + 2] = pages;
   runs[i + 3] = flags;
   protect.n = i + 4;
 }
 
 /**
  * The child region's references, one per parent reference, built into its tree at once (nodes reserved first;
- * one balanced build instead of an insert per block). ENOMEM unwinds this region's references.
+ * one balanced build instead of an insert per block). The parent's references are read from its tree's sorted
+ * run (kept while the tree is unchanged), whose keys are the child's too. ENOMEM unwinds this region's references.
  */
 function copyRefs(vm: Vm, pr: Region, cr: Region, protect: ProtectRuns): boolean {
   const n = pr.refs.size;
   if (n === 0) return true;
   if (!vm.slab.reserveNodes(n)) return false;
   const share = memtypeOf(pr.flags).fork === 'share';
-  // Sized once: the tree keeps both arrays as its sorted run (AvlTree.buildSorted).
-  const offs = new Array<number>(n);
+  const offs = pr.refs.sortedKeys();
+  const refs = pr.refs.sortedValues();
+  // Sized once: the child's tree keeps it as its sorted run (AvlTree.buildSorted).
   const made = new Array<PhysRegion>(n);
   // A reference that shares its block (all but smap snapshots) is private with refcount ≥ 2 in both processes:
   // WRITABLE depends on the region alone, so its PTE flags are reckoned once per region.
   const sharedFlags = USER_PTE | (writableBy(pr.flags, 'private', false, 2) ? PTE.W : 0);
   const pt = cr.owner.pt;
   const mem = vm.mem;
-  let i = 0;
-  for (let c = pr.refs.first(); c !== null; c = pr.refs.next(c), i++) {
-    const ref = c.value;
+  for (let i = 0; i < n; i++) {
+    const ref = refs[i] as PhysRegion;
+    const off = offs[i] ?? 0;
     const snapshot = ref.mode === 'smap' && !share;
     const b = ref.block;
-    const nref = snapshot ? snapshotRef(vm, cr, ref) : linkRefUnindexed(vm, cr, b, c.key, 'private', false);
-    if (nref === null) {
-      for (const m of made.slice(0, i)) dropRef(vm, m);
-      vm.slab.unreserveNodes(n);
-      return false;
-    }
-    if (snapshot) writeRefPtes(vm, nref);
-    else ptWriteRun(mem, pt, cr.vaddr + c.key, b.phys / PAGE_SIZE, b.length / PAGE_SIZE, sharedFlags);
-    if (!share && ref.mode === 'private') noteProtect(protect, pr, ref, sharedFlags);
-    offs[i] = c.key;
+    const nref = snapshot ? snapshotRef(vm, cr, ref) : linkRefUnindexed(vm, cr, b, off, 'private', false);
+    if (nref === null) return unwindRefs(vm, made, i, n);
+    // The child's region has the parent's address: one v for both processes' PTEs.
+    const v = cr.vaddr + off;
+    const frame = b.phys / PAGE_SIZE;
+    const pages = b.length / PAGE_SIZE;
+    if (!snapshot) ptWriteRun(mem, pt, v, frame, pages, sharedFlags);
+    if (!share && ref.mode === 'private') noteProtect(protect, v, frame, pages, sharedFlags);
     made[i] = nref;
   }
   const built = cr.refs.buildSorted(offs, made);
@@ -139,7 +138,17 @@ function copyRefs(vm: Vm, pr: Region, cr: Region, protect: ProtectRuns): boolean
   return true;
 }
 
-/** The child's private copy of an smap-shared block (a snapshot at fork time), not yet in cr's tree. */
+/**
+ * copyRefs' failure: the first i references it made are dropped and its n reserved nodes given back; false. Apart
+ * from the loop (as the snapshot case is), so that V8 inlines the common case's calls into it.
+ */
+function unwindRefs(vm: Vm, made: PhysRegion[], i: number, n: number): false {
+  for (const m of made.slice(0, i)) dropRef(vm, m);
+  vm.slab.unreserveNodes(n);
+  return false;
+}
+
+/** The child's private copy of an smap-shared block (a snapshot at fork time) with its PTEs, not yet in cr's tree. */
 function snapshotRef(vm: Vm, cr: Region, ref: PhysRegion): PhysRegion | null {
   const old = ref.block;
   const pages = old.length / PAGE_SIZE;
@@ -154,6 +163,7 @@ function snapshotRef(vm: Vm, cr: Region, ref: PhysRegion): PhysRegion | null {
   }
   vm.mem.clock.chargeCopy(old.length);
   vm.mem.copy(b.phys, old.phys, old.length);
+  writeRefPtes(vm, nref);
   return nref;
 }
 

@@ -15,6 +15,9 @@ export const SLAB_CLASSES: readonly SlabClass[] = ['region', 'physRegion', 'phys
 /** Bytes of each slab page kept for the page header. */
 const SLAB_HEADER_BYTES = 64;
 
+/** More slots than a page can hold: a recorded AVL node is its page's index times this, plus its slot. */
+const NODE_SLOT_SPAN = PAGE_SIZE;
+
 /** Per-object slab bookkeeping, reachable from the object as `_slab`. */
 export interface SlabMeta {
   readonly cls: SlabClass;
@@ -41,6 +44,8 @@ type ListName = 'free' | 'used' | 'full';
 export interface SlabPage {
   readonly cls: SlabClass;
   readonly frame: number;
+  /** Its place in its class's pages. */
+  readonly index: number;
   used: number;
   list: ListName;
   /** Free slot numbers (a stack). */
@@ -141,9 +146,14 @@ export interface SlabStats {
 
 export class Slab {
   private readonly classes: Record<SlabClass, ClassState>;
-  /** (page, slot) of each live AVL node, most recent last: node frees release the latest slot (LIFO). */
-  private readonly nodePages: SlabPage[] = [];
-  private readonly nodeSlots: number[] = [];
+  /**
+   * The slot of each live AVL node, most recent last (node frees release the latest slot, LIFO), as its page's index
+   * times NODE_SLOT_SPAN plus its slot number: one store per node in a typed array grown by doubling, where a fork
+   * records one node per reference.
+   */
+  private nodeSlots = new Int32Array(256);
+  /** Live AVL nodes recorded in nodeSlots. */
+  private nodeCount = 0;
   /** Node slots allocated ahead of inserts (reserveNodes); the tree hooks consume them first. */
   private reservedNodes = 0;
   /** The page of the last takeSlot (its second result, without allocating a tuple). */
@@ -156,6 +166,7 @@ export class Slab {
     const mk = (cls: SlabClass): ClassState => {
       const perPage = Math.floor((PAGE_SIZE - SLAB_HEADER_BYTES) / opts.objectBytes[cls]);
       assert(perPage >= 1, () => `slab: object size of ${cls} too large`);
+      assert(perPage <= NODE_SLOT_SPAN, () => `slab: object size of ${cls} too small`);
       return { perPage, pages: [], lists: { free: emptyList(), used: emptyList(), full: emptyList() }, live: 0 };
     };
     this.classes = { region: mk('region'), physRegion: mk('physRegion'), physBlock: mk('physBlock'), avlNode: mk('avlNode') };
@@ -231,17 +242,27 @@ export class Slab {
     return r;
   }
 
-  /** use() in two halves for hot paths (no closure): open(obj), the writes, close(obj). No-ops with sanity off. */
+  /**
+   * use() in two halves for hot paths (no closure): open(obj), the writes, close(obj). No-ops with sanity off, in
+   * bodies this small so that V8 counts little of them against the inlining budget of their callers (a fork's
+   * reference link opens and closes twice).
+   */
   open(obj: SlabObj): void {
-    if (this.handler === null) return;
+    if (this.handler !== null) this.openProtected(obj);
+  }
+
+  close(obj: SlabObj): void {
+    if (this.handler !== null) this.closeProtected(obj);
+  }
+
+  private openProtected(obj: SlabObj): void {
     const meta = this.metaOf(obj, null, 'use');
     const page = meta.page;
     if (page.open !== null) panic(`slab: nested use() on one ${meta.cls} slab page (frame ${page.frame})`);
     page.open = obj;
   }
 
-  close(obj: SlabObj): void {
-    if (this.handler === null) return;
+  private closeProtected(obj: SlabObj): void {
     const meta = this.metaOf(obj, null, 'use');
     if (meta.page.open !== obj) panic(`slab: close of a ${meta.cls} that is not open`);
     meta.page.open = null;
@@ -289,10 +310,20 @@ export class Slab {
 
   /** One AVL node slot freed (a tree remove). */
   freeNode(): void {
-    const page = this.nodePages.pop();
-    const slot = this.nodeSlots.pop();
-    assert(page !== undefined && slot !== undefined, 'slab: AVL node freed but none allocated');
-    this.releaseSlot(page, slot);
+    assert(this.nodeCount > 0, 'slab: AVL node freed but none allocated');
+    const code = this.nodeSlots[--this.nodeCount] ?? 0;
+    const page = this.classes.avlNode.pages[Math.floor(code / NODE_SLOT_SPAN)];
+    assert(page !== undefined, 'slab: AVL node recorded on no page');
+    this.releaseSlot(page, code % NODE_SLOT_SPAN);
+  }
+
+  /** Room in nodeSlots for k more nodes. */
+  private nodeRoom(k: number): void {
+    const need = this.nodeCount + k;
+    if (need <= this.nodeSlots.length) return;
+    const grown = new Int32Array(Math.max(need, 2 * this.nodeSlots.length));
+    grown.set(this.nodeSlots.subarray(0, this.nodeCount));
+    this.nodeSlots = grown;
   }
 
   /**
@@ -318,13 +349,15 @@ export class Slab {
   /** Up to `want` more node slots of `page`, each after its own fault check; how many were taken. */
   private takeFromPage(page: SlabPage, want: number): number {
     const slots = page.freeSlots;
+    this.nodeRoom(want);
+    const codes = this.nodeSlots;
+    const base = page.index * NODE_SLOT_SPAN;
     let n = 0;
     while (n < want && slots.length > 0) {
       if (this.opts.shouldFail()) break;
       const slot = slots.pop() ?? 0;
       page.slotUsed[slot] = 1;
-      this.nodePages.push(page);
-      this.nodeSlots.push(slot);
+      codes[this.nodeCount++] = base + slot;
       n++;
     }
     page.used += n;
@@ -369,20 +402,16 @@ export class Slab {
   private takeNode(): boolean {
     const slot = this.takeSlot('avlNode');
     if (slot < 0) return false;
-    this.nodePages.push(this.lastPage);
-    this.nodeSlots.push(slot);
+    this.nodeRoom(1);
+    this.nodeSlots[this.nodeCount++] = this.lastPage.index * NODE_SLOT_SPAN + slot;
     return true;
   }
 
   /** A free slot of class cls (page in lastPage), or -1 = no page left. */
   private takeSlot(cls: SlabClass): number {
     const c = this.stateOf(cls);
-    let page = c.lists.used.head ?? c.lists.free.head;
-    if (page === null) {
-      const frame = this.opts.getPage();
-      if (frame === 0) return -1;
-      page = this.addPage(cls, frame);
-    }
+    const page = c.lists.used.head ?? c.lists.free.head ?? this.newPage(cls);
+    if (page === null) return -1;
     const slot = page.freeSlots.pop();
     if (slot === undefined) panic(`slab: ${cls} page on list ${page.list} has no free slot`);
     page.slotUsed[slot] = 1;
@@ -391,6 +420,12 @@ export class Slab {
     this.relist(c, page);
     this.lastPage = page;
     return slot;
+  }
+
+  /** A new page of class cls from getPage, or null when there is none (apart from takeSlot, its rare case). */
+  private newPage(cls: SlabClass): SlabPage | null {
+    const frame = this.opts.getPage();
+    return frame === 0 ? null : this.addPage(cls, frame);
   }
 
   private releaseSlot(page: SlabPage, slot: number): void {
@@ -419,6 +454,7 @@ export class Slab {
     const page: SlabPage = {
       cls,
       frame,
+      index: c.pages.length,
       used: 0,
       list: 'free',
       freeSlots,
@@ -481,7 +517,7 @@ export class Slab {
       if (listed !== c.pages.length) fail('LISTED_PAGES', `${cls} lists hold ${listed} pages of ${c.pages.length}`);
     }
     const nodes = this.classes.avlNode.live;
-    if (this.nodePages.length !== nodes) fail('NODE_COUNT', `${this.nodePages.length} AVL nodes recorded, ${nodes} slots live`);
+    if (this.nodeCount !== nodes) fail('NODE_COUNT', `${this.nodeCount} AVL nodes recorded, ${nodes} slots live`);
     if (this.reservedNodes !== 0) fail('RESERVED_NODES', `${this.reservedNodes} AVL nodes reserved between operations`);
   }
 
@@ -512,6 +548,7 @@ function checkPage(p: SlabPage, perPage: number): number {
 const NO_PAGE: SlabPage = {
   cls: 'avlNode',
   frame: 0,
+  index: -1,
   used: 0,
   list: 'free',
   freeSlots: [],

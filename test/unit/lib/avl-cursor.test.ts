@@ -1,6 +1,6 @@
 // Tests the allocation-free parts of the AVL tree (src/lib/avl.ts) used on VM hot paths: cursors (first, last,
-// find, next, prev, setValueAt), values() and buildSorted, against a sorted-array oracle, plus the hooks of
-// buildSorted on refusal, its lazily made nodes, and its panics on misuse.
+// find, next, prev, setValueAt), values(), buildSorted and the sorted run (sortedKeys, sortedValues), against a
+// sorted-array oracle, plus the hooks of buildSorted on refusal, its lazily made nodes, and its panics on misuse.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { AvlSearch, AvlTree } from '../../../src/lib/avl.ts';
@@ -132,5 +132,46 @@ describe('AVL cursors and buildSorted', () => {
     t.insert(1, 1);
     expect(() => t.buildSorted([2], [2])).toThrow(Panic);
     expect(() => t.next({ key: 1, value: 1 })).toThrow(Panic);
+  });
+
+  it('the sorted run follows every change: insert, remove, rekey, setValue, setValueAt, clear and buildSorted', () => {
+    const ops = fc.array(fc.tuple(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 300 })), { maxLength: 60 });
+    fc.assert(
+      fc.property(sortedKeys, ops, (keys, steps) => {
+        const t = new AvlTree<number>();
+        expect(t.buildSorted(keys, keys.map((k) => k + 1))).toBe(true);
+        for (const [op, k] of steps) {
+          // Read the run before each change, so that a run kept past a change would show.
+          expect(t.sortedKeys()).toEqual(walk(t, t.first(), (c) => t.next(c)));
+          const c = t.find(k, AvlSearch.LESS_EQUAL);
+          if (op === 0 && !t.has(k)) t.insert(k, -k);
+          else if (op === 1) t.remove(k);
+          else if (op === 2 && c !== null) t.setValue(c.key, c.value + 7);
+          else if (op === 3 && c !== null) t.setValueAt(c, c.value - 3);
+          else if (op === 4 && c !== null && !t.has(c.key + 1) && t.next(c)?.key !== c.key + 1) t.rekey(c.key, c.key + 1);
+          else if (op === 5 && k % 50 === 0) t.clear();
+          const entries = [...t.entries()];
+          expect(t.sortedKeys()).toEqual(entries.map(([key]) => key));
+          expect(t.sortedValues()).toEqual(entries.map(([, v]) => v));
+          expect(t.values()).toEqual(entries.map(([, v]) => v));
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('a tree built from a run keeps it as its sorted run; a walk makes a run only once for an unchanged tree', () => {
+    const keys = [3, 8, 20];
+    const values = [30, 80, 200];
+    const t = new AvlTree<number>();
+    expect(t.buildSorted(keys, values)).toBe(true);
+    expect(t.sortedKeys()).toBe(keys);
+    expect(t.get(8)).toBe(80); // makes the nodes; the run stays
+    expect(t.sortedValues()).toBe(values);
+    t.insert(10, 100);
+    const run = t.sortedKeys();
+    expect(run).toEqual([3, 8, 10, 20]);
+    expect(t.sortedKeys()).toBe(run);
+    expect(new AvlTree<number>().sortedKeys()).toEqual([]);
   });
 });

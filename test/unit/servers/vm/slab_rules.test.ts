@@ -14,7 +14,7 @@ interface Inside {
     SlabClass,
     { pages: SlabPage[]; lists: Record<'free' | 'used' | 'full', { size: number }>; live: number }
   >;
-  nodePages: SlabPage[];
+  nodeCount: number;
 }
 
 /** A valid slab, its internals, its region objects and their page. */
@@ -91,7 +91,7 @@ const corruptions: Record<Rule, (v: Valid) => void> = {
     inside.classes.avlNode.pages.push(freeNodePages(inside)[0]);
   },
   NODE_COUNT: ({ inside }) => {
-    inside.nodePages.pop();
+    inside.nodeCount--;
   },
   RESERVED_NODES: ({ s }) => {
     if (!s.reserveNodes(2)) throw new Error('ENOMEM');
