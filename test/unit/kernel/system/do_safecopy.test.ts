@@ -3,64 +3,15 @@
 // a side that dies while COWMAP runs, and a fractional vector count. Written for do_safecopy.ts's mutation pass.
 import { describe, expect, it } from 'vitest';
 import { MiB, grantWorld } from '../../../helpers/grantworld.ts';
-import type { Actor, World } from '../../../helpers/grantworld.ts';
+import type { Actor } from '../../../helpers/grantworld.ts';
+import { PAGE, mapPages, pagedWorld } from '../../../helpers/pagedworld.ts';
 import { SELF } from '../../../../src/include/endpoint.ts';
 import { EINVAL, EPERM, OK } from '../../../../src/include/errno.ts';
 import { VMPTYPE_CHECK, VMPTYPE_COWMAP } from '../../../../src/include/com.ts';
-import { numField } from '../../../../src/include/ipc.ts';
 import { CPF_READ, CPF_WRITE, encodeScpVector } from '../../../../src/include/safecopies.ts';
 
-const PAGE = 4096;
 const pattern = (n: number, seed: number): Uint8Array =>
   Uint8Array.from({ length: n }, (_, i) => (i * 7 + seed) & 0xff);
-
-/** A VM request as the fake VM saw it: type, target, start, length. */
-type Req = [type: number, target: number, addr: number, length: number];
-
-/**
- * Paged actors G (slot 20) and R (slot 21) and a fake VM that maps the missing pages of a CHECK or COWMAP
- * (copying the source's bytes for COWMAP) and answers OK, unless `hook` answers first.
- */
-function paged(hook: (q: Req, w: World) => number | undefined = () => undefined) {
-  const w = grantWorld();
-  const log: Req[] = [];
-  const byEp = new Map<number, Actor>();
-  w.fakeVm((m) => {
-    const q: Req = [
-      numField(m, 'reqType'),
-      numField(m, 'target'),
-      numField(m, 'addr'),
-      numField(m, 'length'),
-    ];
-    log.push(q);
-    const answer = hook(q, w);
-    if (answer !== undefined) return answer;
-    const t = byEp.get(q[1]);
-    if (t === undefined) return EINVAL;
-    for (let v = q[2] - (q[2] % PAGE); v < q[2] + q[3]; v += PAGE) if (!isMapped(t, v)) t.mapPage(v);
-    const s = byEp.get(numField(m, 'ep2'));
-    if (q[0] === VMPTYPE_COWMAP && s !== undefined) t.poke(q[2], s.peek(numField(m, 'addr2'), q[3]));
-    return OK;
-  });
-  const g = w.actor(20, 'G', { paged: true });
-  const r = w.actor(21, 'R', { paged: true });
-  byEp.set(g.ep, g);
-  byEp.set(r.ep, r);
-  return { ...w, g, r, log };
-}
-
-function isMapped(a: Actor, v: number): boolean {
-  try {
-    a.peek(v, 1);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function mapPages(a: Actor, n: number): void {
-  for (let i = 0; i < n; i++) a.mapPage(a.base + i * PAGE);
-}
 
 async function grant(a: Actor, to: number, addr: number, len: number, access = CPF_READ): Promise<number> {
   const res = await a.do((p) => p.cpf.grantDirect(to, addr, len, access));
@@ -120,8 +71,8 @@ describe('safecopy: counters and traces', () => {
 
 describe('safecopy: waits for VM', () => {
   it('a copy that waits on CHECK keeps its own arguments while another caller copies', async () => {
-    const s = paged();
-    const x = s.actor(22, 'X', { paged: true });
+    const s = pagedWorld();
+    const x = s.pagedActor(22, 'X');
     mapPages(s.g, 2);
     mapPages(x, 1);
     s.g.poke(s.g.base, pattern(2 * PAGE, 1));
@@ -143,7 +94,7 @@ describe('safecopy: waits for VM', () => {
   });
 
   it('a VM that answers CHECK OK but maps nothing: the kernel panics after 64 restarts', async () => {
-    const s = paged(() => OK);
+    const s = pagedWorld(() => OK);
     mapPages(s.g, 1);
     const id = await grant(s.g, s.r.ep, s.g.base, PAGE);
     await expect(s.r.do((p) => p.sys.safecopyFrom(s.g.ep, id, 0, s.r.base, 16))).rejects.toThrow(
@@ -154,7 +105,7 @@ describe('safecopy: waits for VM', () => {
 
   it('a granter killed while COWMAP runs, answered OK: the copy restarts and finds no granter (EINVAL)', async () => {
     const ref: { g?: Actor } = {};
-    const s = paged((q, w) => {
+    const s = pagedWorld((q, w) => {
       if (q[0] !== VMPTYPE_COWMAP || ref.g === undefined) return undefined;
       w.k.terminate(ref.g.kp, { code: 0, signal: 9 });
       return OK;
@@ -171,7 +122,7 @@ describe('safecopy: waits for VM', () => {
 
 describe('safecopy: which copies go copy-on-write', () => {
   it('a head and exactly one whole page: one COWMAP of that page, no tail', async () => {
-    const s = paged();
+    const s = pagedWorld();
     mapPages(s.g, 2);
     mapPages(s.r, 2);
     s.g.poke(s.g.base, pattern(2 * PAGE, 4));
@@ -182,7 +133,7 @@ describe('safecopy: which copies go copy-on-write', () => {
   });
 
   it('a copy within one process, or between processes without page tables, is a plain copy', async () => {
-    const s = paged();
+    const s = pagedWorld();
     mapPages(s.g, 4);
     s.g.poke(s.g.base, pattern(2 * PAGE, 6));
     const self = await grant(s.g, s.g.ep, s.g.base, 2 * PAGE);
