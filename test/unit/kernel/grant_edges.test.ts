@@ -2,9 +2,9 @@
 // entries read across a page end or from memory never written, a magic entry wrapping past 2^32, fractional
 // offsets and byte counts, and a granter that has lost its privileges. Written for src/kernel/grant.ts's mutation pass.
 import { describe, expect, it } from 'vitest';
-import { grantWorld } from '../../helpers/grantworld.ts';
+import { MiB, grantWorld } from '../../helpers/grantworld.ts';
 import type { Actor } from '../../helpers/grantworld.ts';
-import { VFS_PROC_NR } from '../../../src/include/endpoint.ts';
+import { ANY, VFS_PROC_NR } from '../../../src/include/endpoint.ts';
 import { EPERM, OK } from '../../../src/include/errno.ts';
 import {
   CPF_DIRECT,
@@ -12,10 +12,11 @@ import {
   CPF_READ,
   CPF_USED,
   CPF_VALID,
+  GRANT_ENTRY_BYTES,
   encodeGrantEntry,
 } from '../../../src/include/safecopies.ts';
 import { K } from '../../../src/hw/profile.ts';
-import { verifyGrant } from '../../../src/kernel/grant.ts';
+import { readGrantEntry, verifyGrant } from '../../../src/kernel/grant.ts';
 import { RTS } from '../../../src/kernel/proc.ts';
 
 const LIVE = CPF_USED | CPF_VALID;
@@ -142,5 +143,146 @@ describe('verify_grant: edges', () => {
     expect(verifyGrant(w.k, g.ep, r.ep, id, 4, CPF_READ, 0)).toEqual({ ok: false, err: EPERM });
     g.kp.rts &= ~RTS.NO_PRIV;
     expect(verifyGrant(w.k, g.ep, r.ep, id, 4, CPF_READ, 0).ok).toBe(true);
+  });
+
+  it('an entry that cannot be read (unmapped, past the end of memory, past 2^32) → EPERM, whatever was read before', async () => {
+    const w = grantWorld();
+    const g = w.actor(20, 'G');
+    const h = w.actor(21, 'H');
+    const r = w.actor(22, 'R');
+    await grantTo(h, r.ep, h.base, 64);
+    expect(await grantTo(h, r.ep, h.base, 64)).toBe(1);
+    const end = g.base + MiB;
+    // Slot 1 of each table: in unmapped memory (one walk), straddling the end of G's memory (a byte copy), at 2^32.
+    for (const addr of [0x7000_0000, end - GRANT_ENTRY_BYTES - 8, 2 ** 32 - GRANT_ENTRY_BYTES]) {
+      await setTable(g, addr, 2);
+      expect(verifyGrant(w.k, h.ep, r.ep, 1, 8, CPF_READ, 0).ok).toBe(true);
+      expect(verifyGrant(w.k, g.ep, r.ep, 1, 8, CPF_READ, 0)).toEqual({ ok: false, err: EPERM });
+    }
+  });
+
+  it('a table on a read-only page verifies (the kernel only reads it), aligned or not', async () => {
+    for (const misalign of [0, 2]) {
+      const w = grantWorld();
+      const g = w.actor(20, 'G', { paged: true });
+      const r = w.actor(21, 'R', { paged: true });
+      const page = g.base + 0x10000;
+      g.mapPage(page, false);
+      const at = page + 0x100 + misalign;
+      g.poke(
+        at,
+        encodeGrantEntry({
+          kind: 'direct',
+          flags: CPF_READ | CPF_DIRECT | LIVE,
+          seq: 0,
+          whoTo: r.ep,
+          start: g.base,
+          len: 64,
+        }),
+      );
+      await setTable(g, at, 1);
+      expect(verifyGrant(w.k, g.ep, r.ep, 0, 64, CPF_READ, 0)).toEqual({
+        ok: true,
+        owner: g.ep,
+        addr: g.base,
+        finalOwner: g.ep,
+        finalId: 0,
+      });
+      expect(readGrantEntry(w.k, g.kp, { addr: at, entries: 1, registeredBy: g.ep }, 0)).toMatchObject({
+        kind: 'direct',
+        whoTo: r.ep,
+        start: g.base,
+        len: 64,
+      });
+    }
+  });
+
+  it('readGrantEntry: the entry of a slot, or null when it cannot be read', async () => {
+    const w = grantWorld();
+    const g = w.actor(20, 'G');
+    const r = w.actor(21, 'R');
+    for (let i = 0; i < 3; i++) await grantTo(g, r.ep, g.base + i, 10 + i);
+    const t = g.kp.priv.grantTable;
+    if (t === null) throw new Error('no table');
+    expect(readGrantEntry(w.k, g.kp, t, 2)).toMatchObject({
+      kind: 'direct',
+      whoTo: r.ep,
+      start: g.base + 2,
+      len: 12,
+    });
+    expect(readGrantEntry(w.k, g.kp, { ...t, addr: 0x7000_0000 }, 0)).toBeNull();
+    expect(readGrantEntry(w.k, g.kp, { ...t, addr: g.base + MiB - 8 }, 0)).toBeNull();
+    expect(readGrantEntry(w.k, g.kp, { ...t, addr: 2 ** 32 - GRANT_ENTRY_BYTES }, 1)).toBeNull();
+  });
+
+  it('the grantee ANY asks for any grantee; a slot equal to the table size is outside it', async () => {
+    const w = grantWorld();
+    const g = w.actor(20, 'G');
+    const r = w.actor(21, 'R');
+    const entry = encodeGrantEntry({
+      kind: 'direct',
+      flags: CPF_READ | CPF_DIRECT | LIVE,
+      seq: 0,
+      whoTo: r.ep,
+      start: g.base,
+      len: 64,
+    });
+    g.poke(g.base + 0x2000, new Uint8Array([...entry, ...entry]));
+    await setTable(g, g.base + 0x2000, 1);
+    expect(verifyGrant(w.k, g.ep, ANY, 0, 8, CPF_READ, 0).ok).toBe(true);
+    expect(verifyGrant(w.k, g.ep, r.ep, 1, 8, CPF_READ, 0)).toEqual({ ok: false, err: EPERM });
+  });
+
+  it("legacy ids: an entry's sequence number is not checked", async () => {
+    const w = grantWorld({ grantIds: 'legacy' });
+    const g = w.actor(20, 'G');
+    const r = w.actor(21, 'R');
+    g.poke(
+      g.base + 0x2000,
+      encodeGrantEntry({
+        kind: 'direct',
+        flags: CPF_READ | CPF_DIRECT | LIVE,
+        seq: 5,
+        whoTo: r.ep,
+        start: g.base,
+        len: 64,
+      }),
+    );
+    await setTable(g, g.base + 0x2000, 1);
+    expect(verifyGrant(w.k, g.ep, r.ep, 0, 8, CPF_READ, 0).ok).toBe(true);
+  });
+
+  it("a direct entry ending at 2^32 verifies; an entry of no kind in VFS's table → EPERM", async () => {
+    const w = grantWorld();
+    const vfs = w.actor(VFS_PROC_NR, 'vfs');
+    const r = w.actor(21, 'R');
+    const direct = encodeGrantEntry({
+      kind: 'direct',
+      flags: CPF_READ | CPF_DIRECT | LIVE,
+      seq: 0,
+      whoTo: r.ep,
+      start: 0xfffff000,
+      len: 0x1000,
+    });
+    // Read as magic, this entry's words would name who_from R, who_to R and [R's base, +64).
+    const none = encodeGrantEntry({
+      kind: 'magic',
+      flags: CPF_READ | LIVE,
+      seq: 0,
+      whoFrom: r.ep,
+      whoTo: r.ep,
+      start: r.base,
+      len: 64,
+    });
+    vfs.poke(vfs.base, new Uint8Array([...direct, ...none]));
+    await setTable(vfs, vfs.base, 2);
+    expect(verifyGrant(w.k, vfs.ep, r.ep, 0, 0x1000, CPF_READ, 0)).toEqual({
+      ok: true,
+      owner: vfs.ep,
+      addr: 0xfffff000,
+      finalOwner: vfs.ep,
+      finalId: 0,
+    });
+    expect(verifyGrant(w.k, vfs.ep, r.ep, 1, 8, CPF_READ, 0)).toEqual({ ok: false, err: EPERM });
   });
 });
