@@ -9,9 +9,26 @@ import { ANY, NONE } from '../../../../src/include/endpoint.ts';
 import { EFAULT, ENOMEM, OK } from '../../../../src/include/errno.ts';
 import { VMPTYPE_SMAP, VMPTYPE_SUNMAP } from '../../../../src/include/com.ts';
 import { CPF_MAP, CPF_READ, CPF_WRITE, GRANT_INVALID } from '../../../../src/include/safecopies.ts';
-import { grantSanityCheck, safemapRecords } from '../../../../src/kernel/system/do_safemap.ts';
+import {
+  grantSanityCheck,
+  mapRecordTable,
+  safemapRecords,
+} from '../../../../src/kernel/system/do_safemap.ts';
+import type { MapRecord } from '../../../../src/kernel/system/do_safemap.ts';
+import { RTS } from '../../../../src/kernel/proc.ts';
+import type { Endpoint } from '../../../../src/include/endpoint.ts';
 
 const MAP_RW = CPF_MAP | CPF_READ | CPF_WRITE;
+
+/** The message `fn` panics with, or null when it returns. */
+function messageOf(fn: () => void): string | null {
+  try {
+    fn();
+    return null;
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+}
 
 /** G grants ANY two pages to map; R and a third paged actor S each map one of them. */
 async function twoMappings(w: PagedWorld): Promise<{ id: number; s: Actor }> {
@@ -104,5 +121,88 @@ describe('safemap', () => {
     expect(o.kp.inUse).toBe(false);
     expect(safemapRecords(w.k).map((r) => r.grantee)).toEqual([w.r.ep, s.ep]);
     grantSanityCheck(w.k);
+  });
+});
+
+describe('grantSanityCheck: what each rule reports', () => {
+  /** One record (R maps G's page) and the check's message after `corrupt`, or null when the check passes. */
+  async function recordCheck(corrupt: (r: MapRecord, w: PagedWorld) => void): Promise<string | null> {
+    const w = pagedWorld();
+    const { id } = await twoMappings(w);
+    const record = mapRecordTable(w.k)[0];
+    if (record === undefined) throw new Error(`no record of grant ${id}`);
+    corrupt(record, w);
+    return messageOf(() => {
+      grantSanityCheck(w.k);
+    });
+  }
+
+  it('mapping records: the limit, a dead side, one process on both sides, each range misaligned or empty', async () => {
+    const what = (r: MapRecord): string => `record ${r.grantee}@${r.granteeAddr} ← ${r.owner}@${r.ownerAddr}`;
+    let shown = '';
+    expect(await recordCheck((_, w) => ((w.k.config as { maxMapInfo: number }).maxMapInfo = 1))).toBe(
+      'kernel sanity MAPINFO_LIMIT: 2 records, at most 1',
+    );
+    expect(await recordCheck((r) => ((r.grantee = 5000 as Endpoint), (shown = what(r))))).toBe(
+      `kernel sanity MAPINFO_LIVE: a side is dead: ${shown}`,
+    );
+    expect(await recordCheck((r) => ((r.owner = 5000 as Endpoint), (shown = what(r))))).toBe(
+      `kernel sanity MAPINFO_LIVE: a side is dead: ${shown}`,
+    );
+    expect(await recordCheck((r) => ((r.owner = r.grantee), (shown = what(r))))).toBe(
+      `kernel sanity MAPINFO_DISTINCT: grantee is the owner: ${shown}`,
+    );
+    expect(await recordCheck((r) => ((r.ownerAddr += 8), (shown = what(r))))).toBe(
+      `kernel sanity MAPINFO_ALIGNED: ${shown} of ${PAGE} bytes`,
+    );
+    expect(await recordCheck((r) => ((r.granteeAddr += 8), (shown = what(r))))).toBe(
+      `kernel sanity MAPINFO_ALIGNED: ${shown} of ${PAGE} bytes`,
+    );
+    expect(await recordCheck((r) => ((r.bytes = 0), (shown = what(r))))).toBe(
+      `kernel sanity MAPINFO_ALIGNED: ${shown} of 0 bytes`,
+    );
+    expect(await recordCheck(() => undefined)).toBeNull();
+  });
+
+  it('VM requests and grant tables: the process named; a dead process is not checked', async () => {
+    const held = pagedWorld();
+    const { s } = await twoMappings(held);
+    const r = held.r.kp;
+    const g = held.g.kp;
+    const check = (): string | null =>
+      messageOf(() => {
+        grantSanityCheck(held.k);
+      });
+    // A request of R's naming G, put in the queue by hand, then a second one.
+    const request = {
+      reqType: VMPTYPE_SMAP,
+      requestor: r,
+      target: r,
+      targetEndpoint: r.endpoint,
+      start: 0,
+      length: PAGE,
+      write: false,
+      source: g,
+      sourceEndpoint: g.endpoint,
+      sourceAddr: 0,
+    };
+    r.rts |= RTS.VMREQUEST;
+    held.k.vmRequests.waiting.push(request, { ...request });
+    expect(check()).toBe('kernel sanity VMREQ_ONE: R has two outstanding VM requests');
+    held.k.vmRequests.waiting.pop();
+    expect(check()).toBe('kernel sanity VMREQ_HOLDS: G has 0 VMREQTARGET holds, 1 requests name it');
+    r.rts &= ~RTS.VMREQUEST;
+    expect(check()).toBe('kernel sanity VMREQ_BLOCKED: R does not wait in VMREQUEST');
+    held.k.vmRequests.waiting.pop();
+    // S exits: its slot's table, whoever registered it, is not checked any more.
+    await s.exit();
+    s.kp.priv.grantTable = { addr: s.base, entries: 1, registeredBy: r.endpoint };
+    expect(check()).toBeNull();
+    const t = g.priv.grantTable;
+    if (t === null) throw new Error('G has no grant table');
+    g.priv.grantTable = { ...t, registeredBy: r.endpoint };
+    expect(check()).toBe(`kernel sanity GRANT_TABLE_OWNER: G holds the table ${r.endpoint} registered`);
+    g.priv.grantTable = t;
+    expect(check()).toBeNull();
   });
 });
