@@ -2,7 +2,10 @@
 // traces of the unmap calls, several records broken by one call while processes die in between, a VM error in
 // the middle, and a failed SMAP whose record an exit already purged. Written for do_safemap.ts's mutation pass.
 import { describe, expect, it } from 'vitest';
+import { ALL } from '../../../helpers/grantworld.ts';
 import type { Actor, World } from '../../../helpers/grantworld.ts';
+import { makeSystemPriv } from '../../../../src/kernel/priv.ts';
+import { toProgram } from '../../../../src/libsys/proc.ts';
 import { PAGE, pagedWorld } from '../../../helpers/pagedworld.ts';
 import type { PagedWorld, VmReq } from '../../../helpers/pagedworld.ts';
 import { ANY, NONE } from '../../../../src/include/endpoint.ts';
@@ -106,6 +109,53 @@ describe('saferevmap and safeunmap', () => {
       [VMPTYPE_SUNMAP, s.ep],
     ]);
     expect(safemapRecords(w.k)).toEqual([]);
+  });
+});
+
+describe('which records an unmap call breaks', () => {
+  it("only the caller's: as granter (by grant id), as owner (by address), as grantee (by address)", async () => {
+    const w = pagedWorld();
+    const { id, s } = await twoMappings(w);
+    // H grants R its page under the same id, at the same virtual address as G's (paged actors share their base).
+    const h = w.pagedActor(23, 'H');
+    const hid = await h.do((p) => p.cpf.grantDirect(w.r.ep, h.base, PAGE, MAP_RW));
+    expect([hid.id, h.base]).toEqual([id, w.g.base]);
+    expect(await w.r.do((p) => p.sys.safemap(h.ep, hid.id, 0, w.r.base + PAGE, PAGE, false))).toBe(OK);
+    const grantees = (): number[] => safemapRecords(w.k).map((r) => r.grantee);
+    expect(grantees()).toEqual([w.r.ep, s.ep, w.r.ep]);
+    expect(await h.do((p) => p.sys.saferevmapGid(id))).toBe(OK);
+    expect(safemapRecords(w.k).map((r) => r.owner)).toEqual([w.g.ep, w.g.ep]);
+    expect(await s.do((p) => p.sys.safeunmap(w.r.base))).toBe(OK);
+    expect(grantees()).toEqual([w.r.ep]);
+    expect(await h.do((p) => p.sys.saferevmapAddr(w.g.base))).toBe(OK);
+    expect(grantees()).toEqual([w.r.ep]);
+  });
+
+  it('a request whose owner died and whose slot was reused: the new process holds nothing, and the check agrees', async () => {
+    const ref: { g?: Actor; seen?: string | null } = {};
+    const w = pagedWorld((q, world) => {
+      const g = ref.g;
+      if (q[0] !== VMPTYPE_SMAP || g === undefined) return undefined;
+      world.k.terminate(g.kp, { code: 0, signal: 9 });
+      world.k.createProcess({
+        slot: 20,
+        name: 'G2',
+        program: toProgram(world.k, async (p) => {
+          await p.receive(ANY);
+        }),
+        priv: makeSystemPriv(world.k.newPrivId(), ALL),
+        priority: 4,
+        generation: 1,
+      });
+      ref.seen = messageOf(() => {
+        grantSanityCheck(world.k);
+      });
+      return OK;
+    });
+    const res = await w.g.do((p) => p.cpf.grantDirect(w.r.ep, w.g.base, PAGE, MAP_RW));
+    ref.g = w.g;
+    expect(await w.r.do((p) => p.sys.safemap(w.g.ep, res.id, 0, w.r.base, PAGE, false))).toBe(OK);
+    expect(ref.seen).toBeNull();
   });
 });
 
