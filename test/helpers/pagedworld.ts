@@ -1,12 +1,17 @@
 // Two paged processes on a bare kernel and a fake VM that serves the kernel's memory requests the simple way: for
 // CHECK, COWMAP, SMAP and SUNMAP it maps the missing pages of the target's range (COWMAP copies the source's bytes
 // in) and answers OK, unless the test's hook answers first. Every request is logged. Used by the tests of the
-// grant calls that wait for VM (test/unit/kernel/system/do_safecopy.test.ts, do_safemap.test.ts).
-import { grantWorld } from './grantworld.ts';
+// grant calls that wait for VM (test/unit/kernel/system/do_safecopy.test.ts, do_safemap.test.ts); killAndReuseSlot.
+import { ALL, grantWorld } from './grantworld.ts';
 import type { Actor, World } from './grantworld.ts';
 import { EINVAL, OK } from '../../src/include/errno.ts';
 import { VMPTYPE_COWMAP } from '../../src/include/com.ts';
 import { numField } from '../../src/include/ipc.ts';
+import { ANY } from '../../src/include/endpoint.ts';
+import type { Kernel } from '../../src/kernel/kernel.ts';
+import { makeSystemPriv } from '../../src/kernel/priv.ts';
+import type { KProc } from '../../src/kernel/proc.ts';
+import { toProgram } from '../../src/libsys/proc.ts';
 
 export const PAGE = 4096;
 
@@ -65,4 +70,20 @@ export function isMapped(a: Actor, v: number): boolean {
 /** Maps the first `n` pages of a paged actor. */
 export function mapPages(a: Actor, n: number): void {
   for (let i = 0; i < n; i++) a.mapPage(a.base + i * PAGE);
+}
+
+/** Kills `victim` and starts a process (waiting in receive) in its slot, one generation on: a new endpoint. */
+export function killAndReuseSlot(k: Kernel, victim: KProc, name: string): KProc {
+  const slot = victim.slot;
+  k.terminate(victim, { code: 0, signal: 9 });
+  return k.createProcess({
+    slot,
+    name,
+    program: toProgram(k, async (p) => {
+      await p.receive(ANY);
+    }),
+    priv: makeSystemPriv(k.newPrivId(), ALL),
+    priority: 4,
+    generation: 1,
+  });
 }

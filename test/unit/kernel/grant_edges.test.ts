@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { MiB, grantWorld } from '../../helpers/grantworld.ts';
 import type { Actor } from '../../helpers/grantworld.ts';
 import { ANY, VFS_PROC_NR } from '../../../src/include/endpoint.ts';
+import type { Endpoint } from '../../../src/include/endpoint.ts';
 import { EPERM, OK } from '../../../src/include/errno.ts';
 import {
   CPF_DIRECT,
@@ -20,6 +21,23 @@ import { readGrantEntry, verifyGrant } from '../../../src/kernel/grant.ts';
 import { RTS } from '../../../src/kernel/proc.ts';
 
 const LIVE = CPF_USED | CPF_VALID;
+
+/** A world with G (slot 20) and R (slot 21), identity-mapped. */
+function twoActors(config: Parameters<typeof grantWorld>[0] = {}) {
+  const w = grantWorld(config);
+  return { w, g: w.actor(20, 'G'), r: w.actor(21, 'R') };
+}
+
+/** A live, readable direct entry for `whoTo` of [start, +len). */
+const directEntry = (whoTo: number, start: number, len: number, seq = 0): Uint8Array =>
+  encodeGrantEntry({
+    kind: 'direct',
+    flags: CPF_READ | CPF_DIRECT | LIVE,
+    seq,
+    whoTo: whoTo as Endpoint,
+    start,
+    len,
+  });
 
 async function grantTo(a: Actor, to: number, addr: number, len: number): Promise<number> {
   const res = await a.do((p) => p.cpf.grantDirect(to, addr, len, CPF_READ));
@@ -52,22 +70,10 @@ describe('verify_grant: edges', () => {
   });
 
   it('an entry of a word-aligned table that crosses a page end is read whole', async () => {
-    const w = grantWorld();
-    const g = w.actor(20, 'G');
-    const r = w.actor(21, 'R');
+    const { w, g, r } = twoActors();
     // Entry 0 at 8 bytes before a page end: its flags and who_to on one page, its start and length on the next.
     const at = g.base + 0x2000 - 8;
-    g.poke(
-      at,
-      encodeGrantEntry({
-        kind: 'direct',
-        flags: CPF_READ | CPF_DIRECT | LIVE,
-        seq: 0,
-        whoTo: r.ep,
-        start: g.base + 0x100,
-        len: 64,
-      }),
-    );
+    g.poke(at, directEntry(r.ep, g.base + 0x100, 64));
     await setTable(g, at, 1);
     expect(verifyGrant(w.k, g.ep, r.ep, 0, 64, CPF_READ, 0)).toEqual({
       ok: true,
@@ -119,9 +125,7 @@ describe('verify_grant: edges', () => {
   });
 
   it('a fractional offset or byte count → EPERM', async () => {
-    const w = grantWorld();
-    const g = w.actor(20, 'G');
-    const r = w.actor(21, 'R');
+    const { w, g, r } = twoActors();
     const id = await grantTo(g, r.ep, g.base, 100);
     expect(verifyGrant(w.k, g.ep, r.ep, id, 4, CPF_READ, 0.5)).toEqual({ ok: false, err: EPERM });
     expect(verifyGrant(w.k, g.ep, r.ep, id, 1.5, CPF_READ, 0)).toEqual({ ok: false, err: EPERM });
@@ -135,9 +139,7 @@ describe('verify_grant: edges', () => {
   });
 
   it('a granter whose privileges are withdrawn (NO_PRIV) has no usable table → EPERM', async () => {
-    const w = grantWorld();
-    const g = w.actor(20, 'G');
-    const r = w.actor(21, 'R');
+    const { w, g, r } = twoActors();
     const id = await grantTo(g, r.ep, g.base, 100);
     g.kp.rts |= RTS.NO_PRIV;
     expect(verifyGrant(w.k, g.ep, r.ep, id, 4, CPF_READ, 0)).toEqual({ ok: false, err: EPERM });
@@ -169,17 +171,7 @@ describe('verify_grant: edges', () => {
       const page = g.base + 0x10000;
       g.mapPage(page, false);
       const at = page + 0x100 + misalign;
-      g.poke(
-        at,
-        encodeGrantEntry({
-          kind: 'direct',
-          flags: CPF_READ | CPF_DIRECT | LIVE,
-          seq: 0,
-          whoTo: r.ep,
-          start: g.base,
-          len: 64,
-        }),
-      );
+      g.poke(at, directEntry(r.ep, g.base, 64));
       await setTable(g, at, 1);
       expect(verifyGrant(w.k, g.ep, r.ep, 0, 64, CPF_READ, 0)).toEqual({
         ok: true,
@@ -198,9 +190,7 @@ describe('verify_grant: edges', () => {
   });
 
   it('readGrantEntry: the entry of a slot, or null when it cannot be read', async () => {
-    const w = grantWorld();
-    const g = w.actor(20, 'G');
-    const r = w.actor(21, 'R');
+    const { w, g, r } = twoActors();
     for (let i = 0; i < 3; i++) await grantTo(g, r.ep, g.base + i, 10 + i);
     const t = g.kp.priv.grantTable;
     if (t === null) throw new Error('no table');
@@ -216,17 +206,8 @@ describe('verify_grant: edges', () => {
   });
 
   it('the grantee ANY asks for any grantee; a slot equal to the table size is outside it', async () => {
-    const w = grantWorld();
-    const g = w.actor(20, 'G');
-    const r = w.actor(21, 'R');
-    const entry = encodeGrantEntry({
-      kind: 'direct',
-      flags: CPF_READ | CPF_DIRECT | LIVE,
-      seq: 0,
-      whoTo: r.ep,
-      start: g.base,
-      len: 64,
-    });
+    const { w, g, r } = twoActors();
+    const entry = directEntry(r.ep, g.base, 64);
     g.poke(g.base + 0x2000, new Uint8Array([...entry, ...entry]));
     await setTable(g, g.base + 0x2000, 1);
     expect(verifyGrant(w.k, g.ep, ANY, 0, 8, CPF_READ, 0).ok).toBe(true);
@@ -234,20 +215,8 @@ describe('verify_grant: edges', () => {
   });
 
   it("legacy ids: an entry's sequence number is not checked", async () => {
-    const w = grantWorld({ grantIds: 'legacy' });
-    const g = w.actor(20, 'G');
-    const r = w.actor(21, 'R');
-    g.poke(
-      g.base + 0x2000,
-      encodeGrantEntry({
-        kind: 'direct',
-        flags: CPF_READ | CPF_DIRECT | LIVE,
-        seq: 5,
-        whoTo: r.ep,
-        start: g.base,
-        len: 64,
-      }),
-    );
+    const { w, g, r } = twoActors({ grantIds: 'legacy' });
+    g.poke(g.base + 0x2000, directEntry(r.ep, g.base, 64, 5));
     await setTable(g, g.base + 0x2000, 1);
     expect(verifyGrant(w.k, g.ep, r.ep, 0, 8, CPF_READ, 0).ok).toBe(true);
   });
@@ -256,14 +225,7 @@ describe('verify_grant: edges', () => {
     const w = grantWorld();
     const vfs = w.actor(VFS_PROC_NR, 'vfs');
     const r = w.actor(21, 'R');
-    const direct = encodeGrantEntry({
-      kind: 'direct',
-      flags: CPF_READ | CPF_DIRECT | LIVE,
-      seq: 0,
-      whoTo: r.ep,
-      start: 0xfffff000,
-      len: 0x1000,
-    });
+    const direct = directEntry(r.ep, 0xfffff000, 0x1000);
     // Read as magic, this entry's words would name who_from R, who_to R and [R's base, +64).
     const none = encodeGrantEntry({
       kind: 'magic',

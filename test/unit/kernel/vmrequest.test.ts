@@ -4,8 +4,9 @@
 // that dies while its request waits releases its holds.
 import { describe, expect, it } from 'vitest';
 import { grantWorld } from '../../helpers/grantworld.ts';
+import { killAndReuseSlot } from '../../helpers/pagedworld.ts';
 import type { Actor, World } from '../../helpers/grantworld.ts';
-import { ANY, SYSTEM, VM_PROC_NR } from '../../../src/include/endpoint.ts';
+import { SYSTEM, VM_PROC_NR } from '../../../src/include/endpoint.ts';
 import { ESRCH, OK } from '../../../src/include/errno.ts';
 import {
   SYS_VMCTL,
@@ -220,17 +221,7 @@ describe('VM requests', () => {
   it('a held owner that dies before VM answers: the process reusing its slot keeps holding nothing', async () => {
     const { w, admin, g, r, c } = await smapWaiting();
     await w.k.run();
-    w.k.terminate(g.kp, { code: 0, signal: 9 });
-    const next = w.k.createProcess({
-      slot: 21,
-      name: 'G2',
-      program: toProgram(w.k, async (p) => {
-        await p.receive(ANY);
-      }),
-      priv: makeSystemPriv(w.k.newPrivId(), ALL),
-      priority: 4,
-      generation: 1,
-    });
+    const next = killAndReuseSlot(w.k, g.kp, 'G2');
     expect(next.endpoint).not.toBe(g.ep);
     await admin.do((p) => p.send(VM_PROC_NR, { type: 1 }));
     expect([c.result(), next.vmHolds, r.kp.vmHolds]).toEqual([OK, 0, 0]);

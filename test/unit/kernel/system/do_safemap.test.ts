@@ -2,11 +2,8 @@
 // traces of the unmap calls, several records broken by one call while processes die in between, a VM error in
 // the middle, and a failed SMAP whose record an exit already purged. Written for do_safemap.ts's mutation pass.
 import { describe, expect, it } from 'vitest';
-import { ALL } from '../../../helpers/grantworld.ts';
 import type { Actor, World } from '../../../helpers/grantworld.ts';
-import { makeSystemPriv } from '../../../../src/kernel/priv.ts';
-import { toProgram } from '../../../../src/libsys/proc.ts';
-import { PAGE, pagedWorld } from '../../../helpers/pagedworld.ts';
+import { PAGE, killAndReuseSlot, pagedWorld } from '../../../helpers/pagedworld.ts';
 import type { PagedWorld, VmReq } from '../../../helpers/pagedworld.ts';
 import { ANY, NONE } from '../../../../src/include/endpoint.ts';
 import { EFAULT, ENOMEM, OK } from '../../../../src/include/errno.ts';
@@ -136,17 +133,7 @@ describe('which records an unmap call breaks', () => {
     const w = pagedWorld((q, world) => {
       const g = ref.g;
       if (q[0] !== VMPTYPE_SMAP || g === undefined) return undefined;
-      world.k.terminate(g.kp, { code: 0, signal: 9 });
-      world.k.createProcess({
-        slot: 20,
-        name: 'G2',
-        program: toProgram(world.k, async (p) => {
-          await p.receive(ANY);
-        }),
-        priv: makeSystemPriv(world.k.newPrivId(), ALL),
-        priority: 4,
-        generation: 1,
-      });
+      killAndReuseSlot(world.k, g.kp, 'G2');
       ref.seen = messageOf(() => {
         grantSanityCheck(world.k);
       });
