@@ -4,6 +4,7 @@
 // that dies while its request waits releases its holds.
 import { describe, expect, it } from 'vitest';
 import { grantWorld } from '../../helpers/grantworld.ts';
+import { killAndReuseSlot } from '../../helpers/pagedworld.ts';
 import type { Actor, World } from '../../helpers/grantworld.ts';
 import { SYSTEM, VM_PROC_NR } from '../../../src/include/endpoint.ts';
 import { ESRCH, OK } from '../../../src/include/errno.ts';
@@ -13,9 +14,10 @@ import {
   VMCTL_MEMREQ_REPLY,
   VMPTYPE_CHECK,
   VMPTYPE_COWMAP,
+  VMPTYPE_SMAP,
 } from '../../../src/include/com.ts';
 import { numField } from '../../../src/include/ipc.ts';
-import { CPF_READ } from '../../../src/include/safecopies.ts';
+import { CPF_MAP, CPF_READ } from '../../../src/include/safecopies.ts';
 import { makeSystemPriv } from '../../../src/kernel/priv.ts';
 import { toProgram } from '../../../src/libsys/proc.ts';
 
@@ -191,5 +193,37 @@ describe('VM requests', () => {
       0,
       [9, 8, 7],
     ]);
+  });
+
+  /** R maps G's page (SMAP) through a VM that waits for the admin: returns the pending call. */
+  async function smapWaiting() {
+    const w = grantWorld({ ramBytes: 8 * 1024 * 1024 });
+    const admin = w.actor(20, 'admin');
+    const g = w.actor(21, 'G', { paged: true });
+    const r = w.actor(22, 'R', { paged: true });
+    g.mapPage(g.base);
+    const log = gatedVm(w, admin, [g, r]);
+    const id = (await g.do((p) => p.cpf.grantDirect(r.ep, g.base, PAGE, CPF_READ | CPF_MAP))).id;
+    const c = r.start((p) => p.sys.safemap(g.ep, id, 0, r.base, PAGE, false));
+    return { w, admin, g, r, log, c };
+  }
+
+  it('an SMAP holds the memory owner as well as the grantee until VM answers', async () => {
+    const { w, admin, g, r, log, c } = await smapWaiting();
+    const ran = g.start(() => Promise.resolve('G ran'));
+    await w.k.run();
+    expect([c.done(), ran.done(), g.kp.vmHolds, r.kp.vmHolds]).toEqual([false, false, 1, 1]);
+    await admin.do((p) => p.send(VM_PROC_NR, { type: 1 }));
+    expect(log).toEqual([[VMPTYPE_SMAP, r.ep, r.ep]]);
+    expect([c.result(), ran.result(), g.kp.vmHolds, r.kp.vmHolds]).toEqual([OK, 'G ran', 0, 0]);
+  });
+
+  it('a held owner that dies before VM answers: the process reusing its slot keeps holding nothing', async () => {
+    const { w, admin, g, r, c } = await smapWaiting();
+    await w.k.run();
+    const next = killAndReuseSlot(w.k, g.kp, 'G2');
+    expect(next.endpoint).not.toBe(g.ep);
+    await admin.do((p) => p.send(VM_PROC_NR, { type: 1 }));
+    expect([c.result(), next.vmHolds, r.kp.vmHolds]).toEqual([OK, 0, 0]);
   });
 });
