@@ -12,11 +12,12 @@ const chosen = (f: string): boolean =>
   only.length === 0 || only.some((t) => (t.endsWith('.ts') ? f === t : f.startsWith(`${t}/`)));
 
 // The narrowing goes into each project of vitest.config.ts: a project's include replaces the root's, so the root's
-// would bring back every test file that imports the mutated code.
+// would bring back every test file that imports the mutated code. No global setup: what one prepares is for the
+// command line and docs tests, left out here.
 const projects = (base.test?.projects ?? []).flatMap((p) => {
   if (typeof p !== 'object' || !('test' in p)) return [p];
   const include = (p.test?.include ?? []).filter(chosen);
-  return include.length === 0 ? [] : [{ ...p, test: { ...p.test, include } }];
+  return include.length === 0 ? [] : [{ ...p, test: { ...p.test, include, globalSetup: [] } }];
 });
 
 export default defineConfig({
