@@ -90,9 +90,9 @@ export class PhysAlloc {
       if (raw === NO_MEM) return NO_MEM;
       page = Math.ceil(raw / ALIGN_PAGES) * ALIGN_PAGES;
       const lead = page - raw;
-      const trail = ALIGN_PAGES - lead;
       if (lead > 0) this.freePages(raw, lead);
-      if (trail > 0) this.freePages(page + n, trail);
+      // lead < ALIGN_PAGES: there is always a trailing surplus.
+      this.freePages(page + n, ALIGN_PAGES - lead);
     } else {
       page = this.carve(n, flags);
       if (page === NO_MEM) return NO_MEM;

@@ -124,7 +124,7 @@ export function ptWritemap(vm: Vm, pt: PageTable, v: number, phys: number, bytes
 
 function tableOf(pt: PageTable, va: number): number {
   const t = pt.tables[va >>> 22] ?? 0;
-  if (t === 0) panic(`pt: no page table for 0x${va.toString(16)}`);
+  if (t === 0) noTable(va);
   return t;
 }
 

@@ -71,7 +71,8 @@ describe('PhysAlloc: arguments', () => {
     ])
       expect(() => a.freePages(p ?? 0, n ?? 0)).toThrow(/bad range/);
     expect(() => a.freePages(0, 1)).toThrow(/outside RAM pages \[1, 64\)/);
-    expect(() => a.freePages(60, 5)).toThrow(/outside RAM/);
+    // The allocator's own message, not PhysMem's (which the poisoning of pages past RAM would give).
+    expect(() => a.freePages(60, 5)).toThrow('freePages: range 60+5 outside RAM pages [1, 64)');
     // Overlaps with the free range 10+10: from below, starting inside, ending inside.
     expect(() => a.freePages(15, 1)).toThrow(/page 15\+1 overlaps free range 10\+10 \(double free\)/);
     expect(() => a.freePages(19, 3)).toThrow(/overlaps free range 10\+10/);
@@ -133,6 +134,14 @@ describe('PhysAlloc: where pages come from', () => {
     expect(a.freeCount).toBe(7);
     expect(a.largestRange()).toBe(7);
     expect(a.rangeCount).toBe(1);
+    // The largest of several ranges, not the last one.
+    expect(
+      allocOver(64, [
+        [2, 8],
+        [20, 3],
+        [40, 2],
+      ]).a.largestRange(),
+    ).toBe(8);
   });
 
   it('LOWER16MB: the bottom of the lowest range that fits, the boundary itself allowed', () => {
@@ -326,5 +335,48 @@ describe('PhysAlloc: failures and the check', () => {
     expect(() => broken((t) => t.setValue(10, 0)).check()).toThrow(
       'VM sanity E17: empty free range at page 10',
     );
+  });
+});
+
+describe('PhysAlloc: page 1, boot merges and the failed-allocation check', () => {
+  it('page 1 is the lowest page that can be freed, and a free range there passes the check', () => {
+    const { a } = allocOver(64, [[5, 2]]);
+    a.freePages(1, 1);
+    expect(spans(a)).toEqual([
+      [1, 1],
+      [5, 2],
+    ]);
+    a.check();
+  });
+
+  it('a boot range joining two others frees a node, and the slab is charged only for the nodes left', () => {
+    const { a } = allocOver(64, [
+      [5, 2],
+      [9, 1],
+      [7, 2],
+    ]);
+    expect(spans(a)).toEqual([[5, 5]]);
+    const s = nodes();
+    a.chargeBootNodes(s);
+    expect(s.reserved).toBe(1);
+  });
+
+  it("a failed allocation's sanity search panics on a range that would have fitted, naming the first", () => {
+    // failed() is what carve calls once it found no range: called here directly over ranges that do fit, as a
+    // broken carve would leave them.
+    const failed = (a: PhysAlloc, n: number, boundary: number): number =>
+      (a as unknown as { failed(n: number, b: number): number }).failed(n, boundary);
+    const { a } = allocOver(4200, [
+      [3, 2],
+      [4090, 20],
+    ]);
+    expect(() => failed(a, 2, 0)).toThrow('alloc: failed to allocate 2 pages although range 3+2 fits');
+    expect(() => failed(a, 20, 0)).toThrow('alloc: failed to allocate 20 pages although range 4090+20 fits');
+    expect(failed(a, 21, 0)).toBe(NO_MEM);
+    // Below a boundary: the range must fit under it, its end at the boundary itself allowed.
+    expect(() => failed(a, 6, 4096)).toThrow('although range 4090+20 fits');
+    expect(failed(a, 7, 4096)).toBe(NO_MEM);
+    const off = allocOver(64, [[3, 2]], { sanity: false }).a;
+    expect(failed(off, 2, 0)).toBe(NO_MEM);
   });
 });

@@ -80,6 +80,9 @@ describe('mmap edges: placement', () => {
     expect(fixed(HEAP_END - PAGE)).toBe(ENOMEM);
     expect(fixed(HEAP_END)).toBe(HEAP_END);
     expect(fixed(VM_STACKTOP - 3 * PAGE)).toBe(VM_STACKTOP - 3 * PAGE);
+    // VM_PROCSTART itself, once the text there is gone.
+    expect(munmapRange(u.vm, p, VM_PROCSTART, 4 * PAGE)).toBe(OK);
+    expect(fixed(VM_PROCSTART)).toBe(VM_PROCSTART);
   });
 
   it('a hint is rounded down and lifted to VM_PROCSTART; no hint starts at the stack top; no room → ENOMEM', () => {
@@ -228,6 +231,7 @@ describe('munmap edges', () => {
     expect(res(doMunmap(u.vm, msg({ addr: String(a), len: PAGE }), p))).toBe(EFAULT);
     expect(res(doMunmap(u.vm, msg({ addr: a, len: 1.5 }), p))).toBe(EFAULT);
     expect(res(doMunmap(u.vm, msg({ addr: a, len: -PAGE }), p))).toBe(EFAULT);
+    expect(res(doMunmap(u.vm, msg({ addr: a, len: 0 }), p))).toBe(EFAULT);
     expect(res(doMunmap(u.vm, msg({ addr: a, len: PAGE + 1 }), p))).toBe(OK);
     expect(u.state.regions(p.endpoint).find((r) => r.vaddr === a + 2 * PAGE)?.length).toBe(PAGE);
     expect(events.map((e) => (e.kind === 'vm' ? [e.ep, e.vaddr, e.pages, e.result] : []))).toEqual([
@@ -290,6 +294,9 @@ describe('map_phys edges', () => {
     ]) {
       expect(res(await phys(u, memory, { phys: p, len }))).toBe(EINVAL);
     }
+    // The last page below 4 GiB is a physical address like any other (a device's memory).
+    expect(res(await phys(u, memory, { phys: 0x1_0000_0000 - PAGE, len: PAGE }))).toBe(OK);
+    expect(res(await phys(u, memory, { phys: 0, len: PAGE }))).toBe(OK);
     for (const k of [1, 2]) {
       const before = spans(u, memory);
       u.state.failAfter(k);

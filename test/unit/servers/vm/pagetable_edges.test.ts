@@ -149,6 +149,7 @@ describe('VM page tables: tables', () => {
     expect(counted(vm, K.pteWrite)).toBe(writes + 2 + 2);
     expect(ptReadPte(vm.mem, pt, NEXT - PAGE)).toBe(0x300000 + USER_PTE);
     expect(ptReadPte(vm.mem, pt, NEXT)).toBe(0x301000 + USER_PTE);
+    expect(ptReadPte(vm.mem, pt, NEXT + PAGE)).toBe(0);
     expect(() => ptWritemap(vm, pt, NEXT, 0x500000, PAGE, USER_PTE, 0)).toThrow(/already present/);
     expect(ptWritemap(vm, pt, NEXT, 0x500000, PAGE, USER_PTE | PTE.W, WMF_OVERWRITE)).toBe(OK);
     expect(ptReadPte(vm.mem, pt, NEXT)).toBe(0x500000 + USER_PTE + PTE.W);
@@ -226,9 +227,11 @@ describe('VM page tables: freeing and binding', () => {
     const pt = emptyPageTable();
     expect(ptEnsureTables(vm, pt, VM_PROCSTART, PAGE)).toBe(OK);
     const t = pt.tables[PDE] ?? 0;
+    // Directory 0 is no directory: frame 0's words stay as they are.
+    vm.mem.pteWrite(0, PDE, 0x5a5a5000);
     ptFree(vm, pt);
     expect(vm.alloc.isFree(t)).toBe(true);
-    expect(vm.mem.pteRead(0, PDE)).toBe(0);
+    expect(vm.mem.pteRead(0, PDE)).toBe(0x5a5a5000);
   });
 
   it('ptBindEntry puts the directory in the pointer page at the slot; ptUnbindEntry clears it', () => {
@@ -242,5 +245,36 @@ describe('VM page tables: freeing and binding', () => {
     expect(() => {
       ptBindEntry(vm, { ...vmp, pt: emptyPageTable() });
     }).toThrow(/slot 7 has no directory/);
+  });
+});
+
+describe('VM page tables: where no table or directory is, nothing is read or written', () => {
+  it('a range ending at a table boundary makes no table past it; one starting in a table that exists makes the next', () => {
+    const { vm, pt } = withTable();
+    expect(ptEnsureTables(vm, pt, NEXT - PAGE, PAGE)).toBe(OK);
+    expect(pt.tables[PDE]).toBeGreaterThan(0);
+    expect(pt.tables[PDE + 1]).toBe(0);
+    expect(ptEnsureTables(vm, pt, NEXT - PAGE, 2 * PAGE)).toBe(OK);
+    const next = pt.tables[PDE + 1] ?? 0;
+    expect(next).toBeGreaterThan(0);
+    expect(vm.mem.pteRead(pt.dir, PDE + 1)).toBe(next * PAGE + USER_PDE_FLAGS);
+  });
+
+  it('a table set without a directory reads no directory at frame 0 for big pages', () => {
+    const { vm } = withTable();
+    vm.mem.pteWrite(0, PDE, PTE.P | PTE.PS);
+    const pt = emptyPageTable();
+    expect(ptEnsureTables(vm, pt, VM_PROCSTART, PAGE)).toBe(OK);
+    expect(pt.tables[PDE]).toBeGreaterThan(0);
+  });
+
+  it('an address without a table reads as PTE 0 and a clear there writes nothing, whatever frame 0 holds', () => {
+    const { vm, pt } = withTable();
+    const idx = (NEXT >>> 12) & 0x3ff;
+    vm.mem.pteWrite(0, idx, 0x1234);
+    vm.mem.pteWrite(0, idx + 1, 0x5678);
+    expect(ptReadPte(vm.mem, pt, NEXT)).toBe(0);
+    ptClearRun(vm.mem, pt, NEXT, 2);
+    expect([vm.mem.pteRead(0, idx), vm.mem.pteRead(0, idx + 1)]).toEqual([0x1234, 0x5678]);
   });
 });
