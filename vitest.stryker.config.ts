@@ -17,8 +17,8 @@ const chosen = (f: string): boolean =>
 // would otherwise bring back every test file that imports the mutated code).
 const { shared, isolated } = splitByIsolation(fileURLToPath(new URL('.', import.meta.url)));
 const projects = [
-  { extends: true, test: { name: 'shared', include: shared.filter(chosen), isolate: false } },
-  { extends: true, test: { name: 'isolated', include: isolated.filter(chosen), isolate: true } },
+  { extends: true as const, test: { name: 'shared', include: shared.filter(chosen), isolate: false } },
+  { extends: true as const, test: { name: 'isolated', include: isolated.filter(chosen), isolate: true } },
 ].filter((p) => p.test.include.length > 0);
 
 export default defineConfig({
