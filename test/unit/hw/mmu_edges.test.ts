@@ -404,6 +404,19 @@ describe('what the fast paths and caches must not change', () => {
 });
 
 describe('WalkCache.translateRange keys', () => {
+  it('a kept range is not taken for a longer or shorter one at the same address', () => {
+    const { mem, dir, map } = machine();
+    map(V, 0x600, UR);
+    const cache = new WalkCache();
+    const out = fresh();
+    expect(cache.translateRange(mem, dir, V, 16, false, out)).toBe(-1);
+    expect(cache.translateRange(mem, dir, V, 8, false, out)).toBe(-1);
+    expect(runsOf(out)).toEqual([[0x600 * PAGE_SIZE, 8]]);
+    expect(cache.translateRange(mem, dir, V, 16, false, out)).toBe(-1);
+    expect(runsOf(out)).toEqual([[0x600 * PAGE_SIZE, 16]]);
+    expect(cache.translateRange(mem, dir, V, 2 * PAGE_SIZE, false, out)).toBe(V + PAGE_SIZE);
+  });
+
   it('a range is found by its own four keys only, never by a mix of two kept ranges', () => {
     const { mem, dir, map } = machine();
     map(0, 0x500, UR);
