@@ -340,7 +340,9 @@ describe('storage given back, and a revoke that cannot break its mappings', () =
 
   it('revoking a MAP grant without SYS_SAFEREVMAP: ECALLDENIED, and the grant stays valid', async () => {
     const sys = await createSystem({ ramBytes: 16 * 1024 * 1024 });
-    const u = await drivenActor(sys, 'U', { priv: { ipcTo: 'all', kernelCalls: kernelCallList(SYS_SETGRANT), vmCalls: 'all' } });
+    const u = await drivenActor(sys, 'U', {
+      priv: { ipcTo: 'all', kernelCalls: kernelCallList(SYS_SETGRANT), vmCalls: 'all' },
+    });
     const r = await drivenActor(sys, 'R', { priv: ALL });
     const got = await u.do(async (p) => {
       const id = (await p.cpf.grantDirect(r.ep, u.buf, PAGE, CPF_READ | CPF_MAP)).id;
