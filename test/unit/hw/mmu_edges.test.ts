@@ -282,3 +282,158 @@ describe('mapPage', () => {
     expect(walk(mem, dir, V + 3, true, true)).toBe(5 * PAGE_SIZE + 3);
   });
 });
+
+describe('what the fast paths and caches must not change', () => {
+  it('a directory entry without P is absent even when its frame bits name a table with present entries', () => {
+    const { mem, dir, map } = machine();
+    map(V, 0x500, URW);
+    const pde = mem.pteRead(dir, V >>> 22);
+    mem.pteWrite(dir, V >>> 22, pde & ~PTE.P);
+    expect(walk(mem, dir, V, false, true)).toBe(-1);
+    expect(translateRange(mem, dir, V, 8, false, null)).toBe(V);
+  });
+
+  it('a 4 MiB page over written memory, or an absent entry naming a written frame, is not read as a page table', () => {
+    const { mem, dir } = machine();
+    // frame 0x400 holds words that would read as present user entries if it were taken for a table
+    mem.write(0x400000, new Uint8Array(4096).fill(0x07), 0, 4096);
+    mem.pteWrite(dir, V >>> 22, (0x400000 | PTE.PS | UR) >>> 0);
+    const out = fresh();
+    expect(translateRange(mem, dir, V + 0x2010, 16, false, out)).toBe(-1);
+    expect(runsOf(out)).toEqual([[0x402010, 16]]);
+    mem.pteWrite(dir, V >>> 22, (0x400000 | PTE.W | PTE.U) >>> 0);
+    expect(translateRange(mem, dir, V + 0x2010, 16, false, out)).toBe(V + 0x2010);
+  });
+
+  it('user accesses through frame 0: a hit on frame 0 is a hit, one page or several', () => {
+    const { mem, dir, map } = machine();
+    map(V, 0, URW);
+    map(V + PAGE_SIZE, 1, URW);
+    const tlb = new Tlb(4);
+    const misses = (): number => mem.clock.countByKind[K.tlbMiss] ?? 0;
+    const data = Uint8Array.from({ length: 2 * PAGE_SIZE }, (_, i) => (i * 3) & 0xff);
+    expect(userWrite(mem, dir, tlb, V, data, 0, 2 * PAGE_SIZE)).toBeNull();
+    expect(misses()).toBe(2);
+    const back = new Uint8Array(2 * PAGE_SIZE);
+    expect(userRead(mem, dir, tlb, V, back, 0, 8)).toBeNull();
+    expect(userRead(mem, dir, tlb, V + 8, back, 8, 2 * PAGE_SIZE - 8)).toBeNull();
+    expect(back).toEqual(data);
+    expect(misses()).toBe(2);
+  });
+
+  it('a user access to a supervisor page faults as a protection fault (the kernel could read it)', () => {
+    const { mem, dir, map } = machine();
+    map(V, 0x500, PTE.P | PTE.W);
+    expect(walk(mem, dir, V, false, false)).toBe(0x500 * PAGE_SIZE);
+    const r = userRead(mem, dir, new Tlb(), V, new Uint8Array(8), 0, 8);
+    expect(r).toEqual({ fault: { vaddr: V, present: true, write: false }, done: 0 });
+  });
+
+  it('a read that faults after two runs lands the second run at its own offset', () => {
+    const { mem, dir, map } = machine();
+    map(V, 0x500, URW);
+    map(V + PAGE_SIZE, 0x700, URW);
+    mem.write(0x500 * PAGE_SIZE, new Uint8Array(PAGE_SIZE).fill(1), 0, PAGE_SIZE);
+    mem.write(0x700 * PAGE_SIZE, new Uint8Array(PAGE_SIZE).fill(2), 0, PAGE_SIZE);
+    const buf = new Uint8Array(3 * PAGE_SIZE + 4);
+    const r = userRead(mem, dir, new Tlb(), V, buf, 4, 3 * PAGE_SIZE);
+    expect(r).toEqual({
+      fault: { vaddr: V + 2 * PAGE_SIZE, present: false, write: false },
+      done: 2 * PAGE_SIZE,
+    });
+    expect(Array.from(new Set(buf.subarray(4, 4 + PAGE_SIZE)))).toEqual([1]);
+    expect(Array.from(new Set(buf.subarray(4 + PAGE_SIZE, 4 + 2 * PAGE_SIZE)))).toEqual([2]);
+    expect(buf[3]).toBe(0);
+  });
+
+  it('a host buffer range of negative length panics as such', () => {
+    const { mem, dir } = machine();
+    expect(() => userRead(mem, dir, new Tlb(), V, new Uint8Array(8), 4, -1)).toThrow(
+      'mmu userRead: host buffer range [4, +-1) outside buffer of 8 bytes',
+    );
+  });
+
+  it('a fresh TLB, and one just flushed, miss on page 1 (the last-hit key starts and restarts as none)', () => {
+    const tlb = new Tlb(2);
+    expect(tlb.lookup(1, false)).toBe(-1);
+    tlb.insert(5, 50, true);
+    expect(tlb.lookup(5, false)).toBe(50);
+    tlb.flush();
+    expect(tlb.lookup(1, false)).toBe(-1);
+    // page 0 is a page like any other
+    tlb.insert(0, 9, false);
+    expect(tlb.entries()).toEqual([{ vpage: 0, frame: 9, writable: false }]);
+  });
+
+  it('WalkCache: slot 1 after a table change, and the same slot under another pointer page', () => {
+    const { mem, dir, map, alloc } = machine();
+    map(V, 0x500, URW);
+    const dir2 = alloc();
+    mapPage(mem, dir2, V, 0x600, URW, alloc);
+    const pdA = alloc();
+    const pdB = alloc();
+    mem.pteWrite(pdA, 1, (dir * PAGE_SIZE + URW) >>> 0);
+    mem.pteWrite(pdB, 1, (dir2 * PAGE_SIZE + URW) >>> 0);
+    const cache = new WalkCache();
+    expect(cache.entry(mem, pdA, 1, V) >>> 12).toBe(0x500);
+    expect(cache.entry(mem, pdB, 1, V) >>> 12).toBe(0x600);
+    expect(cache.entry(mem, pdA, 1, V) >>> 12).toBe(0x500);
+    mem.pteWrite(mem.pteRead(dir, V >>> 22) >>> 12, (V >>> 12) & 0x3ff, 0);
+    expect(cache.entry(mem, pdA, 1, V)).toBe(0);
+  });
+
+  it('WalkCache.translateRange: a fault at address 0 is answered again; directory 1, address 1 on a fresh cache', () => {
+    const { mem, dir } = machine();
+    const cache = new WalkCache();
+    const out = fresh();
+    expect(cache.translateRange(mem, 1, 1, 1, true, out)).toBe(1);
+    expect(cache.translateRange(mem, dir, 0, 8, false, out)).toBe(0);
+    expect(cache.translateRange(mem, dir, 0, 8, false, out)).toBe(0);
+  });
+
+  it('WalkCache.translateRange sees a change to the table of the last 4 MiB', () => {
+    const { mem, dir, map } = machine();
+    const top = 0xfffff000;
+    map(top, 0x500, URW);
+    const cache = new WalkCache();
+    const out = fresh();
+    expect(cache.translateRange(mem, dir, top, PAGE_SIZE, false, out)).toBe(-1);
+    mem.pteWrite(mem.pteRead(dir, 1023) >>> 12, 1023, 0);
+    expect(cache.translateRange(mem, dir, top, PAGE_SIZE, false, out)).toBe(top);
+  });
+});
+
+describe('WalkCache.translateRange keys', () => {
+  it('a kept range is not taken for a longer or shorter one at the same address', () => {
+    const { mem, dir, map } = machine();
+    map(V, 0x600, UR);
+    const cache = new WalkCache();
+    const out = fresh();
+    expect(cache.translateRange(mem, dir, V, 16, false, out)).toBe(-1);
+    expect(cache.translateRange(mem, dir, V, 8, false, out)).toBe(-1);
+    expect(runsOf(out)).toEqual([[0x600 * PAGE_SIZE, 8]]);
+    expect(cache.translateRange(mem, dir, V, 16, false, out)).toBe(-1);
+    expect(runsOf(out)).toEqual([[0x600 * PAGE_SIZE, 16]]);
+    expect(cache.translateRange(mem, dir, V, 2 * PAGE_SIZE, false, out)).toBe(V + PAGE_SIZE);
+  });
+
+  it('a range is found by its own four keys only, never by a mix of two kept ranges', () => {
+    const { mem, dir, map } = machine();
+    map(0, 0x500, UR);
+    map(V, 0x600, UR);
+    const cache = new WalkCache();
+    const out = fresh();
+    expect(cache.translateRange(mem, dir, 1, 8, false, out)).toBe(-1);
+    expect(cache.translateRange(mem, dir, V, 8, false, out)).toBe(-1);
+    // V read-only: a write is refused though the read of the same range is kept
+    expect(cache.translateRange(mem, dir, V, 8, true, out)).toBe(V);
+    // address 0 is not the kept range at V
+    expect(cache.translateRange(mem, dir, 0, 8, false, out)).toBe(-1);
+    expect(runsOf(out)).toEqual([[0x500 * PAGE_SIZE, 8]]);
+    // frame 8 as a directory maps nothing (its numbers are those of the kept ranges' keys, shifted)
+    const again = new WalkCache();
+    expect(again.translateRange(mem, dir, V, 8, false, out)).toBe(-1);
+    expect(again.translateRange(mem, dir, 0, 8, false, out)).toBe(-1);
+    expect(again.translateRange(mem, 8, 0, dir, false, out)).toBe(0);
+  });
+});

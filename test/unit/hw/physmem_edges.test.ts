@@ -261,3 +261,48 @@ describe('PhysMem: panics name what was wrong', () => {
     expect(odd.chunkBytes).toBe(2 * PAGE);
   });
 });
+
+describe('PhysMem: what the fast paths and caches must not change', () => {
+  it('a write of no bytes counts nowhere, and a whole-frame write does not count for the next frame', () => {
+    const mem = small();
+    mem.watchFrame(5);
+    mem.watchFrame(0);
+    const before = mem.tableWrites;
+    mem.write(5 * PAGE + 8, new Uint8Array(0), 0, 0);
+    mem.zero(0, 0);
+    mem.writeFromBuffer(5 * PAGE + 3, new ArrayBuffer(4), 0, 0);
+    mem.write(4 * PAGE, new Uint8Array(PAGE).fill(9), 0, PAGE);
+    mem.zero(4 * PAGE + PAGE - 2, 2);
+    expect(mem.tableWrites).toBe(before);
+  });
+
+  it('frameWordsForWrite of frame 1 on a fresh machine gives its 1024 words', () => {
+    const mem = small();
+    const words = mem.frameWordsForWrite(1);
+    expect(words.length).toBe(1024);
+    words[3] = 0xabcd;
+    expect(mem.pteRead(1, 3)).toBe(0xabcd);
+  });
+
+  it('page-sized copies across chunks from a frame, then from inside it at two offsets, copy the bytes at each', () => {
+    const mem = small();
+    const src = Uint8Array.from({ length: 2 * PAGE }, (_, i) => (i * 7 + (i >>> 8)) & 0xff);
+    mem.write(0, src, 0, src.length);
+    for (const [dst, from] of [
+      [2 * PAGE, 0],
+      [4 * PAGE, 100],
+      [6 * PAGE, 200],
+    ] as const) {
+      mem.copy(dst, from, PAGE);
+      expect(bytesAt(mem, dst, PAGE)).toEqual([...src.subarray(from, from + PAGE)]);
+    }
+  });
+
+  it('isPoisoned of bytes inside one word reads no byte past the range', () => {
+    const mem = small();
+    mem.poison(6 * PAGE, 8);
+    mem.write(6 * PAGE + 7, Uint8Array.of(0), 0, 1);
+    expect(mem.isPoisoned(6 * PAGE + 5, 2)).toBe(true);
+    expect(mem.isPoisoned(6 * PAGE + 5, 3)).toBe(false);
+  });
+});

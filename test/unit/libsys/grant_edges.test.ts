@@ -4,11 +4,20 @@
 /* eslint-disable @typescript-eslint/no-deprecated -- the deprecated pre-allocation calls are part of the binding */
 import { describe, expect, it } from 'vitest';
 import { ANY, SELF } from '../../../src/include/endpoint.ts';
-import { EDOM, EINVAL, ENOSPC, EPERM, OK } from '../../../src/include/errno.ts';
+import { ECALLDENIED, EDOM, EINVAL, ENOMEM, ENOSPC, EPERM, OK } from '../../../src/include/errno.ts';
+import { kernelCallList } from '../../../src/include/priv.ts';
 import type { PrivSpec } from '../../../src/include/priv.ts';
-import { CPF_MAP, CPF_READ, CPF_WRITE, encodeScpVector } from '../../../src/include/safecopies.ts';
+import { SYS_SETGRANT } from '../../../src/include/com.ts';
+import {
+  CPF_MAP,
+  CPF_READ,
+  CPF_WRITE,
+  GRANT_ENTRY_BYTES,
+  encodeScpVector,
+} from '../../../src/include/safecopies.ts';
 import { PTE } from '../../../src/hw/mmu.ts';
 import { extentGrantAllocator } from '../../../src/libsys/grant.ts';
+import type { GrantTableAllocator } from '../../../src/libsys/grant.ts';
 import { createSystem } from '../../../src/sim/system.ts';
 import type { System } from '../../../src/sim/system.ts';
 import { PAGE, drivenActor } from '../../helpers/driven.ts';
@@ -283,5 +292,78 @@ describe('what a grant may cover, and which slot it takes', () => {
     expect(slots.again & 0xfffff).toBe(slots.ids[0]);
     expect(slots.again).not.toBe(slots.ids[0]);
     expect(slots.entries).toBe(6);
+  });
+});
+
+describe('storage given back, and a revoke that cannot break its mappings', () => {
+  it('an extent allocator merges only extents that touch', async () => {
+    const { g } = await world();
+    const ext = extentGrantAllocator(0x1000, 90);
+    const got = await g.do(async (p) => {
+      const a = await ext.allocate(p, 30);
+      const b = await ext.allocate(p, 30);
+      const c = await ext.allocate(p, 30);
+      await ext.release(p, a, 30);
+      await ext.release(p, c, 30);
+      const apart = await ext.allocate(p, 60); // a and c are 30 bytes apart: no room for 60
+      await ext.release(p, b, 30);
+      const all = await ext.allocate(p, 90);
+      return { b, apart, all };
+    });
+    expect(got).toEqual({ b: 0x1000 + 30, apart: ENOMEM, all: 0x1000 });
+  });
+
+  it('a growing table gives back exactly the old storage, and nothing at its first growth', async () => {
+    const { g, r } = await world();
+    const calls: string[] = [];
+    const got = await g.do(async (p) => {
+      const ext = extentGrantAllocator(g.buf, 4 * PAGE);
+      const recording: GrantTableAllocator = {
+        allocate: async (q, n) => {
+          const a = await ext.allocate(q, n);
+          calls.push(`allocate ${n} -> ${a - g.buf}`);
+          return a;
+        },
+        release: (q, a, n) => {
+          calls.push(`release ${a - g.buf} ${n}`);
+          return ext.release(q, a, n);
+        },
+      };
+      p.cpf.setAllocator(recording);
+      for (let i = 0; i < 3; i++) await p.cpf.grantDirect(r.ep, g.buf, 8, CPF_READ);
+      return p.cpf.table();
+    });
+    const E = GRANT_ENTRY_BYTES;
+    expect(calls).toEqual([`allocate ${2 * E} -> 0`, `allocate ${6 * E} -> ${2 * E}`, `release 0 ${2 * E}`]);
+    expect(got).toEqual({ addr: g.buf + 2 * E, entries: 6 });
+  });
+
+  it('revoking a MAP grant without SYS_SAFEREVMAP: ECALLDENIED, and the grant stays valid', async () => {
+    const sys = await createSystem({ ramBytes: 16 * 1024 * 1024 });
+    const u = await drivenActor(sys, 'U', {
+      priv: { ipcTo: 'all', kernelCalls: kernelCallList(SYS_SETGRANT), vmCalls: 'all' },
+    });
+    const r = await drivenActor(sys, 'R', { priv: ALL });
+    const got = await u.do(async (p) => {
+      const id = (await p.cpf.grantDirect(r.ep, u.buf, PAGE, CPF_READ | CPF_MAP)).id;
+      const revoked = await p.cpf.revoke(id);
+      const lookup = await p.cpf.lookup(id);
+      return { revoked, lookup };
+    });
+    expect(got).toEqual({ revoked: ECALLDENIED, lookup: { result: OK, from: SELF, to: r.ep } });
+  });
+
+  it('getgrants after a revoke gives the slot under its advanced sequence number', async () => {
+    const { g, r } = await world();
+    const got = await g.do(async (p) => {
+      const old = (await p.cpf.grantDirect(r.ep, g.buf, 8, CPF_READ)).id;
+      await p.cpf.revoke(old);
+      const [pre] = await p.cpf.getgrants(1);
+      const set = await p.cpf.setgrantDirect(pre ?? -1, r.ep, g.buf, 8, CPF_READ);
+      return { old, pre, set };
+    });
+    expect(got.pre).not.toBe(got.old);
+    expect((got.pre ?? -1) & 0xfffff).toBe(got.old);
+    expect(got.set).toBe(OK);
   });
 });
