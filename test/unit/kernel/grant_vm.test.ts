@@ -177,6 +177,25 @@ describe('copy-on-write safecopy: request order', () => {
     expect([...r.peek(r.base + 100, n)]).toEqual([...pattern(4 * PAGE, 3).subarray(100, 100 + n)]);
   });
 
+  it('the source side first: its missing head and tail pages are CHECKed (read) before the COWMAP', async () => {
+    const { g, r, log } = setup();
+    mapPages(g, g.base + PAGE, 2);
+    mapPages(r, r.base, 4);
+    g.poke(g.base + PAGE, pattern(2 * PAGE, 9));
+    const id = (await g.do((p) => p.cpf.grantDirect(r.ep, g.base, 4 * PAGE, CPF_READ))).id;
+    const n = 3 * PAGE;
+    expect(await r.do((p) => p.sys.safecopyFrom(g.ep, id, 100, r.base + 100, n))).toBe(OK);
+    const h = PAGE - 100;
+    expect(log).toEqual([
+      { type: VMPTYPE_CHECK, target: g.ep, addr: g.base + 100, length: h, flag: 0, ep2: 0, addr2: 0, requestor: r.ep },
+      { type: VMPTYPE_CHECK, target: g.ep, addr: g.base + 3 * PAGE, length: 100, flag: 0, ep2: 0, addr2: 0, requestor: r.ep },
+      { type: VMPTYPE_COWMAP, target: r.ep, addr: r.base + PAGE, length: 2 * PAGE, flag: 0, ep2: g.ep, addr2: g.base + PAGE, requestor: r.ep },
+    ]);
+    const want = new Uint8Array(n);
+    want.set(pattern(2 * PAGE, 9), h);
+    expect([...r.peek(r.base + 100, n)]).toEqual([...want]);
+  });
+
   it('COW off, non-congruent offsets, or less than a whole page: no COWMAP', async () => {
     for (const [cow, dOff, n] of [
       [false, 100, 3 * PAGE],
