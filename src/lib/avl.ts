@@ -209,6 +209,11 @@ export class AvlTree<V> {
   /** A structural change: iterators stop, the run is dropped. */
   private changed(): void {
     this.mods++;
+    this.dropRun();
+  }
+
+  /** Any change (a value's too): the run no longer matches the nodes. */
+  private dropRun(): void {
     this.runKeys = this.runValues = null;
   }
 
@@ -297,7 +302,7 @@ export class AvlTree<V> {
     const n = this.findNode(key, AVL_EQUAL);
     if (n === null) panic(`avl: setValue: key ${key} absent`);
     n.value = value;
-    this.runKeys = this.runValues = null;
+    this.dropRun();
   }
 
   /**
@@ -367,7 +372,7 @@ export class AvlTree<V> {
   /** setValue through a cursor (no search). */
   setValueAt(c: AvlCursor<V>, value: V): void {
     this.own(c).value = value;
-    this.runKeys = this.runValues = null;
+    this.dropRun();
   }
 
   /** Every value in key order, appended to `out` (default a new array). */
