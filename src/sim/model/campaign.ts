@@ -108,7 +108,7 @@ export async function shrinkCommands(
   let tries = 0;
   const fails = async (cs: Command[]): Promise<boolean> => {
     tries++;
-    const r = await runModel(cs, { config, everyStep, fullEvery });
+    const r = await runModel(cs, { config, everyStep, fullEvery, hashes: false });
     return failureOf(r)?.kind === kind;
   };
   for (let chunk = Math.floor(best.length / 2); chunk >= 1 && tries < budget; chunk = Math.floor(chunk / 2)) {
@@ -129,7 +129,10 @@ export async function replayRun(
   fullEvery?: number,
 ): Promise<{ commands: Command[]; run: ModelRun }> {
   const commands = generateCommands(runSeed, commandsPerRun);
-  return { commands, run: await runModel(commands, { config: runConfig(runSeed, overrides), everyStep, fullEvery }) };
+  return {
+    commands,
+    run: await runModel(commands, { config: runConfig(runSeed, overrides), everyStep, fullEvery }),
+  };
 }
 
 /**
@@ -139,14 +142,21 @@ export async function replayRun(
 export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> {
   const seeds = new Rng(o.seed);
   const { index, count } = o.shard ?? { index: 0, count: 1 };
-  const summary: CampaignSummary = { runs: 0, commands: 0, checks: 0, checksByKind: noChecks(), failures: [], coverage: {} };
+  const summary: CampaignSummary = {
+    runs: 0,
+    commands: 0,
+    checks: 0,
+    checksByKind: noChecks(),
+    failures: [],
+    coverage: {},
+  };
   for (let run = 0; o.more(run); run++) {
     const runSeed = seeds.next();
     if (run % count !== index) continue;
     const commands = generateCommands(runSeed, o.commandsPerRun);
     const config = runConfig(runSeed, o.config);
     const everyStep = o.everyStep ?? true;
-    const r = await runModel(commands, { config, everyStep, fullEvery: o.fullEvery });
+    const r = await runModel(commands, { config, everyStep, fullEvery: o.fullEvery, hashes: false });
     summary.runs++;
     summary.commands += r.commands;
     summary.checks += r.checks;
@@ -154,8 +164,17 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
     addCoverage(summary.coverage, r.coverage);
     const f = failureOf(r);
     if (f !== null) {
-      const shrunk = await shrinkCommands(commands, config, f.kind, o.shrinkBudget ?? 300, everyStep, o.fullEvery);
-      const again = failureOf(await runModel(shrunk, { config, everyStep, fullEvery: o.fullEvery }));
+      const shrunk = await shrinkCommands(
+        commands,
+        config,
+        f.kind,
+        o.shrinkBudget ?? 300,
+        everyStep,
+        o.fullEvery,
+      );
+      const again = failureOf(
+        await runModel(shrunk, { config, everyStep, fullEvery: o.fullEvery, hashes: false }),
+      );
       summary.failures.push({
         kind: f.kind,
         run,
@@ -172,7 +191,14 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
 
 /** One summary of several shards' (or campaigns'): totals added, failures in run order. */
 export function mergeSummaries(parts: readonly CampaignSummary[]): CampaignSummary {
-  const merged: CampaignSummary = { runs: 0, commands: 0, checks: 0, checksByKind: noChecks(), failures: [], coverage: {} };
+  const merged: CampaignSummary = {
+    runs: 0,
+    commands: 0,
+    checks: 0,
+    checksByKind: noChecks(),
+    failures: [],
+    coverage: {},
+  };
   for (const p of parts) {
     merged.runs += p.runs;
     merged.commands += p.commands;
@@ -181,7 +207,9 @@ export function mergeSummaries(parts: readonly CampaignSummary[]): CampaignSumma
     merged.failures.push(...p.failures);
     addCoverage(merged.coverage, p.coverage);
   }
-  merged.coverage = Object.fromEntries(Object.entries(merged.coverage).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  merged.coverage = Object.fromEntries(
+    Object.entries(merged.coverage).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+  );
   merged.failures.sort((a, b) => a.run - b.run);
   return merged;
 }

@@ -84,6 +84,12 @@ export interface ModelOptions {
    * inspect (the next comparison then shows what changed behind the oracle's back).
    */
   afterCommand?: (sys: System, actors: readonly Driven[], index: number) => void | Promise<void>;
+  /**
+   * Hash the state after every command into the observations (true, the default: the differential runs compare
+   * them). A campaign, which compares no runs, leaves it off: hashing every byte after every command was about a
+   * quarter of a run's time.
+   */
+  hashes?: boolean;
 }
 
 /** A run's full VM check every this many checks, unless told otherwise. */
@@ -119,7 +125,10 @@ export interface ModelRun {
   checksByKind: CheckCounts;
   violation: Violation | null;
   leaks: string[];
-  /** Per command: its outcome without grant ids, and a hash of every window after it (for differential runs). */
+  /**
+   * Per command: its outcome without grant ids, and (unless ModelOptions.hashes is false) a hash of every window, area
+   * and heap after it, for differential runs.
+   */
   observations: string[];
   /** The oracle saw a legacy grant id reach a slot revoked and reused since (the schemes may then differ). */
   staleReuse: boolean;
@@ -807,15 +816,16 @@ class Run {
 
   /**
    * One command (or pair) on the system and on every candidate oracle; the candidates that explain the outcome
-   * and the state survive. Throws a ModelViolation when none does. What it observed, or null (n/a).
+   * and the state survive. Throws a ModelViolation when none does. What it observed (null: n/a) and the state it
+   * compared (null: none read), which stays the system's until the next command.
    */
-  async step(c: Command): Promise<string | null> {
+  async step(c: Command): Promise<{ seen: string | null; state: RealState | null }> {
     const singles = c.k === 'pair' ? [c.first, c.second] : [c];
     const plans = singles.map((x) => this.plan(x, c.k === 'pair'));
     if (c.k === 'pair' && c.first.a === c.second.a) throw new Error('a pair needs two actors');
     const live = plans.filter((p): p is Plan => p !== null);
     const kinds = singles.filter((_, i) => plans[i] !== null).map((x) => x.k);
-    if (live.length === 0) return null;
+    if (live.length === 0) return { seen: null, state: null };
     const started = live.map((p) => p.start());
     await this.settle();
     const real = started.map((r) => r());
@@ -850,7 +860,7 @@ class Run {
       this.coverage[key] = (this.coverage[key] ?? 0) + 1;
     });
     if (c.k === 'pair') this.coverage['pair OK'] = (this.coverage['pair OK'] ?? 0) + 1;
-    return commit(live, real, chosen.wants).join(' | ');
+    return { seen: commit(live, real, chosen.wants).join(' | '), state };
   }
 }
 
@@ -958,7 +968,7 @@ function observed(x: Outcome): string {
 
 const render = (x: Outcome | 'killed'): string => JSON.stringify(x === 'killed' ? { result: 'killed' } : x);
 
-/** What the system shows now: every actor's window, the actors' DS entries (by key index), and a hash of both. */
+/** What the system shows now: every actor's window, area and heap, the actors' DS entries (by key index). */
 interface RealState {
   windows: Uint8Array[];
   /** Per actor: its mmap area's bytes and VM's regions there, its heap's bytes and end (pages from its start). */
@@ -966,7 +976,6 @@ interface RealState {
   ds: string;
   /** The kernel's safemap records. */
   records: number;
-  hash: number;
 }
 
 /**
@@ -1005,12 +1014,12 @@ function realState(run: Run): RealState {
     heap: readPages(run.sys, d.kp, HEAP_BASE, HEAP_PAGES),
     heapEnd: heapEnd(run.sys, d),
   }));
-  const hash = [...windows, ...areas.flatMap((x) => [x.bytes, x.heap])].reduce(
-    (h, w) => hashWords(w, h),
-    0x811c9dc5,
-  );
-  return { windows, areas, ds, records: safemapRecords(run.sys.kernel).length, hash };
+  return { windows, areas, ds, records: safemapRecords(run.sys.kernel).length };
 }
+
+/** A hash of every actor's window, area and heap bytes (what a differential run compares besides the outcomes). */
+const stateHash = ({ windows, areas }: RealState): number =>
+  [...windows, ...areas.flatMap((x) => [x.bytes, x.heap])].reduce((h, w) => hashWords(w, h), 0x811c9dc5);
 
 const dsText = (m: Map<string, { owner: number; value: unknown }>): string =>
   JSON.stringify([...m].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
@@ -1144,8 +1153,9 @@ export async function runModel(commands: readonly Command[], o: ModelOptions = {
       const raw = commands[index];
       if (raw === undefined) break;
       const c = clamp(raw);
-      const seen = await run.step(c);
-      observations.push(`${seen ?? 'n/a'} ${realState(run).hash.toString(16)}`);
+      const { seen, state } = await run.step(c);
+      const hash = o.hashes === false ? '' : ` ${stateHash(state ?? realState(run)).toString(16)}`;
+      observations.push(`${seen ?? 'n/a'}${hash}`);
       await o.afterCommand?.(sys, actors, index);
     }
     return result(null, await takeDown(run, base));
