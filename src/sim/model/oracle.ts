@@ -5,12 +5,10 @@
 // DIVERGES: the oracle knows each grant slot's revocation count in both id schemes, so it can tell when a legacy id
 // reaches a slot that was revoked and handed out again (`staleReuse`), the one case where the schemes may differ.
 import {
-  AREA_PAGES,
   DS_FOREIGN_LABELS,
   DS_KEY_NAMES,
   EXEC_IMAGE,
   EXEC_SPAN,
-  HEAP_PAGES,
   PAGE,
   WINDOW_BYTES,
   WINDOW_PAGES,
@@ -718,14 +716,13 @@ export class Oracle {
   // ------------------------------------------------------------------ mmap area (spec/vm.md §6, §8.2, §8.3)
 
   /**
-   * The actor's mmap area (AREA_PAGES pages) or the first HEAP_PAGES of its heap as its process sees them:
-   * unmapped or unwritten pages as zeros.
+   * Page p of the actor's window, mmap area or heap as its process sees it, the oracle's own bytes (not a copy:
+   * the executor compares them after every command); undefined for an unmapped or unwritten area or heap page,
+   * which reads as zeros.
    */
-  spaceBytes(a: number, sp: Space): Uint8Array {
-    const pages = sp === 'area' ? AREA_PAGES : HEAP_PAGES;
-    const out = new Uint8Array(pages * PAGE);
-    for (const [p, b] of this.space(a, sp).bytes) if (p < pages) out.set(b, p * PAGE);
-    return out;
+  page(a: number, sp: Space | 'window', p: number): Uint8Array | undefined {
+    const m = this.actor(a);
+    return sp === 'window' ? m.cells[p] : (sp === 'area' ? m.area : m.heap).get(p);
   }
 
   /** The area's regions, sorted: [first page, end page). */
