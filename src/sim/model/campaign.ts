@@ -61,6 +61,16 @@ export interface CampaignSummary {
   coverage: Record<string, number>;
 }
 
+/** A summary of no runs. */
+const emptySummary = (): CampaignSummary => ({
+  runs: 0,
+  commands: 0,
+  checks: 0,
+  checksByKind: noChecks(),
+  failures: [],
+  coverage: {},
+});
+
 /** Adds the counts of `more` into `into`. */
 function addCoverage(into: Record<string, number>, more: Readonly<Record<string, number>>): void {
   for (const [k, n] of Object.entries(more)) into[k] = (into[k] ?? 0) + n;
@@ -142,14 +152,7 @@ export async function replayRun(
 export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> {
   const seeds = new Rng(o.seed);
   const { index, count } = o.shard ?? { index: 0, count: 1 };
-  const summary: CampaignSummary = {
-    runs: 0,
-    commands: 0,
-    checks: 0,
-    checksByKind: noChecks(),
-    failures: [],
-    coverage: {},
-  };
+  const summary = emptySummary();
   for (let run = 0; o.more(run); run++) {
     const runSeed = seeds.next();
     if (run % count !== index) continue;
@@ -191,14 +194,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
 
 /** One summary of several shards' (or campaigns'): totals added, failures in run order. */
 export function mergeSummaries(parts: readonly CampaignSummary[]): CampaignSummary {
-  const merged: CampaignSummary = {
-    runs: 0,
-    commands: 0,
-    checks: 0,
-    checksByKind: noChecks(),
-    failures: [],
-    coverage: {},
-  };
+  const merged = emptySummary();
   for (const p of parts) {
     merged.runs += p.runs;
     merged.commands += p.commands;
