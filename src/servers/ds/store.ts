@@ -751,9 +751,11 @@ export class DsStore {
       if (owners.has(s.owner)) fail('SUB_OWNER_UNIQUE', `"${s.owner}" subscribes twice`);
       owners.add(s.owner);
       if (s.pending.length !== this.config.maxKeys) fail('PENDING_SIZE', `subscription ${slot} has ${s.pending.length} pending bits`);
-      s.pending.forEach((b, i) => {
-        if (b !== 0 && this.table[i] === null) fail('PENDING_IN_USE', `subscription ${slot} pending on free slot ${i}`);
-      });
+      // An indexed loop, not forEach: this runs at every kernel entry with sanity on, over dsMaxKeys bits.
+      const pending = s.pending;
+      for (let i = 0; i < pending.length; i++) {
+        if (pending[i] !== 0 && this.table[i] === null) fail('PENDING_IN_USE', `subscription ${slot} pending on free slot ${i}`);
+      }
     });
   }
 }
