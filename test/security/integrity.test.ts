@@ -7,7 +7,7 @@
 //   own memory to its grantee; a delegation (indirect grant) of authority X already held; a mapping X made
 //   through a grant it held with MAP. Nothing else adds authority (DS label lookups give endpoints, not memory).
 import { describe, expect } from 'vitest';
-import { fc, fcTest } from '../helpers/property.ts';
+import { test as fcTest, fc } from '@fast-check/vitest';
 import { OK } from '../../src/include/errno.ts';
 import { NAMES, PAGES, authorityGraph, pagesOf, secWorld, writableBy } from './secworld.ts';
 import type { SecWorld } from './secworld.ts';

@@ -4,7 +4,7 @@
 // event of its own (IPC, kernel calls and their results, faults, with their step numbers) — must be identical.
 // A control run in which V does grant a secret page to A shows that the comparison sees a leak.
 import { describe, expect, it } from 'vitest';
-import { fc, fcTest } from '../helpers/property.ts';
+import { test as fcTest, fc } from '@fast-check/vitest';
 import { CPF_READ } from '../../src/include/safecopies.ts';
 import { trackOf } from '../../src/sim/trace.ts';
 import { PAGE, pagesOf, secWorld } from './secworld.ts';

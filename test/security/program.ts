@@ -2,7 +2,7 @@
 // own memory, with an attacker's choices among them — granters that are any actor, a made-up endpoint; grant ids
 // that are live, revoked or made up; offsets and sizes that are in range, past the end or huge. The runner
 // records every grant made (revoked ones stay in the list, marked), so later picks can reuse stale ids.
-import { fc } from '../helpers/property.ts';
+import { fc } from '@fast-check/vitest';
 import { ANY } from '../../src/include/endpoint.ts';
 import { OK } from '../../src/include/errno.ts';
 import { CPF_MAP, CPF_READ, CPF_WRITE } from '../../src/include/safecopies.ts';

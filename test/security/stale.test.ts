@@ -5,7 +5,7 @@
 // EINVAL (spec/grants.md §4 1a), a revoked id or a grant to A's dead predecessor EPERM (§4 1d, 3) — and moves
 // no byte. In 'legacy' mode the same checker finds the 2010 hazard: a revoked id reaches the next grant's memory.
 import { describe, expect, it } from 'vitest';
-import { fc, fcTest } from '../helpers/property.ts';
+import { test as fcTest, fc } from '@fast-check/vitest';
 import { EINVAL, EPERM, OK } from '../../src/include/errno.ts';
 import { CPF_MAP, CPF_READ, CPF_WRITE } from '../../src/include/safecopies.ts';
 import { PAGE, pagesOf, secWorld } from './secworld.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fc, fcTest } from '../../helpers/property.ts';
+import { fc, test } from '@fast-check/vitest';
 import {
   ANY,
   ENDPOINT_GENERATION_SIZE,
@@ -22,7 +22,7 @@ describe('endpoints', () => {
     expect([ANY, NONE, SELF]).toEqual([0x7ace, 0x6ace, 0x8ace]);
   });
 
-  fcTest.prop([fc.integer({ min: 0, max: MAX_GENERATION }), fc.integer({ min: -4, max: 1023 })])(
+  test.prop([fc.integer({ min: 0, max: MAX_GENERATION }), fc.integer({ min: -4, max: 1023 })])(
     'slot and generation round-trip',
     (gen, slot) => {
       const e = makeEndpoint(gen, slot);

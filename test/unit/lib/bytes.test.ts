@@ -1,7 +1,7 @@
 // firstDifference and hashWords (src/lib/bytes.ts): word-at-a-time results equal the byte-at-a-time definition,
 // for aligned and unaligned views, tails, and arrays of different lengths.
 import { describe, expect, it } from 'vitest';
-import { fc, fcTest } from '../../helpers/property.ts';
+import { fc, test } from '@fast-check/vitest';
 import { firstDifference, hashWords } from '../../../src/lib/bytes.ts';
 
 const naiveDifference = (a: Uint8Array, b: Uint8Array): number => {
@@ -31,13 +31,10 @@ describe('firstDifference', () => {
     expect(firstDifference(new Uint8Array(0), new Uint8Array(0))).toBe(-1);
   });
 
-  fcTest.prop([fc.uint8Array({ maxLength: 64 }), fc.uint8Array({ maxLength: 64 }), fc.nat(3), fc.nat(3)])(
+  test.prop([fc.uint8Array({ maxLength: 64 }), fc.uint8Array({ maxLength: 64 }), fc.nat(3), fc.nat(3)])(
     'agrees with a byte loop, aligned or not',
     (x, y, ox, oy) => {
-      const b =
-        y.length > 0 && x.length > 0
-          ? Uint8Array.from(x, (v, i) => (i === x.length >> 1 ? (y[0] ?? v) : v))
-          : y;
+      const b = y.length > 0 && x.length > 0 ? Uint8Array.from(x, (v, i) => (i === x.length >> 1 ? (y[0] ?? v) : v)) : y;
       expect(firstDifference(at(x, ox), at(b, oy))).toBe(naiveDifference(x, b));
       expect(firstDifference(at(x, ox), at(x, oy))).toBe(-1);
     },

@@ -1,7 +1,7 @@
 // fast-check arbitraries over the model's command type: a command is (kind, seed) turned into a command by the
 // engine's own generator (src/sim/model/commands.ts randomCommand), so tests and `grantvm fuzz` draw from one
 // definition and shrinking still works (shorter sequences, simpler kinds, smaller seeds).
-import { fc } from '../../helpers/property.ts';
+import { fc } from '@fast-check/vitest';
 import { Rng } from '../../../src/lib/rng.ts';
 import { COMMAND_KINDS, randomCommand } from '../../../src/sim/model/commands.ts';
 import type { Command } from '../../../src/sim/model/commands.ts';

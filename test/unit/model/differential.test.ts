@@ -3,7 +3,7 @@
 // copied, as a crafted run shows; the generational and legacy grant-id schemes differ only on sequences that reach a
 // revoked id whose slot was handed out again — and on such a sequence the difference does show.
 import { describe, expect, it } from 'vitest';
-import { fcTest } from '../../helpers/property.ts';
+import { test as fcTest } from '@fast-check/vitest';
 import { runModel } from '../../../src/sim/model/executor.ts';
 import type { Command } from '../../../src/sim/model/commands.ts';
 import type { SystemConfig } from '../../../src/sim/config.ts';

@@ -3,7 +3,7 @@
 // oracle after every command (codes, every window, area and heap, DS), every invariant holds after every kernel
 // entry (sanity 'top' plus sys.sanityCheck()), and nothing leaks at the end.
 import { describe, expect, it } from 'vitest';
-import { fc, fcTest } from '../../helpers/property.ts';
+import { test as fcTest, fc } from '@fast-check/vitest';
 import { kwrite } from '../../../src/kernel/memory.ts';
 import { runModel } from '../../../src/sim/model/executor.ts';
 import type { Command } from '../../../src/sim/model/commands.ts';

@@ -4,7 +4,7 @@
 // revoke, safecopyto, safecopyfrom, safemap (read-only or writable), safeunmap. Grants are chosen among the
 // live ones only, so no stale id is ever used. Small budgets: each run boots a system.
 import { describe, expect } from 'vitest';
-import { fc, fcTest } from '../../helpers/property.ts';
+import { test as fcTest, fc } from '@fast-check/vitest';
 import { OK } from '../../../src/include/errno.ts';
 import { CPF_MAP, CPF_READ, CPF_WRITE } from '../../../src/include/safecopies.ts';
 import { kwalk } from '../../../src/kernel/memory.ts';

@@ -3,7 +3,7 @@
 // RS services on a real system. The host advances the system one kernel entry at a time (run({maxSteps: 1}))
 // and runs sys.sanityCheck() after each. Small budget: every run boots a system.
 import { describe, expect } from 'vitest';
-import { fc, fcTest } from '../../helpers/property.ts';
+import { test as fcTest, fc } from '@fast-check/vitest';
 import { OK } from '../../../src/include/errno.ts';
 import { CPF_MAP, CPF_READ, CPF_WRITE } from '../../../src/include/safecopies.ts';
 import { grantSanityCheck, safemapRecords } from '../../../src/kernel/system/do_safemap.ts';

@@ -3,7 +3,7 @@
 // system: services started and restarted by RS, DS over the kernel, sanity level 'functions' (DS's and the
 // kernel's checkers at every kernel entry) and sys.sanityCheck() after every kernel entry the host runs.
 import { describe, expect, it } from 'vitest';
-import { fc, fcTest } from '../../../helpers/property.ts';
+import { test as fcTest, fc } from '@fast-check/vitest';
 import { DSF_OVERWRITE } from '../../../../src/include/ds.ts';
 import { ANY, DS_PROC_NR, endpointSlot } from '../../../../src/include/endpoint.ts';
 import { EEXIST, ENOENT, EPERM, ESRCH, OK } from '../../../../src/include/errno.ts';
