@@ -163,6 +163,7 @@ let sweeps = 0;
  * every holder, so a block may have references the walk does not see.
  */
 function checkRegions(vm: Vm, hs: VmProc[], partial: boolean): Walk {
+  // Stryker disable next-line UpdateOperator: a stamp need only differ from the other sweeps' and a new object's 0
   const walk: Walk = { sweep: ++sweeps, blocks: [], owns: [], found: [], smaps: [], refs: [], refBlocks: [], refRegions: [] };
   for (const p of hs) {
     const refs: PhysRegion[] = [];

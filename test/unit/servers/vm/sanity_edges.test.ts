@@ -238,6 +238,14 @@ describe('VM sanity edges: valid states pass', () => {
     ref(region(u, 1, 0)).block.length += PAGE;
     expect(full(u)).toBe(says('C10: reference at 0+20480 overlaps or leaves region 0x19000000'));
   });
+
+  it('with sanity off G24 is not checked: a freed block or reference still reads as it was', () => {
+    const u = unitVm({ slots: [1, 2], sanity: 'off' });
+    u.vm.dirty.clear();
+    u.vm.slab.free(ref(region(u, 1, 1)).block);
+    u.vm.slab.free(ref(region(u, 1, 0)));
+    expect(full(u)).toBe('passed');
+  });
 });
 
 describe('VM sanity edges: checkpoints and change tracking', () => {
@@ -365,6 +373,23 @@ describe('VM sanity edges: what each rule names', () => {
     expect(full(u)).toBe(says(`B6: region ${hex(HEAP)} of slot 1 overlaps or is out of order`));
   });
 
+  it('B7 for a first region at address 0 (before any region, any address is in order); C9 for an offset off a page', () => {
+    let u = checked([1]);
+    edit(u, region(u, 1, 0), (r) => {
+      r.vaddr = 0;
+    });
+    expect(full(u)).toBe(says('B7: region 0x0 of slot 1 outside user space'));
+    u = checked([1]);
+    const text = region(u, 1, 0);
+    edit(u, text, (r) => {
+      r.refs.rekey(0, 1);
+    });
+    edit(u, ref(text, 1), (x) => {
+      x.offset = 1;
+    });
+    expect(full(u)).toBe(says(`C9: reference at 1 unaligned or block length ${4 * PAGE}`));
+  });
+
   it('B8: ANON and DIRECT both, NOPF without DIRECT, SHARED device memory', async () => {
     let u = checked([1]);
     edit(u, region(u, 1, 0), (r) => {
@@ -468,6 +493,28 @@ describe('VM sanity edges: what each rule names', () => {
       x.refcount = 2;
     });
     expect(full(u)).toBe(says(`D11: block at ${hex(b.phys)} refcount 2, list 1, references found 1`));
+
+    // A live reference in the block's list that no region holds: the full check finds one of the two listed.
+    u = checked([1]);
+    const first = ref(region(u, 1, 0));
+    b = first.block;
+    const orphan = u.vm.slab.alloc<PhysRegion>('physRegion', {
+      _slab: null,
+      block: b,
+      region: first.region,
+      offset: 0,
+      mode: 'private',
+      smapWritable: false,
+      nextRef: null,
+    });
+    if (orphan === null) throw new Error('no slab object');
+    edit(u, first, (x) => {
+      x.nextRef = orphan;
+    });
+    edit(u, b, (x: PhysBlock) => {
+      x.refcount = 2;
+    });
+    expect(full(u)).toBe(says(`D11: block at ${hex(b.phys)} refcount 2, list 2, references found 1`));
   });
 
   it('D12: COW- and SMAP-shared at once, an smap reference beside a private one, one smap reference', () => {
