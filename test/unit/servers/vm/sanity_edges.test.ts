@@ -5,7 +5,7 @@
 // and the values found), and the checkpoints: levels, change tracking, what the incremental check walks.
 import { describe, expect, it } from 'vitest';
 import { OK } from '../../../../src/include/errno.ts';
-import { SELF, makeEndpoint } from '../../../../src/include/endpoint.ts';
+import { SELF, endpoint, makeEndpoint } from '../../../../src/include/endpoint.ts';
 import type { Message } from '../../../../src/include/ipc.ts';
 import type { VmBootInfo } from '../../../../src/include/vm.ts';
 import {
@@ -85,7 +85,7 @@ const edit = <T extends object>(u: UnitVm, obj: T, fn: (o: T) => void): void => 
 /** map_phys of [phys, phys+len) into the memory driver (slot 3); its address. */
 async function mapPhys(u: UnitVm, phys: number, len: number): Promise<number> {
   const memory = u.proc(3);
-  const m: Message = { type: 0, source: memory.endpoint, endpoint: SELF, phys, len };
+  const m: Message = { type: 0, source: endpoint(memory.endpoint), endpoint: SELF, phys, len };
   const r = await doMapPhys(u.vm, fakeVmProc, m, memory);
   if (typeof r === 'number' || r.result !== OK)
     throw new Error(`map_phys ${hex(phys)}: ${String(typeof r === 'number' ? r : r.result)}`);

@@ -4,7 +4,7 @@
 // frame map (runs, merging, sharing, DIRECT regions left out, a lost frame), flag names, fault injection, and the
 // sanity checks it hands on. Each test boots its own small VM (16 MiB).
 import { describe, expect, it } from 'vitest';
-import { SELF, makeEndpoint } from '../../../../src/include/endpoint.ts';
+import { SELF, endpoint, makeEndpoint } from '../../../../src/include/endpoint.ts';
 import type { Message } from '../../../../src/include/ipc.ts';
 import type { VmBootInfo } from '../../../../src/include/vm.ts';
 import {
@@ -404,7 +404,13 @@ describe('VmState: the frame map', () => {
     const before = u.state.frameMap();
     const hole = 0xa0000 / PAGE; // the memory hole at 640 KiB, reserved at boot
     expect(runAt(before, hole).info.use).toBe('reserved');
-    const m: Message = { type: 0, source: memory.endpoint, endpoint: SELF, phys: hole * PAGE, len: 2 * PAGE };
+    const m: Message = {
+      type: 0,
+      source: endpoint(memory.endpoint),
+      endpoint: SELF,
+      phys: hole * PAGE,
+      len: 2 * PAGE,
+    };
     const r = await doMapPhys(u.vm, fakeVmProc, m, memory);
     expect(typeof r === 'number' ? r : r.result).toBe(OK);
     expect(
