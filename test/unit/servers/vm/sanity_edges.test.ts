@@ -543,11 +543,12 @@ describe('VM sanity edges: what each rule names', () => {
     expect(full(u)).toBe(says(`D12: block at ${hex(b.phys)} has one reference, in smap mode`));
   });
 
-  it('D13: a block at page 0 or past RAM; one at page 1 is inside RAM (its PTEs then disagree: F20)', () => {
+  it('D13: a block at page 0 or past RAM; one at page 1 or ending at the end of RAM is inside (its PTEs then disagree: F20)', () => {
     for (const [phys, rule] of [
       [0, 'D13'],
       [4096 * PAGE, 'D13'],
       [PAGE, 'F20'],
+      [(4096 - 4) * PAGE, 'F20'],
     ] as const) {
       const u = checked([1]);
       edit(u, ref(region(u, 1, 0)).block, (b: PhysBlock) => {
