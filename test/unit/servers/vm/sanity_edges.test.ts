@@ -212,6 +212,27 @@ describe('VM sanity edges: valid states pass', () => {
     expect(full(u)).toBe('passed');
   });
 
+  it('the incremental check finds more references to a block than its refcount', () => {
+    const u = checked([1]);
+    expect(fork(u, 1, 4)).toBe(OK);
+    trackChanges(u.vm);
+    fullCheck(u.vm);
+    const parentRef = ref(region(u, 1, 0));
+    const b = parentRef.block;
+    edit(u, parentRef, (x) => {
+      x.nextRef = null;
+    });
+    edit(u, b, (x: PhysBlock) => {
+      x.refcount = 1;
+    });
+    u.vm.touched?.add(u.proc(1)).add(u.proc(4));
+    expect(
+      outcome(() => {
+        changesCheck(u.vm, 'here');
+      }),
+    ).toBe(says(`D11: block at ${hex(b.phys)} refcount 1, list 1, references found 2`));
+  });
+
   it('the incremental check of the parent alone after a fork: its blocks have references it does not see', () => {
     const u = checked([1, 2]);
     expect(fork(u, 1, 4)).toBe(OK);
@@ -478,6 +499,26 @@ describe('VM sanity edges: what each rule names', () => {
       x.refcount = 2;
     });
     expect(full(u)).toBe(says(`D11: block at ${hex(b.phys)} lists a dead reference`));
+
+    // After a fork, the parent's reference then one no region holds: the child's, found, is not listed.
+    u = checked([1]);
+    expect(fork(u, 1, 4)).toBe(OK);
+    const parentRef = ref(region(u, 1, 0));
+    b = parentRef.block;
+    const stray = u.vm.slab.alloc<PhysRegion>('physRegion', {
+      _slab: null,
+      block: b,
+      region: parentRef.region,
+      offset: 0,
+      mode: 'private',
+      smapWritable: false,
+      nextRef: null,
+    });
+    if (stray === null) throw new Error('no slab object');
+    edit(u, parentRef, (x) => {
+      x.nextRef = stray;
+    });
+    expect(full(u)).toBe(says(`D11: block at ${hex(b.phys)} does not list 1 of the references found to it`));
 
     u = checked([1]);
     b = ref(region(u, 1, 0)).block;
