@@ -638,6 +638,15 @@ describe('VM sanity edges: what each rule names', () => {
     expect(full(u)).toBe(
       says(`F20: slot 1 PTE of ${hex(TEXT)} is ${hex(want | PTE.W)}, want ${hex(want)} without W`),
     );
+    // A wrong frame on the second page of a writable block: the page is named, no "without W".
+    u = checked([1]);
+    const second = ptReadPte(u.mem, u.proc(1).pt, TEXT + PAGE);
+    ptWriteRun(u.mem, u.proc(1).pt, TEXT + PAGE, (second >>> 12) + 100, 1, PTE.P | PTE.U | PTE.W);
+    expect(full(u)).toBe(
+      says(
+        `F20: slot 1 PTE of ${hex(TEXT + PAGE)} is ${hex(second + 100 * PAGE)}, want ${hex(second & ~PTE.W)}`,
+      ),
+    );
     u = checked([1]);
     const free = u.vm.alloc.ranges()[0]?.addr ?? 0;
     ptWriteRun(u.mem, u.proc(1).pt, TEXT + 512 * PAGE, free, 1, PTE.P | PTE.U);
