@@ -1,6 +1,7 @@
 // A process's own accesses through its page table on a booted system (src/kernel/memory.ts userAccess and the
-// page-fault path), written for memory.ts's mutation pass: an access that faults on each of its pages resumes where
-// it stopped and writes no further, each fault is counted and traced once, and an access past 2^32 ends the process with SIGSEGV.
+// page-fault path), written for memory.ts's mutation pass: an access that faults on each of its pages resumes
+// where it stopped and writes no further, each fault is counted and traced once, and an access past 2^32 ends
+// the process with SIGSEGV.
 import { describe, expect, it } from 'vitest';
 import { OK, SIGSEGV } from '../../../src/include/errno.ts';
 import { MAP_ANON, MAP_PRIVATE } from '../../../src/include/vm.ts';
