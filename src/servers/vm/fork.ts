@@ -118,20 +118,24 @@ function copyRefs(vm: Vm, pr: Region, cr: Region, protect: ProtectRuns): boolean
   // WRITABLE depends on the region alone, so its PTE flags are reckoned once per region.
   const sharedFlags = USER_PTE | (writableBy(pr.flags, 'private', false, 2) ? PTE.W : 0);
   const pt = cr.owner.pt;
+  const vaddr = cr.vaddr;
   const mem = vm.mem;
   for (let i = 0; i < n; i++) {
     const ref = refs[i] as PhysRegion;
     const off = offs[i] ?? 0;
-    const snapshot = ref.mode === 'smap' && !share;
+    // The parent's reference and block read once, before the link writes references and blocks (V8 would read
+    // again after each write to an object of the same shape).
+    const mode = ref.mode;
     const b = ref.block;
+    const frame = b.phys / PAGE_SIZE;
+    const pages = b.length / PAGE_SIZE;
+    const snapshot = mode === 'smap' && !share;
     const nref = snapshot ? snapshotRef(vm, cr, ref) : linkRefUnindexed(vm, cr, b, off, 'private', false);
     if (nref === null) return unwindRefs(vm, made, i, n);
     // The child's region has the parent's address: one v for both processes' PTEs.
-    const v = cr.vaddr + off;
-    const frame = b.phys / PAGE_SIZE;
-    const pages = b.length / PAGE_SIZE;
+    const v = vaddr + off;
     if (!snapshot) ptWriteRun(mem, pt, v, frame, pages, sharedFlags);
-    if (!share && ref.mode === 'private') noteProtect(protect, v, frame, pages, sharedFlags);
+    if (!share && mode === 'private') noteProtect(protect, v, frame, pages, sharedFlags);
     made[i] = nref;
   }
   const built = cr.refs.buildSorted(offs, made);
