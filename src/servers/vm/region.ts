@@ -6,6 +6,7 @@
 // and slab open/close: no generator, no closure.
 // DIVERGES: handleMemory returns a result and walks several regions (spec/vm.md §6); the share state is kept per
 // reference (mode), not per block; with cowBreak 'page' (a what-if switch) a COW break copies only the pages written.
+// With sanity off, a region or reference object is the one its slab slot held last, filled afresh (Slab.reusable).
 import { EFAULT, ENOMEM, OK } from '../../include/errno.ts';
 import {
   MAP_NONE,
