@@ -16,6 +16,8 @@ import { VMF_HASPT, VMF_INUSE, markDirty, touch, vmTrace, vmpOf } from './glo.ts
 import { clearSlot, freeAddressSpace } from './exit.ts';
 import { memtypeOf } from './memtypes.ts';
 import { ptBindEntry, ptNew, ptWriteRun } from './pagetable.ts';
+import type { PageTable } from './pagetable.ts';
+import type { PhysMem } from '../../hw/physmem.ts';
 import { PTE } from '../../hw/mmu.ts';
 import { USER_PTE, dropRef, linkRefUnindexed, newRegion, writableBy, writeRefPtes } from './region.ts';
 import type { PhysBlock, PhysRegion, Region } from './region.ts';
@@ -116,20 +118,24 @@ function copyRefs(vm: Vm, pr: Region, cr: Region, protect: ProtectRuns): boolean
   // WRITABLE depends on the region alone, so its PTE flags are reckoned once per region.
   const sharedFlags = USER_PTE | (writableBy(pr.flags, 'private', false, 2) ? PTE.W : 0);
   const pt = cr.owner.pt;
+  const vaddr = cr.vaddr;
   const mem = vm.mem;
   for (let i = 0; i < n; i++) {
     const ref = refs[i] as PhysRegion;
     const off = offs[i] ?? 0;
-    const snapshot = ref.mode === 'smap' && !share;
+    // The parent's reference and block read once, before the link writes references and blocks (V8 would read
+    // again after each write to an object of the same shape).
+    const mode = ref.mode;
     const b = ref.block;
+    const frame = b.phys / PAGE_SIZE;
+    const pages = b.length / PAGE_SIZE;
+    const snapshot = mode === 'smap' && !share;
     const nref = snapshot ? snapshotRef(vm, cr, ref) : linkRefUnindexed(vm, cr, b, off, 'private', false);
     if (nref === null) return unwindRefs(vm, made, i, n);
     // The child's region has the parent's address: one v for both processes' PTEs.
-    const v = cr.vaddr + off;
-    const frame = b.phys / PAGE_SIZE;
-    const pages = b.length / PAGE_SIZE;
+    const v = vaddr + off;
     if (!snapshot) ptWriteRun(mem, pt, v, frame, pages, sharedFlags);
-    if (!share && ref.mode === 'private') noteProtect(protect, v, frame, pages, sharedFlags);
+    if (!share && mode === 'private') noteProtect(protect, v, frame, pages, sharedFlags);
     made[i] = nref;
   }
   const built = cr.refs.buildSorted(offs, made);
@@ -175,12 +181,17 @@ function protectParent(vm: Vm, parent: VmProc, child: VmProc): void {
   const protect = protectRuns.get(vm);
   assert(protect?.child === child, 'fork: commit of a child that was not built');
   protect.child = null;
-  const { runs, n } = protect;
-  const pt = parent.pt;
-  for (let i = 0; i < n; i += 4) {
-    ptWriteRun(vm.mem, pt, runs[i] ?? 0, runs[i + 1] ?? 0, runs[i + 2] ?? 0, runs[i + 3] ?? 0);
-  }
+  writeRuns(vm.mem, parent.pt, protect.runs, protect.n);
   if (parent.regions.some((r) => memtypeOf(r.flags).fork === 'cow')) markDirty(vm, parent);
+}
+
+/**
+ * protectParent's loop: the PTE runs of the first n numbers of runs. A function of its own: V8 compiled protectParent
+ * while in this loop (on-stack replacement) before its code after the loop had ever run, then dropped the compiled
+ * code there at every fork and ran the loop unoptimised (about 200 machine instructions per page).
+ */
+function writeRuns(mem: PhysMem, pt: PageTable, runs: Float64Array, n: number): void {
+  for (let i = 0; i < n; i += 4) ptWriteRun(mem, pt, runs[i] ?? 0, runs[i + 1] ?? 0, runs[i + 2] ?? 0, runs[i + 3] ?? 0);
 }
 
 /** After sys_fork succeeded: the child's endpoint and pointer-page entry, and the parent's PTEs write-protected. */

@@ -6,6 +6,7 @@
 // and slab open/close: no generator, no closure.
 // DIVERGES: handleMemory returns a result and walks several regions (spec/vm.md §6); the share state is kept per
 // reference (mode), not per block; with cowBreak 'page' (a what-if switch) a COW break copies only the pages written.
+// With sanity off, a region or reference object is the one its slab slot held last, filled afresh (Slab.reusable).
 import { EFAULT, ENOMEM, OK } from '../../include/errno.ts';
 import {
   MAP_NONE,
@@ -21,13 +22,14 @@ import {
 } from '../../include/vm.ts';
 import { assert, panic } from '../../lib/assert.ts';
 import { AvlSearch, AvlTree } from '../../lib/avl.ts';
+import type { AvlNodeHooks } from '../../lib/avl.ts';
 import { PAGE_SIZE } from '../../lib/units.ts';
 import { PTE } from '../../hw/mmu.ts';
 import type { Vm, VmProc } from './glo.ts';
 import { markDirty, touch, vmTrace } from './glo.ts';
 import { memtypeOf } from './memtypes.ts';
 import { ptClearRun, ptEnsureTables, ptReadPte, ptWriteRun } from './pagetable.ts';
-import type { SlabObj } from './slab.ts';
+import type { Slab, SlabObj } from './slab.ts';
 
 /**
  * phys_block: one physically contiguous run of frames. Its references form a list (MINIX's firstregion and
@@ -183,16 +185,31 @@ export function newRegion(vm: Vm, vmp: VmProc, vaddr: number, length: number, fl
 export function allocRegion(vm: Vm, vmp: VmProc, vaddr: number, length: number, flags: number, tag: number): Region | null {
   if (!(vaddr % PAGE_SIZE === 0 && length > 0 && length % PAGE_SIZE === 0)) panic(`newRegion: bad range 0x${vaddr.toString(16)}+${length}`);
   const slab = vm.slab;
-  const r = slab.alloc<Region>('region', {
-    _slab: null,
-    vaddr,
-    length,
-    flags,
-    tag,
-    owner: vmp,
-    refs: new AvlTree<PhysRegion>({ alloc: () => slab.allocNode(), free: () => { slab.freeNode(); }, allocMany: (k) => slab.allocNodes(k) }),
-  });
+  if (!slab.claim('region')) return null;
+  // A region slot only ever holds regions. Reused (sanity off), a fork's child region is an old object, so that
+  // writing it into each new reference is no old-to-young store (a write-barrier call per page).
+  const old = slab.reusable() as Region | null;
+  const r =
+    old === null
+      ? slab.place<Region>('region', { _slab: null, vaddr, length, flags, tag, owner: vmp, refs: new AvlTree<PhysRegion>(nodeHooks(slab)) })
+      : slab.place('region', refill(old, vmp, vaddr, length, flags, tag));
   touch(vm, vmp);
+  return r;
+}
+
+/** A reference tree's node storage: VM's slab. */
+function nodeHooks(slab: Slab): AvlNodeHooks {
+  return { alloc: () => slab.allocNode(), free: () => { slab.freeNode(); }, allocMany: (k) => slab.allocNodes(k) };
+}
+
+/** A freed region object given a new range and owner; its tree, emptied before every free, is kept. */
+function refill(r: Region, vmp: VmProc, vaddr: number, length: number, flags: number, tag: number): Region {
+  assert(r.refs.size === 0, 'allocRegion: a freed region kept references');
+  r.vaddr = vaddr;
+  r.length = length;
+  r.flags = flags;
+  r.tag = tag;
+  r.owner = vmp;
   return r;
 }
 

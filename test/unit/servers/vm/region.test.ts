@@ -122,19 +122,28 @@ describe('page faults and COW (region.c map_pf)', () => {
     u.state.sanityCheck();
   });
 
-  it('sanity off: a fork after the child exited reuses the reference objects of their slab slots, rebound to the new child', () => {
+  it('sanity off: a fork after the child exited reuses the region and reference objects of their slab slots, rebound to the new child', () => {
     const u = unitVm({ sanity: 'off' });
     const p = u.proc(1);
     for (let i = 0; i < 3; i++) poke(u, p, HEAP + i * PAGE, fill(PAGE, i + 1));
     const childRefs = (): unknown[] => u.proc(4).regions.flatMap((r) => r.refs.values());
     expect(fork(u, 1, 4)).toBe(OK);
     const first = new Set(childRefs());
+    const firstRegions = new Set(u.proc(4).regions);
     const c = u.proc(4);
     freeAddressSpace(u.vm, c);
     clearSlot(u.vm, c);
     expect(fork(u, 1, 4)).toBe(OK);
     const again = u.proc(4).regions.flatMap((r) => r.refs.values().map((ref) => ({ r, ref })));
     expect(again.length).toBe(first.size);
+    const regions = u.proc(4).regions;
+    expect(regions.length).toBe(p.regions.length);
+    regions.forEach((r, i) => {
+      expect(firstRegions.has(r)).toBe(true); // the same host object, with the parent's range and an owner again
+      expect(r.owner).toBe(u.proc(4));
+      expect([r.vaddr, r.length, r.flags, r.tag]).toEqual([p.regions[i]?.vaddr, p.regions[i]?.length, p.regions[i]?.flags, p.regions[i]?.tag]);
+      expect(r.refs.size).toBe(p.regions[i]?.refs.size);
+    });
     for (const { r, ref } of again) {
       expect(first.has(ref)).toBe(true); // the same host object, placed again
       expect(ref.region).toBe(r);
@@ -149,6 +158,19 @@ describe('page faults and COW (region.c map_pf)', () => {
     expect(pageFault(u.vm, u.proc(4), HEAP, true)).toBe(OK);
     expect(peek(u, u.proc(4), HEAP + PAGE, 1)[0]).toBe(2);
     expect(peek(u, p, HEAP, 1)[0]).toBe(1);
+    u.state.sanityCheck();
+  });
+
+  it('sanity on: a fork after the child exited makes new region objects, and a stale one panics when read', () => {
+    const u = unitVm();
+    expect(fork(u, 1, 4)).toBe(OK);
+    const stale = u.proc(4).regions[0];
+    if (stale === undefined) throw new Error('child has no region');
+    freeAddressSpace(u.vm, u.proc(4));
+    clearSlot(u.vm, u.proc(4));
+    expect(fork(u, 1, 4)).toBe(OK);
+    expect(u.proc(4).regions.some((r) => r === stale)).toBe(false);
+    expect(() => stale.vaddr).toThrow(/use after free/);
     u.state.sanityCheck();
   });
 
