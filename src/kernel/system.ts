@@ -2,7 +2,7 @@
 // caller's kernel-call mask, then the handler runs on the caller's behalf and may suspend it (VM requests).
 // Entry points: kernelCall, kernelCallResult, KcallHandler, KcallReply, registerKernelCall.
 import { K } from '../hw/profile.ts';
-import { ECALLDENIED, EBADREQUEST, OK, errnoName } from '../include/errno.ts';
+import { ECALLDENIED, EBADREQUEST, OK } from '../include/errno.ts';
 import {
   KERNEL_CALL,
   NR_SYS_CALLS,
@@ -143,5 +143,3 @@ function finishCall(k: Kernel, caller: KProc, m: Payload, reply: KcallReply): nu
   }
   return result;
 }
-
-export const kcallResultName = (r: number): string => (r === OK ? 'OK' : errnoName(r));
