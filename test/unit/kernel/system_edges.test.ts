@@ -4,7 +4,14 @@
 import { describe, expect, it } from 'vitest';
 import { ALL, bareKernel } from '../../helpers/bare.ts';
 import { EBADREQUEST, ECALLDENIED, EINVAL, OK } from '../../../src/include/errno.ts';
-import { GET_WHOAMI, KERNEL_CALL, NR_SYS_CALLS, SYS_GETINFO, SYS_SAFEUNMAP, SYS_TIMES } from '../../../src/include/com.ts';
+import {
+  GET_WHOAMI,
+  KERNEL_CALL,
+  NR_SYS_CALLS,
+  SYS_GETINFO,
+  SYS_SAFEUNMAP,
+  SYS_TIMES,
+} from '../../../src/include/com.ts';
 import { SYSTEM } from '../../../src/include/endpoint.ts';
 import type { Message, Payload } from '../../../src/include/ipc.ts';
 import type { PrivSpec } from '../../../src/include/priv.ts';
@@ -93,7 +100,10 @@ describe('handlers', () => {
   });
 
   it('a handler that suspends answers when it resumes, as one that answers at once', async () => {
-    const { replies, kcalls } = await callAll([{ type: SUSPENDS }, { type: SYS_GETINFO, request: GET_WHOAMI }]);
+    const { replies, kcalls } = await callAll([
+      { type: SUSPENDS },
+      { type: SYS_GETINFO, request: GET_WHOAMI },
+    ]);
     expect(replies[0]).toEqual({ type: EINVAL, result: EINVAL, source: SYSTEM, value: 7 });
     expect(replies[1]?.type).toBe(OK);
     expect(kcalls.map((e) => (e.kind === 'kcall' ? [e.call, e.result] : []))).toEqual([
@@ -105,28 +115,33 @@ describe('handlers', () => {
   it.each([
     ['an Error', THROWS, 'handler broke'],
     ['a string', THROWS_STRING, 'a string'],
-  ])('a handler that throws %s rejects the call with an Error, never throws at the caller', async (_l, type, text) => {
-    const b = bareKernel();
-    let caught: unknown = null;
-    let threw = false;
-    b.spawn(20, 'caller', async (proc: Proc) => {
-      let call: Promise<Message> | null = null;
-      try {
-        call = kernelCall(b.k, proc.kp, { type });
-      } catch {
-        threw = true;
-      }
-      caught = await call?.catch((e: unknown) => e);
-    });
-    await b.k.run();
-    expect(threw).toBe(false);
-    expect(caught).toBeInstanceOf(Error);
-    expect((caught as Error).message).toBe(text);
-    expect(b.k.counts.kernelCalls).toBe(0);
-  });
+  ])(
+    'a handler that throws %s rejects the call with an Error, never throws at the caller',
+    async (_l, type, text) => {
+      const b = bareKernel();
+      let caught: unknown = null;
+      let threw = false;
+      b.spawn(20, 'caller', async (proc: Proc) => {
+        let call: Promise<Message> | null = null;
+        try {
+          call = kernelCall(b.k, proc.kp, { type });
+        } catch {
+          threw = true;
+        }
+        caught = await call?.catch((e: unknown) => e);
+      });
+      await b.k.run();
+      expect(threw).toBe(false);
+      expect(caught).toBeInstanceOf(Error);
+      expect((caught as Error).message).toBe(text);
+      expect(b.k.counts.kernelCalls).toBe(0);
+    },
+  );
 
   it('registering a number twice, or one outside the table, panics', () => {
-    expect(() => registerKernelCall(FIELDS, throwing)).toThrow(`registerKernelCall: bad or duplicate ${FIELDS}`);
+    expect(() => registerKernelCall(FIELDS, throwing)).toThrow(
+      `registerKernelCall: bad or duplicate ${FIELDS}`,
+    );
     expect(() => registerKernelCall(KERNEL_CALL - 1, throwing)).toThrow('bad or duplicate');
     expect(() => registerKernelCall(KERNEL_CALL + NR_SYS_CALLS, throwing)).toThrow('bad or duplicate');
     expect(() => registerKernelCall(KERNEL_CALL + 0, throwing)).toThrow('bad or duplicate');
@@ -148,6 +163,13 @@ describe('what every call costs', () => {
     const costs = b.k.clock.profile;
     expect(after - before).toBe(costs.trap + costs.kernelCall);
     const e = b.trace.find((x) => x.kind === 'kcall');
-    expect(e).toEqual({ step: 1, kind: 'kcall', caller: p.endpoint, call: 'SYS_TIMES', result: OK, t0: before });
+    expect(e).toEqual({
+      step: 1,
+      kind: 'kcall',
+      caller: p.endpoint,
+      call: 'SYS_TIMES',
+      result: OK,
+      t0: before,
+    });
   });
 });
