@@ -173,3 +173,25 @@ describe('what every call costs', () => {
     });
   });
 });
+
+describe('a call whose entry preempts the caller', () => {
+  it.each([
+    ['kernelCall', async (p: Proc) => (await p.kernelCall({ type: SYS_TIMES })).type],
+    ['kernelCallResult', (p: Proc) => p.kernelCallResult({ type: SYS_TIMES })],
+  ])('%s is made when the caller runs again, after the process that ran meanwhile', async (_name, call) => {
+    const b = bareKernel({ quantum: 2 });
+    const log: string[] = [];
+    for (const [slot, name] of [
+      [20, 'a'],
+      [21, 'b'],
+    ] as const) {
+      b.spawn(slot, name, async (p) => {
+        for (let i = 0; i < 3; i++) log.push(`${name}${i}:${await call(p)}`);
+      });
+    }
+    await b.k.run();
+    expect(log).toEqual(['a0:0', 'b0:0', 'a1:0', 'a2:0', 'b1:0', 'b2:0']);
+    const kcalls = b.trace.flatMap((e) => (e.kind === 'kcall' ? [`${e.caller}@${e.step}`] : []));
+    expect(kcalls).toEqual(['20@1', '21@3', '20@4', '20@5', '21@5', '21@6']);
+  });
+});
