@@ -189,6 +189,26 @@ describe('what a receive takes', () => {
     expect(got).toEqual(['notify/23', 'senda/23', 'notify/22', 'send/22', 'notify/24', 'senda2/23']);
   });
 
+  it('pending notifications are taken lowest slot first, whatever their generation and order', async () => {
+    const b = bareKernel();
+    const got: number[] = [];
+    b.spawn(20, 'sink', async (p) => {
+      await p.sleep(10);
+      for (let i = 0; i < 4; i++) got.push((await p.receive(ANY)).source);
+    });
+    const notifier = async (p: Proc) => {
+      await p.notify(20);
+      await p.sleep(100);
+    };
+    b.spawn(25, 'n25', notifier);
+    b.spawn(23, 'n23', notifier);
+    const user = spawnUser(b, 21, notifier).kp.endpoint; // generation 1: 36558 + 21
+    b.spawn(24, 'n24', notifier);
+    await b.k.run();
+    expect(user).toBe(makeEndpoint(1, 21));
+    expect(got).toEqual([user, 23, 24, 25]);
+  });
+
   it('a notification waits while its target is in sendrec, and is delivered at once to a plain receive', async () => {
     const b = bareKernel();
     const got: string[] = [];
