@@ -196,8 +196,9 @@ describe('alarms', () => {
     });
     for (const [slot, ms] of [
       [20, 30],
-      [21, -5],
+      [21, -1],
       [23, 10],
+      [24, -5], // set after 21's: due at the same time (now), so delivered after it
     ] as const) {
       b.spawn(slot, `a${slot}`, async (p) => {
         p.kernel.setAlarm(p.kp, ms);
@@ -206,8 +207,15 @@ describe('alarms', () => {
       });
     }
     await b.k.run();
-    expect(got).toEqual([`21@0:clock/${CLOCK}`, `23@10:clock/${CLOCK}`, `20@30:clock/${CLOCK}`]);
+    expect(got).toEqual([
+      `21@0:clock/${CLOCK}`,
+      `24@0:clock/${CLOCK}`,
+      `23@10:clock/${CLOCK}`,
+      `20@30:clock/${CLOCK}`,
+    ]);
     expect(short.kp.inUse).toBe(false);
+    const notified = b.trace.flatMap((e) => (e.kind === 'ipc' && e.op === 'notify' ? [e.to] : []));
+    expect(notified).toEqual([21, 24, 23, 20]);
   });
 
   it('notifies VM when there is one, and nobody otherwise', async () => {
