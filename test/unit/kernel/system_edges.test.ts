@@ -195,3 +195,26 @@ describe('a call whose entry preempts the caller', () => {
     expect(kcalls).toEqual(['20@1', '21@3', '20@4', '20@5', '21@5', '21@6']);
   });
 });
+
+describe('registering and answering', () => {
+  it('a handler registered for a free number answers calls of that number', async () => {
+    const number = KERNEL_CALL + 38;
+    registerKernelCall(number, (_k, caller) => ({ result: OK, slot: caller.slot }));
+    const { replies } = await callAll([{ type: number }]);
+    expect(replies).toEqual([{ type: OK, result: OK, source: SYSTEM, slot: 20 }]);
+  });
+
+  it('a call answered at once gives a settled promise: no promise step before the caller goes on', async () => {
+    const b = bareKernel();
+    const first: unknown[] = [];
+    b.spawn(20, 'caller', async (proc: Proc) => {
+      const later = Promise.resolve('a promise step later');
+      const m = await Promise.race([proc.kernelCall({ type: SYS_TIMES }), later]);
+      first.push(typeof m === 'string' ? m : m.type);
+      first.push(await Promise.race([proc.kernelCallResult({ type: SYS_TIMES }), later]));
+      first.push(await Promise.race([proc.kernelCallResult({ type: KERNEL_CALL - 1 }), later]));
+    });
+    await b.k.run();
+    expect(first).toEqual([OK, OK, EBADREQUEST]);
+  });
+});
