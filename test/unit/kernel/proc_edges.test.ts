@@ -28,6 +28,7 @@ describe('a process table entry', () => {
       null,
     ]);
     expect(p.userState.size).toBe(0);
+    expect([p.dirFrame, p.extent, p.fault, p.exitStatus]).toEqual([-1, null, null, null]); // no page table yet
   });
 
   it('a process made in a fresh slot runs with a fresh quantum: it is preempted only when the quantum is used up', async () => {
