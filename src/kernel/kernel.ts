@@ -301,7 +301,7 @@ export class Kernel {
       this.emit({ step: this.step, kind: 'panic', message: `${p.name}: ${String(err)}` });
       this.causeSig(p, SIGABRT);
       if (p.incarnation !== incarnation) {
-        // No PM (a bare kernel): the signal has ended the process already; the CPU goes to the next one.
+        // No PM to take the signal (a bare kernel, or PM itself crashed): it ended the process; run the next one.
         if (this.current === null) this.switchAway();
         return;
       }
