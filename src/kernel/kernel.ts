@@ -300,7 +300,12 @@ export class Kernel {
       this.crashes.push({ step: this.step, endpoint: p.endpoint, name: p.name, error: err });
       this.emit({ step: this.step, kind: 'panic', message: `${p.name}: ${String(err)}` });
       this.causeSig(p, SIGABRT);
-      if (p.inUse && p.incarnation === incarnation) await this.switchFrom(p);
+      if (p.incarnation !== incarnation) {
+        // No PM to take the signal (a bare kernel, or PM itself crashed): it ended the process; run the next one.
+        if (this.current === null) this.switchAway();
+        return;
+      }
+      if (p.inUse) await this.switchFrom(p);
       if (p.incarnation === incarnation) this.endProgram(p, { code: 0, signal: SIGABRT });
       return;
     }

@@ -1,0 +1,366 @@
+// IPC (src/kernel/ipc.ts) at its edges: who may send to whom ('system', a list with -1, user processes), the
+// special endpoints SELF, ANY and NONE, what a receive takes first, sendrec's failures, senda's queue limit,
+// notifications to a process in sendrec, deadlock chains, and what a process's death does to the others.
+import { describe, expect, it } from 'vitest';
+import { bareKernel } from '../../helpers/bare.ts';
+import type { Bare } from '../../helpers/bare.ts';
+import { ANY, CLOCK, NONE, SELF, makeEndpoint } from '../../../src/include/endpoint.ts';
+import { ECALLDENIED, EDEADSRCDST, EINVAL, ELOCKED, ENOMEM, OK } from '../../../src/include/errno.ts';
+import { NOTIFY_MESSAGE } from '../../../src/include/com.ts';
+import type { PrivSpec } from '../../../src/include/priv.ts';
+import { Proc, toProgram } from '../../../src/libsys/proc.ts';
+import type { Program } from '../../../src/libsys/proc.ts';
+
+const spec = (ipcTo: PrivSpec['ipcTo']): PrivSpec => ({ ipcTo, kernelCalls: [], vmCalls: [] });
+
+/** A user process (the shared user priv: IPC to system processes only) in `slot`. */
+function spawnUser(b: Bare, slot: number, main: Program): Proc {
+  const kp = b.k.createProcess({ slot, name: `u${slot}`, program: toProgram(b.k, main), priority: 4 });
+  return new Proc(b.k, kp);
+}
+
+/** The 'ipc' events of the trace as `op from→to mtype result`. */
+function ipcLog(b: Bare): string[] {
+  return b.trace.flatMap((e) =>
+    e.kind === 'ipc' ? [`${e.op} ${e.from}→${e.to} ${e.mtype} ${e.result}`] : [],
+  );
+}
+
+describe('who may send to whom', () => {
+  it("'system' reaches system processes only; a list reaches its slots, and with -1 every system process", async () => {
+    const b = bareKernel();
+    const res: unknown[] = [];
+    b.spawn(20, 'sys', async (p) => {
+      for (;;) await p.receive(ANY);
+    });
+    const user = spawnUser(b, 21, async (p) => {
+      for (;;) await p.receive(ANY);
+    }).kp.endpoint;
+    // A process in a kernel task's slot (not a system priv): anyone may send to it.
+    const taskMain: Program = async (p) => {
+      for (;;) await p.receive(ANY);
+    };
+    const task = b.k.createProcess({
+      slot: -4,
+      name: 'task',
+      program: toProgram(b.k, taskMain),
+      generation: 0,
+    }).endpoint;
+    b.spawn(
+      22,
+      'to-system',
+      async (p) => {
+        res.push('system', await p.notify(20), await p.notify(user));
+      },
+      spec('system'),
+    );
+    b.spawn(
+      23,
+      'to-list',
+      async (p) => {
+        res.push('list', await p.notify(20), await p.notify(user), await p.senda(user, { type: 1 }));
+      },
+      spec([21]),
+    );
+    b.spawn(
+      24,
+      'to-minus-one',
+      async (p) => {
+        res.push('-1', await p.notify(20), await p.notify(user), await p.send(user, { type: 1 }));
+      },
+      spec([-1]),
+    );
+    spawnUser(b, 25, async (p) => {
+      res.push('user', await p.notify(20), await p.notify(user), await p.notify(task));
+    });
+    await b.k.run();
+    expect(res).toEqual([
+      'system',
+      OK,
+      ECALLDENIED,
+      'list',
+      ECALLDENIED,
+      OK,
+      OK,
+      '-1',
+      OK,
+      ECALLDENIED,
+      ECALLDENIED,
+      'user',
+      OK,
+      ECALLDENIED,
+      OK,
+    ]);
+  });
+});
+
+describe('special endpoints', () => {
+  it('SELF names the caller: a send or sendrec to it is EINVAL, as to ANY or NONE', async () => {
+    const b = bareKernel();
+    const res: unknown[] = [];
+    b.spawn(20, 'a', async (p) => {
+      res.push(await p.send(SELF, { type: 1 }), await p.send(NONE, { type: 1 }), p.sendnb(SELF, { type: 1 }));
+      res.push(p.sendnb(ANY, { type: 1 }), p.sendnb(NONE, { type: 1 }));
+      const r = await p.sendrec(SELF, { type: 1 });
+      res.push([r.type, r.source, r.ipcError]);
+      const n = await p.sendrec(NONE, { type: 1 });
+      res.push([n.type, n.source]);
+      res.push(await p.notify(ANY), await p.senda(NONE, { type: 2 }));
+    });
+    await b.k.run();
+    expect(res).toEqual([
+      EINVAL,
+      EINVAL,
+      EINVAL,
+      EINVAL,
+      EINVAL,
+      [EINVAL, SELF, true],
+      [EINVAL, NONE],
+      EINVAL,
+      EINVAL,
+    ]);
+    expect(ipcLog(b)).toContain(`send 20→${SELF} 1 ${EINVAL}`);
+  });
+
+  it('a notification or senda to SELF waits for the caller own receive, from SELF or ANY', async () => {
+    const b = bareKernel();
+    const got: unknown[] = [];
+    b.spawn(20, 'a', async (p) => {
+      got.push(await p.notify(SELF), await p.senda(SELF, { type: 9, v: 'mine' }));
+      const n = await p.receive(SELF);
+      const m = await p.receive(ANY);
+      got.push([n.type, n.source], [m.type, m.source, m.v]);
+    });
+    await b.k.run();
+    expect(got).toEqual([OK, OK, [NOTIFY_MESSAGE, 20], [9, 20, 'mine']]);
+  });
+
+  it('a receive from a dead process fails at once; from a kernel task it waits', async () => {
+    const b = bareKernel();
+    const got: unknown[] = [];
+    b.spawn(21, 'short', async () => 0);
+    b.spawn(20, 'a', async (p) => {
+      await p.sleep(1);
+      const m = await p.receive(21);
+      got.push([m.type, m.source, m.ipcError]);
+      const s = await p.receive(makeEndpoint(2, 30));
+      got.push(s.type);
+      got.push(await p.setAlarm(5));
+      const c = await p.receive(CLOCK);
+      got.push([c.type, c.source]);
+    });
+    await b.k.run();
+    expect(got).toEqual([[EDEADSRCDST, 21, true], EDEADSRCDST, OK, [NOTIFY_MESSAGE, CLOCK]]);
+  });
+});
+
+describe('what a receive takes', () => {
+  it('notifications first, lowest slot first, then queued senders in order, then senda messages; each by source', async () => {
+    const b = bareKernel();
+    const got: string[] = [];
+    b.spawn(20, 'sink', async (p) => {
+      await p.sleep(10);
+      const take = async (src: number) => {
+        const m = await p.receive(src);
+        got.push(`${m.type === NOTIFY_MESSAGE ? 'notify' : String(m.v)}/${m.source}`);
+      };
+      // From one source: its notification first, then its queued send, then its senda messages.
+      await take(23);
+      await take(23); // past 22's queued send
+      await take(22);
+      await take(22);
+      await take(ANY);
+      await take(ANY);
+    });
+    b.spawn(24, 'n24', async (p) => {
+      await p.notify(20);
+    });
+    b.spawn(22, 's22', async (p) => {
+      await p.notify(20);
+      await p.send(20, { type: 1, v: 'send' });
+    });
+    b.spawn(23, 'a23', async (p) => {
+      await p.senda(20, { type: 1, v: 'senda' });
+      await p.senda(20, { type: 1, v: 'senda2' });
+      await p.notify(20);
+      await p.sleep(100); // alive: a dead sender's senda messages vanish
+    });
+    await b.k.run();
+    expect(got).toEqual(['notify/23', 'senda/23', 'notify/22', 'send/22', 'notify/24', 'senda2/23']);
+  });
+
+  it('pending notifications are taken lowest slot first, whatever their generation and order', async () => {
+    const b = bareKernel();
+    const got: number[] = [];
+    b.spawn(20, 'sink', async (p) => {
+      await p.sleep(10);
+      for (let i = 0; i < 4; i++) got.push((await p.receive(ANY)).source);
+    });
+    const notifier = async (p: Proc) => {
+      await p.notify(20);
+      await p.sleep(100);
+    };
+    b.spawn(25, 'n25', notifier);
+    b.spawn(23, 'n23', notifier);
+    const user = spawnUser(b, 21, notifier).kp.endpoint; // generation 1: 36558 + 21
+    b.spawn(24, 'n24', notifier);
+    await b.k.run();
+    expect(user).toBe(makeEndpoint(1, 21));
+    expect(got).toEqual([user, 23, 24, 25]);
+  });
+
+  it('a notification waits while its target is in sendrec, and is delivered at once to a plain receive', async () => {
+    const b = bareKernel();
+    const got: string[] = [];
+    b.spawn(20, 'server', async (p) => {
+      const m = await p.receive(ANY);
+      await p.notify(21); // 21 waits for the reply only: the notification is kept
+      await p.send(m.source, { type: OK });
+      await p.sleep(1);
+      await p.notify(21); // 21 waits in receive: delivered now
+    });
+    b.spawn(21, 'client', async (p) => {
+      const r = await p.sendrec(20, { type: 7 });
+      got.push(`reply ${r.type}`);
+      const n1 = await p.receive(ANY);
+      const n2 = await p.receive(ANY);
+      got.push(`${n1.type}/${n1.source}`, `${n2.type}/${n2.source}`);
+    });
+    await b.k.run();
+    expect(got).toEqual([`reply ${OK}`, `${NOTIFY_MESSAGE}/20`, `${NOTIFY_MESSAGE}/20`]);
+  });
+
+  it('a sendrec whose reply is already queued, from a sender or a senda, takes it at once', async () => {
+    const b = bareKernel();
+    const got: string[] = [];
+    b.spawn(20, 'server', async (p) => {
+      await p.senda(21, { type: 5, v: 'early' });
+      const m = await p.receive(ANY);
+      got.push(`server got ${m.type}`);
+    });
+    b.spawn(21, 'client', async (p) => {
+      await p.sleep(1);
+      const r = await p.sendrec(20, { type: 7 });
+      got.push(`client got ${r.type} ${String(r.v)} from ${r.source}`);
+    });
+    await b.k.run();
+    expect(got).toEqual(['client got 5 early from 20', 'server got 7']);
+  });
+});
+
+describe('sendrec and senda failures', () => {
+  it('a sendrec refused by privilege comes back as an error message; one whose peer dies while it waits too', async () => {
+    const b = bareKernel();
+    const got: unknown[] = [];
+    const victim = b.spawn(20, 'victim', async (p) => {
+      await p.sleep(100);
+    });
+    b.spawn(
+      22,
+      'limited',
+      async (p) => {
+        const r = await p.sendrec(20, { type: 1 });
+        got.push([r.type, r.source, r.ipcError]);
+      },
+      spec([21]),
+    );
+    b.spawn(21, 'a', async (p) => {
+      const r = await p.sendrec(20, { type: 1 });
+      got.push([r.type, r.source, r.ipcError]);
+    });
+    await b.k.run({ maxSteps: 4 });
+    b.k.terminate(victim.kp, { code: 0, signal: 9 });
+    await b.k.run();
+    expect(got).toEqual([
+      [ECALLDENIED, 20, true],
+      [EDEADSRCDST, 20, true],
+    ]);
+  });
+
+  it('a sendrec that waited to send gets the reply sent after its message was taken', async () => {
+    const b = bareKernel();
+    const got: unknown[] = [];
+    b.spawn(20, 'server', async (p) => {
+      await p.sleep(5);
+      const m = await p.receive(ANY);
+      await p.sleep(5);
+      await p.send(m.source, { type: OK, answer: Number(m.q) * 2 });
+    });
+    b.spawn(21, 'client', async (p) => {
+      const r = await p.sendrec(20, { type: 1, q: 21 });
+      got.push([r.type, r.source, r.answer]);
+    });
+    await b.k.run();
+    expect(got).toEqual([[OK, 20, 42]]);
+  });
+
+  it('senda queues up to maxAsyncMessages messages, then ENOMEM; a waiting receiver gets one at once', async () => {
+    const b = bareKernel({ maxAsyncMessages: 2 });
+    const got: unknown[] = [];
+    b.spawn(21, 'sink', async (p) => {
+      await p.sleep(10);
+      for (let i = 0; i < 3; i++) got.push((await p.receive(ANY)).v);
+    });
+    b.spawn(20, 'src', async (p) => {
+      got.push(await p.senda(21, { type: 1, v: 1 }), await p.senda(21, { type: 1, v: 2 }));
+      got.push(await p.senda(21, { type: 1, v: 3 }));
+      await p.sleep(20);
+      got.push(await p.senda(21, { type: 1, v: 4 }));
+    });
+    await b.k.run();
+    expect(got).toEqual([OK, OK, ENOMEM, 1, 2, OK, 4]);
+    expect(ipcLog(b)).toContain(`senda 20→21 1 ${ENOMEM}`);
+  });
+});
+
+describe('deadlock detection', () => {
+  it('ELOCKED for the send that closes a cycle of three', async () => {
+    const b = bareKernel();
+    const res: string[] = [];
+    b.spawn(20, 'a', async (p) => {
+      res.push(`a ${await p.send(21, { type: 1 })}`);
+    });
+    b.spawn(21, 'b', async (p) => {
+      res.push(`b ${await p.send(22, { type: 1 })}`);
+    });
+    b.spawn(22, 'c', async (p) => {
+      res.push(`c ${await p.send(20, { type: 1 })}`);
+      await p.receive(ANY);
+    });
+    await b.k.run();
+    // c closes the cycle and gets ELOCKED; its receive then takes b's message; a's destination b then ends.
+    expect(res).toEqual([`c ${ELOCKED}`, `b ${OK}`, `a ${EDEADSRCDST}`]);
+  });
+});
+
+describe('a process that dies', () => {
+  it('wakes its senders and receivers with EDEADSRCDST, leaves the queue it sent to, and its senda messages vanish', async () => {
+    const b = bareKernel();
+    const got: unknown[] = [];
+    const victim = b.spawn(20, 'victim', async (p) => {
+      await p.senda(23, { type: 1, v: 'from victim' });
+      await p.send(23, { type: 2, v: 'blocked send' });
+    });
+    b.spawn(21, 'sender', async (p) => {
+      got.push(`sender ${await p.send(20, { type: 3 })}`);
+    });
+    b.spawn(22, 'receiver', async (p) => {
+      const m = await p.receive(20);
+      got.push(`receiver ${m.type} ${String(m.ipcError)}`);
+    });
+    b.spawn(23, 'sink', async (p) => {
+      await p.senda(23, { type: 4, v: 'own' });
+      await p.sleep(10);
+      const m = await p.receive(ANY);
+      got.push(`sink ${String(m.v)}`);
+      got.push(`queued ${p.kp.callers.length}`);
+    });
+    await b.k.run({ until: () => victim.kp.sendTo !== null && b.k.procAt(21).sendTo !== null });
+    expect(victim.kp.sendTo).toBe(23);
+    b.k.terminate(victim.kp, { code: 0, signal: 9 });
+    await b.k.run();
+    expect(got.sort()).toEqual(
+      [`receiver ${EDEADSRCDST} true`, `sender ${EDEADSRCDST}`, 'queued 0', 'sink own'].sort(),
+    );
+  });
+});
