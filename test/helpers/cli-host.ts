@@ -6,7 +6,7 @@
 // The hosts of the docs tests share their runs (cli-host-runs.ts). Entry point: cliHost.
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,9 +22,10 @@ export interface CliHost {
   /** Runs `grantvm ARGS` in `cwd` (default: the repository root), as grantvm of cli.ts runs it in a process. */
   grantvm(args: readonly string[], cwd?: string): Promise<CliResult>;
   /**
-   * The host's scratch directory (under SCRATCH_PREFIX), emptied: a page's working directory (docs.ts, runAll). Each
-   * page gets the same path, so that the scenario worker the host keeps between commands, which is kept only in
-   * the directory it started in (src/cli/runner.ts), serves every page instead of starting anew for each.
+   * The host's scratch directory (under SCRATCH_PREFIX), emptied but for a link to the repository's examples: a
+   * page's working directory (docs.ts, runAll). Each page gets the same path, so that the scenario worker the host
+   * keeps between commands, which is kept only in the directory it started in (src/cli/runner.ts), serves every
+   * page instead of starting anew for each.
    */
   scratch(): string;
 }
@@ -111,6 +112,7 @@ export function cliHost(shareRuns = false): CliHost {
     grantvm: (args, cwd = root) => ask(join(dir, 'socket'), args, cwd),
     scratch: () => {
       for (const name of readdirSync(scratch)) rmSync(join(scratch, name), { recursive: true, force: true });
+      symlinkSync(join(root, 'examples'), join(scratch, 'examples'));
       return scratch;
     },
   };

@@ -3,7 +3,7 @@
 // in one scratch directory through a CLI host, and runExample, which runs a page's TypeScript example. Entry
 // points: blocks, commands, readme, pages, runAll, runExample, SKIP, SLOW_PAGES.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { expect } from 'vitest';
 import { plainEnv, root } from './cli.ts';
@@ -55,7 +55,6 @@ export const pages = markdownFiles(join(root, 'docs')).map((f) => ({
  */
 export function runAll(host: CliHost, lines: readonly string[]): void {
   const cwd = host.scratch();
-  symlinkSync(join(root, 'examples'), join(cwd, 'examples'));
   for (const line of lines) {
     const r = host.sh(line, cwd);
     expect(r.status, `${line}\n${r.stderr}`).toBe(0);
