@@ -4,7 +4,8 @@
 // process says 'ready' over its IPC channel once it listens, and ends when its parent goes. A command's scenario
 // worker is kept for the next command unless it imported a .js/.mjs scenario file (keepScenarioWorkers), and the
 // fuzz and faults job workers for the next jobs (keepJobWorkers). With GRANTVM_HOST_RUNS (a directory), the runs
-// the docs tests share are taken from there when another host made them already (cli-host-runs.ts).
+// the docs tests share are taken from there when another host made them already (cli-host-runs.ts), and a
+// `bench` line runs one round (docsRequest).
 import { createServer } from 'node:net';
 import type { Socket } from 'node:net';
 import { main } from '../../src/cli/main.ts';
@@ -55,6 +56,17 @@ async function run({ argv, cwd }: Request): Promise<CliResult> {
   return { status, stdout: stdout.join(''), stderr: stderr.join('') };
 }
 
+/**
+ * For a docs test's host (one that shares its runs): a `bench` line that names no --rounds runs one round. A round
+ * is the whole benchmark, and the docs tests only check that the line succeeds and writes its files; the default
+ * three rounds of the README's safeperf sweep would cost about 7 s of CPU more for the same check.
+ */
+function docsRequest(request: Request, docs: boolean): Request {
+  const { argv } = request;
+  if (!docs || argv[0] !== 'bench' || argv.some((a) => a.startsWith('--rounds'))) return request;
+  return { ...request, argv: [...argv, '--rounds', '1'] };
+}
+
 let queue: Promise<unknown> = Promise.resolve();
 
 function serve(conn: Socket): void {
@@ -63,8 +75,8 @@ function serve(conn: Socket): void {
   conn.on('data', (chunk: string) => {
     text += chunk;
     if (!text.includes('\n')) return;
-    const request = JSON.parse(text) as Request;
     const runs = process.env.GRANTVM_HOST_RUNS;
+    const request = docsRequest(JSON.parse(text) as Request, runs !== undefined);
     queue = queue.then(async () => {
       const result =
         runs === undefined

@@ -28,7 +28,7 @@ interface Stored extends CliResult {
   files: string[];
 }
 
-/** Where the docs tests make the scratch directory of a page (docs.ts, runAll): the only runs shared. */
+/** Where a test host makes its scratch directory, a docs page's (cli-host.ts, scratch): the only runs shared. */
 export const SCRATCH_PREFIX = join(tmpdir(), 'grantvm-docs-');
 
 /**

@@ -6,13 +6,14 @@
 // The hosts of the docs tests share their runs (cli-host-runs.ts). Entry point: cliHost.
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { plainEnv, root } from './cli.ts';
 import type { CliResult } from './cli.ts';
+import { SCRATCH_PREFIX } from './cli-host-runs.ts';
 
 /** A grantvm host for one test file's tests. */
 export interface CliHost {
@@ -20,6 +21,13 @@ export interface CliHost {
   sh(line: string, cwd?: string): CliResult;
   /** Runs `grantvm ARGS` in `cwd` (default: the repository root), as grantvm of cli.ts runs it in a process. */
   grantvm(args: readonly string[], cwd?: string): Promise<CliResult>;
+  /**
+   * The host's scratch directory (under SCRATCH_PREFIX), emptied but for a link to the repository's examples: a
+   * page's working directory (docs.ts, runAll). Each page gets the same path, so that the scenario worker the host
+   * keeps between commands, which is kept only in the directory it started in (src/cli/runner.ts), serves every
+   * page instead of starting anew for each.
+   */
+  scratch(): string;
 }
 
 const boot = join(root, 'test/helpers/cli-host-boot.mjs');
@@ -69,9 +77,11 @@ function ask(socket: string, argv: readonly string[], cwd: string): Promise<CliR
  */
 export function cliHost(shareRuns = false): CliHost {
   let dir = '';
+  let scratch = '';
   let child: ChildProcess | undefined;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'grantvm-host-'));
+    scratch = mkdtempSync(SCRATCH_PREFIX);
     // The shared project's global setup provides the store; a file run in another project shares nothing.
     const runs: string | undefined = shareRuns ? inject('hostRuns') : undefined;
     child = await start(join(dir, 'socket'), runs);
@@ -84,6 +94,7 @@ export function cliHost(shareRuns = false): CliHost {
       await gone;
     }
     rmSync(dir, { recursive: true, force: true });
+    rmSync(scratch, { recursive: true, force: true });
   });
   const shim = (): string =>
     `npx() { if [ "$1" = grantvm ]; then shift; "${process.execPath}" "${client}" "$@"; else command npx "$@"; fi; }`;
@@ -99,5 +110,10 @@ export function cliHost(shareRuns = false): CliHost {
       return { status: r.status, stdout: r.stdout, stderr: r.stderr };
     },
     grantvm: (args, cwd = root) => ask(join(dir, 'socket'), args, cwd),
+    scratch: () => {
+      for (const name of readdirSync(scratch)) rmSync(join(scratch, name), { recursive: true, force: true });
+      symlinkSync(join(root, 'examples'), join(scratch, 'examples'));
+      return scratch;
+    },
   };
 }

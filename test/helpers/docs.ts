@@ -3,13 +3,12 @@
 // in one scratch directory through a CLI host, and runExample, which runs a page's TypeScript example. Entry
 // points: blocks, commands, readme, pages, runAll, runExample, SKIP, SLOW_PAGES.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { expect } from 'vitest';
 import { plainEnv, root } from './cli.ts';
 import type { CliResult } from './cli.ts';
 import type { CliHost } from './cli-host.ts';
-import { SCRATCH_PREFIX } from './cli-host-runs.ts';
 
 /** The marker of a docs line that must not run (with a reason next to it). */
 export const SKIP = '# not run by the docs test';
@@ -50,18 +49,16 @@ export const pages = markdownFiles(join(root, 'docs')).map((f) => ({
   text: readFileSync(f, 'utf8'),
 }));
 
-/** Runs `lines` in order with sh in a scratch directory that sees the repository's examples; `npx grantvm` is this checkout's. */
+/**
+ * Runs `lines` in order with sh in the host's scratch directory, emptied, where the repository's examples are seen;
+ * `npx grantvm` is this checkout's.
+ */
 export function runAll(host: CliHost, lines: readonly string[]): void {
-  const cwd = mkdtempSync(SCRATCH_PREFIX);
-  symlinkSync(join(root, 'examples'), join(cwd, 'examples'));
-  try {
-    for (const line of lines) {
-      const r = host.sh(line, cwd);
-      expect(r.status, `${line}\n${r.stderr}`).toBe(0);
-      expect(r.stderr, line).not.toMatch(/\n\s+at /);
-    }
-  } finally {
-    rmSync(cwd, { recursive: true, force: true });
+  const cwd = host.scratch();
+  for (const line of lines) {
+    const r = host.sh(line, cwd);
+    expect(r.status, `${line}\n${r.stderr}`).toBe(0);
+    expect(r.stderr, line).not.toMatch(/\n\s+at /);
   }
 }
 

@@ -12,6 +12,7 @@ import type { CommonOptions } from '../options.ts';
 import { color, table } from '../format.ts';
 import { progressReporter } from '../progress.ts';
 import { defaultJobs, runWorkers, siblingModule } from '../workers.ts';
+import type { CommandJob } from './jobworker.ts';
 
 export interface FaultsOptions extends CommonOptions {
   targets?: string;
@@ -59,8 +60,8 @@ async function makeInjections(
   if (jobs === 1) await runFaultsJob({ plan, indices: [...out.keys()] }, made);
   else
     await runWorkers<FaultsJobMessage>(
-      siblingModule('faultsworker', import.meta.url),
-      slices,
+      siblingModule('jobworker', import.meta.url),
+      slices.map((faults): CommandJob => ({ faults })),
       (_, m) => {
         if (m.type === 'injection') made(m.index, m.injection);
       },

@@ -19,6 +19,7 @@ import type { CommonOptions } from '../options.ts';
 import { color } from '../format.ts';
 import { progressReporter } from '../progress.ts';
 import { defaultJobs, runWorkers, siblingModule } from '../workers.ts';
+import type { CommandJob } from './jobworker.ts';
 import { coverageRows, unreached } from '../../sim/model/coverage.ts';
 
 export interface FuzzOptions extends CommonOptions {
@@ -198,8 +199,8 @@ async function runJobsInWorkers(
   onRun: (job: number, runsDone: number) => void,
 ): Promise<CampaignSummary[]> {
   const last = await runWorkers<FuzzJobMessage>(
-    siblingModule('fuzzworker', import.meta.url),
-    jobs,
+    siblingModule('jobworker', import.meta.url),
+    jobs.map((fuzz): CommandJob => ({ fuzz })),
     (i, m) => {
       if (m.type === 'run') onRun(i, m.runs);
     },

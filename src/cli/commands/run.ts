@@ -7,7 +7,6 @@
 // programs that threw and those left waiting forever.
 import { writeFileSync } from 'node:fs';
 import { defaultReport } from '../../sim/scenarios.ts';
-import { toJsonLines } from '../../sim/trace.ts';
 import { resolveConfig } from '../../sim/config.ts';
 import type { SystemConfig } from '../../sim/config.ts';
 import { checkWritable, configFromOptions, limitsFromOptions, UsageError } from '../options.ts';
@@ -57,7 +56,7 @@ export async function runCommand(names: string[], o: RunOptions): Promise<void> 
       printResult(r, o.verbose === true);
       if (!reportPassed(r)) printFailure(r, replay);
       // Each scenario's steps start again at 0: a marker line says where the next one begins.
-      if (o.trace !== undefined) traceLines.push(`${JSON.stringify({ kind: 'scenario', step: 0, name: r.name, title: r.title, seed: r.seed })}\n`, toJsonLines(r.trace ?? []));
+      if (o.trace !== undefined) traceLines.push(`${JSON.stringify({ kind: 'scenario', step: 0, name: r.name, title: r.title, seed: r.seed })}\n`, r.trace ?? '');
     }
     if (o.trace !== undefined) {
       writeFileSync(o.trace, traceLines.join(''));
