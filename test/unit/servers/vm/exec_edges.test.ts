@@ -127,6 +127,36 @@ describe('exec edges', () => {
     u.state.sanityCheck();
   });
 
+  it('every allocation failing in turn → ENOMEM and the old image back, then OK; checked mid-exec at the detail level', () => {
+    const u = unitVm({ sanity: 'detail' });
+    const p = u.proc(1);
+    const before = layout(u, p.endpoint);
+    const frame = u.state.physAddr(p.endpoint, HEAP);
+    let k = 1;
+    for (; ; k++) {
+      u.state.failAfter(k);
+      u.vm.busy = true; // as inside a VM call: EXECTMP may be in use
+      const r = execNewmem(u.vm, p, image({ tot: MINSTACKREGION + 8 * PAGE }));
+      u.vm.busy = false;
+      u.state.failAfter(null);
+      u.vm.dirty.clear();
+      u.state.sanityCheck();
+      if (typeof r === 'object') break;
+      expect(r).toBe(ENOMEM);
+      expect([layout(u, p.endpoint), u.state.physAddr(p.endpoint, HEAP), p.heap?.vaddr]).toEqual([
+        before,
+        frame,
+        HEAP,
+      ]);
+    }
+    expect(k).toBeGreaterThan(4);
+    expect(layout(u, p.endpoint).map((r) => r[0])).toEqual([
+      VM_PROCSTART,
+      VM_PROCSTART + 2 * PAGE,
+      VM_STACKTOP - (MINSTACKREGION / PAGE + 8 - 2) * PAGE,
+    ]);
+  });
+
   it('doExecNewmem: no page table → ENXIO, no image → EINVAL; the reply and the trace event', () => {
     const u = unitVm();
     const p = u.proc(1);

@@ -24,6 +24,7 @@ import {
   MAP_PREALLOC,
   MAP_SHARED,
   VM_PROCSTART,
+  VR_WRITABLE,
 } from '../../../../src/include/vm.ts';
 import type { Proc } from '../../../../src/libsys/proc.ts';
 import { VMF_INUSE } from '../../../../src/servers/vm/glo.ts';
@@ -159,6 +160,67 @@ describe('COWMAP edges', () => {
     }
     expect(k).toBeGreaterThan(2);
     expect(peek(u, d, HEAP + PAGE, 1)[0]).toBe(9);
+  });
+});
+
+describe('COWMAP byte copies and refusals', () => {
+  it('a gap or a read-only destination → EFAULT before any source page is filled', () => {
+    const u = twoProcs();
+    const [s, d] = [u.proc(1), u.proc(2)];
+    const a = mmapRegion(u.vm, s, 0, 2 * PAGE, MAP_ANON, -1);
+    const free = u.vm.alloc.freeCount;
+    expect(cowmap(u.vm, d, HEAP, s, a, 3 * PAGE)).toBe(EFAULT);
+    const heap = d.heap;
+    if (heap === null) throw new Error('no heap');
+    // No call makes a read-only region today; the rule is checked all the same.
+    u.vm.slab.use(heap, () => {
+      heap.flags &= ~VR_WRITABLE;
+    });
+    expect(cowmap(u.vm, d, HEAP, s, a, PAGE)).toBe(EFAULT);
+    expect(cowmap(u.vm, d, HEAP - PAGE, s, a, 2 * PAGE)).toBe(EFAULT);
+    expect(smap(u.vm, d, HEAP, s, a, PAGE, true)).toBe(EFAULT);
+    expect(smap(u.vm, s, a, d, HEAP, PAGE, true)).toBe(EFAULT);
+    expect([phys(u, 1, a), phys(u, 1, a + PAGE), u.vm.alloc.freeCount]).toEqual([-1, -1, free]);
+    expect(peek(u, d, HEAP - PAGE, 2 * PAGE).every((b) => b === 2)).toBe(true);
+    u.vm.slab.use(heap, () => {
+      heap.flags |= VR_WRITABLE;
+    });
+    check(u);
+  });
+
+  it('a byte copy may end exactly at the end of a region on either side, and writes nothing past its range', () => {
+    const u = twoProcs();
+    const [s, d] = [u.proc(1), u.proc(2)];
+    poke(u, s, HEAP, fill(4 * PAGE, 3));
+    expect(cowmap(u.vm, d, TEXT, s, HEAP - PAGE, 5 * PAGE)).toBe(OK);
+    expect([peek(u, d, TEXT, 1)[0], peek(u, d, TEXT + PAGE, 1)[0], peek(u, d, HEAP, 1)[0]]).toEqual([
+      1, 3, 3,
+    ]);
+    expect(peek(u, d, HEAP + PAGE, 3 * PAGE).every((b) => b === 2)).toBe(true);
+    expect(cowmap(u.vm, s, TEXT, d, HEAP - PAGE, 5 * PAGE)).toBe(OK);
+    expect([peek(u, s, TEXT, 1)[0], peek(u, s, TEXT + 2 * PAGE, 1)[0], peek(u, s, HEAP, 1)[0]]).toEqual([
+      3, 2, 2,
+    ]);
+    check(u);
+  });
+
+  it('a byte copy with every allocation failing in turn → ENOMEM, then OK; the checks hold after each', () => {
+    const u = twoProcs();
+    const [s, d] = [u.proc(1), u.proc(2)];
+    fork(u, 2, 4);
+    const a = mmapRegion(u.vm, s, 0, 2 * PAGE, MAP_ANON, -1);
+    let k = 1;
+    for (; ; k++) {
+      u.state.failAfter(k);
+      const r = cowmap(u.vm, d, HEAP - PAGE, s, a, 2 * PAGE);
+      u.state.failAfter(null);
+      check(u);
+      if (r === OK) break;
+      expect(r).toBe(ENOMEM);
+    }
+    expect(k).toBeGreaterThan(2);
+    expect(peek(u, d, HEAP - PAGE, 2 * PAGE).every((b) => b === 0)).toBe(true);
+    expect(peek(u, u.proc(4), HEAP - PAGE, 2 * PAGE).every((b) => b === 2)).toBe(true);
   });
 });
 
