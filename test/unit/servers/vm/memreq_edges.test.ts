@@ -204,6 +204,25 @@ describe('COWMAP byte copies and refusals', () => {
     check(u);
   });
 
+  it('an smap page ending where the range starts, or starting where it ends, leaves it by reference; one inside does not', () => {
+    const u = twoProcs();
+    const [s, d, owner] = [u.proc(1), u.proc(2), u.proc(6)];
+    poke(u, owner, HEAP, fill(PAGE, 6));
+    const b = mmapRegion(u.vm, d, 0, 3 * PAGE, MAP_ANON, -1);
+    expect(smap(u.vm, d, b + PAGE, owner, HEAP, PAGE, true)).toBe(OK);
+    const bytes = copied(u);
+    expect(cowmap(u.vm, d, b, s, HEAP, PAGE)).toBe(OK);
+    expect(cowmap(u.vm, d, b + 2 * PAGE, s, HEAP + PAGE, PAGE)).toBe(OK);
+    expect(copied(u)).toBe(bytes);
+    expect([phys(u, 2, b), phys(u, 2, b + 2 * PAGE)]).toEqual([phys(u, 1, HEAP), phys(u, 1, HEAP + PAGE)]);
+    const c = mmapRegion(u.vm, d, 0, 3 * PAGE, MAP_ANON, -1);
+    expect(smap(u.vm, d, c + PAGE, owner, HEAP, PAGE, true)).toBe(OK);
+    expect(cowmap(u.vm, d, c, s, HEAP, 3 * PAGE)).toBe(OK);
+    expect(copied(u)).toBe(bytes + 3 * PAGE);
+    expect(peek(u, owner, HEAP, 1)[0]).toBe(1);
+    check(u);
+  });
+
   it('a byte copy with every allocation failing in turn → ENOMEM, then OK; the checks hold after each', () => {
     const u = twoProcs();
     const [s, d] = [u.proc(1), u.proc(2)];
