@@ -150,11 +150,36 @@ describe('exec edges', () => {
       ]);
     }
     expect(k).toBeGreaterThan(4);
-    expect(layout(u, p.endpoint).map((r) => r[0])).toEqual([
-      VM_PROCSTART,
-      VM_PROCSTART + 2 * PAGE,
-      VM_STACKTOP - (MINSTACKREGION / PAGE + 8 - 2) * PAGE,
+    const stack = MINSTACKREGION / PAGE + 8 - 2;
+    expect(layout(u, p.endpoint)).toEqual([
+      [VM_PROCSTART, 2, VRT_NONE, 1],
+      [VM_PROCSTART + 2 * PAGE, 2, VRT_HEAP, 1],
+      [VM_STACKTOP - stack * PAGE, stack, VRT_NONE, 0],
     ]);
+  });
+
+  it('a successful exec leaves no directory entry of the old image; the detail check runs once text and heap are built', () => {
+    const u = unitVm();
+    const p = u.proc(1);
+    const a = mmapRegion(u.vm, p, 0x40000000, PAGE, MAP_ANON | MAP_FIXED, -1);
+    expect(pageFault(u.vm, p, a, true)).toBe(OK);
+    expect(u.mem.pteRead(p.pt.dir, 0x40000000 / (1024 * PAGE))).not.toBe(0);
+    expect(typeof execNewmem(u.vm, p, image())).toBe('object');
+    const used = Array.from({ length: 1024 }, (_, i) => i).filter(
+      (i) => i >= USER_PDE_FIRST && p.pt.tables[i] !== 0,
+    );
+    const live = Array.from({ length: 1024 }, (_, i) => i).filter(
+      (i) => i >= USER_PDE_FIRST && u.mem.pteRead(p.pt.dir, i) !== 0,
+    );
+    expect(live).toEqual(used);
+    expect(u.mem.pteRead(p.pt.dir, 0x40000000 / (1024 * PAGE))).toBe(0);
+    u.vm.dirty.clear();
+    u.state.sanityCheck();
+    // Outside a VM call EXECTMP must be free: the detail check, right after the heap, says so and where.
+    const w = unitVm({ sanity: 'detail' });
+    expect(() => execNewmem(w.vm, w.proc(1), image())).toThrow(
+      /EXECTMP in use.*\[at exec: text and heap built\]/,
+    );
   });
 
   it('doExecNewmem: no page table → ENXIO, no image → EINVAL; the reply and the trace event', () => {
