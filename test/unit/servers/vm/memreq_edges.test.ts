@@ -447,5 +447,33 @@ describe('handleMemreqs', () => {
     expect(order.slice(1, 3).sort()).toEqual([`flush ${d.endpoint}`, `flush ${s.endpoint}`].sort());
     expect(calls[3]).toMatchObject({ request: VMCTL_MEMREQ_REPLY, requestor: 79, value: OK });
     expect(u.vm.dirty.size).toBe(0);
+    expect(busy.slice(-4)).toEqual([true, true, false, false]);
+  });
+
+  it('a state broken before a request or by its reply is reported there', async () => {
+    for (const [when, where] of [
+      [VMCTL_MEMREQ_GET, 'memreq entry'],
+      [VMCTL_MEMREQ_REPLY, 'memory request'],
+    ] as const) {
+      const u = twoProcs();
+      let sent = false;
+      const p = {
+        kernelCall: (m: Message) => {
+          if (m.request === when) u.vm.alloc.freeCount += 1;
+          if (m.request !== VMCTL_MEMREQ_GET || sent) return Promise.resolve({ type: ESRCH, source: SYSTEM });
+          sent = true;
+          const d = u.proc(2).endpoint;
+          return Promise.resolve({
+            type: OK,
+            source: SYSTEM,
+            reqType: VMPTYPE_CHECK,
+            target: d,
+            addr: HEAP,
+            length: PAGE,
+          });
+        },
+      } as unknown as Proc;
+      await expect(handleMemreqs(u.vm, p)).rejects.toThrow(`[at ${where}]`);
+    }
   });
 });
