@@ -55,6 +55,18 @@ const check = (u: UnitVm): void => {
   u.state.sanityCheck();
 };
 
+/** Runs `op` with the 1st, 2nd, … fallible allocation failing until it succeeds: ENOMEM and a sound state before. */
+function failEachInTurn(u: UnitVm, op: () => number): number {
+  for (let k = 1; ; k++) {
+    u.state.failAfter(k);
+    const r = op();
+    u.state.failAfter(null);
+    check(u);
+    if (r === OK) return k;
+    expect(r).toBe(ENOMEM);
+  }
+}
+
 describe('COWMAP edges', () => {
   it('no bytes: nothing changes; gaps on either side → EFAULT', () => {
     const u = twoProcs();
@@ -149,15 +161,7 @@ describe('COWMAP edges', () => {
     const a = mmapRegion(u.vm, s, 0, 3 * PAGE, MAP_ANON, -1);
     expect(pageFault(u.vm, s, a + PAGE, true)).toBe(OK);
     poke(u, s, a + PAGE, fill(1, 9));
-    let k = 1;
-    for (; ; k++) {
-      u.state.failAfter(k);
-      const r = cowmap(u.vm, d, HEAP, s, a, 3 * PAGE);
-      u.state.failAfter(null);
-      check(u);
-      if (r === OK) break;
-      expect(r).toBe(ENOMEM);
-    }
+    const k = failEachInTurn(u, () => cowmap(u.vm, d, HEAP, s, a, 3 * PAGE));
     expect(k).toBeGreaterThan(2);
     expect(peek(u, d, HEAP + PAGE, 1)[0]).toBe(9);
   });
@@ -228,15 +232,7 @@ describe('COWMAP byte copies and refusals', () => {
     const [s, d] = [u.proc(1), u.proc(2)];
     fork(u, 2, 4);
     const a = mmapRegion(u.vm, s, 0, 2 * PAGE, MAP_ANON, -1);
-    let k = 1;
-    for (; ; k++) {
-      u.state.failAfter(k);
-      const r = cowmap(u.vm, d, HEAP - PAGE, s, a, 2 * PAGE);
-      u.state.failAfter(null);
-      check(u);
-      if (r === OK) break;
-      expect(r).toBe(ENOMEM);
-    }
+    const k = failEachInTurn(u, () => cowmap(u.vm, d, HEAP - PAGE, s, a, 2 * PAGE));
     expect(k).toBeGreaterThan(2);
     expect(peek(u, d, HEAP - PAGE, 2 * PAGE).every((b) => b === 0)).toBe(true);
     expect(peek(u, u.proc(4), HEAP - PAGE, 2 * PAGE).every((b) => b === 2)).toBe(true);
@@ -281,15 +277,7 @@ describe('SMAP and SUNMAP edges', () => {
     const u = twoProcs();
     const [s, d] = [u.proc(1), u.proc(2)];
     fork(u, 1, 4);
-    let k = 1;
-    for (; ; k++) {
-      u.state.failAfter(k);
-      const r = smap(u.vm, d, HEAP, s, HEAP, 3 * PAGE, true);
-      u.state.failAfter(null);
-      check(u);
-      if (r === OK) break;
-      expect(r).toBe(ENOMEM);
-    }
+    const k = failEachInTurn(u, () => smap(u.vm, d, HEAP, s, HEAP, 3 * PAGE, true));
     expect(k).toBeGreaterThan(1);
     poke(u, d, HEAP, fill(1, 8));
     expect([peek(u, s, HEAP, 1)[0], peek(u, u.proc(4), HEAP, 1)[0]]).toEqual([8, 1]);
