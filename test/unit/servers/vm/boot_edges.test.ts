@@ -176,6 +176,30 @@ describe('VM boot: the memory map', () => {
   });
 });
 
+describe('VM boot: limits and memory', () => {
+  it('the pointer page is zeroed whatever RAM held; up to 1024 processes; no page for the pointer page panics', () => {
+    const mem = new PhysMem(1 * MiB);
+    mem.write(0, new Uint8Array(1 * MiB).fill(0xff), 0, 1 * MiB);
+    const info = (ramBytes: number, procs: BootProcImage[], nrProcs = 8): VmBootInfo => ({
+      ramBytes,
+      kernelBase: 0x1000,
+      kernelBytes: 0,
+      procs,
+      nrProcs,
+    });
+    const { state } = createVm({ sanity: 'functions', nrProcs: 8 }, info(1 * MiB, []), mem, null);
+    const vm = state.internals;
+    expect(Array.from({ length: 1024 }, (_, i) => mem.pteRead(vm.pagedirs, i)).every((e) => e === 0)).toBe(
+      true,
+    );
+    expect(() => boot([], { nrProcs: 1024, config: { nrProcs: 1024 } })).not.toThrow();
+    expect(() => boot([], { nrProcs: 1025, config: { nrProcs: 1025 } })).toThrow(/nrProcs 1025 \/ 1025/);
+    expect(() => createVm({ nrProcs: 8 }, info(PAGE, []), new PhysMem(PAGE), null)).toThrow(
+      /no page for the page-directory pointer page/,
+    );
+  });
+});
+
 describe('VM boot: call masks and spares', () => {
   it("callMaskOf: 'all' sets every call; a list sets its valid numbers only", () => {
     expect([...callMaskOf('all')]).toEqual(new Array<number>(NR_VM_CALLS).fill(1));

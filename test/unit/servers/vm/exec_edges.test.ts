@@ -127,6 +127,61 @@ describe('exec edges', () => {
     u.state.sanityCheck();
   });
 
+  it('every allocation failing in turn → ENOMEM and the old image back, then OK; checked mid-exec at the detail level', () => {
+    const u = unitVm({ sanity: 'detail' });
+    const p = u.proc(1);
+    const before = layout(u, p.endpoint);
+    const frame = u.state.physAddr(p.endpoint, HEAP);
+    let k = 1;
+    for (; ; k++) {
+      u.state.failAfter(k);
+      u.vm.busy = true; // as inside a VM call: EXECTMP may be in use
+      const r = execNewmem(u.vm, p, image({ tot: MINSTACKREGION + 8 * PAGE }));
+      u.vm.busy = false;
+      u.state.failAfter(null);
+      u.vm.dirty.clear();
+      u.state.sanityCheck();
+      if (typeof r === 'object') break;
+      expect(r).toBe(ENOMEM);
+      expect([layout(u, p.endpoint), u.state.physAddr(p.endpoint, HEAP), p.heap?.vaddr]).toEqual([
+        before,
+        frame,
+        HEAP,
+      ]);
+    }
+    expect(k).toBeGreaterThan(4);
+    const stack = MINSTACKREGION / PAGE + 8 - 2;
+    expect(layout(u, p.endpoint)).toEqual([
+      [VM_PROCSTART, 2, VRT_NONE, 1],
+      [VM_PROCSTART + 2 * PAGE, 2, VRT_HEAP, 1],
+      [VM_STACKTOP - stack * PAGE, stack, VRT_NONE, 0],
+    ]);
+  });
+
+  it('a successful exec leaves no directory entry of the old image; the detail check runs once text and heap are built', () => {
+    const u = unitVm();
+    const p = u.proc(1);
+    const a = mmapRegion(u.vm, p, 0x40000000, PAGE, MAP_ANON | MAP_FIXED, -1);
+    expect(pageFault(u.vm, p, a, true)).toBe(OK);
+    expect(u.mem.pteRead(p.pt.dir, 0x40000000 / (1024 * PAGE))).not.toBe(0);
+    expect(typeof execNewmem(u.vm, p, image())).toBe('object');
+    const used = Array.from({ length: 1024 }, (_, i) => i).filter(
+      (i) => i >= USER_PDE_FIRST && p.pt.tables[i] !== 0,
+    );
+    const live = Array.from({ length: 1024 }, (_, i) => i).filter(
+      (i) => i >= USER_PDE_FIRST && u.mem.pteRead(p.pt.dir, i) !== 0,
+    );
+    expect(live).toEqual(used);
+    expect(u.mem.pteRead(p.pt.dir, 0x40000000 / (1024 * PAGE))).toBe(0);
+    u.vm.dirty.clear();
+    u.state.sanityCheck();
+    // Outside a VM call EXECTMP must be free: the detail check, right after the heap, says so and where.
+    const w = unitVm({ sanity: 'detail' });
+    expect(() => execNewmem(w.vm, w.proc(1), image())).toThrow(
+      /EXECTMP in use.*\[at exec: text and heap built\]/,
+    );
+  });
+
   it('doExecNewmem: no page table → ENXIO, no image → EINVAL; the reply and the trace event', () => {
     const u = unitVm();
     const p = u.proc(1);

@@ -31,6 +31,7 @@ import type { TraceEvent } from '../../../../src/include/trace.ts';
 import { MAP_ANON, MAP_PREALLOC, VCTL_MEMSTATS, VM_PROCSTART } from '../../../../src/include/vm.ts';
 import type { BootProcImage, VmBootInfo } from '../../../../src/include/vm.ts';
 import { PhysMem } from '../../../../src/hw/physmem.ts';
+import { K } from '../../../../src/hw/profile.ts';
 import { Panic } from '../../../../src/lib/assert.ts';
 import { MiB } from '../../../../src/lib/units.ts';
 import type { Proc } from '../../../../src/libsys/proc.ts';
@@ -285,5 +286,57 @@ describe('VM main loop: notifications', () => {
     expect(await doNotifySig(v.vm, p, call(P1, VM_NOTIFY_SIG, { endpoint: 115 }))).toBe(OK);
     const { sent } = await drive(v, [call(P1, VM_QUERY_EXIT)]);
     expect(sent[0]?.[1]).toEqual({ type: OK, result: OK, endpoint: 100, isMore: 1 });
+  });
+
+  it('NOTIFY_SIG notifies the IPC endpoint named, unless it is 0, the endpoint itself or not a number; QUERY_EXIT drains in order', async () => {
+    const v = vmOf();
+    const notified: number[] = [];
+    const p = {
+      notify: (dst: number) => {
+        notified.push(dst);
+        return Promise.resolve(OK);
+      },
+    } as unknown as Proc;
+    for (const ipcEndpoint of [7, 0, 101, '7', undefined, 8])
+      expect(await doNotifySig(v.vm, p, call(P1, VM_NOTIFY_SIG, { endpoint: 101, ipcEndpoint }))).toBe(OK);
+    expect(notified).toEqual([7, 8]);
+    expect(await doNotifySig(v.vm, p, call(P1, VM_NOTIFY_SIG, { endpoint: 102 }))).toBe(OK);
+    const { sent } = await drive(v, [
+      call(P1, VM_QUERY_EXIT),
+      call(P1, VM_QUERY_EXIT),
+      call(P1, VM_QUERY_EXIT),
+    ]);
+    expect(sent.map(([, m]) => [m.endpoint, m.isMore])).toEqual([
+      [101, 1],
+      [102, 0],
+      [NONE, 0],
+    ]);
+  });
+});
+
+describe('VM main loop: costs and the busy flag', () => {
+  it('a call charges one request; a page fault one request and one page; VM is busy until its TLB flushes are done', async () => {
+    const v = vmOf();
+    const counts = v.mem.clock.countByKind;
+    const busy: string[] = [];
+    const kernel = (m: Message): number => {
+      busy.push(`${typeof m.request === 'number' ? m.request : m.type} ${String(v.state.busy)}`);
+      return OK;
+    };
+    await drive(v, [], { kernel });
+    const [req0, page0] = [counts[K.vmRequest] ?? 0, counts[K.vmPage] ?? 0];
+    busy.length = 0;
+    await drive(v, [call(P1, VM_MMAP, { len: PAGE, flags: MAP_ANON | MAP_PREALLOC })], { kernel });
+    expect([(counts[K.vmRequest] ?? 0) - req0, (counts[K.vmPage] ?? 0) - page0]).toEqual([1, 0]);
+    expect(busy.slice(-1)).toEqual([`${String(VMCTL_FLUSHTLB)} true`]);
+    const faults: Message[] = [{ type: OK, source: SYSTEM, endpoint: P1, addr: HEAP + PAGE, write: true }];
+    busy.length = 0;
+    await drive(v, [notification(HARDWARE)], { faults, kernel });
+    expect([(counts[K.vmRequest] ?? 0) - req0, (counts[K.vmPage] ?? 0) - page0]).toEqual([2, 1]);
+    expect(busy.slice(-2)).toEqual([
+      `${String(VMCTL_FLUSHTLB)} true`,
+      `${String(VMCTL_CLEAR_PAGEFAULT)} false`,
+    ]);
+    expect(v.state.busy).toBe(false);
   });
 });

@@ -24,6 +24,7 @@ import {
   MAP_PREALLOC,
   MAP_SHARED,
   VM_PROCSTART,
+  VR_WRITABLE,
 } from '../../../../src/include/vm.ts';
 import type { Proc } from '../../../../src/libsys/proc.ts';
 import { VMF_INUSE } from '../../../../src/servers/vm/glo.ts';
@@ -53,6 +54,18 @@ const check = (u: UnitVm): void => {
   u.vm.dirty.clear();
   u.state.sanityCheck();
 };
+
+/** Runs `op` with the 1st, 2nd, … fallible allocation failing until it succeeds: ENOMEM and a sound state before. */
+function failEachInTurn(u: UnitVm, op: () => number): number {
+  for (let k = 1; ; k++) {
+    u.state.failAfter(k);
+    const r = op();
+    u.state.failAfter(null);
+    check(u);
+    if (r === OK) return k;
+    expect(r).toBe(ENOMEM);
+  }
+}
 
 describe('COWMAP edges', () => {
   it('no bytes: nothing changes; gaps on either side → EFAULT', () => {
@@ -148,17 +161,81 @@ describe('COWMAP edges', () => {
     const a = mmapRegion(u.vm, s, 0, 3 * PAGE, MAP_ANON, -1);
     expect(pageFault(u.vm, s, a + PAGE, true)).toBe(OK);
     poke(u, s, a + PAGE, fill(1, 9));
-    let k = 1;
-    for (; ; k++) {
-      u.state.failAfter(k);
-      const r = cowmap(u.vm, d, HEAP, s, a, 3 * PAGE);
-      u.state.failAfter(null);
-      check(u);
-      if (r === OK) break;
-      expect(r).toBe(ENOMEM);
-    }
+    const k = failEachInTurn(u, () => cowmap(u.vm, d, HEAP, s, a, 3 * PAGE));
     expect(k).toBeGreaterThan(2);
     expect(peek(u, d, HEAP + PAGE, 1)[0]).toBe(9);
+  });
+});
+
+describe('COWMAP byte copies and refusals', () => {
+  it('a gap or a read-only destination → EFAULT before any source page is filled', () => {
+    const u = twoProcs();
+    const [s, d] = [u.proc(1), u.proc(2)];
+    const a = mmapRegion(u.vm, s, 0, 2 * PAGE, MAP_ANON, -1);
+    const free = u.vm.alloc.freeCount;
+    expect(cowmap(u.vm, d, HEAP, s, a, 3 * PAGE)).toBe(EFAULT);
+    const heap = d.heap;
+    if (heap === null) throw new Error('no heap');
+    // No call makes a read-only region today; the rule is checked all the same.
+    u.vm.slab.use(heap, () => {
+      heap.flags &= ~VR_WRITABLE;
+    });
+    expect(cowmap(u.vm, d, HEAP, s, a, PAGE)).toBe(EFAULT);
+    expect(cowmap(u.vm, d, HEAP - PAGE, s, a, 2 * PAGE)).toBe(EFAULT);
+    expect(smap(u.vm, d, HEAP, s, a, PAGE, true)).toBe(EFAULT);
+    expect(smap(u.vm, s, a, d, HEAP, PAGE, true)).toBe(EFAULT);
+    expect([phys(u, 1, a), phys(u, 1, a + PAGE), u.vm.alloc.freeCount]).toEqual([-1, -1, free]);
+    expect(peek(u, d, HEAP - PAGE, 2 * PAGE).every((b) => b === 2)).toBe(true);
+    u.vm.slab.use(heap, () => {
+      heap.flags |= VR_WRITABLE;
+    });
+    check(u);
+  });
+
+  it('a byte copy may end exactly at the end of a region on either side, and writes nothing past its range', () => {
+    const u = twoProcs();
+    const [s, d] = [u.proc(1), u.proc(2)];
+    poke(u, s, HEAP, fill(4 * PAGE, 3));
+    expect(cowmap(u.vm, d, TEXT, s, HEAP - PAGE, 5 * PAGE)).toBe(OK);
+    expect([peek(u, d, TEXT, 1)[0], peek(u, d, TEXT + PAGE, 1)[0], peek(u, d, HEAP, 1)[0]]).toEqual([
+      1, 3, 3,
+    ]);
+    expect(peek(u, d, HEAP + PAGE, 3 * PAGE).every((b) => b === 2)).toBe(true);
+    expect(cowmap(u.vm, s, TEXT, d, HEAP - PAGE, 5 * PAGE)).toBe(OK);
+    expect([peek(u, s, TEXT, 1)[0], peek(u, s, TEXT + 2 * PAGE, 1)[0], peek(u, s, HEAP, 1)[0]]).toEqual([
+      3, 2, 2,
+    ]);
+    check(u);
+  });
+
+  it('an smap page ending where the range starts, or starting where it ends, leaves it by reference; one inside does not', () => {
+    const u = twoProcs();
+    const [s, d, owner] = [u.proc(1), u.proc(2), u.proc(6)];
+    poke(u, owner, HEAP, fill(PAGE, 6));
+    const b = mmapRegion(u.vm, d, 0, 3 * PAGE, MAP_ANON, -1);
+    expect(smap(u.vm, d, b + PAGE, owner, HEAP, PAGE, true)).toBe(OK);
+    const bytes = copied(u);
+    expect(cowmap(u.vm, d, b, s, HEAP, PAGE)).toBe(OK);
+    expect(cowmap(u.vm, d, b + 2 * PAGE, s, HEAP + PAGE, PAGE)).toBe(OK);
+    expect(copied(u)).toBe(bytes);
+    expect([phys(u, 2, b), phys(u, 2, b + 2 * PAGE)]).toEqual([phys(u, 1, HEAP), phys(u, 1, HEAP + PAGE)]);
+    const c = mmapRegion(u.vm, d, 0, 3 * PAGE, MAP_ANON, -1);
+    expect(smap(u.vm, d, c + PAGE, owner, HEAP, PAGE, true)).toBe(OK);
+    expect(cowmap(u.vm, d, c, s, HEAP, 3 * PAGE)).toBe(OK);
+    expect(copied(u)).toBe(bytes + 3 * PAGE);
+    expect(peek(u, owner, HEAP, 1)[0]).toBe(1);
+    check(u);
+  });
+
+  it('a byte copy with every allocation failing in turn → ENOMEM, then OK; the checks hold after each', () => {
+    const u = twoProcs();
+    const [s, d] = [u.proc(1), u.proc(2)];
+    fork(u, 2, 4);
+    const a = mmapRegion(u.vm, s, 0, 2 * PAGE, MAP_ANON, -1);
+    const k = failEachInTurn(u, () => cowmap(u.vm, d, HEAP - PAGE, s, a, 2 * PAGE));
+    expect(k).toBeGreaterThan(2);
+    expect(peek(u, d, HEAP - PAGE, 2 * PAGE).every((b) => b === 0)).toBe(true);
+    expect(peek(u, u.proc(4), HEAP - PAGE, 2 * PAGE).every((b) => b === 2)).toBe(true);
   });
 });
 
@@ -200,15 +277,7 @@ describe('SMAP and SUNMAP edges', () => {
     const u = twoProcs();
     const [s, d] = [u.proc(1), u.proc(2)];
     fork(u, 1, 4);
-    let k = 1;
-    for (; ; k++) {
-      u.state.failAfter(k);
-      const r = smap(u.vm, d, HEAP, s, HEAP, 3 * PAGE, true);
-      u.state.failAfter(null);
-      check(u);
-      if (r === OK) break;
-      expect(r).toBe(ENOMEM);
-    }
+    const k = failEachInTurn(u, () => smap(u.vm, d, HEAP, s, HEAP, 3 * PAGE, true));
     expect(k).toBeGreaterThan(1);
     poke(u, d, HEAP, fill(1, 8));
     expect([peek(u, s, HEAP, 1)[0], peek(u, u.proc(4), HEAP, 1)[0]]).toEqual([8, 1]);
@@ -366,5 +435,33 @@ describe('handleMemreqs', () => {
     expect(order.slice(1, 3).sort()).toEqual([`flush ${d.endpoint}`, `flush ${s.endpoint}`].sort());
     expect(calls[3]).toMatchObject({ request: VMCTL_MEMREQ_REPLY, requestor: 79, value: OK });
     expect(u.vm.dirty.size).toBe(0);
+    expect(busy.slice(-4)).toEqual([true, true, false, false]);
+  });
+
+  it('a state broken before a request or by its reply is reported there', async () => {
+    for (const [when, where] of [
+      [VMCTL_MEMREQ_GET, 'memreq entry'],
+      [VMCTL_MEMREQ_REPLY, 'memory request'],
+    ] as const) {
+      const u = twoProcs();
+      let sent = false;
+      const p = {
+        kernelCall: (m: Message) => {
+          if (m.request === when) u.vm.alloc.freeCount += 1;
+          if (m.request !== VMCTL_MEMREQ_GET || sent) return Promise.resolve({ type: ESRCH, source: SYSTEM });
+          sent = true;
+          const d = u.proc(2).endpoint;
+          return Promise.resolve({
+            type: OK,
+            source: SYSTEM,
+            reqType: VMPTYPE_CHECK,
+            target: d,
+            addr: HEAP,
+            length: PAGE,
+          });
+        },
+      } as unknown as Proc;
+      await expect(handleMemreqs(u.vm, p)).rejects.toThrow(`[at ${where}]`);
+    }
   });
 });

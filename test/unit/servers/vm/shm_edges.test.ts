@@ -21,7 +21,8 @@ import {
 import type { Message } from '../../../../src/include/ipc.ts';
 import type { Proc } from '../../../../src/libsys/proc.ts';
 import { VMF_INUSE } from '../../../../src/servers/vm/glo.ts';
-import { mmapRegion } from '../../../../src/servers/vm/mmap.ts';
+import { doMunmap, mmapRegion } from '../../../../src/servers/vm/mmap.ts';
+import { smap } from '../../../../src/servers/vm/memreq.ts';
 import { doGetphys, doGetref, doRemap, doShmUnmap } from '../../../../src/servers/vm/shm.ts';
 import { flushDirty, withInhibit } from '../../../../src/servers/vm/utility.ts';
 import type { UnitVm } from './helpers.ts';
@@ -120,6 +121,37 @@ describe('REMAP edges', () => {
       u.state.sanityCheck();
     }
     expect(k).toBeGreaterThan(1);
+  });
+});
+
+describe('REMAP at the bottom of user space', () => {
+  it('dstAddr below VM_PROCSTART → EINVAL even where nothing is mapped; VM_PROCSTART itself is allowed', async () => {
+    const { u, a } = shared();
+    const [owner, client] = [u.proc(1), u.proc(2)];
+    const rq = (dstAddr: number) =>
+      doRemap(
+        u.vm,
+        fakeVmProc,
+        msg({ dst: client.endpoint, src: owner.endpoint, dstAddr, srcAddr: a }),
+        owner,
+      );
+    expect(res(await rq(16 * PAGE))).toBe(EINVAL);
+    expect(res(doMunmap(u.vm, msg({ addr: VM_PROCSTART, len: 4 * PAGE }), client))).toBe(OK);
+    expect(field(await rq(VM_PROCSTART), 'retAddr')).toBe(VM_PROCSTART);
+    expect(peek(u, client, VM_PROCSTART, 1)[0]).toBe(9);
+  });
+});
+
+describe('GETPHYS and GETREF of a SHARED region of several blocks', () => {
+  it('both answer for the lowest block', () => {
+    const { u, a } = shared();
+    const owner = u.proc(1);
+    // Sharing the second page splits the region's block in two; the second is now referenced twice.
+    expect(smap(u.vm, u.proc(2), VM_PROCSTART + 4 * PAGE, owner, a + PAGE, PAGE, false)).toBe(OK);
+    const q = msg({ endpoint: owner.endpoint, addr: a });
+    expect(doGetphys(u.vm, q, owner)).toEqual({ result: OK, phys: u.state.physAddr(owner.endpoint, a) });
+    expect(doGetref(u.vm, q, owner)).toEqual({ result: OK, refcount: 1 });
+    expect(u.state.refAt(owner.endpoint, a + PAGE)?.refcount).toBe(2);
   });
 });
 
