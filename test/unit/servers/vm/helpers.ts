@@ -25,18 +25,38 @@ export interface UnitVm {
  * nrProcs 16. Slot 3 is 'memory', slot 5 'tty' by MINIX's numbering.
  */
 export function unitVm(
-  o: { ramMiB?: number; sanity?: SanityLevel; slots?: number[]; sparePages?: number; cowBreak?: VmConfig['cowBreak'] } = {},
+  o: {
+    ramMiB?: number;
+    sanity?: SanityLevel;
+    slots?: number[];
+    sparePages?: number;
+    cowBreak?: VmConfig['cowBreak'];
+  } = {},
 ): UnitVm {
   const ramBytes = (o.ramMiB ?? 16) * MiB;
   const mem = new PhysMem(ramBytes);
   let base = 0x1000 + 128 * 1024;
   const procs: BootProcImage[] = [];
   for (const slot of o.slots ?? [1, 2]) {
-    procs.push({ slot, endpoint: makeEndpoint(0, slot), name: `p${slot}`, fullVm: true, base, textPages: 4, dataPages: 4, stackPages: 2, vmCalls: 'all' });
+    procs.push({
+      slot,
+      endpoint: makeEndpoint(0, slot),
+      name: `p${slot}`,
+      fullVm: true,
+      base,
+      textPages: 4,
+      dataPages: 4,
+      stackPages: 2,
+      vmCalls: 'all',
+    });
     base += 10 * PAGE;
   }
   const boot: VmBootInfo = { ramBytes, kernelBase: 0x1000, kernelBytes: 128 * 1024, procs, nrProcs: 16 };
-  const config: Partial<VmConfig> = { sanity: o.sanity ?? 'functions', nrProcs: 16, cowBreak: o.cowBreak ?? 'block' };
+  const config: Partial<VmConfig> = {
+    sanity: o.sanity ?? 'functions',
+    nrProcs: 16,
+    cowBreak: o.cowBreak ?? 'block',
+  };
   if (o.sparePages !== undefined) config.sparePages = o.sparePages;
   const { state } = createVm(config, boot, mem, null);
   const vm = state.internals;
@@ -71,7 +91,7 @@ export const fakeVmProc = {
 /** Reads n bytes at vaddr of vmp through VM's own metadata (not the MMU). */
 export function peek(u: UnitVm, vmp: VmProc, vaddr: number, n: number): Uint8Array {
   const out = new Uint8Array(n);
-  for (let done = 0; done < n; ) {
+  for (let done = 0; done < n;) {
     const v = vaddr + done;
     const k = Math.min(n - done, PAGE - (v % PAGE));
     const pa = u.state.physAddr(vmp.endpoint, v);
@@ -84,7 +104,7 @@ export function peek(u: UnitVm, vmp: VmProc, vaddr: number, n: number): Uint8Arr
 
 /** Writes bytes at vaddr of vmp through VM's metadata (pages must be present). */
 export function poke(u: UnitVm, vmp: VmProc, vaddr: number, bytes: Uint8Array): void {
-  for (let done = 0; done < bytes.length; ) {
+  for (let done = 0; done < bytes.length;) {
     const v = vaddr + done;
     const k = Math.min(bytes.length - done, PAGE - (v % PAGE));
     const pa = u.state.physAddr(vmp.endpoint, v);
@@ -92,4 +112,31 @@ export function poke(u: UnitVm, vmp: VmProc, vaddr: number, bytes: Uint8Array): 
     u.mem.write(pa, bytes, done, k);
     done += k;
   }
+}
+
+/**
+ * A VM of 16 MiB booted with two processes: 'full' (slot 1, a page table and its regions) and 'bare' (slot 6, no
+ * page table), with sanity at 'functions'.
+ */
+export function fullAndBareVm(): VmState {
+  const ramBytes = 16 * MiB;
+  const image = (slot: number, name: string, fullVm: boolean, base: number): BootProcImage => ({
+    slot,
+    endpoint: makeEndpoint(0, slot),
+    name,
+    fullVm,
+    base,
+    textPages: 1,
+    dataPages: 1,
+    stackPages: 1,
+    vmCalls: 'all',
+  });
+  const boot: VmBootInfo = {
+    ramBytes,
+    kernelBase: 0x1000,
+    kernelBytes: 128 * 1024,
+    nrProcs: 16,
+    procs: [image(1, 'full', true, 0x21000), image(6, 'bare', false, 0x30000)],
+  };
+  return createVm({ sanity: 'functions', nrProcs: 16 }, boot, new PhysMem(ramBytes), null).state;
 }

@@ -5,9 +5,8 @@
 // and the values found), and the checkpoints: levels, change tracking, what the incremental check walks.
 import { describe, expect, it } from 'vitest';
 import { OK } from '../../../../src/include/errno.ts';
-import { SELF, endpoint, makeEndpoint } from '../../../../src/include/endpoint.ts';
+import { SELF, endpoint } from '../../../../src/include/endpoint.ts';
 import type { Message } from '../../../../src/include/ipc.ts';
-import type { VmBootInfo } from '../../../../src/include/vm.ts';
 import {
   MAP_ANON,
   MAP_SHARED,
@@ -19,10 +18,7 @@ import {
   VR_SHARED,
 } from '../../../../src/include/vm.ts';
 import { PTE } from '../../../../src/hw/mmu.ts';
-import { PhysMem } from '../../../../src/hw/physmem.ts';
-import { MiB } from '../../../../src/lib/units.ts';
 import { VMF_HASPT, VMF_INUSE } from '../../../../src/servers/vm/glo.ts';
-import { createVm } from '../../../../src/servers/vm/main.ts';
 import { smap } from '../../../../src/servers/vm/memreq.ts';
 import { doMapPhys, mmapRegion } from '../../../../src/servers/vm/mmap.ts';
 import { PDE_ENTRIES, ptReadPte, ptWriteRun } from '../../../../src/servers/vm/pagetable.ts';
@@ -30,7 +26,7 @@ import type { PhysBlock, PhysRegion, Region } from '../../../../src/servers/vm/r
 import { refAt } from '../../../../src/servers/vm/region.ts';
 import { changesCheck, fullCheck, sanityAt, trackChanges } from '../../../../src/servers/vm/sanity.ts';
 import type { UnitVm } from './helpers.ts';
-import { PAGE, fakeVmProc, fork, unitVm } from './helpers.ts';
+import { PAGE, fakeVmProc, fork, fullAndBareVm, unitVm } from './helpers.ts';
 
 const TEXT = VM_PROCSTART;
 const HEAP = VM_PROCSTART + 4 * PAGE;
@@ -118,38 +114,7 @@ describe('VM sanity edges: valid states pass', () => {
   });
 
   it('a process without a heap, and a boot process without a page table', () => {
-    const ramBytes = 16 * MiB;
-    const boot: VmBootInfo = {
-      ramBytes,
-      kernelBase: 0x1000,
-      kernelBytes: 128 * 1024,
-      nrProcs: 16,
-      procs: [
-        {
-          slot: 1,
-          endpoint: makeEndpoint(0, 1),
-          name: 'full',
-          fullVm: true,
-          base: 0x21000,
-          textPages: 1,
-          dataPages: 1,
-          stackPages: 1,
-          vmCalls: 'all',
-        },
-        {
-          slot: 6,
-          endpoint: makeEndpoint(0, 6),
-          name: 'bare',
-          fullVm: false,
-          base: 0x30000,
-          textPages: 1,
-          dataPages: 1,
-          stackPages: 1,
-          vmCalls: 'all',
-        },
-      ],
-    };
-    const { state } = createVm({ sanity: 'functions', nrProcs: 16 }, boot, new PhysMem(ramBytes), null);
+    const state = fullAndBareVm();
     const vm = state.internals;
     vm.dirty.clear();
     const p = vm.procs[1];

@@ -6,7 +6,6 @@
 import { describe, expect, it } from 'vitest';
 import { SELF, endpoint, makeEndpoint } from '../../../../src/include/endpoint.ts';
 import type { Message } from '../../../../src/include/ipc.ts';
-import type { VmBootInfo } from '../../../../src/include/vm.ts';
 import {
   MAP_ANON,
   MAP_FIXED,
@@ -24,17 +23,14 @@ import {
 } from '../../../../src/include/vm.ts';
 import { ENOMEM, OK } from '../../../../src/include/errno.ts';
 import { PTE } from '../../../../src/hw/mmu.ts';
-import { PhysMem } from '../../../../src/hw/physmem.ts';
-import { MiB } from '../../../../src/lib/units.ts';
 import { VMF_INUSE } from '../../../../src/servers/vm/glo.ts';
-import { createVm } from '../../../../src/servers/vm/main.ts';
 import { smap } from '../../../../src/servers/vm/memreq.ts';
 import { doMapPhys, mmapRegion } from '../../../../src/servers/vm/mmap.ts';
 import { pageFault } from '../../../../src/servers/vm/region.ts';
 import { VmState, flagNames } from '../../../../src/servers/vm/state.ts';
 import type { FrameRun } from '../../../../src/servers/vm/state.ts';
 import type { UnitVm } from './helpers.ts';
-import { PAGE, fakeVmProc, fork, unitVm } from './helpers.ts';
+import { PAGE, fakeVmProc, fork, fullAndBareVm, unitVm } from './helpers.ts';
 
 /** Slot 1's layout in unitVm: text 4 pages, heap 4 pages, stack the two pages below VM_STACKTOP. */
 const TEXT = VM_PROCSTART;
@@ -116,39 +112,7 @@ describe('VmState: processes and their lookups', () => {
   });
 
   it('a process without a page table: no directory, no regions, PTE 0', () => {
-    const ramBytes = 16 * MiB;
-    const mem = new PhysMem(ramBytes);
-    const boot: VmBootInfo = {
-      ramBytes,
-      kernelBase: 0x1000,
-      kernelBytes: 128 * 1024,
-      nrProcs: 16,
-      procs: [
-        {
-          slot: 1,
-          endpoint: makeEndpoint(0, 1),
-          name: 'full',
-          fullVm: true,
-          base: 0x21000,
-          textPages: 1,
-          dataPages: 1,
-          stackPages: 1,
-          vmCalls: 'all',
-        },
-        {
-          slot: 6,
-          endpoint: makeEndpoint(0, 6),
-          name: 'bare',
-          fullVm: false,
-          base: 0x30000,
-          textPages: 1,
-          dataPages: 1,
-          stackPages: 1,
-          vmCalls: 'all',
-        },
-      ],
-    };
-    const { state } = createVm({ sanity: 'functions', nrProcs: 16 }, boot, mem, null);
+    const state = fullAndBareVm();
     const bare = state.process(makeEndpoint(0, 6));
     expect(bare).toMatchObject({ slot: 6, hasPageTable: false, dirFrame: 0, regions: [] });
     expect(state.pte(makeEndpoint(0, 6), VM_PROCSTART)).toBe(0);
