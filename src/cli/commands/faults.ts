@@ -171,7 +171,7 @@ export async function faultsCommand(o: FaultsOptions): Promise<void> {
   console.log(
     `${report.injections.length} injections; ` +
       (panics > 0
-        ? `${panics} DS kills detected as a system panic (DS cannot be restarted, spec/ds.md §2); `
+        ? `${panics} DS kills detected as a system panic (DS cannot be restarted, so its state is lost by design); `
         : '') +
       (defects.length === 0
         ? color.green('no leaks, no hangs, no lost acknowledged state')
