@@ -23,7 +23,7 @@ export const PTE_FRAME_MASK = 0xfffff000;
 /** Frame bits of a 4 MiB page-directory entry, and the offset bits inside such a page. */
 const BIG_FRAME_MASK = 0xffc00000;
 const BIG_OFFSET_MASK = 0x003fffff;
-/** Flags a PTE may carry (spec/vm.md §4). */
+/** Flags a PTE may carry (i386 bits). */
 const PTE_FLAGS = PTE.P | PTE.W | PTE.U | PTE.G;
 
 export const pdeIndex = (v: number): number => v >>> 22;

@@ -114,7 +114,7 @@ export const VMPTYPE_SUNMAP = 4;
 /** A notification arrives as a message of this type; its source is the notifier. */
 export const NOTIFY_MESSAGE = 0x1000;
 
-/** VM calls: VM_RQ_BASE + n (spec/vm.md §8.1). */
+/** VM calls: VM_RQ_BASE + n. */
 export const VM_RQ_BASE = 0xc00;
 /** VM call VM_EXIT: message type VM_RQ_BASE + 0; 0 in PrivSpec.vmCalls. */
 export const VM_EXIT = VM_RQ_BASE + 0;

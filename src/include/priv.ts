@@ -9,7 +9,7 @@ export interface PrivSpec {
   ipcTo: 'all' | 'system' | readonly number[];
   /** Kernel call numbers (0..NR_SYS_CALLS-1, i.e. without KERNEL_CALL) or 'all'. */
   kernelCalls: 'all' | readonly number[];
-  /** VM call numbers (0..NR_VM_CALLS-1) or 'all'; VM keeps the mask (spec/vm.md §8.1). */
+  /** VM call numbers (0..NR_VM_CALLS-1) or 'all'; VM keeps the mask. */
   vmCalls: 'all' | readonly number[];
   /** May map physical memory (memory, tty) — and which ranges, for VM_MAP_PHYS. */
   physRanges?: readonly {

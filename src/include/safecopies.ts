@@ -58,7 +58,7 @@ export const grantIdSeq = (scheme: GrantIdScheme, id: number): number =>
 // ---------------------------------------------------------------- cp_grant_t (36 bytes, little-endian words)
 
 export const GRANT_ENTRY_BYTES = 36;
-/** Byte offsets inside an entry, per kind (spec/grants.md §3.2). */
+/** Byte offsets inside an entry, per kind. */
 export const GRANT_OFF = {
   flags: 0,
   directWhoTo: 4,

@@ -12,7 +12,7 @@ export const NO_MEM = 0;
 export const MAP_NONE = 0xfffffffe;
 /**
  * The PC's memory hole (bytes): video memory from 640 KiB, then adapter ROMs and the BIOS up to 1 MiB. These
- * frames exist in the machine (they read and write like RAM) but never enter VM's free pool (spec/vm.md §12.3).
+ * frames exist in the machine (they read and write like RAM) but never enter VM's free pool.
  */
 export const MEM_HOLE_BASE = 0xa0000;
 /** First byte above the memory hole (1 MiB). */
@@ -24,7 +24,7 @@ export const VIDEO_MEM_BYTES = 0x20000;
 /** PDE index of the first user page table (VM_PROCSTART / 4 MiB). */
 export const USER_PDE_FIRST = 100;
 
-/** Region flags (spec/vm.md §5). */
+/** Region flags. */
 export const VR_WRITABLE = 0x001;
 export const VR_NOPF = 0x002;
 export const VR_PHYS64K = 0x004;
@@ -97,7 +97,7 @@ export interface ExecImage {
   dataBytes?: Uint8Array;
 }
 
-/** One boot process as VM sees it at boot (spec/vm.md §9): where its image lies in physical memory. */
+/** One boot process as VM sees it at boot: where its image lies in physical memory. */
 export interface BootProcImage {
   slot: number;
   endpoint: Endpoint;

@@ -49,7 +49,7 @@ export function usableGrantTable(p: KProc): GrantTableRef | null {
 }
 
 /**
- * An entry's words as verify_grant reads them, meaning per kind (spec/grants.md §3.2): flags @0, w4 @4, w8 @8,
+ * An entry's words as verify_grant reads them, meaning per kind: flags @0, w4 @4, w8 @8,
  * w12 @12, w16 @16, seq @28. Raw u32 values; the interpreter casts endpoints and ids to i32.
  */
 interface EntryWords {
@@ -158,7 +158,7 @@ type GrantQuery = [granteeE: number, gid: number, bytes: number, access: number,
 
 /**
  * verify_grant: may `granteeE` (or ANY) access `bytes` at `offset` of grant `gid` in `granterE`'s table with
- * `access` (CPF_* bits)? Errors in the order of spec/grants.md §4: EINVAL, EPERM, ELOOP.
+ * `access` (CPF_* bits)? Errors in this order: EINVAL, EPERM, ELOOP.
  */
 export function verifyGrant(k: Kernel, granterE: number, ...query: GrantQuery): VerifyResult {
   const granter = k.liveProc(granterE);

@@ -146,7 +146,7 @@ export function kcheckRuns(k: Kernel, p: KProc, v: number, length: number, write
  * Copies between two ranges of equal length given as physical runs (kcheckRuns), one memmove per piece where
  * both sides are contiguous. When the two ranges share physical bytes (one process's overlapping ranges, or two
  * processes sharing a frame through safemap or shared memory), the result is as if every source byte were read
- * before any destination byte is written (spec/grants.md §9 item 9): the source goes through a staging buffer.
+ * before any destination byte is written: the source goes through a staging buffer.
  */
 export function kcopyRuns(k: Kernel, src: PhysRuns, dst: PhysRuns): void {
   k.clock.chargeCopy(runsBytes(src));

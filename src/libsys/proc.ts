@@ -67,7 +67,7 @@ export class Proc {
     return this.kp.name;
   }
 
-  /** The grant library (cpf_*, spec/grants.md §3.4), e.g. `p.cpf.grantDirect(to, addr, len, CPF_READ)`. */
+  /** The grant library (cpf_*), e.g. `p.cpf.grantDirect(to, addr, len, CPF_READ)`. */
   get cpf(): CpfApi {
     return this.cpfBinding ?? (this.cpfBinding = cpfApi(this));
   }

@@ -28,7 +28,7 @@ export interface BootEntry {
 const ALL: PrivSpec = { ipcTo: 'all', kernelCalls: 'all', vmCalls: 'all' };
 const img = { textPages: 4, dataPages: 4, stackPages: 2 };
 
-/** The default boot table (spec/vm.md §9.5). */
+/** The default boot table. */
 export function bootTable(): BootEntry[] {
   return [
     { slot: 0, name: 'pm', role: 'pm', fullVm: false, ...img, priority: 3, priv: ALL },

@@ -81,7 +81,7 @@ export interface Injection {
   problems: string[];
 }
 
-/** A defective outcome: a failed check, a hang, or acknowledged state lost by anything but a DS kill (spec/ds.md §2). */
+/** A defective outcome: a failed check, a hang, or acknowledged state lost other than by a DS kill. */
 export const isDefect = (i: Injection): boolean =>
   i.problems.length > 0 || i.hung || (i.stateLost && i.target !== 'ds');
 

@@ -42,7 +42,7 @@ const DS_TEST_IPC = [PM_PROC_NR, RS_PROC_NR, DS_PROC_NR, VM_PROC_NR].map(endpoin
 
 /**
  * dstest's privileges in MINIX's test/ds/system.conf: these kernel calls, IPC to pm, rs, ds and vm, the VM calls
- * every process has (spec/ds.md §12 item 7). No SAFEREVMAP: the library's revoke of a published MAP grant fails.
+ * every process has. No SAFEREVMAP: the library's revoke of a published MAP grant fails.
  */
 export const DSTEST_PRIV: PrivSpec = {
   ipcTo: DS_TEST_IPC,

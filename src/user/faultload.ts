@@ -217,7 +217,7 @@ export function vmClient(): Program {
 /** What the prober found for one dead endpoint (see deadEndpointProber). */
 export interface DeadProbe {
   dead: number;
-  /** safecopy from the dead endpoint as granter (grant 0): EINVAL by spec/grants.md §5.2. */
+  /** safecopy from the dead endpoint as granter (grant 0): EINVAL (the granter must be alive). */
   asGranter: number;
   /** The live successor's safecopy through a grant the prober made to the dead endpoint: EPERM (§4 step 3). */
   viaSuccessor: number | null;

@@ -139,7 +139,7 @@ interface StaticData {
 }
 
 /**
- * The ported suites keep their buffers in static arrays, as MINIX's test programs do (spec/vm.md §12 item 5): the
+ * The ported suites keep their buffers in static arrays, as MINIX's test programs do: the
  * service execs a fresh image of itself whose data segment is `pages` zeroed pages, allocated at exec as one
  * multi-page block, and runs `main` there; staticBuffer hands out the buffers in order. Grants over part of the
  * block make VM split it, as in MINIX's run. A failed exec is reported and ends the program with status 1.

@@ -35,7 +35,7 @@ export interface DsServerConfig extends DsConfig {
   trace?: TraceSink | null;
 }
 
-/** A boot service DS labels at start (RS's boot table, spec/ds.md §8). */
+/** A boot service DS labels at start (RS's boot table). */
 export interface DsBootLabel {
   label: string;
   endpoint: number;

@@ -46,7 +46,7 @@ export function callMaskOf(spec: 'all' | readonly number[]): Uint8Array {
 
 const imagePages = (b: BootProcImage): number => b.textPages + b.dataPages + b.stackPages;
 
-/** Builds VM's state for the boot memory map (steps 1–4 of spec/vm.md §9). */
+/** Builds VM's state for the boot memory map. */
 export function bootVm(config: VmConfig, boot: VmBootInfo, mem: PhysMem, trace: TraceSink | null): Vm {
   const nPages = Math.min(mem.nFrames, Math.floor(boot.ramBytes / PAGE_SIZE));
   assert(boot.nrProcs === config.nrProcs && config.nrProcs <= 1024, () => `VM boot: nrProcs ${boot.nrProcs} / ${config.nrProcs}`);

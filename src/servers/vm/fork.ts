@@ -25,7 +25,7 @@ import { PAF_ALIGN64K } from '../../include/vm.ts';
 import { sanityAt } from './sanity.ts';
 
 /**
- * Builds child's address space from parent's (spec/vm.md §8.5 steps 1–3, child side). ENOMEM leaves the slot
+ * Builds child's address space from parent's (the child's side of VM_FORK). ENOMEM leaves the slot
  * free and the parent untouched.
  */
 export function forkAddressSpace(vm: Vm, parent: VmProc, child: VmProc): number {

@@ -23,7 +23,7 @@ export interface VmConfig {
   cowBreak: 'block' | 'page';
 }
 
-/** Every VM configuration default, in one place (spec/vm.md §1). */
+/** Every VM configuration default, in one place. */
 export const defaultVmConfig: VmConfig = {
   sanity: 'off',
   sparePages: 25,

@@ -122,7 +122,7 @@ export function physAddrOf(vmp: VmProc, v: number): number {
 
 // ------------------------------------------------------------------ the rules
 
-/** WRITABLE(ref), spec/vm.md §5. */
+/** WRITABLE(ref): whether the reference may be mapped writable. */
 export function writable(ref: PhysRegion): boolean {
   return writableBy(ref.region.flags, ref.mode, ref.smapWritable, ref.block.refcount);
 }

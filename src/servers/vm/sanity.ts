@@ -22,8 +22,9 @@ import type { SlabClass, SlabMeta, SlabObj } from './slab.ts';
 import { cowShared, writableBy } from './region.ts';
 
 /**
- * The rules the full check reports by name in its panics (`VM sanity <rule>: ...`), spec/vm.md §10: those of this
- * file, E17/E18 of the free list's own check (alloc.ts) and G23 of the slab's (slab.ts). H25/H26 are kernel-side.
+ * The rules the full check reports by name in its panics (`VM sanity <rule>: ...`; listed in docs/testing.md):
+ * those of this file, E17/E18 of the free list's own check (alloc.ts) and G23 of the slab's (slab.ts). H25/H26 are
+ * kernel-side.
  */
 export const VM_SANITY_RULES = [
   'A1', 'A2', 'A3', 'A4', 'B5', 'B6', 'B7', 'B8', 'C9', 'C10', 'D11', 'D12', 'D13',

@@ -398,7 +398,7 @@ export class VmState {
     return this.vm.alloc.freeCount + this.vm.slab.stats().pages + this.vm.spares.length;
   }
 
-  /** The full check (spec/vm.md §10, rules A–G), whatever the configured level. Panics naming the rule. */
+  /** The full check (rules A–G), whatever the configured level. Panics naming the rule. */
   sanityCheck(): void {
     fullCheck(this.vm, 'sanityCheck()');
   }

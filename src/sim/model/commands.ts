@@ -72,7 +72,7 @@ export const DS_MEM_LENGTHS = [0, 1, 8, 21, 100, PAGE, PAGE + 1, 3 * PAGE] as co
 /**
  * LABEL values (endpoints) the actors publish: three that no process has (endpoint = generation × 35536 + slot),
  * and DS's own endpoint, which the boot label `ds` holds (EEXIST; the executor drops OVERWRITE with it, which would
- * rename that system label, spec/ds.md §6.1 step 7).
+ * rename that system label).
  */
 export const DS_LABEL_VALUES = [1234, 1235, 4321, 6] as const;
 /** The LABEL values held by labels other than the actors' entries: DS's endpoint, by the boot label `ds`. */

@@ -45,9 +45,9 @@ const DSF_TYPE_STR = 0x020;
 const DSF_TYPE_MEM = 0x040;
 const DSF_TYPE_MAP = 0x080;
 const DSF_TYPE_LABEL = 0x100;
-/** Snapshot ring per MAP entry (spec/ds.md §3). */
+/** Snapshot ring per MAP entry. */
 const NR_DS_SNAPSHOT = 5;
-/** Inline strings hold at most 15 bytes and a NUL (spec/ds.md §2). */
+/** Inline strings hold at most 15 bytes and a NUL. */
 const DS_MAX_STRLEN = 16;
 
 /** An actor instance: a restart makes a new one (a new endpoint). */
@@ -138,11 +138,11 @@ const TYPE_BIT: Record<DsType, number> = {
   label: DSF_TYPE_LABEL,
 };
 const isDsType = (t: string | undefined): t is DsType => t !== undefined && Object.hasOwn(TYPE_BIT, t);
-/** The PRIV bits an entry keeps (spec/ds.md §6.1 step 9: replaced by every successful publish). */
+/** The PRIV bits an entry keeps (replaced by every successful publish). */
 const DSF_PRIV = DSF_PRIV_RETRIEVE | DSF_PRIV_OVERWRITE | DSF_PRIV_SUBSCRIBE;
 
 /**
- * A MAP entry's value (spec/ds.md §4): DS's window holds the publisher's cells (the live read-only share; a cell
+ * A MAP entry's value: DS's window holds the publisher's cells (the live read-only share; a cell
  * the publisher no longer holds is DS's last view), the last snapshot number and the ring of snapshot bytes, and
  * the grant the publishing instance's library keeps until its own ds_delete_map.
  */
@@ -263,7 +263,7 @@ export class Oracle {
     nActors: number,
     readonly grantIds: 'generational' | 'legacy',
     readonly heapLayout: HeapLayout,
-    /** spec/ds.md §1 `dsLabelPolicy`: under 'rs-only' a LABEL publish by an actor (not RS) is EPERM. */
+    /** `dsLabelPolicy`: under 'rs-only' a LABEL publish by an actor (not RS) is EPERM. */
     readonly labelPolicy: 'any' | 'rs-only' = 'any',
   ) {
     this.actors = Array.from({ length: nActors }, () => ({
@@ -535,7 +535,7 @@ export class Oracle {
     return { result: OK };
   }
 
-  /** The grant a DS client request makes over its key and revokes when DS has answered (spec/ds.md §5). */
+  /** The grant a DS client request makes over its key and revokes when DS has answered. */
   private dsKeyGrant(a: number): void {
     const { ref } = this.grantDirect(a, a, 0, 1, READ);
     this.revoke(ref);
@@ -579,7 +579,7 @@ export class Oracle {
   // ------------------------------------------------------------------ safecopy
 
   /**
-   * sys_safecopyfrom / sys_safecopyto by actor a (spec/grants.md §5): all or nothing. The whole source is read
+   * sys_safecopyfrom / sys_safecopyto by actor a: all or nothing. The whole source is read
    * before any byte is written, so ranges sharing a page (a safemap) copy as memmove over physical memory (§9 item 9).
    */
   copy(a: number, ref: GrantRef, c: CopySpec): Outcome {
@@ -818,7 +818,7 @@ export class Oracle {
   }
 
   /**
-   * A safecopy between a grant and the actor's area or heap (spec/grants.md §5.2–5.3): verification, EDOM, then
+   * A safecopy between a grant and the actor's area or heap: verification, EDOM, then
    * the range must be mapped (VM's CHECK → EFAULT), and a destination in the granter's window must be writable.
    */
   areaCopy(a: number, ref: GrantRef, c: CopySpec, sp: Space = 'area'): Outcome {
