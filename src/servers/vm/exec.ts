@@ -67,7 +67,7 @@ function buildImage(vm: Vm, vmp: VmProc, s: { tc: number; dc: number; totc: numb
 }
 
 /** Moves vmp's image (regions, heap, tables) to EXECTMP and leaves vmp empty with fresh user PDEs. */
-function setAside(vm: Vm, vmp: VmProc): void {
+export function setAside(vm: Vm, vmp: VmProc): void {
   const tmp = vm.exectmp;
   assert((tmp.flags & VMF_INUSE) === 0, 'exec: EXECTMP already in use');
   tmp.flags = VMF_INUSE | VMF_HASPT;

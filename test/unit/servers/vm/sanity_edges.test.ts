@@ -18,10 +18,11 @@ import {
   VR_SHARED,
 } from '../../../../src/include/vm.ts';
 import { PTE } from '../../../../src/hw/mmu.ts';
-import { VMF_HASPT, VMF_INUSE } from '../../../../src/servers/vm/glo.ts';
+import { VMF_HASPT } from '../../../../src/servers/vm/glo.ts';
+import { setAside } from '../../../../src/servers/vm/exec.ts';
 import { smap } from '../../../../src/servers/vm/memreq.ts';
 import { doMapPhys, mmapRegion } from '../../../../src/servers/vm/mmap.ts';
-import { PDE_ENTRIES, ptReadPte, ptWriteRun } from '../../../../src/servers/vm/pagetable.ts';
+import { ptReadPte, ptWriteRun } from '../../../../src/servers/vm/pagetable.ts';
 import type { PhysBlock, PhysRegion, Region } from '../../../../src/servers/vm/region.ts';
 import { refAt } from '../../../../src/servers/vm/region.ts';
 import { changesCheck, fullCheck, sanityAt, trackChanges } from '../../../../src/servers/vm/sanity.ts';
@@ -72,6 +73,21 @@ function ref(r: Region, off = 0): PhysRegion {
   return x;
 }
 
+/** A new reference to `like`'s block and region, at offset 0, that no region's tree holds. */
+function strayRef(u: UnitVm, like: PhysRegion): PhysRegion {
+  const x = u.vm.slab.alloc<PhysRegion>('physRegion', {
+    _slab: null,
+    block: like.block,
+    region: like.region,
+    offset: 0,
+    mode: 'private',
+    smapWritable: false,
+    nextRef: null,
+  });
+  if (x === null) throw new Error('no slab object');
+  return x;
+}
+
 const edit = <T extends object>(u: UnitVm, obj: T, fn: (o: T) => void): void => {
   u.vm.slab.use(obj as never, () => {
     fn(obj);
@@ -90,17 +106,7 @@ async function mapPhys(u: UnitVm, phys: number, len: number): Promise<number> {
 
 /** Moves slot's image to EXECTMP as exec does before it builds the new one; VM is inside the request. */
 function execUnderWay(u: UnitVm, slot: number): void {
-  const p = u.proc(slot);
-  const tmp = u.vm.exectmp;
-  tmp.flags = VMF_INUSE | VMF_HASPT;
-  tmp.endpoint = p.endpoint;
-  tmp.regions = p.regions;
-  tmp.heap = p.heap;
-  tmp.pt = { dir: 0, tables: p.pt.tables };
-  p.regions = [];
-  p.heap = null;
-  p.pt = { dir: p.pt.dir, tables: new Int32Array(PDE_ENTRIES) };
-  for (let i = USER_PDE_FIRST; i < PDE_ENTRIES; i++) u.mem.pteWrite(p.pt.dir, i, 0);
+  setAside(u.vm, u.proc(slot));
   u.vm.busy = true;
 }
 
@@ -446,16 +452,7 @@ describe('VM sanity edges: what each rule names', () => {
     u = checked([1]);
     const own = ref(region(u, 1, 0));
     b = own.block;
-    const dead = u.vm.slab.alloc<PhysRegion>('physRegion', {
-      _slab: null,
-      block: b,
-      region: own.region,
-      offset: 0,
-      mode: 'private',
-      smapWritable: false,
-      nextRef: null,
-    });
-    if (dead === null) throw new Error('no slab object');
+    const dead = strayRef(u, own);
     u.vm.slab.free(dead);
     edit(u, own, (x) => {
       x.nextRef = dead;
@@ -470,16 +467,7 @@ describe('VM sanity edges: what each rule names', () => {
     expect(fork(u, 1, 4)).toBe(OK);
     const parentRef = ref(region(u, 1, 0));
     b = parentRef.block;
-    const stray = u.vm.slab.alloc<PhysRegion>('physRegion', {
-      _slab: null,
-      block: b,
-      region: parentRef.region,
-      offset: 0,
-      mode: 'private',
-      smapWritable: false,
-      nextRef: null,
-    });
-    if (stray === null) throw new Error('no slab object');
+    const stray = strayRef(u, parentRef);
     edit(u, parentRef, (x) => {
       x.nextRef = stray;
     });
@@ -504,16 +492,7 @@ describe('VM sanity edges: what each rule names', () => {
     u = checked([1]);
     const first = ref(region(u, 1, 0));
     b = first.block;
-    const orphan = u.vm.slab.alloc<PhysRegion>('physRegion', {
-      _slab: null,
-      block: b,
-      region: first.region,
-      offset: 0,
-      mode: 'private',
-      smapWritable: false,
-      nextRef: null,
-    });
-    if (orphan === null) throw new Error('no slab object');
+    const orphan = strayRef(u, first);
     edit(u, first, (x) => {
       x.nextRef = orphan;
     });
