@@ -3,7 +3,7 @@
 // and the actors' DS entries (DS's copy of a MEM value, DS's window of a MAP entry too) must agree, and
 // sys.sanityCheck() must hold (after every kernel entry with `everyStep`): VM's full check every `fullEvery`
 // checks, its incremental check of what changed in between, and a full one at the end; a pair of commands in flight
-// together must match one of its two serial orders. At the end every actor is taken down (RS_DOWN) and nothing may
+// together must match one of its two serial orders (or a revoke's two steps with the other command between them). At the end every actor is taken down (RS_DOWN) and nothing may
 // leak: VM frames and slab objects back to their counts before the run, no safemap record, no DS entry of an actor.
 // Entry points: runModel, readWindow, areaBase, HEAP_BASE, ACTOR_HEAP, ModelOptions, ModelRun, Violation,
 // CheckCounts.
@@ -482,10 +482,13 @@ class Run {
         if (g === undefined) return null;
         const by = vfs ? VFS_ACTOR : c.a;
         if (c.k === 'revoke' || c.k === 'vrevoke')
-          return plain(
-            () => this.code(by, (p) => p.cpf.revoke(g.id)),
-            (o) => o.revoke(g.ref),
-          );
+          return {
+            ...plain(
+              () => this.code(by, (p) => p.cpf.revoke(g.id)),
+              (o) => o.revoke(g.ref),
+            ),
+            around: (o, between) => ({ out: o.revoke(g.ref, between) }),
+          };
         return plain(
           () => this.code(by, (p) => p.sys.saferevmapGid(g.id)),
           (o) => o.revmap(g.ref),
@@ -830,15 +833,13 @@ class Run {
     await this.settle();
     const real = started.map((r) => r());
     const state = realState(this);
-    // A single command has one serial order; a pair two. Each candidate is tried in each (on a copy for a pair).
-    const orders = live.length === 1 ? [live] : [live, [...live].reverse()];
+    const orders = pairOrders(live);
     const survivors: { o: Oracle; wants: ModelOutcome[] }[] = [];
     let first: ModelViolation | null = null;
     for (const cand of this.candidates) {
       for (const order of orders) {
         const o = orders.length === 1 ? cand : cand.clone();
-        const byPlan = new Map(order.map((p) => [p, p.model(o)] as const));
-        const wants = live.map((p) => byPlan.get(p)).filter((w): w is ModelOutcome => w !== undefined);
+        const wants = order(o);
         try {
           agree(real, wants);
           matchState(state, o);
@@ -852,7 +853,7 @@ class Run {
     const chosen = survivors[0];
     if (chosen === undefined) {
       const why = first?.message ?? 'no candidate';
-      throw new ModelViolation(live.length === 1 ? why : `neither serial order explains the pair: ${why}`);
+      throw new ModelViolation(live.length === 1 ? why : `no order of the pair explains it: ${why}`);
     }
     this.candidates = distinct(survivors.map((x) => x.o));
     chosen.wants.forEach((w, i) => {
@@ -862,6 +863,32 @@ class Run {
     if (c.k === 'pair') this.coverage['pair OK'] = (this.coverage['pair OK'] ?? 0) + 1;
     return { seen: commit(live, real, chosen.wants).join(' | '), state };
   }
+}
+
+/**
+ * The ways a command, or the two commands of a pair, can run on an oracle, each giving the outcomes in the
+ * order of `live`. A single command has one; a pair its two serial orders, and a third when one command has two
+ * steps the other can run between (`Plan.around`).
+ */
+function pairOrders(live: readonly Plan[]): ((o: Oracle) => ModelOutcome[])[] {
+  const [a, b] = live;
+  if (a === undefined) return [];
+  if (b === undefined) return [(o) => [a.model(o)]];
+  const serial = (x: Plan, y: Plan, xFirst: boolean) => (o: Oracle) => {
+    const wx = x.model(o);
+    const wy = y.model(o);
+    return xFirst ? [wx, wy] : [wy, wx];
+  };
+  const orders = [serial(a, b, true), serial(b, a, false)];
+  const inside = (x: Plan, y: Plan, xFirst: boolean) => (o: Oracle) => {
+    let wy: ModelOutcome | undefined;
+    const wx = x.around?.(o, () => (wy = y.model(o))) ?? x.model(o);
+    wy ??= y.model(o);
+    return xFirst ? [wx, wy] : [wy, wx];
+  };
+  if (a.around !== undefined) orders.push(inside(a, b, true));
+  if (b.around !== undefined) orders.push(inside(b, a, false));
+  return orders;
 }
 
 /**
@@ -909,6 +936,11 @@ interface ModelOutcome {
 interface Plan {
   start: () => () => Outcome | 'killed';
   model: (o: Oracle) => ModelOutcome;
+  /**
+   * For a command made of two steps that another process may run between (cpf_revoke: the kernel's revmap, then
+   * the write that frees the slot): the command with `between` run in the gap. A pair then has a third order.
+   */
+  around?: (o: Oracle, between: () => void) => ModelOutcome;
   /** Once the outcome is agreed: bookkeeping of the executor (grants made, a grant's new grantee). */
   commit?: (real: Outcome | 'killed', want: ModelOutcome) => void;
 }

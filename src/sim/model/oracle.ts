@@ -490,11 +490,16 @@ export class Oracle {
     return e;
   }
 
-  /** cpf_revoke: the id check and USED, else EINVAL; a MAP grant first breaks its mappings; then the slot is freed. */
-  revoke(ref: GrantRef): Outcome {
+  /**
+   * cpf_revoke: the id check and USED, else EINVAL; a MAP grant first breaks its mappings; then the slot is freed.
+   * These are two steps of the library, a kernel call and then a write to the table: `between` (for a pair of
+   * commands) is what another process does in the gap, when the grant is still valid but its mappings are broken.
+   */
+  revoke(ref: GrantRef, between?: () => void): Outcome {
     const e = this.idCheck(ref);
     if (e === null || !e.used) return { result: EINVAL };
     if ((e.access & MAP) !== 0) this.revmap(ref);
+    between?.();
     e.used = false;
     e.seq = (e.seq + 1) % SEQ_MODULUS;
     return { result: OK };

@@ -97,4 +97,31 @@ export const REGRESSIONS: RegressionCase[] = [
       { k: 'copy', a: 1, dir: 'from', g: 11, gOff: 1, pos: 8193, len: 4096, ro: true },
     ],
   },
+  {
+    name: 'a safemap between the two steps of a revoke outlives it',
+    note:
+      'grantvm fuzz --minutes 60 --seed 20261207 --jobs 2, run seed 3608803542, shrunk: fz0 revokes its MAP grant while ' +
+      'fz1 maps it; cpf_revoke breaks the mappings (sys_saferevmap_gid), then frees the slot, and the map ran in ' +
+      'between: both OK and one safemap record kept, which neither serial order gives. The oracle now tries the ' +
+      "revoke's two steps with the other command between them (finding 9 of docs/fuzzing.md).",
+    config: { schedule: 'random', seed: 3608803542, cowSafecopy: true, grantIds: 'legacy' },
+    commands: [
+      {
+        k: 'pair',
+        first: { k: 'grant', a: 0, to: 1, page: 4, pages: 2, access: 7 },
+        second: { k: 'retrieve', a: 2, key: 0 },
+      },
+      { k: 'fork', a: 0, pos: 8205, byte: 123, exec: true },
+      {
+        k: 'pair',
+        first: { k: 'subscribe', a: 2, pattern: 5, flags: 8192 },
+        second: { k: 'delete', a: 1, key: 2 },
+      },
+      {
+        k: 'pair',
+        first: { k: 'revoke', a: 0, g: 1 },
+        second: { k: 'map', a: 1, g: 1, gOffPages: 0, page: 0, pages: 1, writable: false },
+      },
+    ],
+  },
 ];
