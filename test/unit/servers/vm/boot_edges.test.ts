@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { NR_VM_CALLS } from '../../../../src/include/com.ts';
 import { makeEndpoint } from '../../../../src/include/endpoint.ts';
 import type { TraceEvent } from '../../../../src/include/trace.ts';
-import { VM_PROCSTART, VM_STACKTOP, VRT_HEAP, VRT_NONE } from '../../../../src/include/vm.ts';
+import { MAP_ANON, VM_PROCSTART, VM_STACKTOP, VRT_HEAP, VRT_NONE } from '../../../../src/include/vm.ts';
 import type { BootProcImage, VmBootInfo } from '../../../../src/include/vm.ts';
 import { PhysMem } from '../../../../src/hw/physmem.ts';
 import { PTE } from '../../../../src/hw/mmu.ts';
@@ -23,6 +23,7 @@ import {
   vmpOf,
 } from '../../../../src/servers/vm/glo.ts';
 import { createVm } from '../../../../src/servers/vm/main.ts';
+import { mmapRegion } from '../../../../src/servers/vm/mmap.ts';
 import { PAGE } from './helpers.ts';
 
 const image = (o: Partial<BootProcImage> & { slot: number }): BootProcImage => ({
@@ -283,5 +284,90 @@ describe('VM globals (glo.ts)', () => {
     vm.touched.clear();
     markDirty(vm, p);
     expect([vm.touched.has(p), vm.dirty.has(p)]).toEqual([true, true]);
+  });
+});
+
+describe('VM boot: edges of the memory map', () => {
+  it('a kernel ending right at the hole, or in a partial page, is reserved to its last page', () => {
+    const { vm } = boot([], { kernelBytes: 0xa0000 - 0x1000 });
+    expect(vm.reserved.slice(0, 2)).toEqual([
+      { page: 0, pages: 1 },
+      { page: 1, pages: 159 },
+    ]);
+    expect(boot([], { kernelBytes: 64 * KiB + 1 }).vm.reserved[1]).toEqual({ page: 1, pages: 17 });
+  });
+
+  it('images of no pages reserve nothing and overlap nothing; RAM of exactly 640 KiB has no hole to reserve', () => {
+    const { state, vm } = boot([
+      image({ slot: 1, fullVm: false, base: 0x30800, textPages: 0, dataPages: 0, stackPages: 0 }),
+      image({ slot: 2, base: 0x5000, textPages: 0, dataPages: 0, stackPages: 0 }),
+    ]);
+    expect(vm.reserved).toEqual([
+      { page: 0, pages: 1 },
+      { page: 1, pages: 16 },
+      { page: 160, pages: 96 },
+    ]);
+    state.sanityCheck();
+    const small = boot([], { ramBytes: 640 * KiB });
+    expect(small.vm.reserved).toEqual([
+      { page: 0, pages: 1 },
+      { page: 1, pages: 16 },
+    ]);
+    small.state.sanityCheck();
+  });
+
+  it('too little RAM for a boot process: its page table or its first region panics', () => {
+    const tiny = (pages: number) => () =>
+      boot([image({ slot: 1, base: PAGE, textPages: 1, dataPages: 1, stackPages: 1 })], {
+        ramBytes: pages * PAGE,
+        kernelBytes: 0,
+        config: { sparePages: 0 },
+      });
+    expect(tiny(6)).toThrow('VM boot: no memory for the page table of p1');
+    expect(tiny(7)).toThrow(`VM boot: no memory for region 0x${VM_PROCSTART.toString(16)}`);
+    expect(tiny(11)).not.toThrow();
+  });
+});
+
+describe('VM boot: its own checks and pages', () => {
+  it("VM's own checks of its slab are on at any sanity level but off", () => {
+    for (const [sanity, guarded] of [
+      ['functions', true],
+      ['top', true],
+      ['off', false],
+    ] as const) {
+      const { vm } = boot([image({ slot: 2 })], { config: { sanity } });
+      const heap = vm.procs[2]?.heap;
+      if (heap === null || heap === undefined) throw new Error('no heap');
+      expect(vm.slab.raw(heap) !== heap, sanity).toBe(guarded);
+    }
+  });
+
+  it('a slot never used: no flags, name or endpoint, the default stack top, no regions, no call allowed', () => {
+    const { vm } = boot([image({ slot: 2 })]);
+    const p = vm.procs[5];
+    expect(p).toMatchObject({ slot: 5, name: '', flags: 0, endpoint: 0, stacktop: VM_STACKTOP, heap: null });
+    expect([p?.regions.length, p?.physRanges.length, p?.callMask.every((b) => b === 0)]).toEqual([
+      0,
+      0,
+      true,
+    ]);
+    expect(vm.exectmp).toMatchObject({ slot: -1, name: '', flags: 0 });
+  });
+
+  it('with the pool empty, a new page of VM metadata comes from the spares', () => {
+    const { state, vm } = boot([image({ slot: 2 })], {
+      config: { slabObjectBytes: { region: 4000, physRegion: 24, physBlock: 24, avlNode: 20 } },
+    });
+    const p = vm.procs[2];
+    if (p === undefined) throw new Error('no slot 2');
+    while (vm.alloc.allocPages(1, 0, false) !== 0) {
+      /* drain the pool */
+    }
+    const spares = vm.spares.length;
+    expect(spares).toBeGreaterThan(0);
+    expect(mmapRegion(vm, p, 0, PAGE, MAP_ANON, -1)).toBeGreaterThan(0);
+    expect(vm.spares.length).toBeLessThan(spares);
+    expect(state.slabStats().pages).toBeGreaterThan(0);
   });
 });
