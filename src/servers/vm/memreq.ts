@@ -31,7 +31,6 @@ import {
   refsIn,
   splitAt,
   unreference,
-  writable,
 } from './region.ts';
 import type { Region } from './region.ts';
 import { sanityAt } from './sanity.ts';
@@ -166,12 +165,12 @@ export function cowmap(vm: Vm, dst: VmProc, d: number, src: VmProc, s: number, l
         break;
       }
     } else {
-      // Now COW-shared (refcount ≥ 2): read-only on both sides, unless the rule says otherwise.
-      const flags = USER_PTE | (writable(nref) ? PTE.W : 0);
+      // Now COW-shared: two or more private references from anonymous regions, which the WRITABLE rule maps
+      // read-only on both sides.
       const frame = b.phys / PAGE_SIZE;
       const pages = b.length / PAGE_SIZE;
-      ptWriteRun(mem, dpt, dBase + at, frame, pages, flags);
-      ptWriteRun(mem, spt, sBase + sref.offset, frame, pages, USER_PTE | (writable(sref) ? PTE.W : 0));
+      ptWriteRun(mem, dpt, dBase + at, frame, pages, USER_PTE);
+      ptWriteRun(mem, spt, sBase + sref.offset, frame, pages, USER_PTE);
       markDirty(vm, src);
     }
     cur = at + b.length;

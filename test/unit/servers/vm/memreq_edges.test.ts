@@ -454,6 +454,23 @@ describe('handleMemreqs', () => {
     expect(busy.slice(-4)).toEqual([true, true, false, false]);
   });
 
+  it('a request without a length charges the request and no page', async () => {
+    const u = twoProcs();
+    let sent = false;
+    const p = {
+      kernelCall: (m: Message) => {
+        if (m.request !== VMCTL_MEMREQ_GET || sent) return Promise.resolve({ type: ESRCH, source: SYSTEM });
+        sent = true;
+        const target = u.proc(2).endpoint;
+        return Promise.resolve({ type: OK, source: SYSTEM, reqType: VMPTYPE_CHECK, target, addr: HEAP });
+      },
+    } as unknown as Proc;
+    const counts = u.mem.clock.countByKind;
+    const [req0, page0] = [counts[K.vmRequest] ?? 0, counts[K.vmPage] ?? 0];
+    await handleMemreqs(u.vm, p);
+    expect([counts[K.vmRequest], counts[K.vmPage] ?? 0]).toEqual([req0 + 1, page0]);
+  });
+
   it('a state broken before a request or by its reply is reported there', async () => {
     for (const [when, where] of [
       [VMCTL_MEMREQ_GET, 'memreq entry'],
@@ -592,12 +609,16 @@ describe('COWMAP, SMAP and SUNMAP: what each leaves alone', () => {
   it('a page shared read-only is passed on read-only, never writable, and stays read-only for its holder', () => {
     const u = twoProcs();
     const [s, d, t] = [u.proc(1), u.proc(2), u.proc(6)];
+    const own = phys(u, 1, HEAP);
     expect(smap(u.vm, d, HEAP, s, HEAP, PAGE, false)).toBe(OK);
     expect(smap(u.vm, t, HEAP, d, HEAP, PAGE, true)).toBe(EFAULT);
+    // Only the first of the two pages is read-only: that is enough.
+    expect(smap(u.vm, t, HEAP, d, HEAP, 2 * PAGE, true)).toBe(EFAULT);
     expect(smap(u.vm, t, HEAP, d, HEAP, PAGE, false)).toBe(OK);
     expect([w(u, 1, HEAP), w(u, 2, HEAP), w(u, 6, HEAP)]).toEqual([PTE.W, 0, 0]);
     expect(ref(u, 2, HEAP)).toMatchObject({ mode: 'smap', smapWritable: false, refcount: 3 });
     expect(ref(u, 1, HEAP)).toMatchObject({ mode: 'smap', smapWritable: true });
+    expect([phys(u, 1, HEAP), u.state.counts.cowBreaks]).toEqual([own, 0]);
     check(u);
   });
 
@@ -618,6 +639,49 @@ describe('COWMAP, SMAP and SUNMAP: what each leaves alone', () => {
     expect(sunmap(u.vm, d, HEAP + PAGE, PAGE)).toBe(OK);
     expect([0, 1, 2].map((i) => ref(u, 2, HEAP + i * PAGE)?.mode)).toEqual(['smap', 'private', 'smap']);
     expect(phys(u, 2, HEAP + PAGE)).not.toBe(phys(u, 1, HEAP + PAGE));
+    check(u);
+  });
+
+  it('COWMAP and SMAP from inside a source block or of an untouched source, each allocation failing → ENOMEM and a sound state', () => {
+    let a = 0;
+    const make = (): UnitVm => {
+      const u = twoProcs();
+      a = mmapRegion(u.vm, u.proc(1), 0, 2 * PAGE, MAP_ANON, -1);
+      return u;
+    };
+    let last = make();
+    const ops: [string, (u: UnitVm) => number][] = [
+      ['cowmap inside', (u) => cowmap(u.vm, u.proc(2), HEAP + PAGE, u.proc(1), HEAP + PAGE, PAGE)],
+      ['smap inside', (u) => smap(u.vm, u.proc(2), HEAP + PAGE, u.proc(1), HEAP + PAGE, PAGE, true)],
+      ['smap untouched', (u) => smap(u.vm, u.proc(2), HEAP + PAGE, u.proc(1), a, PAGE, true)],
+    ];
+    for (const [name, op] of ops) {
+      const n = failEachFresh(make, (u) => {
+        last = u;
+        return op(u);
+      });
+      expect(n, name).toBeGreaterThan(1);
+      const src = name === 'smap untouched' ? a : HEAP + PAGE;
+      expect(phys(last, 2, HEAP + PAGE), name).toBe(phys(last, 1, src));
+      expect([phys(last, 2, HEAP), phys(last, 2, HEAP + 2 * PAGE)], name).toEqual([
+        phys(make(), 2, HEAP),
+        phys(make(), 2, HEAP + 2 * PAGE),
+      ]);
+    }
+  });
+
+  it('SUNMAP leaves a page shared copy-on-write as it is', () => {
+    const u = twoProcs();
+    const d = u.proc(2);
+    fork(u, 2, 4);
+    const before = phys(u, 2, TEXT);
+    expect(sunmap(u.vm, d, TEXT, 2 * PAGE)).toBe(OK);
+    expect([phys(u, 2, TEXT), ref(u, 2, TEXT)?.refcount, ref(u, 2, TEXT)?.mode]).toEqual([
+      before,
+      2,
+      'private',
+    ]);
+    expect(u.state.counts.cowBreaks).toBe(0);
     check(u);
   });
 
