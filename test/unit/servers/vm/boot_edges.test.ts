@@ -44,6 +44,7 @@ function boot(
     ramBytes?: number;
     memBytes?: number;
     kernelBytes?: number;
+    kernelBase?: number;
     config?: Partial<VmConfig>;
     nrProcs?: number;
   } = {},
@@ -52,7 +53,7 @@ function boot(
   const mem = new PhysMem(o.memBytes ?? ramBytes);
   const info: VmBootInfo = {
     ramBytes,
-    kernelBase: 0x1000,
+    kernelBase: o.kernelBase ?? 0x1000,
     kernelBytes: o.kernelBytes ?? 64 * KiB,
     procs,
     nrProcs: o.nrProcs ?? 8,
@@ -295,6 +296,14 @@ describe('VM boot: edges of the memory map', () => {
       { page: 1, pages: 159 },
     ]);
     expect(boot([], { kernelBytes: 64 * KiB + 1 }).vm.reserved[1]).toEqual({ page: 1, pages: 17 });
+    // A kernel starting inside a page: its 16 pages' worth of bytes touch 17 pages.
+    expect(boot([], { kernelBase: 0x1800 }).vm.reserved[1]).toEqual({ page: 1, pages: 17 });
+  });
+
+  it('RAM that is not a whole number of pages: the partial page is not managed', () => {
+    const { state } = boot([], { ramBytes: 8 * MiB + 100, memBytes: 9 * MiB });
+    expect(state.totalPages).toBe(2048);
+    state.sanityCheck();
   });
 
   it('images of no pages reserve nothing and overlap nothing; RAM of exactly 640 KiB has no hole to reserve', () => {
@@ -326,6 +335,19 @@ describe('VM boot: edges of the memory map', () => {
     expect(tiny(6)).toThrow('VM boot: no memory for the page table of p1');
     expect(tiny(7)).toThrow(`VM boot: no memory for region 0x${VM_PROCSTART.toString(16)}`);
     expect(tiny(11)).not.toThrow();
+    // One region per slab page: the heap's region, then the stack's, find no page.
+    const onePerPage = (pages: number) => () =>
+      boot([image({ slot: 1, base: PAGE, textPages: 1, dataPages: 1, stackPages: 1 })], {
+        ramBytes: pages * PAGE,
+        kernelBytes: 0,
+        config: {
+          sparePages: 0,
+          slabObjectBytes: { region: 4000, physRegion: 24, physBlock: 24, avlNode: 20 },
+        },
+      });
+    expect(onePerPage(11)).toThrow(`VM boot: no memory for region 0x${(VM_PROCSTART + PAGE).toString(16)}`);
+    expect(onePerPage(12)).toThrow('VM boot: no memory for the stack of p1');
+    expect(onePerPage(13)).not.toThrow();
   });
 });
 
@@ -361,13 +383,42 @@ describe('VM boot: its own checks and pages', () => {
     });
     const p = vm.procs[2];
     if (p === undefined) throw new Error('no slot 2');
-    while (vm.alloc.allocPages(1, 0, false) !== 0) {
-      /* drain the pool */
-    }
+    const drained: number[] = [];
+    for (let f = vm.alloc.allocPages(1, 0, false); f !== 0; f = vm.alloc.allocPages(1, 0, false))
+      drained.push(f);
     const spares = vm.spares.length;
     expect(spares).toBeGreaterThan(0);
     expect(mmapRegion(vm, p, 0, PAGE, MAP_ANON, -1)).toBeGreaterThan(0);
     expect(vm.spares.length).toBeLessThan(spares);
     expect(state.slabStats().pages).toBeGreaterThan(0);
+    // The free list's nodes went with its ranges, and come back with them.
+    for (const f of drained) vm.alloc.freePages(f, 1);
+    state.sanityCheck();
+  });
+
+  it("the free list's nodes come from VM's slab and go back to it; a freed page becomes a node page as a last resort", () => {
+    const { state, vm } = boot([image({ slot: 2 })], {
+      config: {
+        sparePages: 0,
+        slabObjectBytes: { region: 48, physRegion: 24, physBlock: 24, avlNode: 4000 },
+      },
+    });
+    const nodes = () => state.slabStats().byClass.avlNode;
+    const before = nodes();
+    const drained: number[] = [];
+    for (let f = vm.alloc.allocPages(1, 0, false); f !== 0; f = vm.alloc.allocPages(1, 0, false))
+      drained.push(f);
+    expect(nodes().live).toBeLessThan(before.live);
+    // Every free node slot taken, and no page for another: freeing a lone page needs a node it can only make
+    // from the page itself.
+    let reserved = 0;
+    while (vm.slab.reserveNodes(1)) reserved++;
+    const lone = drained.shift() ?? 0;
+    vm.alloc.freePages(lone, 1);
+    expect([nodes().pages, vm.alloc.freeCount, vm.alloc.isFree(lone)]).toEqual([before.pages + 1, 0, false]);
+    vm.slab.unreserveNodes(reserved);
+    for (const f of drained) vm.alloc.freePages(f, 1);
+    expect(nodes().live).toBe(before.live);
+    state.sanityCheck();
   });
 });
