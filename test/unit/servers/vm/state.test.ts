@@ -56,6 +56,14 @@ function runAt(runs: readonly FrameRun[], f: number): FrameRun {
   return r;
 }
 
+/** A reference at the start of its region, as the frame map lists it. */
+const holder = (u: UnitVm, slot: number, v: number, mode: 'private' | 'smap') => ({
+  endpoint: u.proc(slot).endpoint,
+  vaddr: v,
+  region: v,
+  mode,
+});
+
 /** Mapped and writable pages of [vaddr, vaddr+length) of ep, read PTE by PTE. */
 function ptePages(
   u: UnitVm,
@@ -345,10 +353,7 @@ describe('VmState: the frame map', () => {
       frames: 4,
       info: {
         use: 'process',
-        refs: [
-          { endpoint: u.proc(1).endpoint, vaddr: TEXT, region: TEXT, mode: 'private' },
-          { endpoint: u.proc(4).endpoint, vaddr: TEXT, region: TEXT, mode: 'private' },
-        ],
+        refs: [holder(u, 1, TEXT, 'private'), holder(u, 4, TEXT, 'private')],
         refcount: 2,
         cow: true,
         smap: false,
@@ -357,7 +362,7 @@ describe('VmState: the frame map', () => {
     const own = u.state.refAt(u.proc(2).endpoint, TEXT);
     expect(runAt(runs, (own?.phys ?? 0) / PAGE).info).toEqual({
       use: 'process',
-      refs: [{ endpoint: u.proc(2).endpoint, vaddr: TEXT, region: TEXT, mode: 'private' }],
+      refs: [holder(u, 2, TEXT, 'private')],
       refcount: 1,
       cow: false,
       smap: false,
@@ -409,11 +414,7 @@ describe('VmState: the frame map', () => {
       frames: 1,
       info: {
         use: 'process',
-        refs: [
-          { endpoint: u.proc(1).endpoint, vaddr: sh, region: sh, mode: 'private' },
-          { endpoint: u.proc(2).endpoint, vaddr: HEAP, region: HEAP, mode: 'smap' },
-          { endpoint: u.proc(4).endpoint, vaddr: sh, region: sh, mode: 'smap' },
-        ],
+        refs: [holder(u, 1, sh, 'private'), holder(u, 2, HEAP, 'smap'), holder(u, 4, sh, 'smap')],
         refcount: 3,
         cow: true,
         smap: true,
