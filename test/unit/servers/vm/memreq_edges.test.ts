@@ -55,9 +55,12 @@ const check = (u: UnitVm): void => {
   u.state.sanityCheck();
 };
 
+/** More fallible allocations than any request here makes: a request failing after that never succeeds. */
+const MAX_TRIES = 40;
+
 /** Runs `op` with the 1st, 2nd, … fallible allocation failing until it succeeds: ENOMEM and a sound state before. */
 function failEachInTurn(u: UnitVm, op: () => number): number {
-  for (let k = 1; ; k++) {
+  for (let k = 1; k <= MAX_TRIES; k++) {
     u.state.failAfter(k);
     const r = op();
     u.state.failAfter(null);
@@ -65,6 +68,7 @@ function failEachInTurn(u: UnitVm, op: () => number): number {
     if (r === OK) return k;
     expect(r).toBe(ENOMEM);
   }
+  throw new Error(`no success in ${MAX_TRIES} tries`);
 }
 
 /**
@@ -72,7 +76,7 @@ function failEachInTurn(u: UnitVm, op: () => number): number {
  * failure is ENOMEM with a sound state. Returns the number of fallible allocations `op` makes.
  */
 function failEachFresh(make: () => UnitVm, op: (u: UnitVm) => number): number {
-  for (let k = 1; ; k++) {
+  for (let k = 1; k <= MAX_TRIES; k++) {
     const u = make();
     u.state.failAfter(k);
     const r = op(u);
@@ -81,6 +85,7 @@ function failEachFresh(make: () => UnitVm, op: (u: UnitVm) => number): number {
     if (r === OK) return k - 1;
     expect(r).toBe(ENOMEM);
   }
+  throw new Error(`no success in ${MAX_TRIES} tries`);
 }
 
 describe('COWMAP edges', () => {
