@@ -103,9 +103,11 @@ export function bootVm(config: VmConfig, boot: VmBootInfo, mem: PhysMem, trace: 
  * BIOS) stay reserved for good.
  */
 function reservedRanges(boot: VmBootInfo, nPages: number): { page: number; pages: number }[] {
+  // Every page the kernel image touches, from the one holding its first byte to the one holding its last.
   const kernelFirst = Math.floor(boot.kernelBase / PAGE_SIZE);
+  const kernelEnd = Math.ceil((boot.kernelBase + boot.kernelBytes) / PAGE_SIZE);
   const out = [{ page: 0, pages: 1 }];
-  if (boot.kernelBytes > 0) out.push({ page: kernelFirst, pages: Math.ceil(boot.kernelBytes / PAGE_SIZE) });
+  if (boot.kernelBytes > 0) out.push({ page: kernelFirst, pages: kernelEnd - kernelFirst });
   assert(boot.kernelBase + boot.kernelBytes <= MEM_HOLE_BASE, 'VM boot: the kernel must end below the memory hole at 640 KiB');
   for (const b of boot.procs) {
     if (b.fullVm || imagePages(b) === 0) continue;

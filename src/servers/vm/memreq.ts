@@ -31,7 +31,6 @@ import {
   refsIn,
   splitAt,
   unreference,
-  writable,
 } from './region.ts';
 import type { Region } from './region.ts';
 import { sanityAt } from './sanity.ts';
@@ -73,6 +72,7 @@ function byteCopy(vm: Vm, dst: VmProc, d: number, src: VmProc, s: number, len: n
   for (let i = 0; i < len; i += PAGE_SIZE) {
     const ps = physAddrOf(src, s + i);
     const pd = physAddrOf(dst, d + i);
+    // Stryker disable next-line LogicalOperator,StringLiteral: never fails, handleMemory made both pages present
     assert(ps >= 0 && pd >= 0, 'cowmap: page missing after handleMemory');
     vm.mem.clock.chargeCopy(PAGE_SIZE);
     vm.mem.copy(pd, ps, PAGE_SIZE);
@@ -150,6 +150,7 @@ export function cowmap(vm: Vm, dst: VmProc, d: number, src: VmProc, s: number, l
     const sref = c.value;
     const b = sref.block;
     const at = doff + (sref.offset - soff);
+    // Stryker disable next-line all: never true, the source range is filled (or DIRECT, mapped whole) and split at its ends
     if (at > cur) ptClearRun(mem, dpt, dBase + cur, (at - cur) / PAGE_SIZE);
     cur = at;
     const nref = linkRef(vm, dr, b, at, 'private', false);
@@ -164,12 +165,12 @@ export function cowmap(vm: Vm, dst: VmProc, d: number, src: VmProc, s: number, l
         break;
       }
     } else {
-      // Now COW-shared (refcount ≥ 2): read-only on both sides, unless the rule says otherwise.
-      const flags = USER_PTE | (writable(nref) ? PTE.W : 0);
+      // Now COW-shared: two or more private references from anonymous regions, which the WRITABLE rule maps
+      // read-only on both sides.
       const frame = b.phys / PAGE_SIZE;
       const pages = b.length / PAGE_SIZE;
-      ptWriteRun(mem, dpt, dBase + at, frame, pages, flags);
-      ptWriteRun(mem, spt, sBase + sref.offset, frame, pages, USER_PTE | (writable(sref) ? PTE.W : 0));
+      ptWriteRun(mem, dpt, dBase + at, frame, pages, USER_PTE);
+      ptWriteRun(mem, spt, sBase + sref.offset, frame, pages, USER_PTE);
       markDirty(vm, src);
     }
     cur = at + b.length;
@@ -227,6 +228,7 @@ export function sunmap(vm: Vm, g: VmProc, d: number, len: number): number {
       if (ref.mode !== 'smap') continue;
       if (ref.block.refcount > 1) {
         if (copyBlock(vm, ref) !== OK) return ENOMEM;
+        // Stryker disable next-line BlockStatement: never reached, a sole smap reference reverts to private at once
       } else {
         makePrivate(vm, ref);
       }

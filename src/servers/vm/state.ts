@@ -341,7 +341,8 @@ export class VmState {
   /** The PTE for vaddr of ep (0 when none). */
   pte(ep: number, vaddr: number): number {
     const vmp = this.vmpOf(ep, false);
-    return vmp === null || vmp.pt.dir === 0 ? 0 : ptReadPte(this.vm.mem, vmp.pt, vaddr);
+    // Without a page table (no directory) there are no tables either: ptReadPte gives 0.
+    return vmp === null ? 0 : ptReadPte(this.vm.mem, vmp.pt, vaddr);
   }
 
   /** Directory frame ever allocated for a slot (0 = none). */
@@ -468,9 +469,8 @@ export class VmState {
           endpoint: p.endpoint,
           hasPageTable: (p.flags & VMF_HASPT) !== 0,
           regions: p.regions.map((r) => {
-            const blocks = [...r.refs.entries()]
-              .map(([, ref]) => ({ vaddr: r.vaddr + ref.offset, pages: ref.block.length / PAGE_SIZE, refcount: ref.block.refcount, mode: ref.mode }))
-              .sort((x, y) => x.vaddr - y.vaddr);
+            // The tree's entries come in offset order, so the blocks in address order.
+            const blocks = [...r.refs.entries()].map(([, ref]) => ({ vaddr: r.vaddr + ref.offset, pages: ref.block.length / PAGE_SIZE, refcount: ref.block.refcount, mode: ref.mode }));
             const { mapped, writable } = pteOccupancy(vm.mem, p.pt, r.vaddr, r.length);
             return {
               vaddr: r.vaddr,

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { NR_VM_CALLS } from '../../../../src/include/com.ts';
 import { makeEndpoint } from '../../../../src/include/endpoint.ts';
 import type { TraceEvent } from '../../../../src/include/trace.ts';
-import { VM_PROCSTART, VM_STACKTOP, VRT_HEAP, VRT_NONE } from '../../../../src/include/vm.ts';
+import { MAP_ANON, VM_PROCSTART, VM_STACKTOP, VRT_HEAP, VRT_NONE } from '../../../../src/include/vm.ts';
 import type { BootProcImage, VmBootInfo } from '../../../../src/include/vm.ts';
 import { PhysMem } from '../../../../src/hw/physmem.ts';
 import { PTE } from '../../../../src/hw/mmu.ts';
@@ -23,6 +23,7 @@ import {
   vmpOf,
 } from '../../../../src/servers/vm/glo.ts';
 import { createVm } from '../../../../src/servers/vm/main.ts';
+import { mmapRegion } from '../../../../src/servers/vm/mmap.ts';
 import { PAGE } from './helpers.ts';
 
 const image = (o: Partial<BootProcImage> & { slot: number }): BootProcImage => ({
@@ -43,6 +44,7 @@ function boot(
     ramBytes?: number;
     memBytes?: number;
     kernelBytes?: number;
+    kernelBase?: number;
     config?: Partial<VmConfig>;
     nrProcs?: number;
   } = {},
@@ -51,7 +53,7 @@ function boot(
   const mem = new PhysMem(o.memBytes ?? ramBytes);
   const info: VmBootInfo = {
     ramBytes,
-    kernelBase: 0x1000,
+    kernelBase: o.kernelBase ?? 0x1000,
     kernelBytes: o.kernelBytes ?? 64 * KiB,
     procs,
     nrProcs: o.nrProcs ?? 8,
@@ -283,5 +285,140 @@ describe('VM globals (glo.ts)', () => {
     vm.touched.clear();
     markDirty(vm, p);
     expect([vm.touched.has(p), vm.dirty.has(p)]).toEqual([true, true]);
+  });
+});
+
+describe('VM boot: edges of the memory map', () => {
+  it('a kernel ending right at the hole, or in a partial page, is reserved to its last page', () => {
+    const { vm } = boot([], { kernelBytes: 0xa0000 - 0x1000 });
+    expect(vm.reserved.slice(0, 2)).toEqual([
+      { page: 0, pages: 1 },
+      { page: 1, pages: 159 },
+    ]);
+    expect(boot([], { kernelBytes: 64 * KiB + 1 }).vm.reserved[1]).toEqual({ page: 1, pages: 17 });
+    // A kernel starting inside a page: its 16 pages' worth of bytes touch 17 pages.
+    expect(boot([], { kernelBase: 0x1800 }).vm.reserved[1]).toEqual({ page: 1, pages: 17 });
+  });
+
+  it('RAM that is not a whole number of pages: the partial page is not managed', () => {
+    const { state } = boot([], { ramBytes: 8 * MiB + 100, memBytes: 9 * MiB });
+    expect(state.totalPages).toBe(2048);
+    state.sanityCheck();
+  });
+
+  it('images of no pages reserve nothing and overlap nothing; RAM of exactly 640 KiB has no hole to reserve', () => {
+    const { state, vm } = boot([
+      image({ slot: 1, fullVm: false, base: 0x30800, textPages: 0, dataPages: 0, stackPages: 0 }),
+      image({ slot: 2, base: 0x5000, textPages: 0, dataPages: 0, stackPages: 0 }),
+    ]);
+    expect(vm.reserved).toEqual([
+      { page: 0, pages: 1 },
+      { page: 1, pages: 16 },
+      { page: 160, pages: 96 },
+    ]);
+    state.sanityCheck();
+    const small = boot([], { ramBytes: 640 * KiB });
+    expect(small.vm.reserved).toEqual([
+      { page: 0, pages: 1 },
+      { page: 1, pages: 16 },
+    ]);
+    small.state.sanityCheck();
+  });
+
+  it('too little RAM for a boot process: its page table or its first region panics', () => {
+    const tiny = (pages: number) => () =>
+      boot([image({ slot: 1, base: PAGE, textPages: 1, dataPages: 1, stackPages: 1 })], {
+        ramBytes: pages * PAGE,
+        kernelBytes: 0,
+        config: { sparePages: 0 },
+      });
+    expect(tiny(6)).toThrow('VM boot: no memory for the page table of p1');
+    expect(tiny(7)).toThrow(`VM boot: no memory for region 0x${VM_PROCSTART.toString(16)}`);
+    expect(tiny(11)).not.toThrow();
+    // One region per slab page: the heap's region, then the stack's, find no page.
+    const onePerPage = (pages: number) => () =>
+      boot([image({ slot: 1, base: PAGE, textPages: 1, dataPages: 1, stackPages: 1 })], {
+        ramBytes: pages * PAGE,
+        kernelBytes: 0,
+        config: {
+          sparePages: 0,
+          slabObjectBytes: { region: 4000, physRegion: 24, physBlock: 24, avlNode: 20 },
+        },
+      });
+    expect(onePerPage(11)).toThrow(`VM boot: no memory for region 0x${(VM_PROCSTART + PAGE).toString(16)}`);
+    expect(onePerPage(12)).toThrow('VM boot: no memory for the stack of p1');
+    expect(onePerPage(13)).not.toThrow();
+  });
+});
+
+describe('VM boot: its own checks and pages', () => {
+  it("VM's own checks of its slab are on at any sanity level but off", () => {
+    for (const [sanity, guarded] of [
+      ['functions', true],
+      ['top', true],
+      ['off', false],
+    ] as const) {
+      const { vm } = boot([image({ slot: 2 })], { config: { sanity } });
+      const heap = vm.procs[2]?.heap;
+      if (heap === null || heap === undefined) throw new Error('no heap');
+      expect(vm.slab.raw(heap) !== heap, sanity).toBe(guarded);
+    }
+  });
+
+  it('a slot never used: no flags, name or endpoint, the default stack top, no regions, no call allowed', () => {
+    const { vm } = boot([image({ slot: 2 })]);
+    const p = vm.procs[5];
+    expect(p).toMatchObject({ slot: 5, name: '', flags: 0, endpoint: 0, stacktop: VM_STACKTOP, heap: null });
+    expect([p?.regions.length, p?.physRanges.length, p?.callMask.every((b) => b === 0)]).toEqual([
+      0,
+      0,
+      true,
+    ]);
+    expect(vm.exectmp).toMatchObject({ slot: -1, name: '', flags: 0 });
+  });
+
+  it('with the pool empty, a new page of VM metadata comes from the spares', () => {
+    const { state, vm } = boot([image({ slot: 2 })], {
+      config: { slabObjectBytes: { region: 4000, physRegion: 24, physBlock: 24, avlNode: 20 } },
+    });
+    const p = vm.procs[2];
+    if (p === undefined) throw new Error('no slot 2');
+    const drained: number[] = [];
+    for (let f = vm.alloc.allocPages(1, 0, false); f !== 0; f = vm.alloc.allocPages(1, 0, false))
+      drained.push(f);
+    const spares = vm.spares.length;
+    expect(spares).toBeGreaterThan(0);
+    expect(mmapRegion(vm, p, 0, PAGE, MAP_ANON, -1)).toBeGreaterThan(0);
+    expect(vm.spares.length).toBeLessThan(spares);
+    expect(state.slabStats().pages).toBeGreaterThan(0);
+    // The free list's nodes went with its ranges, and come back with them.
+    for (const f of drained) vm.alloc.freePages(f, 1);
+    state.sanityCheck();
+  });
+
+  it("the free list's nodes come from VM's slab and go back to it; a freed page becomes a node page as a last resort", () => {
+    const { state, vm } = boot([image({ slot: 2 })], {
+      config: {
+        sparePages: 0,
+        slabObjectBytes: { region: 48, physRegion: 24, physBlock: 24, avlNode: 4000 },
+      },
+    });
+    const nodes = () => state.slabStats().byClass.avlNode;
+    const before = nodes();
+    const drained: number[] = [];
+    for (let f = vm.alloc.allocPages(1, 0, false); f !== 0; f = vm.alloc.allocPages(1, 0, false))
+      drained.push(f);
+    expect(nodes().live).toBeLessThan(before.live);
+    // Every free node slot taken, and no page for another: freeing a lone page needs a node it can only make
+    // from the page itself.
+    let reserved = 0;
+    while (vm.slab.reserveNodes(1)) reserved++;
+    const lone = drained.shift() ?? 0;
+    vm.alloc.freePages(lone, 1);
+    expect([nodes().pages, vm.alloc.freeCount, vm.alloc.isFree(lone)]).toEqual([before.pages + 1, 0, false]);
+    vm.slab.unreserveNodes(reserved);
+    for (const f of drained) vm.alloc.freePages(f, 1);
+    expect(nodes().live).toBe(before.live);
+    state.sanityCheck();
   });
 });

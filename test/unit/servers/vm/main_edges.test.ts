@@ -17,6 +17,7 @@ import {
   VMCTL_VMINHIBIT_CLEAR,
   VM_BRK,
   VM_CTL,
+  VM_EXIT,
   VM_MMAP,
   VM_NOTIFY_SIG,
   VM_PUSH_SIG,
@@ -28,7 +29,13 @@ import { EINVAL, ENOMEM, ENOSYS, ESRCH, OK, SIGSEGV } from '../../../../src/incl
 import { HARDWARE, NONE, PM_PROC_NR, SYSTEM, makeEndpoint } from '../../../../src/include/endpoint.ts';
 import type { Message } from '../../../../src/include/ipc.ts';
 import type { TraceEvent } from '../../../../src/include/trace.ts';
-import { MAP_ANON, MAP_PREALLOC, VCTL_MEMSTATS, VM_PROCSTART } from '../../../../src/include/vm.ts';
+import {
+  MAP_ANON,
+  MAP_PREALLOC,
+  VCTL_MEMSTATS,
+  VM_PROCSTART,
+  VM_STACKTOP,
+} from '../../../../src/include/vm.ts';
 import type { BootProcImage, VmBootInfo } from '../../../../src/include/vm.ts';
 import { PhysMem } from '../../../../src/hw/physmem.ts';
 import { K } from '../../../../src/hw/profile.ts';
@@ -36,6 +43,8 @@ import { Panic } from '../../../../src/lib/assert.ts';
 import { MiB } from '../../../../src/lib/units.ts';
 import type { Proc } from '../../../../src/libsys/proc.ts';
 import type { SanityLevel } from '../../../../src/servers/vm/glo.ts';
+import { VMF_INUSE } from '../../../../src/servers/vm/glo.ts';
+import { smap } from '../../../../src/servers/vm/memreq.ts';
 import { createVm, doNotifySig } from '../../../../src/servers/vm/main.ts';
 import { PAGE } from './helpers.ts';
 
@@ -69,6 +78,16 @@ function vmOf(sanity: SanityLevel = 'functions') {
   return { program, state, vm: state.internals, mem, events };
 }
 
+/** Breaks the free count (rule E18) at each PTE write from now on: a state broken inside a handler. */
+function breakAtPteWrites(v: ReturnType<typeof vmOf>): void {
+  const clock = v.mem.clock;
+  const charge = clock.charge.bind(clock);
+  clock.charge = (kind: number, count?: number) => {
+    if (kind === K.pteWrite) v.vm.alloc.freeCount += 1;
+    charge(kind, count);
+  };
+}
+
 /**
  * Runs the program over a stand-in process until it waits for a message with none left. `kernel` answers kernel
  * calls (default OK); page faults are served from `faults`, memory requests never.
@@ -76,7 +95,7 @@ function vmOf(sanity: SanityLevel = 'functions') {
 async function drive(
   v: ReturnType<typeof vmOf>,
   queue: Message[],
-  o: { faults?: Message[]; kernel?: (m: Message) => number } = {},
+  o: { faults?: Message[]; kernel?: (m: Message) => number; received?: (m: Message) => void } = {},
 ) {
   const sent: [number, Message][] = [];
   const calls: Message[] = [];
@@ -92,6 +111,7 @@ async function drive(
         idle();
         return new Promise<Message>(() => undefined);
       }
+      o.received?.(m);
       return Promise.resolve(m);
     },
     send: (dst: number, m: Message) => {
@@ -338,5 +358,111 @@ describe('VM main loop: costs and the busy flag', () => {
       `${String(VMCTL_CLEAR_PAGEFAULT)} false`,
     ]);
     expect(v.state.busy).toBe(false);
+  });
+});
+
+describe('VM main loop: where the check finds a broken state', () => {
+  const breakState = (v: ReturnType<typeof vmOf>): void => {
+    v.vm.alloc.freeCount += 1;
+  };
+  const MMAP = VM_MMAP - VM_RQ_BASE;
+  const prealloc = (): Message => call(P1, VM_MMAP, { len: PAGE, flags: MAP_ANON | MAP_PREALLOC });
+  const stackFault = (): Message[] => [
+    { type: OK, source: SYSTEM, endpoint: P1, addr: VM_STACKTOP - PAGE, write: true },
+  ];
+
+  it('at boot, before and after a call, and after it at level top', async () => {
+    const boot = vmOf();
+    const atBoot = await drive(boot, [], {
+      kernel: (m) => {
+        if (m.request === VMCTL_VMINHIBIT_CLEAR) breakState(boot);
+        return OK;
+      },
+    });
+    expect(String(atBoot.error)).toMatch(/E18: .* \[at boot\]$/);
+    const entry = vmOf();
+    const atEntry = await drive(entry, [prealloc()], { received: () => breakState(entry) });
+    expect(String(atEntry.error)).toMatch(new RegExp(`E18: .* \\[at call ${MMAP} entry\\]$`));
+    const exit = vmOf();
+    await drive(exit, []);
+    breakAtPteWrites(exit);
+    const atExit = await drive(exit, [prealloc()]);
+    expect(String(atExit.error)).toMatch(new RegExp(`E18: .* \\[at call ${MMAP} exit\\]$`));
+    const top = vmOf('top');
+    await drive(top, []);
+    breakAtPteWrites(top);
+    const atTop = await drive(top, [prealloc()]);
+    expect(String(atTop.error)).toMatch(new RegExp(`E18: .* \\[at VM call ${MMAP}\\]$`));
+  });
+
+  it('before and after a page fault, and after it at level top', async () => {
+    const entry = vmOf();
+    const atEntry = await drive(entry, [notification(HARDWARE)], {
+      faults: stackFault(),
+      received: () => breakState(entry),
+    });
+    expect(String(atEntry.error)).toMatch(/E18: .* \[at pagefault entry\]$/);
+    const exit = vmOf();
+    await drive(exit, []);
+    breakAtPteWrites(exit);
+    const atExit = await drive(exit, [notification(HARDWARE)], { faults: stackFault() });
+    expect(String(atExit.error)).toMatch(/E18: .* \[at pagefault exit\]$/);
+    const top = vmOf('top');
+    await drive(top, []);
+    breakAtPteWrites(top);
+    const atTop = await drive(top, [notification(HARDWARE)], { faults: stackFault() });
+    expect(String(atTop.error)).toMatch(/E18: .* \[at page fault\]$/);
+  });
+});
+
+describe('VM main loop: callers and faults it refuses', () => {
+  it('notifications get no reply; VM_EXIT (call 0) is dispatched; a slot no longer in use may not call', async () => {
+    const v = vmOf('off');
+    const p2 = v.vm.procs[2];
+    if (p2 === undefined) throw new Error('no slot 2');
+    const { sent } = await drive(v, [
+      notification(PM_PROC_NR),
+      notification(SYSTEM),
+      call(P1, VM_EXIT, { endpoint: P2 }),
+      call(P2, VM_QUERY_EXIT),
+    ]);
+    expect(sent.map(([dst, m]) => [dst, m.type])).toEqual([
+      [P1, EINVAL],
+      [P2, OK],
+    ]);
+    p2.flags = 0;
+    const after = await drive(v, [call(P2, VM_QUERY_EXIT)]);
+    expect(after.sent).toEqual([[P2, { type: ENOSYS }]]);
+  });
+
+  it('a fault of a process without a page table is refused; a read of a read-only page resolves, a write does not', async () => {
+    const v = vmOf();
+    await drive(v, []);
+    const [p1, p2] = [v.vm.procs[1], v.vm.procs[2]];
+    if (p1 === undefined || p2 === undefined) throw new Error('no slots');
+    expect(smap(v.vm, p2, HEAP, p1, HEAP, PAGE, false)).toBe(OK);
+    v.vm.dirty.clear();
+    const faults: Message[] = [
+      { type: OK, source: SYSTEM, endpoint: P2, addr: HEAP, write: false },
+      { type: OK, source: SYSTEM, endpoint: P2, addr: HEAP, write: 'yes' },
+      { type: OK, source: SYSTEM, endpoint: P2, addr: HEAP, write: true },
+    ];
+    const { calls } = await drive(v, [notification(HARDWARE)], { faults });
+    const answers = (cs: Message[]) =>
+      cs
+        .filter((m) => m.request === VMCTL_CLEAR_PAGEFAULT || m.type === SYS_KILL)
+        .map((m) => (m.type === SYS_KILL ? 'kill' : 'clear'));
+    expect(answers(calls)).toEqual(['clear', 'clear', 'kill']);
+    const bare = vmOf('off');
+    await drive(bare, []);
+    const b2 = bare.vm.procs[2];
+    if (b2 === undefined) throw new Error('no slot 2');
+    b2.flags = VMF_INUSE;
+    const r = await drive(bare, [notification(HARDWARE)], {
+      faults: [{ type: OK, source: SYSTEM, endpoint: P2, addr: HEAP, write: false }],
+    });
+    expect(answers(r.calls)).toEqual(['kill']);
+    const pf = bare.events.filter((e) => e.kind === 'vm' && e.op === 'pagefault');
+    expect(pf.map((e) => (e.kind === 'vm' ? e.result : 0))).toEqual([EINVAL]);
   });
 });

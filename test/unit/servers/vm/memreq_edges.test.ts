@@ -55,9 +55,12 @@ const check = (u: UnitVm): void => {
   u.state.sanityCheck();
 };
 
+/** More fallible allocations than any request here makes: a request failing after that never succeeds. */
+const MAX_TRIES = 40;
+
 /** Runs `op` with the 1st, 2nd, … fallible allocation failing until it succeeds: ENOMEM and a sound state before. */
 function failEachInTurn(u: UnitVm, op: () => number): number {
-  for (let k = 1; ; k++) {
+  for (let k = 1; k <= MAX_TRIES; k++) {
     u.state.failAfter(k);
     const r = op();
     u.state.failAfter(null);
@@ -65,6 +68,24 @@ function failEachInTurn(u: UnitVm, op: () => number): number {
     if (r === OK) return k;
     expect(r).toBe(ENOMEM);
   }
+  throw new Error(`no success in ${MAX_TRIES} tries`);
+}
+
+/**
+ * Runs `op` on a fresh system from `make` with its 1st, 2nd, … fallible allocation failing, until it succeeds: each
+ * failure is ENOMEM with a sound state. Returns the number of fallible allocations `op` makes.
+ */
+function failEachFresh(make: () => UnitVm, op: (u: UnitVm) => number): number {
+  for (let k = 1; k <= MAX_TRIES; k++) {
+    const u = make();
+    u.state.failAfter(k);
+    const r = op(u);
+    u.state.failAfter(null);
+    check(u);
+    if (r === OK) return k - 1;
+    expect(r).toBe(ENOMEM);
+  }
+  throw new Error(`no success in ${MAX_TRIES} tries`);
 }
 
 describe('COWMAP edges', () => {
@@ -438,6 +459,23 @@ describe('handleMemreqs', () => {
     expect(busy.slice(-4)).toEqual([true, true, false, false]);
   });
 
+  it('a request without a length charges the request and no page', async () => {
+    const u = twoProcs();
+    let sent = false;
+    const p = {
+      kernelCall: (m: Message) => {
+        if (m.request !== VMCTL_MEMREQ_GET || sent) return Promise.resolve({ type: ESRCH, source: SYSTEM });
+        sent = true;
+        const target = u.proc(2).endpoint;
+        return Promise.resolve({ type: OK, source: SYSTEM, reqType: VMPTYPE_CHECK, target, addr: HEAP });
+      },
+    } as unknown as Proc;
+    const counts = u.mem.clock.countByKind;
+    const [req0, page0] = [counts[K.vmRequest] ?? 0, counts[K.vmPage] ?? 0];
+    await handleMemreqs(u.vm, p);
+    expect([counts[K.vmRequest], counts[K.vmPage] ?? 0]).toEqual([req0 + 1, page0]);
+  });
+
   it('a state broken before a request or by its reply is reported there', async () => {
     for (const [when, where] of [
       [VMCTL_MEMREQ_GET, 'memreq entry'],
@@ -463,5 +501,210 @@ describe('handleMemreqs', () => {
       } as unknown as Proc;
       await expect(handleMemreqs(u.vm, p)).rejects.toThrow(`[at ${where}]`);
     }
+  });
+});
+
+describe('handleMemreqs: the check after a request', () => {
+  it('a state broken by the request itself is reported at its exit', async () => {
+    const u = twoProcs();
+    const [s, d] = [u.proc(1), u.proc(2)];
+    const clock = u.mem.clock;
+    const chargeCopy = clock.chargeCopy.bind(clock);
+    // The byte copy's charge breaks the free count (E18) between the checks at entry and exit.
+    clock.chargeCopy = (bytes: number) => {
+      u.vm.alloc.freeCount += 1;
+      chargeCopy(bytes);
+    };
+    let sent = false;
+    const p = {
+      kernelCall: (m: Message) => {
+        if (m.request !== VMCTL_MEMREQ_GET || sent) return Promise.resolve({ type: ESRCH, source: SYSTEM });
+        sent = true;
+        return Promise.resolve({
+          type: OK,
+          source: SYSTEM,
+          reqType: VMPTYPE_COWMAP,
+          target: d.endpoint,
+          addr: HEAP,
+          length: 2 * PAGE,
+          ep2: s.endpoint,
+          addr2: HEAP - PAGE,
+        });
+      },
+    } as unknown as Proc;
+    await expect(handleMemreqs(u.vm, p)).rejects.toThrow(/^VM sanity E18: .* \[at memreq exit\]$/);
+  });
+});
+
+describe('COWMAP, SMAP and SUNMAP: what each leaves alone', () => {
+  it('no bytes inside a block: no block is split and no TLB flush is owed', () => {
+    const u = twoProcs();
+    const [s, d] = [u.proc(1), u.proc(2)];
+    u.vm.dirty.clear();
+    expect(cowmap(u.vm, d, HEAP + PAGE, s, HEAP + 2 * PAGE, 0)).toBe(OK);
+    expect(cowmap(u.vm, d, HEAP + PAGE, s, HEAP + 2 * PAGE, -PAGE)).toBe(OK);
+    expect(smap(u.vm, d, HEAP + PAGE, s, HEAP + 2 * PAGE, 0, true)).toBe(OK);
+    expect(smap(u.vm, d, HEAP + PAGE, s, HEAP + 2 * PAGE, -PAGE, true)).toBe(OK);
+    expect([ref(u, 1, HEAP)?.length, ref(u, 2, HEAP)?.length, u.vm.dirty.size]).toEqual([
+      4 * PAGE,
+      4 * PAGE,
+      0,
+    ]);
+    check(u);
+  });
+
+  it('a byte copy reads a copy-on-write source without breaking its sharing', () => {
+    const u = twoProcs();
+    const [s, d] = [u.proc(1), u.proc(2)];
+    fork(u, 1, 4);
+    expect(cowmap(u.vm, d, HEAP, s, HEAP - PAGE, 2 * PAGE)).toBe(OK);
+    expect([
+      ref(u, 1, HEAP - PAGE)?.refcount,
+      ref(u, 1, HEAP)?.refcount,
+      w(u, 1, HEAP),
+      w(u, 1, HEAP - PAGE),
+    ]).toEqual([2, 2, 0, 0]);
+    expect(peek(u, d, HEAP, 1)[0]).toBe(1);
+    check(u);
+  });
+
+  it('a SHARED destination takes neither COWMAP by reference nor SMAP', () => {
+    const u = twoProcs();
+    const [s, d] = [u.proc(1), u.proc(2)];
+    const sh = mmapRegion(u.vm, d, 0, PAGE, MAP_ANON | MAP_SHARED, -1);
+    const bytes = copied(u);
+    expect(cowmap(u.vm, d, sh, s, HEAP, PAGE)).toBe(OK);
+    expect(copied(u)).toBe(bytes + PAGE);
+    expect(phys(u, 2, sh)).not.toBe(phys(u, 1, HEAP));
+    expect(peek(u, d, sh, 1)[0]).toBe(1);
+    expect(smap(u.vm, d, sh, s, HEAP, PAGE, false)).toBe(EFAULT);
+    expect(ref(u, 1, HEAP)?.mode).toBe('private');
+    check(u);
+  });
+
+  it('a copied source (SHARED, or an smap page) with each allocation failing → ENOMEM and a sound state', () => {
+    /** The SHARED region of slot 1 (the same address in every system made). */
+    let SH = 0;
+    const make = (): UnitVm => {
+      const u = twoProcs();
+      SH = mmapRegion(u.vm, u.proc(1), 0, 2 * PAGE, MAP_ANON | MAP_SHARED, -1);
+      poke(u, u.proc(1), SH, fill(2 * PAGE, 7));
+      expect(smap(u.vm, u.proc(6), HEAP, u.proc(1), HEAP + 2 * PAGE, PAGE, false)).toBe(OK);
+      return u;
+    };
+    let last = make();
+    expect(
+      failEachFresh(make, (u) => {
+        last = u;
+        return cowmap(u.vm, u.proc(2), HEAP, u.proc(1), SH, 2 * PAGE);
+      }),
+    ).toBeGreaterThan(2);
+    expect(peek(last, last.proc(2), HEAP, 2 * PAGE).every((b) => b === 7)).toBe(true);
+    expect(phys(last, 2, HEAP)).not.toBe(phys(last, 1, SH));
+    expect(
+      failEachFresh(make, (u) => {
+        last = u;
+        return cowmap(u.vm, u.proc(2), HEAP + 2 * PAGE, u.proc(1), HEAP + 2 * PAGE, PAGE);
+      }),
+    ).toBeGreaterThan(2);
+    expect(phys(last, 2, HEAP + 2 * PAGE)).not.toBe(phys(last, 1, HEAP + 2 * PAGE));
+    expect(ref(last, 1, HEAP + 2 * PAGE)).toMatchObject({ mode: 'smap', refcount: 2 });
+  });
+
+  it('a page shared read-only is passed on read-only, never writable, and stays read-only for its holder', () => {
+    const u = twoProcs();
+    const [s, d, t] = [u.proc(1), u.proc(2), u.proc(6)];
+    const own = phys(u, 1, HEAP);
+    expect(smap(u.vm, d, HEAP, s, HEAP, PAGE, false)).toBe(OK);
+    expect(smap(u.vm, t, HEAP, d, HEAP, PAGE, true)).toBe(EFAULT);
+    // Only the first of the two pages is read-only: that is enough.
+    expect(smap(u.vm, t, HEAP, d, HEAP, 2 * PAGE, true)).toBe(EFAULT);
+    expect(smap(u.vm, t, HEAP, d, HEAP, PAGE, false)).toBe(OK);
+    expect([w(u, 1, HEAP), w(u, 2, HEAP), w(u, 6, HEAP)]).toEqual([PTE.W, 0, 0]);
+    expect(ref(u, 2, HEAP)).toMatchObject({ mode: 'smap', smapWritable: false, refcount: 3 });
+    expect(ref(u, 1, HEAP)).toMatchObject({ mode: 'smap', smapWritable: true });
+    expect([phys(u, 1, HEAP), u.state.counts.cowBreaks]).toEqual([own, 0]);
+    check(u);
+  });
+
+  it('SMAP of pages already shared through safemap, with every allocation failing in turn: the sharing holds', () => {
+    const u = twoProcs();
+    const [s, d, t] = [u.proc(1), u.proc(2), u.proc(6)];
+    expect(smap(u.vm, d, HEAP, s, HEAP, 2 * PAGE, true)).toBe(OK);
+    expect(failEachInTurn(u, () => smap(u.vm, t, HEAP, s, HEAP, 2 * PAGE, true))).toBeGreaterThan(1);
+    poke(u, t, HEAP + PAGE, fill(1, 9));
+    expect([peek(u, s, HEAP + PAGE, 1)[0], peek(u, d, HEAP + PAGE, 1)[0]]).toEqual([9, 9]);
+    expect(ref(u, 1, HEAP)).toMatchObject({ mode: 'smap', refcount: 3 });
+  });
+
+  it('SUNMAP of a middle page leaves the pages on either side shared', () => {
+    const u = twoProcs();
+    const [s, d] = [u.proc(1), u.proc(2)];
+    expect(smap(u.vm, d, HEAP, s, HEAP, 3 * PAGE, true)).toBe(OK);
+    expect(sunmap(u.vm, d, HEAP + PAGE, PAGE)).toBe(OK);
+    expect([0, 1, 2].map((i) => ref(u, 2, HEAP + i * PAGE)?.mode)).toEqual(['smap', 'private', 'smap']);
+    expect(phys(u, 2, HEAP + PAGE)).not.toBe(phys(u, 1, HEAP + PAGE));
+    check(u);
+  });
+
+  it('COWMAP and SMAP from inside a source block or of an untouched source, each allocation failing → ENOMEM and a sound state', () => {
+    let a = 0;
+    const make = (): UnitVm => {
+      const u = twoProcs();
+      a = mmapRegion(u.vm, u.proc(1), 0, 2 * PAGE, MAP_ANON, -1);
+      return u;
+    };
+    let last = make();
+    const ops: [string, (u: UnitVm) => number][] = [
+      ['cowmap inside', (u) => cowmap(u.vm, u.proc(2), HEAP + PAGE, u.proc(1), HEAP + PAGE, PAGE)],
+      ['smap inside', (u) => smap(u.vm, u.proc(2), HEAP + PAGE, u.proc(1), HEAP + PAGE, PAGE, true)],
+      ['smap untouched', (u) => smap(u.vm, u.proc(2), HEAP + PAGE, u.proc(1), a, PAGE, true)],
+    ];
+    for (const [name, op] of ops) {
+      const n = failEachFresh(make, (u) => {
+        last = u;
+        return op(u);
+      });
+      expect(n, name).toBeGreaterThan(1);
+      const src = name === 'smap untouched' ? a : HEAP + PAGE;
+      expect(phys(last, 2, HEAP + PAGE), name).toBe(phys(last, 1, src));
+      expect([phys(last, 2, HEAP), phys(last, 2, HEAP + 2 * PAGE)], name).toEqual([
+        phys(make(), 2, HEAP),
+        phys(make(), 2, HEAP + 2 * PAGE),
+      ]);
+    }
+  });
+
+  it('SUNMAP leaves a page shared copy-on-write as it is', () => {
+    const u = twoProcs();
+    const d = u.proc(2);
+    fork(u, 2, 4);
+    const before = phys(u, 2, TEXT);
+    expect(sunmap(u.vm, d, TEXT, 2 * PAGE)).toBe(OK);
+    expect([phys(u, 2, TEXT), ref(u, 2, TEXT)?.refcount, ref(u, 2, TEXT)?.mode]).toEqual([
+      before,
+      2,
+      'private',
+    ]);
+    expect(u.state.counts.cowBreaks).toBe(0);
+    check(u);
+  });
+
+  it('SUNMAP with each allocation failing → ENOMEM and a sound state; then every page in the range is private', () => {
+    const make = (): UnitVm => {
+      const u = twoProcs();
+      expect(smap(u.vm, u.proc(2), HEAP, u.proc(1), HEAP, 3 * PAGE, true)).toBe(OK);
+      return u;
+    };
+    let u = make();
+    expect(
+      failEachFresh(make, (x) => {
+        u = x;
+        return sunmap(x.vm, x.proc(2), HEAP + PAGE, 2 * PAGE);
+      }),
+    ).toBeGreaterThan(2);
+    expect([0, 1, 2].map((i) => ref(u, 2, HEAP + i * PAGE)?.mode)).toEqual(['smap', 'private', 'private']);
+    poke(u, u.proc(1), HEAP, fill(3 * PAGE, 4));
+    expect([0, 1, 2].map((i) => peek(u, u.proc(2), HEAP + i * PAGE, 1)[0])).toEqual([4, 1, 1]);
   });
 });

@@ -9,6 +9,7 @@ import type { Message } from '../../../../src/include/ipc.ts';
 import {
   MAP_ANON,
   MAP_FIXED,
+  MAP_SHARED,
   USER_PDE_FIRST,
   VM_PROCSTART,
   VM_STACKTOP,
@@ -54,6 +55,14 @@ function runAt(runs: readonly FrameRun[], f: number): FrameRun {
   if (r === undefined) throw new Error(`no run holds frame ${f}`);
   return r;
 }
+
+/** A reference at the start of its region, as the frame map lists it. */
+const holder = (u: UnitVm, slot: number, v: number, mode: 'private' | 'smap') => ({
+  endpoint: u.proc(slot).endpoint,
+  vaddr: v,
+  region: v,
+  mode,
+});
 
 /** Mapped and writable pages of [vaddr, vaddr+length) of ep, read PTE by PTE. */
 function ptePages(
@@ -267,6 +276,19 @@ describe('VmState: the snapshot of each region', () => {
     });
   });
 
+  it('an absent page table counts no page, whatever page 0 holds', () => {
+    const u = unitVm({ slots: [1] });
+    const p = u.proc(1);
+    const far = mmapRegion(u.vm, p, 0x40000000, 3 * PAGE, MAP_ANON | MAP_FIXED, -1);
+    expect(far).toBe(0x40000000);
+    expect(p.pt.tables[far >>> 22] ?? 0).toBe(0);
+    // Page 0 is reserved and never read as a table: every entry there would say present and writable.
+    u.mem.write(0, new Uint8Array(PAGE).fill(0xff), 0, PAGE);
+    const region = u.state.snapshot().processes[0]?.regions.find((r) => r.vaddr === far);
+    expect(region).toMatchObject({ presentPages: 0, mappedPages: 0, writablePages: 0 });
+    expect(u.state.pte(p.endpoint, far)).toBe(0);
+  });
+
   it('blocks come in address order; the PTEs of a region are counted across tables, present or absent', () => {
     const u = unitVm({ slots: [1] });
     const p = u.proc(1);
@@ -331,10 +353,7 @@ describe('VmState: the frame map', () => {
       frames: 4,
       info: {
         use: 'process',
-        refs: [
-          { endpoint: u.proc(1).endpoint, vaddr: TEXT, region: TEXT, mode: 'private' },
-          { endpoint: u.proc(4).endpoint, vaddr: TEXT, region: TEXT, mode: 'private' },
-        ],
+        refs: [holder(u, 1, TEXT, 'private'), holder(u, 4, TEXT, 'private')],
         refcount: 2,
         cow: true,
         smap: false,
@@ -343,7 +362,7 @@ describe('VmState: the frame map', () => {
     const own = u.state.refAt(u.proc(2).endpoint, TEXT);
     expect(runAt(runs, (own?.phys ?? 0) / PAGE).info).toEqual({
       use: 'process',
-      refs: [{ endpoint: u.proc(2).endpoint, vaddr: TEXT, region: TEXT, mode: 'private' }],
+      refs: [holder(u, 2, TEXT, 'private')],
       refcount: 1,
       cow: false,
       smap: false,
@@ -381,6 +400,26 @@ describe('VmState: the frame map', () => {
       u.state.regions(memory.endpoint).some((x) => x.flags === (VR_DIRECT | VR_NOPF | VR_WRITABLE)),
     ).toBe(true);
     expect(runAt(u.state.frameMap(), hole)).toEqual(runAt(before, hole));
+  });
+
+  it('a block shared both ways: the run lists every reference and is copy-on-write and safemap shared alike', () => {
+    const u = unitVm({ slots: [1, 2] });
+    // Slot 1's SHARED page, shared with its forked child (slot 4), which passes it on to slot 2 by safemap.
+    const sh = mmapRegion(u.vm, u.proc(1), 0, PAGE, MAP_ANON | MAP_SHARED, -1);
+    expect(fork(u, 1, 4)).toBe(OK);
+    expect(smap(u.vm, u.proc(2), HEAP, u.proc(4), sh, PAGE, false)).toBe(OK);
+    const phys = u.state.refAt(u.proc(1).endpoint, sh)?.phys ?? 0;
+    expect(runAt(u.state.frameMap(), phys / PAGE)).toEqual({
+      frame: phys / PAGE,
+      frames: 1,
+      info: {
+        use: 'process',
+        refs: [holder(u, 1, sh, 'private'), holder(u, 2, HEAP, 'smap'), holder(u, 4, sh, 'smap')],
+        refcount: 3,
+        cow: true,
+        smap: true,
+      },
+    });
   });
 
   it('a frame nothing accounts for panics, unless a request in progress may hold it', () => {
