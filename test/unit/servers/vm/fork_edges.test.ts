@@ -123,7 +123,7 @@ describe('VM_FORK: the kernel calls and the answer', () => {
     expect(u.proc(4).name).toBe('kid');
     expect(u.vm.dirty.has(u.proc(4))).toBe(false);
     expect(u.vm.dirty.has(parent)).toBe(true); // its private pages became read-only: a TLB flush is owed
-    expect(events.filter((e) => e.op === 'fork')).toEqual([
+    expect(events.filter((e) => e.kind === 'vm' && e.op === 'fork')).toEqual([
       expect.objectContaining({ kind: 'vm', op: 'fork', ep: parent.endpoint, result: child }),
     ]);
   });
