@@ -22,6 +22,7 @@ import { doFork, forkAddressSpace, forkCommit } from '../../../../src/servers/vm
 import { VMF_HASPT, VMF_INUSE } from '../../../../src/servers/vm/glo.ts';
 import { smap } from '../../../../src/servers/vm/memreq.ts';
 import { mmapRegion, munmapRange } from '../../../../src/servers/vm/mmap.ts';
+import { trackChanges } from '../../../../src/servers/vm/sanity.ts';
 import { pageFault } from '../../../../src/servers/vm/region.ts';
 import type { UnitVm } from './helpers.ts';
 import { PAGE, fork, fullAndBareVm, peek, poke, unitVm } from './helpers.ts';
@@ -126,6 +127,22 @@ describe('VM_FORK: the kernel calls and the answer', () => {
     expect(events.filter((e) => e.kind === 'vm' && e.op === 'fork')).toEqual([
       expect.objectContaining({ kind: 'vm', op: 'fork', ep: parent.endpoint, result: child }),
     ]);
+  });
+
+  it("at sanity 'detail' the check runs once the child is committed, and names that checkpoint", async () => {
+    const u = unitVm({ slots: [1, 2], sanity: 'detail' });
+    trackChanges(u.vm);
+    u.vm.touched?.clear();
+    const first = await doFork(u.vm, kernel().proc, forkMsg(u.proc(1).endpoint, 4));
+    expect(first).toEqual({ result: OK, child: makeEndpoint(1, 4) });
+    expect(u.vm.touched?.size).toBe(0); // the incremental check ran and forgot what it walked
+    // The child's TLB is checked there (its flush is not owed): a stale entry of its slot is reported.
+    u.vm.view = {
+      tlbEntries: (slot) => (slot === 5 ? [{ vpage: HEAP / PAGE, frame: 1, writable: false }] : null),
+    };
+    await expect(doFork(u.vm, kernel().proc, forkMsg(u.proc(1).endpoint, 5))).rejects.toThrow(
+      /^VM sanity F22: slot 5 .* \[at fork: child committed\]$/,
+    );
   });
 
   it('SETCR3 refused → its error', async () => {
@@ -255,6 +272,9 @@ describe('VM fork: an smap-shared page gives the child a private snapshot', () =
     }
     expect(u.state.physAddr(child.endpoint, contig) % (64 * 1024)).toBe(0);
     expect(u.state.counts.cowBreaks).toBe(copies);
+    // The parent's own smap pages keep W: only its private pages became read-only.
+    for (const v of [HEAP, contig]) expect(u.state.pte(p1.endpoint, v) & PTE.W).toBe(PTE.W);
+    expect(u.state.pte(p1.endpoint, HEAP + PAGE) & PTE.W).toBe(0);
     // The parent and its smap partner still share; the child's copy keeps the old bytes.
     poke(u, p2, HEAP, Uint8Array.of(0x99));
     expect(peek(u, p1, HEAP, 1)[0]).toBe(0x99);
