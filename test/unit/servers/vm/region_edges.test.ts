@@ -26,7 +26,8 @@ import {
 } from '../../../../src/include/vm.ts';
 import { PTE } from '../../../../src/hw/mmu.ts';
 import { clearSlot, freeAddressSpace } from '../../../../src/servers/vm/exit.ts';
-import { mmapRegion } from '../../../../src/servers/vm/mmap.ts';
+import { smap } from '../../../../src/servers/vm/memreq.ts';
+import { mmapRegion, munmapRange } from '../../../../src/servers/vm/mmap.ts';
 import { ptClearRun } from '../../../../src/servers/vm/pagetable.ts';
 import type { PhysBlock, PhysRegion, Region } from '../../../../src/servers/vm/region.ts';
 import {
@@ -414,6 +415,63 @@ describe('CHECK (handleMemory)', () => {
     expect(u.state.counts.cowBreaks).toBe(breaks + 1);
     expect(u.state.pte(p.endpoint, HEAP) & PTE.W).toBe(PTE.W);
     expect(peek(u, p, HEAP, 1)[0]).toBe(5);
+    u.vm.dirty.clear();
+    u.state.sanityCheck();
+  });
+});
+
+describe('safemap references: the revert rule and writes', () => {
+  it('a block left with two smap references keeps them; left with one, it turns private and not smap-writable', () => {
+    const u = unitVm({ slots: [1, 2, 3] });
+    const [p1, p2, p3] = [u.proc(1), u.proc(2), u.proc(3)];
+    expect(smap(u.vm, p2, HEAP, p1, HEAP, PAGE, true)).toBe(OK);
+    expect(smap(u.vm, p3, HEAP, p1, HEAP, PAGE, true)).toBe(OK);
+    const view = (ep: number): unknown => {
+      const x = u.state.refAt(ep, HEAP);
+      return [x?.mode, x?.smapWritable, x?.refcount];
+    };
+    expect(view(p1.endpoint)).toEqual(['smap', true, 3]);
+    expect(munmapRange(u.vm, p3, HEAP, PAGE)).toBe(OK);
+    expect([view(p1.endpoint), view(p2.endpoint)]).toEqual([
+      ['smap', true, 2],
+      ['smap', true, 2],
+    ]);
+    expect(munmapRange(u.vm, p2, HEAP, PAGE)).toBe(OK);
+    expect(view(p1.endpoint)).toEqual(['private', false, 1]);
+    u.vm.dirty.clear();
+    u.state.sanityCheck();
+  });
+
+  it('an SMAP failing after the source turned smap turns it back: private, not smap-writable', () => {
+    const u = unitVm({ slots: [1, 2] });
+    const [p1, p2] = [u.proc(1), u.proc(2)];
+    let failures = 0;
+    for (let n = 1; ; n++) {
+      u.state.failAfter(n);
+      const r = smap(u.vm, p2, HEAP, p1, HEAP, PAGE, true);
+      u.state.failAfter(null);
+      if (r === OK) break;
+      expect(r, `allocation ${n}`).toBe(ENOMEM);
+      const x = u.state.refAt(p1.endpoint, HEAP);
+      expect([x?.mode, x?.smapWritable, x?.refcount], `allocation ${n}`).toEqual(['private', false, 1]);
+      failures++;
+      u.vm.dirty.clear();
+      u.state.sanityCheck();
+    }
+    expect(failures).toBeGreaterThan(0);
+  });
+
+  it('a write fault on a writable smap page whose PTE lacks W maps it writable, shared, without a copy', () => {
+    const u = unitVm({ slots: [1, 2] });
+    const [p1, p2] = [u.proc(1), u.proc(2)];
+    expect(smap(u.vm, p2, HEAP, p1, HEAP, PAGE, true)).toBe(OK);
+    ptClearRun(u.mem, p2.pt, HEAP, 1);
+    const breaks = u.state.counts.cowBreaks;
+    expect(pageFault(u.vm, p2, HEAP + 8, true)).toBe(OK);
+    expect(u.state.pte(p2.endpoint, HEAP) & (PTE.P | PTE.W)).toBe(PTE.P | PTE.W);
+    expect(u.state.counts.cowBreaks).toBe(breaks);
+    poke(u, p2, HEAP, Uint8Array.of(0x77));
+    expect(peek(u, p1, HEAP, 1)[0]).toBe(0x77);
     u.vm.dirty.clear();
     u.state.sanityCheck();
   });
