@@ -201,6 +201,23 @@ describe('the page an allocation takes', () => {
   });
 });
 
+describe('fault injection', () => {
+  it("an injected failure makes alloc and claim fail with nothing taken, and never fails the free list's node", () => {
+    let failing = true;
+    const s = slab({ fail: () => failing });
+    expect(s.alloc<Obj>('region', { _slab: null, x: 1 })).toBeNull();
+    expect(s.claim('physBlock')).toBe(false);
+    expect(s.allocNode()).toBe(false);
+    expect(s.reserveNodes(1)).toBe(false);
+    expect(s.stats().pages).toBe(0);
+    expect(s.nodeForFreeList()).toBe(true);
+    failing = false;
+    expect(s.alloc<Obj>('region', { _slab: null, x: 1 })).not.toBeNull();
+    s.freeNode();
+    s.check();
+  });
+});
+
 describe('the read-only page', () => {
   it('reads and writes of a freed object, writes outside use(), defineProperty and delete panic, naming the field', () => {
     const s = slab();
