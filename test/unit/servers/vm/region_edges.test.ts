@@ -7,8 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { EFAULT, ENOMEM, OK } from '../../../../src/include/errno.ts';
 import type { TraceEvent } from '../../../../src/include/trace.ts';
 import {
+  MAP_ALIGN64K,
   MAP_ANON,
   MAP_NONE,
+  MAP_PREALLOC,
   PAF_ALIGN64K,
   PAF_LOWER16MB,
   PAF_LOWER1MB,
@@ -249,11 +251,36 @@ describe('newBlock', () => {
     expect(newBlock(u.vm, dev, 0, 2 * PAGE, 0xa0000)).toBe(OK);
     expect(physAddrOf(p, 0x40000000 + PAGE + 3)).toBe(0xa1003);
     expect(inPool()).toEqual([false, false]);
+    removeRegion(u.vm, p, dev);
+    expect(inPool()).toEqual([false, false]); // device frames are not the pool's, even with their last reference gone
     expect(events).toEqual([
       expect.objectContaining({ kind: 'vm', op: 'alloc', ep: p.endpoint, vaddr: 0x40000000, pages: 2 }),
     ]);
     u.vm.dirty.clear();
     u.state.sanityCheck();
+  });
+
+  it('failing at each allocation in turn: ENOMEM, no block or reference kept (a page table made stays)', () => {
+    const u = unitVm({ slots: [1] });
+    const r = holey(u, 2, []);
+    const objects = (): number[] => {
+      const c = u.state.slabStats().byClass;
+      return [c.region.live, c.physRegion.live, c.physBlock.live];
+    };
+    const before = objects();
+    let n = 1;
+    for (; ; n++) {
+      u.state.failAfter(n);
+      const res = newBlock(u.vm, r, 0, 2 * PAGE, MAP_NONE);
+      u.state.failAfter(null);
+      if (res === OK) break;
+      expect(res).toBe(ENOMEM);
+      expect(objects(), `allocation ${n}`).toEqual(before);
+      expect(layout(r)).toEqual([]);
+      u.vm.dirty.clear();
+      u.state.sanityCheck();
+    }
+    expect(n).toBeGreaterThan(2);
   });
 });
 
@@ -472,6 +499,43 @@ describe('safemap references: the revert rule and writes', () => {
     expect(u.state.counts.cowBreaks).toBe(breaks);
     poke(u, p2, HEAP, Uint8Array.of(0x77));
     expect(peek(u, p1, HEAP, 1)[0]).toBe(0x77);
+    u.vm.dirty.clear();
+    u.state.sanityCheck();
+  });
+});
+
+describe('CHECK and copies, further cases', () => {
+  it('CHECK failing to fill a hole or to copy a shared page → ENOMEM', () => {
+    const u = unitVm({ slots: [1] });
+    const r = holey(u, 2, []);
+    u.state.failAfter(1);
+    expect(handleMemory(u.vm, u.proc(1), r.vaddr, PAGE, false)).toBe(ENOMEM);
+    u.state.failAfter(null);
+    expect(fork(u, 1, 4)).toBe(OK);
+    u.state.failAfter(1);
+    expect(handleMemory(u.vm, u.proc(1), HEAP, PAGE, true)).toBe(ENOMEM);
+    u.state.failAfter(null);
+    expect(u.state.refAt(u.proc(1).endpoint, HEAP)?.refcount).toBe(2);
+  });
+
+  it('a write CHECK of pages already writable marks no TLB flush', () => {
+    const u = unitVm({ slots: [1] });
+    u.vm.dirty.clear();
+    expect(handleMemory(u.vm, u.proc(1), HEAP, 2 * PAGE, true)).toBe(OK);
+    expect(u.vm.dirty.size).toBe(0);
+  });
+
+  it('a COW break in a PHYS64K region copies into a 64 KiB-aligned block', () => {
+    const u = unitVm({ slots: [1] });
+    const p = u.proc(1);
+    u.vm.spares.push(u.vm.alloc.allocPages(1, 0)); // the top page taken: an unaligned copy would land below it
+    const a = mmapRegion(u.vm, p, 0, 2 * PAGE, MAP_ANON | MAP_PREALLOC | MAP_ALIGN64K, -1);
+    expect(a).toBeGreaterThan(0);
+    expect(fork(u, 1, 4)).toBe(OK);
+    expect(pageFault(u.vm, p, a, true)).toBe(OK);
+    const phys = u.state.physAddr(p.endpoint, a);
+    expect(phys).not.toBe(u.state.physAddr(u.proc(4).endpoint, a));
+    expect(phys % (64 * 1024)).toBe(0);
     u.vm.dirty.clear();
     u.state.sanityCheck();
   });
