@@ -71,10 +71,16 @@ export class PhysAlloc {
 
   /** Boot: once the slab exists, charge it for the nodes the initial ranges use. */
   chargeBootNodes(nodes: NodeSource): void {
-    this.nodes = nodes;
-    const n = this.uncharged;
+    // The slab's node page may come from this very list (tiny RAM): a range that page empties loses its node while
+    // the nodes are still uncharged, and the slot already charged for it is given back.
+    let charged = 0;
+    while (charged < this.uncharged) {
+      if (!nodes.reserve()) panic('alloc: boot: no memory for the free list nodes');
+      charged++;
+    }
+    for (; charged > this.uncharged; charged--) nodes.release();
     this.uncharged = 0;
-    for (let i = 0; i < n; i++) if (!nodes.reserve()) panic('alloc: boot: no memory for the free list nodes');
+    this.nodes = nodes;
   }
 
   /**

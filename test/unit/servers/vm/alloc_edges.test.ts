@@ -10,6 +10,7 @@ import { Panic } from '../../../../src/lib/assert.ts';
 import type { AvlTree } from '../../../../src/lib/avl.ts';
 import { PhysAlloc } from '../../../../src/servers/vm/alloc.ts';
 import type { NodeSource } from '../../../../src/servers/vm/alloc.ts';
+import { createVm } from '../../../../src/servers/vm/main.ts';
 
 const PAGE = 4096;
 
@@ -104,6 +105,44 @@ describe('PhysAlloc: arguments', () => {
     a.chargeBootNodes(s);
     expect(s.reserved).toBe(2);
     expect(() => a.addBootRange(20, 1)).toThrow(/addBootRange after boot/);
+  });
+
+  it("chargeBootNodes: a node page taken from the list itself empties a range, whose node's slot is given back", () => {
+    for (const [ranges, left, reserved, released] of [
+      [[[9, 1]], [], 1, 1],
+      [
+        [
+          [5, 2],
+          [9, 1],
+        ],
+        [[5, 2]],
+        1,
+        0,
+      ],
+    ] as [[number, number][], [number, number][], number, number][]) {
+      const { a } = allocOver(64, ranges);
+      const s = nodes();
+      const reserve = s.reserve;
+      // The slab's first node page, as at boot: from this allocator, without fault injection.
+      s.reserve = () => (s.reserved === 0 ? a.allocPages(1, 0, false) === 9 && reserve() : reserve());
+      a.chargeBootNodes(s);
+      expect([s.reserved, s.released]).toEqual([reserved, released]);
+      expect(spans(a)).toEqual(left);
+      a.check();
+    }
+  });
+
+  it('a VM booted on tiny RAM stops with a panic naming the page it lacks', () => {
+    for (const [pages, kernelBytes] of [
+      [2, 0],
+      [3, PAGE],
+    ] as const) {
+      const ramBytes = pages * PAGE;
+      const boot = { ramBytes, kernelBase: PAGE, kernelBytes, procs: [], nrProcs: 16 };
+      expect(() => createVm({ sanity: 'functions', nrProcs: 16 }, boot, new PhysMem(ramBytes), null)).toThrow(
+        'VM boot: no page for the page-directory pointer page',
+      );
+    }
   });
 
   it('chargeBootNodes panics when the slab cannot hold the boot nodes', () => {

@@ -164,8 +164,12 @@ describe('§11.26 VM_FORK unwinding, including after SYS_FORK fails (VM alone)',
 
     const parentView = JSON.stringify(u.state.process(p.endpoint));
     const parentPtes = [HEAP, HEAP + PAGE, STACK, VM_STACKTOP].map((v) => u.state.pte(p.endpoint, v));
+    // Live slab objects by class: an unwound fork leaks none (no check rule sees an object nothing points to).
+    const slabLive = (): number[] => Object.values(u.state.slabStats().byClass).map((c) => c.live);
+    const liveBefore = slabLive();
     const expectUnchanged = (what: string): void => {
       expect(JSON.stringify(u.state.process(p.endpoint)), what).toBe(parentView);
+      expect(slabLive(), what).toEqual(liveBefore);
       expect(
         [HEAP, HEAP + PAGE, STACK, VM_STACKTOP].map((v) => u.state.pte(p.endpoint, v)),
         what,

@@ -21,7 +21,8 @@ import { PTE } from '../../../../src/hw/mmu.ts';
 import { VMF_HASPT } from '../../../../src/servers/vm/glo.ts';
 import { setAside } from '../../../../src/servers/vm/exec.ts';
 import { smap } from '../../../../src/servers/vm/memreq.ts';
-import { doMapPhys, mmapRegion } from '../../../../src/servers/vm/mmap.ts';
+import { forkAddressSpace } from '../../../../src/servers/vm/fork.ts';
+import { doMapPhys, mmapRegion, munmapRange } from '../../../../src/servers/vm/mmap.ts';
 import { ptReadPte, ptWriteRun } from '../../../../src/servers/vm/pagetable.ts';
 import type { PhysBlock, PhysRegion, Region } from '../../../../src/servers/vm/region.ts';
 import { refAt } from '../../../../src/servers/vm/region.ts';
@@ -631,5 +632,64 @@ describe('VM sanity edges: what each rule names', () => {
     const used = 4096 - free;
     u.vm.spares.pop();
     expect(full(u)).toBe(says(`E16: free ${free} + used ${used - 1} ≠ RAM 4096 pages`));
+  });
+});
+
+describe('VM sanity edges: the memory count and the TLB and directory checks, further cases', () => {
+  it('E14 names what counted a page twice: a slab page, the pointer page, a directory, a page table, a block (first or later page), reserved memory', () => {
+    const cases: [string, (u: UnitVm) => number][] = [
+      ['slab page', (u) => u.vm.slab.frames()[0] ?? -1],
+      ['pointer page', (u) => u.vm.pagedirs],
+      ['directory', (u) => u.vm.slotDirs[1] ?? -1],
+      ['page table of slot 1', (u) => u.proc(1).pt.tables[USER_PDE_FIRST] ?? -1],
+      ['a block', (u) => ref(region(u, 1, 0)).block.phys / PAGE],
+      ['a block', (u) => ref(region(u, 1, 0)).block.phys / PAGE + 2],
+      ['reserved boot memory', () => 0],
+    ];
+    for (const [what, pageOf] of cases) {
+      const u = checked([1]);
+      const page = pageOf(u);
+      expect(page).toBeGreaterThanOrEqual(0);
+      // Counted first as a page of the slab (its marks come first), then by what else holds it.
+      u.vm.slab.adoptNodePage(page);
+      expect(full(u), what).toBe(says(`E14: page ${page} counted twice (${what})`));
+    }
+  });
+
+  it('E15 names the first used page of a free range, not its start', () => {
+    const u = checked([1]);
+    const range = u.vm.alloc.ranges().find((r) => r.size >= 2);
+    if (range === undefined) throw new Error('no free range of two pages');
+    u.vm.spares.push(range.addr + 1);
+    expect(full(u)).toBe(says(`E15: page ${range.addr + 1} used and free`));
+  });
+
+  it('the TLB check asks for the slots of processes whose flush is not owed, never for EXECTMP', () => {
+    const u = checked([1, 2, 3]);
+    execUnderWay(u, 1);
+    u.vm.dirty.add(u.proc(3));
+    const asked: number[] = [];
+    u.vm.view = {
+      tlbEntries: (slot) => {
+        asked.push(slot);
+        return [];
+      },
+    };
+    expect(full(u)).toBe('passed');
+    expect(asked).toEqual([1, 2]);
+  });
+
+  it('F19: a child being forked (no endpoint yet) has no pointer-page entry to check', () => {
+    const u = checked([2]);
+    const parent = u.proc(2);
+    // Only SHARED memory in the parent: nothing to write-protect, so the state is whole before the commit.
+    for (const r of [...parent.regions]) expect(munmapRange(u.vm, parent, r.vaddr, r.length)).toBe(OK);
+    expect(mmapRegion(u.vm, parent, 0, 2 * PAGE, MAP_ANON | MAP_SHARED, -1)).toBeGreaterThan(0);
+    const child = u.proc(1);
+    expect(forkAddressSpace(u.vm, parent, child)).toBe(OK);
+    expect(child.endpoint).toBe(-1);
+    expect(u.mem.pteRead(u.vm.pagedirs, 1)).toBe(0);
+    u.vm.dirty.clear();
+    expect(full(u)).toBe('passed');
   });
 });
