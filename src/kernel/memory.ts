@@ -126,7 +126,7 @@ export const copyDestRuns: PhysRuns = { pa: [], bytes: [], count: 0 };
 export function kcheckRuns(k: Kernel, p: KProc, v: number, length: number, write: boolean, out: PhysRuns | null): number {
   if (out !== null) out.count = 0;
   if (length === 0) return -1;
-  if (rangeWraps(v, length)) return Number.isInteger(v) && v >= 0 ? v : 0;
+  if (rangeWraps(v, length)) return Number.isInteger(v) ? Math.max(v, 0) : 0;
   const dir = kernelDir(k, p);
   k.clock.charge(K.pageWalk, pagesSpanned(v, length));
   if (dir >= 0) return out === null ? translateRange(k.mem, dir, v, length, write, null) : k.walks.translateRange(k.mem, dir, v, length, write, out);
@@ -158,7 +158,6 @@ export function kcopyRuns(k: Kernel, src: PhysRuns, dst: PhysRuns): void {
   let j = 0;
   let si = 0;
   let dj = 0;
-  // Stryker disable next-line LogicalOperator: the callers' runs hold the same number of bytes, so both sides run out at the same step
   while (i < src.count && j < dst.count) {
     const sLeft = (src.bytes[i] ?? 0) - si;
     const dLeft = (dst.bytes[j] ?? 0) - dj;
@@ -175,7 +174,6 @@ export function kcopyRuns(k: Kernel, src: PhysRuns, dst: PhysRuns): void {
       dj = 0;
     }
   }
-  // Stryker disable next-line LogicalOperator,StringLiteral: an assert that never fires (the callers' runs hold the same number of bytes)
   if (i !== src.count || j !== dst.count) panic('kcopyRuns: source and destination differ in length');
 }
 
@@ -240,7 +238,7 @@ function runsOverlap(src: PhysRuns, dst: PhysRuns): boolean {
   for (let i = 0; i < src.count; i++) {
     const a = src.pa[i] ?? 0;
     const b = a + (src.bytes[i] ?? 0);
-    // Destination runs starting before b: one of them reaches past a?
+    // Destination runs starting before b (none: -Infinity): one of them reaches past a?
     let lo = 0;
     let hi = starts.length;
     while (lo < hi) {
@@ -248,7 +246,7 @@ function runsOverlap(src: PhysRuns, dst: PhysRuns): boolean {
       if ((starts[mid] ?? 0) < b) lo = mid + 1;
       else hi = mid;
     }
-    if (lo > 0 && (reach[lo - 1] ?? 0) > a) return true;
+    if ((reach[lo - 1] ?? -Infinity) > a) return true;
   }
   return false;
 }
@@ -270,7 +268,6 @@ function copyRunsStaged(k: Kernel, src: PhysRuns, dst: PhysRuns): void {
     k.mem.write(dst.pa[j] ?? 0, buf, off, n);
     off += n;
   }
-  // Stryker disable next-line StringLiteral: the message of an assert that never fires (the callers' runs hold the same number of bytes)
   if (off !== total) panic('kcopyRuns: source and destination differ in length');
 }
 
