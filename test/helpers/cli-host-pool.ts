@@ -4,8 +4,9 @@
 // at a time, so its host serves one file at a time, as a host of the file's own would; what the next file gets
 // is a host already started, with its scenario and job workers kept (a host start costs about 1.4 s of CPU, its
 // first scenario worker about 1.8 s). A host that ended (a command ended its process) is started again for the
-// next file that asks. The pool starts a host only when a file asks for it, and ends every host, waited for, when
-// the run ends. Entry points: startHost, startHostPool, hostOfSlot.
+// next file that asks. The pool starts a host only when a file asks for it, ends every host when a watch-mode run
+// starts again (a host has loaded the sources as they were), and ends them all, waited for, when the run ends.
+// Entry points: startHost, startHostPool, hostOfSlot.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -75,11 +76,21 @@ interface Answer {
   error?: string;
 }
 
+/** A running pool: its socket; `restart` ends every host (a slot that asks next gets a new one); `close` ends all. */
+export interface HostPool {
+  /** The Unix socket the test files ask at (hostOfSlot). */
+  socket: string;
+  /** Ends every host, waited for: the next file of a slot gets a host that loads the sources as they are now. */
+  restart(): Promise<void>;
+  /** Ends every host and the pool. */
+  close(): Promise<void>;
+}
+
 /**
  * Runs the pool: a server at a new Unix socket that starts (once, or again after it ended) the host of each slot
- * that asks. Resolves with the pool's socket and its end, which ends every host.
+ * that asks.
  */
-export async function startHostPool(runs: string): Promise<{ socket: string; close: () => Promise<void> }> {
+export async function startHostPool(runs: string): Promise<HostPool> {
   const dir = mkdtempSync(join(tmpdir(), 'grantvm-pool-'));
   const socket = join(dir, 'socket');
   const hosts = new Map<string, Promise<StartedHost>>();
@@ -108,13 +119,17 @@ export async function startHostPool(runs: string): Promise<{ socket: string; clo
     });
   });
   await new Promise<void>((resolve) => server.listen(socket, resolve));
+  const restart = async (): Promise<void> => {
+    const started = await Promise.all([...hosts.values()].map((h) => h.catch(() => undefined)));
+    hosts.clear();
+    await Promise.all(started.map((h) => h?.stop() ?? Promise.resolve()));
+  };
   const close = async (): Promise<void> => {
     await new Promise((resolve) => server.close(resolve));
-    const started = await Promise.all([...hosts.values()].map((h) => h.catch(() => undefined)));
-    await Promise.all(started.map((h) => h?.stop() ?? Promise.resolve()));
+    await restart();
     rmSync(dir, { recursive: true, force: true });
   };
-  return { socket, close };
+  return { socket, restart, close };
 }
 
 /** Asks the pool at `pool` for the host of `slot`: its socket and scratch directory. */

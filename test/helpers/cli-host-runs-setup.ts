@@ -1,8 +1,8 @@
 // Vitest's global setup of the shared project: the store of the runs the docs tests share (cli-host-runs.ts), a
 // directory made when the test run starts, and the pool of test hosts that use it, one host per Vitest pool slot
-// (cli-host-pool.ts), handed to the test files as inject('hostPool'); both ended when the run ends. Entry points:
-// setup (and the teardown it returns).
-import { mkdtempSync, rmSync } from 'node:fs';
+// (cli-host-pool.ts), handed to the test files as inject('hostPool'); the store emptied and the hosts started anew
+// when watch mode runs the files again; both ended when the run ends. Entry points: setup (and the teardown it returns).
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -21,6 +21,12 @@ export async function setup(project: TestProject): Promise<() => Promise<void>> 
   const runs = mkdtempSync(join(tmpdir(), 'grantvm-runs-'));
   const pool = await startHostPool(runs);
   project.provide('hostPool', pool.socket);
+  // Watch mode: the files run again after an edit; a host still runs the sources it loaded, and a stored run was
+  // made with them.
+  project.onTestsRerun(async () => {
+    await pool.restart();
+    for (const entry of readdirSync(runs)) rmSync(join(runs, entry), { recursive: true, force: true });
+  });
   return async () => {
     await pool.close();
     rmSync(runs, { recursive: true, force: true });
