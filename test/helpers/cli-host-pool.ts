@@ -8,7 +8,6 @@
 // starts again (a host has loaded the sources as they were), and ends them all, waited for, when the run ends.
 // Entry points: startHost, startHostPool, hostOfSlot.
 import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import type { Socket } from 'node:net';
@@ -19,14 +18,14 @@ import { SCRATCH_PREFIX } from './cli-host-runs.ts';
 
 const boot = join(root, 'test/helpers/cli-host-boot.mjs');
 
-/** A started host: its process, the socket it listens at and its scratch directory. */
+/** A started host: the socket it listens at, its scratch directory, whether it still runs, its end. */
 export interface StartedHost {
-  /** The host's process. */
-  child: ChildProcess;
   /** The Unix socket it takes command lines at. */
   socket: string;
   /** The directory the docs tests run their pages in (emptied by cliHost's scratch). */
   scratch: string;
+  /** Whether its process still runs. */
+  alive(): boolean;
   /** Ends the host (waited for) and removes its socket's and scratch directories. */
   stop(): Promise<void>;
 }
@@ -45,8 +44,9 @@ export async function startHost(runs?: string): Promise<StartedHost> {
     // Not the terminal the tests may run in: a command's output is piped, as in the docs' shell lines.
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
+  const alive = (): boolean => child.exitCode === null && child.signalCode === null;
   const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
+    if (alive()) {
       const gone = new Promise((resolve) => child.once('exit', resolve));
       child.kill();
       await gone;
@@ -56,17 +56,22 @@ export async function startHost(runs?: string): Promise<StartedHost> {
   };
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  await new Promise<void>((resolve, reject) => {
-    child.once('message', () => {
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.once('message', () => {
+        resolve();
+      });
+      child.once('exit', (code) => {
+        reject(
+          new Error(`the grantvm test host ended (exit code ${String(code)}) before it listened:\n${stderr}`),
+        );
+      });
     });
-    child.once('exit', (code) => {
-      reject(
-        new Error(`the grantvm test host ended (exit code ${String(code)}) before it listened:\n${stderr}`),
-      );
-    });
-  });
-  return { child, socket, scratch, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { socket, scratch, alive, stop };
 }
 
 /** What the pool answers a slot: where its host listens and its scratch directory, or why it could not start. */
@@ -88,19 +93,22 @@ export interface HostPool {
 
 /**
  * Runs the pool: a server at a new Unix socket that starts (once, or again after it ended) the host of each slot
- * that asks.
+ * that asks, with `start` (given the store `runs`).
  */
-export async function startHostPool(runs: string): Promise<HostPool> {
+export async function startHostPool(
+  runs: string,
+  start: (runs: string) => Promise<StartedHost> = startHost,
+): Promise<HostPool> {
   const dir = mkdtempSync(join(tmpdir(), 'grantvm-pool-'));
   const socket = join(dir, 'socket');
   const hosts = new Map<string, Promise<StartedHost>>();
   const hostOf = async (slot: string): Promise<StartedHost> => {
     const known = hosts.get(slot);
     const host = known === undefined ? undefined : await known.catch(() => undefined);
-    if (host?.child.exitCode === null && host.child.signalCode === null) return host;
+    if (host?.alive() === true) return host;
     // Ended: its directories go, and a new host takes its slot.
     await host?.stop();
-    const next = startHost(runs);
+    const next = start(runs);
     hosts.set(slot, next);
     return next;
   };
@@ -115,7 +123,9 @@ export async function startHostPool(runs: string): Promise<HostPool> {
     conn.setEncoding('utf8');
     conn.on('data', (chunk: string) => {
       text += chunk;
-      if (text.includes('\n')) answer(conn, text.trim());
+      if (!text.includes('\n')) return;
+      conn.removeAllListeners('data');
+      answer(conn, text.trim());
     });
   });
   await new Promise<void>((resolve) => server.listen(socket, resolve));
