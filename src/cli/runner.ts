@@ -93,7 +93,7 @@ const keep: { on: boolean; kept: Started[] } = { on: false, kept: [] };
 /**
  * For a host that runs many commands in one process (the test host): when a command ends, its scenario worker is
  * kept, if it is pristine (worker.ts: no module of a scenario file can reach the next command) and its last job
- * did not fail, forgets the scenarios it loaded, and is lent to the next command with the same step limit in the
+ * did not fail (a usage error, a bad argument or scenario file, is not a failure of the worker), forgets the scenarios it loaded, and is lent to the next command with the same step limit in the
  * same working directory, which so does not load the sources again. Off by default: the grantvm process ends its
  * worker with its command. What a command prints is the same.
  */
@@ -150,8 +150,11 @@ class WorkerHost {
         else if (m.type === 'result') {
           started.reusable = m.pristine;
           finish(null, m.value as R);
-        } else if (m.type !== 'ready')
-          finish(m.type === 'usage' ? new UsageError(m.message) : new Error(m.message));
+        } else if (m.type === 'usage') {
+          // A bad argument or scenario file, refused before it ran: the worker is as it was.
+          started.reusable = m.pristine;
+          finish(new UsageError(m.message));
+        } else if (m.type === 'error') finish(new Error(m.message));
       };
       const onError = (err: Error): void => {
         lost(`crashed the scenario worker (${err.message.split('\n')[0] ?? ''}), ${readWatch(shared)}`);

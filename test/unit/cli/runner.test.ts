@@ -109,6 +109,12 @@ describe('keepScenarioWorkers', () => {
     const limited = await line(ts, 50_000);
     expect(limited).not.toBe(fresh);
     expect(await line(ts, 50_000)).toBe(limited);
+    // A usage error (a scenario file of the wrong shape) leaves the worker as it was, to the next command.
+    const shapeless = file('shapeless.ts', 'export const nothing = 1;\n');
+    await expect(
+      withRunner({ maxSteps: 50_000, timeoutSeconds: 60 }, (runner) => runner.list([shapeless])),
+    ).rejects.toThrow(UsageError);
+    expect(await line(ts, 50_000)).toBe(limited);
     // Another working directory (the one it started in may be gone, and tsx's compiler starts its helper there):
     // another worker.
     const elsewhere = (): Promise<string | undefined> => {
