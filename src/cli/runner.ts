@@ -91,11 +91,12 @@ const KEPT_WORKERS = 2;
 const keep: { on: boolean; kept: Started[] } = { on: false, kept: [] };
 
 /**
- * For a host that runs many commands in one process (the test host): when a command ends, its scenario worker is
- * kept, if it is pristine (worker.ts: no module of a scenario file can reach the next command) and its last job
- * did not fail (a usage error, a bad argument or scenario file, is not a failure of the worker), forgets the scenarios it loaded, and is lent to the next command with the same step limit in the
- * same working directory, which so does not load the sources again. Off by default: the grantvm process ends its
- * worker with its command. What a command prints is the same.
+ * For a host that runs many commands in one process (the test host): when a command ends, its scenario worker is kept,
+ * if it is pristine (worker.ts: no module of a scenario file can reach the next command) and its last job did not fail
+ * (a usage error, a bad argument or scenario file, is not a failure of the worker), forgets the scenarios it loaded,
+ * and is lent to the next command with the same step limit in the same working directory, which so does not load the
+ * sources again. Off by default: the grantvm process ends its worker with its command. What a command prints is the
+ * same.
  */
 export function keepScenarioWorkers(): void {
   keep.on = true;

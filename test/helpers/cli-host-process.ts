@@ -60,8 +60,8 @@ async function run({ argv, cwd }: Request): Promise<CliResult> {
 
 /**
  * For a docs test's line (a request that shares its run): a `bench` line that names no --rounds runs one round. A round
- * is the whole benchmark, and the docs tests only check that the line succeeds and writes its files; the default
- * three rounds of the README's safeperf sweep would cost about 7 s of CPU more for the same check.
+ * is the whole benchmark, and the docs tests only check that the line succeeds and writes its files; the default three
+ * rounds of the README's safeperf sweep would cost about 7 s of CPU more for the same check.
  */
 function docsRequest(request: Request, docs: boolean): Request {
   const { argv } = request;

@@ -1,7 +1,8 @@
 // Vitest's global setup of the shared project: the store of the runs the docs tests share (cli-host-runs.ts), a
 // directory made when the test run starts, and the pool of test hosts that use it, one host per Vitest pool slot
-// (cli-host-pool.ts), handed to the test files as inject('hostPool'); the store emptied and the hosts started anew
-// when watch mode runs the files again; both ended when the run ends. Entry points: setup (and the teardown it returns).
+// (cli-host-pool.ts), handed to the test files as inject('hostPool'); the store emptied and the hosts started
+// anew when watch mode runs the files again; both ended when the run ends. Entry points: setup (and the teardown
+// it returns).
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -45,7 +45,7 @@ describe('the pool of test hosts', () => {
     rmSync(runs, { recursive: true, force: true });
   });
 
-  it('one host per slot while it runs, a new one after it ended or would not start, none after a restart or the end', async () => {
+  it('one host per slot while it runs, another after it ended or failed to start; restart and end stop all', async () => {
     const made = standIns();
     const pool = await startHostPool(runs, made.start);
     expect(made.hosts).toEqual([]); // started only when a slot asks
