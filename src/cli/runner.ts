@@ -80,27 +80,32 @@ interface Started {
   reusable: boolean;
 }
 
-/** Whether a command's worker outlives it (keepScenarioWorkers), and the one kept. */
-const keep: { on: boolean; kept: Started | null } = { on: false, kept: null };
+/**
+ * How many idle workers a host keeps: one per working directory and step limit, the last used. Two, so that a
+ * host whose commands alternate between two directories (the test host: the repository and a docs page's
+ * scratch directory) starts no worker for either.
+ */
+const KEPT_WORKERS = 2;
+
+/** Whether a command's worker outlives it (keepScenarioWorkers), and the idle ones kept, the last used last. */
+const keep: { on: boolean; kept: Started[] } = { on: false, kept: [] };
 
 /**
- * For a host that runs many commands in one process (the test host): when a command ends, its scenario worker is
- * kept, if it is pristine (worker.ts: no module of a scenario file can reach the next command) and its last job
- * did not fail, forgets the scenarios it loaded, and is lent to the next command with the same step limit, which
- * so does not load the sources again. Off by default: the grantvm process ends its worker with its command. What a
- * command prints is the same.
+ * For a host that runs many commands in one process (the test host): when a command ends, its scenario worker is kept,
+ * if it is pristine (worker.ts: no module of a scenario file can reach the next command) and its last job did not fail
+ * (a usage error, a bad argument or scenario file, is not a failure of the worker), forgets the scenarios it loaded,
+ * and is lent to the next command with the same step limit in the same working directory, which so does not load the
+ * sources again. Off by default: the grantvm process ends its worker with its command. What a command prints is the
+ * same.
  */
 export function keepScenarioWorkers(): void {
   keep.on = true;
 }
 
-/** The kept worker, if it runs under `maxSteps` and was started in the current directory (else it is ended). */
-async function takeKept(maxSteps: number): Promise<Started | null> {
-  const k = keep.kept;
-  keep.kept = null;
-  if (k === null || (k.maxSteps === maxSteps && k.cwd === process.cwd())) return k;
-  await k.w.terminate();
-  return null;
+/** The kept worker that runs under `maxSteps` and was started in the current directory, if there is one. */
+function takeKept(maxSteps: number): Started | null {
+  const i = keep.kept.findIndex((k) => k.maxSteps === maxSteps && k.cwd === process.cwd());
+  return i < 0 ? null : (keep.kept.splice(i, 1)[0] ?? null);
 }
 
 /** One worker at a time: asked one question at a time, replaced after it was stopped or it died. */
@@ -111,7 +116,7 @@ class WorkerHost {
 
   /** The worker, started if need be, once it has loaded (its start-up is not the scenario's time). */
   private async started(): Promise<Started> {
-    this.worker ??= (await takeKept(this.limits.maxSteps)) ?? startWorker(this.limits.maxSteps);
+    this.worker ??= takeKept(this.limits.maxSteps) ?? startWorker(this.limits.maxSteps);
     await this.worker.ready;
     return this.worker;
   }
@@ -146,8 +151,11 @@ class WorkerHost {
         else if (m.type === 'result') {
           started.reusable = m.pristine;
           finish(null, m.value as R);
-        } else if (m.type !== 'ready')
-          finish(m.type === 'usage' ? new UsageError(m.message) : new Error(m.message));
+        } else if (m.type === 'usage') {
+          // A bad argument or scenario file, refused before it ran: the worker is as it was.
+          started.reusable = m.pristine;
+          finish(new UsageError(m.message));
+        } else if (m.type === 'error') finish(new Error(m.message));
       };
       const onError = (err: Error): void => {
         lost(`crashed the scenario worker (${err.message.split('\n')[0] ?? ''}), ${readWatch(shared)}`);
@@ -170,9 +178,9 @@ class WorkerHost {
       return;
     }
     s.w.postMessage({ forget: true } satisfies WorkerRequest);
-    const old = keep.kept;
-    keep.kept = s;
-    if (old !== null) await old.w.terminate();
+    keep.kept.push(s);
+    const old = keep.kept.length > KEPT_WORKERS ? keep.kept.shift() : undefined;
+    if (old !== undefined) await old.w.terminate();
   }
 }
 

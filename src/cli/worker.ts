@@ -88,12 +88,12 @@ export type ScenarioReport = Omit<ScenarioResult, 'system'> & {
 export type WorkerRequest = { list: readonly string[] } | { job: ScenarioJob } | { forget: true };
 
 /**
- * What the worker says: it is ready (once, first), a result (and whether the worker is still pristine), a usage
- * error, another error, or (while a job runs) host-clock reads.
+ * What the worker says: it is ready (once, first), a result or a usage error (and whether the worker is still
+ * pristine), another error, or (while a job runs) host-clock reads.
  */
 export type WorkerReply =
   | { type: 'result'; value: ScenarioInfo[] | ScenarioReport; pristine: boolean }
-  | { type: 'usage'; message: string }
+  | { type: 'usage'; message: string; pristine: boolean }
   | { type: 'error'; message: string }
   | { type: 'clock'; reads: number }
   | { type: 'ready' };
@@ -206,7 +206,7 @@ parentPort?.on('message', (request: WorkerRequest) => {
     },
     (err: unknown) => {
       const message = err instanceof Error ? err.message : String(err);
-      reply(err instanceof UsageError ? { type: 'usage', message } : { type: 'error', message });
+      reply(err instanceof UsageError ? { type: 'usage', message, pristine } : { type: 'error', message });
     },
   );
 });

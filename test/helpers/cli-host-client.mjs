@@ -19,4 +19,5 @@ conn.on('error', (err) => {
   process.stderr.write(`grantvm test host: ${err.message}\n`);
   process.exitCode = 1;
 });
-conn.write(`${JSON.stringify({ argv: process.argv.slice(2), cwd: process.cwd() })}\n`);
+const share = process.env.GRANTVM_HOST_SHARE === '1';
+conn.write(`${JSON.stringify({ argv: process.argv.slice(2), cwd: process.cwd(), share })}\n`);

@@ -3,9 +3,9 @@
 // with its stdout and stderr captured and its exit code returned. The socket's path is the first argument; the
 // process says 'ready' over its IPC channel once it listens, and ends when its parent goes. A command's scenario
 // worker is kept for the next command unless it imported a .js/.mjs scenario file (keepScenarioWorkers), and the
-// fuzz and faults job workers for the next jobs (keepJobWorkers). With GRANTVM_HOST_RUNS (a directory), the runs
-// the docs tests share are taken from there when another host made them already (cli-host-runs.ts), and a
-// `bench` line runs one round (docsRequest).
+// fuzz and faults job workers for the next jobs (keepJobWorkers). With GRANTVM_HOST_RUNS (a directory), a request
+// marked `share` (a docs test's line) is taken from there when another host made the same run already
+// (cli-host-runs.ts), and its `bench` line runs one round (docsRequest); other requests run as asked.
 import { createServer } from 'node:net';
 import type { Socket } from 'node:net';
 import { main } from '../../src/cli/main.ts';
@@ -18,6 +18,8 @@ import type { CliResult } from './cli.ts';
 interface Request {
   argv: string[];
   cwd: string;
+  /** The run may be shared with the docs tests' other hosts (a docs test's line): see docsRequest. */
+  share?: boolean;
 }
 
 type Write = typeof process.stdout.write;
@@ -57,9 +59,9 @@ async function run({ argv, cwd }: Request): Promise<CliResult> {
 }
 
 /**
- * For a docs test's host (one that shares its runs): a `bench` line that names no --rounds runs one round. A round
- * is the whole benchmark, and the docs tests only check that the line succeeds and writes its files; the default
- * three rounds of the README's safeperf sweep would cost about 7 s of CPU more for the same check.
+ * For a docs test's line (a request that shares its run): a `bench` line that names no --rounds runs one round. A round
+ * is the whole benchmark, and the docs tests only check that the line succeeds and writes its files; the default three
+ * rounds of the README's safeperf sweep would cost about 7 s of CPU more for the same check.
  */
 function docsRequest(request: Request, docs: boolean): Request {
   const { argv } = request;
@@ -75,8 +77,9 @@ function serve(conn: Socket): void {
   conn.on('data', (chunk: string) => {
     text += chunk;
     if (!text.includes('\n')) return;
-    const runs = process.env.GRANTVM_HOST_RUNS;
-    const request = docsRequest(JSON.parse(text) as Request, runs !== undefined);
+    const asked = JSON.parse(text) as Request;
+    const runs = asked.share === true ? process.env.GRANTVM_HOST_RUNS : undefined;
+    const request = docsRequest(asked, runs !== undefined);
     queue = queue.then(async () => {
       const result =
         runs === undefined

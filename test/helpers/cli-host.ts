@@ -3,17 +3,17 @@
 // TypeScript loading of its own; `npx grantvm` in shell lines goes to it through a small client
 // (cli-host-client.mjs), and `grantvm` calls from a test go to it straight over its socket. Output, working
 // directory and exit code are the command's, as in its own process (its environment is plainEnv's: colours off).
-// The hosts of the docs tests share their runs (cli-host-runs.ts). Entry point: cliHost.
-import { spawn, spawnSync } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+// A file's host is its Vitest pool slot's, started once for the run (cli-host-pool.ts); the docs tests share their
+// runs (cli-host-runs.ts). Entry point: cliHost.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { plainEnv, root } from './cli.ts';
 import type { CliResult } from './cli.ts';
-import { SCRATCH_PREFIX } from './cli-host-runs.ts';
+import { hostOfSlot, startHost } from './cli-host-pool.ts';
+import type { StartedHost } from './cli-host-pool.ts';
 
 /** A grantvm host for one test file's tests. */
 export interface CliHost {
@@ -30,33 +30,13 @@ export interface CliHost {
   scratch(): string;
 }
 
-const boot = join(root, 'test/helpers/cli-host-boot.mjs');
 const client = join(root, 'test/helpers/cli-host-client.mjs');
 
-async function start(socket: string, runs: string | undefined): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [boot, socket], {
-    cwd: root,
-    env: { ...plainEnv(), ...(runs === undefined ? {} : { GRANTVM_HOST_RUNS: runs }) },
-    // Not the terminal the tests may run in: a command's output is piped, as in the docs' shell lines.
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-  });
-  let stderr = '';
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  await new Promise<void>((resolve, reject) => {
-    child.once('message', () => {
-      resolve();
-    });
-    child.once('exit', (code) => {
-      reject(
-        new Error(`the grantvm test host ended (exit code ${String(code)}) before it listened:\n${stderr}`),
-      );
-    });
-  });
-  return child;
-}
-
-/** Sends one command line to the host listening at `socket` and resolves with what the command wrote and its code. */
-function ask(socket: string, argv: readonly string[], cwd: string): Promise<CliResult> {
+/**
+ * Sends one command line to the host listening at `socket` and resolves with what the command wrote and its code;
+ * `share`: the run may be shared with the docs tests' other hosts (cli-host-runs.ts).
+ */
+function ask(socket: string, argv: readonly string[], cwd: string, share: boolean): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const conn = connect(socket);
     let text = '';
@@ -66,41 +46,53 @@ function ask(socket: string, argv: readonly string[], cwd: string): Promise<CliR
       resolve(JSON.parse(text) as CliResult);
     });
     conn.on('error', reject);
-    conn.write(`${JSON.stringify({ argv, cwd })}\n`);
+    conn.write(`${JSON.stringify({ argv, cwd, share })}\n`);
   });
 }
 
+/** Where a host listens, and its scratch directory. */
+type HostPlace = Pick<StartedHost, 'socket' | 'scratch'>;
+
 /**
- * Starts a host before the file's tests and ends it after them. With `shareRuns`, a command line run with the same
- * inputs by another sharing host in this test run is not run again (cli-host-runs.ts): for the docs tests, which
- * only check that a line succeeds.
+ * The host of this file's Vitest pool slot, started by the shared project's global setup for the whole run
+ * (cli-host-pool.ts), or, in a run without that setup (another project, a mutation run), a host of the file's own,
+ * started before its tests and ended after them.
  */
-export function cliHost(shareRuns = false): CliHost {
-  let dir = '';
-  let scratch = '';
-  let child: ChildProcess | undefined;
+function fileHost(): () => HostPlace {
+  let host: HostPlace | undefined;
+  let own: StartedHost | undefined;
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'grantvm-host-'));
-    scratch = mkdtempSync(SCRATCH_PREFIX);
-    // The shared project's global setup provides the store; a file run in another project shares nothing.
-    const runs: string | undefined = shareRuns ? inject('hostRuns') : undefined;
-    child = await start(join(dir, 'socket'), runs);
+    const pool: string | undefined = inject('hostPool');
+    if (pool === undefined) host = own = await startHost();
+    else host = await hostOfSlot(pool, process.env.VITEST_POOL_ID ?? '1');
   });
   afterAll(async () => {
-    // Waited for, so that the host is gone (and its time counted as this process's) when the file ends.
-    if (child !== undefined && child.exitCode === null && child.signalCode === null) {
-      const gone = new Promise((resolve) => child?.once('exit', resolve));
-      child.kill();
-      await gone;
-    }
-    rmSync(dir, { recursive: true, force: true });
-    rmSync(scratch, { recursive: true, force: true });
+    // Waited for, so that an own host is gone (and its time counted as this process's) when the file ends.
+    await own?.stop();
   });
+  return () => {
+    if (host === undefined)
+      throw new Error('the grantvm test host is asked before the file starts its tests');
+    return host;
+  };
+}
+
+/**
+ * A grantvm host for the file's tests. With `shareRuns`, a command line run with the same inputs by another
+ * sharing host in this test run is not run again (cli-host-runs.ts), and a `bench` line runs one round: for the
+ * docs tests, which only check that a line succeeds.
+ */
+export function cliHost(shareRuns = false): CliHost {
+  const host = fileHost();
   const shim = (): string =>
     `npx() { if [ "$1" = grantvm ]; then shift; "${process.execPath}" "${client}" "$@"; else command npx "$@"; fi; }`;
   return {
     sh: (line, cwd = root) => {
-      const env = { ...plainEnv(), GRANTVM_HOST_SOCKET: join(dir, 'socket') };
+      const env = {
+        ...plainEnv(),
+        GRANTVM_HOST_SOCKET: host().socket,
+        ...(shareRuns ? { GRANTVM_HOST_SHARE: '1' } : {}),
+      };
       const r = spawnSync('sh', ['-c', `${shim()}\n${line}`], {
         cwd,
         encoding: 'utf8',
@@ -109,8 +101,9 @@ export function cliHost(shareRuns = false): CliHost {
       });
       return { status: r.status, stdout: r.stdout, stderr: r.stderr };
     },
-    grantvm: (args, cwd = root) => ask(join(dir, 'socket'), args, cwd),
+    grantvm: (args, cwd = root) => ask(host().socket, args, cwd, shareRuns),
     scratch: () => {
+      const { scratch } = host();
       for (const name of readdirSync(scratch)) rmSync(join(scratch, name), { recursive: true, force: true });
       symlinkSync(join(root, 'examples'), join(scratch, 'examples'));
       return scratch;

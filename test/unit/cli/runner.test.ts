@@ -109,13 +109,26 @@ describe('keepScenarioWorkers', () => {
     const limited = await line(ts, 50_000);
     expect(limited).not.toBe(fresh);
     expect(await line(ts, 50_000)).toBe(limited);
+    // A usage error (a scenario file of the wrong shape) leaves the worker as it was, to the next command.
+    const shapeless = file('shapeless.ts', 'export const nothing = 1;\n');
+    await expect(
+      withRunner({ maxSteps: 50_000, timeoutSeconds: 60 }, (runner) => runner.list([shapeless])),
+    ).rejects.toThrow(UsageError);
+    expect(await line(ts, 50_000)).toBe(limited);
     // Another working directory (the one it started in may be gone, and tsx's compiler starts its helper there):
     // another worker.
-    const cwd = vi.spyOn(process, 'cwd').mockReturnValue(join(tmpdir(), 'grantvm-runner-elsewhere'));
-    try {
-      expect(await line(ts, 50_000)).not.toBe(limited);
-    } finally {
-      cwd.mockRestore();
-    }
+    const elsewhere = (): Promise<string | undefined> => {
+      const cwd = vi.spyOn(process, 'cwd').mockReturnValue(join(tmpdir(), 'grantvm-runner-elsewhere'));
+      return line(ts, 50_000).finally(() => {
+        cwd.mockRestore();
+      });
+    };
+    const other = await elsewhere();
+    expect(other).toMatch(/^\d+ 1$/);
+    expect(other).not.toBe(limited);
+    // Two are kept, the last used: the first directory's worker serves it again; a third evicts the oldest.
+    expect(await line(ts, 50_000)).toBe(limited);
+    expect(await line(ts)).not.toBe(limited);
+    expect(await elsewhere()).not.toBe(other);
   });
 });

@@ -8,7 +8,7 @@
 // docs run on both cores.
 import { describe, expect, it } from 'vitest';
 import { cliHost } from '../../helpers/cli-host.ts';
-import { commands, pages, runAll, SLOW_PAGES } from '../../helpers/docs.ts';
+import { commands, pages, plainGrantvm, runAll, SLOW_PAGES } from '../../helpers/docs.ts';
 
 const host = cliHost(true);
 
@@ -20,8 +20,8 @@ describe('docs/', () => {
   });
 
   for (const page of pages.filter((p) => !SLOW_PAGES.includes(p.name) && commands(p.text).length > 0)) {
-    it(`every command of ${page.name} succeeds`, { timeout: 600_000 }, () => {
-      runAll(host, commands(page.text));
+    it(`every command of ${page.name} succeeds`, { timeout: 600_000 }, async () => {
+      await runAll(host, commands(page.text));
     });
   }
 
@@ -56,4 +56,47 @@ describe('docs/', () => {
       }
     },
   );
+});
+
+describe('the lines run without sh', () => {
+  it('are npx grantvm with words sh passes on as they are; any other line goes to sh', () => {
+    expect(plainGrantvm('npx grantvm run --seed 7 --memory 128M --trace out.jsonl')).toEqual([
+      'run',
+      '--seed',
+      '7',
+      '--memory',
+      '128M',
+      '--trace',
+      'out.jsonl',
+    ]);
+    expect(plainGrantvm('npx grantvm faults --targets kv,ds --shard 0/2 --a profile=i386-2010')).toEqual([
+      'faults',
+      '--targets',
+      'kv,ds',
+      '--shard',
+      '0/2',
+      '--a',
+      'profile=i386-2010',
+    ]);
+    expect(plainGrantvm('npx grantvm')).toEqual([]);
+    for (const line of [
+      'npx grantvm exercise grants --count 3 > sheet.md',
+      "npx grantvm run 'my file.ts'",
+      'npx grantvm run "a"',
+      'npx grantvm run $HOME/x.ts',
+      'npx grantvm run ~/x.ts',
+      'npx grantvm run examples/*.ts',
+      'npx grantvm run x?.ts',
+      'npx grantvm run [ab].ts',
+      'npx grantvm inspect | head',
+      'npx grantvm run boot; echo done',
+      'npx grantvm run boot && echo done',
+      'npx grantvm run a\\ b.ts',
+      'npx grantvm run {a,b}.ts',
+      'npx grantvmx run',
+      'grep -c x y',
+      'X=1 npx grantvm run',
+    ])
+      expect(plainGrantvm(line), line).toBeNull();
+  });
 });

@@ -9,10 +9,10 @@ const host = cliHost(true);
 
 describe('docs/', () => {
   for (const name of SLOW_PAGES) {
-    it(`every command of ${name} succeeds`, { timeout: 600_000 }, () => {
+    it(`every command of ${name} succeeds`, { timeout: 600_000 }, async () => {
       const lines = commands(pages.find((p) => p.name === name)?.text ?? '');
       expect(lines.length, `${name} has commands`).toBeGreaterThan(0);
-      runAll(host, lines);
+      await runAll(host, lines);
     });
   }
 });

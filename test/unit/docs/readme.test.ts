@@ -19,10 +19,10 @@ describe('README', () => {
     expect(r.stdout).toContain('init');
   });
 
-  it('every npx grantvm command shown succeeds', { timeout: 600_000 }, () => {
+  it('every npx grantvm command shown succeeds', { timeout: 600_000 }, async () => {
     const lines = commands(readme).filter((l) => l.startsWith('npx grantvm'));
     expect(lines.length).toBeGreaterThan(3);
-    runAll(host, lines);
+    await runAll(host, lines);
   });
 
   it('links the tutorial and the command pages', () => {
