@@ -15,12 +15,12 @@ import { RTS } from './proc.ts';
 import type { KProc } from './proc.ts';
 
 /** May `from` send to or notify `to`? (may_send_to) */
-export function maySendTo(k: Kernel, from: KProc, to: KProc): boolean {
+export function maySendTo(from: KProc, to: KProc): boolean {
   if (from.slot < 0 || to.slot < 0) return true;
   const spec = from.priv.spec.ipcTo;
   if (spec === 'all') return true;
   if (spec === 'system') return to.priv.system;
-  return spec.includes(to.slot) || (to.priv.system && k.procAt(to.slot) === to && spec.includes(-1));
+  return spec.includes(to.slot) || (to.priv.system && spec.includes(-1));
 }
 
 /** Resolves a destination endpoint: SELF → caller; ANY/NONE → EINVAL; not live → EDEADSRCDST. */
@@ -104,7 +104,7 @@ export function ipcSendnb(k: Kernel, caller: KProc, dstE: number, payload: Paylo
   const dst = target(k, caller, dstE);
   if (typeof dst === 'number') return traced(k, 'send', caller, dstE, payload.type, dst);
   if (dst === caller) return traced(k, 'send', caller, dstE, payload.type, EINVAL);
-  if (!maySendTo(k, caller, dst)) return traced(k, 'send', caller, dstE, payload.type, ECALLDENIED);
+  if (!maySendTo(caller, dst)) return traced(k, 'send', caller, dstE, payload.type, ECALLDENIED);
   if (!willReceive(dst, caller.endpoint, false))
     return traced(k, 'send', caller, dstE, payload.type, ENOTREADY);
   deliver(k, dst, copyMessage(payload, caller.endpoint));
@@ -123,7 +123,7 @@ function sendCommon(
   const dst = target(k, caller, dstE);
   if (typeof dst === 'number') return traced(k, 'send', caller, dstE, payload.type, dst);
   if (dst === caller) return traced(k, 'send', caller, dstE, payload.type, EINVAL);
-  if (!maySendTo(k, caller, dst)) return traced(k, 'send', caller, dstE, payload.type, ECALLDENIED);
+  if (!maySendTo(caller, dst)) return traced(k, 'send', caller, dstE, payload.type, ECALLDENIED);
   const m = copyMessage(payload, caller.endpoint);
   if (willReceive(dst, caller.endpoint, false)) {
     deliver(k, dst, m);
@@ -231,7 +231,7 @@ export function ipcSendrec(k: Kernel, caller: KProc, dstE: number, payload: Payl
 function sendrecNow(k: Kernel, caller: KProc, dstE: number, payload: Payload): Promise<Message> {
   const dst = target(k, caller, dstE);
   if (typeof dst !== 'number' && dst !== caller && caller.asyncQueue.length === 0)
-    if (willReceive(dst, caller.endpoint, false) && maySendTo(k, caller, dst))
+    if (willReceive(dst, caller.endpoint, false) && maySendTo(caller, dst))
       return rendezvous(k, caller, dst, payload);
   return sendrecSlow(k, caller, dstE, payload);
 }
@@ -290,7 +290,7 @@ export async function ipcNotify(k: Kernel, caller: KProc, dstE: number): Promise
   if (y !== null) await y;
   const dst = target(k, caller, dstE);
   if (typeof dst === 'number') return traced(k, 'notify', caller, dstE, NOTIFY_MESSAGE, dst);
-  if (!maySendTo(k, caller, dst)) return traced(k, 'notify', caller, dstE, NOTIFY_MESSAGE, ECALLDENIED);
+  if (!maySendTo(caller, dst)) return traced(k, 'notify', caller, dstE, NOTIFY_MESSAGE, ECALLDENIED);
   kernelNotify(k, caller.endpoint, dst);
   return OK;
 }
@@ -311,7 +311,7 @@ export async function ipcSenda(k: Kernel, caller: KProc, dstE: number, payload: 
   if (y !== null) await y;
   const dst = target(k, caller, dstE);
   if (typeof dst === 'number') return traced(k, 'senda', caller, dstE, payload.type, dst);
-  if (!maySendTo(k, caller, dst)) return traced(k, 'senda', caller, dstE, payload.type, ECALLDENIED);
+  if (!maySendTo(caller, dst)) return traced(k, 'senda', caller, dstE, payload.type, ECALLDENIED);
   const m = copyMessage(payload, caller.endpoint);
   if (willReceive(dst, caller.endpoint, false)) {
     deliver(k, dst, m);

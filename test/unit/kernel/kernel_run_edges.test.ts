@@ -244,3 +244,18 @@ describe('the kernel checks its callers', () => {
     ]);
   });
 });
+
+describe("a test's chooser", () => {
+  it('overrides the priority queues and the seeded schedule: here the last runnable process runs first', async () => {
+    const b = bareKernel({ schedule: 'random', chooser: (all) => all.length - 1 });
+    const log: number[] = [];
+    for (const slot of [20, 21, 22]) {
+      b.spawn(slot, `p${slot}`, async () => {
+        log.push(slot);
+        return Promise.resolve();
+      });
+    }
+    await b.k.run();
+    expect(log).toEqual([22, 21, 20]);
+  });
+});
