@@ -689,6 +689,24 @@ describe('what a sendrec takes as its reply', () => {
   });
 });
 
+describe('a reply by senda', () => {
+  it('reaches a client waiting in sendrec at once, as a send would', async () => {
+    const b = bareKernel();
+    const got: string[] = [];
+    b.spawn(20, 'server', async (p) => {
+      const m = await p.receive(ANY);
+      got.push(`senda ${await p.senda(m.source, { type: OK, answer: 42 })}`);
+      got.push(`queued ${b.k.procAt(21).asyncQueue.length}`);
+    });
+    b.spawn(21, 'client', async (p) => {
+      const r = await p.sendrec(20, { type: 7 });
+      got.push(`reply ${r.type}/${r.source} ${String(r.answer)}`);
+    });
+    await b.k.run();
+    expect(got).toEqual([`senda ${OK}`, 'queued 0', `reply ${OK}/20 42`]);
+  });
+});
+
 describe('notifications of one slot', () => {
   it('a dead process keeps its pending notification; its successor in the slot notifies after it, and is taken after it', async () => {
     const b = bareKernel();
