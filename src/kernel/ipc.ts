@@ -241,8 +241,9 @@ function sendrecNow(k: Kernel, caller: KProc, dstE: number, payload: Payload): P
 
 /**
  * The usual sendrec, in one small function so V8 inlines it whole: `dst` waits in receive for the caller and no
- * senda message waits to be received by the caller (it could be the reply). The same steps as sendCommon (deliver written out) and the receive
- * half on that path; `dst` gets the CPU straight away when the scheduler would pick it anyway (Kernel.blockFor).
+ * senda message waits to be received by the caller (it could be the reply). The same steps as sendCommon (deliver
+ * written out) and the receive half on that path; `dst` gets the CPU straight away when the scheduler would pick it
+ * anyway (Kernel.blockFor).
  */
 function rendezvous(k: Kernel, caller: KProc, dst: KProc, payload: Payload): Promise<Message> {
   dst.recvFrom = null;
