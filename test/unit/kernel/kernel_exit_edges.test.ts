@@ -217,3 +217,17 @@ describe('a kernel without a trace', () => {
     expect(b.trace).toEqual([]);
   });
 });
+
+describe('a program that returns without calling exit', () => {
+  it('is ended by the kernel with the number it returned as its exit code, or 0', async () => {
+    const b = bareKernel();
+    const five = b.k.createProcess({ slot: 20, name: 'five', program: async () => Promise.resolve(5) });
+    const none = b.k.createProcess({ slot: 21, name: 'none', program: async () => Promise.resolve() });
+    expect((await b.k.run()).reason).toBe('idle');
+    expect([five.inUse, five.exitStatus, none.inUse, none.exitStatus]).toEqual([false, 5 << 8, false, 0]);
+    expect(b.trace.filter((e) => e.kind === 'proc' && e.op === 'exit')).toEqual([
+      { step: 0, kind: 'proc', op: 'exit', ep: makeEndpoint(1, 20), name: 'five', status: 5 },
+      { step: 0, kind: 'proc', op: 'exit', ep: makeEndpoint(1, 21), name: 'none', status: 0 },
+    ]);
+  });
+});
