@@ -230,6 +230,7 @@ export class Kernel {
     let slot = e;
     if (e < -NR_TASKS || e >= this.nrProcs) {
       const t = e + MAX_NR_TASKS;
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: endpointSlot gives the same slot, or one that holds no such endpoint; the first branch spares a modulo
       slot = t >= 0 ? (t % ENDPOINT_GENERATION_SIZE) - MAX_NR_TASKS : endpointSlot(e);
       if (slot < -NR_TASKS || slot >= this.nrProcs) return null;
     }
@@ -315,6 +316,7 @@ export class Kernel {
   }
 
   private endProgram(p: KProc, status: { code: number; signal: number }): void {
+    // Stryker disable next-line ArrowFunction,StringLiteral: never fires: a program ends while its process runs
     assert(this.current === p || this.current === null, () => `endProgram: ${p.name} is not running`);
     this.terminate(p, status);
     this.switchAway();
@@ -438,16 +440,21 @@ export class Kernel {
    */
   blockFor<T>(p: KProc, flag: number, next: KProc): Promise<T> {
     const direct =
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: processes run only under run(); both paths run the same process with the same charges
       this.host !== null &&
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: a run clears a host stop before any process runs; both paths run the same process with the same charges
       this.stopped === null &&
       isRunnable(next) &&
+      // Stryker disable next-line ConditionalExpression,BooleanLiteral: `next` waited in receive, so it is in no queue; both paths run the same process with the same charges
       !next.queued &&
       this.scheduler.nextIfQueued(next.priority);
     if (!direct) {
       this.makeReady(next);
       return this.blockOn<T>(p, flag);
     }
+    // Stryker disable next-line StringLiteral: never fires: only the running process makes a rendezvous
     if (this.current !== p) notRunning('block', p);
+    // Stryker disable next-line StringLiteral,LogicalOperator: never fires: the running process is in no queue, and a rendezvous is with another process
     if (p.queued || next === p) panic(`blockFor: ${p.name} runs but is queued, or hands the CPU to itself`);
     p.rts |= flag;
     const promise = new Promise<unknown>((resolve) => {
@@ -503,6 +510,7 @@ export class Kernel {
     if (next.keepQuantum) next.keepQuantum = false;
     else next.quantumLeft = this.quantum;
     const waiter = next.waiter;
+    // Stryker disable next-line StringLiteral: never fires: a process in a ready queue or handed the CPU always waits with a continuation
     if (waiter === null) return panic(`resume: ${next.name} has no continuation`);
     next.waiter = null;
     const value = next.wakeValue;
@@ -572,10 +580,12 @@ export class Kernel {
   /** Nothing can run: advance the clock to the earliest alarm and deliver every alarm due then. */
   private fireTimers(): boolean {
     const first = this.timers[0];
+    // Stryker disable next-line BooleanLiteral: with no timer left, the pick that follows finds nobody either way
     if (first === undefined) return false;
     this.now = Math.max(this.now, first.at);
     while (this.timers.length > 0 && (this.timers[0]?.at ?? Infinity) <= this.now) {
       const t = this.timers.shift();
+      // Stryker disable next-line LogicalOperator: terminate drops a process's timers, so a timer left is a live process's: each part of the test holds
       if (t !== undefined && t.proc.inUse && t.proc.endpoint === t.endpoint)
         kernelNotify(this, CLOCK, t.proc);
     }

@@ -118,10 +118,13 @@ function dispatch<T>(
     return Promise.reject(err instanceof Error ? err : new Error(String(err)));
   }
   if (reply instanceof Promise) return reply.then((r) => answer(k, caller, m, r));
-  // A handler that switched the caller away (it ended or stopped it) answers after the processes it let run
-  // have started, as an awaited handler would.
-  // Stryker disable next-line ConditionalExpression: only a handler that ends its own caller gets here (a bare kernel's self-kill), and nothing runs before the answer either way
-  if (k.current !== caller) return Promise.resolve(reply).then((r) => answer(k, caller, m, r));
+  if (k.current !== caller) {
+    // The call ended its own caller (SYS_KILL of itself with no PM to take the signal): it is counted and traced
+    // but never answered, and the CPU goes to the next process, as after any other end of a process.
+    answer(k, caller, m, reply);
+    k.switchAway();
+    return new Promise<T>(() => undefined);
+  }
   return answer(k, caller, m, reply);
 }
 

@@ -232,3 +232,20 @@ describe('alarms', () => {
     expect(b.trace.filter((e) => e.kind === 'ipc')).toHaveLength(2);
   });
 });
+
+describe('endpoints of task slots', () => {
+  it('a process created in a task slot without a generation gets generation 1, and liveProc finds it', async () => {
+    const b = bareKernel();
+    const kp = b.k.createProcess({
+      slot: -NR_TASKS,
+      name: 'task1',
+      program: toProgram(b.k, async (p) => {
+        await p.receive(ANY);
+      }),
+    });
+    expect(kp.endpoint).toBe(makeEndpoint(1, -NR_TASKS));
+    expect(b.k.liveProc(kp.endpoint)).toBe(kp);
+    expect(b.k.liveProc(-NR_TASKS)).toBeNull();
+    await b.k.run();
+  });
+});

@@ -3,12 +3,13 @@
 // message and what every call counts, charges and traces.
 import { describe, expect, it } from 'vitest';
 import { ALL, bareKernel } from '../../helpers/bare.ts';
-import { EBADREQUEST, ECALLDENIED, EINVAL, OK } from '../../../src/include/errno.ts';
+import { EBADREQUEST, ECALLDENIED, EINVAL, OK, SIGKILL } from '../../../src/include/errno.ts';
 import {
   GET_WHOAMI,
   KERNEL_CALL,
   NR_SYS_CALLS,
   SYS_GETINFO,
+  SYS_KILL,
   SYS_SAFEUNMAP,
   SYS_TIMES,
 } from '../../../src/include/com.ts';
@@ -216,5 +217,26 @@ describe('registering and answering', () => {
     });
     await b.k.run();
     expect(first).toEqual([OK, OK, EBADREQUEST]);
+  });
+});
+
+describe('a call that ends its own caller', () => {
+  it('SYS_KILL of itself on a bare kernel: traced, never answered, and the next process runs', async () => {
+    const b = bareKernel();
+    const log: string[] = [];
+    const self = b.spawn(20, 'self', async (proc: Proc) => {
+      const r = await proc.kernelCallResult({ type: SYS_KILL, endpoint: proc.endpoint, sig: SIGKILL });
+      log.push(`self answered ${r}`);
+    });
+    b.spawn(21, 'other', async (proc: Proc) => {
+      await proc.sleep(1);
+      log.push('other ran');
+    });
+    expect((await b.k.run()).reason).toBe('idle');
+    expect(log).toEqual(['other ran']);
+    expect([self.kp.inUse, self.kp.exitStatus, b.k.counts.kernelCalls]).toEqual([false, SIGKILL, 1]);
+    expect(b.trace.filter((e) => e.kind === 'kcall')).toMatchObject([
+      { caller: 20, call: 'SYS_KILL', result: OK },
+    ]);
   });
 });
