@@ -2,7 +2,7 @@
 // with the sanity checkers after every step. After every operation of process X:
 // - integrity: every byte that changed in another actor Y lies in a range X could write before the operation —
 //   a live grant with WRITE held by X (direct, through an indirect chain ending at X, or to ANY) or pages
-//   physically shared through a mapping (secworld.ts writableBy). X's own pages may change freely.
+//   physically shared through a mapping with memory X may write (secworld.ts writableBy). X's own pages may change freely.
 // - confinement: every edge the authority graph gained is explained by the operation: a grant X made over its
 //   own memory to its grantee; a delegation (indirect grant) of authority X already held; a mapping X made
 //   through a grant it held with MAP. Nothing else adds authority (DS label lookups give endpoints, not memory).
@@ -109,6 +109,26 @@ describe('integrity and confinement', () => {
       expect(ok(0)).toBe(false);
       await r.apply(ops[3] as Op);
       expect(writableBy(w, 2, 0)(4096)).toBe(false);
+    },
+  );
+  fcTest.prop([fc.constant(0)], { numRuns: 1 })(
+    "a write through a grant reaches whoever maps the granter's page (fast-check seed -169367045)",
+    async () => {
+      // V maps A's page 3 read-only; P writes A's page 3 through A's WRITE grant, and V sees the bytes change.
+      // That is allowed: the pages are physically shared, and P's grant reaches them.
+      const ops: Op[] = [
+        { k: 'grant', who: 2, to: { actor: 0 }, page: 3, off: 0, len: 4096, access: 7 },
+        { k: 'grant', who: 2, to: { actor: 1 }, page: 3, off: 0, len: 4096, access: 7 },
+        { k: 'map', who: 0, byHolder: true, h: { pick: 0 }, offPages: 0, page: 0, pages: 1, writable: false },
+        { k: 'write', who: 1, page: 3, byte: 0x55 },
+        { k: 'copy', who: 1, byHolder: true, to: true, h: { pick: 1 }, off: 0, bytes: 16, page: 3 },
+      ];
+      await check(ops, false);
+      const w = await secWorld({ trace: null });
+      const r = new Runner(w);
+      for (const op of ops.slice(0, 3)) expect(await r.apply(op)).toBe(OK);
+      expect(writableBy(w, 1, 0)(0)).toBe(true);
+      expect(writableBy(w, 1, 0)(4096)).toBe(false);
     },
   );
 });

@@ -148,22 +148,23 @@ export function authorityGraph(w: SecWorld): Set<string> {
 /**
  * Which bytes of actor y an operation of actor x may change: y = x (its own address space); a live grant with
  * WRITE held by x (or ANY) over them; or pages physically shared with memory x may write — x's writable mapping
- * of y's pages, y's mapping of x's pages, or y's mapping of pages x maps writably. Computed before the operation.
+ * of y's pages, or y's mapping of pages x can write (its own, those it maps writably, those a WRITE grant it
+ * holds reaches). Computed before the operation.
  */
 export function writableBy(w: SecWorld, x: number, y: number): (offset: number) => boolean {
   const ax = w.actors[x];
   const ay = w.actors[y];
   if (x === y) return () => true;
   if (ax === undefined || ay === undefined) return () => false;
-  const ranges: [number, number][] = [];
-  for (const g of authorities(w.sys))
-    if ((g.holder === ax.ep || g.holder === ANY) && g.owner === ay.ep && (g.flags & CPF_WRITE) !== 0)
-      ranges.push([g.start, g.start + g.len]);
-  const records = safemapRecords(w.sys.kernel);
-  // Owner-side ranges x can write: its own pages, and what it maps writably.
+  // Owner-side ranges x can write: its own pages, what it maps writably, what its WRITE grants reach.
   const xWrites: [number, number, number][] = [[ax.ep, ax.buf, ax.buf + PAGES * PAGE]];
+  for (const g of authorities(w.sys))
+    if ((g.holder === ax.ep || g.holder === ANY) && (g.flags & CPF_WRITE) !== 0)
+      xWrites.push([g.owner, g.start, g.start + g.len]);
+  const records = safemapRecords(w.sys.kernel);
   for (const r of records)
     if (r.grantee === ax.ep && r.writable) xWrites.push([r.owner, r.ownerAddr, r.ownerAddr + r.bytes]);
+  const ranges: [number, number][] = [];
   for (const [ep, lo, hi] of xWrites) {
     if (ep === ay.ep) ranges.push([lo, hi]);
     for (const r of records) {
