@@ -19,10 +19,10 @@ import { PhysMem } from '../../src/hw/physmem.ts';
 import { PTE, mapPage } from '../../src/hw/mmu.ts';
 import { Proc, toProgram } from '../../src/libsys/proc.ts';
 import { cpfSetAllocator, extentGrantAllocator } from '../../src/libsys/grant.ts';
+import { MiB, PAGE } from './bytes.ts';
 
 export const ALL: PrivSpec = { ipcTo: 'all', kernelCalls: 'all', vmCalls: 'all' };
-export const MiB = 1024 * 1024;
-const PAGE = 4096;
+export { MiB };
 
 export interface Actor {
   readonly name: string;
@@ -94,7 +94,8 @@ export function grantWorld(config: Partial<KernelConfig> & { ramBytes?: number }
     if (paged) {
       kp.dirFrame = allocFrame();
       // The table storage half is mapped from the start so the library can work without VM.
-      for (let v = base + length / 2; v < base + length; v += PAGE) mapPage(mem, kp.dirFrame, v, allocFrame(), PTE.P | PTE.W | PTE.U, allocFrame);
+      for (let v = base + length / 2; v < base + length; v += PAGE)
+        mapPage(mem, kp.dirFrame, v, allocFrame(), PTE.P | PTE.W | PTE.U, allocFrame);
     } else kp.extent = { base, length };
     const p = new Proc(k, kp);
     const phys = (v: number): number => {
@@ -121,7 +122,8 @@ export function grantWorld(config: Partial<KernelConfig> & { ramBytes?: number }
       return {
         done: () => done,
         result: () => {
-          if (error !== undefined) throw error instanceof Error ? error : new Error('action failed', { cause: error });
+          if (error !== undefined)
+            throw error instanceof Error ? error : new Error('action failed', { cause: error });
           if (!done) throw new Error(`${name}: action did not complete (blocked)`);
           return value as T;
         },
@@ -178,7 +180,12 @@ export function grantWorld(config: Partial<KernelConfig> & { ramBytes?: number }
             if (r.type !== OK) throw new Error(`MEMREQ_GET ${r.type}`);
             requests.push(r);
             const value = handler(r);
-            await p.kernelCall({ type: SYS_VMCTL, request: VMCTL_MEMREQ_REPLY, requestor: numField(r, 'requestor'), value });
+            await p.kernelCall({
+              type: SYS_VMCTL,
+              request: VMCTL_MEMREQ_REPLY,
+              requestor: numField(r, 'requestor'),
+              value,
+            });
           }
         }
       }),

@@ -12,8 +12,9 @@ import type { Kernel } from '../../src/kernel/kernel.ts';
 import { makeSystemPriv } from '../../src/kernel/priv.ts';
 import type { KProc } from '../../src/kernel/proc.ts';
 import { toProgram } from '../../src/libsys/proc.ts';
+import { PAGE } from './bytes.ts';
 
-export const PAGE = 4096;
+export { PAGE };
 
 /** A memory request as the fake VM saw it: type, target, start address, length. */
 export type VmReq = [type: number, target: number, addr: number, length: number];

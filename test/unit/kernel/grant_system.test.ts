@@ -11,10 +11,9 @@ import { CPF_MAP, CPF_READ, CPF_WRITE } from '../../../src/include/safecopies.ts
 import { VMPTYPE_COWMAP } from '../../../src/include/com.ts';
 import { grantSanityCheck } from '../../../src/kernel/system/do_safemap.ts';
 import { drivenActor } from '../../helpers/driven.ts';
+import { pattern, PAGE } from '../../helpers/bytes.ts';
 
-const PAGE = 4096;
 const HEAP = VM_PROCSTART + 4 * PAGE;
-const pattern = (n: number, seed: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 13 + seed) & 0xff);
 
 async function world(cow: boolean) {
   const sys = await createSystem({ sanity: 'functions', trace: 'memory', cowSafecopy: cow });
@@ -39,16 +38,22 @@ describe('safecopy against VM', () => {
       });
       expect(id).toBe(0);
       expect(await r.do((p) => p.sys.safecopyFrom(g.ep, id, 100, HEAP + 100, n))).toBe(OK);
-      const cowmaps = sys.trace.filter((e) => e.kind === 'vmreq' && e.op === 'post' && e.reqType === VMPTYPE_COWMAP);
+      const cowmaps = sys.trace.filter(
+        (e) => e.kind === 'vmreq' && e.op === 'post' && e.reqType === VMPTYPE_COWMAP,
+      );
       expect(cowmaps.length).toBe(cow ? 1 : 0);
       check(sys);
-      expect([...(await r.do((p) => p.read(HEAP + 100, n)))]).toEqual([...pattern(8 * PAGE, 1).subarray(100, 100 + n)]);
+      expect([...(await r.do((p) => p.read(HEAP + 100, n)))]).toEqual([
+        ...pattern(8 * PAGE, 1).subarray(100, 100 + n),
+      ]);
       await g.do((p) => p.write(HEAP + PAGE, new Uint8Array(PAGE).fill(0x99)));
       const after = await r.do((p) => p.read(HEAP + PAGE, PAGE));
       expect([...after]).toEqual([...pattern(8 * PAGE, 1).subarray(PAGE, 2 * PAGE)]);
       // The requestor's own write stays its own.
       await r.do((p) => p.write(HEAP + 2 * PAGE, new Uint8Array(16).fill(0x44)));
-      expect([...(await g.do((p) => p.read(HEAP + 2 * PAGE, 16)))]).toEqual([...pattern(8 * PAGE, 1).subarray(2 * PAGE, 2 * PAGE + 16)]);
+      expect([...(await g.do((p) => p.read(HEAP + 2 * PAGE, 16)))]).toEqual([
+        ...pattern(8 * PAGE, 1).subarray(2 * PAGE, 2 * PAGE + 16),
+      ]);
       check(sys);
     });
   }
@@ -74,7 +79,9 @@ describe('safecopy against VM', () => {
       for (const [s, d, n] of cases) {
         const res = await r.do((p) => p.sys.safecopyFrom(g.ep, id, s, HEAP + 16 * PAGE + d, n));
         const bytes = await r.do((p) => p.read(HEAP + 16 * PAGE, 8 * PAGE));
-        out.push(`${res}:${Buffer.from(bytes).toString('base64').length}:${bytes.reduce((a, b) => (a * 31 + b) >>> 0, 0)}`);
+        out.push(
+          `${res}:${Buffer.from(bytes).toString('base64').length}:${bytes.reduce((a, b) => (a * 31 + b) >>> 0, 0)}`,
+        );
       }
       check(sys);
       results.push(out);
@@ -91,14 +98,32 @@ describe('33: COW on and off are observationally identical (property)', () => {
   const opArb: fc.Arbitrary<Op> = fc.oneof(
     // Half the copies have source and destination congruent mod 4096, so the COW path is taken when it may be.
     fc
-      .record({ n: fc.integer({ min: 1, max: 4 * PAGE }), s: fc.nat(4 * PAGE), d: fc.nat(4 * PAGE), congruent: fc.boolean(), dp: fc.nat(3) })
-      .map(({ n, s, d, congruent, dp }) => ({ kind: 'copy' as const, s, d: congruent ? (s % PAGE) + dp * PAGE : d, n })),
-    fc.record({ at: fc.nat(8 * PAGE - 1), byte: fc.integer({ min: 0, max: 255 }) }).map((o) => ({ kind: 'writeDst' as const, ...o })),
-    fc.record({ at: fc.nat(8 * PAGE - 1), byte: fc.integer({ min: 0, max: 255 }) }).map((o) => ({ kind: 'writeSrc' as const, ...o })),
+      .record({
+        n: fc.integer({ min: 1, max: 4 * PAGE }),
+        s: fc.nat(4 * PAGE),
+        d: fc.nat(4 * PAGE),
+        congruent: fc.boolean(),
+        dp: fc.nat(3),
+      })
+      .map(({ n, s, d, congruent, dp }) => ({
+        kind: 'copy' as const,
+        s,
+        d: congruent ? (s % PAGE) + dp * PAGE : d,
+        n,
+      })),
+    fc
+      .record({ at: fc.nat(8 * PAGE - 1), byte: fc.integer({ min: 0, max: 255 }) })
+      .map((o) => ({ kind: 'writeDst' as const, ...o })),
+    fc
+      .record({ at: fc.nat(8 * PAGE - 1), byte: fc.integer({ min: 0, max: 255 }) })
+      .map((o) => ({ kind: 'writeSrc' as const, ...o })),
   );
 
   /** Runs the ops on a fresh system; returns every result and the destination's final bytes. */
-  async function play(cow: boolean, ops: readonly Op[]): Promise<{ results: number[]; dst: number[]; src: number[] }> {
+  async function play(
+    cow: boolean,
+    ops: readonly Op[],
+  ): Promise<{ results: number[]; dst: number[]; src: number[] }> {
     const { sys, g, r } = await world(cow);
     const id = await g.do(async (p) => {
       await p.write(HEAP, pattern(8 * PAGE, 3));
@@ -107,7 +132,8 @@ describe('33: COW on and off are observationally identical (property)', () => {
     const DST = HEAP + 16 * PAGE;
     const results: number[] = [];
     for (const op of ops) {
-      if (op.kind === 'copy') results.push(await r.do((p) => p.sys.safecopyFrom(g.ep, id, op.s, DST + op.d, op.n)));
+      if (op.kind === 'copy')
+        results.push(await r.do((p) => p.sys.safecopyFrom(g.ep, id, op.s, DST + op.d, op.n)));
       else if (op.kind === 'writeDst') await r.do((p) => p.writeU8(DST + op.at, op.byte));
       else await g.do((p) => p.writeU8(HEAP + op.at, op.byte));
     }
@@ -164,7 +190,7 @@ describe('safemap against VM', () => {
     check(sys);
   });
 
-  it('43: a read-only mapping shows the owner\'s writes; a grantee write kills it with SIGSEGV', async () => {
+  it("43: a read-only mapping shows the owner's writes; a grantee write kills it with SIGSEGV", async () => {
     const { sys, g, r } = await world(true);
     const id = await g.do(async (p) => {
       await p.write(HEAP, new Uint8Array(PAGE).fill(20));

@@ -12,10 +12,9 @@ import { numField } from '../../../src/include/ipc.ts';
 import type { Message } from '../../../src/include/ipc.ts';
 import { CPF_MAP, CPF_READ, CPF_WRITE, encodeScpVector } from '../../../src/include/safecopies.ts';
 import { grantSanityCheck, safemapRecords } from '../../../src/kernel/system/do_safemap.ts';
+import { pattern, PAGE } from '../../helpers/bytes.ts';
 
-const PAGE = 4096;
 const fill = (n: number, byte: number): Uint8Array => new Uint8Array(n).fill(byte);
-const pattern = (n: number, seed: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 7 + seed) & 0xff);
 
 interface Req {
   type: number;
@@ -43,7 +42,10 @@ const req = (m: Message): Req => ({
  * fake VM whose default answers are: CHECK → map every missing page of the range, OK; COWMAP → byte copy, OK;
  * SMAP / SUNMAP → OK. `hook` runs first and may answer instead (return a number).
  */
-function setup(config: Parameters<typeof grantWorld>[0] = {}, hook: (r: Req, w: World) => number | undefined = () => undefined) {
+function setup(
+  config: Parameters<typeof grantWorld>[0] = {},
+  hook: (r: Req, w: World) => number | undefined = () => undefined,
+) {
   const w = grantWorld(config);
   const actors = new Map<number, Actor>();
   const log: Req[] = [];
@@ -57,7 +59,8 @@ function setup(config: Parameters<typeof grantWorld>[0] = {}, hook: (r: Req, w: 
     const t = actors.get(r.target);
     if (t === undefined || !t.kp.inUse) return EDEADSRCDST;
     if (r.type === VMPTYPE_CHECK) {
-      for (let v = r.addr - (r.addr % PAGE); v < r.addr + r.length; v += PAGE) if (!mapped(t, v)) t.mapPage(v);
+      for (let v = r.addr - (r.addr % PAGE); v < r.addr + r.length; v += PAGE)
+        if (!mapped(t, v)) t.mapPage(v);
     } else if (r.type === VMPTYPE_COWMAP) {
       const s = actors.get(r.ep2);
       if (s === undefined) return EDEADSRCDST;
@@ -93,7 +96,18 @@ describe('safecopy with CHECK requests', () => {
     g.poke(g.base, pattern(2 * PAGE, 1));
     const id = (await g.do((p) => p.cpf.grantDirect(r.ep, g.base, 2 * PAGE, CPF_READ))).id;
     expect(await r.do((p) => p.sys.safecopyFrom(g.ep, id, 100, r.base + 100, 5000))).toBe(OK);
-    expect(log).toEqual([{ type: VMPTYPE_CHECK, target: r.ep, addr: r.base + 100, length: 5000, flag: 1, ep2: 0, addr2: 0, requestor: r.ep }]);
+    expect(log).toEqual([
+      {
+        type: VMPTYPE_CHECK,
+        target: r.ep,
+        addr: r.base + 100,
+        length: 5000,
+        flag: 1,
+        ep2: 0,
+        addr2: 0,
+        requestor: r.ep,
+      },
+    ]);
     expect([...r.peek(r.base + 100, 5000)]).toEqual([...pattern(2 * PAGE, 1).subarray(100, 5100)]);
   });
 
@@ -170,9 +184,36 @@ describe('copy-on-write safecopy: request order', () => {
     expect(await r.do((p) => p.sys.safecopyFrom(g.ep, id, 100, r.base + 100, n))).toBe(OK);
     const h = PAGE - 100;
     expect(log).toEqual([
-      { type: VMPTYPE_CHECK, target: r.ep, addr: r.base + 100, length: h, flag: 1, ep2: 0, addr2: 0, requestor: r.ep },
-      { type: VMPTYPE_CHECK, target: r.ep, addr: r.base + 3 * PAGE, length: 100, flag: 1, ep2: 0, addr2: 0, requestor: r.ep },
-      { type: VMPTYPE_COWMAP, target: r.ep, addr: r.base + PAGE, length: 2 * PAGE, flag: 0, ep2: g.ep, addr2: g.base + PAGE, requestor: r.ep },
+      {
+        type: VMPTYPE_CHECK,
+        target: r.ep,
+        addr: r.base + 100,
+        length: h,
+        flag: 1,
+        ep2: 0,
+        addr2: 0,
+        requestor: r.ep,
+      },
+      {
+        type: VMPTYPE_CHECK,
+        target: r.ep,
+        addr: r.base + 3 * PAGE,
+        length: 100,
+        flag: 1,
+        ep2: 0,
+        addr2: 0,
+        requestor: r.ep,
+      },
+      {
+        type: VMPTYPE_COWMAP,
+        target: r.ep,
+        addr: r.base + PAGE,
+        length: 2 * PAGE,
+        flag: 0,
+        ep2: g.ep,
+        addr2: g.base + PAGE,
+        requestor: r.ep,
+      },
     ]);
     expect([...r.peek(r.base + 100, n)]).toEqual([...pattern(4 * PAGE, 3).subarray(100, 100 + n)]);
   });
@@ -187,9 +228,36 @@ describe('copy-on-write safecopy: request order', () => {
     expect(await r.do((p) => p.sys.safecopyFrom(g.ep, id, 100, r.base + 100, n))).toBe(OK);
     const h = PAGE - 100;
     expect(log).toEqual([
-      { type: VMPTYPE_CHECK, target: g.ep, addr: g.base + 100, length: h, flag: 0, ep2: 0, addr2: 0, requestor: r.ep },
-      { type: VMPTYPE_CHECK, target: g.ep, addr: g.base + 3 * PAGE, length: 100, flag: 0, ep2: 0, addr2: 0, requestor: r.ep },
-      { type: VMPTYPE_COWMAP, target: r.ep, addr: r.base + PAGE, length: 2 * PAGE, flag: 0, ep2: g.ep, addr2: g.base + PAGE, requestor: r.ep },
+      {
+        type: VMPTYPE_CHECK,
+        target: g.ep,
+        addr: g.base + 100,
+        length: h,
+        flag: 0,
+        ep2: 0,
+        addr2: 0,
+        requestor: r.ep,
+      },
+      {
+        type: VMPTYPE_CHECK,
+        target: g.ep,
+        addr: g.base + 3 * PAGE,
+        length: 100,
+        flag: 0,
+        ep2: 0,
+        addr2: 0,
+        requestor: r.ep,
+      },
+      {
+        type: VMPTYPE_COWMAP,
+        target: r.ep,
+        addr: r.base + PAGE,
+        length: 2 * PAGE,
+        flag: 0,
+        ep2: g.ep,
+        addr2: g.base + PAGE,
+        requestor: r.ep,
+      },
     ]);
     const want = new Uint8Array(n);
     want.set(pattern(2 * PAGE, 9), h);
@@ -231,7 +299,9 @@ describe('copy-on-write safecopy: request order', () => {
     const id = (await s.g.do((p) => p.cpf.grantDirect(s.r.ep, s.g.base, 3 * PAGE, CPF_READ))).id;
     expect(await s.r.do((p) => p.sys.safecopyFrom(s.g.ep, id, 10, s.r.base + 10, 2 * PAGE))).toBe(OK);
     expect(s.log.map((x) => x.type)).toEqual([VMPTYPE_COWMAP, VMPTYPE_CHECK, VMPTYPE_COWMAP]);
-    expect([...s.r.peek(s.r.base + 10, 2 * PAGE)]).toEqual([...pattern(3 * PAGE, 9).subarray(10, 10 + 2 * PAGE)]);
+    expect([...s.r.peek(s.r.base + 10, 2 * PAGE)]).toEqual([
+      ...pattern(3 * PAGE, 9).subarray(10, 10 + 2 * PAGE),
+    ]);
   });
 
   it('a VM error on COWMAP is the result', async () => {
@@ -251,7 +321,16 @@ describe('copy-on-write safecopy: request order', () => {
     const vec = r.base + 7 * PAGE;
     r.poke(
       vec,
-      encodeScpVector([0, 2, 4].map((i) => ({ from: g.ep, to: SELF, gid: id, offset: i * PAGE, addr: r.base + i * PAGE, bytes: 2 * PAGE }))),
+      encodeScpVector(
+        [0, 2, 4].map((i) => ({
+          from: g.ep,
+          to: SELF,
+          gid: id,
+          offset: i * PAGE,
+          addr: r.base + i * PAGE,
+          bytes: 2 * PAGE,
+        })),
+      ),
     );
     expect(await r.do((p) => p.sys.vsafecopy(vec, 3))).toBe(OK);
     expect(log.map((x) => [x.type, x.addr2 - g.base])).toEqual([
@@ -272,7 +351,8 @@ describe('safemap records', () => {
     const id = (await g.do((p) => p.cpf.grantDirect(r.ep, g.base, 4 * PAGE, MAP_RW))).id;
     const res = await r.do(async (p) => {
       const out: number[] = [];
-      for (let i = 0; i < 4; i++) out.push(await p.sys.safemap(g.ep, id, i * PAGE, r.base + i * PAGE, PAGE, i % 2 === 0));
+      for (let i = 0; i < 4; i++)
+        out.push(await p.sys.safemap(g.ep, id, i * PAGE, r.base + i * PAGE, PAGE, i % 2 === 0));
       return out;
     });
     expect(res).toEqual([OK, OK, OK, EBUSY]);
@@ -292,7 +372,9 @@ describe('safemap records', () => {
     expect(await g.do((p) => p.sys.saferevmapAddr(g.base + 7 * PAGE))).toBe(OK);
     expect(log).toEqual([]);
     expect(await r.do((p) => p.sys.safeunmap(r.base + PAGE))).toBe(OK);
-    expect(log.map((x) => [x.type, x.target, x.addr - r.base, x.length])).toEqual([[VMPTYPE_SUNMAP, r.ep, PAGE, PAGE]]);
+    expect(log.map((x) => [x.type, x.target, x.addr - r.base, x.length])).toEqual([
+      [VMPTYPE_SUNMAP, r.ep, PAGE, PAGE],
+    ]);
     expect(safemapRecords(k)).toHaveLength(2);
     expect(await r.do((p) => p.sys.safemap(g.ep, id, 3 * PAGE, r.base + 3 * PAGE, PAGE, true))).toBe(OK);
     grantSanityCheck(k);
@@ -364,21 +446,34 @@ describe('safemap records', () => {
     grantSanityCheck(k);
   });
 
-  it('50: an indirect mapping A → B → C is broken by B\'s revmap of its id, A\'s revmap of its id, A\'s revmap by address', async () => {
+  it("50: an indirect mapping A → B → C is broken by B's revmap of its id, A's revmap of its id, A's revmap by address", async () => {
     for (const who of ['B-gid', 'A-gid', 'A-addr', 'A-after-B-exit'] as const) {
       const { g: a, r: c, k, log, actor, actors } = setup();
       const b = actor(22, 'B', { paged: true });
       actors.set(b.ep, b);
       const direct = (await a.do((p) => p.cpf.grantDirect(b.ep, a.base + PAGE, 2 * PAGE, MAP_RW))).id;
       await a.do((p) => p.cpf.grantDirect(b.ep, a.base, PAGE, CPF_READ));
-      const indirect = (await b.do(async (p) => {
-        await p.cpf.grantDirect(ANY, b.base, PAGE, CPF_READ);
-        return p.cpf.grantIndirect(c.ep, a.ep, direct);
-      })).id;
+      const indirect = (
+        await b.do(async (p) => {
+          await p.cpf.grantDirect(ANY, b.base, PAGE, CPF_READ);
+          return p.cpf.grantIndirect(c.ep, a.ep, direct);
+        })
+      ).id;
       expect([direct, indirect]).toEqual([0, 1]);
       expect(await c.do((p) => p.sys.safemap(b.ep, indirect, PAGE, c.base, PAGE, true))).toBe(OK);
       expect(safemapRecords(k)).toEqual([
-        { granter: b.ep, gid: indirect, finalOwner: a.ep, finalId: direct, owner: a.ep, ownerAddr: a.base + 2 * PAGE, grantee: c.ep, granteeAddr: c.base, bytes: PAGE, writable: true },
+        {
+          granter: b.ep,
+          gid: indirect,
+          finalOwner: a.ep,
+          finalId: direct,
+          owner: a.ep,
+          ownerAddr: a.base + 2 * PAGE,
+          grantee: c.ep,
+          granteeAddr: c.base,
+          bytes: PAGE,
+          writable: true,
+        },
       ]);
       log.length = 0;
       // Unrelated keys do not match: B's revmap of A's id number, A's revmap of the grant's start address.
@@ -422,7 +517,9 @@ describe('safemap records', () => {
     await r.do((p) => p.sys.safemap(g.ep, id, 0, r.base, PAGE, true));
     await r.do((p) => p.sys.safecopyFrom(g.ep, 99, 0, r.base, 4));
     const grants = trace.filter((e) => e.kind === 'grant');
-    expect(grants.map((e) => (e.kind === 'grant' ? [e.op, e.caller, e.granter, e.gid, e.result] : []))).toEqual([
+    expect(
+      grants.map((e) => (e.kind === 'grant' ? [e.op, e.caller, e.granter, e.gid, e.result] : [])),
+    ).toEqual([
       ['setgrant', g.ep, g.ep, 2, OK],
       ['safemap', r.ep, g.ep, id, OK],
       ['safecopyfrom', r.ep, g.ep, 99, EPERM],

@@ -21,11 +21,7 @@ import {
   kwrite,
   rangeWraps,
 } from '../../../src/kernel/memory.ts';
-
-const PAGE = 4096;
-const MiB = 1024 * 1024;
-const pattern = (n: number, seed: number): Uint8Array =>
-  Uint8Array.from({ length: n }, (_, i) => (i * 13 + seed) & 0xff);
+import { pattern, PAGE, MiB } from '../../helpers/bytes.ts';
 
 describe('rangeWraps', () => {
   it('accepts natural numbers whose range ends at 2^32 at the latest', () => {

@@ -9,10 +9,7 @@ import { ADDRESS_SPACE_BYTES, MiB } from '../../../src/lib/units.ts';
 import { vmMmap } from '../../../src/libsys/vm.ts';
 import { drivenActor } from '../../../src/sim/driven.ts';
 import { createSystem } from '../../../src/sim/system.ts';
-
-const PAGE = 4096;
-const pattern = (n: number, seed: number): Uint8Array =>
-  Uint8Array.from({ length: n }, (_, i) => (i * 5 + seed) & 0xff);
+import { pattern, PAGE } from '../../helpers/bytes.ts';
 
 describe("a process's own accesses through its page table", () => {
   it('a write over untouched pages faults once per page and resumes where it stopped, and writes no further', async () => {

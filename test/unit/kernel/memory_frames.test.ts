@@ -20,14 +20,10 @@ import {
   kwalk,
   kwrite,
 } from '../../../src/kernel/memory.ts';
+import { pattern, PAGE, MiB } from '../../helpers/bytes.ts';
 
-const PAGE = 4096;
-const MiB = 1024 * 1024;
 /** Frames no actor of an 8 MiB grant world uses (its page tables and pages come from the top quarter). */
 const FREE = 1100;
-
-const pattern = (n: number, seed: number): Uint8Array =>
-  Uint8Array.from({ length: n }, (_, i) => (i * 11 + seed) & 0xff);
 
 /** Page `i` of a paged actor (address `i` * PAGE from its base) mapped to `frame` (user; writable unless `ro`). */
 function mapAt(

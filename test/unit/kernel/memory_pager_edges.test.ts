@@ -18,11 +18,7 @@ import { numField } from '../../../src/include/ipc.ts';
 import { ADDRESS_SPACE_BYTES } from '../../../src/lib/units.ts';
 import { makeSystemPriv } from '../../../src/kernel/priv.ts';
 import { toProgram } from '../../../src/libsys/proc.ts';
-
-const PAGE = 4096;
-const MiB = 1024 * 1024;
-const pattern = (n: number, seed: number): Uint8Array =>
-  Uint8Array.from({ length: n }, (_, i) => (i * 7 + seed) & 0xff);
+import { pattern, PAGE, MiB } from '../../helpers/bytes.ts';
 
 /** A fault as the pager saw it: endpoint, address, write. */
 type Seen = [number, number, boolean];

@@ -18,14 +18,10 @@ import {
   kshareFrames,
   kwalk,
 } from '../../../src/kernel/memory.ts';
+import { pattern, PAGE, MiB } from '../../helpers/bytes.ts';
 
-const PAGE = 4096;
-const MiB = 1024 * 1024;
 /** Frames no actor of an 8 MiB grant world uses (its page tables and pages come from the top quarter). */
 const FREE = 1100;
-
-const pattern = (n: number, seed: number): Uint8Array =>
-  Uint8Array.from({ length: n }, (_, i) => (i * 5 + seed) & 0xff);
 
 const runs = (...r: readonly [number, number][]): PhysRuns => ({
   pa: r.map(([pa]) => pa),

@@ -13,12 +13,11 @@ import type { System } from '../../../src/sim/system.ts';
 import { releaseChild } from '../../../src/user/safetest.ts';
 import { PAGE, drivenActor } from '../../helpers/driven.ts';
 import type { Driven } from '../../helpers/driven.ts';
+import { pattern } from '../../helpers/bytes.ts';
 
 const RW = CPF_READ | CPF_WRITE;
 const RWM = CPF_READ | CPF_WRITE | CPF_MAP;
 const fill = (n: number, byte: number): Uint8Array => new Uint8Array(n).fill(byte);
-const pattern = (n: number, seed: number): Uint8Array =>
-  Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff);
 
 async function boot(cow = true): Promise<System> {
   return createSystem({ sanity: 'functions', cowSafecopy: cow });

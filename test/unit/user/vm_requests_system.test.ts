@@ -18,11 +18,10 @@ import { createSystem } from '../../../src/sim/system.ts';
 import type { System } from '../../../src/sim/system.ts';
 import { PAGE, drivenActor } from '../../helpers/driven.ts';
 import type { Driven } from '../../helpers/driven.ts';
+import { pattern } from '../../helpers/bytes.ts';
 
 const RWM = CPF_READ | CPF_WRITE | CPF_MAP;
 const fill = (n: number, b: number): Uint8Array => new Uint8Array(n).fill(b);
-const pattern = (n: number, seed: number): Uint8Array =>
-  Uint8Array.from({ length: n }, (_, i) => (i * 7 + seed) & 0xff);
 
 async function boot(cow = true): Promise<System> {
   return createSystem({ sanity: 'functions', trace: 'memory', cowSafecopy: cow });

@@ -11,9 +11,7 @@ import { SELF } from '../../../../src/include/endpoint.ts';
 import { EDEADSRCDST, EFAULT, EINVAL, ENOMEM, OK } from '../../../../src/include/errno.ts';
 import { VMPTYPE_CHECK, VMPTYPE_COWMAP } from '../../../../src/include/com.ts';
 import { CPF_READ, SCPVEC_NR, encodeScpVector } from '../../../../src/include/safecopies.ts';
-
-const pattern = (n: number, seed: number): Uint8Array =>
-  Uint8Array.from({ length: n }, (_, i) => (i * 7 + seed) & 0xff);
+import { pattern } from '../../../helpers/bytes.ts';
 
 async function grant(a: Actor, to: number, addr: number, len: number): Promise<number> {
   const res = await a.do((p) => p.cpf.grantDirect(to, addr, len, CPF_READ));
