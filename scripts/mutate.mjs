@@ -8,6 +8,7 @@
 // the mirrored tests.
 // Other options go to `stryker run` (e.g. --force to redo everything).
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,8 +41,13 @@ for (let i = 0; i < rest.length; i++) {
   else tests.push(checkedPath(rest[++i] ?? fail(`--tests needs a path; ${usage}`), 'test', '.test.ts'));
 }
 const glob = statSync(join(root, path)).isDirectory() ? `${path}/**/*.ts` : path;
-const name = tests.length === 0 ? path : `${path}@${tests.join('+')}`;
-const incrementalFile = join('reports', 'mutation', `${name.replaceAll('/', '-')}.incremental.json`);
+const name = (tests.length === 0 ? path : `${path}@${tests.join('+')}`).replaceAll('/', '-');
+// A file name has at most 255 bytes: a long list of tests is named by a hash of the list instead.
+const short =
+  name.length <= 200
+    ? name
+    : `${path.replaceAll('/', '-')}@${createHash('sha256').update(tests.join('+')).digest('hex').slice(0, 16)}`;
+const incrementalFile = join('reports', 'mutation', `${short}.incremental.json`);
 // The TypeScript checker type-checks each mutant. Over the whole project a change to a widely imported file re-checks
 // every file that imports it (seconds per mutant); a program of the mutated files and their imports alone takes a
 // fraction of that. A mutant that breaks only an importer's types then runs as a test instead of being dropped.
