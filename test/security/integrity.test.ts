@@ -5,7 +5,8 @@
 //   physically shared through a mapping with memory X may write (secworld.ts writableBy). X's own pages may change freely.
 // - confinement: every edge the authority graph gained is explained by the operation: a grant X made over its
 //   own memory to its grantee; a delegation (indirect grant) of authority X already held; a mapping X made
-//   through a grant it held with MAP. Nothing else adds authority (DS label lookups give endpoints, not memory).
+//   through a grant it held with MAP; an entry over X's own memory changed by a write into X's memory, where its
+//   grant table lives. Nothing else adds authority (DS label lookups give endpoints, not memory).
 import { describe, expect } from 'vitest';
 import { test as fcTest, fc } from '@fast-check/vitest';
 import { OK } from '../../src/include/errno.ts';
