@@ -77,27 +77,28 @@ function unmeasured(drop) {
   const at = join(root, incrementalFile);
   if (!existsSync(at)) return 0;
   const report = JSON.parse(readFileSync(at, 'utf8'));
-  let count = 0;
+  let lost = 0;
   for (const file of Object.values(report.files)) {
     const kept = file.mutants.filter((m) => m.status !== 'Survived' || m.testsCompleted !== 0);
-    count += file.mutants.length - kept.length;
+    lost += file.mutants.length - kept.length;
     file.mutants = kept;
   }
-  if (drop && count > 0) writeFileSync(at, JSON.stringify(report));
-  return count;
+  if (drop && lost > 0) writeFileSync(at, JSON.stringify(report));
+  return lost;
 }
 
 const RETRIES = 3;
+const count = (n) => `${n} mutant${n === 1 ? '' : 's'}`;
 let status = stryker(options);
 for (let retry = 1; status === 0 && unmeasured(false) > 0; retry++) {
   if (retry > RETRIES) {
     process.stderr.write(
-      `mutate: ${unmeasured(false)} survivors still ran no test after ${RETRIES} retries: check them by hand\n`,
+      `mutate: ${count(unmeasured(false))} scored survived still ran no test after ${RETRIES} retries: check them by hand\n`,
     );
     break;
   }
   process.stderr.write(
-    `mutate: ${unmeasured(true)} mutants scored survived ran no test (a fault of StrykerJS 9.6.1 with Vitest 4.1); testing them again (${retry} of ${RETRIES})\n`,
+    `mutate: ${count(unmeasured(true))} scored survived ran no test (a fault of StrykerJS 9.6.1 with Vitest 4.1); testing them again (${retry} of ${RETRIES})\n`,
   );
   status = stryker(options.filter((o) => o !== '--force'));
 }
