@@ -401,11 +401,11 @@ describe('VM boot: its own checks and pages', () => {
     expect(state.busy).toBe(false);
     expect(doQueryExit(vm)).toEqual({ result: OK, endpoint: NONE, isMore: 0 });
     for (let slot = 0; slot < 8; slot++) {
-      expect(await doNotifySig(vm, fakeVmProc, { type: 0, source: 0, endpoint: makeEndpoint(0, slot) })).toBe(
-        OK,
-      );
+      expect(
+        await doNotifySig(vm, fakeVmProc, { type: 0, source: SYSTEM, endpoint: makeEndpoint(0, slot) }),
+      ).toBe(OK);
     }
-    expect(await doNotifySig(vm, fakeVmProc, { type: 0, source: 0, endpoint: makeEndpoint(1, 0) })).toBe(
+    expect(await doNotifySig(vm, fakeVmProc, { type: 0, source: SYSTEM, endpoint: makeEndpoint(1, 0) })).toBe(
       ENOMEM,
     );
   });
