@@ -40,8 +40,8 @@ export function emptyVmProc(slot: number): VmProc {
 export function callMaskOf(spec: 'all' | readonly number[]): Uint8Array {
   const mask = new Uint8Array(NR_VM_CALLS);
   if (spec === 'all') mask.fill(1);
-  // A typed array ignores a number that is not one of its indices (negative, too big, not an integer).
-  else for (const c of spec) mask[c] = 1;
+  // A typed array ignores an integer that is not one of its indices; a string (from a message) would be one.
+  else for (const c of spec) if (Number.isInteger(c)) mask[c] = 1;
   return mask;
 }
 

@@ -80,6 +80,7 @@ export function regionIndex(vmp: VmProc, v: number): number {
   while (lo <= hi) {
     const mid = (lo + hi) >>> 1;
     const r = rs[mid];
+    // Stryker disable next-line StringLiteral: never fails, the list has no holes
     assert(r !== undefined, 'regionIndex: hole in region list');
     if (v < r.vaddr) hi = mid - 1;
     else if (v >= r.vaddr + r.length) lo = mid + 1;
@@ -204,6 +205,7 @@ function nodeHooks(slab: Slab): AvlNodeHooks {
 
 /** A freed region object given a new range and owner; its tree, emptied before every free, is kept. */
 function refill(r: Region, vmp: VmProc, vaddr: number, length: number, flags: number, tag: number): Region {
+  // Stryker disable next-line StringLiteral: never fails, a region's tree is emptied before it is freed
   assert(r.refs.size === 0, 'allocRegion: a freed region kept references');
   r.vaddr = vaddr;
   r.length = length;
@@ -231,6 +233,7 @@ export function removeRegion(vm: Vm, vmp: VmProc, r: Region): void {
   ptClearRun(vm.mem, vmp.pt, r.vaddr, r.length / PAGE_SIZE);
   markDirty(vm, vmp);
   const i = vmp.regions.indexOf(r);
+  // Stryker disable next-line StringLiteral: never fails, a region is removed from its own process
   assert(i >= 0, 'removeRegion: region not in its process');
   vmp.regions.splice(i, 1);
   if (vmp.heap === r) vmp.heap = null;
@@ -343,6 +346,7 @@ function detachFromBlock(vm: Vm, ref: PhysRegion): void {
   } else {
     let prev = b.firstRef;
     while (prev !== null && prev.nextRef !== ref) prev = prev.nextRef;
+    // Stryker disable next-line StringLiteral: never fails, a reference is on its block's list
     assert(prev !== null, 'unreference: reference missing from its block');
     slab.open(prev);
     prev.nextRef = next;
@@ -373,6 +377,7 @@ function revert(vm: Vm, b: PhysBlock): void {
 /** unreference: unlinks ref from its region and block and frees it. PTEs are the caller's business. */
 export function unreference(vm: Vm, ref: PhysRegion): void {
   const removed = ref.region.refs.remove(ref.offset);
+  // Stryker disable next-line StringLiteral: never fails, a reference is in its region's tree at its offset
   assert(removed === ref, 'unreference: reference not at its offset');
   detachFromBlock(vm, ref);
   vm.slab.free(ref);
@@ -390,6 +395,7 @@ export function unreferenceAll(vm: Vm, r: Region): void {
 
 /** Converts an smap reference to private (an SMAP source left alone by a failed link), then applies the revert rule. */
 export function makePrivate(vm: Vm, ref: PhysRegion): void {
+  // Stryker disable next-line BlockStatement: its one caller passes a sole reference, which revert makes private the same way
   vm.slab.use(ref, () => {
     ref.mode = 'private';
     ref.smapWritable = false;
@@ -419,6 +425,7 @@ export function copyBlock(vm: Vm, ref: PhysRegion): number {
   ref.block = nb;
   ref.nextRef = null;
   ref.mode = 'private';
+  // Stryker disable next-line BooleanLiteral: smapWritable is read only in smap mode
   ref.smapWritable = false;
   slab.close(ref);
   mapRef(vm, ref);
@@ -465,6 +472,7 @@ export function splitAt(vm: Vm, r: Region, point: number): number {
   });
   for (const h of halves) {
     const ok = h.region.refs.insert(h.offset, h);
+    // Stryker disable next-line StringLiteral: never fails, the nodes were reserved above
     assert(ok, 'split: reserved node missing');
     attach(vm, nb, h);
   }
@@ -487,6 +495,7 @@ export function pageFault(vm: Vm, vmp: VmProc, addr: number, write: boolean): nu
   const ref = refAt(r, off);
   if (ref === null) return newBlock(vm, r, off, PAGE_SIZE, MAP_NONE);
   const pte = ptReadPte(vm.mem, vmp.pt, page);
+  // Stryker disable next-line BlockStatement: a fast path, the code below maps the same PTE
   if ((pte & PTE.P) !== 0 && (!write || (pte & PTE.W) !== 0)) {
     markDirty(vm, vmp);
     return OK;
@@ -533,6 +542,7 @@ function breakCow(vm: Vm, ref: PhysRegion, lo: number, hi: number): number {
   if (res === OK) res = splitAt(vm, r, from);
   if (res !== OK) return res;
   const part = refAt(r, from);
+  // Stryker disable next-line StringLiteral: never fails, the splits just made start a reference at `from`
   assert(part !== null && part.offset === from, 'breakCow: no reference at the written part after the split');
   return copyBlock(vm, part);
 }

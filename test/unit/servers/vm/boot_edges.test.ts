@@ -215,6 +215,8 @@ describe('VM boot: call masks and spares', () => {
     expect([...callMaskOf('all')]).toEqual(new Array<number>(NR_VM_CALLS).fill(1));
     const m = callMaskOf([0, 5, NR_VM_CALLS - 1, NR_VM_CALLS, -1, 2.5]);
     expect([...m].flatMap((b, i) => (b === 1 ? [i] : []))).toEqual([0, 5, NR_VM_CALLS - 1]);
+    // VM_RS_SET_PRIV passes on a message's list as it is: a string is no call number.
+    expect(callMaskOf(['3', 4] as unknown as number[]).indexOf(1)).toBe(4);
   });
 
   it("the slab's first pages, the pointer page and the spares are no fallible allocations; injection never fails a refill", () => {

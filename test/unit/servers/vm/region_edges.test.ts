@@ -540,3 +540,81 @@ describe('CHECK and copies, further cases', () => {
     u.state.sanityCheck();
   });
 });
+
+describe('regions and blocks, further cases', () => {
+  it('removing the first region clears its PTEs only, and gives its tree nodes back to the slab', () => {
+    const u = unitVm({ slots: [1] });
+    const p = u.proc(1);
+    const text = regionAt(u, 1, TEXT);
+    expect(p.regions[0]).toBe(text);
+    removeRegion(u.vm, p, text);
+    expect(p.regions.map((r) => r.vaddr)).toEqual([HEAP, STACK]);
+    expect(u.state.pte(p.endpoint, HEAP) & PTE.P).toBe(PTE.P);
+    // A forked child's region of one block still shared with the parent (no page freed): its tree node goes back.
+    expect(fork(u, 1, 4)).toBe(OK);
+    const nodes = u.vm.slab.liveNodes;
+    removeRegion(u.vm, u.proc(4), regionAt(u, 4, HEAP));
+    expect(u.vm.slab.liveNodes).toBe(nodes - 1);
+    u.vm.dirty.clear();
+    u.state.sanityCheck();
+  });
+
+  it('a new block and a COW break are traced at their own address inside the region', () => {
+    const u = unitVm({ slots: [1] });
+    const p = u.proc(1);
+    const events: TraceEvent[] = [];
+    u.vm.trace = (e) => events.push(e);
+    expect(pageFault(u.vm, p, STACK + PAGE, true)).toBe(OK);
+    expect(fork(u, 1, 4)).toBe(OK);
+    expect(pageFault(u.vm, p, STACK + PAGE, true)).toBe(OK);
+    expect(events.filter((e) => e.kind === 'vm' && (e.op === 'alloc' || e.op === 'cow-break'))).toEqual([
+      expect.objectContaining({ op: 'alloc', ep: p.endpoint, vaddr: STACK + PAGE, pages: 1 }),
+      expect.objectContaining({ op: 'cow-break', ep: p.endpoint, vaddr: STACK + PAGE, pages: 1 }),
+    ]);
+  });
+
+  it('the copy of a COW break is an ordinary page, not 64 KiB-aligned, outside a PHYS64K region', () => {
+    const u = unitVm({ slots: [1] });
+    // An unaligned page taken first, so that an allocation without alignment would not land on a 64 KiB boundary.
+    u.vm.spares.push(u.vm.alloc.allocPages(1, 0));
+    expect(fork(u, 1, 4)).toBe(OK);
+    expect(pageFault(u.vm, u.proc(1), STACK - PAGE, true)).toBe(EFAULT);
+    expect(pageFault(u.vm, u.proc(1), HEAP, true)).toBe(OK);
+    expect(physAddrOf(u.proc(1), HEAP) % (64 * 1024)).not.toBe(0);
+    expect(physAddrOf(u.proc(1), HEAP)).not.toBe(physAddrOf(u.proc(4), HEAP));
+  });
+
+  it('CHECK with write maps writable a page no longer shared, reading its own PTE, not one below its region', () => {
+    const u = unitVm({ slots: [1] });
+    const p = u.proc(1);
+    expect([pageFault(u.vm, p, STACK, true), pageFault(u.vm, p, STACK + PAGE, true)]).toEqual([OK, OK]);
+    // A writable page right below the stack, a page below it as the stack's second block is above it.
+    const below = newRegion(u.vm, p, STACK - PAGE, PAGE, RW, VRT_NONE);
+    if (below === null) throw new Error('ENOMEM');
+    expect(fork(u, 1, 4)).toBe(OK);
+    removeRegion(u.vm, u.proc(4), regionAt(u, 4, STACK));
+    expect(pageFault(u.vm, p, STACK - PAGE, true)).toBe(OK);
+    expect(u.state.pte(p.endpoint, STACK - PAGE) & PTE.W).toBe(PTE.W);
+    expect([
+      refAt(regionAt(u, 1, STACK), PAGE)?.block.refcount,
+      u.state.pte(p.endpoint, STACK + PAGE) & PTE.W,
+    ]).toEqual([1, 0]);
+    expect(handleMemory(u.vm, p, STACK + PAGE, PAGE, true)).toBe(OK);
+    expect(u.state.pte(p.endpoint, STACK + PAGE) & PTE.W).toBe(PTE.W);
+  });
+
+  it('CHECK with write makes every block of the range writable, not only the first', () => {
+    const u = unitVm({ slots: [1] });
+    const p = u.proc(1);
+    expect([pageFault(u.vm, p, STACK, true), pageFault(u.vm, p, STACK + PAGE, true)]).toEqual([OK, OK]);
+    expect(fork(u, 1, 4)).toBe(OK);
+    expect(refsIn(regionAt(u, 1, STACK), 0, 2 * PAGE)).toHaveLength(2);
+    expect(handleMemory(u.vm, p, STACK, 2 * PAGE, true)).toBe(OK);
+    expect([u.state.pte(p.endpoint, STACK) & PTE.W, u.state.pte(p.endpoint, STACK + PAGE) & PTE.W]).toEqual([
+      PTE.W,
+      PTE.W,
+    ]);
+    u.vm.dirty.clear();
+    u.state.sanityCheck();
+  });
+});

@@ -264,6 +264,29 @@ describe('the read-only page', () => {
     expect(on.isProtected).toBe(true);
     expect(off.isProtected).toBe(false);
   });
+
+  it('with sanity off: use() twice on one page, raw() of a freed object is itself, and undefined is not live', () => {
+    const off = slab({ sanity: false });
+    const a = obj(off, 1);
+    const b = obj(off, 2);
+    off.use(b, () => {
+      b.x = 5;
+    });
+    off.use(b, () => {
+      b.x += 1;
+    });
+    off.free(a);
+    expect([b.x, off.raw(a), off.isLive(undefined, 'region')]).toEqual([6, a, false]);
+    off.check();
+  });
+
+  it('free and close of what is not a live slab object name the call', () => {
+    const on = slab();
+    const msg = (call: string) => `slab: ${call} of an object that is not a live slab object`;
+    expect(outcome(() => on.free({ _slab: null }))).toBe(msg('free'));
+    expect(outcome(() => on.free({} as SlabObj))).toBe(msg('free'));
+    expect(outcome(() => on.close({ _slab: null }))).toBe(msg('use'));
+  });
 });
 
 describe('AVL node slots', () => {
@@ -307,6 +330,16 @@ describe('AVL node slots', () => {
     for (let i = 0; i < 1000; i++) s.freeNode();
     expect(s.liveNodes).toBe(0);
     expect(s.stats().byClass.avlNode.pages).toBe(5);
+    s.check();
+  });
+
+  it('a page of more node slots than twice the record (256) reserved at once, and freed in turn', () => {
+    const s = slab({ bytes: { avlNode: 4 } });
+    expect(s.stats().byClass.avlNode.perPage).toBeGreaterThan(2 * 256);
+    expect(s.reserveNodes(600)).toBe(true);
+    expect(s.stats().byClass.avlNode.pages).toBe(1);
+    s.unreserveNodes(600);
+    expect(s.liveNodes).toBe(0);
     s.check();
   });
 
