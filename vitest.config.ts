@@ -69,6 +69,8 @@ export default defineConfig({
     sequence: { sequencer: SlowFirst },
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // toEqual of two equal typed arrays (memory contents) without Vitest's comparison index by index
+    setupFiles: ['test/helpers/equality-setup.ts'],
     projects: [
       // The global setup makes the store of the runs the docs tests share (test/helpers/cli-host-runs.ts).
       {

@@ -5,7 +5,8 @@
 //   physically shared through a mapping with memory X may write (secworld.ts writableBy). X's own pages may change freely.
 // - confinement: every edge the authority graph gained is explained by the operation: a grant X made over its
 //   own memory to its grantee; a delegation (indirect grant) of authority X already held; a mapping X made
-//   through a grant it held with MAP. Nothing else adds authority (DS label lookups give endpoints, not memory).
+//   through a grant it held with MAP; an entry over X's own memory changed by a write into X's memory, where its
+//   grant table lives. Nothing else adds authority (DS label lookups give endpoints, not memory).
 import { describe, expect } from 'vitest';
 import { test as fcTest, fc } from '@fast-check/vitest';
 import { OK } from '../../src/include/errno.ts';
@@ -35,6 +36,8 @@ function explained(
   if (m === null) return false;
   const [, holder, owner, page, kind, how = ''] = m;
   const self = NAMES[op.who];
+  // X's own memory holds its grant table: a write there (X's own, or a copy into X) may change entries over X's pages.
+  if (owner === self && (op.k === 'write' || (op.k === 'copy' && !op.to))) return true;
   if (op.k === 'grant') return kind === 'g' && owner === self && holder === holderName(w, r, op.to);
   if (op.k === 'indirect') {
     if (kind !== 'g' || holder !== holderName(w, r, op.to)) return false;
@@ -111,6 +114,20 @@ describe('integrity and confinement', () => {
       expect(writableBy(w, 2, 0)(4096)).toBe(false);
     },
   );
+  fcTest.prop([fc.constant(0)], { numRuns: 1 })(
+    "a copy into X that runs past its pages may rewrite X's own grant table (fast-check seed 1609942971)",
+    async () => {
+      // P's table lies after its 8 pages: a copy of 4097 bytes to P's last page writes a byte of it, and P's grant to
+      // ANY changes its flags. P may do that: the entries are over P's own memory.
+      const ops: Op[] = [
+        { k: 'grant', who: 0, to: { actor: 1 }, page: 0, off: 0, len: 8192, access: 1 },
+        { k: 'grant', who: 1, to: { any: true }, page: 0, off: 1, len: 4096, access: 1 },
+        { k: 'copy', who: 1, byHolder: false, to: false, h: { pick: 0 }, off: 0, bytes: 4097, page: 7 },
+      ];
+      await check(ops, false);
+    },
+  );
+
   fcTest.prop([fc.constant(0)], { numRuns: 1 })(
     "a write through a grant reaches whoever maps the granter's page (fast-check seed -169367045)",
     async () => {

@@ -258,8 +258,8 @@ function checkVmRequests(k: Kernel): void {
     check((r.requestor.rts & RTS.VMREQUEST) !== 0, 'VMREQ_BLOCKED', () => `${r.requestor.name} does not wait in VMREQUEST`);
     for (const [p, e] of requestHolders(r)) if (p.inUse && p.endpoint === e) holds.set(p, (holds.get(p) ?? 0) + 1);
   }
+  // Every slot: a free one holds nothing (exit and a slot's reuse zero the count) and no request counts it.
   for (const p of k.procs) {
-    if (!p.inUse) continue;
     const want = holds.get(p) ?? 0;
     check(p.vmHolds === want, 'VMREQ_HOLDS', () => `${p.name} has ${p.vmHolds} VMREQTARGET holds, ${want} requests name it`);
   }

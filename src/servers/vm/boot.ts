@@ -40,7 +40,8 @@ export function emptyVmProc(slot: number): VmProc {
 export function callMaskOf(spec: 'all' | readonly number[]): Uint8Array {
   const mask = new Uint8Array(NR_VM_CALLS);
   if (spec === 'all') mask.fill(1);
-  else for (const c of spec) if (Number.isInteger(c) && c >= 0 && c < NR_VM_CALLS) mask[c] = 1;
+  // A typed array ignores a number that is not one of its indices (negative, too big, not an integer).
+  else for (const c of spec) mask[c] = 1;
   return mask;
 }
 
@@ -129,10 +130,10 @@ function addFreeRanges(alloc: PhysAlloc, reserved: readonly { page: number; page
   let cur = 0;
   for (const [a, e] of taken) {
     assert(a >= cur, () => `VM boot: boot images overlap each other, the kernel or the memory hole at page ${a}`);
-    if (a > cur) alloc.addBootRange(cur, a - cur);
+    alloc.addBootRange(cur, a - cur);
     cur = Math.max(cur, e);
   }
-  if (cur < nPages) alloc.addBootRange(cur, nPages - cur);
+  alloc.addBootRange(cur, nPages - cur);
 }
 
 /** Tops the spares up to config.sparePages from the pool (never counted by fault injection). */

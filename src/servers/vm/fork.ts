@@ -113,9 +113,11 @@ function copyRefs(vm: Vm, pr: Region, cr: Region, protect: ProtectRuns): boolean
   const offs = pr.refs.sortedKeys();
   const refs = pr.refs.sortedValues();
   // Sized once: the child's tree keeps it as its sorted run (AvlTree.buildSorted).
+  // Stryker disable next-line ArrayDeclaration: an array grows as it is filled; the size is for speed
   const made = new Array<PhysRegion>(n);
   // A reference that shares its block (all but smap snapshots) is private with refcount ≥ 2 in both processes:
   // WRITABLE depends on the region alone, so its PTE flags are reckoned once per region.
+  // Stryker disable next-line BooleanLiteral: smapWritable is read only in smap mode
   const sharedFlags = USER_PTE | (writableBy(pr.flags, 'private', false, 2) ? PTE.W : 0);
   const pt = cr.owner.pt;
   const vaddr = cr.vaddr;
@@ -130,6 +132,7 @@ function copyRefs(vm: Vm, pr: Region, cr: Region, protect: ProtectRuns): boolean
     const frame = b.phys / PAGE_SIZE;
     const pages = b.length / PAGE_SIZE;
     const snapshot = mode === 'smap' && !share;
+    // Stryker disable next-line BooleanLiteral: smapWritable is read only in smap mode, and SMAP sets it when it changes the mode
     const nref = snapshot ? snapshotRef(vm, cr, ref) : linkRefUnindexed(vm, cr, b, off, 'private', false);
     if (nref === null) return unwindRefs(vm, made, i, n);
     // The child's region has the parent's address: one v for both processes' PTEs.
@@ -139,6 +142,7 @@ function copyRefs(vm: Vm, pr: Region, cr: Region, protect: ProtectRuns): boolean
     made[i] = nref;
   }
   const built = cr.refs.buildSorted(offs, made);
+  // Stryker disable next-line StringLiteral: never fails, the nodes were reserved above
   assert(built, 'fork: reserved tree nodes missing');
   markDirty(vm, cr.owner);
   return true;
@@ -161,6 +165,7 @@ function snapshotRef(vm: Vm, cr: Region, ref: PhysRegion): PhysRegion | null {
   const frame = vm.alloc.allocPages(pages, (cr.flags & VR_PHYS64K) !== 0 ? PAF_ALIGN64K : 0);
   if (frame === NO_MEM) return null;
   const b = vm.slab.alloc<PhysBlock>('physBlock', { _slab: null, phys: frame * PAGE_SIZE, length: old.length, refcount: 0, firstRef: null });
+  // Stryker disable next-line BooleanLiteral: smapWritable is read only in smap mode, and SMAP sets it when it changes the mode
   const nref = b === null ? null : linkRefUnindexed(vm, cr, b, ref.offset, 'private', false);
   if (b === null || nref === null) {
     if (b !== null) vm.slab.free(b);
@@ -179,6 +184,7 @@ function snapshotRef(vm: Vm, cr: Region, ref: PhysRegion): PhysRegion | null {
  */
 function protectParent(vm: Vm, parent: VmProc, child: VmProc): void {
   const protect = protectRuns.get(vm);
+  // Stryker disable next-line StringLiteral: never fails, forkCommit follows the child's forkAddressSpace
   assert(protect?.child === child, 'fork: commit of a child that was not built');
   protect.child = null;
   writeRuns(vm.mem, parent.pt, protect.runs, protect.n);
@@ -208,8 +214,8 @@ export async function doFork(vm: Vm, p: Proc, m: Message): Promise<VmReply> {
   const parent = vmpOf(vm, m.endpoint);
   if (parent === null) return EINVAL;
   const slot = m.slot;
-  if (typeof slot !== 'number' || !Number.isInteger(slot) || slot < 0 || slot >= vm.config.nrProcs) return EINVAL;
-  const child = vm.procs[slot];
+  // A number that is not a slot (negative, too big, not an integer) finds no vmproc.
+  const child = typeof slot === 'number' ? vm.procs[slot] : undefined;
   if (child === undefined || (child.flags & VMF_INUSE) !== 0) return EINVAL;
   if ((parent.flags & VMF_HASPT) === 0) return ENXIO;
   const built = forkAddressSpace(vm, parent, child);

@@ -162,8 +162,9 @@ function mayCall(vm: Vm, source: number, c: number): VmProc | null {
 
 async function dispatch(vm: Vm, p: Proc, m: Message): Promise<VmReply> {
   const c = m.type - VM_RQ_BASE;
-  const h = Number.isInteger(c) && c >= 0 && c < NR_VM_CALLS ? callTable[c] : undefined;
-  const caller = h === undefined ? null : mayCall(vm, m.source, c);
+  // A number outside the table (negative, too big, not an integer) finds no handler and no call mask entry.
+  const h = callTable[c];
+  const caller = mayCall(vm, m.source, c);
   if (h === undefined || caller === null) return ENOSYS;
   vm.busy = true;
   // The caller's own regions (a brk, an mmap) may change without a PTE write that would mark it.

@@ -175,7 +175,8 @@ export function cowmap(vm: Vm, dst: VmProc, d: number, src: VmProc, s: number, l
     }
     cur = at + b.length;
   }
-  if (cur < dend) ptClearRun(mem, dpt, dBase + cur, (dend - cur) / PAGE_SIZE);
+  // The pages after the last new reference: none unless a link or copy failed (then a run of 0 pages).
+  ptClearRun(mem, dpt, dBase + cur, (dend - cur) / PAGE_SIZE);
   return res;
 }
 
@@ -219,20 +220,14 @@ export function smap(vm: Vm, dst: VmProc, d: number, src: VmProc, s: number, len
 
 /** SUNMAP(grantee, d, len): the grantee's shared pages in the range become a private snapshot. */
 export function sunmap(vm: Vm, g: VmProc, d: number, len: number): number {
+  // Stryker disable next-line MethodExpression,LogicalOperator: a shortcut, a region outside the range gets an empty one (splitAt and refsIn do nothing there)
   for (const r of g.regions.filter((x) => x.vaddr < d + len && d < x.vaddr + x.length)) {
     const off = Math.max(d, r.vaddr) - r.vaddr;
     const end = Math.min(d + len, r.vaddr + r.length) - r.vaddr;
     const res = splitEnds(vm, r, off, end - off);
     if (res !== OK) return res;
-    for (const ref of refsIn(r, off, end)) {
-      if (ref.mode !== 'smap') continue;
-      if (ref.block.refcount > 1) {
-        if (copyBlock(vm, ref) !== OK) return ENOMEM;
-        // Stryker disable next-line BlockStatement: never reached, a sole smap reference reverts to private at once
-      } else {
-        makePrivate(vm, ref);
-      }
-    }
+    // An smap reference always has a sharer here: a sole one reverts to private at once (rule D12).
+    for (const ref of refsIn(r, off, end)) if (ref.mode === 'smap' && copyBlock(vm, ref) !== OK) return ENOMEM;
   }
   markDirty(vm, g);
   return OK;

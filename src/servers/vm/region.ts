@@ -388,7 +388,7 @@ export function unreferenceAll(vm: Vm, r: Region): void {
   for (const ref of refs) dropRef(vm, ref);
 }
 
-/** Converts an smap reference to private (SUNMAP of a sole reference), then applies the revert rule. */
+/** Converts an smap reference to private (an SMAP source left alone by a failed link), then applies the revert rule. */
 export function makePrivate(vm: Vm, ref: PhysRegion): void {
   vm.slab.use(ref, () => {
     ref.mode = 'private';

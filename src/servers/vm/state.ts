@@ -495,6 +495,7 @@ export class VmState {
    */
   frameMap(): FrameRun[] {
     const vm = this.vm;
+    // Stryker disable next-line ArrayDeclaration: RAM's last frame is always marked (a slab page: the allocator gives the highest pages first, and the slab never gives a page back)
     const runs: (FrameRun | undefined)[] = new Array<FrameRun | undefined>(vm.nPages);
     const mark = (frame: number, frames: number, info: FrameInfo): void => {
       runs[frame] = { frame, frames, info };

@@ -201,7 +201,7 @@ describe('grantSanityCheck: what each rule reports', () => {
     expect(await recordCheck(() => undefined)).toBeNull();
   });
 
-  it('VM requests and grant tables: the process named; a dead process is not checked', async () => {
+  it("VM requests and grant tables: the process named; a free slot's holds are checked, its table is not", async () => {
     const held = pagedWorld();
     const { s } = await twoMappings(held);
     const r = held.r.kp;
@@ -231,8 +231,12 @@ describe('grantSanityCheck: what each rule reports', () => {
     r.rts &= ~RTS.VMREQUEST;
     expect(check()).toBe('kernel sanity VMREQ_BLOCKED: R does not wait in VMREQUEST');
     held.k.vmRequests.waiting.pop();
-    // S exits: its slot's table, whoever registered it, is not checked any more.
+    // S exits: its slot's table, whoever registered it, is not checked any more; its holds are (a free slot holds
+    // nothing).
     await s.exit();
+    s.kp.vmHolds = 1;
+    expect(check()).toBe('kernel sanity VMREQ_HOLDS: S has 1 VMREQTARGET holds, 0 requests name it');
+    s.kp.vmHolds = 0;
     s.kp.priv.grantTable = { addr: s.base, entries: 1, registeredBy: r.endpoint };
     expect(check()).toBeNull();
     const t = g.priv.grantTable;

@@ -3,15 +3,23 @@
 // how a full-VM image is adopted (text, data, demand-zero heap and stack), the boot checks, call masks and spares;
 // endpoint lookup, fault injection, trace stamping and change tracking.
 import { describe, expect, it } from 'vitest';
-import { NR_VM_CALLS } from '../../../../src/include/com.ts';
-import { makeEndpoint } from '../../../../src/include/endpoint.ts';
+import {
+  NR_VM_CALLS,
+  SYS_VMCTL,
+  VMCTL_I386_PAGEDIRS,
+  VMCTL_I386_SETCR3,
+  VMCTL_VMINHIBIT_CLEAR,
+} from '../../../../src/include/com.ts';
+import { EINVAL, ENOMEM, OK } from '../../../../src/include/errno.ts';
+import { NONE, SYSTEM, makeEndpoint } from '../../../../src/include/endpoint.ts';
 import type { TraceEvent } from '../../../../src/include/trace.ts';
 import { MAP_ANON, VM_PROCSTART, VM_STACKTOP, VRT_HEAP, VRT_NONE } from '../../../../src/include/vm.ts';
 import type { BootProcImage, VmBootInfo } from '../../../../src/include/vm.ts';
 import { PhysMem } from '../../../../src/hw/physmem.ts';
 import { PTE } from '../../../../src/hw/mmu.ts';
 import { KiB, MiB } from '../../../../src/lib/units.ts';
-import { callMaskOf, refillSpares } from '../../../../src/servers/vm/boot.ts';
+import type { Proc } from '../../../../src/libsys/proc.ts';
+import { bootKernelCalls, callMaskOf, refillSpares } from '../../../../src/servers/vm/boot.ts';
 import type { VmConfig } from '../../../../src/servers/vm/glo.ts';
 import {
   VMF_HASPT,
@@ -22,9 +30,9 @@ import {
   vmTrace,
   vmpOf,
 } from '../../../../src/servers/vm/glo.ts';
-import { createVm } from '../../../../src/servers/vm/main.ts';
+import { createVm, doNotifySig, doQueryExit } from '../../../../src/servers/vm/main.ts';
 import { mmapRegion } from '../../../../src/servers/vm/mmap.ts';
-import { PAGE } from './helpers.ts';
+import { PAGE, fakeVmProc } from './helpers.ts';
 
 const image = (o: Partial<BootProcImage> & { slot: number }): BootProcImage => ({
   endpoint: makeEndpoint(0, o.slot),
@@ -209,6 +217,17 @@ describe('VM boot: call masks and spares', () => {
     expect([...m].flatMap((b, i) => (b === 1 ? [i] : []))).toEqual([0, 5, NR_VM_CALLS - 1]);
   });
 
+  it("the slab's first pages, the pointer page and the spares are no fallible allocations; injection never fails a refill", () => {
+    // A boot without processes makes only those.
+    const { vm, state } = boot([]);
+    expect(state.allocCount).toBe(0);
+    vm.alloc.freePages(vm.spares.pop() ?? 0, 1);
+    state.failAfter(1);
+    refillSpares(vm);
+    expect([vm.spares.length, state.allocCount]).toEqual([4, 0]);
+    state.failAfter(null);
+  });
+
   it('refillSpares tops up to sparePages, and stops when the pool is empty', () => {
     const { vm } = boot([], { config: { sparePages: 6 } });
     expect(vm.spares.length).toBe(6);
@@ -375,6 +394,62 @@ describe('VM boot: its own checks and pages', () => {
       true,
     ]);
     expect(vm.exectmp).toMatchObject({ slot: -1, name: '', flags: 0 });
+  });
+
+  it('after boot VM is idle, with no process waiting to be reported as exited and room for every slot', async () => {
+    const { vm, state } = boot([image({ slot: 2 })]);
+    expect(state.busy).toBe(false);
+    expect(doQueryExit(vm)).toEqual({ result: OK, endpoint: NONE, isMore: 0 });
+    for (let slot = 0; slot < 8; slot++) {
+      expect(
+        await doNotifySig(vm, fakeVmProc, { type: 0, source: SYSTEM, endpoint: makeEndpoint(0, slot) }),
+      ).toBe(OK);
+    }
+    expect(await doNotifySig(vm, fakeVmProc, { type: 0, source: SYSTEM, endpoint: makeEndpoint(1, 0) })).toBe(
+      ENOMEM,
+    );
+  });
+
+  it('bootKernelCalls hands the kernel the pointer page, then binds and releases each process with page tables', async () => {
+    const { vm } = boot([
+      image({ slot: 2 }),
+      image({ slot: 4, fullVm: false, base: 0x50000 }),
+      image({ slot: 5, base: 0x60000 }),
+    ]);
+    const calls: Record<string, unknown>[] = [];
+    const answer = { type: OK };
+    const p = {
+      kernelCall: async (m: Record<string, unknown>) => {
+        calls.push(m);
+        return { ...answer, source: SYSTEM };
+      },
+    } as unknown as Proc;
+    const [p2, p5] = [vm.procs[2], vm.procs[5]];
+    if (p2 === undefined || p5 === undefined) throw new Error('no slot');
+    markDirty(vm, p2);
+    markDirty(vm, p5);
+    await bootKernelCalls(vm, p);
+    const bind = (q: typeof p2) => [
+      { type: SYS_VMCTL, request: VMCTL_I386_SETCR3, endpoint: q.endpoint, frame: q.pt.dir },
+      { type: SYS_VMCTL, request: VMCTL_VMINHIBIT_CLEAR, endpoint: q.endpoint },
+    ];
+    expect(calls).toEqual([
+      { type: SYS_VMCTL, request: VMCTL_I386_PAGEDIRS, frame: vm.pagedirs },
+      ...bind(p2),
+      ...bind(p5),
+    ]);
+    expect(vm.dirty.size).toBe(0);
+    answer.type = EINVAL;
+    await expect(bootKernelCalls(vm, p)).rejects.toThrow(`VM boot: VMCTL_I386_PAGEDIRS failed (${EINVAL})`);
+    calls.length = 0;
+    p.kernelCall = async (m: Record<string, unknown>) => {
+      calls.push(m);
+      return { type: m.request === VMCTL_I386_SETCR3 ? EINVAL : OK, source: SYSTEM };
+    };
+    await expect(bootKernelCalls(vm, p)).rejects.toThrow(
+      `VM boot: SETCR3 for ${p2.endpoint} failed (${EINVAL})`,
+    );
+    expect(calls.length).toBe(2);
   });
 
   it('with the pool empty, a new page of VM metadata comes from the spares', () => {

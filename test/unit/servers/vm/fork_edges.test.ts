@@ -240,6 +240,19 @@ describe("VM fork: the parent's PTEs", () => {
 });
 
 describe('VM fork: an smap-shared page gives the child a private snapshot', () => {
+  it('but an smap-shared page of a SHARED region is shared with the child like the rest of the region', () => {
+    const u = unitVm({ slots: [1, 2] });
+    const [p1, p2] = [u.proc(1), u.proc(2)];
+    const a = mmapRegion(u.vm, p1, 0, PAGE, MAP_ANON | MAP_SHARED, -1);
+    expect(smap(u.vm, p2, HEAP, p1, a, PAGE, true)).toBe(OK);
+    expect(fork(u, 1, 4)).toBe(OK);
+    const child = u.proc(4);
+    expect(u.state.physAddr(child.endpoint, a)).toBe(u.state.physAddr(p1.endpoint, a));
+    poke(u, child, a, new Uint8Array(1).fill(0x33));
+    expect([peek(u, p1, a, 1)[0], peek(u, p2, HEAP, 1)[0]]).toEqual([0x33, 0x33]);
+    u.state.sanityCheck();
+  });
+
   it('the bytes at fork time, in a frame of its own, 64 KiB-aligned in a PHYS64K region; later writes stay apart', () => {
     const u = unitVm({ slots: [1, 2] });
     const [p1, p2] = [u.proc(1), u.proc(2)];
@@ -271,6 +284,7 @@ describe('VM fork: an smap-shared page gives the child a private snapshot', () =
       expect(u.state.pte(child.endpoint, v) & PTE.W).toBe(PTE.W);
     }
     expect(u.state.physAddr(child.endpoint, contig) % (64 * 1024)).toBe(0);
+    expect(u.state.physAddr(child.endpoint, HEAP) % (64 * 1024)).not.toBe(0);
     expect(u.state.counts.cowBreaks).toBe(copies);
     // The parent's own smap pages keep W: only its private pages became read-only.
     for (const v of [HEAP, contig]) expect(u.state.pte(p1.endpoint, v) & PTE.W).toBe(PTE.W);

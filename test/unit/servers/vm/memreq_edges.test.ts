@@ -304,6 +304,55 @@ describe('SMAP and SUNMAP edges', () => {
     expect([peek(u, s, HEAP, 1)[0], peek(u, u.proc(4), HEAP, 1)[0]]).toEqual([8, 1]);
   });
 
+  it('SMAP of a page shared copy-on-write gives the source its own copy and shares that, at the first try', () => {
+    const u = twoProcs();
+    const [s, d] = [u.proc(1), u.proc(2)];
+    fork(u, 1, 4);
+    const old = phys(u, 1, HEAP);
+    expect(smap(u.vm, d, HEAP, s, HEAP, PAGE, true)).toBe(OK);
+    expect(phys(u, 4, HEAP)).toBe(old);
+    expect(phys(u, 1, HEAP)).not.toBe(old);
+    expect(phys(u, 2, HEAP)).toBe(phys(u, 1, HEAP));
+    poke(u, d, HEAP, fill(1, 8));
+    expect([peek(u, s, HEAP, 1)[0], peek(u, u.proc(4), HEAP, 1)[0]]).toEqual([8, 1]);
+    check(u);
+  });
+
+  it('SMAP of a source range over two blocks maps each at its own place in the destination', () => {
+    const u = twoProcs();
+    const [s, d] = [u.proc(1), u.proc(2)];
+    const a = mmapRegion(u.vm, s, 0, 2 * PAGE, MAP_ANON, -1);
+    // The second page present alone, a block of its own; SMAP fills the first.
+    expect(pageFault(u.vm, s, a + PAGE, true)).toBe(OK);
+    poke(u, s, a + PAGE, fill(PAGE, 7));
+    expect(smap(u.vm, d, HEAP + PAGE, s, a, 2 * PAGE, false)).toBe(OK);
+    expect([phys(u, 2, HEAP + PAGE), phys(u, 2, HEAP + 2 * PAGE)]).toEqual([
+      phys(u, 1, a),
+      phys(u, 1, a + PAGE),
+    ]);
+    expect([0, 1, 2, 3].map((i) => peek(u, d, HEAP + i * PAGE, 1)[0])).toEqual([2, 0, 7, 2]);
+    check(u);
+  });
+
+  it('SMAP from a read-only source region: its pages are neither mapped nor shown writable on either side', () => {
+    const u = twoProcs();
+    const [s, d] = [u.proc(1), u.proc(2)];
+    const heap = s.heap;
+    if (heap === null) throw new Error('no heap');
+    // No call makes a read-only region today; the rule is checked all the same.
+    u.vm.slab.use(heap, () => {
+      heap.flags &= ~VR_WRITABLE;
+    });
+    expect(smap(u.vm, d, HEAP, s, HEAP, PAGE, false)).toBe(OK);
+    expect(ref(u, 1, HEAP)).toMatchObject({ mode: 'smap', smapWritable: false });
+    expect(ref(u, 2, HEAP)).toMatchObject({ mode: 'smap', smapWritable: false });
+    expect([w(u, 1, HEAP), w(u, 2, HEAP)]).toEqual([0, 0]);
+    u.vm.slab.use(heap, () => {
+      heap.flags |= VR_WRITABLE;
+    });
+    check(u);
+  });
+
   it('SUNMAP turns only the pages in the range private, across regions; a copy that fails → ENOMEM', () => {
     const u = twoProcs();
     const [s, d] = [u.proc(1), u.proc(2)];

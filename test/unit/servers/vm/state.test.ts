@@ -25,7 +25,7 @@ import {
 import { ENOMEM, OK } from '../../../../src/include/errno.ts';
 import { PTE } from '../../../../src/hw/mmu.ts';
 import { VMF_INUSE } from '../../../../src/servers/vm/glo.ts';
-import { smap } from '../../../../src/servers/vm/memreq.ts';
+import { smap, sunmap } from '../../../../src/servers/vm/memreq.ts';
 import { doMapPhys, mmapRegion } from '../../../../src/servers/vm/mmap.ts';
 import { pageFault } from '../../../../src/servers/vm/region.ts';
 import { VmState, flagNames } from '../../../../src/servers/vm/state.ts';
@@ -176,6 +176,9 @@ describe('VmState: processes and their lookups', () => {
       vaddr: STACK + PAGE,
       length: PAGE,
     });
+    // A forked child's endpoint (generation 1) is not its slot number: found by the endpoint all the same.
+    expect(fork(u, 1, 4)).toBe(OK);
+    expect(u.state.refAt(u.proc(4).endpoint, HEAP + 2 * PAGE + 5)).toMatchObject({ phys, refcount: 2 });
   });
 
   it('slotDirectory: the directory a slot was given, 0 for none or a slot out of range', () => {
@@ -435,6 +438,33 @@ describe('VmState: the frame map', () => {
     });
     u.vm.busy = false;
     expect(u.state.busy).toBe(false);
+  });
+
+  it('a block whose one safemap reference comes first is safemap shared; each reference has its own address', () => {
+    const u = unitVm({ slots: [1, 2] });
+    const [p, child] = [u.proc(1), u.proc(4)];
+    // Slot 1's two SHARED pages, shared with its forked child (slot 4); slot 1 passes the second on to slot 2 by
+    // safemap, which slot 2 then ends: slot 1's reference is the block's only smap one, and it is not at offset 0.
+    const sh = mmapRegion(u.vm, p, 0, 2 * PAGE, MAP_ANON | MAP_SHARED, -1);
+    expect(fork(u, 1, 4)).toBe(OK);
+    expect(smap(u.vm, u.proc(2), HEAP, p, sh + PAGE, PAGE, false)).toBe(OK);
+    expect(sunmap(u.vm, u.proc(2), HEAP, PAGE)).toBe(OK);
+    const phys = u.state.refAt(p.endpoint, sh + PAGE)?.phys ?? 0;
+    expect(runAt(u.state.frameMap(), phys / PAGE)).toEqual({
+      frame: phys / PAGE,
+      frames: 1,
+      info: {
+        use: 'process',
+        refs: [
+          { endpoint: p.endpoint, vaddr: sh + PAGE, region: sh, mode: 'smap' },
+          { endpoint: child.endpoint, vaddr: sh + PAGE, region: sh, mode: 'private' },
+        ],
+        refcount: 2,
+        cow: true,
+        smap: true,
+      },
+    });
+    u.state.sanityCheck();
   });
 
   it("a slot not in use is not read: its blocks' frames are nobody's", () => {
