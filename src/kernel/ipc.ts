@@ -69,7 +69,7 @@ function wouldDeadlock(k: Kernel, caller: KProc, dst: KProc): boolean {
     if ((xp.rts & RTS.SENDING) !== 0) next = xp.sendTo;
     else if ((xp.rts & RTS.RECEIVING) !== 0) next = xp.recvFrom;
     else return false;
-    // Stryker disable next-line LogicalOperator: a process that sends or receives names an endpoint, and ANY names no live process: either test alone ends the walk
+    // Stryker disable next-line LogicalOperator,BooleanLiteral: a process that sends or receives names an endpoint, and ANY names no live process: either test alone ends the walk. It never returns: a process in the chain receiving from ANY would have taken the message of the one before
     if (next === null || next === ANY) return false;
     // MINIX spares a pair whose other side receives from the caller (a sendrec); here that receiver has already
     // taken the message (willReceive comes first), so every chain back to the caller is a cycle.
@@ -259,8 +259,7 @@ function rendezvous(k: Kernel, caller: KProc, dst: KProc, payload: Payload): Pro
 /** sendrec by the general path: the send half of sendCommon, then the receive half (or the wait for the send). */
 function sendrecSlow(k: Kernel, caller: KProc, dstE: number, payload: Payload): Promise<Message> {
   const r = sendCommon(k, caller, dstE, payload, true);
-  if (r === null)
-    return k.block<number | Message>(caller).then((res) => afterBlockedSend(k, caller, dstE, res));
+  if (r === null) return k.block<number | Message>(caller).then((res) => afterBlockedSend(dstE, res));
   if (r !== OK) return Promise.resolve({ type: r, source: dstE as Endpoint, ipcError: true });
   // OK: the message went to the live process `dstE` names (SELF is refused), which waited in receive.
   const dst = dstE as Endpoint;
@@ -275,18 +274,13 @@ function sendrecSlow(k: Kernel, caller: KProc, dstE: number, payload: Payload): 
   return k.blockOn<Message>(caller, RTS.RECEIVING);
 }
 
-/** The sendrec's send had to wait: it ended in failure, or the reply came, or we still wait for it. */
-function afterBlockedSend(
-  k: Kernel,
-  caller: KProc,
-  dstE: number,
-  res: number | Message,
-): Message | Promise<Message> {
-  if (typeof res !== 'number') return res;
-  if (res !== OK) return { type: res, source: dstE as Endpoint, ipcError: true };
-  // Stryker disable next-line StringLiteral: never fires: a sendrec's send is taken with its receive half set, and only a receive or a death clears it
-  assert((caller.rts & RTS.RECEIVING) !== 0, 'sendrec: send completed but the receive half is gone');
-  return k.block<Message>(caller);
+/**
+ * The sendrec's send had to wait: the reply came, or the send failed (its destination died). Once its send is
+ * taken the caller stays blocked in its receive half, which only the reply or a death ends, both with a message:
+ * a number is always a failure.
+ */
+function afterBlockedSend(dstE: number, res: number | Message): Message {
+  return typeof res === 'number' ? { type: res, source: dstE as Endpoint, ipcError: true } : res;
 }
 
 /** notify: never blocks; delivered at once if the receiver waits for it, else one pending bit per sender. */
@@ -353,7 +347,8 @@ export function dropIpcState(k: Kernel, p: KProc): void {
   leaveSendQueue(k, p);
   for (const q of k.procs) {
     if (!q.inUse || q === p) continue;
-    if ((q.rts & RTS.RECEIVING) !== 0 && (q.rts & RTS.SENDING) === 0 && q.recvFrom === p.endpoint) {
+    // Its senders are out of their sendrec above: a process naming it in recvFrom waits in receive for it.
+    if (q.recvFrom === p.endpoint) {
       q.recvFrom = null;
       q.replyFrom = null;
       k.wake(q, RTS.RECEIVING, { type: EDEADSRCDST, source: p.endpoint, ipcError: true } satisfies Message);

@@ -107,7 +107,6 @@ interface HostRun {
 interface Timer {
   at: number;
   proc: KProc;
-  endpoint: Endpoint;
 }
 
 /** Kernel event counters (Kernel.counts). */
@@ -183,10 +182,12 @@ export class Kernel {
   private stopReason: StopReason | null = null;
   /** Interrupted by a host stop in the middle of its quantum; not in a ready queue. */
   private stopped: KProc | null = null;
-  private readonly timers: Timer[] = [];
+  /** Alarms, earliest first; `terminate` drops a process's own, so every one is a live process's. */
+  private timers: Timer[] = [];
   private readonly rng: Rng;
   private nextPrivId = 1;
-  private readonly lastGeneration: number[];
+  /** The last generation given in each slot (index slot + NR_TASKS); none yet reads as 0. */
+  private readonly lastGeneration: number[] = [];
 
   constructor(
     readonly mem: PhysMem,
@@ -206,7 +207,6 @@ export class Kernel {
       const slot = i - NR_TASKS;
       return new KProc(slot, makeEndpoint(0, slot), this.userPriv, new Tlb(this.config.tlbEntries));
     });
-    this.lastGeneration = new Array<number>(n).fill(-1);
     this.clock.attach(n);
   }
 
@@ -225,14 +225,14 @@ export class Kernel {
   /** The process holding endpoint `e`, or null if `e` is not live (bad slot, free slot, stale generation). */
   liveProc(e: number): KProc | null {
     // Endpoints are i32. A generation-0 endpoint (the boot processes: PM, VM, DS, RS, ...) is its own slot, the
-    // usual destination; else the slot is endpointSlot(e), without its second modulo for e ≥ -MAX_NR_TASKS.
-    if ((e | 0) !== e) return null;
+    // usual destination; else the slot is endpointSlot(e), without its second modulo for e ≥ -MAX_NR_TASKS. A
+    // slot outside the table reads undefined, and a number that is no i32 is no process's endpoint: null either way.
     let slot = e;
+    // Stryker disable next-line UnaryOperator: a generation-0 endpoint's slot is the same by the formula below
     if (e < -NR_TASKS || e >= this.nrProcs) {
       const t = e + MAX_NR_TASKS;
       // Stryker disable next-line ConditionalExpression,EqualityOperator: endpointSlot gives the same slot, or one that holds no such endpoint; the first branch spares a modulo
       slot = t >= 0 ? (t % ENDPOINT_GENERATION_SIZE) - MAX_NR_TASKS : endpointSlot(e);
-      if (slot < -NR_TASKS || slot >= this.nrProcs) return null;
     }
     const p = this.procs[slot + NR_TASKS];
     return p !== undefined && p.inUse && p.endpoint === e ? p : null;
@@ -246,7 +246,7 @@ export class Kernel {
     const p = this.procAt(o.slot);
     assert(!p.inUse, () => `createProcess: slot ${o.slot} in use by ${p.name}`);
     const i = o.slot + NR_TASKS;
-    const generation = o.generation ?? nextGeneration(Math.max(this.lastGeneration[i] ?? 0, 0));
+    const generation = o.generation ?? nextGeneration(this.lastGeneration[i] ?? 0);
     this.lastGeneration[i] = generation;
     p.generation = generation;
     p.endpoint = makeEndpoint(generation, o.slot);
@@ -306,7 +306,7 @@ export class Kernel {
         if (this.current === null) this.switchAway();
         return;
       }
-      if (p.inUse) await this.switchFrom(p);
+      await this.switchFrom(p);
       if (p.incarnation === incarnation) this.endProgram(p, { code: 0, signal: SIGABRT });
       return;
     }
@@ -317,7 +317,7 @@ export class Kernel {
 
   private endProgram(p: KProc, status: { code: number; signal: number }): void {
     // Stryker disable next-line ArrowFunction,StringLiteral: never fires: a program ends while its process runs
-    assert(this.current === p || this.current === null, () => `endProgram: ${p.name} is not running`);
+    assert(this.current === p, () => `endProgram: ${p.name} is not running`);
     this.terminate(p, status);
     this.switchAway();
   }
@@ -406,7 +406,7 @@ export class Kernel {
     this.lastEntered = p;
     this.trap(p);
     if (this.stepCheck !== null) this.clock.offClock(this.stepCheck);
-    if (p.quantumLeft > 1) p.quantumLeft--;
+    p.quantumLeft--;
   }
 
   /** A kernel entry and its exit: charged at the entry, which is also where the call's duration starts. */
@@ -483,7 +483,7 @@ export class Kernel {
       this.finishHost(this.stopReason);
       return;
     }
-    let next = this.stopped !== null ? this.takeStopped() : null;
+    let next = this.takeStopped();
     if (next === null) next = this.scheduler.pick();
     if (next === null && this.fireTimers()) next = this.scheduler.pick();
     if (next === null) {
@@ -542,7 +542,7 @@ export class Kernel {
    */
   run(options: { maxSteps?: number; until?: () => boolean } = {}): Promise<RunResult> {
     if (this.panicked !== null) return Promise.reject(this.panicked);
-    assert(this.host === null && this.current === null, 'run: the system is already running');
+    assert(this.host === null, 'run: the system is already running');
     return new Promise<RunResult>((resolve, reject) => {
       this.host = {
         resolve,
@@ -573,7 +573,7 @@ export class Kernel {
 
   /** Arms a one-shot alarm: a CLOCK notification to `p` after `ms` simulated milliseconds. */
   setAlarm(p: KProc, ms: number): void {
-    this.timers.push({ at: this.now + Math.max(0, ms), proc: p, endpoint: p.endpoint });
+    this.timers.push({ at: this.now + Math.max(0, ms), proc: p });
     this.timers.sort((a, b) => a.at - b.at);
   }
 
@@ -583,11 +583,9 @@ export class Kernel {
     // Stryker disable next-line BooleanLiteral: with no timer left, the pick that follows finds nobody either way
     if (first === undefined) return false;
     this.now = Math.max(this.now, first.at);
-    while (this.timers.length > 0 && (this.timers[0]?.at ?? Infinity) <= this.now) {
-      const t = this.timers.shift();
-      // Stryker disable next-line LogicalOperator: terminate drops a process's timers, so a timer left is a live process's: each part of the test holds
-      if (t !== undefined && t.proc.inUse && t.proc.endpoint === t.endpoint)
-        kernelNotify(this, CLOCK, t.proc);
+    for (let t = this.timers[0]; t !== undefined && t.at <= this.now; t = this.timers[0]) {
+      this.timers.shift();
+      kernelNotify(this, CLOCK, t.proc);
     }
     return true;
   }
@@ -616,7 +614,7 @@ export class Kernel {
   async selfSignal(p: KProc, sig: number): Promise<never> {
     this.causeSig(p, sig);
     if (p.inUse) await this.switchFrom(p);
-    if (p.inUse) this.terminate(p, { code: 0, signal: sig });
+    this.terminate(p, { code: 0, signal: sig });
     this.switchAway();
     return new Promise<never>(() => undefined);
   }
@@ -670,8 +668,7 @@ export class Kernel {
     p.extent = null;
     p.tlb.flush();
     p.priv = this.userPriv;
-    for (let j = this.timers.length - 1; j >= 0; j--)
-      if (this.timers[j]?.proc === p) this.timers.splice(j, 1);
+    this.timers = this.timers.filter((t) => t.proc !== p);
     for (const hook of this.exitHooks) hook(p);
     if (this.current === p) this.current = null;
   }

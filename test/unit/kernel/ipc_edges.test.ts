@@ -375,6 +375,33 @@ describe('a process that dies', () => {
   });
 });
 
+describe('a process that dies while others wait for it', () => {
+  it('a receive from it and a sendrec waiting for its reply end with EDEADSRCDST, marked as IPC errors', async () => {
+    const b = bareKernel();
+    const got: unknown[] = [];
+    const server = b.spawn(20, 'server', async (p) => {
+      await p.receive(21); // takes the client's request
+      await p.receive(22); // and never replies: 22 never sends
+    });
+    b.spawn(21, 'client', async (p) => {
+      const r = await p.sendrec(20, { type: 1 });
+      got.push(['client', r.type, r.source, r.ipcError]);
+    });
+    b.spawn(22, 'receiver', async (p) => {
+      const m = await p.receive(20);
+      got.push(['receiver', m.type, m.source, m.ipcError]);
+    });
+    expect((await b.k.run()).reason).toBe('idle');
+    expect(got).toEqual([]);
+    b.k.terminate(server.kp, { code: 0, signal: 9 });
+    await b.k.run();
+    expect(got).toEqual([
+      ['client', EDEADSRCDST, 20, true],
+      ['receiver', EDEADSRCDST, 20, true],
+    ]);
+  });
+});
+
 describe('what the trace and the counters say', () => {
   it('every outcome of sendnb, send, notify and senda is traced with its operation and result, and counted', async () => {
     const b = bareKernel({ maxAsyncMessages: 1 });

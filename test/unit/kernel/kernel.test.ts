@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { bareKernel } from '../../helpers/bare.ts';
 import type { Bare } from '../../helpers/bare.ts';
 import { ANY } from '../../../src/include/endpoint.ts';
-import { EBADREQUEST, ECALLDENIED, EDEADSRCDST, EINVAL, ESRCH, OK, SIGKILL } from '../../../src/include/errno.ts';
+import {
+  EBADREQUEST,
+  ECALLDENIED,
+  EDEADSRCDST,
+  EINVAL,
+  ESRCH,
+  OK,
+  SIGKILL,
+} from '../../../src/include/errno.ts';
 import {
   KERNEL_CALL,
   SYS_GETINFO,
@@ -42,7 +50,10 @@ function workload(b: Bare): string[] {
   return log;
 }
 
-async function traceOf(config: Partial<KernelConfig>, stepsPerRun?: number): Promise<{ hash: string; events: TraceEvent[] }> {
+async function traceOf(
+  config: Partial<KernelConfig>,
+  stepsPerRun?: number,
+): Promise<{ hash: string; events: TraceEvent[] }> {
   const b = bareKernel(config);
   workload(b);
   if (stepsPerRun === undefined) await b.k.run();
@@ -60,7 +71,8 @@ describe('determinism and scheduling', () => {
 
   it('different seeds explore different interleavings', async () => {
     const hashes = new Set<string>();
-    for (let seed = 1; seed <= 6; seed++) hashes.add((await traceOf({ schedule: 'random', seed, quantum: 2 })).hash);
+    for (let seed = 1; seed <= 6; seed++)
+      hashes.add((await traceOf({ schedule: 'random', seed, quantum: 2 })).hash);
     expect(hashes.size).toBeGreaterThan(1);
   });
 
@@ -69,6 +81,20 @@ describe('determinism and scheduling', () => {
       const whole = await traceOf(config);
       for (const slice of [1, 3, 7]) expect((await traceOf(config, slice)).hash).toBe(whole.hash);
     }
+  });
+
+  it('an `until` that never holds changes neither the schedule nor what the CPU watch sees', async () => {
+    const watched = async (options: { until?: () => boolean }): Promise<string[]> => {
+      const b = bareKernel({ schedule: 'random', seed: 5, quantum: 3 });
+      const seen: string[] = [];
+      b.k.onSwitch = (p) => seen.push(p === null ? 'host' : p.name);
+      workload(b);
+      await b.k.run(options);
+      return seen;
+    };
+    const plain = await watched({});
+    expect(plain.length).toBeGreaterThan(10);
+    expect(await watched({ until: () => false })).toEqual(plain);
   });
 
   it('run({ until }) stops at the first kernel entry where the condition holds', async () => {
@@ -106,9 +132,14 @@ describe('kernel calls', () => {
       res.push((await p.kernelCall({ type: KERNEL_CALL + 50 })).type);
       res.push((await p.kernelCall({ type: KERNEL_CALL - 1 })).type);
     });
-    b.spawn(21, 'limited', async (p) => {
-      res.push((await p.kernelCall({ type: SYS_GETINFO, request: GET_WHOAMI })).type);
-    }, { ipcTo: 'all', kernelCalls: [], vmCalls: [] });
+    b.spawn(
+      21,
+      'limited',
+      async (p) => {
+        res.push((await p.kernelCall({ type: SYS_GETINFO, request: GET_WHOAMI })).type);
+      },
+      { ipcTo: 'all', kernelCalls: [], vmCalls: [] },
+    );
     await b.k.run();
     expect(res).toEqual([EBADREQUEST, EBADREQUEST, ECALLDENIED]);
   });
@@ -119,13 +150,23 @@ describe('kernel calls', () => {
     const victim = b.spawn(21, 'victim', async () => {
       log.push('victim ran');
     });
-    b.spawn(20, 'admin', async (p) => {
-      log.push(`disallow ${(await p.kernelCall({ type: SYS_PRIVCTL, endpoint: victim.endpoint, request: SYS_PRIV_DISALLOW })).type}`);
-      log.push(`bad ${(await p.kernelCall({ type: SYS_PRIVCTL, endpoint: 999, request: SYS_PRIV_ALLOW })).type}`);
-      await p.sleep(10);
-      log.push('allow');
-      await p.kernelCall({ type: SYS_PRIVCTL, endpoint: victim.endpoint, request: SYS_PRIV_ALLOW });
-    }, undefined, 2);
+    b.spawn(
+      20,
+      'admin',
+      async (p) => {
+        log.push(
+          `disallow ${(await p.kernelCall({ type: SYS_PRIVCTL, endpoint: victim.endpoint, request: SYS_PRIV_DISALLOW })).type}`,
+        );
+        log.push(
+          `bad ${(await p.kernelCall({ type: SYS_PRIVCTL, endpoint: 999, request: SYS_PRIV_ALLOW })).type}`,
+        );
+        await p.sleep(10);
+        log.push('allow');
+        await p.kernelCall({ type: SYS_PRIVCTL, endpoint: victim.endpoint, request: SYS_PRIV_ALLOW });
+      },
+      undefined,
+      2,
+    );
     await b.k.run();
     expect(log).toEqual([`disallow ${OK}`, `bad ${EINVAL}`, 'allow', 'victim ran']);
   });
@@ -136,8 +177,19 @@ describe('kernel calls', () => {
     b.spawn(20, 'vm', async (p) => {
       res.push((await p.kernelCall({ type: SYS_VMCTL, request: VMCTL_GET_PAGEFAULT })).type);
       res.push((await p.kernelCall({ type: SYS_VMCTL, request: VMCTL_MEMREQ_GET })).type);
-      res.push((await p.kernelCall({ type: SYS_VMCTL, request: VMCTL_MEMREQ_REPLY, requestor: p.endpoint, value: 0 })).type);
-      res.push((await p.kernelCall({ type: SYS_VMCTL, request: VMCTL_CLEAR_PAGEFAULT, endpoint: p.endpoint })).type);
+      res.push(
+        (
+          await p.kernelCall({
+            type: SYS_VMCTL,
+            request: VMCTL_MEMREQ_REPLY,
+            requestor: p.endpoint,
+            value: 0,
+          })
+        ).type,
+      );
+      res.push(
+        (await p.kernelCall({ type: SYS_VMCTL, request: VMCTL_CLEAR_PAGEFAULT, endpoint: p.endpoint })).type,
+      );
       res.push((await p.kernelCall({ type: SYS_VMCTL, request: 999, endpoint: p.endpoint })).type);
       res.push((await p.kernelCall({ type: SYS_RUNCTL, endpoint: p.endpoint, action: 7 })).type);
     });

@@ -141,6 +141,27 @@ describe('the host', () => {
     expect(log).toEqual(['a1', 'b', 'a2']);
   });
 
+  it('a process stopped mid-quantum, then held and released before the next run, stays out of the ready queues and goes on first', async () => {
+    const b = bareKernel({ quantum: 3 });
+    const log: string[] = [];
+    const a = b.spawn(20, 'a', async (p) => {
+      for (let i = 0; i < 3; i++) {
+        log.push(`a${String(i)}`);
+        await entry(p);
+      }
+    });
+    b.spawn(21, 'b', async (p) => {
+      log.push('b');
+      await entry(p);
+    });
+    expect((await b.k.run({ maxSteps: 1 })).reason).toBe('steps');
+    b.k.setRts(a.kp, RTS.PROC_STOP);
+    b.k.clearRts(a.kp, RTS.PROC_STOP);
+    expect([a.kp.queued, b.k.scheduler.readyList().map((p) => p.name)]).toEqual([false, ['b']]);
+    await b.k.run();
+    expect(log).toEqual(['a0', 'a1', 'a2', 'b']);
+  });
+
   it('a sendrec to a waiting server the host holds does not hand it the CPU; the server answers once released', async () => {
     const b = bareKernel();
     const log: string[] = [];
@@ -204,6 +225,17 @@ describe('switches and their cost', () => {
     const none = b.k.clock.ownerCycles(b.k.procs.length);
     const sum = owners.reduce((s, o) => s + o.user + o.kernel, none.user + none.kernel);
     expect(sum).toBe(b.k.clock.cycles);
+  });
+
+  it('the first switch loads CR3 whatever the frame of the directory, frame 2 included', async () => {
+    const b = bareKernel();
+    const a = b.spawn(20, 'a', async (p) => {
+      await entry(p);
+    });
+    a.kp.dirFrame = 2;
+    await b.k.run();
+    const counts = b.k.clock.countByKind;
+    expect([counts[K.contextSwitch], counts[K.addressSpaceSwitch]]).toEqual([1, 1]);
   });
 });
 
