@@ -36,6 +36,35 @@ const req = (m: Message): Req => ({
   addr2: numField(m, 'addr2'),
   requestor: numField(m, 'requestor'),
 });
+/** A CHECK request as the fake VM logs it (`flag` 1: the range is written). */
+const checkReq = (target: number, addr: number, length: number, flag: number, requestor: number): Req => ({
+  type: VMPTYPE_CHECK,
+  target,
+  addr,
+  length,
+  flag,
+  ep2: 0,
+  addr2: 0,
+  requestor,
+});
+/** A COWMAP request: `length` bytes of (ep2, addr2) shared copy-on-write at (target, addr). */
+const cowmapReq = (
+  target: number,
+  addr: number,
+  length: number,
+  ep2: number,
+  addr2: number,
+  requestor: number,
+): Req => ({
+  type: VMPTYPE_COWMAP,
+  target,
+  addr,
+  length,
+  flag: 0,
+  ep2,
+  addr2,
+  requestor,
+});
 
 /**
  * Two paged processes, G (granter, slot 20) and R (slot 21), each with `pages` pages at base mapped, and a
@@ -96,18 +125,7 @@ describe('safecopy with CHECK requests', () => {
     g.poke(g.base, pattern(2 * PAGE, 1));
     const id = (await g.do((p) => p.cpf.grantDirect(r.ep, g.base, 2 * PAGE, CPF_READ))).id;
     expect(await r.do((p) => p.sys.safecopyFrom(g.ep, id, 100, r.base + 100, 5000))).toBe(OK);
-    expect(log).toEqual([
-      {
-        type: VMPTYPE_CHECK,
-        target: r.ep,
-        addr: r.base + 100,
-        length: 5000,
-        flag: 1,
-        ep2: 0,
-        addr2: 0,
-        requestor: r.ep,
-      },
-    ]);
+    expect(log).toEqual([checkReq(r.ep, r.base + 100, 5000, 1, r.ep)]);
     expect([...r.peek(r.base + 100, 5000)]).toEqual([...pattern(2 * PAGE, 1).subarray(100, 5100)]);
   });
 
@@ -184,36 +202,9 @@ describe('copy-on-write safecopy: request order', () => {
     expect(await r.do((p) => p.sys.safecopyFrom(g.ep, id, 100, r.base + 100, n))).toBe(OK);
     const h = PAGE - 100;
     expect(log).toEqual([
-      {
-        type: VMPTYPE_CHECK,
-        target: r.ep,
-        addr: r.base + 100,
-        length: h,
-        flag: 1,
-        ep2: 0,
-        addr2: 0,
-        requestor: r.ep,
-      },
-      {
-        type: VMPTYPE_CHECK,
-        target: r.ep,
-        addr: r.base + 3 * PAGE,
-        length: 100,
-        flag: 1,
-        ep2: 0,
-        addr2: 0,
-        requestor: r.ep,
-      },
-      {
-        type: VMPTYPE_COWMAP,
-        target: r.ep,
-        addr: r.base + PAGE,
-        length: 2 * PAGE,
-        flag: 0,
-        ep2: g.ep,
-        addr2: g.base + PAGE,
-        requestor: r.ep,
-      },
+      checkReq(r.ep, r.base + 100, h, 1, r.ep),
+      checkReq(r.ep, r.base + 3 * PAGE, 100, 1, r.ep),
+      cowmapReq(r.ep, r.base + PAGE, 2 * PAGE, g.ep, g.base + PAGE, r.ep),
     ]);
     expect([...r.peek(r.base + 100, n)]).toEqual([...pattern(4 * PAGE, 3).subarray(100, 100 + n)]);
   });
@@ -228,36 +219,9 @@ describe('copy-on-write safecopy: request order', () => {
     expect(await r.do((p) => p.sys.safecopyFrom(g.ep, id, 100, r.base + 100, n))).toBe(OK);
     const h = PAGE - 100;
     expect(log).toEqual([
-      {
-        type: VMPTYPE_CHECK,
-        target: g.ep,
-        addr: g.base + 100,
-        length: h,
-        flag: 0,
-        ep2: 0,
-        addr2: 0,
-        requestor: r.ep,
-      },
-      {
-        type: VMPTYPE_CHECK,
-        target: g.ep,
-        addr: g.base + 3 * PAGE,
-        length: 100,
-        flag: 0,
-        ep2: 0,
-        addr2: 0,
-        requestor: r.ep,
-      },
-      {
-        type: VMPTYPE_COWMAP,
-        target: r.ep,
-        addr: r.base + PAGE,
-        length: 2 * PAGE,
-        flag: 0,
-        ep2: g.ep,
-        addr2: g.base + PAGE,
-        requestor: r.ep,
-      },
+      checkReq(g.ep, g.base + 100, h, 0, r.ep),
+      checkReq(g.ep, g.base + 3 * PAGE, 100, 0, r.ep),
+      cowmapReq(r.ep, r.base + PAGE, 2 * PAGE, g.ep, g.base + PAGE, r.ep),
     ]);
     const want = new Uint8Array(n);
     want.set(pattern(2 * PAGE, 9), h);
