@@ -68,10 +68,15 @@ const stryker = (extra) =>
     },
   ).status ?? 1;
 
+/** A survivor's run completes every test that covers it (no failure stops it): fewer means the run was lost. */
+const lostRun = (m) =>
+  m.status === 'Survived' && (m.testsCompleted === 0 || m.testsCompleted < (m.coveredBy?.length ?? 0));
+
 /**
- * The mutants of the incremental file scored survived although their run completed no test, or fewer than cover
- * them: StrykerJS 9.6.1's Vitest runner, with Vitest 4.1, now and then loses a mutant's run, or part of it, and
- * scores it survived (stryker-js issues #6073, #6213). With `drop`, they are taken out of the file, so that the next incremental run tests them again.
+ * How many mutants of the incremental file were scored survived although their run completed no test, or fewer
+ * than cover them: StrykerJS 9.6.1's Vitest runner, with Vitest 4.1, now and then loses a mutant's run, or part of
+ * it (stryker-js issues #6073, #6213). With `drop`, they are taken out of the file, so that the next incremental run
+ * tests them again.
  */
 function unmeasured(drop) {
   const at = join(root, incrementalFile);
@@ -79,9 +84,7 @@ function unmeasured(drop) {
   const report = JSON.parse(readFileSync(at, 'utf8'));
   let lost = 0;
   for (const file of Object.values(report.files)) {
-    // A survivor's run completes every test that covers it (no failure stops it): fewer means the run was lost.
-    const lostRun = (m) => m.testsCompleted === 0 || m.testsCompleted < (m.coveredBy?.length ?? 0);
-    const kept = file.mutants.filter((m) => m.status !== 'Survived' || !lostRun(m));
+    const kept = file.mutants.filter((m) => !lostRun(m));
     lost += file.mutants.length - kept.length;
     file.mutants = kept;
   }
@@ -92,15 +95,17 @@ function unmeasured(drop) {
 const RETRIES = 3;
 const count = (n) => `${n} mutant${n === 1 ? '' : 's'}`;
 let status = stryker(options);
-for (let retry = 1; status === 0 && unmeasured(false) > 0; retry++) {
+for (let retry = 1; status === 0; retry++) {
+  const lost = unmeasured(retry <= RETRIES);
+  if (lost === 0) break;
   if (retry > RETRIES) {
     process.stderr.write(
-      `mutate: ${count(unmeasured(false))} scored survived still ran no test or not all of theirs after ${RETRIES} retries: check them by hand\n`,
+      `mutate: ${count(lost)} scored survived still ran no test or not all of theirs after ${RETRIES} retries: check them by hand\n`,
     );
     break;
   }
   process.stderr.write(
-    `mutate: ${count(unmeasured(true))} scored survived ran no test or not all of theirs (a fault of StrykerJS 9.6.1 with Vitest 4.1); testing them again (${retry} of ${RETRIES})\n`,
+    `mutate: ${count(lost)} scored survived ran no test or not all of theirs (a fault of StrykerJS 9.6.1 with Vitest 4.1); testing them again (${retry} of ${RETRIES})\n`,
   );
   status = stryker(options.filter((o) => o !== '--force'));
 }
